@@ -1,0 +1,275 @@
+// Package tenantsim is a simulated Microsoft 365 tenant: a deterministic directory, a
+// group-based licensing engine, an audit log, the Microsoft Graph v1.0 HTTP API, a token
+// endpoint and an OpenID Connect provider. It stands in for Microsoft in the demo, in every
+// integration test and in the benchmarks, and imports nothing of the app.
+package tenantsim
+
+import (
+	"sync"
+	"time"
+)
+
+// Config sizes and seeds a generated tenant. The same Config always yields the same tenant.
+type Config struct {
+	Seed           int64
+	Users          int // default 1500
+	Groups         int // default 150, licensed groups included
+	LicensedGroups int // default 40
+	// ProcessingDelay is how long a group's license processing takes after its template changes
+	// or a member joins: QueuedForProcessing for the first half, ProcessingInProgress for the
+	// second, then ProcessingComplete. 0 completes at the next Tick.
+	ProcessingDelay time.Duration
+	// Now is the clock; nil means time.Now. Generated timestamps are relative to Now at creation.
+	Now func() time.Time
+}
+
+// SKU is a subscribed SKU of the tenant.
+type SKU struct {
+	ID               string
+	PartNumber       string
+	DisplayName      string // friendly product name, for the simulator's own messages
+	AppliesTo        string // "User"
+	CapabilityStatus string // Enabled, Warning, Suspended, ...
+	Prepaid          PrepaidUnits
+	Plans            []ServicePlan
+}
+
+// PrepaidUnits is prepaidUnits of a SKU.
+type PrepaidUnits struct {
+	Enabled, Suspended, Warning, LockedOut int
+}
+
+// ServicePlan is one service plan of a SKU.
+type ServicePlan struct {
+	ID        string
+	Name      string
+	AppliesTo string // "User" or "Company"
+}
+
+// License is an assignedLicenses entry: a SKU with the plans switched off.
+type License struct {
+	SKUID         string
+	DisabledPlans []string
+}
+
+// LicenseState is a licenseAssignmentStates entry.
+type LicenseState struct {
+	SKUID           string
+	DisabledPlans   []string
+	AssignedByGroup string // "" = direct
+	State           string // Active, ActiveWithError, Disabled, Error
+	Error           string // "None" when fine, else CountViolation, ..., Other
+	LastUpdated     time.Time
+}
+
+// User is a directory user.
+type User struct {
+	ID                    string
+	DisplayName           string
+	GivenName             string
+	Surname               string
+	UserPrincipalName     string
+	Mail                  string
+	MailNickname          string
+	ProxyAddresses        []string
+	Department            string
+	JobTitle              string
+	CompanyName           string
+	EmployeeID            string
+	City                  string
+	Country               string
+	OfficeLocation        string
+	MobilePhone           string
+	BusinessPhones        []string
+	PreferredLanguage     string
+	UsageLocation         string // "" for some users
+	UserType              string // Member or Guest
+	AccountEnabled        bool
+	OnPremisesSyncEnabled bool
+	CreatedDateTime       time.Time
+
+	// DirectLicenses is what assignLicense on the user set; the engine derives the rest.
+	DirectLicenses []License
+	// AssignedLicenses are the licenses really assigned (from any source, each SKU once).
+	AssignedLicenses []License
+	// LicenseStates has one entry per SKU per source (direct or each group).
+	LicenseStates []LicenseState
+}
+
+// Group is a directory group. Licenses is its license template.
+type Group struct {
+	ID                            string
+	DisplayName                   string
+	Description                   string
+	Mail                          string
+	MailNickname                  string
+	MailEnabled                   bool
+	SecurityEnabled               bool
+	GroupTypes                    []string // "Unified", "DynamicMembership"
+	MembershipRule                string
+	MembershipRuleProcessingState string // "On" for dynamic groups
+	CreatedDateTime               time.Time
+	Licenses                      []License
+	ProcessingState               string // QueuedForProcessing, ProcessingInProgress, ProcessingComplete
+	// ProcessingDue is when queued license processing of this group completes.
+	ProcessingDue time.Time
+	// Members are direct member object ids: users, groups, devices and contacts.
+	Members []string
+}
+
+// Device is a directory device (only ever a group member here).
+type Device struct {
+	ID              string
+	DisplayName     string
+	OperatingSystem string
+	DeviceID        string
+	AccountEnabled  bool
+}
+
+// Contact is an organizational contact (only ever a group member here).
+type Contact struct {
+	ID          string
+	DisplayName string
+	Mail        string
+	CompanyName string
+}
+
+// Object types of the directory, as Graph's @odata.type names them after "#microsoft.graph.".
+const (
+	TypeUser    = "user"
+	TypeGroup   = "group"
+	TypeDevice  = "device"
+	TypeContact = "orgContact"
+)
+
+// AuditEvent is a directoryAudit, shaped as Graph returns it.
+type AuditEvent struct {
+	ID                  string          `json:"id"`
+	Category            string          `json:"category"`
+	CorrelationID       string          `json:"correlationId"`
+	Result              string          `json:"result"` // success, failure, timeout
+	ResultReason        string          `json:"resultReason"`
+	ActivityDisplayName string          `json:"activityDisplayName"`
+	ActivityDateTime    time.Time       `json:"activityDateTime"`
+	LoggedByService     string          `json:"loggedByService"`
+	OperationType       string          `json:"operationType"`
+	InitiatedBy         AuditInitiator  `json:"initiatedBy"`
+	TargetResources     []AuditTarget   `json:"targetResources"`
+	AdditionalDetails   []AuditKeyValue `json:"additionalDetails"`
+}
+
+// AuditInitiator is initiatedBy: a user or an app.
+type AuditInitiator struct {
+	User *AuditUser `json:"user"`
+	App  *AuditApp  `json:"app"`
+}
+
+// AuditUser is initiatedBy.user.
+type AuditUser struct {
+	ID                string `json:"id"`
+	DisplayName       string `json:"displayName"`
+	UserPrincipalName string `json:"userPrincipalName"`
+	IPAddress         string `json:"ipAddress"`
+}
+
+// AuditApp is initiatedBy.app.
+type AuditApp struct {
+	AppID                string `json:"appId"`
+	DisplayName          string `json:"displayName"`
+	ServicePrincipalID   string `json:"servicePrincipalId"`
+	ServicePrincipalName string `json:"servicePrincipalName"`
+}
+
+// AuditTarget is a targetResources entry.
+type AuditTarget struct {
+	ID                 string                  `json:"id"`
+	DisplayName        string                  `json:"displayName"`
+	Type               string                  `json:"type"`
+	UserPrincipalName  string                  `json:"userPrincipalName"`
+	ModifiedProperties []AuditModifiedProperty `json:"modifiedProperties"`
+}
+
+// AuditModifiedProperty is a modifiedProperties entry.
+type AuditModifiedProperty struct {
+	DisplayName string `json:"displayName"`
+	OldValue    string `json:"oldValue"`
+	NewValue    string `json:"newValue"`
+}
+
+// AuditKeyValue is an additionalDetails entry.
+type AuditKeyValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Actor is who makes a change through the API: the calling app, for audit events.
+type Actor struct {
+	AppID       string
+	DisplayName string
+}
+
+// Error is a Graph error the engine returns; the HTTP layer renders it as Graph's error body.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// SSPRFlow is one self-service password reset attempt of a user, as its audit events tell it.
+type SSPRFlow struct {
+	CorrelationID string
+	UserID        string
+	IPAddress     string
+	Started       time.Time
+	Ended         time.Time
+	Outcome       string // "contacted-admin", "failed", "succeeded", "abandoned"
+}
+
+// Scenarios names the seeded situations every generated tenant contains, for tests and demos.
+type Scenarios struct {
+	// A1Group assigns Office 365 A1 for students and A1 for faculty while faculty has no units
+	// left: its members show CountViolation on faculty and Other on students.
+	A1Group string
+	// ConflictGroup's members hold a direct license whose plans conflict with its template.
+	ConflictGroup string
+	// DependencyGroup assigns a license whose prerequisite plan its members lack.
+	DependencyGroup string
+	// UsageLocationGroup has members whose usage location forbids a plan of its template.
+	UsageLocationGroup string
+	// UniquenessUser has a proxy address that another object also claims.
+	UniquenessUser string
+	// FacultySKU and StudentSKU are the two A1 SKU ids.
+	FacultySKU, StudentSKU string
+}
+
+// Tenant is the simulated directory and licensing state. All exported methods are safe for
+// concurrent use. The HTTP layer in the same package reads the fields under mu.RLock after
+// calling Tick; only engine methods write.
+type Tenant struct {
+	mu  sync.RWMutex
+	cfg Config
+	now func() time.Time
+
+	ID            string
+	DisplayName   string
+	DefaultDomain string
+	Scenarios     Scenarios
+
+	skus      []*SKU
+	skuByID   map[string]*SKU
+	users     []*User // creation order
+	userByID  map[string]*User
+	groups    []*Group
+	groupByID map[string]*Group
+	devices   map[string]*Device
+	contacts  map[string]*Contact
+	// objectType maps every object id to TypeUser, TypeGroup, TypeDevice or TypeContact.
+	objectType map[string]string
+	// memberOf maps a member object id to the ids of groups it is a direct member of.
+	memberOf map[string][]string
+
+	audits []AuditEvent // oldest first
+	sspr   []SSPRFlow
+}
