@@ -5,6 +5,7 @@
 package tenantsim
 
 import (
+	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -32,6 +33,10 @@ type SKU struct {
 	CapabilityStatus string // Enabled, Warning, Suspended, ...
 	Prepaid          PrepaidUnits
 	Plans            []ServicePlan
+	// ConsumedUnits is how many users hold the SKU; the engine keeps it equal to the truth.
+	ConsumedUnits int
+
+	planSet map[string]bool // plan ids of Plans, for validation and rule checks
 }
 
 // PrepaidUnits is prepaidUnits of a SKU.
@@ -94,6 +99,9 @@ type User struct {
 	AssignedLicenses []License
 	// LicenseStates has one entry per SKU per source (direct or each group).
 	LicenseStates []LicenseState
+
+	// role is the generator's population of the user (student, faculty, staff ...).
+	role userRole
 }
 
 // Group is a directory group. Licenses is its license template.
@@ -115,6 +123,9 @@ type Group struct {
 	ProcessingDue time.Time
 	// Members are direct member object ids: users, groups, devices and contacts.
 	Members []string
+
+	seq      int       // creation order: groups are evaluated for a user in this order
+	queuedAt time.Time // when license processing was queued
 }
 
 // Device is a directory device (only ever a group member here).
@@ -272,4 +283,16 @@ type Tenant struct {
 
 	audits []AuditEvent // oldest first
 	sspr   []SSPRFlow
+
+	rules rules
+	// rng drives every id and choice made after generation, so the same operations on the same
+	// seed give the same tenant.
+	rng *rand.Rand
+	// proxyOwners counts the objects claiming each proxy address (lower case, no prefix).
+	proxyOwners map[string]int
+	// pending are the ids of groups whose license processing is queued or running.
+	pending []string
+	scratch evalScratch
+	country string // the tenant's country, the usage location users without one inherit
+	vanity  string // the verified custom domain, e.g. contoso.edu
 }

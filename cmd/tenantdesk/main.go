@@ -1,0 +1,107 @@
+// Command tenantdesk is the Microsoft 365 licensing dashboard: `tenantdesk demo` runs it on a
+// built-in simulated tenant, `tenantdesk serve` against a real tenant, `tenantdesk sim` runs the
+// simulated tenant alone, and `tenantdesk refresh` takes one snapshot from the command line.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// env is how commands read the environment; tests replace it.
+type env struct {
+	stdout, stderr io.Writer
+	lookupEnv      func(string) (string, bool)
+	readFile       func(string) ([]byte, error)
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"demo", "run the dashboard on a built-in simulated tenant", runDemo},
+		{"serve", "run the dashboard against the configured tenant", runServe},
+		{"sim", "run the simulated tenant alone and print how to reach it", runSim},
+		{"refresh", "take one snapshot of the tenant now, with progress", runRefresh},
+		{"licenses", "manage license names: licenses import FILE | licenses refresh", runLicenses},
+		{"config", "print the configuration reference (Markdown)", runConfigReference},
+	}
+}
+
+// errUsage marks a mistake in the command line; its message has already been printed.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	e := env{stdout: os.Stdout, stderr: os.Stderr, lookupEnv: os.LookupEnv, readFile: os.ReadFile}
+	err := run(ctx, e, os.Args[1:])
+	stop()
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "tenantdesk:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, e env, args []string) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(e.stderr)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	fmt.Fprintf(e.stderr, "tenantdesk: unknown command %q\n\n", args[0])
+	usage(e.stderr)
+	return errUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: tenantdesk <command> [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'tenantdesk <command> -h' for a command's flags. Settings also come from")
+	fmt.Fprintln(w, "TENANTDESK_* environment variables; 'tenantdesk config' lists them.")
+}
+
+// newFlagSet makes a subcommand's flag set that reports errors instead of exiting.
+func newFlagSet(e env, name, argsHelp string) *flag.FlagSet {
+	fs := flag.NewFlagSet("tenantdesk "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "Usage: tenantdesk %s [flags] %s\n\nFlags:\n", name, argsHelp)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, turning a bad flag into errUsage (flag has printed why).
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+// Package app assembles tenantdesk from its parts — store, Graph client, snapshot syncer,
+// license-name catalog and web server — and runs it until its context ends. cmd/tenantdesk and
+// the end-to-end tests start the product through it, so both run exactly the same wiring.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/config"
+	"github.com/tenantdesk/tenantdesk/internal/graph"
+	"github.com/tenantdesk/tenantdesk/internal/licensing"
+	"github.com/tenantdesk/tenantdesk/internal/server"
+	"github.com/tenantdesk/tenantdesk/internal/snapshot"
+	"github.com/tenantdesk/tenantdesk/internal/store"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/app.Version=...".
+var Version = "dev"
+
+// App is a running tenantdesk: everything the web server and the background jobs need.
+type App struct {
+	Config  config.Config
+	Logger  *slog.Logger
+	Store   *store.Store
+	Graph   *graph.Client
+	Syncer  *snapshot.Syncer
+	Catalog *licensing.CatalogUpdater
+	Server  *server.Server
+}
+
+// New opens the database and connects the Graph client; it makes no network call yet.
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	st, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	gc, err := NewGraphClient(cfg, logger)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	syncer := snapshot.New(gc, st, logger.With("component", "sync"))
+	syncer.Requests = func() int64 { return gc.Stats().Requests }
+	a := &App{
+		Config: cfg,
+		Logger: logger,
+		Store:  st,
+		Graph:  gc,
+		Syncer: syncer,
+		Catalog: &licensing.CatalogUpdater{
+			URL:    cfg.LicenseCatalogURL,
+			Store:  st,
+			Logger: logger.With("component", "license-catalog"),
+		},
+	}
+	return a, nil
+}
+
+// OpenStore opens the configured database, creating the data directory (mode 0700: it holds
+// tenant data and generated keys) when the database lives there.
+func OpenStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	if cfg.DatabasePath == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("data directory %s: %w", cfg.DataDir, err)
+		}
+	}
+	return store.Open(ctx, cfg.DBPath())
+}
+
+// NewGraphClient builds the Graph client from the configuration.
+func NewGraphClient(cfg config.Config, logger *slog.Logger) (*graph.Client, error) {
+	gcfg := graph.Config{
+		Cloud:               cfg.Cloud,
+		TenantID:            cfg.TenantID,
+		ClientID:            cfg.ClientID,
+		ClientSecret:        cfg.ClientSecret,
+		CertificatePassword: cfg.CertificatePassword,
+		GraphURL:            cfg.GraphURL,
+		AuthorityURL:        cfg.AuthorityURL,
+		CAFile:              cfg.CAFile,
+		Logger:              logger.With("component", "graph"),
+	}
+	if cfg.CertificateFile != "" {
+		pem, err := os.ReadFile(cfg.CertificateFile)
+		if err != nil {
+			return nil, fmt.Errorf("certificate: %w", err)
+		}
+		gcfg.CertificatePEM = pem
+	}
+	gc, err := graph.New(gcfg)
+	if err != nil {
+		return nil, fmt.Errorf("graph client: %w", err)
+	}
+	return gc, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.Store.Close() }
+
+// Run serves the dashboard on ln until ctx ends, with the background jobs: the first snapshot
+// when there is none, the periodic sync and the weekly license-name catalog refresh. It shuts
+// down gracefully, letting requests in flight finish.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	srv, err := server.New(server.Deps{
+		Store:      a.Store,
+		Syncer:     a.Syncer,
+		Logger:     a.Logger.With("component", "web"),
+		Version:    Version,
+		Background: ctx,
+	})
+	if err != nil {
+		return err
+	}
+	a.Server = srv
+	httpServer := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
+	}
+	go a.background(ctx)
+
+	errc := make(chan error, 1)
+	go func() { errc <- httpServer.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Logger.Info("shutting down")
+	a.Syncer.Cancel()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	a.Syncer.Wait()
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// background runs the jobs that keep the data current.
+func (a *App) background(ctx context.Context) {
+	if a.Config.LicenseCatalogURL != "" {
+		go func() {
+			if err := a.Catalog.RefreshIfStale(ctx); err != nil && ctx.Err() == nil {
+				a.Logger.Warn("license names not refreshed; showing part numbers where names are unknown", "err", err)
+			}
+			a.Catalog.Run(ctx)
+		}()
+	}
+	if _, err := a.Store.CurrentSnapshot(ctx); errors.Is(err, store.ErrNotFound) {
+		a.Syncer.Start(ctx)
+	}
+	if a.Config.SyncInterval <= 0 {
+		return
+	}
+	t := time.NewTicker(a.Config.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.Syncer.Start(ctx)
+		}
+	}
+}

@@ -1,0 +1,130 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/tenantdesk/tenantdesk/internal/config"
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
+)
+
+// DemoOptions configures a dashboard on an in-process simulated tenant.
+type DemoOptions struct {
+	Listen  string // dashboard address; default 127.0.0.1:8080 ("127.0.0.1:0" picks a free port)
+	DataDir string // "" means a new temporary folder, removed when the demo ends
+	Sim     tenantsim.Options
+	Logger  *slog.Logger
+}
+
+// Demo is tenantdesk running against a simulated tenant in the same process.
+type Demo struct {
+	Sim *tenantsim.Server
+	App *App
+	URL string // the dashboard, e.g. http://127.0.0.1:8080
+
+	ln      net.Listener
+	tempDir string
+}
+
+// StartDemo starts the simulated tenant, connects the real Graph client to it over TLS with the
+// simulator's CA and a client secret — exactly as to a real tenant — imports the simulator's
+// license names, takes the first snapshot and opens the dashboard's listener. Serve with Run.
+func StartDemo(ctx context.Context, opts DemoOptions) (d *Demo, err error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	d = &Demo{}
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
+	dataDir := opts.DataDir
+	if dataDir == "" {
+		if dataDir, err = os.MkdirTemp("", "tenantdesk-demo-"); err != nil {
+			return nil, err
+		}
+		d.tempDir = dataDir
+	}
+	simOpts := opts.Sim
+	if simOpts.Dir == "" {
+		simOpts.Dir = filepath.Join(dataDir, "sim")
+		if err := os.MkdirAll(simOpts.Dir, 0o700); err != nil {
+			return nil, err
+		}
+	}
+	if simOpts.Logger == nil {
+		simOpts.Logger = logger.With("component", "sim")
+	}
+	if d.Sim, err = tenantsim.Start(ctx, simOpts); err != nil {
+		return nil, fmt.Errorf("simulated tenant: %w", err)
+	}
+	info := d.Sim.Info()
+
+	cfg := config.Default()
+	cfg.DataDir = dataDir
+	cfg.TenantID = info.TenantID
+	cfg.ClientID = info.ClientID
+	cfg.ClientSecret = info.ClientSecret
+	cfg.GraphURL = info.GraphURL
+	cfg.AuthorityURL = info.AuthorityURL
+	cfg.CAFile = info.CAFile
+	cfg.OIDCIssuer = info.OIDCIssuer
+	cfg.OIDCClientID = info.DashboardClientID
+	cfg.OIDCClientSecret = info.DashboardSecret
+	cfg.LicenseCatalogURL = "" // the simulator's own catalog is imported below; no internet here
+	if opts.Listen != "" {
+		cfg.Listen = opts.Listen
+	}
+	if err := cfg.Validate(config.ModeDemo); err != nil {
+		return nil, err
+	}
+	if d.App, err = New(ctx, cfg, logger); err != nil {
+		return nil, err
+	}
+	catalog := filepath.Join(simOpts.Dir, "product-names.csv")
+	if err := os.WriteFile(catalog, d.Sim.Tenant.ProductCatalogCSV(), 0o600); err != nil {
+		return nil, err
+	}
+	if err := d.App.Catalog.ImportFile(ctx, catalog); err != nil {
+		return nil, fmt.Errorf("import the simulator's license names: %w", err)
+	}
+	if _, err := d.App.Syncer.Run(ctx); err != nil {
+		return nil, fmt.Errorf("first snapshot of the simulated tenant: %w", err)
+	}
+	if d.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, fmt.Errorf("dashboard address: %w", err)
+	}
+	d.URL = "http://" + d.ln.Addr().String()
+	return d, nil
+}
+
+// Run serves the dashboard until ctx ends, then stops the simulator and removes temporary data.
+func (d *Demo) Run(ctx context.Context) error {
+	err := d.App.Run(ctx, d.ln)
+	d.ln = nil
+	return errors.Join(err, d.close())
+}
+
+func (d *Demo) close() error {
+	var errs []error
+	if d.ln != nil {
+		errs = append(errs, d.ln.Close())
+	}
+	if d.App != nil {
+		errs = append(errs, d.App.Close())
+	}
+	if d.Sim != nil {
+		errs = append(errs, d.Sim.Close(context.Background()))
+	}
+	if d.tempDir != "" {
+		errs = append(errs, os.RemoveAll(d.tempDir))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,617 @@
+// Package config is tenantdesk's configuration: one Config struct, filled from defaults, then
+// TENANTDESK_* environment variables (secrets also from *_FILE), then command-line flags, and
+// validated per subcommand. Every setting is declared once, in the vars table below, which
+// also feeds the flags, the redacted printout and the README's reference table.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/licensing"
+)
+
+// Clouds tenantdesk can talk to.
+const (
+	CloudGlobal   = "global"   // Microsoft's public cloud
+	CloudUSGov    = "usgov"    // GCC High (L4)
+	CloudUSGovDoD = "usgovdod" // DoD (L5)
+	CloudChina    = "china"    // operated by 21Vianet
+)
+
+// Mode is what the configuration is validated for: each subcommand needs different settings.
+type Mode int
+
+// Modes of Validate.
+const (
+	ModeDemo    Mode = iota + 1 // in-process simulator: nearly nothing needed
+	ModeServe                   // a real tenant (or a separately run simulator) plus sign-in
+	ModeRefresh                 // one sync from the command line: Graph settings only
+)
+
+func (m Mode) String() string {
+	switch m {
+	case ModeDemo:
+		return "demo"
+	case ModeServe:
+		return "serve"
+	case ModeRefresh:
+		return "refresh"
+	}
+	return fmt.Sprintf("mode(%d)", int(m))
+}
+
+// Config is the whole application's configuration.
+type Config struct {
+	Listen       string // address of the web server
+	DataDir      string // where the database and generated keys live
+	DatabasePath string // "" means DataDir/tenantdesk.db; see DBPath
+
+	Cloud               string // CloudGlobal, ...
+	TenantID            string // Entra tenant id (GUID) or primary domain
+	ClientID            string // app registration used for Graph (app-only)
+	ClientSecret        string // secret
+	CertificateFile     string // PEM or PKCS#12 with the app's certificate and key
+	CertificatePassword string // secret
+
+	// Overrides for a separately running simulator (or a proxy): Graph base URL with /v1.0,
+	// token authority, and a CA certificate file to trust.
+	GraphURL     string
+	AuthorityURL string
+	CAFile       string
+
+	// Dashboard sign-in (OpenID Connect). Empty client id and secret mean the Graph app's.
+	OIDCIssuer       string // "" means derived from the cloud's authority and the tenant
+	OIDCClientID     string
+	OIDCClientSecret string // secret
+	PublicURL        string // the dashboard's external URL, for redirects and secure cookies
+
+	SessionKeys    []string       // secret; first signs, all verify (rotation); empty = generated once
+	TrustedProxies []netip.Prefix // reverse proxies whose X-Forwarded-* headers are believed
+
+	LicenseCatalogURL string        // "" turns the download off (import a file instead)
+	SyncInterval      time.Duration // 0 turns the periodic sync off
+	LogLevel          slog.Level
+
+	// App role names in the ID token.
+	RoleReader       string
+	RoleOperator     string
+	RoleLicenseAdmin string
+}
+
+// Var describes one setting, for documentation.
+type Var struct {
+	Env         string // environment variable, e.g. TENANTDESK_LISTEN
+	Flag        string // command-line flag without the dash; "" for secrets (env or file only)
+	Default     string
+	Description string
+	Secret      bool   // also read from Env+"_FILE"; never printed
+	RequiredFor string // e.g. "serve, refresh"; "" when optional
+}
+
+// setting is one row of the table every part of this package works from.
+type setting struct {
+	Var
+	set func(c *Config, v string) error
+	get func(c *Config) string
+}
+
+const envPrefix = "TENANTDESK_"
+
+var vars = []setting{
+	str("LISTEN", "listen", "127.0.0.1:8080", "Address the web server listens on (host:port).", "",
+		func(c *Config) *string { return &c.Listen }),
+	str("DATA_DIR", "data-dir", "data", "Directory for the database and generated keys.", "",
+		func(c *Config) *string { return &c.DataDir }),
+	str("DATABASE", "database", "", "SQLite database file; empty means <data dir>/tenantdesk.db.", "",
+		func(c *Config) *string { return &c.DatabasePath }),
+	{
+		Var: Var{Env: envPrefix + "CLOUD", Flag: "cloud", Default: CloudGlobal,
+			Description: "Microsoft cloud: global, usgov (GCC High), usgovdod (DoD) or china (21Vianet)."},
+		set: setCloud,
+		get: func(c *Config) string { return c.Cloud },
+	},
+	str("TENANT_ID", "tenant-id", "", "Entra tenant id (GUID) or primary domain.", "serve, refresh",
+		func(c *Config) *string { return &c.TenantID }),
+	str("CLIENT_ID", "client-id", "", "Application (client) id of the app registration used for Microsoft Graph.", "serve, refresh",
+		func(c *Config) *string { return &c.ClientID }),
+	secret("CLIENT_SECRET", "Client secret of that app; or use a certificate.", "serve, refresh (or a certificate)",
+		func(c *Config) *string { return &c.ClientSecret }),
+	str("CERTIFICATE_FILE", "certificate-file", "", "PEM or PKCS#12 file with the app's certificate and private key, instead of a client secret.", "",
+		func(c *Config) *string { return &c.CertificateFile }),
+	secret("CERTIFICATE_PASSWORD", "Password of the certificate file, if it has one.", "",
+		func(c *Config) *string { return &c.CertificatePassword }),
+	str("GRAPH_URL", "graph-url", "", "Microsoft Graph base URL with /v1.0, to use instead of the cloud's (e.g. a running `tenantdesk sim`).", "",
+		func(c *Config) *string { return &c.GraphURL }),
+	str("AUTHORITY_URL", "authority-url", "", "Token authority (https) to use instead of the cloud's.", "",
+		func(c *Config) *string { return &c.AuthorityURL }),
+	str("CA_FILE", "ca-file", "", "PEM file of a CA certificate to trust in addition to the system's (for a simulator or TLS-inspecting proxy).", "",
+		func(c *Config) *string { return &c.CAFile }),
+	str("OIDC_ISSUER", "oidc-issuer", "", "OpenID Connect issuer for dashboard sign-in; empty means the tenant's Entra issuer.", "",
+		func(c *Config) *string { return &c.OIDCIssuer }),
+	str("OIDC_CLIENT_ID", "oidc-client-id", "", "Client id for dashboard sign-in; empty means TENANTDESK_CLIENT_ID.", "",
+		func(c *Config) *string { return &c.OIDCClientID }),
+	secret("OIDC_CLIENT_SECRET", "Client secret for dashboard sign-in; empty means TENANTDESK_CLIENT_SECRET.", "serve (unless the client secret is shared)",
+		func(c *Config) *string { return &c.OIDCClientSecret }),
+	str("PUBLIC_URL", "public-url", "", "External URL of the dashboard (for sign-in redirects; https makes cookies Secure); empty means http://<listen address>.", "",
+		func(c *Config) *string { return &c.PublicURL }),
+	{
+		Var: Var{Env: envPrefix + "SESSION_KEYS", Secret: true,
+			Description: "Comma-separated session cookie keys, each at least 32 characters; the first signs, all verify (rotation). Empty means generated once and kept in the data directory."},
+		set: func(c *Config, v string) error { c.SessionKeys = splitList(v); return nil },
+		get: func(c *Config) string { return strings.Join(c.SessionKeys, ",") },
+	},
+	{
+		Var: Var{Env: envPrefix + "TRUSTED_PROXIES", Flag: "trusted-proxies",
+			Description: "Comma-separated IP addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For/-Proto are trusted."},
+		set: setProxies,
+		get: func(c *Config) string {
+			s := make([]string, len(c.TrustedProxies))
+			for i, p := range c.TrustedProxies {
+				s[i] = p.String()
+			}
+			return strings.Join(s, ",")
+		},
+	},
+	{
+		Var: Var{Env: envPrefix + "LICENSE_CATALOG_URL", Flag: "license-catalog-url", Default: licensing.DefaultCatalogURL,
+			Description: "Where to download Microsoft's product names CSV (weekly); \"off\" turns downloads off (import a file instead)."},
+		set: func(c *Config, v string) error {
+			if strings.EqualFold(v, "off") || strings.EqualFold(v, "none") {
+				v = ""
+			}
+			c.LicenseCatalogURL = v
+			return nil
+		},
+		get: func(c *Config) string { return c.LicenseCatalogURL },
+	},
+	{
+		Var: Var{Env: envPrefix + "SYNC_INTERVAL", Flag: "sync-interval", Default: "1h",
+			Description: "How often to take a snapshot of the tenant (e.g. 30m, 2h); 0 turns the periodic sync off."},
+		set: setInterval,
+		get: func(c *Config) string { return formatDuration(c.SyncInterval) },
+	},
+	{
+		Var: Var{Env: envPrefix + "LOG_LEVEL", Flag: "log-level", Default: "info",
+			Description: "Log level: debug, info, warn or error."},
+		set: func(c *Config, v string) error {
+			var l slog.Level
+			if err := l.UnmarshalText([]byte(v)); err != nil {
+				return fmt.Errorf("unknown log level %q: use debug, info, warn or error", v)
+			}
+			c.LogLevel = l
+			return nil
+		},
+		get: func(c *Config) string { return strings.ToLower(c.LogLevel.String()) },
+	},
+	str("ROLE_READER", "role-reader", "Reader", "App role name that may look (reports, IP lookup, SSPR verifier).", "",
+		func(c *Config) *string { return &c.RoleReader }),
+	str("ROLE_OPERATOR", "role-operator", "Operator", "App role name that may also reprocess and refresh.", "",
+		func(c *Config) *string { return &c.RoleOperator }),
+	str("ROLE_LICENSE_ADMIN", "role-license-admin", "LicenseAdmin", "App role name that may also change license templates.", "",
+		func(c *Config) *string { return &c.RoleLicenseAdmin }),
+}
+
+func str(name, flagName, def, desc, required string, field func(*Config) *string) setting {
+	return setting{
+		Var: Var{Env: envPrefix + name, Flag: flagName, Default: def, Description: desc, RequiredFor: required},
+		set: func(c *Config, v string) error { *field(c) = v; return nil },
+		get: func(c *Config) string { return *field(c) },
+	}
+}
+
+// secret settings have no flag: command lines show in process listings.
+func secret(name, desc, required string, field func(*Config) *string) setting {
+	s := str(name, "", "", desc, required, field)
+	s.Secret = true
+	return s
+}
+
+// Default is the configuration before any environment variable or flag.
+func Default() Config {
+	var c Config
+	for _, s := range vars {
+		if s.Default != "" {
+			// The defaults are ours and valid; a failure here is caught by the tests.
+			_ = s.set(&c, s.Default)
+		}
+	}
+	return c
+}
+
+// Error lists every problem found in a configuration, one per line.
+type Error struct {
+	Context  string // e.g. "serve"
+	Problems []string
+}
+
+func (e *Error) Error() string {
+	head := "configuration is not valid"
+	if e.Context != "" {
+		head += " for " + e.Context
+	}
+	return head + ":\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+// Load builds the configuration from the defaults and the environment. lookupEnv is
+// os.LookupEnv and readFile os.ReadFile in production. A variable that is set but empty counts
+// as unset. A secret may come from NAME or from the file named by NAME_FILE (not both); the
+// file's trailing newline is dropped. Every problem is reported at once.
+func Load(lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) (Config, error) {
+	c := Default()
+	var problems []string
+	for _, s := range vars {
+		v, ok, err := s.lookup(lookupEnv, readFile)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if err := s.set(&c, v); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", s.Env, err))
+		}
+	}
+	if len(problems) > 0 {
+		return c, &Error{Problems: problems}
+	}
+	return c, nil
+}
+
+func (s setting) lookup(lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) (string, bool, error) {
+	v, ok := lookupEnv(s.Env)
+	v = strings.TrimSpace(v)
+	ok = ok && v != ""
+	if !s.Secret {
+		return v, ok, nil
+	}
+	path, fileOK := lookupEnv(s.Env + "_FILE")
+	path = strings.TrimSpace(path)
+	if fileOK && path != "" {
+		if ok {
+			return "", false, fmt.Errorf("%s and %s_FILE are both set: set only one", s.Env, s.Env)
+		}
+		b, err := readFile(path)
+		if err != nil {
+			return "", false, fmt.Errorf("%s_FILE: %w", s.Env, err)
+		}
+		v = strings.TrimRight(string(b), "\r\n")
+		if strings.TrimSpace(v) == "" {
+			return "", false, fmt.Errorf("%s_FILE: %s is empty", s.Env, path)
+		}
+		return v, true, nil
+	}
+	return v, ok, nil
+}
+
+// BindFlags defines a flag for every setting that has one, with the current value as its
+// default, so that flags parsed afterwards override the environment. Flags already defined
+// in fs are left alone.
+func (c *Config) BindFlags(fs *flag.FlagSet) {
+	for i := range vars {
+		s := &vars[i]
+		if s.Flag == "" || fs.Lookup(s.Flag) != nil {
+			continue
+		}
+		fs.Var(flagValue{c, s}, s.Flag, s.Description+" (env "+s.Env+")")
+	}
+}
+
+type flagValue struct {
+	c *Config
+	s *setting
+}
+
+func (f flagValue) String() string {
+	if f.c == nil || f.s == nil { // the flag package calls String on a zero value
+		return ""
+	}
+	return f.s.get(f.c)
+}
+
+func (f flagValue) Set(v string) error { return f.s.set(f.c, strings.TrimSpace(v)) }
+
+// Validate checks the configuration for a subcommand and reports every problem at once,
+// naming the environment variable to set.
+func (c Config) Validate(mode Mode) error {
+	var p []string
+	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+
+	if host, port, err := net.SplitHostPort(c.Listen); err != nil || port == "" || strings.ContainsAny(host, " /") {
+		add("TENANTDESK_LISTEN: %q is not host:port (e.g. 127.0.0.1:8080, or :8080 for every interface)", c.Listen)
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		add("TENANTDESK_DATA_DIR must not be empty")
+	}
+	if err := checkCloud(c.Cloud); err != nil {
+		add("TENANTDESK_CLOUD: %v", err)
+	}
+	checkURL := func(env, v string, httpsOnly bool) {
+		if v == "" {
+			return
+		}
+		if err := checkURL(v, httpsOnly); err != nil {
+			add("%s: %v", env, err)
+		}
+	}
+	checkURL("TENANTDESK_GRAPH_URL", c.GraphURL, false)
+	checkURL("TENANTDESK_AUTHORITY_URL", c.AuthorityURL, true) // azidentity refuses plain http
+	checkURL("TENANTDESK_OIDC_ISSUER", c.OIDCIssuer, false)
+	checkURL("TENANTDESK_PUBLIC_URL", c.PublicURL, false)
+	checkURL("TENANTDESK_LICENSE_CATALOG_URL", c.LicenseCatalogURL, false)
+	if c.SyncInterval < 0 || (c.SyncInterval > 0 && c.SyncInterval < time.Minute) {
+		add("TENANTDESK_SYNC_INTERVAL: %s is too short: use at least 1m, or 0 to turn the periodic sync off", c.SyncInterval)
+	}
+	for i, k := range c.SessionKeys {
+		if len(k) < 32 {
+			add("TENANTDESK_SESSION_KEYS: key %d has %d characters, needs at least 32 (e.g. from `openssl rand -hex 32`)", i+1, len(k))
+		}
+	}
+	roles := map[string]string{}
+	for _, r := range []struct{ env, v string }{
+		{"TENANTDESK_ROLE_READER", c.RoleReader},
+		{"TENANTDESK_ROLE_OPERATOR", c.RoleOperator},
+		{"TENANTDESK_ROLE_LICENSE_ADMIN", c.RoleLicenseAdmin},
+	} {
+		switch other, dup := roles[r.v]; {
+		case strings.TrimSpace(r.v) == "":
+			add("%s must not be empty", r.env)
+		case dup:
+			add("%s and %s are both %q: each role needs its own name", other, r.env, r.v)
+		default:
+			roles[r.v] = r.env
+		}
+	}
+	if c.CertificatePassword != "" && c.CertificateFile == "" {
+		add("TENANTDESK_CERTIFICATE_PASSWORD is set but TENANTDESK_CERTIFICATE_FILE is not")
+	}
+
+	if mode == ModeServe || mode == ModeRefresh {
+		if c.TenantID == "" {
+			add("TENANTDESK_TENANT_ID is required for %s: the Entra tenant id (GUID) or primary domain", mode)
+		} else if strings.ContainsAny(c.TenantID, " /\\?#") {
+			add("TENANTDESK_TENANT_ID: %q is not a tenant id or domain", c.TenantID)
+		}
+		if c.ClientID == "" {
+			add("TENANTDESK_CLIENT_ID is required for %s: the application (client) id of the app registration", mode)
+		}
+		switch {
+		case c.ClientSecret == "" && c.CertificateFile == "":
+			add("a credential is required for %s: set TENANTDESK_CLIENT_SECRET (or TENANTDESK_CLIENT_SECRET_FILE) or TENANTDESK_CERTIFICATE_FILE", mode)
+		case c.ClientSecret != "" && c.CertificateFile != "":
+			add("TENANTDESK_CLIENT_SECRET and TENANTDESK_CERTIFICATE_FILE are both set: choose one credential")
+		}
+	}
+	if mode == ModeServe {
+		if id, _ := c.OIDCClient(); id == "" {
+			add("TENANTDESK_OIDC_CLIENT_ID (or TENANTDESK_CLIENT_ID) is required for serve: the app used for dashboard sign-in")
+		}
+		if _, secret := c.OIDCClient(); secret == "" {
+			add("TENANTDESK_OIDC_CLIENT_SECRET (or TENANTDESK_OIDC_CLIENT_SECRET_FILE) is required for serve: dashboard sign-in needs a client secret, and TENANTDESK_CLIENT_SECRET is not set to share")
+		}
+	}
+	if len(p) > 0 {
+		return &Error{Context: mode.String(), Problems: p}
+	}
+	return nil
+}
+
+// DBPath is the database file: DatabasePath, or tenantdesk.db in DataDir.
+func (c Config) DBPath() string {
+	if c.DatabasePath != "" {
+		return c.DatabasePath
+	}
+	return filepath.Join(c.DataDir, "tenantdesk.db")
+}
+
+// OIDCClient is the client id and secret for dashboard sign-in: the OIDC ones, else the
+// Graph app's (one app registration can serve both).
+func (c Config) OIDCClient() (id, secret string) {
+	id, secret = c.OIDCClientID, c.OIDCClientSecret
+	if id == "" {
+		id = c.ClientID
+	}
+	if secret == "" && (c.OIDCClientID == "" || c.OIDCClientID == c.ClientID) {
+		secret = c.ClientSecret
+	}
+	return id, secret
+}
+
+// BaseURL is the dashboard's external URL without a trailing slash: PublicURL, else
+// http://<Listen>, with a wildcard host shown as localhost.
+func (c Config) BaseURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return "http://" + c.Listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+const redacted = "REDACTED"
+
+// Redacted is a copy with every secret that is set replaced by "REDACTED".
+func (c Config) Redacted() Config {
+	for _, p := range []*string{&c.ClientSecret, &c.CertificatePassword, &c.OIDCClientSecret} {
+		if *p != "" {
+			*p = redacted
+		}
+	}
+	if len(c.SessionKeys) > 0 {
+		keys := make([]string, len(c.SessionKeys))
+		for i := range keys {
+			keys[i] = redacted
+		}
+		c.SessionKeys = keys
+	}
+	return c
+}
+
+// String lists every setting as ENV=value, one per line, with secrets redacted.
+func (c Config) String() string {
+	var b strings.Builder
+	for _, s := range vars {
+		b.WriteString(s.Env)
+		b.WriteByte('=')
+		b.WriteString(c.display(s))
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// GoString keeps %#v from printing secrets.
+func (c Config) GoString() string { return "config.Config{\n" + c.String() + "}" }
+
+// LogValue keeps secrets out of structured logs.
+func (c Config) LogValue() slog.Value {
+	attrs := make([]slog.Attr, 0, len(vars))
+	for _, s := range vars {
+		attrs = append(attrs, slog.String(strings.ToLower(strings.TrimPrefix(s.Env, envPrefix)), c.display(s)))
+	}
+	return slog.GroupValue(attrs...)
+}
+
+func (c Config) display(s setting) string {
+	v := s.get(&c)
+	if s.Secret && v != "" {
+		return redacted
+	}
+	return v
+}
+
+// Reference lists every setting for documentation, in a stable order.
+func Reference() []Var {
+	out := make([]Var, len(vars))
+	for i, s := range vars {
+		out[i] = s.Var
+	}
+	return out
+}
+
+// ReferenceMarkdown renders Reference as the README's Markdown table.
+func ReferenceMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| Environment variable | Flag | Default | Required for | Description |\n")
+	b.WriteString("|---|---|---|---|---|\n")
+	cell := func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+	for _, v := range Reference() {
+		env := "`" + v.Env + "`"
+		if v.Secret {
+			env += " or `" + v.Env + "_FILE`"
+		}
+		fl := ""
+		if v.Flag != "" {
+			fl = "`-" + v.Flag + "`"
+		}
+		def := ""
+		if v.Default != "" {
+			def = "`" + v.Default + "`"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", env, fl, cell(def), cell(v.RequiredFor), cell(v.Description))
+	}
+	return b.String()
+}
+
+func setCloud(c *Config, v string) error {
+	v = strings.ToLower(v)
+	if err := checkCloud(v); err != nil {
+		return err
+	}
+	c.Cloud = v
+	return nil
+}
+
+func checkCloud(v string) error {
+	switch v {
+	case CloudGlobal, CloudUSGov, CloudUSGovDoD, CloudChina:
+		return nil
+	}
+	return fmt.Errorf("unknown cloud %q: use global, usgov, usgovdod or china", v)
+}
+
+func setInterval(c *Config, v string) error {
+	if v == "0" || strings.EqualFold(v, "off") {
+		c.SyncInterval = 0
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration: use e.g. 30m or 2h, or 0 to turn it off", v)
+	}
+	if d < 0 {
+		return fmt.Errorf("%q is negative: use e.g. 30m or 2h, or 0 to turn it off", v)
+	}
+	c.SyncInterval = d
+	return nil
+}
+
+func setProxies(c *Config, v string) error {
+	var out []netip.Prefix
+	var bad []string
+	for _, s := range splitList(v) {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		} else {
+			bad = append(bad, fmt.Sprintf("%q", s))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("not an IP address or CIDR prefix: %s", strings.Join(bad, ", "))
+	}
+	c.TrustedProxies = out
+	return nil
+}
+
+// splitList splits a comma- or whitespace-separated list, dropping empty items.
+func splitList(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' })
+}
+
+// checkURL accepts absolute http and https URLs without credentials; httpsOnly refuses http.
+func checkURL(v string, httpsOnly bool) error {
+	u, err := url.Parse(v)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL", v)
+	}
+	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("%q is not an absolute http(s) URL", v)
+	}
+	if u.User != nil {
+		return errors.New("credentials in the URL are not allowed: use the secret settings")
+	}
+	if u.Scheme == "http" && httpsOnly {
+		return fmt.Errorf("%q must use https", v)
+	}
+	return nil
+}
+
+func formatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	s := d.String()
+	// 1h0m0s reads better as 1h.
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}

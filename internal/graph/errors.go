@@ -1,0 +1,320 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+)
+
+// Kind says what sort of failure an Error is, so callers can react without reading codes.
+type Kind int
+
+// Error kinds.
+const (
+	KindOther        Kind = iota
+	KindUnauthorized      // 401, or no token could be obtained
+	KindForbidden         // 403: the app lacks a permission
+	KindNotFound          // 404
+	KindThrottled         // 429 past the retry budget
+	KindTransient         // 5xx, dropped connections, timeouts
+	KindBadRequest        // 400 and other 4xx the caller caused
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindUnauthorized:
+		return "unauthorized"
+	case KindForbidden:
+		return "forbidden"
+	case KindNotFound:
+		return "not found"
+	case KindThrottled:
+		return "throttled"
+	case KindTransient:
+		return "transient"
+	case KindBadRequest:
+		return "bad request"
+	}
+	return "other"
+}
+
+// Sentinels for errors.Is; an *Error matches the one of its Kind.
+var (
+	ErrUnauthorized = errors.New("graph: unauthorized")
+	ErrForbidden    = errors.New("graph: forbidden")
+	ErrNotFound     = errors.New("graph: not found")
+	ErrThrottled    = errors.New("graph: throttled")
+	ErrTransient    = errors.New("graph: transient failure")
+	ErrBadRequest   = errors.New("graph: bad request")
+)
+
+// Error is a classified failure of a Graph or token call, with Graph's own code and message kept.
+type Error struct {
+	Kind       Kind
+	Status     int    // HTTP status, 0 when no response came
+	Code       string // Graph's error code, e.g. Authorization_RequestDenied
+	Message    string // Graph's (or Entra's) message
+	RequestID  string
+	RetryAfter time.Duration
+	// Permission is the application permission the failed operation needs (set for 403).
+	Permission string
+
+	op  string // what we were doing, e.g. "list users"
+	err error  // the underlying error, for errors.Is/As
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.op != "" {
+		b.WriteString(e.op)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Kind.String())
+	if e.Status != 0 {
+		fmt.Fprintf(&b, " (%d", e.Status)
+		if e.Code != "" {
+			b.WriteString(" " + e.Code)
+		}
+		b.WriteString(")")
+	} else if e.Code != "" {
+		b.WriteString(" (" + e.Code + ")")
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	if e.Kind == KindForbidden && e.Permission != "" {
+		b.WriteString("; the app needs the " + e.Permission + " application permission")
+	}
+	if e.RequestID != "" {
+		b.WriteString(" [request-id " + e.RequestID + "]")
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying error (e.g. context.Canceled).
+func (e *Error) Unwrap() error { return e.err }
+
+// Is matches the sentinel of the error's kind.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrUnauthorized:
+		return e.Kind == KindUnauthorized
+	case ErrForbidden:
+		return e.Kind == KindForbidden
+	case ErrNotFound:
+		return e.Kind == KindNotFound
+	case ErrThrottled:
+		return e.Kind == KindThrottled
+	case ErrTransient:
+		return e.Kind == KindTransient
+	case ErrBadRequest:
+		return e.Kind == KindBadRequest
+	}
+	return false
+}
+
+// kindForStatus maps an HTTP status to a Kind.
+func kindForStatus(status int) Kind {
+	switch {
+	case status == http.StatusUnauthorized:
+		return KindUnauthorized
+	case status == http.StatusForbidden:
+		return KindForbidden
+	case status == http.StatusNotFound:
+		return KindNotFound
+	case status == http.StatusTooManyRequests:
+		return KindThrottled
+	case status >= 500:
+		return KindTransient
+	case status >= 400:
+		return KindBadRequest
+	}
+	return KindOther
+}
+
+// classify turns whatever the SDK, azidentity or net/http returned into an *Error. op names the
+// operation and perm the permission it needs, for 403 messages. Context cancellation is returned
+// wrapped but unclassified, so callers see context.Canceled as such.
+func classify(err error, op, perm string) error {
+	if err == nil {
+		return nil
+	}
+	var ge *Error
+	if errors.As(err, &ge) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	e := &Error{op: op, err: err}
+
+	var oe *odataerrors.ODataError
+	var ae *abstractions.ApiError
+	var afe *azidentity.AuthenticationFailedError
+	var ue *url.Error
+	var ne net.Error
+	switch {
+	case errors.As(err, &oe):
+		e.Status = oe.ResponseStatusCode
+		// Never call oe.Error(): it dereferences a message that may be missing.
+		if me := oe.GetErrorEscaped(); me != nil {
+			e.Code = deref(me.GetCode())
+			e.Message = deref(me.GetMessage())
+			if in := me.GetInnerError(); in != nil {
+				e.RequestID = deref(in.GetRequestId())
+			}
+		}
+		if e.RequestID == "" {
+			e.RequestID = firstHeader(oe.ResponseHeaders, "request-id")
+		}
+		e.RetryAfter = parseRetryAfter(firstHeader(oe.ResponseHeaders, "Retry-After"))
+		e.Kind = kindForStatus(e.Status)
+	case errors.As(err, &ae):
+		e.Status = ae.ResponseStatusCode
+		e.Message = ae.Message
+		e.RequestID = firstHeader(ae.ResponseHeaders, "request-id")
+		e.RetryAfter = parseRetryAfter(firstHeader(ae.ResponseHeaders, "Retry-After"))
+		e.Kind = kindForStatus(e.Status)
+		if e.Status == 0 {
+			e.Kind = KindOther
+		}
+	case errors.As(err, &afe):
+		e.Kind = KindUnauthorized
+		e.Code, e.Message = entraError(afe)
+		if afe.RawResponse != nil {
+			e.Status = afe.RawResponse.StatusCode
+			if e.Status >= 500 || e.Status == http.StatusTooManyRequests {
+				e.Kind = kindForStatus(e.Status)
+			}
+		}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.EPIPE):
+		e.Kind = KindTransient
+		e.Message = err.Error()
+	case errors.As(err, &ne), errors.As(err, &ue):
+		e.Kind = KindTransient
+		e.Message = err.Error()
+	default:
+		e.Kind = KindOther
+		e.Message = err.Error()
+	}
+	if e.Kind == KindForbidden {
+		e.Permission = perm
+	}
+	return e
+}
+
+// entraError reads error and error_description from a failed token response; without a
+// response, the credential's own message is all there is.
+func entraError(afe *azidentity.AuthenticationFailedError) (code, msg string) {
+	if afe.RawResponse != nil {
+		if body, err := runtime.Payload(afe.RawResponse); err == nil {
+			var v struct {
+				Error       string `json:"error"`
+				Description string `json:"error_description"`
+			}
+			if json.Unmarshal(body, &v) == nil && (v.Error != "" || v.Description != "") {
+				return v.Error, firstLine(v.Description)
+			}
+		}
+	}
+	return "", firstLine(afe.Error())
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = strings.TrimSpace(s[:i])
+	}
+	return s
+}
+
+func firstHeader(h *abstractions.ResponseHeaders, key string) string {
+	if h == nil {
+		return ""
+	}
+	for _, k := range h.ListKeys() {
+		if strings.EqualFold(k, key) {
+			if v := h.Get(k); len(v) > 0 {
+				return v[0]
+			}
+		}
+	}
+	return ""
+}
+
+// parseRetryAfter reads Retry-After as whole seconds or an HTTP date; 0 when absent or bad.
+func parseRetryAfter(v string) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.ParseFloat(v, 64); err == nil {
+		if !(n >= 0 && n <= 3600) { // also refuses NaN
+			return 0
+		}
+		return time.Duration(n * float64(time.Second))
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 && d <= time.Hour {
+			return d
+		}
+	}
+	return 0
+}
+
+// graphErrorBody is Graph's error body; batch responses carry it inside the JSON we parse ourselves.
+type graphErrorBody struct {
+	Error struct {
+		Code       string `json:"code"`
+		Message    string `json:"message"`
+		InnerError struct {
+			RequestID string `json:"request-id"`
+		} `json:"innerError"`
+	} `json:"error"`
+}
+
+// innerError classifies a failed response inside a $batch.
+func innerError(r batchResponse, op, perm string) *Error {
+	e := &Error{op: op, Status: r.Status, Kind: kindForStatus(r.Status)}
+	var b graphErrorBody
+	if len(r.Body) > 0 && json.Unmarshal(r.Body, &b) == nil {
+		e.Code = b.Error.Code
+		e.Message = b.Error.Message
+		e.RequestID = b.Error.InnerError.RequestID
+	}
+	if e.RequestID == "" {
+		e.RequestID = r.header("request-id")
+	}
+	e.RetryAfter = parseRetryAfter(r.header("Retry-After"))
+	if e.Message == "" {
+		e.Message = http.StatusText(r.Status)
+	}
+	if e.Kind == KindForbidden {
+		e.Permission = perm
+	}
+	return e
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

@@ -1,0 +1,199 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+)
+
+func odataErr(status int, code, msg *string, requestID string, hdr map[string]string) *odataerrors.ODataError {
+	oe := odataerrors.NewODataError()
+	oe.ResponseStatusCode = status
+	oe.ResponseHeaders = abstractions.NewResponseHeaders()
+	for k, v := range hdr {
+		oe.ResponseHeaders.Add(k, v)
+	}
+	me := odataerrors.NewMainError()
+	me.SetCode(code)
+	me.SetMessage(msg)
+	if requestID != "" {
+		in := odataerrors.NewInnerError()
+		in.SetRequestId(&requestID)
+		me.SetInnerError(in)
+	}
+	oe.SetErrorEscaped(me)
+	return oe
+}
+
+func sp(s string) *string { return &s }
+
+func authFailed(status int, body string) error {
+	return &azidentity.AuthenticationFailedError{RawResponse: &http.Response{
+		StatusCode: status,
+		Status:     http.StatusText(status),
+		Header:     http.Header{"Content-Type": {"application/json"}},
+		Body:       io.NopCloser(strings.NewReader(body)),
+	}}
+}
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		name     string
+		err      error
+		perm     string
+		kind     Kind
+		sentinel error
+		status   int
+		code     string
+		msg      string // substring of Message
+		reqID    string
+		retry    time.Duration
+		wantPerm string
+	}{
+		{
+			name: "forbidden keeps Graph's words and names the permission",
+			err:  odataErr(403, sp("Authorization_RequestDenied"), sp("Insufficient privileges to complete the operation."), "rid-1", nil),
+			perm: PermLicenseAssignment, kind: KindForbidden, sentinel: ErrForbidden, status: 403,
+			code: "Authorization_RequestDenied", msg: "Insufficient privileges", reqID: "rid-1", wantPerm: PermLicenseAssignment,
+		},
+		{
+			name: "unauthorized", err: odataErr(401, sp("InvalidAuthenticationToken"), sp("Access token has expired."), "", nil),
+			kind: KindUnauthorized, sentinel: ErrUnauthorized, status: 401, code: "InvalidAuthenticationToken", msg: "expired",
+		},
+		{
+			name: "not found", err: odataErr(404, sp("Request_ResourceNotFound"), sp("Resource 'x' does not exist"), "", nil),
+			kind: KindNotFound, sentinel: ErrNotFound, status: 404, code: "Request_ResourceNotFound", msg: "does not exist",
+		},
+		{
+			name: "throttled with retry-after", err: odataErr(429, sp("TooManyRequests"), sp("Please retry again later."), "", map[string]string{"Retry-After": "7"}),
+			kind: KindThrottled, sentinel: ErrThrottled, status: 429, code: "TooManyRequests", retry: 7 * time.Second,
+		},
+		{
+			name: "server error", err: odataErr(503, sp("serviceNotAvailable"), sp("down"), "", nil),
+			kind: KindTransient, sentinel: ErrTransient, status: 503, code: "serviceNotAvailable", msg: "down",
+		},
+		{
+			name: "bad request", err: odataErr(400, sp("Request_UnsupportedQuery"), sp("Unsupported query."), "", nil),
+			kind: KindBadRequest, sentinel: ErrBadRequest, status: 400, code: "Request_UnsupportedQuery",
+		},
+		{
+			// ODataError.Error() would panic here: the body had no message.
+			name: "error body without message or code", err: odataErr(403, nil, nil, "", map[string]string{"request-id": "hdr-rid"}),
+			perm: PermGroupRead, kind: KindForbidden, sentinel: ErrForbidden, status: 403, reqID: "hdr-rid", wantPerm: PermGroupRead,
+		},
+		{
+			name: "api error without body", err: &abstractions.ApiError{Message: "no body", ResponseStatusCode: 502},
+			kind: KindTransient, sentinel: ErrTransient, status: 502, msg: "no body",
+		},
+		{
+			name: "entra refuses the secret", kind: KindUnauthorized, sentinel: ErrUnauthorized, status: 401, code: "invalid_client",
+			err: authFailed(401, `{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x"}`),
+			msg: "AADSTS7000215: Invalid client secret provided.",
+		},
+		{
+			name: "entra unreachable wrapped", kind: KindUnauthorized, sentinel: ErrUnauthorized,
+			err: fmt.Errorf("get token: %w", &azidentity.AuthenticationFailedError{}),
+		},
+		{
+			name: "dropped connection", kind: KindTransient, sentinel: ErrTransient,
+			err: &url.Error{Op: "Get", URL: "https://graph.microsoft.com/v1.0/users", Err: io.ErrUnexpectedEOF},
+		},
+		{
+			name: "connection reset", kind: KindTransient, sentinel: ErrTransient,
+			err: &url.Error{Op: "Post", URL: "https://x", Err: &net.OpError{Op: "read", Err: syscall.ECONNRESET}},
+		},
+		{name: "timeout", err: context.DeadlineExceeded, kind: KindTransient, sentinel: ErrTransient},
+		{name: "dns", err: &net.DNSError{Err: "no such host", Name: "graph.invalid"}, kind: KindTransient, sentinel: ErrTransient},
+		{name: "anything else", err: errors.New("boom"), kind: KindOther, msg: "boom"},
+	}
+	sentinels := []error{ErrUnauthorized, ErrForbidden, ErrNotFound, ErrThrottled, ErrTransient, ErrBadRequest}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := classify(tt.err, "do thing", tt.perm)
+			var ge *Error
+			if !errors.As(err, &ge) {
+				t.Fatalf("classify returned %T %v, want *Error", err, err)
+			}
+			if ge.Kind != tt.kind || ge.Status != tt.status || ge.Code != tt.code || ge.RequestID != tt.reqID ||
+				ge.RetryAfter != tt.retry || ge.Permission != tt.wantPerm || !strings.Contains(ge.Message, tt.msg) {
+				t.Fatalf("classify = %+v", *ge)
+			}
+			for _, s := range sentinels {
+				if got, want := errors.Is(err, s), s == tt.sentinel; got != want {
+					t.Errorf("errors.Is(err, %v) = %v, want %v", s, got, want)
+				}
+			}
+			if !errors.Is(err, tt.err) && !errors.As(err, new(*odataerrors.ODataError)) {
+				t.Errorf("cause not reachable through Unwrap")
+			}
+			s := err.Error()
+			if !strings.HasPrefix(s, "do thing: ") {
+				t.Errorf("Error() = %q, want the operation first", s)
+			}
+			if tt.wantPerm != "" && !strings.Contains(s, tt.wantPerm) {
+				t.Errorf("Error() = %q, want it to name %s", s, tt.wantPerm)
+			}
+		})
+	}
+}
+
+func TestClassifyPassThrough(t *testing.T) {
+	if classify(nil, "x", "") != nil {
+		t.Fatal("classify(nil) != nil")
+	}
+	err := classify(fmt.Errorf("wrapped: %w", context.Canceled), "list users", "")
+	if !errors.Is(err, context.Canceled) || errors.As(err, new(*Error)) {
+		t.Fatalf("cancellation classified: %v", err)
+	}
+	orig := &Error{Kind: KindNotFound, op: "a"}
+	if got := classify(orig, "b", ""); got != error(orig) {
+		t.Fatalf("an *Error was re-wrapped: %v", got)
+	}
+}
+
+func TestInnerError(t *testing.T) {
+	r := batchResponse{
+		ID: "3", Status: 403,
+		Headers: map[string]string{"retry-after": "2", "Request-Id": "hdr"},
+		Body:    []byte(`{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation.","innerError":{"request-id":"rid"}}}`),
+	}
+	e := innerError(r, "reprocess", PermLicenseAssignment)
+	if e.Kind != KindForbidden || e.Code != "Authorization_RequestDenied" || e.RequestID != "rid" ||
+		e.Permission != PermLicenseAssignment || e.RetryAfter != 2*time.Second || !errors.Is(e, ErrForbidden) {
+		t.Fatalf("innerError = %+v", *e)
+	}
+	// Hostile or empty bodies still give a usable error.
+	for _, body := range []string{"", "null", "42", `"text"`, `{"error":null}`, `{"error":{"message":7}}`, "{"} {
+		e := innerError(batchResponse{Status: 500, Body: []byte(body)}, "x", "")
+		if e.Kind != KindTransient || e.Message == "" {
+			t.Errorf("innerError(body %q) = %+v", body, *e)
+		}
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	future := time.Now().Add(30 * time.Second).UTC().Format(http.TimeFormat)
+	for in, want := range map[string]time.Duration{
+		"": 0, "3": 3 * time.Second, " 10 ": 10 * time.Second, "1.5": 1500 * time.Millisecond,
+		"-4": 0, "99999": 0, "soon": 0, "NaN": 0,
+	} {
+		if got := parseRetryAfter(in); got != want {
+			t.Errorf("parseRetryAfter(%q) = %v, want %v", in, got, want)
+		}
+	}
+	if d := parseRetryAfter(future); d < 25*time.Second || d > 31*time.Second {
+		t.Errorf("parseRetryAfter(date) = %v", d)
+	}
+}

@@ -1,0 +1,450 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strconv"
+	"sync"
+
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	absser "github.com/microsoft/kiota-abstractions-go/serialization"
+	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/auditlogs"
+	"github.com/microsoftgraph/msgraph-sdk-go/groups"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"github.com/microsoftgraph/msgraph-sdk-go/subscribedskus"
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+)
+
+// Application permissions each operation needs, named in 403 errors.
+const (
+	PermOrganizationRead  = "Organization.Read.All"
+	PermGroupRead         = "Group.Read.All"
+	PermUserRead          = "User.Read.All"
+	PermAuditLogRead      = "AuditLog.Read.All"
+	PermLicenseAssignment = "LicenseAssignment.ReadWrite.All"
+	PermGroupReadWrite    = "Group.ReadWrite.All"
+)
+
+// maxPageSize is Graph's largest $top for directory objects.
+const maxPageSize int32 = 999
+
+var (
+	groupSelect = []string{"id", "displayName", "description", "mail", "groupTypes", "securityEnabled",
+		"mailEnabled", "membershipRule", "assignedLicenses", "licenseProcessingState", "createdDateTime"}
+	userSelect = []string{"id", "displayName", "userPrincipalName", "mail", "givenName", "surname",
+		"department", "jobTitle", "companyName", "employeeId", "city", "country", "usageLocation",
+		"userType", "accountEnabled", "onPremisesSyncEnabled", "createdDateTime", "assignedLicenses",
+		"licenseAssignmentStates"}
+	memberSelect = []string{"id", "displayName", "userPrincipalName"}
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func (c *Client) root() map[string]string { return map[string]string{"baseurl": c.baseURL} }
+
+func eventual() *abstractions.RequestHeaders {
+	h := abstractions.NewRequestHeaders()
+	h.Add("ConsistencyLevel", "eventual")
+	return h
+}
+
+// pages walks a collection from its first page, calling fn once per page. headers are re-sent on
+// every next page (PageIterator drops them otherwise, and Graph then refuses advanced queries).
+func pages[T any](ctx context.Context, c *Client, first absser.Parsable, ctor absser.ParsableFactory,
+	headers *abstractions.RequestHeaders, fn func([]T) error) error {
+	if first == nil {
+		return errors.New("graph returned no collection (missing Content-Type?)")
+	}
+	it, err := msgraphcore.NewPageIterator[T](first, c.adapter, ctor)
+	if err != nil {
+		return err
+	}
+	if headers != nil {
+		it.SetHeaders(headers)
+	}
+	var (
+		buf     []T
+		cur     *string // nextLink of the page being enumerated identifies it
+		started bool
+		fnErr   error
+	)
+	flush := func() bool {
+		if len(buf) == 0 {
+			return true
+		}
+		fnErr = fn(buf)
+		buf = nil
+		return fnErr == nil
+	}
+	err = it.Iterate(ctx, func(item T) bool {
+		if nl := it.GetOdataNextLink(); !started || nl != cur {
+			started = true
+			cur = nl
+			if !flush() {
+				return false
+			}
+		}
+		buf = append(buf, item)
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	if fnErr != nil {
+		return fnErr
+	}
+	flush()
+	return fnErr
+}
+
+// SubscribedSKUs lists the tenant's subscribed SKUs with units and service plans.
+func (c *Client) SubscribedSKUs(ctx context.Context) ([]model.SKU, error) {
+	const op = "list subscribed SKUs"
+	resp, err := subscribedskus.NewSubscribedSkusRequestBuilderInternal(c.root(), c.adapter).Get(ctx, nil)
+	if err != nil {
+		return nil, classify(err, op, PermOrganizationRead)
+	}
+	var out []model.SKU
+	err = pages(ctx, c, resp, models.CreateSubscribedSkuCollectionResponseFromDiscriminatorValue, nil,
+		func(p []models.SubscribedSkuable) error {
+			for _, s := range p {
+				if s != nil {
+					out = append(out, toSKU(s))
+				}
+			}
+			return nil
+		})
+	return out, classify(err, op, PermOrganizationRead)
+}
+
+func (c *Client) groupsBuilder() *groups.GroupsRequestBuilder {
+	return groups.NewGroupsRequestBuilderInternal(c.root(), c.adapter)
+}
+
+// LicensedGroups lists the groups that assign licenses, with their template and processing
+// state. It asks Graph for those groups only (an advanced query); where Graph refuses that, it
+// reads every group and keeps the licensed ones.
+func (c *Client) LicensedGroups(ctx context.Context) ([]model.Group, error) {
+	const op = "list licensed groups"
+	h := eventual()
+	resp, err := c.groupsBuilder().Get(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
+		Headers: h,
+		QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{
+			Filter: ptr("assignedLicenses/$count ne 0"),
+			Count:  ptr(true),
+			Select: groupSelect,
+			Top:    ptr(c.pageSize),
+		},
+	})
+	if err != nil {
+		var ge *Error
+		if errors.As(classify(err, op, PermGroupRead), &ge) && ge.Kind == KindBadRequest && ge.Code == "Request_UnsupportedQuery" {
+			c.log.Info("graph refused the licensed-groups query; reading all groups", "message", ge.Message)
+			return c.allGroupsLicensed(ctx)
+		}
+		return nil, classify(err, op, PermGroupRead)
+	}
+	var out []model.Group
+	err = pages(ctx, c, resp, models.CreateGroupCollectionResponseFromDiscriminatorValue, h,
+		func(p []models.Groupable) error {
+			for _, g := range p {
+				if g != nil {
+					out = append(out, toGroup(g))
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, classify(err, op, PermGroupRead)
+	}
+	return out, nil
+}
+
+func (c *Client) allGroupsLicensed(ctx context.Context) ([]model.Group, error) {
+	const op = "list all groups"
+	resp, err := c.groupsBuilder().Get(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
+		QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Select: groupSelect, Top: ptr(c.pageSize)},
+	})
+	if err != nil {
+		return nil, classify(err, op, PermGroupRead)
+	}
+	var out []model.Group
+	err = pages(ctx, c, resp, models.CreateGroupCollectionResponseFromDiscriminatorValue, nil,
+		func(p []models.Groupable) error {
+			for _, g := range p {
+				if g != nil && len(g.GetAssignedLicenses()) > 0 {
+					out = append(out, toGroup(g))
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, classify(err, op, PermGroupRead)
+	}
+	return out, nil
+}
+
+// GroupsWithLicenseErrors returns the ids of groups with members in license error. (This filter
+// works only WITHOUT ConsistencyLevel.)
+func (c *Client) GroupsWithLicenseErrors(ctx context.Context) ([]string, error) {
+	const op = "list groups with license errors"
+	resp, err := c.groupsBuilder().Get(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
+		QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{
+			Filter: ptr("hasMembersWithLicenseErrors eq true"),
+			Select: []string{"id"},
+			Top:    ptr(c.pageSize),
+		},
+	})
+	if err != nil {
+		return nil, classify(err, op, PermGroupRead)
+	}
+	var out []string
+	err = pages(ctx, c, resp, models.CreateGroupCollectionResponseFromDiscriminatorValue, nil,
+		func(p []models.Groupable) error {
+			for _, g := range p {
+				if g != nil && g.GetId() != nil {
+					out = append(out, *g.GetId())
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, classify(err, op, PermGroupRead)
+	}
+	return out, nil
+}
+
+// Users reads every user with the attributes and license states reports need, calling fn once
+// per page (up to 999 users) so that callers can stream them into storage.
+func (c *Client) Users(ctx context.Context, fn func(page []model.User) error) error {
+	const op = "list users"
+	resp, err := users.NewUsersRequestBuilderInternal(c.root(), c.adapter).Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Select: userSelect, Top: ptr(c.pageSize)},
+	})
+	if err != nil {
+		return classify(err, op, PermUserRead)
+	}
+	var fnErr error
+	err = pages(ctx, c, resp, models.CreateUserCollectionResponseFromDiscriminatorValue, nil,
+		func(p []models.Userable) error {
+			page := make([]model.User, 0, len(p))
+			for _, u := range p {
+				if u != nil {
+					page = append(page, toUser(u))
+				}
+			}
+			fnErr = fn(page)
+			return fnErr
+		})
+	if fnErr != nil {
+		return fnErr // the caller's own error, unclassified
+	}
+	return classify(err, op, PermUserRead)
+}
+
+// User reads one user by object id or user principal name.
+func (c *Client) User(ctx context.Context, idOrUPN string) (model.User, error) {
+	op := "get user " + idOrUPN
+	if idOrUPN == "" {
+		return model.User{}, &Error{Kind: KindBadRequest, Message: "empty user id", op: "get user"}
+	}
+	u, err := users.NewUsersRequestBuilderInternal(c.root(), c.adapter).ByUserId(idOrUPN).Get(ctx,
+		&users.UserItemRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
+		})
+	if err != nil {
+		return model.User{}, classify(err, op, PermUserRead)
+	}
+	if u == nil {
+		return model.User{}, &Error{Kind: KindOther, Message: "empty response", op: op}
+	}
+	return toUser(u), nil
+}
+
+// Group reads one group by object id.
+func (c *Client) Group(ctx context.Context, id string) (model.Group, error) {
+	op := "get group " + id
+	if id == "" {
+		return model.Group{}, &Error{Kind: KindBadRequest, Message: "empty group id", op: "get group"}
+	}
+	g, err := c.groupsBuilder().ByGroupId(id).Get(ctx, &groups.GroupItemRequestBuilderGetRequestConfiguration{
+		QueryParameters: &groups.GroupItemRequestBuilderGetQueryParameters{Select: groupSelect},
+	})
+	if err != nil {
+		return model.Group{}, classify(err, op, PermGroupRead)
+	}
+	if g == nil {
+		return model.Group{}, &Error{Kind: KindOther, Message: "empty response", op: op}
+	}
+	return toGroup(g), nil
+}
+
+// MemberCounts counts each group's direct members and direct user members, two /$count requests
+// per group, 20 to a $batch. progress, if not nil, gets the number of groups done so far. Groups
+// that no longer exist are left out of the result.
+func (c *Client) MemberCounts(ctx context.Context, groupIDs []string, progress func(done int)) (map[string]model.MemberCounts, error) {
+	const op = "count group members"
+	out := make(map[string]model.MemberCounts, len(groupIDs))
+	var (
+		mu   sync.Mutex
+		done int
+	)
+	err := forEachChunk(ctx, groupIDs, maxBatch/2, func(ctx context.Context, ids []string) error {
+		reqs := make([]batchRequest, 0, 2*len(ids))
+		hdr := map[string]string{"ConsistencyLevel": "eventual"}
+		for i, id := range ids {
+			p := "/groups/" + url.PathEscape(id) + "/members"
+			reqs = append(reqs,
+				batchRequest{ID: strconv.Itoa(2 * i), Method: "GET", URL: p + "/$count", Headers: hdr},
+				batchRequest{ID: strconv.Itoa(2*i + 1), Method: "GET", URL: p + "/microsoft.graph.user/$count", Headers: hdr})
+		}
+		res, err := c.runBatch(ctx, reqs)
+		if err != nil {
+			return classify(err, op, PermGroupRead)
+		}
+		counts := make(map[string]model.MemberCounts, len(ids))
+		for i, id := range ids {
+			all, users := res[strconv.Itoa(2*i)], res[strconv.Itoa(2*i+1)]
+			if all.Status == 404 || users.Status == 404 {
+				c.log.Debug("group vanished before its members were counted", "group", id)
+				continue
+			}
+			var mc model.MemberCounts
+			for _, x := range []struct {
+				r   batchResponse
+				dst *int
+			}{{all, &mc.All}, {users, &mc.Users}} {
+				if x.r.Status < 200 || x.r.Status > 299 {
+					if x.r.Status == 0 {
+						return &Error{Kind: KindThrottled, op: op + " of " + id, Message: "no answer in $batch after retries"}
+					}
+					return innerError(x.r, op+" of "+id, PermGroupRead)
+				}
+				n, err := parseCount(x.r.Body)
+				if err != nil {
+					return &Error{Kind: KindOther, op: op + " of " + id, Message: err.Error(), Status: x.r.Status, err: err}
+				}
+				*x.dst = n
+			}
+			counts[id] = mc
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for k, v := range counts {
+			out[k] = v
+		}
+		done += len(ids)
+		if progress != nil {
+			progress(done)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// GroupMembers pages through a group's direct members, calling fn per page.
+func (c *Client) GroupMembers(ctx context.Context, groupID string, fn func([]model.DirectoryObject) error) error {
+	op := "list members of group " + groupID
+	resp, err := c.groupsBuilder().ByGroupId(groupID).Members().Get(ctx, &groups.ItemMembersRequestBuilderGetRequestConfiguration{
+		QueryParameters: &groups.ItemMembersRequestBuilderGetQueryParameters{Select: memberSelect, Top: ptr(c.pageSize)},
+	})
+	if err != nil {
+		return classify(err, op, PermGroupRead)
+	}
+	var fnErr error
+	err = pages(ctx, c, resp, models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue, nil,
+		func(p []models.DirectoryObjectable) error {
+			fnErr = fn(toObjects(p))
+			return fnErr
+		})
+	if fnErr != nil {
+		return fnErr
+	}
+	return classify(err, op, PermGroupRead)
+}
+
+func toObjects(p []models.DirectoryObjectable) []model.DirectoryObject {
+	out := make([]model.DirectoryObject, 0, len(p))
+	for _, o := range p {
+		if o != nil {
+			out = append(out, toDirectoryObject(o))
+		}
+	}
+	return out
+}
+
+// MembersWithLicenseErrors lists the members of a group whose licenses from it are in error.
+func (c *Client) MembersWithLicenseErrors(ctx context.Context, groupID string) ([]model.DirectoryObject, error) {
+	op := "list members with license errors of group " + groupID
+	resp, err := c.groupsBuilder().ByGroupId(groupID).MembersWithLicenseErrors().Get(ctx,
+		&groups.ItemMembersWithLicenseErrorsRequestBuilderGetRequestConfiguration{
+			QueryParameters: &groups.ItemMembersWithLicenseErrorsRequestBuilderGetQueryParameters{Select: memberSelect, Top: ptr(c.pageSize)},
+		})
+	if err != nil {
+		return nil, classify(err, op, PermGroupRead)
+	}
+	var out []model.DirectoryObject
+	err = pages(ctx, c, resp, models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue, nil,
+		func(p []models.DirectoryObjectable) error {
+			out = append(out, toObjects(p)...)
+			return nil
+		})
+	if err != nil {
+		return nil, classify(err, op, PermGroupRead)
+	}
+	return out, nil
+}
+
+// DirectoryAudits reads audit events matching f, newest first as Graph returns them.
+func (c *Client) DirectoryAudits(ctx context.Context, f AuditFilter) ([]model.AuditEvent, error) {
+	const op = "read directory audits"
+	filter, err := f.Filter()
+	if err != nil {
+		return nil, &Error{Kind: KindBadRequest, op: op, Message: err.Error(), err: err}
+	}
+	q := &auditlogs.DirectoryAuditsRequestBuilderGetQueryParameters{}
+	if filter != "" {
+		q.Filter = &filter
+	}
+	top := f.Top
+	if f.Max > 0 && (top == 0 || top > f.Max) {
+		top = f.Max
+	}
+	if top > int(maxPageSize) {
+		top = int(maxPageSize)
+	}
+	if top > 0 {
+		q.Top = ptr(int32(top))
+	}
+	resp, err := auditlogs.NewAuditLogsRequestBuilderInternal(c.root(), c.adapter).DirectoryAudits().Get(ctx,
+		&auditlogs.DirectoryAuditsRequestBuilderGetRequestConfiguration{QueryParameters: q})
+	if err != nil {
+		return nil, classify(err, op, PermAuditLogRead)
+	}
+	var out []model.AuditEvent
+	errEnough := errors.New("enough")
+	err = pages(ctx, c, resp, models.CreateDirectoryAuditCollectionResponseFromDiscriminatorValue, nil,
+		func(p []models.DirectoryAuditable) error {
+			for _, a := range p {
+				if a == nil {
+					continue
+				}
+				out = append(out, toAuditEvent(a))
+				if f.Max > 0 && len(out) >= f.Max {
+					return errEnough
+				}
+			}
+			return nil
+		})
+	if err != nil && !errors.Is(err, errEnough) {
+		return nil, classify(err, op, PermAuditLogRead)
+	}
+	return out, nil
+}

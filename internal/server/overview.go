@@ -1,0 +1,112 @@
+package server
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/web"
+)
+
+// attentionRows is how many groups each "needs attention" list shows before linking on.
+const attentionRows = 10
+
+// handleOverview serves /: the tenant's totals and what needs attention.
+func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	l := s.layout(ctx, "Overview", "overview")
+	ov, err := s.store.Overview(ctx)
+	if isNotFound(err) {
+		s.render(w, r, http.StatusOK, web.OverviewPage(l, web.OverviewView{}))
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v := web.OverviewView{
+		HasData:            true,
+		Overview:           ov,
+		ReportURL:          "/groups",
+		ReportWithErrorURL: reportURL("/groups", model.GroupReportQuery{Sort: model.GroupSortErrors, Desc: true, OnlyErrors: true}),
+	}
+	if ov.GroupsWithErrors > 0 {
+		page, err := s.store.GroupReport(ctx, model.GroupReportQuery{
+			Sort: model.GroupSortErrors, Desc: true, OnlyErrors: true, Page: 1, PageSize: attentionRows})
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		for _, row := range page.Rows {
+			v.ErrorGroups = append(v.ErrorGroups, groupLink(row))
+		}
+		if page.Total > len(page.Rows) {
+			v.ErrorGroupsMore = v.ReportWithErrorURL
+		}
+	}
+	if ov.GroupsNotProcessed > 0 {
+		// Processing states sort Complete < InProgress < Queued, so descending puts the
+		// unfinished ones first; the filter below keeps only those.
+		q := model.GroupReportQuery{Sort: model.GroupSortProcessing, Desc: true, Page: 1, PageSize: attentionRows}
+		page, err := s.store.GroupReport(ctx, q)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		for _, row := range page.Rows {
+			if row.ProcessingState != model.ProcessingComplete {
+				v.PendingGroups = append(v.PendingGroups, groupLink(row))
+			}
+		}
+		if ov.GroupsNotProcessed > len(v.PendingGroups) {
+			v.PendingGroupsMore = reportURL("/groups", q)
+		}
+	}
+	v.SKUs, v.FullSKUs, v.NearlyFullSKUs, v.WarningSKUs = classifySKUs(ov.SKUs)
+	s.render(w, r, http.StatusOK, web.OverviewPage(l, v))
+}
+
+func groupLink(row model.GroupReportRow) web.GroupLink {
+	return web.GroupLink{
+		ID: row.ID, Name: displayName(row.DisplayName), Href: groupURL(row.ID),
+		Errors: row.ErrorCount, Members: row.MemberCount, ProcessingState: row.ProcessingState,
+	}
+}
+
+// classifySKUs sorts subscriptions by name and picks those that need attention: used up (no
+// unit left, so new assignments fail with CountViolation), nearly used up (under 10% left),
+// and in warning (a capability status other than Enabled, or units in their grace period or
+// suspended). Tenant-wide SKUs (appliesTo Company) are not assigned to users and have no
+// capacity to run out of.
+func classifySKUs(in []model.SKUUsage) (all, full, nearly, warning []web.SKUView) {
+	for _, u := range in {
+		v := web.SKUView{
+			ID: u.ID, Name: u.Name, PartNumber: u.PartNumber, Status: u.CapabilityStatus,
+			Consumed: u.ConsumedUnits, Enabled: u.Prepaid.Enabled, Warning: u.Prepaid.Warning,
+			Suspended: u.Prepaid.Suspended, Available: u.Available(),
+		}
+		if v.Name == "" {
+			v.Name = cmp.Or(u.PartNumber, u.ID)
+		}
+		all = append(all, v)
+		perUser := !strings.EqualFold(u.AppliesTo, "Company")
+		switch {
+		case perUser && v.Enabled > 0 && v.Available == 0:
+			full = append(full, v)
+		case perUser && v.Enabled > 0 && v.Available*10 < v.Enabled:
+			nearly = append(nearly, v)
+		}
+		if (v.Status != "" && !strings.EqualFold(v.Status, "Enabled")) || v.Warning > 0 || v.Suspended > 0 {
+			warning = append(warning, v)
+		}
+	}
+	byName := func(a, b web.SKUView) int {
+		return cmp.Or(cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.ID, b.ID))
+	}
+	for _, l := range [][]web.SKUView{all, full, nearly, warning} {
+		slices.SortFunc(l, byName)
+	}
+	return all, full, nearly, warning
+}

@@ -1,0 +1,157 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/a-h/templ"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/web"
+)
+
+// navEntry is a navigation item; only routes that exist are listed, so later pages (users,
+// licenses, IP lookup, SSPR verifier) add themselves here when their routes do.
+type navEntry struct {
+	key, label, href string
+}
+
+var navEntries = []navEntry{
+	{"overview", "Overview", "/"},
+	{"groups", "Groups", "/groups"},
+}
+
+// layout builds the frame of a page: navigation with active marked, data age, sync state.
+// It never fails: a store error here only costs the data age, the page itself reports it.
+func (s *Server) layout(ctx context.Context, title, active string) web.Layout {
+	l := web.Layout{
+		Title:         title,
+		Now:           s.now(),
+		Version:       s.version,
+		Assets:        s.assets.urls,
+		RefreshAction: "/refresh",
+		ProgressURL:   "/sync/progress",
+	}
+	for _, e := range navEntries {
+		l.Nav = append(l.Nav, web.NavItem{Label: e.label, Href: e.href, Active: e.key == active})
+	}
+	if info, err := s.store.CurrentSnapshot(ctx); err == nil {
+		l.DataAsOf = info.TakenAt
+	} else if !isNotFound(err) {
+		s.log.WarnContext(ctx, "layout: current snapshot", "err", err)
+	}
+	p := s.syncer.Progress()
+	l.Sync = web.SyncView{Running: p.Running, Phase: p.Phase, Done: p.Done, Total: p.Total, Started: p.Started}
+	if run, ok := s.lastFinishedRun(ctx, p); ok && run.Status == model.SyncFailed {
+		l.Sync.LastFail = &web.SyncFailure{At: run.FinishedAt, Error: run.Error}
+		if l.Sync.LastFail.At.IsZero() {
+			l.Sync.LastFail.At = run.StartedAt
+		}
+		if l.Sync.LastFail.Error == "" {
+			l.Sync.LastFail.Error = "no reason recorded"
+		}
+	}
+	return l
+}
+
+// lastFinishedRun is the most recent sync run that ended: the syncer knows it best while it
+// runs, the store after a restart.
+func (s *Server) lastFinishedRun(ctx context.Context, p model.SyncProgress) (model.SyncRun, bool) {
+	run, err := s.store.LatestSyncRun(ctx)
+	if err != nil {
+		if !isNotFound(err) {
+			s.log.WarnContext(ctx, "layout: latest sync run", "err", err)
+		}
+		if p.LastRun != nil {
+			return *p.LastRun, true
+		}
+		return model.SyncRun{}, false
+	}
+	if run.Status == model.SyncRunning {
+		if p.LastRun != nil {
+			return *p.LastRun, true
+		}
+		return model.SyncRun{}, false
+	}
+	return run, true
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// render writes c with status. It renders into a buffer first, so a failing component
+// becomes a clean 500 page instead of half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 1<<20 { // don't keep huge buffers around
+			bufPool.Put(buf)
+		}
+	}()
+	if err := c.Render(r.Context(), buf); err != nil {
+		if status >= 500 { // the error page itself failed: plain text, no loop
+			s.log.ErrorContext(r.Context(), "render error page", "err", err)
+			http.Error(w, http.StatusText(status), status)
+			return
+		}
+		s.serverError(w, r, fmt.Errorf("render: %w", err))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// errorPage renders an error page in the layout.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, v web.ErrorView) {
+	l := s.layout(r.Context(), v.Heading, "")
+	s.render(w, r, v.Status, web.ErrorPage(l, v))
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.errorPage(w, r, web.ErrorView{
+		Status:  http.StatusNotFound,
+		Heading: "Page not found",
+		Message: "There is nothing at " + r.URL.Path + ". The link may be old, or the group may no longer assign licenses.",
+		BackURL: "/",
+	})
+}
+
+func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	s.errorPage(w, r, web.ErrorView{
+		Status:  http.StatusMethodNotAllowed,
+		Heading: "Method not allowed",
+		Message: r.Method + " is not allowed on " + r.URL.Path + ".",
+		BackURL: "/",
+	})
+}
+
+func (s *Server) badRequest(w http.ResponseWriter, r *http.Request, msg string, details []string) {
+	s.errorPage(w, r, web.ErrorView{
+		Status:  http.StatusBadRequest,
+		Heading: "Bad request",
+		Message: msg,
+		Details: details,
+		BackURL: r.URL.Path,
+	})
+}
+
+// serverError logs err and shows a 500 page without its details: they may hold internals.
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away; nobody to answer
+	}
+	s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	s.errorPage(w, r, web.ErrorView{
+		Status:  http.StatusInternalServerError,
+		Heading: "Something went wrong",
+		Message: "The page could not be shown because of an internal error. It has been logged; try again in a moment.",
+		BackURL: "/",
+	})
+}

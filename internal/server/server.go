@@ -1,0 +1,100 @@
+// Package server is tenantdesk's HTTP side: the chi router (every route is listed in
+// routes.go), one handler method per action on Server, middleware, and the glue that turns
+// store results into web view models. Handlers never call Graph: pages are SQL over the
+// current snapshot, and refreshes run in the snapshot syncer.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/store"
+)
+
+// ReportStore is what the pages read. *store.Store implements it.
+type ReportStore interface {
+	GroupReport(ctx context.Context, q model.GroupReportQuery) (model.GroupReportPage, error)
+	EachGroupReportRow(ctx context.Context, q model.GroupReportQuery, fn func(model.GroupReportRow) error) error
+	GroupDetail(ctx context.Context, id string) (model.GroupDetail, error)
+	Overview(ctx context.Context) (model.Overview, error)
+	CurrentSnapshot(ctx context.Context) (store.SnapshotInfo, error)
+	LatestSyncRun(ctx context.Context) (model.SyncRun, error)
+	Ping(ctx context.Context) error
+}
+
+// Syncer runs refreshes of the snapshot. *snapshot.Syncer implements it.
+type Syncer interface {
+	// Start begins a sync in the background unless one is running; it reports whether it
+	// started one.
+	Start(ctx context.Context) bool
+	Progress() model.SyncProgress
+}
+
+// Deps are the Server's dependencies.
+type Deps struct {
+	Store  ReportStore // required
+	Syncer Syncer      // required
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Version is shown in the footer.
+	Version string
+	// Background is the parent context of refreshes started from the web, so shutdown can
+	// cancel them; a request's context would end with the redirect. nil means
+	// context.Background().
+	Background context.Context
+}
+
+// Server serves the dashboard. Create it with New; it is safe for concurrent use.
+type Server struct {
+	store   ReportStore
+	syncer  Syncer
+	log     *slog.Logger
+	now     func() time.Time
+	version string
+	bg      context.Context
+	assets  *assets
+}
+
+// New checks deps and prepares the server, hashing the embedded static files.
+func New(deps Deps) (*Server, error) {
+	if deps.Store == nil {
+		return nil, errors.New("server: Deps.Store is required")
+	}
+	if deps.Syncer == nil {
+		return nil, errors.New("server: Deps.Syncer is required")
+	}
+	s := &Server{
+		store:   deps.Store,
+		syncer:  deps.Syncer,
+		log:     deps.Logger,
+		now:     deps.Now,
+		version: deps.Version,
+		bg:      deps.Background,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.version == "" {
+		s.version = "dev"
+	}
+	if s.bg == nil {
+		s.bg = context.Background()
+	}
+	a, err := loadAssets()
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.assets = a
+	return s, nil
+}
+
+// isNotFound reports whether err means the thing asked for does not exist.
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -1,0 +1,356 @@
+// Package snapshot is the sync job: it reads the tenant through a Source (internal/graph in
+// production), writes a complete snapshot into the store and reports progress while it runs. A
+// snapshot becomes current only when it is complete, so a sync that fails or is cancelled leaves
+// the previous one current, and its run record says why.
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/store"
+)
+
+// Source is what a sync reads from the tenant. internal/graph implements it; declaring it here
+// keeps this package free of the Graph SDK.
+type Source interface {
+	// SubscribedSKUs are the tenant's subscribed SKUs.
+	SubscribedSKUs(ctx context.Context) ([]model.SKU, error)
+	// LicensedGroups are the groups that assign licenses, with their templates and processing state.
+	LicensedGroups(ctx context.Context) ([]model.Group, error)
+	// Users calls fn with every user, a page at a time, with assignedLicenses and
+	// licenseAssignmentStates; fn's error stops the listing and is returned.
+	Users(ctx context.Context, fn func([]model.User) error) error
+	// MemberCounts counts the direct members of each group, calling progress with how many groups
+	// are done so far.
+	MemberCounts(ctx context.Context, groupIDs []string, progress func(done int)) (map[string]model.MemberCounts, error)
+}
+
+// Phases of a sync, in order.
+const (
+	PhaseLicenses     = "licenses"
+	PhaseGroups       = "groups"
+	PhaseUsers        = "users"
+	PhaseMemberCounts = "member counts"
+	PhaseSaving       = "saving"
+)
+
+// ErrRunning is returned by Run while another sync of the same Syncer runs.
+var ErrRunning = errors.New("a sync is already running")
+
+// cancelledError is the error text recorded for a sync that was cancelled.
+const cancelledError = "cancelled"
+
+// Syncer runs syncs, one at a time, and tells how the current or last one is going.
+type Syncer struct {
+	src Source
+	st  *store.Store
+	log *slog.Logger
+
+	// Requests, if set, is the source's running total of requests made (e.g. the Graph client's
+	// counter); progress and run records show how many a sync made. It must be safe for
+	// concurrent use.
+	Requests func() int64
+	// Now is the clock.
+	Now func() time.Time
+
+	mu         sync.Mutex
+	running    bool
+	cancel     context.CancelFunc
+	done       chan struct{} // closed when the running sync ends
+	progress   model.SyncProgress
+	reqBase    int64
+	lastLoaded bool // progress.LastRun has been looked up in the store (or set by a run)
+	subs       map[chan model.SyncProgress]struct{}
+}
+
+// New returns a Syncer that reads src and writes st. logger may be nil.
+func New(src Source, st *store.Store, logger *slog.Logger) *Syncer {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Syncer{src: src, st: st, log: logger, Now: time.Now, subs: map[chan model.SyncProgress]struct{}{}}
+}
+
+// Run syncs once and returns the finished run record. It returns ErrRunning (and a zero run) if
+// a sync is already running. Whatever happens, the store's current snapshot is either the new
+// complete one or the previous one.
+func (s *Syncer) Run(ctx context.Context) (model.SyncRun, error) {
+	ctx, err := s.begin(ctx)
+	if err != nil {
+		return model.SyncRun{}, err
+	}
+	return s.run(ctx)
+}
+
+// Start starts a sync in the background and reports whether it did: false if one is already
+// running. ctx bounds the sync, so pass one that outlives the request that asked for it (the
+// server's base context); Cancel stops it early.
+func (s *Syncer) Start(ctx context.Context) bool {
+	ctx, err := s.begin(ctx)
+	if err != nil {
+		return false
+	}
+	go s.run(ctx) // the outcome is recorded in the store and in Progress().LastRun
+	return true
+}
+
+// Cancel cancels the running sync, if any; it returns at once (Wait waits for the end).
+func (s *Syncer) Cancel() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		s.cancel()
+	}
+}
+
+// Wait waits until no sync is running.
+func (s *Syncer) Wait() {
+	s.mu.Lock()
+	done := s.done
+	s.mu.Unlock()
+	if done != nil {
+		<-done
+	}
+}
+
+// Progress is the state of the running sync, or of none, with the last finished run. It is safe
+// for concurrent use.
+func (s *Syncer) Progress() model.SyncProgress {
+	s.loadLastRun()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.progressLocked()
+}
+
+// Subscribe returns a channel that receives the progress now and after every change, and a
+// function that ends the subscription (and closes the channel). A slow reader misses
+// intermediate values, never the latest one.
+func (s *Syncer) Subscribe() (<-chan model.SyncProgress, func()) {
+	s.loadLastRun()
+	ch := make(chan model.SyncProgress, 1)
+	s.mu.Lock()
+	s.subs[ch] = struct{}{}
+	ch <- s.progressLocked()
+	s.mu.Unlock()
+	return ch, sync.OnceFunc(func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.subs, ch)
+		close(ch)
+	})
+}
+
+// begin claims the Syncer for a sync, or fails with ErrRunning.
+func (s *Syncer) begin(parent context.Context) (context.Context, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		return nil, ErrRunning
+	}
+	ctx, cancel := context.WithCancel(parent)
+	s.running, s.cancel, s.done = true, cancel, make(chan struct{})
+	if s.Requests != nil {
+		s.reqBase = s.Requests()
+	}
+	s.progress = model.SyncProgress{Running: true, Started: s.Now(), LastRun: s.progress.LastRun}
+	s.publishLocked()
+	return ctx, nil
+}
+
+func (s *Syncer) run(ctx context.Context) (model.SyncRun, error) {
+	run, err := s.st.StartSyncRun(ctx)
+	if err != nil {
+		s.end(nil)
+		return model.SyncRun{}, fmt.Errorf("sync: %w", err)
+	}
+	s.log.Info("sync started", "run", run.ID)
+	snap, err := s.collect(ctx, &run)
+	if err == nil {
+		s.setPhase(PhaseSaving, 0)
+		err = s.st.SaveSnapshot(ctx, run.ID, snap)
+	}
+	run.FinishedAt = s.Now()
+	run.Requests = s.requests()
+	switch {
+	case err == nil:
+		run.Status = model.SyncSucceeded
+	case errors.Is(ctx.Err(), context.Canceled):
+		run.Status, run.Error = model.SyncCancelled, cancelledError
+	default:
+		run.Status, run.Error = model.SyncFailed, err.Error()
+	}
+	// Record the outcome even when ctx is what ended the sync.
+	finishErr := s.st.FinishSyncRun(context.WithoutCancel(ctx), run)
+	s.end(&run)
+	s.log.Info("sync finished", "run", run.ID, "status", run.Status, "error", run.Error,
+		"users", run.Users, "groups", run.Groups, "skus", run.SKUs, "requests", run.Requests,
+		"duration", run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond))
+	if err != nil {
+		return run, fmt.Errorf("sync: %w", err)
+	}
+	if finishErr != nil {
+		return run, fmt.Errorf("sync: %w", finishErr)
+	}
+	return run, nil
+}
+
+// collect reads the whole tenant, phase by phase, counting into run.
+func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) (store.Snapshot, error) {
+	snap := store.Snapshot{TakenAt: run.StartedAt}
+	var err error
+
+	s.setPhase(PhaseLicenses, 0)
+	if snap.SKUs, err = s.src.SubscribedSKUs(ctx); err != nil {
+		return snap, fmt.Errorf("read subscribed SKUs: %w", err)
+	}
+	run.SKUs = len(snap.SKUs)
+	s.setDone(len(snap.SKUs))
+	// A source that does not watch ctx still stops between phases.
+	if err := ctx.Err(); err != nil {
+		return snap, err
+	}
+
+	s.setPhase(PhaseGroups, 0)
+	if snap.Groups, err = s.src.LicensedGroups(ctx); err != nil {
+		return snap, fmt.Errorf("read licensed groups: %w", err)
+	}
+	run.Groups = len(snap.Groups)
+	s.setDone(len(snap.Groups))
+	if err := ctx.Err(); err != nil {
+		return snap, err
+	}
+
+	s.setPhase(PhaseUsers, 0)
+	err = s.src.Users(ctx, func(page []model.User) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		snap.Users = append(snap.Users, page...)
+		s.setDone(len(snap.Users))
+		return nil
+	})
+	if err != nil {
+		return snap, fmt.Errorf("read users: %w", err)
+	}
+	run.Users = len(snap.Users)
+	if err := ctx.Err(); err != nil {
+		return snap, err
+	}
+
+	s.setPhase(PhaseMemberCounts, len(snap.Groups))
+	ids := make([]string, len(snap.Groups))
+	for i, g := range snap.Groups {
+		ids[i] = g.ID
+	}
+	if snap.MemberCounts, err = s.src.MemberCounts(ctx, ids, s.setDone); err != nil {
+		return snap, fmt.Errorf("count group members: %w", err)
+	}
+	return snap, ctx.Err()
+}
+
+func (s *Syncer) requests() int64 {
+	if s.Requests == nil {
+		return 0
+	}
+	return s.Requests() - s.reqBase
+}
+
+// setPhase starts a phase with total items (0 when not known).
+func (s *Syncer) setPhase(phase string, total int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.progress.Phase, s.progress.Done, s.progress.Total = phase, 0, total
+	s.publishLocked()
+}
+
+// setDone records done items of the phase; it never goes back, so progress from concurrent
+// batches arriving out of order still moves only forward.
+func (s *Syncer) setDone(done int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if done <= s.progress.Done {
+		return
+	}
+	s.progress.Done = done
+	s.publishLocked()
+}
+
+// end releases the Syncer after a sync; run is nil if no run record was made.
+func (s *Syncer) end(run *model.SyncRun) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cancel()
+	if run != nil {
+		r := *run
+		s.progress.LastRun, s.lastLoaded = &r, true
+		s.progress.Requests = r.Requests
+	}
+	s.running = false
+	s.progress.Running = false
+	s.progress.Phase, s.progress.Done, s.progress.Total = "", 0, 0
+	s.publishLocked()
+	close(s.done)
+}
+
+func (s *Syncer) progressLocked() model.SyncProgress {
+	p := s.progress
+	if p.Running {
+		p.Requests = s.requests()
+	}
+	if p.LastRun != nil {
+		r := *p.LastRun
+		p.LastRun = &r
+	}
+	return p
+}
+
+// publishLocked hands the progress to every subscriber, replacing a value it has not read yet.
+func (s *Syncer) publishLocked() {
+	if len(s.subs) == 0 {
+		return
+	}
+	p := s.progressLocked()
+	for ch := range s.subs {
+		select {
+		case <-ch:
+		default:
+		}
+		ch <- p // cannot block: only publishLocked sends, under s.mu, and the buffer is free now
+	}
+}
+
+// loadLastRun looks up the last finished run in the store once, so that a fresh process shows
+// it before its own first sync.
+func (s *Syncer) loadLastRun() {
+	s.mu.Lock()
+	loaded := s.lastLoaded
+	s.mu.Unlock()
+	if loaded {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	runs, err := s.st.RecentSyncRuns(ctx, 5)
+	if err != nil {
+		s.log.Error("look up the last sync run", "err", err)
+		return // try again next time
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lastLoaded {
+		return // a run of ours finished meanwhile
+	}
+	s.lastLoaded = true
+	for _, r := range runs {
+		if r.Status != model.SyncRunning {
+			s.progress.LastRun = &r
+			break
+		}
+	}
+}

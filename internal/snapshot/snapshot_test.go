@@ -1,0 +1,407 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/store"
+)
+
+// fakeSource is a tenant in memory. The unit under test is the sync's logic, so a hand-written
+// source is enough here; integration tests run the real Graph client against the simulator.
+type fakeSource struct {
+	skus     []model.SKU
+	groups   []model.Group
+	users    []model.User
+	pageSize int
+
+	failIn    string        // phase whose call fails with failErr
+	failErr   error         //
+	failAfter int           // for PhaseUsers: pages delivered before failing
+	block     chan struct{} // if set, Users waits for it (or ctx) after the first page
+	// onCall, if set, runs at the start of every call and after every page/batch, so a test can
+	// look at the Syncer from inside the sync.
+	onCall func()
+
+	requests atomic.Int64
+}
+
+func (f *fakeSource) call(phase string) error {
+	f.requests.Add(1)
+	if f.onCall != nil {
+		f.onCall()
+	}
+	if f.failIn == phase && phase != PhaseUsers {
+		return f.failErr
+	}
+	return nil
+}
+
+func (f *fakeSource) SubscribedSKUs(ctx context.Context) ([]model.SKU, error) {
+	if err := f.call(PhaseLicenses); err != nil {
+		return nil, err
+	}
+	return f.skus, nil
+}
+
+func (f *fakeSource) LicensedGroups(ctx context.Context) ([]model.Group, error) {
+	if err := f.call(PhaseGroups); err != nil {
+		return nil, err
+	}
+	return f.groups, nil
+}
+
+func (f *fakeSource) Users(ctx context.Context, fn func([]model.User) error) error {
+	for page := 0; page*f.pageSize < len(f.users); page++ {
+		if err := f.call(PhaseUsers); err != nil {
+			return err
+		}
+		if f.failIn == PhaseUsers && page == f.failAfter {
+			return f.failErr
+		}
+		if page == 1 && f.block != nil {
+			select {
+			case <-f.block:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if err := fn(f.users[page*f.pageSize : min((page+1)*f.pageSize, len(f.users))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MemberCounts answers in batches of 20 and reports progress out of order, as concurrent
+// batches would.
+func (f *fakeSource) MemberCounts(ctx context.Context, ids []string, progress func(int)) (map[string]model.MemberCounts, error) {
+	counts := map[string]model.MemberCounts{}
+	for i := 0; i < len(ids); i += 20 {
+		if err := f.call(PhaseMemberCounts); err != nil {
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		for _, id := range ids[i:min(i+20, len(ids))] {
+			counts[id] = model.MemberCounts{All: len(id), Users: len(id) - 1}
+		}
+		progress(min(i+20, len(ids)))
+		progress(i) // a late, smaller report: must not move progress back
+	}
+	return counts, nil
+}
+
+// tenant builds a source with nUsers users, nGroups groups and every 10th user in error for
+// group 0.
+func tenant(nUsers, nGroups int) *fakeSource {
+	f := &fakeSource{pageSize: 999, skus: []model.SKU{{ID: "sku-a", PartNumber: "A"}, {ID: "sku-b", PartNumber: "B"}}}
+	for i := range nGroups {
+		f.groups = append(f.groups, model.Group{ID: fmt.Sprintf("group-%03d", i), DisplayName: fmt.Sprintf("Group %d", i),
+			ProcessingState: model.ProcessingComplete, AssignedLicenses: []model.AssignedLicense{{SKUID: "sku-a"}}})
+	}
+	for i := range nUsers {
+		u := model.User{ID: fmt.Sprintf("user-%05d", i), DisplayName: fmt.Sprintf("User %d", i)}
+		st := model.LicenseState{SKUID: "sku-a", AssignedByGroup: f.groups[i%nGroups].ID, State: model.StateActive}
+		if i%10 == 0 {
+			st.AssignedByGroup, st.State, st.Error = f.groups[0].ID, model.StateError, model.ErrorCountViolation
+		}
+		u.LicenseStates = []model.LicenseState{st}
+		f.users = append(f.users, u)
+	}
+	return f
+}
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func newSyncer(src *fakeSource, st *store.Store) *Syncer {
+	s := New(src, st, nil)
+	s.Requests = src.requests.Load
+	return s
+}
+
+func groupErrors(t *testing.T, st *store.Store) map[string]int {
+	t.Helper()
+	errs := map[string]int{}
+	err := st.EachGroupReportRow(context.Background(), model.GroupReportQuery{}, func(r model.GroupReportRow) error {
+		errs[r.ID] = r.ErrorCount
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return errs
+}
+
+func TestRunSucceeds(t *testing.T) {
+	st := openStore(t)
+	src := tenant(2500, 45)
+	s := newSyncer(src, st)
+	before := time.Now()
+	run, err := s.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1 SKU call + 1 groups call + 3 user pages + 3 member batches
+	if run.Status != model.SyncSucceeded || run.Error != "" || run.Users != 2500 || run.Groups != 45 || run.SKUs != 2 ||
+		run.Requests != 8 || run.StartedAt.Before(before) || run.FinishedAt.Before(run.StartedAt) {
+		t.Errorf("run = %+v", run)
+	}
+	stored, err := st.LatestSyncRun(context.Background())
+	if err != nil || stored.ID != run.ID || stored.Status != run.Status || stored.Users != 2500 || stored.Requests != 8 {
+		t.Errorf("stored run = %+v, %v", stored, err)
+	}
+	info, err := st.CurrentSnapshot(context.Background())
+	if err != nil || info.RunID != run.ID || !info.TakenAt.Equal(run.StartedAt) {
+		t.Errorf("current snapshot = %+v, %v (run %+v)", info, err, run)
+	}
+	errs := groupErrors(t, st)
+	if len(errs) != 45 || errs["group-000"] != 250 || errs["group-001"] != 0 {
+		t.Errorf("group errors: %d groups, group-000 %d", len(errs), errs["group-000"])
+	}
+	d, err := st.GroupDetail(context.Background(), "group-007")
+	if err != nil || d.MemberCount != len("group-007") || d.UserCount != len("group-007")-1 {
+		t.Errorf("member counts of group-007: %+v, %v", d, err)
+	}
+	p := s.Progress()
+	if p.Running || p.LastRun == nil || *p.LastRun != run || p.Requests != 8 {
+		t.Errorf("progress after run = %+v", p)
+	}
+}
+
+func TestFailureKeepsPreviousSnapshot(t *testing.T) {
+	boom := errors.New("graph: 503 Service Unavailable after 3 retries")
+	cases := []struct {
+		phase     string
+		failAfter int
+	}{
+		{PhaseLicenses, 0}, {PhaseGroups, 0}, {PhaseUsers, 2}, {PhaseMemberCounts, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.phase, func(t *testing.T) {
+			st := openStore(t)
+			good, err := newSyncer(tenant(3000, 30), st).Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			src := tenant(5000, 60)
+			src.failIn, src.failErr, src.failAfter = tc.phase, boom, tc.failAfter
+			s := newSyncer(src, st)
+			run, err := s.Run(context.Background())
+			if !errors.Is(err, boom) {
+				t.Fatalf("Run error = %v, want %v", err, boom)
+			}
+			if run.Status != model.SyncFailed || !strings.Contains(run.Error, boom.Error()) || run.FinishedAt.IsZero() {
+				t.Errorf("failed run = %+v", run)
+			}
+			runs, err := st.RecentSyncRuns(context.Background(), 5)
+			if err != nil || len(runs) != 2 || runs[0].Status != model.SyncFailed || runs[0].Error != run.Error {
+				t.Errorf("stored runs = %+v, %v", runs, err)
+			}
+			info, err := st.CurrentSnapshot(context.Background())
+			if err != nil || info.RunID != good.ID {
+				t.Errorf("current snapshot = %+v, %v, want the one of run %d", info, err, good.ID)
+			}
+			if errs := groupErrors(t, st); len(errs) != 30 || errs["group-000"] != 300 {
+				t.Errorf("previous snapshot not served: %d groups, %d errors", len(errs), errs["group-000"])
+			}
+			if p := s.Progress(); p.Running || p.LastRun == nil || p.LastRun.Status != model.SyncFailed {
+				t.Errorf("progress = %+v", p)
+			}
+		})
+	}
+}
+
+// waitFor waits until ok holds for a progress value received from s.
+func waitFor(t *testing.T, s *Syncer, ok func(model.SyncProgress) bool) {
+	t.Helper()
+	ch, stop := s.Subscribe()
+	defer stop()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case p := <-ch:
+			if ok(p) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("progress never got there; last %+v", s.Progress())
+		}
+	}
+}
+
+func TestCancelAndSingleFlight(t *testing.T) {
+	st := openStore(t)
+	good, err := newSyncer(tenant(100, 5), st).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := tenant(3000, 10)
+	src.block = make(chan struct{}) // never closed: only cancelling ends the sync
+	s := newSyncer(src, st)
+	if !s.Start(context.Background()) {
+		t.Fatal("Start = false with nothing running")
+	}
+	waitFor(t, s, func(p model.SyncProgress) bool { return p.Phase == PhaseUsers && p.Done == 999 })
+
+	if s.Start(context.Background()) {
+		t.Error("a second Start started")
+	}
+	if _, err := s.Run(context.Background()); !errors.Is(err, ErrRunning) {
+		t.Errorf("Run while running: %v, want ErrRunning", err)
+	}
+	if p := s.Progress(); !p.Running || p.Started.IsZero() || p.Requests != 2+2 || p.LastRun == nil || p.LastRun.ID != good.ID {
+		t.Errorf("progress while running = %+v", p)
+	}
+
+	s.Cancel()
+	s.Wait()
+	p := s.Progress()
+	if p.Running || p.LastRun == nil || p.LastRun.Status != model.SyncCancelled || p.LastRun.Error != cancelledError {
+		t.Fatalf("progress after cancel = %+v (last run %+v)", p, p.LastRun)
+	}
+	if stored, err := st.LatestSyncRun(context.Background()); err != nil || stored.Status != model.SyncCancelled {
+		t.Errorf("stored run = %+v, %v", stored, err)
+	}
+	if info, err := st.CurrentSnapshot(context.Background()); err != nil || info.RunID != good.ID {
+		t.Errorf("current snapshot = %+v, %v, want run %d's", info, err, good.ID)
+	}
+
+	// the Syncer is free again
+	src.block = nil
+	if !s.Start(context.Background()) {
+		t.Fatal("Start after the cancelled sync = false")
+	}
+	s.Wait()
+	if p := s.Progress(); p.LastRun.Status != model.SyncSucceeded {
+		t.Errorf("next run = %+v", p.LastRun)
+	}
+	s.Cancel() // nothing running: no effect
+	s.Wait()
+}
+
+func TestRunCancelledByCaller(t *testing.T) {
+	st := openStore(t)
+	src := tenant(3000, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	src.onCall = func() {
+		if calls++; calls == 4 { // during the users
+			cancel()
+		}
+	}
+	run, err := newSyncer(src, st).Run(ctx)
+	if !errors.Is(err, context.Canceled) || run.Status != model.SyncCancelled {
+		t.Errorf("Run = %+v, %v", run, err)
+	}
+	if _, err := st.CurrentSnapshot(context.Background()); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a cancelled first sync made a snapshot: %v", err)
+	}
+}
+
+func TestProgressMonotonic(t *testing.T) {
+	st := openStore(t)
+	src := tenant(5000, 95)
+	s := newSyncer(src, st)
+	var mu sync.Mutex
+	var seen []model.SyncProgress
+	src.onCall = func() { // sampled from inside the sync
+		mu.Lock()
+		seen = append(seen, s.Progress())
+		mu.Unlock()
+	}
+	ch, stop := s.Subscribe()
+	collected := make(chan []model.SyncProgress)
+	go func() {
+		var got []model.SyncProgress
+		for p := range ch {
+			got = append(got, p)
+		}
+		collected <- got
+	}()
+	run, err := s.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	published := <-collected
+	if last := published[len(published)-1]; last.Running || last.LastRun == nil || last.LastRun.ID != run.ID {
+		t.Errorf("last published progress = %+v", last)
+	}
+
+	phases := []string{"", PhaseLicenses, PhaseGroups, PhaseUsers, PhaseMemberCounts, PhaseSaving}
+	for name, ps := range map[string][]model.SyncProgress{"sampled": seen, "published": published} {
+		var phaseSeen []string
+		prev := model.SyncProgress{}
+		for _, p := range ps {
+			if !p.Running {
+				continue
+			}
+			i, j := slices.Index(phases, prev.Phase), slices.Index(phases, p.Phase)
+			if j < 0 || j < i || j == i && p.Done < prev.Done || p.Requests < prev.Requests {
+				t.Errorf("%s: progress went back: %+v -> %+v", name, prev, p)
+			}
+			if p.Total > 0 && p.Done > p.Total {
+				t.Errorf("%s: done %d of %d", name, p.Done, p.Total)
+			}
+			if len(phaseSeen) == 0 || phaseSeen[len(phaseSeen)-1] != p.Phase {
+				phaseSeen = append(phaseSeen, p.Phase)
+			}
+			prev = p
+		}
+		t.Logf("%s: %d values, phases %q", name, len(ps), phaseSeen)
+		if name == "sampled" && !slices.Equal(phaseSeen, phases[1:5]) {
+			t.Errorf("sampled phases = %q", phaseSeen)
+		}
+	}
+	// the member counts phase knows its total and reached it
+	var maxDone int
+	for _, p := range seen {
+		if p.Phase == PhaseMemberCounts {
+			if p.Total != 95 {
+				t.Errorf("member counts total = %d", p.Total)
+			}
+			maxDone = max(maxDone, p.Done)
+		}
+	}
+	if maxDone != 80 { // sampled before the last batch's report
+		t.Errorf("member counts done reached %d before the last batch, want 80", maxDone)
+	}
+}
+
+func TestLastRunFromStore(t *testing.T) {
+	st := openStore(t)
+	if p := New(tenant(10, 1), st, nil).Progress(); p.LastRun != nil || p.Running {
+		t.Errorf("progress on a fresh db = %+v", p)
+	}
+	run, err := newSyncer(tenant(10, 1), st).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a run of another process, still going: not "the last run"
+	if _, err := st.StartSyncRun(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p := New(tenant(10, 1), st, nil).Progress()
+	if p.LastRun == nil || p.LastRun.ID != run.ID || p.LastRun.Status != model.SyncSucceeded {
+		t.Errorf("a new Syncer's last run = %+v, want run %d", p.LastRun, run.ID)
+	}
+}

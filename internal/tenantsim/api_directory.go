@@ -1,0 +1,801 @@
+package tenantsim
+
+import (
+	"encoding/base64"
+	"fmt"
+	"hash/fnv"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim/odata"
+)
+
+// listQuery is a validated query on a directory collection.
+type listQuery struct {
+	odata.Query
+	filter   odata.Expr
+	usage    odata.Usage
+	advanced bool // ConsistencyLevel: eventual and $count=true
+}
+
+// searchable lists the properties $search accepts per resource.
+var (
+	userSearchable  = map[string]string{"displayname": "displayName", "mail": "mail", "userprincipalname": "userPrincipalName", "givenname": "givenName", "surname": "surname", "mailnickname": "mailNickname"}
+	groupSearchable = map[string]string{"displayname": "displayName", "description": "description", "mail": "mail", "mailnickname": "mailNickname"}
+)
+
+// parseList reads and validates the query options of a directory collection request and
+// applies Graph's advanced-query rules.
+func parseList(rq *request, schema *odata.Schema, searchable map[string]string) (listQuery, error) {
+	q, err := odata.ParseQuery(rq.query)
+	if err != nil {
+		return listQuery{}, err
+	}
+	lq := listQuery{Query: q, advanced: rq.eventual && q.Count}
+	if q.Filter != nil {
+		if schema == nil {
+			return lq, errf(400, "Request_UnsupportedQuery", "$filter is not supported on this collection.")
+		}
+		lq.filter, lq.usage, err = schema.Validate(q.Filter)
+		if err != nil {
+			return lq, err
+		}
+	}
+	for i, c := range q.Search {
+		name, ok := searchable[strings.ToLower(c.Property)]
+		if !ok {
+			return lq, errf(400, "Request_UnsupportedQuery", "Unsupported query. Property '%s' is not supported in $search.", c.Property)
+		}
+		lq.Search[i].Property = name
+	}
+	if len(q.Search) > 0 && !rq.eventual {
+		return lq, errf(400, "Request_UnsupportedQuery", "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'")
+	}
+	if q.OrderBy != nil {
+		if !strings.EqualFold(q.OrderBy.Property, "displayName") || schema == nil {
+			return lq, errf(400, "Request_UnsupportedQuery", "Order by '%s' is not supported.", q.OrderBy.Property)
+		}
+		if (q.Filter != nil || len(q.Search) > 0) && !lq.advanced {
+			return lq, errf(400, "Request_UnsupportedQuery", "Sorting not supported for current query.")
+		}
+	}
+	if lq.usage.Advanced && !lq.advanced {
+		if hasCount(lq.filter) {
+			return lq, errf(400, "Request_UnsupportedQuery", "Unsupported Query.")
+		}
+		prop := schema.Resource
+		if len(lq.usage.Props) > 0 {
+			prop = lq.usage.Props[0]
+		}
+		return lq, errf(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property '%s' of resource '%s'.", prop, schema.Resource)
+	}
+	// hasMembersWithLicenseErrors is served by the non-advanced store only.
+	if lq.usage.Uses("hasMembersWithLicenseErrors") && rq.eventual {
+		return lq, errf(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property 'hasMembersWithLicenseErrors' of resource 'Group'.")
+	}
+	return lq, nil
+}
+
+func hasCount(e odata.Expr) bool {
+	switch x := e.(type) {
+	case odata.Logical:
+		return hasCount(x.L) || hasCount(x.R)
+	case odata.Not:
+		return hasCount(x.X)
+	case odata.Compare:
+		_, ok := x.Left.(odata.Count)
+		return ok
+	}
+	return false
+}
+
+// searchMatch is $search on one property: Graph tokenises values into words and matches a term
+// against word prefixes, case-insensitively.
+func searchMatch(value, term string) bool {
+	v, t := strings.ToLower(value), strings.ToLower(term)
+	if t == "" || strings.HasPrefix(v, t) {
+		return true
+	}
+	if strings.ContainsAny(t, " .@_-") {
+		return strings.Contains(v, t)
+	}
+	for _, w := range strings.FieldsFunc(v, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127)
+	}) {
+		if strings.HasPrefix(w, t) {
+			return true
+		}
+	}
+	return false
+}
+
+func (lq *listQuery) matches(acc odata.Accessor) bool {
+	if lq.filter != nil && !odata.Eval(lq.filter, acc) {
+		return false
+	}
+	if len(lq.Search) == 0 {
+		return true
+	}
+	for _, c := range lq.Search {
+		s, _ := acc.Property(c.Property).(string)
+		m := searchMatch(s, c.Term)
+		if m && !lq.SearchAnd {
+			return true
+		}
+		if !m && lq.SearchAnd {
+			return false
+		}
+	}
+	return lq.SearchAnd
+}
+
+// Skip tokens are opaque to clients; inside they carry the scan position and a hash of the
+// query they belong to, so a token replayed on another query is refused like an expired one.
+func queryHash(rq *request) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(strings.ToLower(rq.path)))
+	keys := make([]string, 0, len(rq.query))
+	for k := range rq.query {
+		if !strings.EqualFold(k, "$skiptoken") && !strings.EqualFold(k, "$top") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s=%q;", k, rq.query[k])
+	}
+	return h.Sum32()
+}
+
+func encodeSkip(rq *request, pos int) string {
+	return "X" + base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "p1|%d|%08x", pos, queryHash(rq)))
+}
+
+func errExpiredToken() *apiError {
+	return errf(400, "Directory_ExpiredPageToken", "The specified page token value has expired and can no longer be included in your request.")
+}
+
+func decodeSkip(rq *request, tok string) (int, error) {
+	if tok == "" {
+		return 0, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimPrefix(tok, "X"))
+	if err != nil || !strings.HasPrefix(tok, "X") {
+		return 0, errExpiredToken()
+	}
+	parts := strings.Split(string(raw), "|")
+	if len(parts) != 3 || parts[0] != "p1" || parts[2] != fmt.Sprintf("%08x", queryHash(rq)) {
+		return 0, errExpiredToken()
+	}
+	pos, err := strconv.Atoi(parts[1])
+	if err != nil || pos < 0 {
+		return 0, errExpiredToken()
+	}
+	return pos, nil
+}
+
+// link is the absolute URL of this request's path with the query changed: set replaces or adds
+// options, drop removes them. '$' stays literal, as in Graph's links.
+func link(rq *request, set map[string]string, drop ...string) string {
+	q := url.Values{}
+	for k, v := range rq.query {
+		q[k] = v
+	}
+	for _, d := range drop {
+		for k := range q {
+			if strings.EqualFold(k, d) {
+				delete(q, k)
+			}
+		}
+	}
+	for k, v := range set {
+		for old := range q {
+			if strings.EqualFold(old, k) {
+				delete(q, old)
+			}
+		}
+		q[k] = []string{v}
+	}
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(rq.base)
+	b.WriteString(rq.path)
+	sep := byte('?')
+	for _, k := range keys {
+		for _, v := range q[k] {
+			b.WriteByte(sep)
+			sep = '&'
+			b.WriteString(strings.ReplaceAll(url.QueryEscape(k), "%24", "$"))
+			b.WriteByte('=')
+			b.WriteString(strings.ReplaceAll(url.QueryEscape(v), "+", "%20"))
+		}
+	}
+	return b.String()
+}
+
+// collection writes the standard collection envelope around already-encoded items.
+type collection struct {
+	context  string
+	count    int // -1: no @odata.count
+	nextLink string
+	items    []byte // comma-separated objects
+}
+
+func (c collection) bytes() []byte {
+	b := make([]byte, 0, len(c.items)+256)
+	b = append(b, `{"@odata.context":`...)
+	b = appendString(b, c.context)
+	if c.count >= 0 {
+		b = append(b, `,"@odata.count":`...)
+		b = strconv.AppendInt(b, int64(c.count), 10)
+	}
+	if c.nextLink != "" {
+		b = append(b, `,"@odata.nextLink":`...)
+		b = appendString(b, c.nextLink)
+	}
+	b = append(b, `,"value":[`...)
+	b = append(b, c.items...)
+	return append(b, "]}"...)
+}
+
+// scan pages through n candidates: it collects up to top matching positions from pos and
+// returns the position of the next match (-1 when there is none), so a nextLink never leads to
+// an empty page.
+func scan(n, pos, top int, match func(i int) bool) (hits []int, next int) {
+	i := pos
+	for ; i < n && len(hits) < top; i++ {
+		if match(i) {
+			hits = append(hits, i)
+		}
+	}
+	for ; i < n; i++ {
+		if match(i) {
+			return hits, i
+		}
+	}
+	return hits, -1
+}
+
+func countMatches(n int, match func(i int) bool) int {
+	c := 0
+	for i := 0; i < n; i++ {
+		if match(i) {
+			c++
+		}
+	}
+	return c
+}
+
+func byDisplayName[T any](items []T, name func(T) string, id func(T) string, desc bool) []T {
+	out := make([]T, len(items))
+	copy(out, items)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := strings.ToLower(name(out[i])), strings.ToLower(name(out[j]))
+		if a == b {
+			return id(out[i]) < id(out[j])
+		}
+		if desc {
+			return a > b
+		}
+		return a < b
+	})
+	return out
+}
+
+func (a *API) writePage(rq *request, ctx string, lq listQuery, total int, next int, items []byte) error {
+	c := collection{context: rq.base + "/$metadata#" + ctx, count: -1, items: items}
+	if lq.advanced {
+		c.count = total
+	}
+	if next >= 0 {
+		c.nextLink = link(rq, map[string]string{"$skiptoken": encodeSkip(rq, next)})
+	}
+	writeJSON(rq.w, 200, c.bytes())
+	return nil
+}
+
+func selectContext(name string, sel []string) string {
+	if sel == nil {
+		return name
+	}
+	return name + "(" + strings.Join(sel, ",") + ")"
+}
+
+// Users.
+
+func (a *API) listUsers(rq *request) error {
+	lq, err := parseList(rq, userSchema, userSearchable)
+	if err != nil {
+		return err
+	}
+	sel, err := userProps.selection(lq.Select)
+	if err != nil {
+		return err
+	}
+	pos, err := decodeSkip(rq, lq.SkipToken)
+	if err != nil {
+		return err
+	}
+	a.t.Tick()
+	a.t.mu.RLock()
+	defer a.t.mu.RUnlock()
+	users := a.t.users
+	if lq.OrderBy != nil {
+		users = byDisplayName(users, func(u *User) string { return u.DisplayName }, func(u *User) string { return u.ID }, lq.OrderBy.Desc)
+	}
+	match := func(i int) bool { return lq.matches(userAcc{users[i]}) }
+	hits, next := scan(len(users), pos, lq.Top, match)
+	total := -1
+	if lq.advanced {
+		total = countMatches(len(users), match)
+	}
+	items := make([]byte, 0, len(hits)*(128+64*len(sel)))
+	for k, i := range hits {
+		if k > 0 {
+			items = append(items, ',')
+		}
+		items = userProps.appendObject(items, users[i], sel, false)
+	}
+	return a.writePage(rq, selectContext("users", lq.Select), lq, total, next, items)
+}
+
+func (a *API) countUsers(rq *request) error {
+	if !rq.eventual {
+		return errCountUnsupported()
+	}
+	rq.query.Set("$count", "true")
+	lq, err := parseList(rq, userSchema, userSearchable)
+	if err != nil {
+		return err
+	}
+	a.t.Tick()
+	a.t.mu.RLock()
+	defer a.t.mu.RUnlock()
+	n := countMatches(len(a.t.users), func(i int) bool { return lq.matches(userAcc{a.t.users[i]}) })
+	writeCount(rq, n)
+	return nil
+}
+
+func errCountUnsupported() *apiError {
+	return errf(400, "Request_BadRequest", "$count is not currently supported.")
+}
+
+func writeCount(rq *request, n int) {
+	writeRaw(rq.w, 200, "text/plain", strconv.AppendInt(nil, int64(n), 10))
+}
+
+// findUser resolves an id or a userPrincipalName; the caller holds the read lock.
+func (a *API) findUser(key string) (*User, error) {
+	if u, ok := a.t.userByID[strings.ToLower(key)]; ok {
+		return u, nil
+	}
+	if u, ok := a.t.userByID[key]; ok {
+		return u, nil
+	}
+	if strings.Contains(key, "@") {
+		for _, u := range a.t.users {
+			if strings.EqualFold(u.UserPrincipalName, key) {
+				return u, nil
+			}
+		}
+	}
+	return nil, resourceNotFound(key)
+}
+
+func (a *API) findGroup(key string) (*Group, error) {
+	if !isGUID(key) {
+		return nil, errf(400, "Request_BadRequest", "Invalid object identifier '%s'.", key)
+	}
+	if g, ok := a.t.groupByID[strings.ToLower(key)]; ok {
+		return g, nil
+	}
+	if g, ok := a.t.groupByID[key]; ok {
+		return g, nil
+	}
+	return nil, resourceNotFound(key)
+}
+
+// parseSingle reads the options a single-entity GET accepts: $select only.
+func parseSingle(rq *request) ([]string, error) {
+	q, err := odata.ParseQuery(rq.query)
+	if err != nil {
+		return nil, err
+	}
+	if q.Filter != nil || q.TopSet || q.OrderBy != nil || q.Search != nil || q.SkipToken != "" {
+		return nil, errf(400, "Request_BadRequest", "Only $select is supported when reading a single object.")
+	}
+	return q.Select, nil
+}
+
+func entity(rq *request, ctx string, obj []byte) []byte {
+	b := make([]byte, 0, len(obj)+128)
+	b = append(b, `{"@odata.context":`...)
+	b = appendString(b, rq.base+"/$metadata#"+ctx+"/$entity")
+	if len(obj) > 2 {
+		b = append(b, ',')
+	}
+	return append(b, obj[1:]...)
+}
+
+func (a *API) getUser(rq *request) error {
+	selNames, err := parseSingle(rq)
+	if err != nil {
+		return err
+	}
+	sel, err := userProps.selection(selNames)
+	if err != nil {
+		return err
+	}
+	a.t.Tick()
+	a.t.mu.RLock()
+	defer a.t.mu.RUnlock()
+	u, err := a.findUser(rq.params[0])
+	if err != nil {
+		return err
+	}
+	writeJSON(rq.w, 200, entity(rq, selectContext("users", selNames), userProps.appendObject(nil, u, sel, false)))
+	return nil
+}
+
+// appendDirectoryObject writes any directory object with its @odata.type; sel nil = defaults.
+// The caller holds the read lock. ok is false for ids the directory does not know.
+func (a *API) appendDirectoryObject(b []byte, id string, sel []string) ([]byte, bool) {
+	switch a.t.objectType[id] {
+	case TypeUser:
+		if u := a.t.userByID[id]; u != nil {
+			return userProps.appendObject(b, u, userProps.lenientSelection(sel), true), true
+		}
+	case TypeGroup:
+		if g := a.t.groupByID[id]; g != nil {
+			return groupProps.appendObject(b, g, groupProps.lenientSelection(sel), true), true
+		}
+	case TypeDevice:
+		if d := a.t.devices[id]; d != nil {
+			return deviceProps.appendObject(b, d, deviceProps.lenientSelection(sel), true), true
+		}
+	case TypeContact:
+		if c := a.t.contacts[id]; c != nil {
+			return contactProps.appendObject(b, c, contactProps.lenientSelection(sel), true), true
+		}
+	}
+	return b, false
+}
+
+// checkMixedSelect refuses $select names that no directory object type has.
+func checkMixedSelect(sel []string) error {
+	for _, s := range sel {
+		if !userProps.has(s) && !groupProps.has(s) && !deviceProps.has(s) && !contactProps.has(s) {
+			return errf(400, "BadRequest", "Parsing OData Select and Expand failed: Could not find a property named '%s' on type 'microsoft.graph.directoryObject'.", s)
+		}
+	}
+	return nil
+}
+
+// parseRefList validates options on navigation collections (members, memberOf,
+// membersWithLicenseErrors): $select, $top, $count and paging; no $filter, $search or $orderby.
+func parseRefList(rq *request) (listQuery, error) {
+	q, err := odata.ParseQuery(rq.query)
+	if err != nil {
+		return listQuery{}, err
+	}
+	if q.Filter != nil || q.Search != nil || q.OrderBy != nil {
+		return listQuery{}, errf(400, "Request_UnsupportedQuery", "The simulated tenant supports only $select, $top and $count on this collection.")
+	}
+	if err := checkMixedSelect(q.Select); err != nil {
+		return listQuery{}, err
+	}
+	return listQuery{Query: q, advanced: rq.eventual && q.Count}, nil
+}
+
+// writeRefPage pages through ids (all directory objects) for a navigation collection.
+func (a *API) writeRefPage(rq *request, ctx string, lq listQuery, ids []string, keep func(id string) bool) error {
+	pos, err := decodeSkip(rq, lq.SkipToken)
+	if err != nil {
+		return err
+	}
+	match := func(i int) bool { return keep(ids[i]) }
+	hits, next := scan(len(ids), pos, lq.Top, match)
+	total := -1
+	if lq.advanced {
+		total = countMatches(len(ids), match)
+	}
+	var items []byte
+	for _, i := range hits {
+		if len(items) > 0 {
+			items = append(items, ',')
+		}
+		items, _ = a.appendDirectoryObject(items, ids[i], lq.Select)
+	}
+	return a.writePage(rq, ctx, lq, total, next, items)
+}
+
+func (a *API) userMemberOf(rq *request) error {
+	lq, err := parseRefList(rq)
+	if err != nil {
+		return err
+	}
+	a.t.Tick()
+	a.t.mu.RLock()
+	defer a.t.mu.RUnlock()
+	u, err := a.findUser(rq.params[0])
+	if err != nil {
+		return err
+	}
+	ids := a.t.memberOf[u.ID]
+	return a.writeRefPage(rq, "directoryObjects", lq, ids, func(id string) bool { _, ok := a.t.groupByID[id]; return ok })
+}
+
+// Groups.
+
+// errorGroups is the set of groups with at least one member in license error for that group's
+// licenses; the caller holds the read lock.
+func (a *API) errorGroups() map[string]bool {
+	out := map[string]bool{}
+	for _, u := range a.t.users {
+		for _, s := range u.LicenseStates {
+			if s.AssignedByGroup != "" && isLicenseError(s.Error) {
+				out[s.AssignedByGroup] = true
+			}
+		}
+	}
+	return out
+}
+
+func isLicenseError(e string) bool { return e != "" && !strings.EqualFold(e, "None") }
+
+func (a *API) listGroups(rq *request) error {
+	lq, err := parseList(rq, groupSchema, groupSearchable)
+	if err != nil {
+		return err
+	}
+	sel, err := groupProps.selection(lq.Select)
+	if err != nil {
+		return err
+	}
+	pos, err := decodeSkip(rq, lq.SkipToken)
+	if err != nil {
+		return err
+	}
+	a.t.Tick()
+	a.t.mu.RLock()
+	defer a.t.mu.RUnlock()
+	var errGroups map[string]bool
+	if lq.usage.Uses("hasMembersWithLicenseErrors") {
+		errGroups = a.errorGroups()
+	}
+	groups := a.t.groups
+	if lq.OrderBy != nil {
+		groups = byDisplayName(groups, func(g *Group) string { return g.DisplayName }, func(g *Group) string { return g.ID }, lq.OrderBy.Desc)
+	}
+	match := func(i int) bool { return lq.matches(groupAcc{groups[i], errGroups}) }
+	hits, next := scan(len(groups), pos, lq.Top, match)
+	total := -1
+	if lq.advanced {
+		total = countMatches(len(groups), match)
+	}
+	items := make([]byte, 0, len(hits)*(128+64*len(sel)))
+	for k, i := range hits {
+		if k > 0 {
+			items = append(items, ',')
+		}
+		items = groupProps.appendObject(items, groups[i], sel, false)
+	}
+	return a.writePage(rq, selectContext("groups", lq.Select), lq, total, next, items)
+}
+
+func (a *API) countGroups(rq *request) error {
+	if !rq.eventual {
+		return errCountUnsupported()
+	}
+	rq.query.Set("$count", "true")
+	lq, err := parseList(rq, groupSchema, groupSearchable)
+	if err != nil {
+		return err
+	}
+	a.t.Tick()
+	a.t.mu.RLock()
+	defer a.t.mu.RUnlock()
+	n := countMatches(len(a.t.groups), func(i int) bool { return lq.matches(groupAcc{a.t.groups[i], nil}) })
+	writeCount(rq, n)
+	return nil
+}
+
+func (a *API) getGroup(rq *request) error {
+	selNames, err := parseSingle(rq)
+	if err != nil {
+		return err
+	}
+	sel, err := groupProps.selection(selNames)
+	if err != nil {
+		return err
+	}
+	a.t.Tick()
+	a.t.mu.RLock()
+	defer a.t.mu.RUnlock()
+	g, err := a.findGroup(rq.params[0])
+	if err != nil {
+		return err
+	}
+	writeJSON(rq.w, 200, entity(rq, selectContext("groups", selNames), groupProps.appendObject(nil, g, sel, false)))
+	return nil
+}
+
+// memberContext is @odata.context of a members listing, by cast.
+func memberContext(cast string) string {
+	switch cast {
+	case TypeUser:
+		return "users"
+	case TypeGroup:
+		return "groups"
+	case TypeDevice:
+		return "devices"
+	case TypeContact:
+		return "contacts"
+	}
+	return "directoryObjects"
+}
+
+func (a *API) listMembers(rq *request) error {
+	cast := rq.params[1]
+	lq, err := parseRefList(rq)
+	if err != nil {
+		return err
+	}
+	a.t.Tick()
+	a.t.mu.RLock()
+	defer a.t.mu.RUnlock()
+	g, err := a.findGroup(rq.params[0])
+	if err != nil {
+		return err
+	}
+	return a.writeRefPage(rq, memberContext(cast), lq, g.Members, func(id string) bool {
+		return cast == "" || a.t.objectType[id] == cast
+	})
+}
+
+func (a *API) countMembers(rq *request) error {
+	if !rq.eventual {
+		return errCountUnsupported()
+	}
+	cast := rq.params[1]
+	if _, err := parseRefList(rq); err != nil {
+		return err
+	}
+	a.t.Tick()
+	a.t.mu.RLock()
+	defer a.t.mu.RUnlock()
+	g, err := a.findGroup(rq.params[0])
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, id := range g.Members {
+		if cast == "" || a.t.objectType[id] == cast {
+			n++
+		}
+	}
+	writeCount(rq, n)
+	return nil
+}
+
+func (a *API) listMembersWithErrors(rq *request) error {
+	lq, err := parseRefList(rq)
+	if err != nil {
+		return err
+	}
+	a.t.Tick()
+	a.t.mu.RLock()
+	defer a.t.mu.RUnlock()
+	g, err := a.findGroup(rq.params[0])
+	if err != nil {
+		return err
+	}
+	return a.writeRefPage(rq, "directoryObjects", lq, g.Members, func(id string) bool {
+		u := a.t.userByID[id]
+		if u == nil {
+			return false
+		}
+		for _, s := range u.LicenseStates {
+			if s.AssignedByGroup == g.ID && isLicenseError(s.Error) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// Subscribed SKUs.
+
+type skuJSON struct {
+	AccountID        string         `json:"accountId"`
+	AccountName      string         `json:"accountName"`
+	AppliesTo        string         `json:"appliesTo"`
+	CapabilityStatus string         `json:"capabilityStatus"`
+	ConsumedUnits    int            `json:"consumedUnits"`
+	ID               string         `json:"id"`
+	SKUID            string         `json:"skuId"`
+	SKUPartNumber    string         `json:"skuPartNumber"`
+	SubscriptionIDs  []string       `json:"subscriptionIds"`
+	PrepaidUnits     prepaidJSON    `json:"prepaidUnits"`
+	ServicePlans     []planInfoJSON `json:"servicePlans"`
+}
+
+type prepaidJSON struct {
+	Enabled   int `json:"enabled"`
+	Suspended int `json:"suspended"`
+	Warning   int `json:"warning"`
+	LockedOut int `json:"lockedOut"`
+}
+
+type planInfoJSON struct {
+	ServicePlanID      string `json:"servicePlanId"`
+	ServicePlanName    string `json:"servicePlanName"`
+	ProvisioningStatus string `json:"provisioningStatus"`
+	AppliesTo          string `json:"appliesTo"`
+}
+
+// skuInfos snapshots the SKUs under the read lock; consumed units come from the engine after.
+func (a *API) skuInfos() []skuJSON {
+	a.t.Tick()
+	a.t.mu.RLock()
+	tenantID := strings.ToLower(a.t.ID)
+	out := make([]skuJSON, 0, len(a.t.skus))
+	for _, s := range a.t.skus {
+		j := skuJSON{
+			AccountID: tenantID, AccountName: a.t.DisplayName, AppliesTo: s.AppliesTo,
+			CapabilityStatus: s.CapabilityStatus, ID: tenantID + "_" + strings.ToLower(s.ID),
+			SKUID: strings.ToLower(s.ID), SKUPartNumber: s.PartNumber, SubscriptionIDs: []string{},
+			PrepaidUnits: prepaidJSON(s.Prepaid), ServicePlans: make([]planInfoJSON, 0, len(s.Plans)),
+		}
+		for _, p := range s.Plans {
+			j.ServicePlans = append(j.ServicePlans, planInfoJSON{
+				ServicePlanID: strings.ToLower(p.ID), ServicePlanName: p.Name, ProvisioningStatus: "Success", AppliesTo: p.AppliesTo,
+			})
+		}
+		out = append(out, j)
+	}
+	a.t.mu.RUnlock()
+	for i := range out {
+		out[i].ConsumedUnits = a.t.ConsumedUnits(out[i].SKUID)
+	}
+	return out
+}
+
+func (a *API) listSKUs(rq *request) error {
+	q, err := odata.ParseQuery(rq.query)
+	if err != nil {
+		return err
+	}
+	if q.Filter != nil || q.Search != nil || q.OrderBy != nil || q.TopSet {
+		return errf(400, "Request_UnsupportedQuery", "subscribedSkus supports only $select.")
+	}
+	skus := a.skuInfos()
+	var items []byte
+	for i, s := range skus {
+		if i > 0 {
+			items = append(items, ',')
+		}
+		items = appendValue(items, s)
+	}
+	c := collection{context: rq.base + "/$metadata#subscribedSkus", count: -1, items: items}
+	writeJSON(rq.w, 200, c.bytes())
+	return nil
+}
+
+func (a *API) getSKU(rq *request) error {
+	key := strings.ToLower(rq.params[0])
+	for _, s := range a.skuInfos() {
+		if key == s.ID || key == s.SKUID {
+			b := appendValue(nil, s)
+			writeJSON(rq.w, 200, entity(rq, "subscribedSkus", b))
+			return nil
+		}
+	}
+	return resourceNotFound(rq.params[0])
+}

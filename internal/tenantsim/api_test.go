@@ -1,0 +1,873 @@
+package tenantsim
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Tokens the test verifier accepts.
+const (
+	tokFull   = "tok-full"
+	tokRead   = "tok-read"
+	tokNoRole = "tok-norole"
+)
+
+var fullRoles = []string{"Organization.Read.All", "Directory.Read.All", "Group.Read.All", "GroupMember.Read.All",
+	"User.Read.All", "AuditLog.Read.All", "LicenseAssignment.ReadWrite.All", "Group.ReadWrite.All"}
+
+func apiVerifier() TokenVerifier {
+	return TokenVerifierFunc(func(raw string) (Caller, error) {
+		switch raw {
+		case tokFull:
+			return Caller{AppID: "app-full", AppName: "tenantdesk full", Roles: fullRoles}, nil
+		case tokRead:
+			return Caller{AppID: "app-read", AppName: "tenantdesk read", Roles: []string{"Organization.Read.All", "Group.Read.All", "User.Read.All", "AuditLog.Read.All"}}, nil
+		case tokNoRole:
+			return Caller{AppID: "app-none", AppName: "no roles"}, nil
+		}
+		return Caller{}, errors.New("Access token validation failure. Invalid audience.")
+	})
+}
+
+type apiEnv struct {
+	t      *Tenant
+	api    *API
+	faults *Faults
+	srv    *httptest.Server
+}
+
+// newAPIEnv serves a generated 200-user tenant through the fault middleware and the API.
+func newAPIEnv(tb testing.TB) *apiEnv {
+	tb.Helper()
+	clk := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+	ten, err := New(Config{Seed: 7, Users: 200, Groups: 30, LicensedGroups: 10, Now: func() time.Time { return clk }})
+	if err != nil {
+		tb.Fatalf("New: %v", err)
+	}
+	f := NewFaults(FaultOptions{Seed: 1})
+	api := NewAPI(ten, apiVerifier(), APIOptions{Faults: f})
+	appOf := func(r *http.Request) string {
+		c, err := apiVerifier().Verify(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		if err != nil {
+			return ""
+		}
+		return c.AppID
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1.0/", f.Middleware(api, appOf))
+	srv := httptest.NewServer(mux)
+	tb.Cleanup(srv.Close)
+	return &apiEnv{t: ten, api: api, faults: f, srv: srv}
+}
+
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r resp) json(tb testing.TB) map[string]any {
+	tb.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		tb.Fatalf("body is not a JSON object (%d): %v: %.300s", r.status, err, r.body)
+	}
+	return m
+}
+
+// do sends a request; hdr are header pairs; an absolute URL is used as is.
+func (e *apiEnv) do(tb testing.TB, method, path, token string, body []byte, hdr ...string) resp {
+	tb.Helper()
+	u := path
+	if !strings.HasPrefix(path, "http") {
+		u = e.srv.URL + path
+	}
+	req, err := http.NewRequest(method, u, bytes.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := e.srv.Client().Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return resp{res.StatusCode, res.Header, b}
+}
+
+func (e *apiEnv) get(tb testing.TB, path string, hdr ...string) resp {
+	tb.Helper()
+	return e.do(tb, "GET", path, tokFull, nil, hdr...)
+}
+
+// wantError checks Graph's error shape: status, code, message containing msg, innerError ids.
+func wantError(tb testing.TB, r resp, status int, code, msg string) {
+	tb.Helper()
+	if r.status != status {
+		tb.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	}
+	var ge struct {
+		Error struct {
+			Code       string `json:"code"`
+			Message    *string
+			InnerError struct {
+				Date      string `json:"date"`
+				RequestID string `json:"request-id"`
+				Client    string `json:"client-request-id"`
+			} `json:"innerError"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(r.body, &ge); err != nil {
+		tb.Fatalf("error body: %v: %s", err, r.body)
+	}
+	if ge.Error.Code != code || ge.Error.Message == nil || !strings.Contains(*ge.Error.Message, msg) {
+		tb.Fatalf("error %s %v, want %s containing %q", ge.Error.Code, ge.Error.Message, code, msg)
+	}
+	if ge.Error.InnerError.RequestID == "" || ge.Error.InnerError.Date == "" || ge.Error.InnerError.Client == "" {
+		tb.Fatalf("innerError incomplete: %s", r.body)
+	}
+	if !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
+		tb.Fatalf("error Content-Type %q", r.header.Get("Content-Type"))
+	}
+}
+
+func values(tb testing.TB, m map[string]any) []map[string]any {
+	tb.Helper()
+	raw, ok := m["value"].([]any)
+	if !ok {
+		tb.Fatalf("no value array in %v", m)
+	}
+	out := make([]map[string]any, len(raw))
+	for i, v := range raw {
+		out[i] = v.(map[string]any)
+	}
+	return out
+}
+
+// pageAll follows @odata.nextLink from path and returns every item and the number of pages.
+func (e *apiEnv) pageAll(tb testing.TB, path string, hdr ...string) ([]map[string]any, int) {
+	tb.Helper()
+	var all []map[string]any
+	pages := 0
+	for next := path; next != ""; pages++ {
+		r := e.get(tb, next, hdr...)
+		if r.status != 200 {
+			tb.Fatalf("GET %s: %d %s", next, r.status, r.body)
+		}
+		m := r.json(tb)
+		all = append(all, values(tb, m)...)
+		next, _ = m["@odata.nextLink"].(string)
+		if next != "" && !strings.HasPrefix(next, e.srv.URL+"/v1.0/") {
+			tb.Fatalf("nextLink %q is not absolute on the server", next)
+		}
+		if pages > 1000 {
+			tb.Fatal("paging does not end")
+		}
+	}
+	return all, pages
+}
+
+func (e *apiEnv) users() []User {
+	e.t.mu.RLock()
+	defer e.t.mu.RUnlock()
+	out := make([]User, len(e.t.users))
+	for i, u := range e.t.users {
+		out[i] = *u
+	}
+	return out
+}
+
+func (e *apiEnv) groups() []Group {
+	e.t.mu.RLock()
+	defer e.t.mu.RUnlock()
+	out := make([]Group, len(e.t.groups))
+	for i, g := range e.t.groups {
+		out[i] = *g
+	}
+	return out
+}
+
+func (e *apiEnv) group(id string) Group {
+	e.t.mu.RLock()
+	defer e.t.mu.RUnlock()
+	return *e.t.groupByID[id]
+}
+
+func keys(m map[string]any) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestAPIPagingAndSelect(t *testing.T) {
+	e := newAPIEnv(t)
+	users := e.users()
+	all, pages := e.pageAll(t, "/v1.0/users?$top=60&$select=id,displayName,assignedLicenses,licenseAssignmentStates")
+	if len(all) != len(users) || pages != (len(users)+59)/60 {
+		t.Fatalf("got %d users in %d pages, want %d", len(all), pages, len(users))
+	}
+	seen := map[string]bool{}
+	for _, u := range all {
+		if got := strings.Join(keys(u), ","); got != "assignedLicenses,displayName,id,licenseAssignmentStates" {
+			t.Fatalf("selected keys %s", got)
+		}
+		id := u["id"].(string)
+		if seen[id] || id != strings.ToLower(id) {
+			t.Fatalf("duplicate or upper-case id %s", id)
+		}
+		seen[id] = true
+	}
+	// Default properties and page size.
+	r := e.get(t, "/v1.0/users")
+	m := r.json(t)
+	if len(values(t, m)) != 100 || m["@odata.nextLink"] == nil || m["@odata.context"] != e.srv.URL+"/v1.0/$metadata#users" {
+		t.Fatalf("default page: %d items, context %v", len(values(t, m)), m["@odata.context"])
+	}
+	want := "businessPhones,displayName,givenName,id,jobTitle,mail,mobilePhone,officeLocation,preferredLanguage,surname,userPrincipalName"
+	if got := strings.Join(keys(values(t, m)[0]), ","); got != want {
+		t.Fatalf("default keys %s, want %s", got, want)
+	}
+	if _, ok := m["@odata.count"]; ok {
+		t.Fatal("@odata.count without ConsistencyLevel")
+	}
+	wantError(t, e.get(t, "/v1.0/users?$top=1000"), 400, "Request_BadRequest", "Invalid page size")
+	wantError(t, e.get(t, "/v1.0/users?$select=nope"), 400, "BadRequest", "Could not find a property named 'nope'")
+	wantError(t, e.get(t, "/v1.0/users?$skiptoken=garbage"), 400, "Directory_ExpiredPageToken", "expired")
+	// A skip token of another query is refused.
+	next := m["@odata.nextLink"].(string)
+	u, _ := url.Parse(next)
+	tok := u.Query().Get("$skiptoken")
+	wantError(t, e.get(t, "/v1.0/groups?$skiptoken="+tok), 400, "Directory_ExpiredPageToken", "expired")
+
+	// Groups: licenseProcessingState and assignedLicenses only when selected, RFC3339 Z times.
+	g := values(t, e.get(t, "/v1.0/groups?$top=1").json(t))[0]
+	if _, ok := g["assignedLicenses"]; ok {
+		t.Fatal("group assignedLicenses without $select")
+	}
+	if ts, _ := g["createdDateTime"].(string); !strings.HasSuffix(ts, "Z") {
+		t.Fatalf("createdDateTime %q", ts)
+	}
+	g = values(t, e.get(t, "/v1.0/groups?$top=1&$select=id,licenseProcessingState,assignedLicenses").json(t))[0]
+	if st, _ := g["licenseProcessingState"].(map[string]any); st == nil || st["state"] == "" {
+		t.Fatalf("licenseProcessingState %v", g["licenseProcessingState"])
+	}
+}
+
+func TestAPIOrderByAndSearch(t *testing.T) {
+	e := newAPIEnv(t)
+	all, _ := e.pageAll(t, "/v1.0/users?$orderby=displayName&$top=999")
+	for i := 1; i < len(all); i++ {
+		if strings.ToLower(all[i-1]["displayName"].(string)) > strings.ToLower(all[i]["displayName"].(string)) {
+			t.Fatalf("not sorted at %d: %v > %v", i, all[i-1]["displayName"], all[i]["displayName"])
+		}
+	}
+	name := e.users()[5].DisplayName
+	term := strings.Fields(name)[0]
+	q := "/v1.0/users?$search=" + url.QueryEscape(`"displayName:`+term+`"`)
+	wantError(t, e.get(t, q), 400, "Request_UnsupportedQuery", "ConsistencyLevel")
+	found, _ := e.pageAll(t, q, "ConsistencyLevel", "eventual")
+	if len(found) == 0 || len(found) == len(e.users()) {
+		t.Fatalf("search %q found %d", term, len(found))
+	}
+	for _, u := range found {
+		if !searchMatch(u["displayName"].(string), term) {
+			t.Fatalf("%v does not match %q", u["displayName"], term)
+		}
+	}
+	wantError(t, e.get(t, "/v1.0/users?$orderby=displayName&$filter="+url.QueryEscape("startswith(displayName,'a')")),
+		400, "Request_UnsupportedQuery", "Sorting not supported")
+	wantError(t, e.get(t, "/v1.0/users?$orderby=mail"), 400, "Request_UnsupportedQuery", "Order by 'mail'")
+}
+
+func TestAPIFilters(t *testing.T) {
+	e := newAPIEnv(t)
+	sc := e.t.Scenarios
+	users := e.users()
+	wantWith := 0
+	for _, u := range users {
+		if slices.ContainsFunc(u.AssignedLicenses, func(l License) bool { return l.SKUID == sc.StudentSKU }) {
+			wantWith++
+		}
+	}
+	f := url.QueryEscape("assignedLicenses/any(x:x/skuId eq " + sc.StudentSKU + ")")
+	got, _ := e.pageAll(t, "/v1.0/users?$select=id,assignedLicenses&$top=999&$filter="+f)
+	if len(got) != wantWith || wantWith == 0 {
+		t.Fatalf("any(skuId eq students): %d users, want %d", len(got), wantWith)
+	}
+	wantError(t, e.get(t, "/v1.0/users?$filter="+url.QueryEscape("assignedLicenses/any(x:x/skuId eq '"+sc.StudentSKU+"')")),
+		400, "BadRequest", "incompatible types")
+
+	// The two opposite ConsistencyLevel rules.
+	licensed := 0
+	for _, g := range e.groups() {
+		if len(g.Licenses) > 0 {
+			licensed++
+		}
+	}
+	lf := "/v1.0/groups?$filter=" + url.QueryEscape("assignedLicenses/$count ne 0") + "&$count=true&$select=id,assignedLicenses&$top=4"
+	wantError(t, e.get(t, lf), 400, "Request_UnsupportedQuery", "Unsupported")
+	wantError(t, e.get(t, strings.Replace(lf, "&$count=true", "", 1), "ConsistencyLevel", "eventual"), 400, "Request_UnsupportedQuery", "")
+	r := e.get(t, lf, "ConsistencyLevel", "eventual")
+	m := r.json(t)
+	if n, _ := m["@odata.count"].(float64); int(n) != licensed || licensed == 0 {
+		t.Fatalf("@odata.count %v, want %d", m["@odata.count"], licensed)
+	}
+	all, pages := e.pageAll(t, lf, "ConsistencyLevel", "eventual")
+	if len(all) != licensed || pages < 2 {
+		t.Fatalf("licensed groups: %d in %d pages, want %d", len(all), pages, licensed)
+	}
+	ef := "/v1.0/groups?$filter=" + url.QueryEscape("hasMembersWithLicenseErrors eq true") + "&$select=id,displayName"
+	wantError(t, e.get(t, ef, "ConsistencyLevel", "eventual"), 400, "Request_UnsupportedQuery", "hasMembersWithLicenseErrors")
+	errGroups, _ := e.pageAll(t, ef)
+	if !slices.ContainsFunc(errGroups, func(g map[string]any) bool { return g["id"] == sc.A1Group }) {
+		t.Fatalf("A1 group %s not among groups with errors %v", sc.A1Group, errGroups)
+	}
+	if _, ok := errGroups[0]["hasMembersWithLicenseErrors"]; ok {
+		t.Fatal("hasMembersWithLicenseErrors returned")
+	}
+	a1 := e.group(sc.A1Group)
+	eq := "/v1.0/groups?$filter=" + url.QueryEscape("displayName eq '"+strings.ReplaceAll(a1.DisplayName, "'", "''")+"'")
+	if got := values(t, e.get(t, eq).json(t)); len(got) != 1 || got[0]["id"] != a1.ID {
+		t.Fatalf("displayName eq: %v", got)
+	}
+	sw := "/v1.0/groups?$filter=" + url.QueryEscape("startswith(displayName,'"+strings.ReplaceAll(a1.DisplayName[:3], "'", "''")+"')")
+	if got := values(t, e.get(t, sw).json(t)); !slices.ContainsFunc(got, func(g map[string]any) bool { return g["id"] == a1.ID }) {
+		t.Fatalf("startswith: %v", got)
+	}
+	// ne needs advanced query
+	wantError(t, e.get(t, "/v1.0/users?$filter="+url.QueryEscape("accountEnabled ne true")), 400, "Request_UnsupportedQuery", "accountEnabled")
+	disabled := values(t, e.get(t, "/v1.0/users?$count=true&$top=999&$filter="+url.QueryEscape("accountEnabled ne true"), "ConsistencyLevel", "eventual").json(t))
+	for _, u := range disabled {
+		if uu := slices.IndexFunc(users, func(x User) bool { return x.ID == u["id"] }); users[uu].AccountEnabled {
+			t.Fatalf("enabled user %v returned for accountEnabled ne true", u["id"])
+		}
+	}
+	wantError(t, e.get(t, "/v1.0/users?$filter="+url.QueryEscape("displayName eq")), 400, "BadRequest", "Syntax error")
+}
+
+func TestAPIMembersAndCount(t *testing.T) {
+	e := newAPIEnv(t)
+	a1 := e.group(e.t.Scenarios.A1Group)
+	base := "/v1.0/groups/" + a1.ID
+	wantError(t, e.get(t, base+"/members/$count"), 400, "Request_BadRequest", "$count is not currently supported.")
+	r := e.get(t, base+"/members/$count", "ConsistencyLevel", "eventual")
+	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") || string(r.body) != strconv.Itoa(len(a1.Members)) {
+		t.Fatalf("members/$count: %d %q %q, want %d", r.status, r.header.Get("Content-Type"), r.body, len(a1.Members))
+	}
+	// A group with non-user members, for the typed count.
+	var mixed Group
+	e.t.mu.RLock()
+	for _, g := range e.t.groups {
+		for _, m := range g.Members {
+			if e.t.objectType[m] != TypeUser && mixed.ID == "" {
+				mixed = *g
+			}
+		}
+	}
+	nUsers := 0
+	for _, m := range mixed.Members {
+		if e.t.objectType[m] == TypeUser {
+			nUsers++
+		}
+	}
+	e.t.mu.RUnlock()
+	if mixed.ID == "" {
+		t.Fatal("no group with non-user members")
+	}
+	r = e.get(t, "/v1.0/groups/"+mixed.ID+"/members/microsoft.graph.user/$count", "ConsistencyLevel", "eventual")
+	if string(r.body) != strconv.Itoa(nUsers) || nUsers == len(mixed.Members) {
+		t.Fatalf("user count %q, want %d of %d", r.body, nUsers, len(mixed.Members))
+	}
+	members, _ := e.pageAll(t, "/v1.0/groups/"+mixed.ID+"/members?$top=3")
+	types := map[string]bool{}
+	for _, m := range members {
+		ty, _ := m["@odata.type"].(string)
+		if !strings.HasPrefix(ty, "#microsoft.graph.") {
+			t.Fatalf("member without @odata.type: %v", m)
+		}
+		types[ty] = true
+	}
+	if len(members) != len(mixed.Members) || len(types) < 2 {
+		t.Fatalf("members %d (types %v), want %d", len(members), types, len(mixed.Members))
+	}
+	onlyUsers, _ := e.pageAll(t, "/v1.0/groups/"+mixed.ID+"/members/microsoft.graph.user?$select=id,displayName")
+	if len(onlyUsers) != nUsers {
+		t.Fatalf("cast to user: %d, want %d", len(onlyUsers), nUsers)
+	}
+	// membersWithLicenseErrors: every A1 member in error carries the CountViolation on faculty.
+	errs, _ := e.pageAll(t, base+"/membersWithLicenseErrors")
+	if len(errs) == 0 {
+		t.Fatal("no members with license errors in the A1 group")
+	}
+	users := e.users()
+	for _, m := range errs {
+		u := users[slices.IndexFunc(users, func(x User) bool { return x.ID == m["id"] })]
+		if !slices.ContainsFunc(u.LicenseStates, func(s LicenseState) bool {
+			return s.AssignedByGroup == a1.ID && s.SKUID == e.t.Scenarios.FacultySKU && s.Error == "CountViolation"
+		}) {
+			t.Fatalf("user %s has no CountViolation from the A1 group: %+v", u.ID, u.LicenseStates)
+		}
+	}
+	wantError(t, e.get(t, "/v1.0/groups/not-a-guid"), 400, "Request_BadRequest", "Invalid object identifier")
+	wantError(t, e.get(t, "/v1.0/groups/00000000-0000-4000-8000-000000000000/members"), 404, "Request_ResourceNotFound", "does not exist")
+	// users by id and by UPN
+	u0 := users[0]
+	byUPN := e.get(t, "/v1.0/users/"+url.PathEscape(u0.UserPrincipalName)).json(t)
+	if byUPN["id"] != u0.ID || byUPN["@odata.context"] != e.srv.URL+"/v1.0/$metadata#users/$entity" {
+		t.Fatalf("by UPN: %v", byUPN)
+	}
+	wantError(t, e.get(t, "/v1.0/users/nobody@example.com"), 404, "Request_ResourceNotFound", "nobody@example.com")
+	if n := e.get(t, "/v1.0/users/$count", "ConsistencyLevel", "eventual"); string(n.body) != strconv.Itoa(len(users)) {
+		t.Fatalf("users/$count %q", n.body)
+	}
+}
+
+func TestAPIErrorsAndAuth(t *testing.T) {
+	e := newAPIEnv(t)
+	r := e.get(t, "/v1.0/foo", "client-request-id", "my-id-1")
+	wantError(t, r, 400, "BadRequest", "Resource not found for the segment 'foo'.")
+	if r.header.Get("client-request-id") != "my-id-1" || !strings.Contains(string(r.body), `"client-request-id":"my-id-1"`) || r.header.Get("request-id") == "" {
+		t.Fatalf("client-request-id not echoed: %v %s", r.header, r.body)
+	}
+	wantError(t, e.get(t, "/v1.0/users/x/bar"), 400, "BadRequest", "segment 'bar'")
+	wantError(t, e.do(t, "DELETE", "/v1.0/users", tokFull, nil), 405, "Request_BadRequest", "not allowed")
+	wantError(t, e.do(t, "GET", "/v1.0/users", "", nil), 401, "InvalidAuthenticationToken", "Access token is empty.")
+	wantError(t, e.do(t, "GET", "/v1.0/users", "forged", nil), 401, "InvalidAuthenticationToken", "Invalid audience")
+	wantError(t, e.do(t, "GET", "/v1.0/users", tokNoRole, nil), 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+	u := e.users()[0]
+	body := []byte(`{"addLicenses":[],"removeLicenses":[]}`)
+	wantError(t, e.do(t, "POST", "/v1.0/users/"+u.ID+"/assignLicense", tokRead, body), 403, "Authorization_RequestDenied", "Insufficient privileges")
+	wantError(t, e.do(t, "POST", "/v1.0/users/"+u.ID+"/reprocessLicenseAssignment", tokRead, nil), 403, "Authorization_RequestDenied", "")
+	wantError(t, e.do(t, "POST", "/v1.0/groups", tokRead, []byte(`{}`)), 403, "Authorization_RequestDenied", "")
+	if r := e.do(t, "GET", "/v1.0/auditLogs/directoryAudits?$top=1", tokRead, nil); r.status != 200 {
+		t.Fatalf("read-only app on audits: %d", r.status)
+	}
+	wantError(t, e.do(t, "POST", "/v1.0/users/"+u.ID+"/assignLicense", tokFull, []byte(`{not json`)), 400, "BadRequest", "Unable to read JSON")
+	wantError(t, e.do(t, "POST", "/v1.0/users/"+u.ID+"/assignLicense", tokFull, []byte(`{"addLicenses":[{"skuId":"nope"}],"removeLicenses":[]}`)),
+		400, "Request_BadRequest", "skuId")
+	wantError(t, e.do(t, "POST", "/v1.0/users/"+u.ID+"/assignLicense", tokFull, body, "Content-Encoding", "gzip"), 400, "BadRequest", "gzip")
+}
+
+func gz(b []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	_, _ = w.Write(b)
+	_ = w.Close()
+	return buf.Bytes()
+}
+
+func TestAPIWrites(t *testing.T) {
+	e := newAPIEnv(t)
+	sc := e.t.Scenarios
+	// A user without licenses gets A1 students directly, the body gzip-compressed as the SDK
+	// sends it. Users the engine refuses (proxy clash, conflicts) are skipped.
+	var target User
+	body := fmt.Sprintf(`{"addLicenses":[{"skuId":"%s","disabledPlans":[]}],"removeLicenses":[]}`, strings.ToUpper(sc.StudentSKU))
+	for _, u := range e.users() {
+		if len(u.AssignedLicenses) != 0 || u.UsageLocation == "" || u.ID == sc.UniquenessUser {
+			continue
+		}
+		r := e.do(t, "POST", "/v1.0/users/"+u.ID+"/assignLicense", tokFull, gz([]byte(body)),
+			"Content-Encoding", "gzip", "Content-Type", "application/json")
+		if r.status == 400 {
+			continue // e.g. a proxy clash or a conflicting plan from a group
+		}
+		if r.status != 200 || r.json(t)["id"] != u.ID {
+			t.Fatalf("assignLicense: %d %s", r.status, r.body)
+		}
+		target = u
+		break
+	}
+	if target.ID == "" {
+		t.Fatal("no unlicensed user to license")
+	}
+	sel := values(t, e.get(t, "/v1.0/users?$filter="+url.QueryEscape("id eq '"+target.ID+"'")+"&$select=assignedLicenses").json(t))
+	if len(sel) != 1 || !strings.Contains(fmt.Sprint(sel[0]["assignedLicenses"]), sc.StudentSKU) {
+		t.Fatalf("after assignLicense: %v", sel)
+	}
+	// Faculty has no units left: all or none, Graph's message.
+	body = fmt.Sprintf(`{"addLicenses":[{"skuId":"%s"}],"removeLicenses":[]}`, sc.FacultySKU)
+	wantError(t, e.do(t, "POST", "/v1.0/users/"+target.ID+"/assignLicense", tokFull, []byte(body)),
+		400, "Request_BadRequest", "does not have any available licenses")
+	wantError(t, e.do(t, "POST", "/v1.0/users/00000000-0000-4000-8000-00000000abcd/reprocessLicenseAssignment", tokFull, nil),
+		404, "Request_ResourceNotFound", "")
+	if r := e.do(t, "POST", "/v1.0/users/"+target.UserPrincipalName+"/reprocessLicenseAssignment", tokFull, nil); r.status != 200 {
+		t.Fatalf("reprocess: %d %s", r.status, r.body)
+	}
+	// Group template change: 202, Location, processing queued.
+	body = fmt.Sprintf(`{"addLicenses":[],"removeLicenses":["%s"]}`, sc.FacultySKU)
+	r := e.do(t, "POST", "/v1.0/groups/"+sc.A1Group+"/assignLicense", tokFull, gz([]byte(body)), "Content-Encoding", "gzip")
+	if r.status != 202 || r.header.Get("Location") != e.srv.URL+"/v1.0/groups/"+sc.A1Group || r.json(t)["id"] != sc.A1Group {
+		t.Fatalf("group assignLicense: %d %v %s", r.status, r.header, r.body)
+	}
+	if lic := e.group(sc.A1Group).Licenses; slices.ContainsFunc(lic, func(l License) bool { return l.SKUID == sc.FacultySKU }) {
+		t.Fatalf("faculty still in template: %v", lic)
+	}
+	// POST /groups with a memberof rule.
+	a1Users := 0
+	for _, m := range e.group(sc.A1Group).Members {
+		if e.t.objectType[m] == TypeUser {
+			a1Users++
+		}
+	}
+	rule := fmt.Sprintf(`user.memberof -any (group.objectId -in ['%s'])`, sc.A1Group)
+	gb, _ := json.Marshal(map[string]any{"displayName": "A1 mirror", "mailEnabled": false, "mailNickname": "a1mirror",
+		"securityEnabled": true, "groupTypes": []string{"DynamicMembership"}, "membershipRule": rule, "membershipRuleProcessingState": "On"})
+	r = e.do(t, "POST", "/v1.0/groups", tokFull, gb, "Content-Type", "application/json")
+	if r.status != 201 {
+		t.Fatalf("POST /groups: %d %s", r.status, r.body)
+	}
+	id := r.json(t)["id"].(string)
+	if n := e.get(t, "/v1.0/groups/"+id+"/members/$count", "ConsistencyLevel", "eventual"); string(n.body) != strconv.Itoa(a1Users) {
+		t.Fatalf("dynamic group has %s members, want %d", n.body, a1Users)
+	}
+	wantError(t, e.do(t, "POST", "/v1.0/groups", tokFull, []byte(`{"displayName":"x","mailEnabled":false,"securityEnabled":true}`)),
+		400, "Request_BadRequest", "mailNickname")
+}
+
+func TestAPIBatch(t *testing.T) {
+	e := newAPIEnv(t)
+	a1 := e.group(e.t.Scenarios.A1Group)
+	reqs := []map[string]any{
+		{"id": "1", "method": "GET", "url": "/groups/" + a1.ID + "/members/$count", "headers": map[string]string{"ConsistencyLevel": "eventual"}},
+		{"id": "2", "method": "GET", "url": "/groups/" + a1.ID + "/members/$count"},
+		{"id": "3", "method": "GET", "url": "groups?$filter=" + url.QueryEscape("assignedLicenses/$count ne 0") + "&$count=true&$select=id",
+			"headers": map[string]string{"consistencylevel": "eventual"}},
+		{"id": "4", "method": "GET", "url": "/users?$top=1", "dependsOn": []string{"2"}},
+		{"id": "5", "method": "POST", "url": "/users/" + e.users()[0].ID + "/reprocessLicenseAssignment"},
+	}
+	b, _ := json.Marshal(map[string]any{"requests": reqs})
+	r := e.do(t, "POST", "/v1.0/$batch", tokFull, gz(b), "Content-Encoding", "gzip", "Content-Type", "application/json")
+	if r.status != 200 {
+		t.Fatalf("batch: %d %s", r.status, r.body)
+	}
+	var out struct {
+		Responses []struct {
+			ID      string            `json:"id"`
+			Status  int               `json:"status"`
+			Headers map[string]string `json:"headers"`
+			Body    json.RawMessage   `json:"body"`
+		} `json:"responses"`
+	}
+	if err := json.Unmarshal(r.body, &out); err != nil || len(out.Responses) != 5 {
+		t.Fatalf("batch body %v: %s", err, r.body)
+	}
+	byID := map[string]int{}
+	for i, x := range out.Responses {
+		byID[x.ID] = i
+		if _, ok := x.Headers["Content-Type"]; !ok {
+			t.Fatalf("response %s has no Content-Type key: %v", x.ID, x.Headers)
+		}
+	}
+	one := out.Responses[byID["1"]]
+	var b64 string
+	if one.Status != 200 || json.Unmarshal(one.Body, &b64) != nil {
+		t.Fatalf("part 1: %d %s", one.Status, one.Body)
+	}
+	if n, _ := base64.StdEncoding.DecodeString(b64); string(n) != strconv.Itoa(len(a1.Members)) {
+		t.Fatalf("part 1 count %q, want %d", n, len(a1.Members))
+	}
+	if p := out.Responses[byID["2"]]; p.Status != 400 || !strings.Contains(string(p.Body), "$count is not currently supported.") {
+		t.Fatalf("part 2 (no ConsistencyLevel): %d %s", p.Status, p.Body)
+	}
+	var three map[string]any
+	if p := out.Responses[byID["3"]]; p.Status != 200 || json.Unmarshal(p.Body, &three) != nil || three["@odata.count"] == nil {
+		t.Fatalf("part 3: %d %s", p.Status, p.Body)
+	}
+	if p := out.Responses[byID["4"]]; p.Status != 424 {
+		t.Fatalf("part 4 depends on a failed part: %d", p.Status)
+	}
+	if p := out.Responses[byID["5"]]; p.Status != 200 {
+		t.Fatalf("part 5: %d %s", p.Status, p.Body)
+	}
+	// Over 20 refused.
+	var many []map[string]any
+	for i := 0; i < 21; i++ {
+		many = append(many, map[string]any{"id": strconv.Itoa(i), "method": "GET", "url": "/users?$top=1"})
+	}
+	b, _ = json.Marshal(map[string]any{"requests": many})
+	wantError(t, e.do(t, "POST", "/v1.0/$batch", tokFull, b), 400, "BadRequest", "limit of 20")
+	b, _ = json.Marshal(map[string]any{"requests": []map[string]any{{"id": "a", "method": "GET", "url": "/users", "dependsOn": []string{"b"}}, {"id": "b", "method": "GET", "url": "/users", "dependsOn": []string{"a"}}}})
+	wantError(t, e.do(t, "POST", "/v1.0/$batch", tokFull, b), 400, "BadRequest", "cycle")
+	// Permissions apply per part.
+	b, _ = json.Marshal(map[string]any{"requests": []map[string]any{{"id": "w", "method": "POST", "url": "/users/" + e.users()[0].ID + "/reprocessLicenseAssignment"}}})
+	r = e.do(t, "POST", "/v1.0/$batch", tokRead, b)
+	if r.status != 200 || !strings.Contains(string(r.body), `"status":403`) {
+		t.Fatalf("read-only batch write: %d %s", r.status, r.body)
+	}
+	var st StatsSnapshot
+	eventually(func() bool { st = e.faults.Stats().Snapshot(); return st.Routes["POST /$batch"].Requests == 4 })
+	if st.Routes["POST /$batch"].Requests != 4 || st.Routes["GET /groups/{id}/members/$count"].Batched != 2 || st.Routes["GET /groups"].Batched != 1 {
+		t.Fatalf("stats: %+v", st.Routes)
+	}
+}
+
+func TestAPIThrottleFaultsDrops(t *testing.T) {
+	e := newAPIEnv(t)
+	e.faults.SetKnobs(Knobs{ThrottleRequests: 3, ThrottleWindow: 10 * time.Second})
+	for i := 0; i < 3; i++ {
+		if r := e.get(t, "/v1.0/subscribedSkus"); r.status != 200 {
+			t.Fatalf("request %d: %d", i, r.status)
+		}
+	}
+	r := e.get(t, "/v1.0/subscribedSkus")
+	wantError(t, r, 429, "TooManyRequests", "Please retry again later.")
+	if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1 || ra > 10 {
+		t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
+	}
+	// Another app has its own window.
+	if r := e.do(t, "GET", "/v1.0/subscribedSkus", tokRead, nil); r.status != 200 {
+		t.Fatalf("other app throttled: %d", r.status)
+	}
+	e.faults.SetKnobs(Knobs{FaultRate: 1})
+	r = e.get(t, "/v1.0/users")
+	if r.status != 500 && r.status != 503 && r.status != 504 {
+		t.Fatalf("fault status %d", r.status)
+	}
+	wantError(t, r, r.status, map[int]string{500: "InternalServerError", 503: "ServiceUnavailable", 504: "GatewayTimeout"}[r.status], "")
+	e.faults.SetKnobs(Knobs{DropRate: 1})
+	req, _ := http.NewRequest("GET", e.srv.URL+"/v1.0/users", nil)
+	req.Header.Set("Authorization", "Bearer "+tokFull)
+	if res, err := e.srv.Client().Do(req); err == nil {
+		res.Body.Close()
+		t.Fatalf("dropped request answered %d", res.StatusCode)
+	}
+	e.faults.SetKnobs(Knobs{Latency: 30 * time.Millisecond})
+	start := time.Now()
+	if r := e.get(t, "/v1.0/subscribedSkus"); r.status != 200 || time.Since(start) < 30*time.Millisecond {
+		t.Fatalf("latency: %d after %v", r.status, time.Since(start))
+	}
+	var st RouteStats
+	eventually(func() bool { st = e.faults.Stats().Snapshot().Routes["GET /subscribedSkus"]; return st.Requests == 6 })
+	if st.Requests != 6 || st.Throttled != 1 || st.Bytes == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	// net/http retries an idempotent request once when its connection closes unanswered.
+	if d := e.faults.Stats().Snapshot().Routes["GET /users"]; d.Dropped < 1 || d.Errors != 1 {
+		t.Fatalf("users stats %+v", d)
+	}
+}
+
+func TestAPISubscribedSkus(t *testing.T) {
+	e := newAPIEnv(t)
+	m := e.get(t, "/v1.0/subscribedSkus").json(t)
+	skus := values(t, m)
+	if len(skus) < 12 {
+		t.Fatalf("%d skus", len(skus))
+	}
+	for _, s := range skus {
+		id := s["skuId"].(string)
+		if int(s["consumedUnits"].(float64)) != e.t.ConsumedUnits(id) {
+			t.Fatalf("consumedUnits of %s: %v, want %d", id, s["consumedUnits"], e.t.ConsumedUnits(id))
+		}
+		pp := s["prepaidUnits"].(map[string]any)
+		if _, ok := pp["lockedOut"]; !ok || len(s["servicePlans"].([]any)) == 0 {
+			t.Fatalf("sku %v", s)
+		}
+	}
+	wantError(t, e.get(t, "/v1.0/subscribedSkus?$filter="+url.QueryEscape("skuId eq 'x'")), 400, "Request_UnsupportedQuery", "")
+}
+
+func TestAPIAudits(t *testing.T) {
+	e := newAPIEnv(t)
+	e.t.mu.RLock()
+	audits := slices.Clone(e.t.audits)
+	e.t.mu.RUnlock()
+	all, pages := e.pageAll(t, "/v1.0/auditLogs/directoryAudits?$top=20")
+	if len(all) != len(audits) || pages < 2 {
+		t.Fatalf("%d audits in %d pages, want %d", len(all), pages, len(audits))
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i-1]["activityDateTime"].(string) < all[i]["activityDateTime"].(string) {
+			t.Fatal("audits not newest first")
+		}
+	}
+	asc := values(t, e.get(t, "/v1.0/auditLogs/directoryAudits?$top=5&$orderby=activityDateTime%20asc").json(t))
+	if asc[0]["id"] != audits[0].ID {
+		t.Fatalf("asc first %v, want %s", asc[0]["id"], audits[0].ID)
+	}
+	count := func(pred func(AuditEvent) bool) int {
+		n := 0
+		for _, a := range audits {
+			if pred(a) {
+				n++
+			}
+		}
+		return n
+	}
+	var sspr, lic AuditEvent
+	for _, a := range audits {
+		if a.InitiatedBy.User != nil && sspr.ID == "" {
+			sspr = a
+		}
+		if a.ActivityDisplayName == "Change user license" && a.Result == "failure" && lic.ID == "" {
+			lic = a
+		}
+	}
+	if sspr.ID == "" || lic.ID == "" {
+		t.Fatal("tenant lacks SSPR or license failure events")
+	}
+	cutoff := audits[len(audits)/2].ActivityDateTime.UTC()
+	cases := []struct {
+		filter string
+		pred   func(AuditEvent) bool
+	}{
+		{"activityDisplayName eq 'Change user license' and result eq 'failure'", func(a AuditEvent) bool {
+			return a.ActivityDisplayName == "Change user license" && a.Result == "failure"
+		}},
+		{"startswith(activityDisplayName,'Change')", func(a AuditEvent) bool { return strings.HasPrefix(a.ActivityDisplayName, "Change") }},
+		{"activityDateTime ge " + cutoff.Format(time.RFC3339), func(a AuditEvent) bool { return !a.ActivityDateTime.Before(cutoff) }},
+		{"activityDateTime le " + cutoff.Format(time.RFC3339), func(a AuditEvent) bool { return !a.ActivityDateTime.After(cutoff) }},
+		{"loggedByService eq '" + sspr.LoggedByService + "'", func(a AuditEvent) bool { return a.LoggedByService == sspr.LoggedByService }},
+		{"correlationId eq '" + sspr.CorrelationID + "'", func(a AuditEvent) bool { return a.CorrelationID == sspr.CorrelationID }},
+		{"initiatedBy/user/userPrincipalName eq '" + sspr.InitiatedBy.User.UserPrincipalName + "'", func(a AuditEvent) bool {
+			return a.InitiatedBy.User != nil && strings.EqualFold(a.InitiatedBy.User.UserPrincipalName, sspr.InitiatedBy.User.UserPrincipalName)
+		}},
+		{"targetResources/any(t:t/id eq '" + lic.TargetResources[0].ID + "')", func(a AuditEvent) bool {
+			return slices.ContainsFunc(a.TargetResources, func(x AuditTarget) bool { return x.ID == lic.TargetResources[0].ID })
+		}},
+	}
+	for _, c := range cases {
+		got, _ := e.pageAll(t, "/v1.0/auditLogs/directoryAudits?$top=999&$filter="+url.QueryEscape(c.filter))
+		if want := count(c.pred); len(got) != want || want == 0 {
+			t.Errorf("%s: %d events, want %d", c.filter, len(got), want)
+		}
+	}
+	one := values(t, e.get(t, "/v1.0/auditLogs/directoryAudits?$filter="+url.QueryEscape("id eq '"+lic.ID+"'")).json(t))[0]
+	det := one["additionalDetails"].([]any)[0].(map[string]any)
+	if det["key"] != "Licensing Error Message" || one["result"] != "failure" || !strings.HasSuffix(one["activityDateTime"].(string), "Z") {
+		t.Fatalf("license failure event %v", one)
+	}
+	if r := e.get(t, "/v1.0/auditLogs/directoryAudits/"+lic.ID); r.status != 200 || r.json(t)["id"] != lic.ID {
+		t.Fatalf("audit by id: %d", r.status)
+	}
+	wantError(t, e.get(t, "/v1.0/auditLogs/directoryAudits?$filter="+url.QueryEscape("activityDateTime ge '2026-01-01'")), 400, "BadRequest", "incompatible")
+	wantError(t, e.get(t, "/v1.0/auditLogs/directoryAudits?$orderby=category"), 400, "Request_UnsupportedQuery", "category")
+}
+
+func TestAPIDelta(t *testing.T) {
+	e := newAPIEnv(t)
+	groups := e.groups()
+	var deltaLink string
+	var items []map[string]any
+	next := "/v1.0/groups/delta()?$select=id,displayName,members"
+	for next != "" {
+		m := e.get(t, next).json(t)
+		items = append(items, values(t, m)...)
+		next, _ = m["@odata.nextLink"].(string)
+		if next == "" {
+			deltaLink, _ = m["@odata.deltaLink"].(string)
+		}
+	}
+	if len(items) != len(groups) || !strings.Contains(deltaLink, "$deltatoken=") {
+		t.Fatalf("initial delta: %d groups (want %d), deltaLink %q", len(items), len(groups), deltaLink)
+	}
+	if _, ok := items[0]["members@delta"]; !ok {
+		t.Fatalf("no members@delta: %v", items[0])
+	}
+	// Nothing changed: empty round.
+	m := e.get(t, deltaLink).json(t)
+	if len(values(t, m)) != 0 {
+		t.Fatalf("unchanged delta returned %d", len(values(t, m)))
+	}
+	deltaLink = m["@odata.deltaLink"].(string)
+	body := fmt.Sprintf(`{"addLicenses":[],"removeLicenses":["%s"]}`, e.t.Scenarios.FacultySKU)
+	if r := e.do(t, "POST", "/v1.0/groups/"+e.t.Scenarios.A1Group+"/assignLicense", tokFull, []byte(body)); r.status != 202 {
+		t.Fatalf("assign: %d", r.status)
+	}
+	got := values(t, e.get(t, deltaLink).json(t))
+	if len(got) != 1 || got[0]["id"] != e.t.Scenarios.A1Group {
+		t.Fatalf("delta after change: %v", got)
+	}
+	e.api.ResetDelta()
+	wantError(t, e.get(t, deltaLink), 410, "resyncRequired", "")
+	users, _ := e.pageAll(t, "/v1.0/users/delta", "Prefer", "odata.maxpagesize=50")
+	if len(users) != len(e.users()) {
+		t.Fatalf("users delta %d", len(users))
+	}
+}
+
+// FuzzRouter throws arbitrary methods, paths, queries and headers at the API: it must never
+// panic and never answer 5xx, and every error must be Graph's error body.
+func FuzzRouter(f *testing.F) {
+	for _, s := range []struct{ method, path, query, cl string }{
+		{"GET", "/v1.0/users", "$top=5&$select=id", ""},
+		{"GET", "/v1.0/groups", "$filter=assignedLicenses/$count ne 0&$count=true", "eventual"},
+		{"GET", "/v1.0/groups/delta()", "", ""},
+		{"GET", "/v1.0/groups/x/members/microsoft.graph.user/$count", "", "eventual"},
+		{"POST", "/v1.0/$batch", "", ""},
+		{"GET", "/v1.0/auditLogs/directoryAudits", "$filter=targetResources/any(t:t/id eq 'x')", ""},
+		{"PATCH", "/v1.0//users/", "%zz", ""},
+		{"GET", "/v1.0/users/delta", "$deltatoken=abc", ""},
+		{"GET", "/v1.0/users", "$skiptoken=XcDF8fDA", ""},
+		{"POST", "/v1.0/groups", "", ""},
+	} {
+		f.Add(s.method, s.path, s.query, s.cl, []byte(`{"requests":[{"id":"1","method":"GET","url":"/users"}]}`))
+	}
+	e := newAPIEnv(f)
+	f.Fuzz(func(t *testing.T, method, path, query, cl string, body []byte) {
+		if !validMethod(method) || strings.ContainsAny(path, " \r\n\t#?\x00") || !strings.HasPrefix(path, "/") {
+			return
+		}
+		req := httptest.NewRequest("GET", "/", bytes.NewReader(body))
+		req.Method = method
+		req.URL = &url.URL{Path: path, RawQuery: query}
+		req.Header.Set("Authorization", "Bearer "+tokFull)
+		if cl != "" {
+			req.Header.Set("ConsistencyLevel", cl)
+		}
+		rec := httptest.NewRecorder()
+		e.api.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%s %s?%s: %d %s", method, path, query, rec.Code, rec.Body)
+		}
+		if rec.Code >= 400 && !strings.Contains(rec.Body.String(), `"message":"`) {
+			t.Fatalf("%s %s?%s: error without message: %s", method, path, query, rec.Body)
+		}
+	})
+}
+
+// eventually waits up to two seconds for cond: the middleware counts a request only after its
+// answer is written, so the client may look before the last count lands.
+func eventually(cond func() bool) {
+	for deadline := time.Now().Add(2 * time.Second); !cond() && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func validMethod(m string) bool {
+	if m == "" || len(m) > 10 {
+		return false
+	}
+	for _, c := range m {
+		if c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,120 @@
+// tenantdesk's own script: a little progressive enhancement on server-rendered pages. Every
+// page works without it. Loaded with defer; no inline script anywhere (strict CSP).
+(function () {
+  "use strict";
+
+  // Live refresh progress: poll while a sync runs, then reload so the page shows the new
+  // data (or the failure banner).
+  function watchSync() {
+    var box = document.getElementById("sync");
+    if (!box) return;
+    var url = box.getAttribute("data-progress-url");
+    if (!url) return;
+    var running = box.getAttribute("data-running") === "true";
+    if (!running) return;
+    var bar = document.getElementById("sync-bar");
+    var text = document.getElementById("sync-text");
+    var wrap = document.getElementById("sync-progress");
+    var failures = 0;
+
+    function poll() {
+      fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
+        .then(function (r) {
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          return r.json();
+        })
+        .then(function (p) {
+          failures = 0;
+          if (!p.running) {
+            window.location.reload();
+            return;
+          }
+          if (wrap) wrap.hidden = false;
+          if (bar) {
+            if (p.total > 0) {
+              bar.max = p.total;
+              bar.value = Math.min(p.done, p.total);
+            } else {
+              bar.removeAttribute("value"); // indeterminate
+            }
+          }
+          if (text) text.textContent = p.text || "Refreshing…";
+          setTimeout(poll, 1000);
+        })
+        .catch(function () {
+          failures++;
+          if (text) text.textContent = "Refreshing… (progress unavailable)";
+          setTimeout(poll, Math.min(10000, 1000 * Math.pow(2, failures)));
+        });
+    }
+    setTimeout(poll, 500);
+  }
+
+  // Keep "3 minutes ago" true while the page stays open.
+  function ago(iso) {
+    var s = (Date.now() - Date.parse(iso)) / 1000;
+    if (isNaN(s)) return null;
+    if (s < 45) return "just now";
+    if (s < 90) return "1 minute ago";
+    if (s < 3600) return Math.round(s / 60) + " minutes ago";
+    if (s < 5400) return "1 hour ago";
+    if (s < 86400) return Math.round(s / 3600) + " hours ago";
+    if (s < 172800) return "yesterday";
+    return Math.floor(s / 86400) + " days ago";
+  }
+  function tickAges() {
+    var els = document.querySelectorAll("time[data-age]");
+    for (var i = 0; i < els.length; i++) {
+      var t = ago(els[i].getAttribute("datetime"));
+      if (t) els[i].textContent = t;
+    }
+  }
+
+  // Copy buttons for object ids; hidden without JS because they need it.
+  function copyButtons() {
+    if (!navigator.clipboard) return;
+    var btns = document.querySelectorAll("button.copy[data-copy]");
+    for (var i = 0; i < btns.length; i++) {
+      btns[i].hidden = false;
+    }
+    document.addEventListener("click", function (e) {
+      var b = e.target.closest ? e.target.closest("button.copy[data-copy]") : null;
+      if (!b) return;
+      navigator.clipboard.writeText(b.getAttribute("data-copy")).then(function () {
+        b.classList.add("done");
+        b.textContent = "Copied";
+        setTimeout(function () {
+          b.classList.remove("done");
+          b.textContent = "Copy";
+        }, 1500);
+      });
+    });
+  }
+
+  // Controls marked data-autosubmit apply at once; the form's button still works without JS.
+  function autoSubmit() {
+    document.addEventListener("change", function (e) {
+      var el = e.target;
+      if (!el.hasAttribute || !el.hasAttribute("data-autosubmit") || !el.form) return;
+      if (el.form.requestSubmit) el.form.requestSubmit();
+      else el.form.submit();
+    });
+  }
+
+  // The refresh button says what it does while the POST is under way.
+  function refreshButton() {
+    var b = document.getElementById("refresh-button");
+    if (!b || !b.form) return;
+    b.form.addEventListener("submit", function () {
+      b.disabled = true;
+      b.textContent = "Starting…";
+    });
+  }
+
+  watchSync();
+  tickAges();
+  setInterval(tickAges, 30000);
+  copyButtons();
+  autoSubmit();
+  refreshButton();
+})();
