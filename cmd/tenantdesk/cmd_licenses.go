@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/tenantdesk/tenantdesk/internal/app"
 	"github.com/tenantdesk/tenantdesk/internal/config"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
-	"github.com/tenantdesk/tenantdesk/internal/app"
 )
 
 // runLicenses manages the license-name catalog: import a downloaded copy of Microsoft's CSV

@@ -34,21 +34,24 @@ type Demo struct {
 // StartDemo starts the simulated tenant, connects the real Graph client to it over TLS with the
 // simulator's CA and a client secret — exactly as to a real tenant — imports the simulator's
 // license names, takes the first snapshot and opens the dashboard's listener. Serve with Run.
-func StartDemo(ctx context.Context, opts DemoOptions) (d *Demo, err error) {
+func StartDemo(ctx context.Context, opts DemoOptions) (*Demo, error) {
+	d := &Demo{}
+	if err := d.start(ctx, opts); err != nil {
+		d.close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *Demo) start(ctx context.Context, opts DemoOptions) (err error) {
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
-	d = &Demo{}
-	defer func() {
-		if err != nil {
-			d.close()
-		}
-	}()
 	dataDir := opts.DataDir
 	if dataDir == "" {
 		if dataDir, err = os.MkdirTemp("", "tenantdesk-demo-"); err != nil {
-			return nil, err
+			return err
 		}
 		d.tempDir = dataDir
 	}
@@ -56,14 +59,14 @@ func StartDemo(ctx context.Context, opts DemoOptions) (d *Demo, err error) {
 	if simOpts.Dir == "" {
 		simOpts.Dir = filepath.Join(dataDir, "sim")
 		if err := os.MkdirAll(simOpts.Dir, 0o700); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if simOpts.Logger == nil {
 		simOpts.Logger = logger.With("component", "sim")
 	}
 	if d.Sim, err = tenantsim.Start(ctx, simOpts); err != nil {
-		return nil, fmt.Errorf("simulated tenant: %w", err)
+		return fmt.Errorf("simulated tenant: %w", err)
 	}
 	info := d.Sim.Info()
 
@@ -83,26 +86,26 @@ func StartDemo(ctx context.Context, opts DemoOptions) (d *Demo, err error) {
 		cfg.Listen = opts.Listen
 	}
 	if err := cfg.Validate(config.ModeDemo); err != nil {
-		return nil, err
+		return err
 	}
 	if d.App, err = New(ctx, cfg, logger); err != nil {
-		return nil, err
+		return err
 	}
 	catalog := filepath.Join(simOpts.Dir, "product-names.csv")
 	if err := os.WriteFile(catalog, d.Sim.Tenant.ProductCatalogCSV(), 0o600); err != nil {
-		return nil, err
+		return err
 	}
 	if err := d.App.Catalog.ImportFile(ctx, catalog); err != nil {
-		return nil, fmt.Errorf("import the simulator's license names: %w", err)
+		return fmt.Errorf("import the simulator's license names: %w", err)
 	}
 	if _, err := d.App.Syncer.Run(ctx); err != nil {
-		return nil, fmt.Errorf("first snapshot of the simulated tenant: %w", err)
+		return fmt.Errorf("first snapshot of the simulated tenant: %w", err)
 	}
 	if d.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
-		return nil, fmt.Errorf("dashboard address: %w", err)
+		return fmt.Errorf("dashboard address: %w", err)
 	}
 	d.URL = "http://" + d.ln.Addr().String()
-	return d, nil
+	return nil
 }
 
 // Run serves the dashboard until ctx ends, then stops the simulator and removes temporary data.

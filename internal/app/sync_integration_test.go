@@ -1,0 +1,172 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
+)
+
+// startDemo starts the whole product on a simulated tenant for one test.
+func startDemo(t *testing.T, sim tenantsim.Options) *Demo {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	opts := DemoOptions{
+		Listen:  "127.0.0.1:0",
+		DataDir: t.TempDir(),
+		Sim:     sim,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	d, err := StartDemo(ctx, opts)
+	if err != nil {
+		cancel()
+		t.Fatalf("start demo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo run: %v", err)
+		}
+	})
+	return d
+}
+
+// checkAgainstTruth compares the current snapshot's report with the simulator's own state.
+func checkAgainstTruth(t *testing.T, st *store.Store, sim *tenantsim.Tenant) {
+	t.Helper()
+	ctx := context.Background()
+	truth := sim.LicensedGroupTruth()
+	page, err := st.GroupReport(ctx, model.GroupReportQuery{PageSize: store.MaxPageSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Total != len(truth) {
+		t.Errorf("report lists %d licensed groups, the tenant has %d", page.Total, len(truth))
+	}
+	for _, g := range truth {
+		d, err := st.GroupDetail(ctx, g.ID)
+		if err != nil {
+			t.Errorf("group %s (%s): %v", g.DisplayName, g.ID, err)
+			continue
+		}
+		if d.MemberCount != g.Members || d.UserCount != g.Users || d.ErrorCount != g.Errors {
+			t.Errorf("group %s: report members/users/errors = %d/%d/%d, truth %d/%d/%d",
+				g.DisplayName, d.MemberCount, d.UserCount, d.ErrorCount, g.Members, g.Users, g.Errors)
+		}
+		if len(d.Template) != len(g.Licenses) {
+			t.Errorf("group %s: template has %d licenses, truth %d", g.DisplayName, len(d.Template), len(g.Licenses))
+		}
+	}
+}
+
+func TestReportCountsEqualTheSimulatorsTruth(t *testing.T) {
+	d := startDemo(t, tenantsim.Options{Config: tenantsim.Config{Seed: 7}})
+	checkAgainstTruth(t, d.App.Store, d.Sim.Tenant)
+
+	// The A1 scenario must be visible with friendly names and errors.
+	detail, err := d.App.Store.GroupDetail(context.Background(), d.Sim.Tenant.Scenarios.A1Group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, l := range detail.Template {
+		names[l.SKU.Name] = true
+	}
+	if !names["Office 365 A1 for faculty"] || !names["Office 365 A1 for students"] || detail.ErrorCount == 0 {
+		t.Errorf("A1 group: template %v, %d errors; want both A1 names and errors", names, detail.ErrorCount)
+	}
+}
+
+func TestSyncCompletesUnderThrottlingAndFaults(t *testing.T) {
+	d := startDemo(t, tenantsim.Options{
+		Config:           tenantsim.Config{Seed: 11, Users: 3000, Groups: 120, LicensedGroups: 60},
+		ThrottleRequests: 4,
+		ThrottleWindow:   time.Second,
+		FaultRate:        0.15,
+		FaultSeed:        42,
+	})
+	stats := d.Sim.Stats()
+	throttled, faults := stats.Total.Throttled, stats.Total.Errors
+	if throttled == 0 || faults == 0 {
+		t.Fatalf("the simulator throttled %d and failed %d requests: the test did not exercise retries", throttled, faults)
+	}
+	checkAgainstTruth(t, d.App.Store, d.Sim.Tenant)
+	run, err := d.App.Store.LatestSyncRun(context.Background())
+	if err != nil || run.Status != model.SyncSucceeded {
+		t.Fatalf("latest run %+v, %v", run, err)
+	}
+	t.Logf("sync under 4 req/s throttling and 15%% faults: %d requests, %d throttled, %d faults, %s",
+		run.Requests, throttled, faults, run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond))
+}
+
+func TestFailedSyncLeavesThePreviousSnapshotCurrent(t *testing.T) {
+	ctx := context.Background()
+	d := startDemo(t, tenantsim.Options{Config: tenantsim.Config{Seed: 5, Users: 400, Groups: 40, LicensedGroups: 12}})
+	before, err := d.App.Store.CurrentSnapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Every connection dropped: the client's retries run out half-way and the sync fails.
+	d.Sim.SetKnobs(tenantsim.Knobs{DropRate: 1})
+	run, err := d.App.Syncer.Run(ctx)
+	if err == nil || run.Status != model.SyncFailed || run.Error == "" {
+		t.Fatalf("sync with every connection dropped: run %+v, err %v; want a failed run with its reason", run, err)
+	}
+	after, err := d.App.Store.CurrentSnapshot(ctx)
+	if err != nil || after.ID != before.ID {
+		t.Fatalf("current snapshot after a failed sync = %+v (%v), want the previous %+v", after, err, before)
+	}
+	d.Sim.SetKnobs(tenantsim.Knobs{})
+	checkAgainstTruth(t, d.App.Store, d.Sim.Tenant)
+}
+
+func TestKilledSyncLeavesThePreviousSnapshotReadableAfterRestart(t *testing.T) {
+	ctx := context.Background()
+	d := startDemo(t, tenantsim.Options{Config: tenantsim.Config{Seed: 5, Users: 400, Groups: 40, LicensedGroups: 12}})
+	path := d.App.Config.DBPath()
+	before, err := d.App.Store.CurrentSnapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A second process starts a sync and dies before it finishes: its run stays "running" and
+	// nothing of it is current. Opening the database again (a restart) must say so.
+	other, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.StartSyncRun(ctx); err != nil {
+		t.Fatal(err)
+	}
+	other.Close() // killed: FinishSyncRun never runs
+
+	restarted, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restarted.Close()
+	last, err := restarted.LatestSyncRun(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last.Status != model.SyncFailed || last.Error == "" {
+		t.Errorf("interrupted run after restart = %+v, want failed with a reason", last)
+	}
+	cur, err := restarted.CurrentSnapshot(ctx)
+	if err != nil || cur.ID != before.ID {
+		t.Fatalf("current snapshot after restart = %+v (%v), want %+v", cur, err, before)
+	}
+	checkAgainstTruth(t, restarted, d.Sim.Tenant)
+	if _, err := restarted.GroupDetail(ctx, "no-such-group"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown group: %v, want ErrNotFound", err)
+	}
+}

@@ -1,0 +1,88 @@
+// Package e2e holds end-to-end tests: the whole product started on the simulated tenant and
+// driven as a person would, in headless Chromium.
+package e2e
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/tenantdesk/tenantdesk/internal/app"
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
+)
+
+// startDemo runs `tenantdesk demo` in-process on a free port for one test.
+func startDemo(t *testing.T, cfg tenantsim.Config) *app.Demo {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	d, err := app.StartDemo(ctx, app.DemoOptions{
+		Listen:  "127.0.0.1:0",
+		DataDir: t.TempDir(),
+		Sim:     tenantsim.Options{Config: cfg},
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		cancel()
+		t.Fatalf("start demo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("demo: %v", err)
+		}
+	})
+	return d
+}
+
+// do runs browser actions, failing the test with what was being done.
+func do(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// text returns the visible text of the first element matching sel.
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+// eval evaluates a JavaScript expression in the page.
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+// waitURL waits until the page's URL contains want, after a click that navigates.
+func waitURL(t *testing.T, ctx context.Context, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		loc, err := chromedp.Run(ctx, chromedp.Location())
+		if err == nil && strings.Contains(loc, want) {
+			// The new document may still be loading; wait until it is.
+			do(t, ctx, "wait for the page", chromedp.WaitReady(chromedp.CSS("body")))
+			return loc
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("page URL is %q, want it to contain %q", loc, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
