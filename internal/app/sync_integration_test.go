@@ -88,9 +88,9 @@ func TestReportCountsEqualTheSimulatorsTruth(t *testing.T) {
 func TestSyncCompletesUnderThrottlingAndFaults(t *testing.T) {
 	d := startDemo(t, tenantsim.Options{
 		Config:           tenantsim.Config{Seed: 11, Users: 3000, Groups: 120, LicensedGroups: 60},
-		ThrottleRequests: 4,
+		ThrottleRequests: 10,
 		ThrottleWindow:   time.Second,
-		FaultRate:        0.15,
+		FaultRate:        0.1,
 		FaultSeed:        42,
 	})
 	stats := d.Sim.Stats()
@@ -103,7 +103,7 @@ func TestSyncCompletesUnderThrottlingAndFaults(t *testing.T) {
 	if err != nil || run.Status != model.SyncSucceeded {
 		t.Fatalf("latest run %+v, %v", run, err)
 	}
-	t.Logf("sync under 4 req/s throttling and 15%% faults: %d requests, %d throttled, %d faults, %s",
+	t.Logf("sync under 10 req/s throttling and 10%% faults: %d requests, %d throttled, %d faults, %s",
 		run.Requests, throttled, faults, run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond))
 }
 

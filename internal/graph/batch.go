@@ -215,15 +215,36 @@ func (c *Client) sendBatch(ctx context.Context, reqs []batchRequest) ([]batchRes
 }
 
 // runBatch sends up to 20 requests as one $batch and re-sends those answered 429/503/504 (or not
-// answered at all) after the longest Retry-After they carry, up to MaxRetries times. It returns
+// answered at all) after the longest Retry-After they carry. Graph throttles the parts of a batch
+// one by one, so under a tight limit every round answers a few and throttles the rest: rounds
+// that make progress do not count against MaxRetries, only rounds in a row that answer nothing
+// new do (and maxBatchRounds bounds the whole). It returns
 // the final response for every request id; an id that never got an answer has Status 0. Only a
 // failure of the $batch request itself is returned as an error.
 func (c *Client) runBatch(ctx context.Context, reqs []batchRequest) (map[string]batchResponse, error) {
 	final := make(map[string]batchResponse, len(reqs))
 	pending := reqs
-	for attempt := 0; ; attempt++ {
+	stalled := 0
+	for round := 0; ; round++ {
+		if err := c.throttleGate.wait(ctx); err != nil {
+			return nil, err
+		}
 		resps, err := c.sendBatch(ctx, pending)
 		if err != nil {
+			// The SDK already retried the $batch POST itself; when Graph still throttles or
+			// fails it (batches running side by side compete for the same limit), back off
+			// with everyone and try again, as long as the stall budget lasts.
+			var ge *Error
+			if errors.As(classify(err, "batch", ""), &ge) && (ge.Kind == KindThrottled || ge.Kind == KindTransient) &&
+				stalled < c.maxRetries && ctx.Err() == nil {
+				stalled++
+				wait := ge.RetryAfter
+				if wait == 0 {
+					wait = backoff(stalled)
+				}
+				c.throttleGate.pauseFor(wait)
+				continue
+			}
 			return nil, err
 		}
 		byID := make(map[string]batchResponse, len(resps))
@@ -243,19 +264,25 @@ func (c *Client) runBatch(ctx context.Context, reqs []batchRequest) (map[string]
 				wait = max(wait, parseRetryAfter(r.header("Retry-After")))
 			}
 		}
-		if len(again) == 0 || attempt >= c.maxRetries {
+		if len(again) < len(pending) {
+			stalled = 0
+		} else {
+			stalled++
+		}
+		if len(again) == 0 || stalled > c.maxRetries || round >= maxBatchRounds {
 			return final, nil
 		}
 		if wait == 0 {
-			wait = backoff(attempt)
+			wait = backoff(stalled)
 		}
 		c.log.Debug("graph batch: retrying throttled requests", "count", len(again), "after", wait)
-		if err := sleep(ctx, wait); err != nil {
-			return nil, err
-		}
+		c.throttleGate.pauseFor(wait)
 		pending = again
 	}
 }
+
+// maxBatchRounds bounds the rounds of one batch even when each makes a little progress.
+const maxBatchRounds = 40
 
 // backoff is the wait before retry attempt+1 when the server named none.
 func backoff(attempt int) time.Duration {
@@ -310,4 +337,35 @@ send:
 		return firstErr
 	}
 	return ctx.Err()
+}
+
+// gate holds back every batch of a client while Graph has asked to wait: batches that run side
+// by side otherwise keep spending the limit that a throttled one waits for, and starve it.
+type gate struct {
+	mu    sync.Mutex
+	until time.Time
+}
+
+// pauseFor makes every caller of wait hold back for at least d from now.
+func (g *gate) pauseFor(d time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if t := time.Now().Add(d); t.After(g.until) {
+		g.until = t
+	}
+}
+
+// wait returns when no pause is in force, or when ctx ends.
+func (g *gate) wait(ctx context.Context) error {
+	for {
+		g.mu.Lock()
+		d := time.Until(g.until)
+		g.mu.Unlock()
+		if d <= 0 {
+			return nil
+		}
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
 }

@@ -351,13 +351,15 @@ func TestFakeReprocessExactlyOneOutcomeEach(t *testing.T) {
 
 func TestFakeReprocessGivesUpAfterRetries(t *testing.T) {
 	f, cfg := newFakeGraph(t)
-	cfg.MaxRetries = 1 // u3 needs two retries
+	// u3 needs two retries; alone in its batch, no round makes progress, so one retry is all
+	// it gets. (Rounds where other parts get answered do not count against the budget.)
+	cfg.MaxRetries = 1
 	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := c.ReprocessUsers(context.Background(), []string{"u3", "u4"}, nil)
-	if !errors.Is(out[0].Err, ErrThrottled) || out[1].Err != nil {
+	out := c.ReprocessUsers(context.Background(), []string{"u3"}, nil)
+	if !errors.Is(out[0].Err, ErrThrottled) {
 		t.Fatalf("outcomes = %+v", out)
 	}
 	if f.reprocessCalls["u3"] != 2 {

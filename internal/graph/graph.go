@@ -128,6 +128,7 @@ type Client struct {
 	log        *slog.Logger
 
 	graphCount, tokenCount counter
+	throttleGate           gate
 }
 
 // errorMapping makes the SDK parse every 4xx/5xx body as Graph's OData error.

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 )
@@ -43,6 +44,12 @@ type Deps struct {
 	Now func() time.Time
 	// Version is shown in the footer.
 	Version string
+	// Auth signs people in; nil leaves every page open (unit tests of single pages only).
+	Auth Authenticator
+	// RoleNames are the configured app-role names, for messages; missing ones use the defaults.
+	RoleNames map[auth.Role]string
+	// Activity records who did what; nil records nothing.
+	Activity ActivityLog
 	// Background is the parent context of refreshes started from the web, so shutdown can
 	// cancel them; a request's context would end with the redirect. nil means
 	// context.Background().
@@ -58,6 +65,10 @@ type Server struct {
 	version string
 	bg      context.Context
 	assets  *assets
+
+	authn     Authenticator
+	roleNames map[auth.Role]string
+	activity  ActivityLog
 }
 
 // New checks deps and prepares the server, hashing the embedded static files.
@@ -75,6 +86,10 @@ func New(deps Deps) (*Server, error) {
 		now:     deps.Now,
 		version: deps.Version,
 		bg:      deps.Background,
+
+		authn:     deps.Auth,
+		roleNames: deps.RoleNames,
+		activity:  deps.Activity,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -1,0 +1,120 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/tenantdesk/tenantdesk/internal/auth"
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/web"
+)
+
+// ActivityLog records what people do in the dashboard. *store.Store implements it.
+type ActivityLog interface {
+	AddActivity(ctx context.Context, a model.Activity) error
+}
+
+// require lets a request through only when the signed-in person's role allows need. Without
+// sign-in configured (Deps.Auth nil: unit tests of single pages) every request passes.
+func (s *Server) require(need auth.Role) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !s.authEnabled() {
+				next.ServeHTTP(w, r)
+				return
+			}
+			p, ok := auth.PrincipalFrom(r.Context())
+			if !ok {
+				s.signInRequired(w, r)
+				return
+			}
+			if !p.Role.Allows(need) {
+				s.forbidden(w, r, p, need)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// can reports whether the request's person may do what needs role need (for showing or hiding
+// controls; the route itself enforces it again).
+func (s *Server) can(r *http.Request, need auth.Role) bool {
+	if !s.authEnabled() {
+		return true
+	}
+	p, ok := auth.PrincipalFrom(r.Context())
+	return ok && p.Role.Allows(need)
+}
+
+// logActivity records an action of the request's person. A failure to record is logged, never
+// shown: the action itself has happened.
+func (s *Server) logActivity(r *http.Request, a model.Activity) {
+	if s.activity == nil {
+		return
+	}
+	if p, ok := auth.PrincipalFrom(r.Context()); ok && a.ActorUPN == "" {
+		a.ActorUPN, a.ActorName = p.UPN, p.Name
+	}
+	if a.At.IsZero() {
+		a.At = s.now()
+	}
+	if a.CorrelationID == "" {
+		a.CorrelationID = middleware.GetReqID(r.Context())
+	}
+	if a.RemoteIP == "" {
+		a.RemoteIP = r.RemoteAddr
+	}
+	if err := s.activity.AddActivity(r.Context(), a); err != nil {
+		s.log.ErrorContext(r.Context(), "activity log", "action", a.Action, "err", err)
+	}
+}
+
+// Authenticator is the sign-in side the server needs. *auth.Authenticator implements it; nil
+// in Deps means sign-in is not configured (page unit tests).
+type Authenticator interface {
+	// Middleware puts the signed-in person (if any) into the request's context.
+	Middleware(next http.Handler) http.Handler
+}
+
+func (s *Server) authEnabled() bool { return s.authn != nil }
+
+// signInRequired sends a browser to sign in and back; other requests get a plain 401.
+func (s *Server) signInRequired(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+		return
+	}
+	s.errorPage(w, r, web.ErrorView{
+		Status:  http.StatusUnauthorized,
+		Heading: "Sign-in required",
+		Message: "Your session has ended. Sign in again, then repeat what you were doing.",
+		BackURL: "/login",
+	})
+}
+
+// forbidden refuses a request the person's role does not allow, names the role to ask for, and
+// records the refusal.
+func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, p auth.Principal, need auth.Role) {
+	s.logActivity(r, model.Activity{
+		Action: "refused", Target: r.Method + " " + r.URL.Path, Result: model.ActivityRefused,
+		Detail: "needs role " + s.roleName(need) + ", has " + s.roleName(p.Role),
+	})
+	s.errorPage(w, r, web.ErrorView{
+		Status:  http.StatusForbidden,
+		Heading: "Not allowed",
+		Message: "This needs the " + s.roleName(need) + " role in tenantdesk. Ask an administrator of the tenantdesk app registration to assign it to you.",
+		BackURL: "/",
+	})
+}
+
+// roleName is the configured app-role name of a role (defaults Reader, Operator, LicenseAdmin).
+func (s *Server) roleName(r auth.Role) string {
+	if n, ok := s.roleNames[r]; ok {
+		return n
+	}
+	return r.String()
+}
