@@ -307,7 +307,20 @@ func (a *API) writeError(rq *request, e *apiError) {
 	if e.status >= 500 {
 		a.log.Error("tenantsim: graph request failed", "method", rq.r.Method, "path", rq.r.URL.Path, "code", e.code, "message", e.message)
 	}
-	body := graphError{Error: graphErrorDetail{Code: e.code, Message: e.message, InnerError: innerError{
+	// The SDK's ODataError.Error() dereferences message and panics without it, so no error
+	// leaves without a code and a message, whatever a handler returned.
+	code, msg := e.code, e.message
+	if code == "" {
+		code = "UnknownError"
+	}
+	if msg == "" {
+		msg = http.StatusText(e.status)
+		if msg == "" {
+			msg = "The request failed"
+		}
+		msg += "."
+	}
+	body := graphError{Error: graphErrorDetail{Code: code, Message: msg, InnerError: innerError{
 		// Graph writes this date without a zone; the SDK reads it as such.
 		Date:            a.now().UTC().Format("2006-01-02T15:04:05"),
 		RequestID:       rq.reqID,

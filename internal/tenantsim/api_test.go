@@ -846,8 +846,11 @@ func FuzzRouter(f *testing.F) {
 		if rec.Code >= 500 {
 			t.Fatalf("%s %s?%s: %d %s", method, path, query, rec.Code, rec.Body)
 		}
-		if rec.Code >= 400 && !strings.Contains(rec.Body.String(), `"message":"`) {
-			t.Fatalf("%s %s?%s: error without message: %s", method, path, query, rec.Body)
+		if rec.Code >= 400 {
+			var eb graphError
+			if err := json.Unmarshal(rec.Body.Bytes(), &eb); err != nil || eb.Error.Code == "" || eb.Error.Message == "" {
+				t.Fatalf("%s %s?%s: error without code or message: %s", method, path, query, rec.Body)
+			}
 		}
 	})
 }
