@@ -118,3 +118,33 @@
   autoSubmit();
   refreshButton();
 })();
+
+// IP lookup (web/ip.templ): while a download started from the page runs, reload the page every
+// few seconds so its outcome per source shows without the person reloading by hand.
+(function () {
+  "use strict";
+  var job = document.getElementById("ip-refresh-result");
+  if (!job || job.getAttribute("data-running") !== "true") return;
+  setTimeout(function () {
+    location.reload();
+  }, 4000);
+})();
+
+// Licensing pages (web/group.templ): a "select all" checkbox for the users of a reprocess form,
+// hidden without JS (the "reprocess all" button does the same without it).
+(function () {
+  "use strict";
+  var boxes = document.querySelectorAll("input[data-select-all]");
+  for (var i = 0; i < boxes.length; i++) {
+    (function (all) {
+      var form = all.form;
+      if (!form) return;
+      var name = all.getAttribute("data-select-all");
+      all.hidden = false;
+      all.addEventListener("change", function () {
+        var items = form.querySelectorAll('input[type="checkbox"][name="' + name + '"]');
+        for (var j = 0; j < items.length; j++) items[j].checked = all.checked;
+      });
+    })(boxes[i]);
+  }
+})();

@@ -27,6 +27,12 @@ type Layout struct {
 	// SearchAction is where the navigation's user search box submits; "" hides it until the
 	// user pages exist.
 	SearchAction string
+	// User is the signed-in person, shown with a sign-out button; zero when nobody is
+	// signed in (or sign-in is off).
+	User SignedInUser
+	// Bare shows only the brand (and the user, if any): for people who may see nothing else
+	// (anonymous, or signed in without a role).
+	Bare bool
 }
 
 // AssetURL returns the content-hashed URL of a static file, falling back to an unhashed path
@@ -184,14 +190,6 @@ type PageLink struct {
 	Href    string
 	Current bool
 	Gap     bool
-}
-
-// GroupView is the page of one group.
-type GroupView struct {
-	Group     model.GroupDetail
-	Kind      string // "Security", "Microsoft 365", ...
-	Dynamic   bool
-	ReportURL string
 }
 
 // ErrorView is an error page (400, 404, 405, 500, 503).

@@ -26,5 +26,9 @@ func runDemo(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "tenantdesk demo: open %s (simulated tenant %s; Ctrl-C stops)\n", d.URL, d.Sim.Tenant.DisplayName)
+	fmt.Fprintf(e.stdout, "sign in with one of the demo accounts (no password; %s/login?login_hint=<account> skips the picker):\n", d.URL)
+	for _, acc := range d.Sim.Info().DemoAccounts {
+		fmt.Fprintf(e.stdout, "  %s\n", acc)
+	}
 	return d.Run(ctx)
 }

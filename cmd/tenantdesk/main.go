@@ -17,6 +17,7 @@ import (
 // env is how commands read the environment; tests replace it.
 type env struct {
 	stdout, stderr io.Writer
+	stdin          io.Reader // nil reads nothing
 	lookupEnv      func(string) (string, bool)
 	readFile       func(string) ([]byte, error)
 }
@@ -35,6 +36,7 @@ func commands() []command {
 		{"sim", "run the simulated tenant alone and print how to reach it", runSim},
 		{"refresh", "take one snapshot of the tenant now, with progress", runRefresh},
 		{"licenses", "manage license names: licenses import FILE | licenses refresh", runLicenses},
+		{"ip", "IP lookup data: ip lookup TEXT... | ip refresh | ip import FILE|DIR...", runIP},
 		{"config", "print the configuration reference (Markdown)", runConfigReference},
 	}
 }
@@ -44,7 +46,7 @@ var errUsage = errors.New("usage")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	e := env{stdout: os.Stdout, stderr: os.Stderr, lookupEnv: os.LookupEnv, readFile: os.ReadFile}
+	e := env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, lookupEnv: os.LookupEnv, readFile: os.ReadFile}
 	err := run(ctx, e, os.Args[1:])
 	stop()
 	switch {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/config"
 	"github.com/tenantdesk/tenantdesk/internal/graph"
+	"github.com/tenantdesk/tenantdesk/internal/iprange"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
 	"github.com/tenantdesk/tenantdesk/internal/server"
 	"github.com/tenantdesk/tenantdesk/internal/snapshot"
@@ -32,6 +33,7 @@ type App struct {
 	Graph   *graph.Client
 	Syncer  *snapshot.Syncer
 	Catalog *licensing.CatalogUpdater
+	IP      *iprange.Service // IP lookup over the stored Microsoft 365 endpoints and Azure service tags
 	Server  *server.Server
 }
 
@@ -49,6 +51,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
+	ipSvc, err := NewIPService(ctx, st, logger.With("component", "ipranges"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	syncer := snapshot.New(gc, st, logger.With("component", "sync"))
 	syncer.Requests = func() int64 { return gc.Stats().Requests }
 	a := &App{
@@ -57,6 +64,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		Store:  st,
 		Graph:  gc,
 		Syncer: syncer,
+		IP:     ipSvc,
 		Catalog: &licensing.CatalogUpdater{
 			URL:    cfg.LicenseCatalogURL,
 			Store:  st,
@@ -111,12 +119,25 @@ func (a *App) Close() error { return a.Store.Close() }
 // when there is none, the periodic sync and the weekly license-name catalog refresh. It shuts
 // down gracefully, letting requests in flight finish.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	authn, err := NewAuthenticator(a.Config, ln, a.Logger.With("component", "auth"))
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Deps{
-		Store:      a.Store,
-		Syncer:     a.Syncer,
-		Logger:     a.Logger.With("component", "web"),
-		Version:    Version,
-		Background: ctx,
+		Auth:           authn,
+		RoleNames:      roleNames(a.Config),
+		Activity:       a.Store,
+		Permissions:    a.Graph.GrantedPermissions,
+		TrustedProxies: a.Config.TrustedProxies,
+		PublicURL:      a.Config.PublicURL,
+		Store:          a.Store,
+		Syncer:         a.Syncer,
+		Logger:         a.Logger.With("component", "web"),
+		Version:        Version,
+		Background:     ctx,
+		IP:             a.IP,
+		Licenses:       a.Store,
+		Directory:      NewDirectory(a.Graph),
 	})
 	if err != nil {
 		return err
@@ -155,6 +176,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 
 // background runs the jobs that keep the data current.
 func (a *App) background(ctx context.Context) {
+	go a.runIPRanges(ctx)
 	if a.Config.LicenseCatalogURL != "" {
 		go func() {
 			if err := a.Catalog.RefreshIfStale(ctx); err != nil && ctx.Err() == nil {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,6 +27,7 @@ func TestGroupReportInTheBrowser(t *testing.T) {
 		t.Fatal("the simulator's A1 group has no errors: scenario missing")
 	}
 	row := `#groups tr[data-id="` + a1 + `"]`
+	signIn(t, ctx, d, "reader")
 
 	do(t, ctx, "open /groups", chromedp.Navigate(d.URL+"/groups?size=100"), chromedp.WaitVisible(chromedp.CSS("#groups")))
 	screenshot(t, ctx, "groups")
@@ -68,7 +70,8 @@ func TestGroupReportInTheBrowser(t *testing.T) {
 	// Search by name, then follow the link to the group's page.
 	do(t, ctx, "search", chromedp.SetValue(chromedp.CSS("#q"), truth.DisplayName),
 		chromedp.Click(chromedp.CSS(`#report-filter button[type="submit"]`)))
-	waitURL(t, ctx, "q=")
+	// The filter form always sends q (empty before), so wait for this search's value.
+	waitURL(t, ctx, "q="+url.QueryEscape(truth.DisplayName))
 	if n := eval[int](t, ctx, `document.querySelectorAll('#groups tbody tr[data-id]').length`); n < 1 {
 		t.Fatal("searching for the A1 group's name found nothing")
 	}

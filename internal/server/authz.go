@@ -31,6 +31,10 @@ func (s *Server) require(need auth.Role) func(http.Handler) http.Handler {
 				s.signInRequired(w, r)
 				return
 			}
+			if p.Role == auth.RoleNone {
+				s.noRole(w, r, p)
+				return
+			}
 			if !p.Role.Allows(need) {
 				s.forbidden(w, r, p, need)
 				return
@@ -66,7 +70,7 @@ func (s *Server) logActivity(r *http.Request, a model.Activity) {
 		a.CorrelationID = middleware.GetReqID(r.Context())
 	}
 	if a.RemoteIP == "" {
-		a.RemoteIP = r.RemoteAddr
+		a.RemoteIP = s.proxies.ClientIP(r)
 	}
 	if err := s.activity.AddActivity(r.Context(), a); err != nil {
 		s.log.ErrorContext(r.Context(), "activity log", "action", a.Action, "err", err)
@@ -78,6 +82,19 @@ func (s *Server) logActivity(r *http.Request, a model.Activity) {
 type Authenticator interface {
 	// Middleware puts the signed-in person (if any) into the request's context.
 	Middleware(next http.Handler) http.Handler
+}
+
+// SignInFlow is the sign-in side of an Authenticator (*auth.Authenticator implements both).
+// It is separate so tests can sign people in with a Middleware-only stub.
+type SignInFlow interface {
+	// BeginSignIn redirects the browser to the identity provider; next is where to return,
+	// loginHint the account to suggest. Errors are *auth.SignInError.
+	BeginSignIn(w http.ResponseWriter, r *http.Request, next, loginHint string) error
+	// FinishSignIn completes the sign-in at the callback, starts the session and returns the
+	// person and where to send them. Errors are *auth.SignInError.
+	FinishSignIn(w http.ResponseWriter, r *http.Request) (auth.Principal, string, error)
+	// SignOut ends the session and returns who was signed in.
+	SignOut(w http.ResponseWriter, r *http.Request) (auth.Principal, bool)
 }
 
 func (s *Server) authEnabled() bool { return s.authn != nil }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
 // handleRefresh starts a sync (unless one is running) and sends the browser back to the page
@@ -12,6 +14,11 @@ import (
 func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	started := s.syncer.Start(s.bg)
 	s.log.InfoContext(r.Context(), "refresh requested", "started", started, "remote", r.RemoteAddr)
+	detail := "started"
+	if !started {
+		detail = "a refresh was already running"
+	}
+	s.logActivity(r, model.Activity{Action: "refresh", Result: model.ActivityOK, Detail: detail})
 	http.Redirect(w, r, backTo(r), http.StatusSeeOther)
 }
 

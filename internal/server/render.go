@@ -23,6 +23,9 @@ type navEntry struct {
 var navEntries = []navEntry{
 	{"overview", "Overview", "/"},
 	{"groups", "Groups", "/groups"},
+	{"users", "Users", "/users"},
+	{"ip", "IP lookup", "/ip"},
+	{"activity", "Activity", "/activity"},
 }
 
 // layout builds the frame of a page: navigation with active marked, data age, sync state.
@@ -35,8 +38,15 @@ func (s *Server) layout(ctx context.Context, title, active string) web.Layout {
 		Assets:        s.assets.urls,
 		RefreshAction: "/refresh",
 		ProgressURL:   "/sync/progress",
+		SearchAction:  "/users",
+	}
+	if s.applyUser(ctx, &l) { // anonymous or no role: nothing of the tenant is shown
+		return l
 	}
 	for _, e := range navEntries {
+		if !s.navAllowed(ctx, e.key) {
+			continue
+		}
 		l.Nav = append(l.Nav, web.NavItem{Label: e.label, Href: e.href, Active: e.key == active})
 	}
 	if info, err := s.store.CurrentSnapshot(ctx); err == nil {

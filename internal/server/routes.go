@@ -5,13 +5,18 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/tenantdesk/tenantdesk/internal/auth"
 )
 
 // Handler is the dashboard's HTTP handler. Every route of tenantdesk is listed here.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
 	// GetHead answers HEAD with the GET route (probes and link checkers use HEAD).
-	r.Use(s.logRequests, s.recoverPanics, commonHeaders, middleware.GetHead)
+	r.Use(middleware.RequestID, s.logRequests, s.recoverPanics, s.securityHeaders, middleware.GetHead)
+	// Sign-in (auth.go): the session's person into the context, then the cross-origin check
+	// and the rate limit of every state-changing request. Each route declares its role.
+	r.Use(s.authenticate, s.crossOrigin(), s.writeLimit())
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 
@@ -20,14 +25,37 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/readyz", s.handleReadyz)
 	r.Get(assetPrefix+"{hash}/*", s.handleStatic)
 
+	// Sign-in flow: open to everyone.
+	signInLimit := s.signInLimit() // one budget for both steps
+	r.With(signInLimit).Get(loginPath, s.handleLogin)
+	r.With(signInLimit).Get(auth.CallbackPath, s.handleCallback)
+	r.Post(logoutPath, s.handleLogout)
+	r.Get(signedOutPath, s.handleSignedOut)
+
 	// Pages.
-	r.Get("/", s.handleOverview)
-	r.Get("/groups", s.handleGroupReport)
-	r.Get("/groups.csv", s.handleGroupReportCSV)
-	r.Get("/groups/{id}", s.handleGroup)
+	r.With(s.require(auth.RoleReader)).Get("/", s.handleOverview)
+	r.With(s.require(auth.RoleReader)).Get("/groups", s.handleGroupReport)
+	r.With(s.require(auth.RoleReader)).Get("/groups.csv", s.handleGroupReportCSV)
+	r.With(s.require(auth.RoleReader)).Get("/groups/{id}", s.handleGroup)
+
+	// Licensing (group.go, user.go, search.go, reprocess.go): Readers look, Operators reprocess.
+	r.With(s.require(auth.RoleOperator)).Post("/groups/{id}/reprocess", s.handleReprocess)
+	r.With(s.require(auth.RoleOperator)).Post("/groups/{id}/refresh-errors", s.handleRefreshErrors)
+	r.With(s.require(auth.RoleReader)).Get("/users", s.handleUserSearch)
+	r.With(s.require(auth.RoleReader)).Get("/users/{id}", s.handleUser)
+
+	// IP lookup (ip.go): Readers look up, Operators download and import.
+	r.With(s.require(auth.RoleReader)).Get("/ip", s.handleIP)
+	r.With(s.require(auth.RoleReader)).Get("/api/ip", s.handleIPAPI)
+	r.With(s.require(auth.RoleOperator)).Post("/ip/refresh", s.handleIPRefresh)
+	r.With(s.require(auth.RoleOperator)).Post("/ip/import", s.handleIPImport)
 
 	// Refresh.
-	r.Post("/refresh", s.handleRefresh)
-	r.Get("/sync/progress", s.handleSyncProgress)
+	r.With(s.require(auth.RoleOperator)).Post("/refresh", s.handleRefresh)
+	r.With(s.require(auth.RoleReader)).Get("/sync/progress", s.handleSyncProgress)
+
+	// Activity log (activity.go).
+	r.With(s.require(auth.RoleLicenseAdmin)).Get("/activity", s.handleActivity)
+	r.With(s.require(auth.RoleLicenseAdmin)).Get("/activity.csv", s.handleActivityCSV)
 	return r
 }

@@ -50,10 +50,30 @@ type Deps struct {
 	RoleNames map[auth.Role]string
 	// Activity records who did what; nil records nothing.
 	Activity ActivityLog
+	// Permissions lists the Graph application permissions the tenant granted (graph.Client's
+	// GrantedPermissions); cached for ten minutes. nil means every permission counts as
+	// granted (unit tests).
+	Permissions func(ctx context.Context) ([]string, error)
+	// TrustedProxies are reverse proxies whose X-Forwarded-For/-Proto are believed (client IP
+	// for rate limits and the activity log; HSTS and Secure cookies behind a TLS proxy).
+	TrustedProxies auth.Proxies
+	// PublicURL is the dashboard's external URL; its origin is trusted for cross-origin checks.
+	PublicURL string
+	// SignInRate and WriteRate are requests per minute per client IP to the sign-in flow and
+	// to POST routes; 0 means the defaults (30 and 120).
+	SignInRate, WriteRate int
 	// Background is the parent context of refreshes started from the web, so shutdown can
 	// cancel them; a request's context would end with the redirect. nil means
 	// context.Background().
 	Background context.Context
+	// IP answers the IP lookup pages (ip.go); nil shows them as unavailable.
+	IP IPLookup
+	// Licenses serves the group, user and reprocess pages (group.go, user.go, reprocess.go);
+	// nil uses Store when it implements LicenseStore.
+	Licenses LicenseStore
+	// Directory is live Microsoft Graph for members, audit events and reprocess; nil shows
+	// those parts as unavailable.
+	Directory Directory
 }
 
 // Server serves the dashboard. Create it with New; it is safe for concurrent use.
@@ -69,6 +89,15 @@ type Server struct {
 	authn     Authenticator
 	roleNames map[auth.Role]string
 	activity  ActivityLog
+	perms     permCache
+	proxies   auth.Proxies
+	publicURL string
+
+	signInRate, writeRate int
+
+	lic    licensingParts // group, user and reprocess pages
+	ip     IPLookup
+	ipJobs ipJobs
 }
 
 // New checks deps and prepares the server, hashing the embedded static files.
@@ -87,9 +116,17 @@ func New(deps Deps) (*Server, error) {
 		version: deps.Version,
 		bg:      deps.Background,
 
-		authn:     deps.Auth,
-		roleNames: deps.RoleNames,
-		activity:  deps.Activity,
+		authn:      deps.Auth,
+		roleNames:  deps.RoleNames,
+		activity:   deps.Activity,
+		perms:      permCache{fetch: deps.Permissions},
+		proxies:    deps.TrustedProxies,
+		publicURL:  deps.PublicURL,
+		signInRate: deps.SignInRate,
+		writeRate:  deps.WriteRate,
+
+		ip:  deps.IP,
+		lic: newLicensingParts(deps),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

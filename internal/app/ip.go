@@ -1,0 +1,43 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/config"
+	"github.com/tenantdesk/tenantdesk/internal/iprange"
+	"github.com/tenantdesk/tenantdesk/internal/store"
+)
+
+// IPRefreshInterval is how often the Microsoft 365 endpoint sets and Azure service tags are
+// checked. Microsoft publishes both at most weekly, and the /version check makes an unchanged
+// day cost one small request per instance.
+const IPRefreshInterval = 24 * time.Hour
+
+// NewIPService loads the stored IP range sources into a lookup service over st. It makes no
+// network call: downloads happen in RunIPRanges or on an Operator's request.
+func NewIPService(ctx context.Context, st *store.Store, logger *slog.Logger) (*iprange.Service, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return iprange.NewService(ctx, &iprange.Updater{Store: st, Logger: logger})
+}
+
+// IPDownloadsEnabled reports whether the IP range sources are downloaded on a schedule. There is
+// no setting of its own: a site that switched off the license catalog download
+// (TENANTDESK_LICENSE_CATALOG_URL empty) is taken to have no way to Microsoft's download sites,
+// which is also how the demo (no internet) runs. Such sites import files instead.
+func IPDownloadsEnabled(cfg config.Config) bool { return cfg.LicenseCatalogURL != "" }
+
+// runIPRanges keeps the IP range data current until ctx ends, when downloads are enabled.
+func (a *App) runIPRanges(ctx context.Context) {
+	if a.IP == nil {
+		return
+	}
+	if !IPDownloadsEnabled(a.Config) {
+		a.Logger.Info("IP range downloads are off (no license catalog URL); import files with 'tenantdesk ip import' or on the IP lookup page")
+		return
+	}
+	a.IP.Run(ctx, IPRefreshInterval)
+}

@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/tenantdesk/tenantdesk/internal/app"
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
+)
+
+// licSignIn signs the browser in as a demo account ("reader", "operator") with the auth
+// helper's signIn, then opens path.
+func licSignIn(t *testing.T, ctx context.Context, d *app.Demo, account, path string) {
+	t.Helper()
+	signIn(t, ctx, d, account)
+	do(t, ctx, "open "+path, chromedp.Navigate(d.URL+path))
+	waitURL(t, ctx, d.URL+path)
+}
+
+// A helpdesk Reader opens the A1 students/faculty group: every member in error shows
+// CountViolation on faculty and "Other" on students explained as blocked by faculty, and no
+// reprocess control; a crafted POST is refused. The conflict group names both plans and the
+// licenses they come from. Then faculty licenses are bought, an Operator reprocesses all users
+// in error, and the page shows each of them licensed and the error count at 0.
+func TestLicenseErrorsAndReprocessInTheBrowser(t *testing.T) {
+	ctx := newBrowser(t)
+	d := startDemo(t, tenantsim.Config{Seed: 1})
+	sc := d.Sim.Tenant.Scenarios
+	a1 := "/groups/" + sc.A1Group
+
+	licSignIn(t, ctx, d, "reader", a1)
+	do(t, ctx, "open the A1 group", chromedp.WaitVisible(chromedp.CSS("#error-users")))
+	screenshot(t, ctx, "a1-errors")
+	users := eval[int](t, ctx, `document.querySelectorAll('#error-users tbody tr').length`)
+	if users == 0 {
+		t.Fatal("the A1 group lists nobody in error")
+	}
+	faculty := eval[[]string](t, ctx, `[...document.querySelectorAll('#error-users li[data-sku="`+sc.FacultySKU+`"]')].map(li => li.dataset.error + ' | ' + li.querySelector('.summary').textContent)`)
+	students := eval[[]string](t, ctx, `[...document.querySelectorAll('#error-users li[data-sku="`+sc.StudentSKU+`"]')].map(li => li.dataset.error + ' | ' + li.querySelector('.summary').textContent)`)
+	if len(faculty) != users || len(students) != users {
+		t.Fatalf("%d users, %d faculty and %d students states shown", users, len(faculty), len(students))
+	}
+	for i := range faculty {
+		if !strings.HasPrefix(faculty[i], "CountViolation | Not enough licenses: Office 365 A1 for faculty has 0 of ") {
+			t.Errorf("faculty state %q", faculty[i])
+		}
+		if !strings.HasPrefix(students[i], "Other | Blocked by all-or-none: Office 365 A1 for faculty failed: not enough licenses, 0 of ") {
+			t.Errorf("students state %q", students[i])
+		}
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('#reprocess-form, #refresh-errors-form, input[name=user]').length`); n != 0 {
+		t.Errorf("a Reader sees %d reprocess controls", n)
+	}
+	// A crafted POST from the Reader's own page: refused with 403, nothing reprocessed.
+	eval[any](t, ctx, `(() => {
+		const f = document.createElement('form'); f.method = 'post'; f.action = '`+a1+`/reprocess';
+		const i = document.createElement('input'); i.name = 'scope'; i.value = 'all'; f.appendChild(i);
+		document.body.appendChild(f); f.submit(); return null })()`)
+	waitURL(t, ctx, a1+"/reprocess")
+	if got := text(t, ctx, ".error-page"); !strings.Contains(got, "Not allowed") || !strings.Contains(got, "HTTP 403") {
+		t.Errorf("crafted POST page: %q", got)
+	}
+
+	// The conflict scenario names both plans and where the other one comes from.
+	do(t, ctx, "open the conflict group", chromedp.Navigate(d.URL+"/groups/"+sc.ConflictGroup), chromedp.WaitVisible(chromedp.CSS("#error-users")))
+	screenshot(t, ctx, "conflict")
+	conflicts := eval[[]string](t, ctx, `[...document.querySelectorAll('#error-users li[data-error="MutuallyExclusiveViolation"] .summary')].map(p => p.textContent)`)
+	if len(conflicts) == 0 {
+		t.Fatal("the conflict group shows no MutuallyExclusiveViolation")
+	}
+	for _, c := range conflicts {
+		if !strings.Contains(c, "Conflicting service plans: ") || !strings.Contains(c, " conflicts with ") ||
+			!strings.Contains(c, "Office 365 A1 for students") || !strings.Contains(c, "assigned directly") {
+			t.Errorf("conflict explanation %q lacks both plans and their licenses", c)
+		}
+	}
+
+	// Buy faculty licenses through the simulator's control API, then reprocess as an Operator.
+	if err := d.Sim.Tenant.SetPrepaidUnits(sc.FacultySKU, 100_000); err != nil {
+		t.Fatal(err)
+	}
+	licSignIn(t, ctx, d, "operator", a1)
+	do(t, ctx, "reprocess all in error", chromedp.WaitVisible(chromedp.CSS("#reprocess-all")), chromedp.Click(chromedp.CSS("#reprocess-all")))
+	waitURL(t, ctx, "result=")
+	do(t, ctx, "wait for the result", chromedp.WaitVisible(chromedp.CSS("#reprocess-result")))
+	screenshot(t, ctx, "a1-reprocessed")
+	statuses := eval[[]string](t, ctx, `[...document.querySelectorAll('#outcomes tbody tr')].map(tr => tr.dataset.status)`)
+	if len(statuses) != users {
+		t.Errorf("%d outcomes for %d users in error", len(statuses), users)
+	}
+	for i, s := range statuses {
+		if s != "licensed" {
+			t.Errorf("outcome %d: %q, want licensed", i, s)
+		}
+	}
+	if got := text(t, ctx, "#error-count"); got != "0" {
+		t.Errorf("error count after reprocess %q, want 0", got)
+	}
+	if got := text(t, ctx, "#errors p"); got != "No member of this group is in license error." {
+		t.Errorf("errors section %q", got)
+	}
+
+	// The user page of a reprocessed user shows faculty assigned, with the group named.
+	user := eval[string](t, ctx, `document.querySelector('#outcomes tbody tr a').getAttribute('href')`)
+	do(t, ctx, "open a reprocessed user", chromedp.Navigate(d.URL+user), chromedp.WaitVisible(chromedp.CSS("#license-table")))
+	if n := eval[int](t, ctx, `document.querySelectorAll('#license-table tr[data-error]:not([data-error=""])').length`); n != 0 {
+		t.Errorf("reprocessed user still shows %d licenses in error", n)
+	}
+	if got := text(t, ctx, "#group-list"); got == "" {
+		t.Error("the user page names no license-assigning group")
+	}
+}

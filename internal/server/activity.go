@@ -1,0 +1,197 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/web"
+)
+
+// ActivityReader lists the activity log. *store.Store implements it; the /activity pages
+// need Deps.Activity to implement it too.
+type ActivityReader interface {
+	ListActivity(ctx context.Context, f store.ActivityFilter) (store.ActivityPage, error)
+	EachActivity(ctx context.Context, f store.ActivityFilter, fn func(model.Activity) error) error
+}
+
+// activityActions are the actions offered in the filter; others still filter when typed
+// into the URL.
+var activityActions = []string{"sign-in", "sign-out", "refused", "refresh", "reprocess", "template-change", "sspr-verify"}
+
+var activityResults = []string{model.ActivityOK, model.ActivityRefused, model.ActivityFailed}
+
+const (
+	activityPageSize = 50
+	maxActivityPage  = 100000
+	maxFilterLen     = 256
+	dateLayout       = "2006-01-02"
+)
+
+// activityQuery is /activity's filter as parsed from the URL.
+type activityQuery struct {
+	Actor, Action, Result, Since, Until, Text string
+	Page                                      int
+	Filter                                    store.ActivityFilter
+}
+
+// parseActivityQuery reads the activity filters. Every problem is reported, none guessed.
+func parseActivityQuery(v url.Values) (activityQuery, error) {
+	q := activityQuery{Actor: v.Get("actor"), Action: v.Get("action"), Result: v.Get("result"),
+		Since: v.Get("since"), Until: v.Get("until"), Text: v.Get("q"), Page: 1}
+	var problems []string
+	for name, val := range map[string]string{"actor": q.Actor, "action": q.Action, "q": q.Text} {
+		if len(val) > maxFilterLen || !utf8.ValidString(val) {
+			problems = append(problems, fmt.Sprintf("%s must be valid text of at most %d bytes", name, maxFilterLen))
+		}
+	}
+	if q.Result != "" && !slices.Contains(activityResults, q.Result) {
+		problems = append(problems, "result must be ok, refused or failed")
+	}
+	f := store.ActivityFilter{Actor: q.Actor, Action: q.Action, Result: q.Result, Text: q.Text, Limit: activityPageSize}
+	if q.Since != "" {
+		t, err := time.Parse(dateLayout, q.Since)
+		if err != nil {
+			problems = append(problems, "since must be a date like 2026-03-01")
+		}
+		f.Since = t
+	}
+	if q.Until != "" {
+		t, err := time.Parse(dateLayout, q.Until)
+		if err != nil {
+			problems = append(problems, "until must be a date like 2026-03-31")
+		} else {
+			f.Until = t.AddDate(0, 0, 1) // the whole day is included
+		}
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		problems = append(problems, "since must not be after until")
+	}
+	if p := v.Get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > maxActivityPage {
+			problems = append(problems, fmt.Sprintf("page must be a number from 1 to %d", maxActivityPage))
+		} else {
+			q.Page = n
+		}
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return q, &queryError{problems: problems}
+	}
+	f.Offset = (q.Page - 1) * activityPageSize
+	q.Filter = f
+	return q, nil
+}
+
+// activityURL is path with query v.
+func activityURL(path string, v url.Values) string {
+	if len(v) == 0 {
+		return path
+	}
+	return path + "?" + v.Encode()
+}
+
+// values is the query of q's filter, with page p (0 leaves it out).
+func (q activityQuery) values(p int) url.Values {
+	v := url.Values{}
+	for k, val := range map[string]string{"actor": q.Actor, "action": q.Action, "result": q.Result,
+		"since": q.Since, "until": q.Until, "q": q.Text} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	if p > 1 {
+		v.Set("page", strconv.Itoa(p))
+	}
+	return v
+}
+
+func (s *Server) activityReader() (ActivityReader, bool) {
+	ar, ok := s.activity.(ActivityReader)
+	return ar, ok
+}
+
+func (s *Server) activityQueryOrError(w http.ResponseWriter, r *http.Request) (activityQuery, bool) {
+	q, err := parseActivityQuery(r.URL.Query())
+	var qe *queryError
+	if errors.As(err, &qe) {
+		s.badRequest(w, r, "The activity filter is not valid.", qe.problems)
+		return q, false
+	}
+	return q, true
+}
+
+func (s *Server) activityUnavailable(w http.ResponseWriter, r *http.Request) {
+	s.errorPage(w, r, web.ErrorView{Status: http.StatusServiceUnavailable, Heading: "Activity log unavailable",
+		Message: "This installation keeps no activity log.", BackURL: "/"})
+}
+
+// handleActivity serves /activity: the log, newest first, filtered by the URL.
+func (s *Server) handleActivity(w http.ResponseWriter, r *http.Request) {
+	ar, ok := s.activityReader()
+	if !ok {
+		s.activityUnavailable(w, r)
+		return
+	}
+	q, ok := s.activityQueryOrError(w, r)
+	if !ok {
+		return
+	}
+	page, err := ar.ListActivity(r.Context(), q.Filter)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v := web.ActivityView{Actor: q.Actor, Action: q.Action, Result: q.Result, Since: q.Since, Until: q.Until,
+		Text: q.Text, Actions: activityActions, Results: activityResults, Entries: page.Entries, Total: page.Total,
+		CSVURL: activityURL("/activity.csv", q.values(0)), FormURL: "/activity"}
+	if q.Action != "" && !slices.Contains(v.Actions, q.Action) {
+		v.Actions = append(slices.Clone(v.Actions), q.Action)
+	}
+	if len(page.Entries) > 0 {
+		v.From = q.Filter.Offset + 1
+		v.To = q.Filter.Offset + len(page.Entries)
+	}
+	if q.Page > 1 {
+		v.PrevURL = activityURL("/activity", q.values(q.Page-1))
+	}
+	if q.Filter.Offset+len(page.Entries) < page.Total {
+		v.NextURL = activityURL("/activity", q.values(q.Page+1))
+	}
+	s.render(w, r, http.StatusOK, web.ActivityPage(s.layout(r.Context(), "Activity", "activity"), v))
+}
+
+var activityCSVHeader = []string{"When (UTC)", "Actor UPN", "Actor name", "Action", "Target", "Target name",
+	"Result", "Detail", "Correlation id", "Address"}
+
+// handleActivityCSV serves /activity.csv: every entry of the filter (paging ignored).
+func (s *Server) handleActivityCSV(w http.ResponseWriter, r *http.Request) {
+	ar, ok := s.activityReader()
+	if !ok {
+		s.activityUnavailable(w, r)
+		return
+	}
+	q, ok := s.activityQueryOrError(w, r)
+	if !ok {
+		return
+	}
+	name := "tenantdesk-activity-" + s.now().Format(dateLayout) + ".csv"
+	err := s.serveCSV(w, r, name, activityCSVHeader, func(emit func([]string) error) error {
+		return ar.EachActivity(r.Context(), q.Filter, func(a model.Activity) error {
+			return emit([]string{a.At.UTC().Format(time.RFC3339), a.ActorUPN, a.ActorName, a.Action, a.Target,
+				a.TargetName, a.Result, a.Detail, a.CorrelationID, a.RemoteIP})
+		})
+	})
+	if err != nil {
+		s.serverError(w, r, err)
+	}
+}

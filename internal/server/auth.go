@@ -1,0 +1,168 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/tenantdesk/tenantdesk/internal/auth"
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/web"
+)
+
+// Routes of the sign-in flow.
+const (
+	loginPath     = "/login"
+	logoutPath    = "/logout"
+	signedOutPath = "/signed-out"
+)
+
+// handleLogin starts a sign-in. /login?login_hint=<account>&next=<path> picks the account and
+// where to return; a signed-in person with a role and no hint goes straight to next.
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if !s.authEnabled() {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	q := r.URL.Query()
+	next := auth.SafeNext(q.Get("next"))
+	hint := q.Get("login_hint")
+	if p, ok := auth.PrincipalFrom(r.Context()); ok && p.Role != auth.RoleNone && hint == "" {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	flow, ok := s.authn.(SignInFlow)
+	if !ok {
+		s.signInFailed(w, r, errors.New("the authenticator has no sign-in flow"))
+		return
+	}
+	if err := flow.BeginSignIn(w, r, next, hint); err != nil {
+		s.signInFailed(w, r, err)
+	}
+}
+
+// handleCallback is where the identity provider sends the browser back.
+func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
+	if !s.authEnabled() {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	flow, ok := s.authn.(SignInFlow)
+	if !ok {
+		s.signInFailed(w, r, errors.New("the authenticator has no sign-in flow"))
+		return
+	}
+	p, next, err := flow.FinishSignIn(w, r)
+	if err != nil {
+		s.signInFailed(w, r, err)
+		return
+	}
+	s.logActivity(r, model.Activity{ActorUPN: p.UPN, ActorName: p.Name, Action: "sign-in",
+		Result: model.ActivityOK, Detail: "role " + s.roleName(p.Role)})
+	s.log.InfoContext(r.Context(), "signed in", "upn", p.UPN, "role", s.roleName(p.Role))
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// signInFailed records a failed sign-in and tells the person what happened, never why in
+// technical detail (that goes to the log).
+func (s *Server) signInFailed(w http.ResponseWriter, r *http.Request, err error) {
+	var se *auth.SignInError
+	if !errors.As(err, &se) {
+		se = &auth.SignInError{Status: http.StatusInternalServerError, Reason: "Sign-in failed.", Err: err}
+	}
+	s.log.WarnContext(r.Context(), "sign-in failed", "err", err)
+	s.logActivity(r, model.Activity{Action: "sign-in", Result: model.ActivityFailed, Detail: clipText(err.Error(), 1000)})
+	s.errorPage(w, r, web.ErrorView{
+		Status:  se.Status,
+		Heading: "Sign-in failed",
+		Message: se.Reason,
+		BackURL: loginPath,
+	})
+}
+
+// handleLogout ends the session. It is a POST (behind the cross-origin check) so that no
+// other site can sign people out.
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	if flow, ok := s.authn.(SignInFlow); ok {
+		if p, ok := flow.SignOut(w, r); ok {
+			s.logActivity(r, model.Activity{ActorUPN: p.UPN, ActorName: p.Name, Action: "sign-out", Result: model.ActivityOK})
+		}
+	}
+	http.Redirect(w, r, signedOutPath, http.StatusSeeOther)
+}
+
+func (s *Server) handleSignedOut(w http.ResponseWriter, r *http.Request) {
+	l := s.layout(r.Context(), "Signed out", "")
+	s.render(w, r, http.StatusOK, web.SignedOutPage(l, web.SignedOutView{SignInURL: loginPath}))
+}
+
+// noRole shows a signed-in person without a dashboard role which role to ask for, and
+// records the attempt.
+func (s *Server) noRole(w http.ResponseWriter, r *http.Request, p auth.Principal) {
+	s.logActivity(r, model.Activity{Action: "refused", Target: r.Method + " " + r.URL.Path,
+		Result: model.ActivityRefused, Detail: "no tenantdesk role"})
+	l := s.layout(r.Context(), "No role", "")
+	v := web.NoRoleView{Name: p.Name, UPN: p.UPN, ReaderRole: s.roleName(auth.RoleReader),
+		OtherRoles: []string{s.roleName(auth.RoleOperator), s.roleName(auth.RoleLicenseAdmin)}}
+	s.render(w, r, http.StatusForbidden, web.NoRolePage(l, v))
+}
+
+// navRoles are the roles the navigation entries need beyond Reader; the routes enforce them
+// again.
+var navRoles = map[string]auth.Role{
+	"activity": auth.RoleLicenseAdmin,
+}
+
+// canCtx is can for code that has only the request's context.
+func (s *Server) canCtx(ctx context.Context, need auth.Role) bool {
+	if !s.authEnabled() {
+		return true
+	}
+	p, ok := auth.PrincipalFrom(ctx)
+	return ok && p.Role.Allows(need)
+}
+
+// navAllowed reports whether the navigation entry key is shown to the request's person.
+func (s *Server) navAllowed(ctx context.Context, key string) bool {
+	need, ok := navRoles[key]
+	if !ok {
+		need = auth.RoleReader
+	}
+	return s.canCtx(ctx, need)
+}
+
+// applyUser puts the signed-in person into the layout, hides what their role may not use,
+// and reports whether the page is bare: anonymous or without a role, where nothing of the
+// tenant (not even the data age) is shown.
+func (s *Server) applyUser(ctx context.Context, l *web.Layout) bool {
+	if !s.authEnabled() {
+		return false
+	}
+	p, ok := auth.PrincipalFrom(ctx)
+	if !ok {
+		l.Bare, l.RefreshAction, l.ProgressURL, l.SearchAction = true, "", "", ""
+		return true
+	}
+	role := s.roleName(p.Role)
+	if p.Role == auth.RoleNone {
+		role = "no role"
+	}
+	l.User = web.SignedInUser{Name: p.Name, UPN: p.UPN, Role: role, SignOutAction: logoutPath}
+	if p.Role == auth.RoleNone {
+		l.Bare, l.RefreshAction, l.ProgressURL, l.SearchAction = true, "", "", ""
+		return true
+	}
+	if !p.Role.Allows(auth.RoleOperator) {
+		l.RefreshAction = ""
+	}
+	return false
+}
+
+// authenticate puts the session's person into the request's context (Deps.Auth's
+// middleware); without sign-in configured it does nothing.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	if s.authn == nil {
+		return next
+	}
+	return s.authn.Middleware(next)
+}

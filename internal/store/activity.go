@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+)
+
+// ActivityFilter selects activity entries. Zero fields select everything.
+type ActivityFilter struct {
+	Actor  string // UPN, case-insensitive, exact
+	Action string // exact
+	Result string // model.Activity* result
+	Since  time.Time
+	Until  time.Time // exclusive
+	Text   string    // substring of actor, target, target name, detail or correlation id (case-insensitive)
+	Limit  int       // page size for ListActivity; < 1 means 50
+	Offset int
+}
+
+// ActivityPage is one page of the activity log, newest first.
+type ActivityPage struct {
+	Entries []model.Activity
+	Total   int // entries matching the filter, on every page
+}
+
+// Limits of stored fields: the log must not become a way to fill the disk.
+const (
+	maxActivityField  = 512
+	maxActivityDetail = 4096
+)
+
+const activityColumns = `id, at, actor_upn, actor_name, action, target, target_name, result, detail, correlation_id, remote_ip`
+
+// AddActivity appends an entry; a zero At means now.
+func (s *Store) AddActivity(ctx context.Context, a model.Activity) error {
+	if a.At.IsZero() {
+		a.At = s.Now()
+	}
+	if a.Action == "" {
+		return fmt.Errorf("add activity: action is required")
+	}
+	switch a.Result {
+	case model.ActivityOK, model.ActivityRefused, model.ActivityFailed:
+	default:
+		return fmt.Errorf("add activity %s: unknown result %q", a.Action, a.Result)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO activity (at, actor_upn, actor_name, action, target,
+		target_name, result, detail, correlation_id, remote_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.At.UTC().UnixNano(), clipField(a.ActorUPN, maxActivityField), clipField(a.ActorName, maxActivityField),
+		clipField(a.Action, maxActivityField), clipField(a.Target, maxActivityField), clipField(a.TargetName, maxActivityField),
+		a.Result, clipField(a.Detail, maxActivityDetail), clipField(a.CorrelationID, maxActivityField),
+		clipField(a.RemoteIP, maxActivityField))
+	if err != nil {
+		return fmt.Errorf("add activity %s: %w", a.Action, err)
+	}
+	return nil
+}
+
+func clipField(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 { // keep UTF-8 whole
+		n--
+	}
+	return s[:n]
+}
+
+// where builds the WHERE clause of f; every value is a parameter.
+func (f ActivityFilter) where() (string, []any) {
+	var conds []string
+	var args []any
+	if f.Actor != "" {
+		conds = append(conds, `actor_upn = ? COLLATE NOCASE`)
+		args = append(args, f.Actor)
+	}
+	if f.Action != "" {
+		conds = append(conds, `action = ?`)
+		args = append(args, f.Action)
+	}
+	if f.Result != "" {
+		conds = append(conds, `result = ?`)
+		args = append(args, f.Result)
+	}
+	if !f.Since.IsZero() {
+		conds = append(conds, `at >= ?`)
+		args = append(args, f.Since.UTC().UnixNano())
+	}
+	if !f.Until.IsZero() {
+		conds = append(conds, `at < ?`)
+		args = append(args, f.Until.UTC().UnixNano())
+	}
+	if f.Text != "" {
+		// instr, not LIKE: the text is a plain substring, so % _ and \ mean themselves.
+		conds = append(conds, `instr(lower(actor_upn || ' ' || actor_name || ' ' || target || ' ' || target_name || ' ' || detail || ' ' || correlation_id), lower(?)) > 0`)
+		args = append(args, f.Text)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// ListActivity returns one page of entries matching f, newest first, and how many match.
+func (s *Store) ListActivity(ctx context.Context, f ActivityFilter) (ActivityPage, error) {
+	if f.Limit < 1 {
+		f.Limit = 50
+	}
+	if f.Offset < 0 {
+		f.Offset = 0
+	}
+	where, args := f.where()
+	var page ActivityPage
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM activity`+where, args...).Scan(&page.Total); err != nil {
+		return ActivityPage{}, fmt.Errorf("list activity: %w", err)
+	}
+	err := s.eachActivity(ctx, `SELECT `+activityColumns+` FROM activity`+where+` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`,
+		append(args, f.Limit, f.Offset), func(a model.Activity) error {
+			page.Entries = append(page.Entries, a)
+			return nil
+		})
+	if err != nil {
+		return ActivityPage{}, fmt.Errorf("list activity: %w", err)
+	}
+	return page, nil
+}
+
+// EachActivity calls fn for every entry matching f (Limit and Offset ignored), newest first,
+// for the CSV export; it stops at fn's first error and returns it.
+func (s *Store) EachActivity(ctx context.Context, f ActivityFilter, fn func(model.Activity) error) error {
+	where, args := f.where()
+	if err := s.eachActivity(ctx, `SELECT `+activityColumns+` FROM activity`+where+` ORDER BY at DESC, id DESC`, args, fn); err != nil {
+		return fmt.Errorf("each activity: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) eachActivity(ctx context.Context, query string, args []any, fn func(model.Activity) error) error {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a model.Activity
+		var at sql.NullInt64
+		if err := rows.Scan(&a.ID, &at, &a.ActorUPN, &a.ActorName, &a.Action, &a.Target, &a.TargetName,
+			&a.Result, &a.Detail, &a.CorrelationID, &a.RemoteIP); err != nil {
+			return err
+		}
+		a.At = timeFromDB(at)
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,315 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+)
+
+// Users of the current snapshot: one user's licenses, search by name, the license-assigning
+// groups named, and the in-place update after a reprocess re-read users from Graph.
+
+// MaxUserSearch bounds one page of user search results.
+const MaxUserSearch = 200
+
+// UserSearchResult is one page of users matching a search.
+type UserSearchResult struct {
+	Users []UserHit // ordered by name
+	Total int       // users matching, over all pages
+}
+
+// UserHit is a user found by a search: the user without licenses, and whether they hold any
+// and are in error.
+type UserHit struct {
+	model.User
+	Licensed bool
+	InError  bool
+}
+
+// User is one user of the current snapshot with their licenses and license states;
+// ErrNotFound when the snapshot has no such user (or there is no snapshot yet). id may also be
+// the user principal name.
+func (s *Store) User(ctx context.Context, id string) (model.User, error) {
+	info, err := s.CurrentSnapshot(ctx)
+	if err != nil {
+		return model.User{}, err
+	}
+	id = strings.TrimSpace(id)
+	if id == "" {
+		return model.User{}, fmt.Errorf("user without id: %w", ErrNotFound)
+	}
+	users, err := s.loadUsers(ctx, info.ID, `SELECT id FROM snapshot_users
+		WHERE snapshot_id = ?1 AND (id = ?2 OR upn = ?2 COLLATE NOCASE) LIMIT 1`, id)
+	if err != nil {
+		return model.User{}, fmt.Errorf("user %q: %w", id, err)
+	}
+	if len(users) == 0 {
+		return model.User{}, fmt.Errorf("user %q: %w", id, ErrNotFound)
+	}
+	return users[0], nil
+}
+
+// idsJSON is a JSON array of ids for json_each, "[]" when there are none.
+func idsJSON(ids []string) string {
+	if len(ids) == 0 {
+		return "[]"
+	}
+	return jsonList(ids)
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// UsersByID are the users of the current snapshot with these ids (unknown ids are left out),
+// with licenses and states, ordered by name.
+func (s *Store) UsersByID(ctx context.Context, ids []string) ([]model.User, error) {
+	info, err := s.CurrentSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	users, err := s.loadUsers(ctx, info.ID, `SELECT value FROM json_each(?2)`, idsJSON(ids))
+	if err != nil {
+		return nil, fmt.Errorf("users by id: %w", err)
+	}
+	return users, nil
+}
+
+// SearchUsers finds users of the current snapshot whose display name, user principal name or
+// mail contains q (case-insensitive; a whole object id matches too), ordered by name. It
+// returns at most limit users (1..MaxUserSearch) starting at offset, and the total.
+func (s *Store) SearchUsers(ctx context.Context, q string, offset, limit int) (UserSearchResult, error) {
+	info, err := s.CurrentSnapshot(ctx)
+	if err != nil {
+		return UserSearchResult{}, err
+	}
+	limit = min(max(limit, 1), MaxUserSearch)
+	offset = max(offset, 0)
+	// instr, not LIKE: the query is a plain substring, so % _ and \ mean themselves. SQLite's
+	// lower() folds ASCII letters only, so q is folded the same way: "ÉMILE" finds "Émile",
+	// "émile" does not.
+	q = asciiLower(strings.TrimSpace(q))
+	where := `u.snapshot_id = ?1 AND (?2 = '' OR instr(lower(u.display_name), ?2) > 0 OR instr(lower(u.upn), ?2) > 0
+		OR instr(lower(u.mail), ?2) > 0 OR lower(u.id) = ?2)`
+	res := UserSearchResult{Users: []UserHit{}}
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM snapshot_users u WHERE `+where, info.ID, q).Scan(&res.Total); err != nil {
+		return UserSearchResult{}, fmt.Errorf("search users: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+`, u.has_errors, EXISTS (SELECT 1 FROM snapshot_user_assigned a
+			WHERE a.snapshot_id = u.snapshot_id AND a.user_id = u.id)
+		FROM snapshot_users u WHERE `+where+`
+		ORDER BY u.display_name COLLATE NOCASE, u.id LIMIT ?3 OFFSET ?4`, info.ID, q, limit, offset)
+	if err != nil {
+		return UserSearchResult{}, fmt.Errorf("search users: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h UserHit
+		u := &h.User
+		var created sql.NullInt64
+		if err := rows.Scan(&u.ID, &u.DisplayName, &u.UserPrincipalName, &u.Mail, &u.GivenName, &u.Surname,
+			&u.Department, &u.JobTitle, &u.CompanyName, &u.EmployeeID, &u.City, &u.Country, &u.UsageLocation,
+			&u.UserType, &u.AccountEnabled, &u.OnPremisesSyncEnabled, &created, &h.InError, &h.Licensed); err != nil {
+			return UserSearchResult{}, fmt.Errorf("search users: %w", err)
+		}
+		u.CreatedAt = timeFromDB(created)
+		res.Users = append(res.Users, h)
+	}
+	if err := rows.Err(); err != nil {
+		return UserSearchResult{}, fmt.Errorf("search users: %w", err)
+	}
+	return res, nil
+}
+
+// GroupInfo is what the licensing pages need of a licensed group besides its detail: name,
+// template and processing state.
+type GroupInfo struct {
+	ID              string
+	DisplayName     string
+	ProcessingState string
+	Template        []model.AssignedLicense
+}
+
+// Groups are the licensed groups of the current snapshot with these ids (unknown ids are left
+// out), keyed by id.
+func (s *Store) Groups(ctx context.Context, ids []string) (map[string]GroupInfo, error) {
+	info, err := s.CurrentSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]GroupInfo{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT g.id, g.display_name, g.processing_state, l.sku_id, l.disabled_plans
+		FROM snapshot_groups g LEFT JOIN snapshot_group_licenses l ON l.snapshot_id = g.snapshot_id AND l.group_id = g.id
+		WHERE g.snapshot_id = ?1 AND g.id IN (SELECT value FROM json_each(?2))
+		ORDER BY g.id, l.sku_id`, info.ID, idsJSON(ids))
+	if err != nil {
+		return nil, fmt.Errorf("groups: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g GroupInfo
+		var sku, plans sql.NullString
+		if err := rows.Scan(&g.ID, &g.DisplayName, &g.ProcessingState, &sku, &plans); err != nil {
+			return nil, fmt.Errorf("groups: %w", err)
+		}
+		have, ok := out[g.ID]
+		if ok {
+			g = have
+		}
+		if sku.Valid {
+			l := model.AssignedLicense{SKUID: sku.String}
+			if l.DisabledPlans, err = parseList(plans.String); err != nil {
+				return nil, fmt.Errorf("groups: %w", err)
+			}
+			g.Template = append(g.Template, l)
+		}
+		out[g.ID] = g
+	}
+	return out, rows.Err()
+}
+
+// GroupUpdate is what a re-read of one group from Graph changes in the current snapshot.
+type GroupUpdate struct {
+	ID              string
+	ProcessingState string // "" keeps the stored one
+}
+
+// UpdateUsers replaces these users (as just read from Graph) in the current snapshot, with their
+// licenses and states, and recomputes what depends on them: each affected group's error count
+// (groups the users' old or new states name, plus the groups in extra) and the snapshot's
+// totals. Groups may also get a new processing state. Users not in the snapshot are added.
+// Everything happens in one transaction. ErrNotFound before the first sync.
+//
+// A sync that finishes later replaces the whole snapshot anyway, so this only keeps the
+// current one true until then.
+func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []GroupUpdate) error {
+	info, err := s.CurrentSnapshot(ctx)
+	if err != nil {
+		return err
+	}
+	list := uniqueBy(users, func(u model.User) string { return u.ID })
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		affected := map[string]bool{}
+		for _, g := range groups {
+			affected[g.ID] = true
+		}
+		ids := make([]string, 0, len(list))
+		for _, u := range list {
+			if u.ID == "" {
+				return errors.New("user without id")
+			}
+			ids = append(ids, u.ID)
+			for _, st := range u.LicenseStates {
+				if !st.Direct() {
+					affected[st.AssignedByGroup] = true
+				}
+			}
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT assigned_by_group FROM snapshot_user_states
+			WHERE snapshot_id = ?1 AND assigned_by_group <> '' AND user_id IN (SELECT value FROM json_each(?2))`,
+			info.ID, idsJSON(ids))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var g string
+			if err := rows.Scan(&g); err != nil {
+				rows.Close()
+				return err
+			}
+			affected[g] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, table := range []string{"snapshot_user_states", "snapshot_user_assigned", "snapshot_users"} {
+			col := "user_id"
+			if table == "snapshot_users" {
+				col = "id"
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE snapshot_id = ?1 AND `+col+
+				` IN (SELECT value FROM json_each(?2))`, info.ID, idsJSON(ids)); err != nil {
+				return fmt.Errorf("remove old rows from %s: %w", table, err)
+			}
+		}
+		if err := insertUsers(ctx, ctx, tx, info.ID, list); err != nil {
+			return err
+		}
+		for _, g := range groups {
+			if g.ProcessingState == "" {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE snapshot_groups SET processing_state = ? WHERE snapshot_id = ? AND id = ?`,
+				g.ProcessingState, info.ID, g.ID); err != nil {
+				return fmt.Errorf("group %q processing state: %w", g.ID, err)
+			}
+		}
+		stmt, err := tx.PrepareContext(ctx, `UPDATE snapshot_groups SET error_count =
+			(SELECT count(DISTINCT user_id) FROM snapshot_user_states
+				WHERE snapshot_id = ?1 AND assigned_by_group = ?2 AND error <> '')
+			WHERE snapshot_id = ?1 AND id = ?2`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for g := range affected {
+			if _, err := stmt.ExecContext(ctx, info.ID, g); err != nil {
+				return fmt.Errorf("group %q error count: %w", g, err)
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE snapshots SET
+				user_count = (SELECT count(*) FROM snapshot_users WHERE snapshot_id = ?1),
+				licensed_users = (SELECT count(DISTINCT user_id) FROM snapshot_user_assigned WHERE snapshot_id = ?1),
+				users_with_errors = (SELECT count(*) FROM snapshot_users WHERE snapshot_id = ?1 AND has_errors)
+			WHERE id = ?1`, info.ID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("update users in snapshot %d: %w", info.ID, err)
+	}
+	return nil
+}
+
+// UpdateSKUs sets the unit counts and status of the current snapshot's subscriptions to these
+// (as just read from Graph), so explanations quote the numbers of now. SKUs the snapshot does
+// not have are left out: a new subscription comes with the next sync.
+func (s *Store) UpdateSKUs(ctx context.Context, skus []model.SKU) error {
+	info, err := s.CurrentSnapshot(ctx)
+	if err != nil {
+		return err
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE snapshot_skus SET capability_status = ?, consumed_units = ?,
+			prepaid_enabled = ?, prepaid_suspended = ?, prepaid_warning = ?, prepaid_locked = ?
+			WHERE snapshot_id = ? AND sku_id = ?`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, k := range skus {
+			if _, err := stmt.ExecContext(ctx, k.CapabilityStatus, k.ConsumedUnits, k.Prepaid.Enabled, k.Prepaid.Suspended,
+				k.Prepaid.Warning, k.Prepaid.LockedOut, info.ID, guid(k.ID)); err != nil {
+				return fmt.Errorf("sku %q: %w", k.ID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("update skus in snapshot %d: %w", info.ID, err)
+	}
+	return nil
+}
