@@ -68,6 +68,9 @@ func NewAuthenticator(cfg config.Config, ln net.Listener, logger *slog.Logger) (
 		Proxies:      cfg.TrustedProxies,
 		AlwaysSecure: strings.HasPrefix(strings.ToLower(base), "https://"),
 		Logger:       logger,
+
+		IdleTimeout:     cfg.SessionIdle,
+		AbsoluteTimeout: cfg.SessionMaxAge,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sign-in: %w", err)

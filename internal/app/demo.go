@@ -82,6 +82,7 @@ func (d *Demo) start(ctx context.Context, opts DemoOptions) (err error) {
 	cfg.OIDCClientID = info.DashboardClientID
 	cfg.OIDCClientSecret = info.DashboardSecret
 	cfg.LicenseCatalogURL = "" // the simulator's own catalog is imported below; no internet here
+	cfg.IPRangeDownloads = false
 	if opts.Listen != "" {
 		cfg.Listen = opts.Listen
 	}

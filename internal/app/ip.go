@@ -24,11 +24,9 @@ func NewIPService(ctx context.Context, st *store.Store, logger *slog.Logger) (*i
 	return iprange.NewService(ctx, &iprange.Updater{Store: st, Logger: logger})
 }
 
-// IPDownloadsEnabled reports whether the IP range sources are downloaded on a schedule. There is
-// no setting of its own: a site that switched off the license catalog download
-// (TENANTDESK_LICENSE_CATALOG_URL empty) is taken to have no way to Microsoft's download sites,
-// which is also how the demo (no internet) runs. Such sites import files instead.
-func IPDownloadsEnabled(cfg config.Config) bool { return cfg.LicenseCatalogURL != "" }
+// IPDownloadsEnabled reports whether the IP range sources are downloaded on a schedule
+// (TENANTDESK_IP_RANGE_DOWNLOADS). Sites without internet, and the demo, import files instead.
+func IPDownloadsEnabled(cfg config.Config) bool { return cfg.IPRangeDownloads }
 
 // runIPRanges keeps the IP range data current until ctx ends, when downloads are enabled.
 func (a *App) runIPRanges(ctx context.Context) {
@@ -36,7 +34,7 @@ func (a *App) runIPRanges(ctx context.Context) {
 		return
 	}
 	if !IPDownloadsEnabled(a.Config) {
-		a.Logger.Info("IP range downloads are off (no license catalog URL); import files with 'tenantdesk ip import' or on the IP lookup page")
+		a.Logger.Info("IP range downloads are off (TENANTDESK_IP_RANGE_DOWNLOADS); import files with 'tenantdesk ip import' or on the IP lookup page")
 		return
 	}
 	a.IP.Run(ctx, IPRefreshInterval)

@@ -78,6 +78,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix // reverse proxies whose X-Forwarded-* headers are believed
 
 	LicenseCatalogURL string        // "" turns the download off (import a file instead)
+	IPRangeDownloads  bool          // download Microsoft 365 endpoints and Azure service tags daily
+	SessionIdle       time.Duration // a session unused this long ends
+	SessionMaxAge     time.Duration // any session ends this long after sign-in
 	SyncInterval      time.Duration // 0 turns the periodic sync off
 	LogLevel          slog.Level
 
@@ -174,6 +177,31 @@ var vars = []setting{
 		get: func(c *Config) string { return c.LicenseCatalogURL },
 	},
 	{
+		Var: Var{Env: envPrefix + "IP_RANGE_DOWNLOADS", Flag: "ip-range-downloads", Default: "on",
+			Description: "Download the Microsoft 365 endpoint sets and Azure service tags daily (on), or only import files (off, for sites without internet)."},
+		set: func(c *Config, v string) error {
+			switch strings.ToLower(v) {
+			case "on", "true", "1", "yes":
+				c.IPRangeDownloads = true
+			case "off", "false", "0", "no":
+				c.IPRangeDownloads = false
+			default:
+				return fmt.Errorf("%q is neither on nor off", v)
+			}
+			return nil
+		},
+		get: func(c *Config) string {
+			if c.IPRangeDownloads {
+				return "on"
+			}
+			return "off"
+		},
+	},
+	duration("SESSION_IDLE_TIMEOUT", "session-idle-timeout", "8h", "A dashboard session not used for this long ends (sign in again).",
+		func(c *Config) *time.Duration { return &c.SessionIdle }),
+	duration("SESSION_MAX_AGE", "session-max-age", "24h", "Any dashboard session ends this long after sign-in, used or not.",
+		func(c *Config) *time.Duration { return &c.SessionMaxAge }),
+	{
 		Var: Var{Env: envPrefix + "SYNC_INTERVAL", Flag: "sync-interval", Default: "1h",
 			Description: "How often to take a snapshot of the tenant (e.g. 30m, 2h); 0 turns the periodic sync off."},
 		set: setInterval,
@@ -205,6 +233,22 @@ func str(name, flagName, def, desc, required string, field func(*Config) *string
 		Var: Var{Env: envPrefix + name, Flag: flagName, Default: def, Description: desc, RequiredFor: required},
 		set: func(c *Config, v string) error { *field(c) = v; return nil },
 		get: func(c *Config) string { return *field(c) },
+	}
+}
+
+// duration settings take a positive Go duration such as 30m or 8h.
+func duration(name, flagName, def, desc string, field func(*Config) *time.Duration) setting {
+	return setting{
+		Var: Var{Env: envPrefix + name, Flag: flagName, Default: def, Description: desc},
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("%q is not a positive duration: use e.g. 30m or 8h", v)
+			}
+			*field(c) = d
+			return nil
+		},
+		get: func(c *Config) string { return formatDuration(*field(c)) },
 	}
 }
 
@@ -348,6 +392,9 @@ func (c Config) Validate(mode Mode) error {
 	checkURL("TENANTDESK_OIDC_ISSUER", c.OIDCIssuer, false)
 	checkURL("TENANTDESK_PUBLIC_URL", c.PublicURL, false)
 	checkURL("TENANTDESK_LICENSE_CATALOG_URL", c.LicenseCatalogURL, false)
+	if c.SessionIdle > c.SessionMaxAge {
+		add("TENANTDESK_SESSION_IDLE_TIMEOUT (%s) is longer than TENANTDESK_SESSION_MAX_AGE (%s): the idle limit would never apply", formatDuration(c.SessionIdle), formatDuration(c.SessionMaxAge))
+	}
 	if c.SyncInterval < 0 || (c.SyncInterval > 0 && c.SyncInterval < time.Minute) {
 		add("TENANTDESK_SYNC_INTERVAL: %s is too short: use at least 1m, or 0 to turn the periodic sync off", c.SyncInterval)
 	}

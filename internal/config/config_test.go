@@ -45,6 +45,7 @@ func TestDefaults(t *testing.T) {
 	want := Config{
 		Listen: "127.0.0.1:8080", DataDir: "data", Cloud: CloudGlobal,
 		LicenseCatalogURL: licensing.DefaultCatalogURL, SyncInterval: time.Hour, LogLevel: slog.LevelInfo,
+		IPRangeDownloads: true, SessionIdle: 8 * time.Hour, SessionMaxAge: 24 * time.Hour,
 		RoleReader: "Reader", RoleOperator: "Operator", RoleLicenseAdmin: "LicenseAdmin",
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -427,5 +428,35 @@ func TestOIDCClientAndBaseURL(t *testing.T) {
 	c.DatabasePath = "/db/x.db"
 	if c.DBPath() != "/db/x.db" {
 		t.Error("DBPath ignores DatabasePath")
+	}
+}
+
+func TestSessionAndIPDownloadSettings(t *testing.T) {
+	c, err := load(t, map[string]string{
+		"TENANTDESK_IP_RANGE_DOWNLOADS":   "off",
+		"TENANTDESK_SESSION_IDLE_TIMEOUT": "30m",
+		"TENANTDESK_SESSION_MAX_AGE":      "12h",
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.IPRangeDownloads || c.SessionIdle != 30*time.Minute || c.SessionMaxAge != 12*time.Hour {
+		t.Errorf("got downloads=%v idle=%s max=%s", c.IPRangeDownloads, c.SessionIdle, c.SessionMaxAge)
+	}
+	for name, v := range map[string]string{
+		"TENANTDESK_IP_RANGE_DOWNLOADS":   "sometimes",
+		"TENANTDESK_SESSION_IDLE_TIMEOUT": "-1h",
+		"TENANTDESK_SESSION_MAX_AGE":      "forever",
+	} {
+		if _, err := load(t, map[string]string{name: v}, nil); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: err = %v, want an error naming the variable", name, v, err)
+		}
+	}
+	c, err = load(t, map[string]string{"TENANTDESK_SESSION_IDLE_TIMEOUT": "48h"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(ModeDemo); err == nil || !strings.Contains(err.Error(), "TENANTDESK_SESSION_MAX_AGE") {
+		t.Errorf("idle timeout longer than the max age: %v", err)
 	}
 }
