@@ -10,26 +10,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tenantdesk/tenantdesk/internal/testdata"
 )
 
 // ipSharedDir finds shared/data/ipranges by walking up from the package directory.
 func ipSharedDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", "ipranges")
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/data/ipranges not found above the package directory")
-		}
-		dir = parent
-	}
+	return testdata.Path(t, "ipranges")
 }
 
 func TestIPImportThenLookupJSON(t *testing.T) {

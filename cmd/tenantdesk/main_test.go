@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/testdata"
+
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 )
 
@@ -160,16 +162,5 @@ func freeAddr(t *testing.T) string {
 // findSharedData finds a file of ../shared/data by walking up from the package directory.
 func findSharedData(t *testing.T, rel string) string {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		p := filepath.Join(dir, "shared", "data", rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skipf("shared/data/%s not found above the package", rel)
-		}
-		dir = parent
-	}
+	return testdata.Path(t, rel)
 }

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/snapshot"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 )
@@ -115,11 +117,33 @@ func TestFailedSyncLeavesThePreviousSnapshotCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Every connection dropped: the client's retries run out half-way and the sync fails.
-	d.Sim.SetKnobs(tenantsim.Knobs{DropRate: 1})
+	// Half-way through (SKUs, groups and users read), every connection starts to drop: the
+	// client's retries run out and the sync fails without touching the current snapshot.
+	updates, stop := d.App.Syncer.Subscribe()
+	dropping := make(chan struct{})
+	go func() {
+		for p := range updates {
+			if p.Running && p.Phase == snapshot.PhaseMemberCounts {
+				d.Sim.SetKnobs(tenantsim.Knobs{DropRate: 1})
+				close(dropping)
+				break
+			}
+		}
+		for range updates {
+		}
+	}()
 	run, err := d.App.Syncer.Run(ctx)
-	if err == nil || run.Status != model.SyncFailed || run.Error == "" {
-		t.Fatalf("sync with every connection dropped: run %+v, err %v; want a failed run with its reason", run, err)
+	stop()
+	select {
+	case <-dropping:
+	default:
+		t.Fatal("the sync never reached the member counts phase")
+	}
+	if err == nil || run.Status != model.SyncFailed || !strings.Contains(run.Error, "count group members") {
+		t.Fatalf("sync with connections dropped half-way: run %+v, err %v; want a failed run naming the member counts", run, err)
+	}
+	if run.Users == 0 {
+		t.Errorf("the failed run recorded no users read; it should have failed half-way, not at the start")
 	}
 	after, err := d.App.Store.CurrentSnapshot(ctx)
 	if err != nil || after.ID != before.ID {

@@ -4,8 +4,13 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -84,5 +89,29 @@ func waitURL(t *testing.T, ctx context.Context, want string) string {
 			t.Fatalf("page URL is %q, want it to contain %q", loc, want)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// buyLicenses sets a SKU's prepaid units through the simulator's control API over HTTPS, as a
+// script or a person with curl would ("buy licenses").
+func buyLicenses(t *testing.T, d *app.Demo, skuID string, units int) {
+	t.Helper()
+	info := d.Sim.Info()
+	pem, err := os.ReadFile(info.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	body := strings.NewReader(fmt.Sprintf(`{"enabled":%d}`, units))
+	resp, err := client.Post(info.ControlURL+"/skus/"+skuID+"/prepaid", "application/json", body)
+	if err != nil {
+		t.Fatalf("buy licenses: %v", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(resp.Body)
+		t.Fatalf("buy licenses: %s: %s", resp.Status, msg)
 	}
 }

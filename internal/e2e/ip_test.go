@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tenantdesk/tenantdesk/internal/testdata"
+
 	"github.com/chromedp/chromedp"
 
 	"github.com/tenantdesk/tenantdesk/internal/iprange"
@@ -17,21 +19,7 @@ import (
 // ipDataDir finds shared/data/ipranges by walking up from the package directory.
 func ipDataDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", "ipranges")
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/data/ipranges not found above the package directory")
-		}
-		dir = parent
-	}
+	return testdata.Path(t, "ipranges")
 }
 
 // An Operator at a site without internet access opens the IP lookup (empty: the demo downloads

@@ -79,9 +79,7 @@ func TestLicenseErrorsAndReprocessInTheBrowser(t *testing.T) {
 	}
 
 	// Buy faculty licenses through the simulator's control API, then reprocess as an Operator.
-	if err := d.Sim.Tenant.SetPrepaidUnits(sc.FacultySKU, 100_000); err != nil {
-		t.Fatal(err)
-	}
+	buyLicenses(t, d, sc.FacultySKU, 100_000)
 	licSignIn(t, ctx, d, "operator", a1)
 	do(t, ctx, "reprocess all in error", chromedp.WaitVisible(chromedp.CSS("#reprocess-all")), chromedp.Click(chromedp.CSS("#reprocess-all")))
 	waitURL(t, ctx, "result=")

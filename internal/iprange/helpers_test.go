@@ -7,27 +7,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/testdata"
+
 	"github.com/tenantdesk/tenantdesk/internal/store"
 )
 
 // dataDir finds shared/data/ipranges by walking up from the package directory.
 func dataDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", "ipranges")
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/data/ipranges not found above the package directory")
-		}
-		dir = parent
-	}
+	return testdata.Path(t, "ipranges")
 }
 
 func readData(t testing.TB, name string) []byte {

@@ -5,30 +5,17 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tenantdesk/tenantdesk/internal/testdata"
 )
 
 // sharedData finds shared/data by walking up from the package directory.
 func sharedData(t testing.TB, rel string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("shared/data/%s not found above the package directory", rel)
-		}
-		dir = parent
-	}
+	return testdata.Path(t, rel)
 }
 
 func realCatalog(t testing.TB) []byte {

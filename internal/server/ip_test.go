@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/testdata"
+
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/tenantdesk/tenantdesk/internal/auth"
@@ -29,21 +31,7 @@ import (
 // ipDataDir finds shared/data/ipranges by walking up from the package directory.
 func ipDataDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		p := filepath.Join(dir, "shared", "data", "ipranges")
-		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/data/ipranges not found above the package directory")
-		}
-		dir = parent
-	}
+	return testdata.Path(t, "ipranges")
 }
 
 // ipUpdater is an updater over st whose downloads go to base (never the internet).

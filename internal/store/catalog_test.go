@@ -11,26 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/testdata"
+
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
 // sharedData finds the project's shared/data directory by walking up from the package dir.
 func sharedData(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if fi, err := os.Stat(filepath.Join(dir, "shared", "data")); err == nil && fi.IsDir() {
-			return filepath.Join(dir, "shared", "data")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("shared/data not found above the package directory")
-		}
-		dir = parent
-	}
+	return testdata.Path(t, ".")
 }
 
 // realCatalog reads Microsoft's CSV the simple way (the real parser lives elsewhere): it is

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
+)
+
+// TestMain lets a test run the real command in a child process: the test binary re-executes
+// itself with TENANTDESK_TEST_RUN_MAIN=1 and the command's arguments.
+func TestMain(m *testing.M) {
+	if os.Getenv("TENANTDESK_TEST_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// A `tenantdesk refresh` killed (SIGKILL) in the middle of its sync leaves the previous
+// snapshot current and readable after a restart, and the dead run is reported as failed.
+func TestRefreshKilledMidwayKeepsThePreviousSnapshot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the command in a child process")
+	}
+	ctx := context.Background()
+	sim, err := tenantsim.Start(ctx, tenantsim.Options{
+		Config: tenantsim.Config{Seed: 9, Users: 3000, Groups: 80, LicensedGroups: 40},
+		Dir:    t.TempDir(),
+		Logger: discardLogger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close(ctx)
+	info := sim.Info()
+	vars := map[string]string{
+		"TENANTDESK_DATA_DIR":            t.TempDir(),
+		"TENANTDESK_TENANT_ID":           info.TenantID,
+		"TENANTDESK_CLIENT_ID":           info.ClientID,
+		"TENANTDESK_CLIENT_SECRET":       info.ClientSecret,
+		"TENANTDESK_GRAPH_URL":           info.GraphURL,
+		"TENANTDESK_AUTHORITY_URL":       info.AuthorityURL,
+		"TENANTDESK_CA_FILE":             info.CAFile,
+		"TENANTDESK_LICENSE_CATALOG_URL": "off",
+	}
+	// A first, complete snapshot.
+	if err := run(ctx, testEnv(vars, io.Discard, io.Discard), []string{"refresh"}); err != nil {
+		t.Fatalf("first refresh: %v", err)
+	}
+	dbPath := vars["TENANTDESK_DATA_DIR"] + "/tenantdesk.db"
+	first := currentSnapshot(t, dbPath)
+
+	// A slow second refresh in a child process, killed once it is reading users.
+	sim.SetKnobs(tenantsim.Knobs{Latency: 150 * time.Millisecond})
+	before := sim.Stats().Routes["GET /users"].Requests
+	cmd := exec.Command(os.Args[0], "refresh")
+	cmd.Env = append(os.Environ(), "TENANTDESK_TEST_RUN_MAIN=1")
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for sim.Stats().Routes["GET /users"].Requests == before {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the child refresh never started reading users")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+
+	// "Restart": open the database again.
+	st, err := store.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cur, err := st.CurrentSnapshot(ctx)
+	if err != nil || cur.ID != first.ID {
+		t.Fatalf("current snapshot after the kill = %+v (%v), want the first one %+v", cur, err, first)
+	}
+	last, err := st.LatestSyncRun(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last.Status != model.SyncFailed || last.Error == "" {
+		t.Errorf("the killed run is %+v, want failed with a reason", last)
+	}
+	page, err := st.GroupReport(ctx, model.GroupReportQuery{})
+	if err != nil || page.Total != 40 {
+		t.Errorf("report after restart: %d groups, %v; want the 40 licensed groups", page.Total, err)
+	}
+}
+
+func currentSnapshot(t *testing.T, path string) store.SnapshotInfo {
+	t.Helper()
+	st, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	info, err := st.CurrentSnapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
