@@ -133,60 +133,14 @@ func readFileCapped(path string, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// ipLookupJSON is the output of `ip lookup -json`, the same shape as /api/ip.
-type ipLookupJSON struct {
-	Query     string                 `json:"query"`
-	Items     []ipItemJSON           `json:"items"`
-	Problems  []iprange.QueryProblem `json:"problems"`
-	Notes     []string               `json:"notes,omitempty"`
-	Truncated bool                   `json:"truncated"`
-	Sources   []iprange.SourceStatus `json:"sources"`
-	HasData   bool                   `json:"hasData"`
-}
-
-type ipItemJSON struct {
-	Input     string          `json:"input"`
-	Address   string          `json:"address,omitempty"`
-	Host      string          `json:"host,omitempty"`
-	Note      string          `json:"note,omitempty"`
-	Microsoft bool            `json:"microsoft"`
-	Matches   []iprange.Match `json:"matches"`
-}
-
-// ipLookup prints what matched every address and host name in text.
-func ipLookup(e env, svc *iprange.Service, text string, asJSON bool) error {
-	q := iprange.ParseQuery(text)
-	sources := svc.Status()
-	out := ipLookupJSON{Query: text, Problems: q.Problems, Notes: q.Notes, Truncated: q.Truncated, Sources: sources}
-	if len(out.Query) > iprange.MaxQueryBytes {
-		out.Query = out.Query[:iprange.MaxQueryBytes]
-	}
-	if out.Problems == nil {
-		out.Problems = []iprange.QueryProblem{}
-	}
-	for _, s := range sources {
-		out.HasData = out.HasData || !s.FetchedAt.IsZero()
-	}
-	for _, it := range q.Items {
-		item := ipItemJSON{Input: it.Input, Note: it.Note}
-		if it.Addr.IsValid() {
-			item.Address, item.Matches = it.Addr.String(), svc.Lookup(it.Addr)
-		} else {
-			item.Host, item.Matches = it.Host, svc.LookupHost(it.Host)
-		}
-		item.Microsoft = len(item.Matches) > 0
-		if item.Matches == nil {
-			item.Matches = []iprange.Match{}
-		}
-		out.Items = append(out.Items, item)
-	}
+// ipLookup prints what matched every address and host name in text; -json prints the same
+// JSON as /api/ip.
+func ipLookup(e env, svc iprange.Looker, text string, asJSON bool) error {
+	out := iprange.LookupText(svc, text)
 	if !out.HasData {
 		fmt.Fprintln(e.stderr, "tenantdesk: no IP range data loaded yet, so nothing can match: run 'tenantdesk ip refresh', or 'tenantdesk ip import FILE|DIR' without internet access")
 	}
 	if asJSON {
-		if out.Items == nil {
-			out.Items = []ipItemJSON{}
-		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(out); err != nil {
@@ -195,13 +149,13 @@ func ipLookup(e env, svc *iprange.Service, text string, asJSON bool) error {
 	} else {
 		printIPLookup(e.stdout, out)
 	}
-	for _, p := range q.Problems {
+	for _, p := range out.Problems {
 		fmt.Fprintf(e.stderr, "not an address: %s: %s\n", p.Input, p.Message)
 	}
-	for _, n := range q.Notes {
+	for _, n := range out.Notes {
 		fmt.Fprintln(e.stderr, "note:", n)
 	}
-	if len(q.Items) == 0 {
+	if len(out.Items) == 0 {
 		return errors.New("no IP address or host name found in the text")
 	}
 	return nil
@@ -209,15 +163,12 @@ func ipLookup(e env, svc *iprange.Service, text string, asJSON bool) error {
 
 // printIPLookup writes one block per address: a heading line, then one line per match, most
 // specific first.
-func printIPLookup(w io.Writer, out ipLookupJSON) {
+func printIPLookup(w io.Writer, out iprange.LookupResult) {
 	for i, it := range out.Items {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		subject := it.Address
-		if subject == "" {
-			subject = it.Host
-		}
+		subject := it.Subject()
 		fmt.Fprint(w, subject)
 		if it.Input != subject {
 			fmt.Fprintf(w, "  (from %q)", it.Input)

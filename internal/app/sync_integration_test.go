@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"strings"
@@ -153,44 +152,5 @@ func TestFailedSyncLeavesThePreviousSnapshotCurrent(t *testing.T) {
 	checkAgainstTruth(t, d.App.Store, d.Sim.Tenant)
 }
 
-func TestKilledSyncLeavesThePreviousSnapshotReadableAfterRestart(t *testing.T) {
-	ctx := context.Background()
-	d := startDemo(t, tenantsim.Options{Config: tenantsim.Config{Seed: 5, Users: 400, Groups: 40, LicensedGroups: 12}})
-	path := d.App.Config.DBPath()
-	before, err := d.App.Store.CurrentSnapshot(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	// A second process starts a sync and dies before it finishes: its run stays "running" and
-	// nothing of it is current. Opening the database again (a restart) must say so.
-	other, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := other.StartSyncRun(ctx); err != nil {
-		t.Fatal(err)
-	}
-	other.Close() // killed: FinishSyncRun never runs
-
-	restarted, err := store.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer restarted.Close()
-	last, err := restarted.LatestSyncRun(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if last.Status != model.SyncFailed || last.Error == "" {
-		t.Errorf("interrupted run after restart = %+v, want failed with a reason", last)
-	}
-	cur, err := restarted.CurrentSnapshot(ctx)
-	if err != nil || cur.ID != before.ID {
-		t.Fatalf("current snapshot after restart = %+v (%v), want %+v", cur, err, before)
-	}
-	checkAgainstTruth(t, restarted, d.Sim.Tenant)
-	if _, err := restarted.GroupDetail(ctx, "no-such-group"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("unknown group: %v, want ErrNotFound", err)
-	}
-}
+// A sync killed with its process is tested with a real child process in cmd/tenantdesk
+// (TestRefreshKilledMidwayKeepsThePreviousSnapshot).

@@ -73,8 +73,10 @@ type Error struct {
 	// Permission is the application permission the failed operation needs (set for 403).
 	Permission string
 
-	op  string // what we were doing, e.g. "list users"
-	err error  // the underlying error, for errors.Is/As
+	op string // what we were doing, e.g. "list users"
+	// cause is the underlying error for errors.Is/As, kept only when it is a context or network
+	// error (see chainable): SDK error types must not escape this package.
+	cause error
 }
 
 func (e *Error) Error() string {
@@ -105,8 +107,26 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the underlying error (e.g. context.Canceled).
-func (e *Error) Unwrap() error { return e.err }
+// Unwrap returns the underlying context or network error (e.g. context.DeadlineExceeded, a
+// *net.DNSError), or nil: Graph's code and message are in the fields, and the SDK's own error
+// types are never reachable.
+func (e *Error) Unwrap() error { return e.cause }
+
+// chainable is the part of err that an *Error may expose through Unwrap: context.Canceled or
+// context.DeadlineExceeded themselves, or the outermost net.Error (a *url.Error, *net.OpError,
+// *net.DNSError...), which belongs to net/http, not to the SDK. Anything else gives nil.
+func chainable(err error) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return context.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return context.DeadlineExceeded
+	}
+	if ne, ok := errors.AsType[net.Error](err); ok {
+		return ne
+	}
+	return nil
+}
 
 // Is matches the sentinel of the error's kind.
 func (e *Error) Is(target error) bool {
@@ -148,7 +168,8 @@ func kindForStatus(status int) Kind {
 
 // classify turns whatever the SDK, azidentity or net/http returned into an *Error. op names the
 // operation and perm the permission it needs, for 403 messages. Context cancellation is returned
-// wrapped but unclassified, so callers see context.Canceled as such.
+// as context.Canceled with op, unclassified, so callers see it as such; the SDK's error itself
+// is never part of the result's chain.
 func classify(err error, op, perm string) error {
 	if err == nil {
 		return nil
@@ -158,9 +179,9 @@ func classify(err error, op, perm string) error {
 		return err
 	}
 	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("%s: %w", op, err)
+		return fmt.Errorf("%s: %w", op, context.Canceled)
 	}
-	e := &Error{op: op, err: err}
+	e := &Error{op: op, cause: chainable(err)}
 
 	var oe *odataerrors.ODataError
 	var ae *abstractions.ApiError

@@ -61,6 +61,7 @@ func TestClassify(t *testing.T) {
 		reqID    string
 		retry    time.Duration
 		wantPerm string
+		chained  bool // tt.err stays reachable through Unwrap (context and network errors only)
 	}{
 		{
 			name: "forbidden keeps Graph's words and names the permission",
@@ -108,14 +109,18 @@ func TestClassify(t *testing.T) {
 		},
 		{
 			name: "dropped connection", kind: KindTransient, sentinel: ErrTransient,
-			err: &url.Error{Op: "Get", URL: "https://graph.microsoft.com/v1.0/users", Err: io.ErrUnexpectedEOF},
+			err: &url.Error{Op: "Get", URL: "https://graph.microsoft.com/v1.0/users", Err: io.ErrUnexpectedEOF}, chained: true,
 		},
 		{
 			name: "connection reset", kind: KindTransient, sentinel: ErrTransient,
-			err: &url.Error{Op: "Post", URL: "https://x", Err: &net.OpError{Op: "read", Err: syscall.ECONNRESET}},
+			err: &url.Error{Op: "Post", URL: "https://x", Err: &net.OpError{Op: "read", Err: syscall.ECONNRESET}}, chained: true,
 		},
-		{name: "timeout", err: context.DeadlineExceeded, kind: KindTransient, sentinel: ErrTransient},
-		{name: "dns", err: &net.DNSError{Err: "no such host", Name: "graph.invalid"}, kind: KindTransient, sentinel: ErrTransient},
+		{name: "timeout", err: context.DeadlineExceeded, kind: KindTransient, sentinel: ErrTransient, chained: true},
+		{name: "dns", err: &net.DNSError{Err: "no such host", Name: "graph.invalid"}, kind: KindTransient, sentinel: ErrTransient, chained: true},
+		{
+			name: "token request timed out inside azidentity", kind: KindUnauthorized, sentinel: ErrUnauthorized,
+			err: fmt.Errorf("get token: %w", errors.Join(&azidentity.AuthenticationFailedError{}, context.DeadlineExceeded)),
+		},
 		{name: "anything else", err: errors.New("boom"), kind: KindOther, msg: "boom"},
 	}
 	sentinels := []error{ErrUnauthorized, ErrForbidden, ErrNotFound, ErrThrottled, ErrTransient, ErrBadRequest}
@@ -135,9 +140,10 @@ func TestClassify(t *testing.T) {
 					t.Errorf("errors.Is(err, %v) = %v, want %v", s, got, want)
 				}
 			}
-			if !errors.Is(err, tt.err) && !errors.As(err, new(*odataerrors.ODataError)) {
-				t.Errorf("cause not reachable through Unwrap")
+			if got := errors.Is(err, tt.err); got != tt.chained {
+				t.Errorf("errors.Is(err, cause) = %v, want %v", got, tt.chained)
 			}
+			checkNoSDKError(t, err)
 			s := err.Error()
 			if !strings.HasPrefix(s, "do thing: ") {
 				t.Errorf("Error() = %q, want the operation first", s)
@@ -149,14 +155,37 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+// checkNoSDKError fails when an SDK error type is reachable from err: callers of this package
+// must not depend on the SDK.
+func checkNoSDKError(t *testing.T, err error) {
+	t.Helper()
+	if errors.As(err, new(*odataerrors.ODataError)) || errors.As(err, new(*abstractions.ApiError)) ||
+		errors.As(err, new(*azidentity.AuthenticationFailedError)) {
+		t.Errorf("an SDK error type is reachable from %T %v", err, err)
+	}
+}
+
 func TestClassifyPassThrough(t *testing.T) {
 	if classify(nil, "x", "") != nil {
 		t.Fatal("classify(nil) != nil")
 	}
 	err := classify(fmt.Errorf("wrapped: %w", context.Canceled), "list users", "")
-	if !errors.Is(err, context.Canceled) || errors.As(err, new(*Error)) {
+	if !errors.Is(err, context.Canceled) || errors.As(err, new(*Error)) || err.Error() != "list users: context canceled" {
 		t.Fatalf("cancellation classified: %v", err)
 	}
+	// The SDK may wrap the cancellation in its own error; only context.Canceled comes out.
+	err = classify(errors.Join(odataErr(500, nil, nil, "", nil), context.Canceled), "list users", "")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancellation inside an SDK error: %v", err)
+	}
+	checkNoSDKError(t, err)
+	// A timeout inside a failed token request: classified by azidentity's error, but only the
+	// deadline stays in the chain.
+	err = classify(fmt.Errorf("get token: %w", errors.Join(&azidentity.AuthenticationFailedError{}, context.DeadlineExceeded)), "list users", "")
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrUnauthorized) {
+		t.Errorf("token timeout: %v", err)
+	}
+	checkNoSDKError(t, err)
 	orig := &Error{Kind: KindNotFound, op: "a"}
 	if got := classify(orig, "b", ""); got != error(orig) {
 		t.Fatalf("an *Error was re-wrapped: %v", got)

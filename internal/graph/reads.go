@@ -326,7 +326,7 @@ func (c *Client) MemberCounts(ctx context.Context, groupIDs []string, progress f
 				}
 				n, err := parseCount(x.r.Body)
 				if err != nil {
-					return &Error{Kind: KindOther, op: op + " of " + id, Message: err.Error(), Status: x.r.Status, err: err}
+					return &Error{Kind: KindOther, op: op + " of " + id, Message: err.Error(), Status: x.r.Status}
 				}
 				*x.dst = n
 			}
@@ -407,7 +407,7 @@ func (c *Client) DirectoryAudits(ctx context.Context, f AuditFilter) ([]model.Au
 	const op = "read directory audits"
 	filter, err := f.Filter()
 	if err != nil {
-		return nil, &Error{Kind: KindBadRequest, op: op, Message: err.Error(), err: err}
+		return nil, &Error{Kind: KindBadRequest, op: op, Message: err.Error()}
 	}
 	q := &auditlogs.DirectoryAuditsRequestBuilderGetQueryParameters{}
 	if filter != "" {

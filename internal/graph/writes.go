@@ -160,7 +160,7 @@ func (c *Client) AssignGroupLicenses(ctx context.Context, groupID string, add []
 	op := "assign licenses to group " + groupID
 	adds, removes, err := licenseBody(add, remove)
 	if err != nil {
-		return &Error{Kind: KindBadRequest, op: op, Message: err.Error(), err: err}
+		return &Error{Kind: KindBadRequest, op: op, Message: err.Error()}
 	}
 	body := groups.NewItemAssignLicensePostRequestBody()
 	body.SetAddLicenses(adds)
@@ -175,7 +175,7 @@ func (c *Client) AssignUserLicenses(ctx context.Context, userID string, add []mo
 	op := "assign licenses to user " + userID
 	adds, removes, err := licenseBody(add, remove)
 	if err != nil {
-		return model.User{}, &Error{Kind: KindBadRequest, op: op, Message: err.Error(), err: err}
+		return model.User{}, &Error{Kind: KindBadRequest, op: op, Message: err.Error()}
 	}
 	body := users.NewItemAssignLicensePostRequestBody()
 	body.SetAddLicenses(adds)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"path"
 	"slices"
@@ -24,9 +23,7 @@ import (
 
 // IPLookup answers the IP lookup pages. *iprange.Service implements it.
 type IPLookup interface {
-	Lookup(addr netip.Addr) []iprange.Match
-	LookupHost(host string) []iprange.Match
-	Status() []iprange.SourceStatus
+	iprange.Looker
 	Refresh(ctx context.Context) (iprange.Report, error)
 	Import(ctx context.Context, files ...iprange.ImportFile) (iprange.Report, error)
 }
@@ -42,32 +39,6 @@ const (
 	// ipUploadMaxFiles caps the files of one import (7 sources; some slack for retries).
 	ipUploadMaxFiles = 20
 )
-
-// ipLookupResult is one lookup of pasted text: what the parser found and what matched each.
-type ipLookupResult struct {
-	query iprange.Query
-	found []ipFound
-}
-
-type ipFound struct {
-	item    iprange.QueryItem
-	matches []iprange.Match
-}
-
-// lookupText parses text and looks up every address and host name in it.
-func lookupText(ip IPLookup, text string) ipLookupResult {
-	res := ipLookupResult{query: iprange.ParseQuery(text)}
-	res.found = make([]ipFound, len(res.query.Items))
-	for i, it := range res.query.Items {
-		res.found[i].item = it
-		if it.Addr.IsValid() {
-			res.found[i].matches = ip.Lookup(it.Addr)
-		} else {
-			res.found[i].matches = ip.LookupHost(it.Host)
-		}
-	}
-	return res
-}
 
 // ipHasData reports whether any source is loaded, and how many known ones are not.
 func ipHasData(sources []iprange.SourceStatus) (has bool, missing int) {
@@ -93,7 +64,15 @@ func (s *Server) handleIP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	text := ipQueryText(r)
-	sources := s.ip.Status()
+	searched := strings.TrimSpace(text) != ""
+	var res iprange.LookupResult
+	var sources []iprange.SourceStatus
+	if searched {
+		res = iprange.LookupText(s.ip, text)
+		sources = res.Sources
+	} else {
+		sources = s.ip.Status()
+	}
 	v := web.IPView{
 		Query:         text,
 		FormAction:    "/ip",
@@ -105,16 +84,15 @@ func (s *Server) handleIP(w http.ResponseWriter, r *http.Request) {
 	}
 	v.HasData, v.Missing = ipHasData(sources)
 	v.Refresh, v.Import = s.ipJobs.views()
-	if strings.TrimSpace(text) != "" {
+	if searched {
 		v.Searched = true
 		v.APIURL = "/api/ip?q=" + url.QueryEscape(text)
-		res := lookupText(s.ip, text)
-		v.Truncated, v.Notes = res.query.Truncated, res.query.Notes
-		for _, p := range res.query.Problems {
+		v.Truncated, v.Notes = res.Truncated, res.Notes
+		for _, p := range res.Problems {
 			v.Problems = append(v.Problems, web.IPProblemView{Input: p.Input, Message: p.Message})
 		}
-		v.Items = make([]web.IPItemView, len(res.found))
-		for i, f := range res.found {
+		v.Items = make([]web.IPItemView, len(res.Items))
+		for i, f := range res.Items {
 			v.Items[i] = ipItemView(i, f, i < ipDetailed)
 			if v.Items[i].Matched() {
 				v.Matched++
@@ -125,16 +103,12 @@ func (s *Server) handleIP(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, web.IPPage(s.layout(r.Context(), "IP lookup", "ip"), v))
 }
 
-// ipItemView turns one found item into its view. Rows are built only for detailed items; the
-// others need just the service names of the summary table.
-func ipItemView(i int, f ipFound, detailed bool) web.IPItemView {
-	it := web.IPItemView{Anchor: "ip-" + strconv.Itoa(i+1), Input: f.item.Input, Note: f.item.Note}
-	if f.item.Addr.IsValid() {
-		it.Subject = f.item.Addr.String()
-	} else {
-		it.Subject, it.IsHost = f.item.Host, true
-	}
-	for _, m := range f.matches {
+// ipItemView turns one looked-up item into its view. Rows are built only for detailed items;
+// the others need just the service names of the summary table.
+func ipItemView(i int, f iprange.LookupItem, detailed bool) web.IPItemView {
+	it := web.IPItemView{Anchor: "ip-" + strconv.Itoa(i+1), Input: f.Input, Note: f.Note,
+		Subject: f.Subject(), IsHost: f.Address == ""}
+	for _, m := range f.Matches {
 		matched := m.Pattern
 		if m.Prefix.IsValid() {
 			matched = m.Prefix.String()
@@ -236,27 +210,6 @@ func (s *Server) ipUnavailable(w http.ResponseWriter, r *http.Request) {
 	s.errorPage(w, r, web.ErrorView{Status: http.StatusServiceUnavailable, Heading: "IP lookup unavailable", Message: msg, BackURL: "/"})
 }
 
-// ipAPIResponse is the JSON of /api/ip.
-type ipAPIResponse struct {
-	Query     string                 `json:"query"`
-	Items     []ipAPIItem            `json:"items"`
-	Problems  []iprange.QueryProblem `json:"problems"`
-	Notes     []string               `json:"notes,omitempty"`
-	Truncated bool                   `json:"truncated"`
-	Sources   []iprange.SourceStatus `json:"sources"`
-	HasData   bool                   `json:"hasData"`
-}
-
-// ipAPIItem is one address or host name and every match, most specific first.
-type ipAPIItem struct {
-	Input     string          `json:"input"`
-	Address   string          `json:"address,omitempty"`
-	Host      string          `json:"host,omitempty"`
-	Note      string          `json:"note,omitempty"`
-	Microsoft bool            `json:"microsoft"`
-	Matches   []iprange.Match `json:"matches"`
-}
-
 type ipAPIError struct {
 	Error    string                 `json:"error"`
 	Problems []iprange.QueryProblem `json:"problems,omitempty"`
@@ -275,42 +228,15 @@ func (s *Server) handleIPAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, ipAPIError{Error: "q is required: one or more IP addresses or host names, or any text with them in it, e.g. /api/ip?q=52.112.0.1"})
 		return
 	}
-	res := lookupText(s.ip, text)
-	if len(res.found) == 0 {
+	res := iprange.LookupText(s.ip, text)
+	if len(res.Items) == 0 {
 		writeJSON(w, http.StatusBadRequest, ipAPIError{
 			Error:    "no IP address or host name found in q",
-			Problems: res.query.Problems, Notes: res.query.Notes,
+			Problems: res.Problems, Notes: res.Notes,
 		})
 		return
 	}
-	out := ipAPIResponse{
-		Query:     text,
-		Items:     make([]ipAPIItem, len(res.found)),
-		Problems:  res.query.Problems,
-		Notes:     res.query.Notes,
-		Truncated: res.query.Truncated,
-		Sources:   s.ip.Status(),
-	}
-	if len(out.Query) > iprange.MaxQueryBytes {
-		out.Query = out.Query[:iprange.MaxQueryBytes] // as far as it was read; Notes says so
-	}
-	if out.Problems == nil {
-		out.Problems = []iprange.QueryProblem{}
-	}
-	out.HasData, _ = ipHasData(out.Sources)
-	for i, f := range res.found {
-		it := ipAPIItem{Input: f.item.Input, Note: f.item.Note, Microsoft: len(f.matches) > 0, Matches: f.matches}
-		if f.item.Addr.IsValid() {
-			it.Address = f.item.Addr.String()
-		} else {
-			it.Host = f.item.Host
-		}
-		if it.Matches == nil {
-			it.Matches = []iprange.Match{}
-		}
-		out.Items[i] = it
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, res)
 }
 
 // writeJSON writes v as indented JSON with status.

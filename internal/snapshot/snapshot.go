@@ -43,6 +43,10 @@ const (
 // ErrRunning is returned by Run while another sync of the same Syncer runs.
 var ErrRunning = errors.New("a sync is already running")
 
+// DefaultHeartbeat is how often a running sync beats by default, well within
+// store.SyncHeartbeatTimeout.
+const DefaultHeartbeat = 10 * time.Second
+
 // cancelledError is the error text recorded for a sync that was cancelled.
 const cancelledError = "cancelled"
 
@@ -58,6 +62,9 @@ type Syncer struct {
 	Requests func() int64
 	// Now is the clock.
 	Now func() time.Time
+	// HeartbeatEvery is how often a running sync tells the store it is alive (0 means
+	// DefaultHeartbeat), so another process opening the database does not take it for dead.
+	HeartbeatEvery time.Duration
 
 	mu         sync.Mutex
 	running    bool
@@ -170,11 +177,13 @@ func (s *Syncer) run(ctx context.Context) (model.SyncRun, error) {
 		return model.SyncRun{}, fmt.Errorf("sync: %w", err)
 	}
 	s.log.Info("sync started", "run", run.ID)
+	stopBeating := s.heartbeat(ctx, run.ID)
 	snap, err := s.collect(ctx, &run)
 	if err == nil {
 		s.setPhase(PhaseSaving, 0)
 		err = s.st.SaveSnapshot(ctx, run.ID, snap)
 	}
+	stopBeating()
 	run.FinishedAt = s.Now()
 	run.Requests = s.requests()
 	switch {
@@ -198,6 +207,44 @@ func (s *Syncer) run(ctx context.Context) (model.SyncRun, error) {
 		return run, fmt.Errorf("sync: %w", finishErr)
 	}
 	return run, nil
+}
+
+// heartbeat records every HeartbeatEvery that run id is alive, until the returned function is
+// called (which waits for the last beat, so none lands after the run is finished).
+func (s *Syncer) heartbeat(ctx context.Context, id int64) (stop func()) {
+	every := s.HeartbeatEvery
+	if every <= 0 {
+		every = DefaultHeartbeat
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		warned := false
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			err := s.st.HeartbeatSyncRun(ctx, id)
+			switch {
+			case errors.Is(err, store.ErrNotFound) && !warned:
+				warned = true
+				// Another process took the run for dead (it went a long time without a beat);
+				// the sync goes on, and its outcome replaces the "interrupted" mark.
+				s.log.Warn("sync run was marked interrupted while it ran", "run", id)
+			case err != nil && !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil:
+				s.log.Warn("sync heartbeat failed", "run", id, "err", err)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // collect reads the whole tenant, phase by phase, counting into run.

@@ -405,3 +405,71 @@ func TestLastRunFromStore(t *testing.T) {
 		t.Errorf("a new Syncer's last run = %+v, want run %d", p.LastRun, run.ID)
 	}
 }
+
+// A long sync keeps beating, so another process opening the database (a command-line refresh
+// while the server syncs) leaves it alone even after store.SyncHeartbeatTimeout, and the beats
+// stop when it ends.
+func TestRunHeartbeats(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "db")
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// The store's clock starts two timeouts ago and moves 10s per reading, so the start-time
+	// heartbeat is stale for a second Open and only the syncer's own beats can make it fresh.
+	base := time.Now().Add(-2 * store.SyncHeartbeatTimeout)
+	var ticks atomic.Int64
+	st.Now = func() time.Time { return base.Add(time.Duration(ticks.Add(1)) * 10 * time.Second) }
+
+	src := tenant(3000, 10)
+	src.block = make(chan struct{})
+	s := newSyncer(src, st)
+	s.HeartbeatEvery = time.Millisecond
+	if !s.Start(ctx) {
+		t.Fatal("Start = false")
+	}
+	waitFor(t, s, func(p model.SyncProgress) bool { return p.Phase == PhaseUsers && p.Done == 999 })
+	run, err := st.LatestSyncRun(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		o, err := st.SyncRunOwner(ctx, run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if time.Since(o.HeartbeatAt) < store.SyncHeartbeatTimeout/2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no fresh heartbeat after 10s: last %v, started %v", o.HeartbeatAt, run.StartedAt)
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	second, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := second.LatestSyncRun(ctx); err != nil || got.ID != run.ID || got.Status != model.SyncRunning {
+		t.Errorf("run after a second Open = %+v, %v; want it still running", got, err)
+	}
+	second.Close()
+
+	close(src.block)
+	s.Wait()
+	if p := s.Progress(); p.LastRun == nil || p.LastRun.Status != model.SyncSucceeded {
+		t.Fatalf("last run = %+v", p.LastRun)
+	}
+	last, err := st.SyncRunOwner(ctx, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if o, err := st.SyncRunOwner(ctx, run.ID); err != nil || !o.HeartbeatAt.Equal(last.HeartbeatAt) {
+		t.Errorf("heartbeat moved after the run ended: %v -> %v (%v)", last.HeartbeatAt, o.HeartbeatAt, err)
+	}
+}

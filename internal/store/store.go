@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4"
@@ -27,6 +28,10 @@ type Store struct {
 	db *sql.DB
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// owner names this open store in the sync runs it starts, so other processes can tell
+	// whether those runs are still alive.
+	owner  RunOwner
+	closed atomic.Bool
 }
 
 // Open opens (creating if needed) the database at path, with WAL, foreign keys and a busy
@@ -46,7 +51,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, Now: time.Now}
+	s := &Store{db: db, Now: time.Now, owner: newRunOwner()}
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
@@ -77,8 +82,20 @@ func (s *Store) migrate() error {
 	return nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database. Sync runs this store started and did not finish are marked
+// interrupted first: once it is closed nothing can finish them.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return s.db.Close() // closed already: a no-op, as for sql.DB
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	markErr := s.markOwnRunsInterrupted(ctx)
+	if err := s.db.Close(); err != nil {
+		return err
+	}
+	return markErr
+}
 
 // DB is the underlying database, for packages' own tests.
 func (s *Store) DB() *sql.DB { return s.db }

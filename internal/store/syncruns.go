@@ -2,24 +2,54 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
-// interruptedError is the error text of a run that was still "running" when the database was
-// opened again: its process died without finishing it.
+// interruptedError is the error text of a run whose process stopped without finishing it.
 const interruptedError = "interrupted: the process stopped before the sync finished"
+
+// SyncHeartbeatTimeout is how long a running sync run may go without a heartbeat before another
+// process opening the database takes it for dead. The syncer beats every 10 seconds, so a minute
+// allows for a busy disk or a paused virtual machine.
+const SyncHeartbeatTimeout = time.Minute
+
+// RunOwner is who runs a sync run: a process on a host, and the open Store in it (the nonce,
+// random per Open, also tells a reused process id from the one that started the run).
+type RunOwner struct {
+	Host  string
+	PID   int
+	Nonce string
+	// HeartbeatAt is when the run last said it was alive (SyncRunOwner only).
+	HeartbeatAt time.Time
+}
+
+func newRunOwner() RunOwner {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "" // the process check then never applies; the heartbeat still does
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return RunOwner{Host: host, PID: os.Getpid(), Nonce: hex.EncodeToString(b[:])}
+}
 
 const syncRunColumns = `id, started_at, finished_at, status, error, user_count, group_count, sku_count, request_count`
 
 // StartSyncRun records a new run in status running, started now.
 func (s *Store) StartSyncRun(ctx context.Context) (model.SyncRun, error) {
 	run := model.SyncRun{StartedAt: s.Now().UTC(), Status: model.SyncRunning}
-	res, err := s.db.ExecContext(ctx,
-		`INSERT INTO sync_runs (started_at, status) VALUES (?, ?)`, timeToDB(run.StartedAt), run.Status)
+	res, err := s.db.ExecContext(ctx, `
+		INSERT INTO sync_runs (started_at, status, owner_host, owner_pid, owner_nonce, heartbeat_at)
+		VALUES (?, ?, ?, ?, ?, ?)`,
+		timeToDB(run.StartedAt), run.Status, s.owner.Host, s.owner.PID, s.owner.Nonce, timeToDB(run.StartedAt))
 	if err != nil {
 		return model.SyncRun{}, fmt.Errorf("start sync run: %w", err)
 	}
@@ -87,15 +117,88 @@ func (s *Store) RecentSyncRuns(ctx context.Context, limit int) ([]model.SyncRun,
 	return runs, nil
 }
 
-// MarkInterruptedRuns marks runs still "running" as failed: Open calls it, because a run that is
-// running in a database nobody has open belonged to a process that was killed.
-//
-// Two processes sharing one database (a server and a "refresh" from the command line) would see
-// each other's live run marked failed; the snapshot itself is unaffected.
+// HeartbeatSyncRun records that run id is still alive, now. The syncer calls it every few
+// seconds while it runs; a run that is no longer running (finished, or marked interrupted by
+// another process after a long stall) gives ErrNotFound.
+func (s *Store) HeartbeatSyncRun(ctx context.Context, id int64) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE sync_runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'`,
+		timeToDB(s.Now()), id)
+	if err != nil {
+		return fmt.Errorf("heartbeat of sync run %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("heartbeat of sync run %d: %w", id, err)
+	} else if n == 0 {
+		return fmt.Errorf("heartbeat of sync run %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// SyncRunOwner is who started run id and when it last beat.
+func (s *Store) SyncRunOwner(ctx context.Context, id int64) (RunOwner, error) {
+	var o RunOwner
+	var hb sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT owner_host, owner_pid, owner_nonce, heartbeat_at FROM sync_runs WHERE id = ?`, id).
+		Scan(&o.Host, &o.PID, &o.Nonce, &hb)
+	if errors.Is(err, sql.ErrNoRows) {
+		return RunOwner{}, fmt.Errorf("sync run %d: %w", id, ErrNotFound)
+	} else if err != nil {
+		return RunOwner{}, fmt.Errorf("sync run %d: %w", id, err)
+	}
+	o.HeartbeatAt = timeFromDB(hb)
+	return o, nil
+}
+
+// MarkInterruptedRuns marks as failed the runs still "running" whose process is gone: those
+// without a heartbeat for SyncHeartbeatTimeout, and at once those started on this host by a
+// process that no longer exists. Open calls it, so a restart after a crash shows the crashed run
+// as failed, while a live sync of another process (a server syncing while "tenantdesk refresh"
+// or "ip import" opens the database) is left alone.
 func (s *Store) MarkInterruptedRuns(ctx context.Context) error {
+	now := s.Now()
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT id, owner_host, owner_pid, COALESCE(heartbeat_at, started_at)
+		FROM sync_runs WHERE status = 'running'`)
+	if err != nil {
+		return fmt.Errorf("mark interrupted sync runs: %w", err)
+	}
+	var dead []int64
+	for rows.Next() {
+		var id, beat int64
+		var host string
+		var pid int
+		if err := rows.Scan(&id, &host, &pid, &beat); err != nil {
+			rows.Close()
+			return fmt.Errorf("mark interrupted sync runs: %w", err)
+		}
+		stale := now.Sub(time.Unix(0, beat)) > SyncHeartbeatTimeout
+		gone := host != "" && host == s.owner.Host && !processExists(pid)
+		if stale || gone {
+			dead = append(dead, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("mark interrupted sync runs: %w", err)
+	}
+	for _, id := range dead {
+		if err := s.markInterrupted(ctx, `id = ?`, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// markOwnRunsInterrupted marks the runs this store started and has not finished.
+func (s *Store) markOwnRunsInterrupted(ctx context.Context) error {
+	return s.markInterrupted(ctx, `owner_nonce = ?`, s.owner.Nonce)
+}
+
+func (s *Store) markInterrupted(ctx context.Context, where string, args ...any) error {
+	args = append([]any{model.SyncFailed, interruptedError, timeToDB(s.Now())}, args...)
 	_, err := s.db.ExecContext(ctx, `
 		UPDATE sync_runs SET status = ?, error = ?, finished_at = ?
-		WHERE status = 'running'`, model.SyncFailed, interruptedError, timeToDB(s.Now()))
+		WHERE status = 'running' AND `+where, args...)
 	if err != nil {
 		return fmt.Errorf("mark interrupted sync runs: %w", err)
 	}
