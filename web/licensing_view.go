@@ -20,9 +20,11 @@ type GroupView struct {
 	ErrorUsers []ErrorUserRow
 	ErrorPager Pager
 	// Reprocess controls: shown when CanReprocess; ReprocessBlocked (the missing Graph
-	// permission, or Graph not configured) disables them with that reason.
+	// permission, or Graph not configured) disables them with that reason. RefreshBlocked
+	// disables "Refresh license errors", which only reads and so needs no write permission.
 	CanReprocess         bool
 	ReprocessBlocked     string
+	RefreshBlocked       string
 	ReprocessAction      string
 	RefreshErrorsAction  string
 	Result               *ReprocessResultView // after a reprocess or a refresh of errors

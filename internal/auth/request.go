@@ -60,6 +60,26 @@ func remoteAddr(r *http.Request) (netip.Addr, bool) {
 	if err != nil {
 		return netip.Addr{}, false
 	}
+	// A link-local peer carries its interface as zone; prefixes never contain zoned addresses.
+	return a.WithZone("").Unmap(), true
+}
+
+// forwardedHop parses one X-Forwarded-For entry: an address, or an address with a port as
+// some proxies (Azure Application Gateway among them) write it. An entry with a zone is not
+// believed: no proxy reports a browser's interface, and a zone is free text.
+func forwardedHop(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		ap, perr := netip.ParseAddrPort(s)
+		if perr != nil {
+			return netip.Addr{}, false
+		}
+		a = ap.Addr()
+	}
+	if a.Zone() != "" {
+		return netip.Addr{}, false
+	}
 	return a.Unmap(), true
 }
 
@@ -79,11 +99,11 @@ func (ps Proxies) ClientIP(r *http.Request) string {
 		hops = append(hops, strings.Split(h, ",")...)
 	}
 	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
+		hop, ok := forwardedHop(hops[i])
+		if !ok {
 			break // a garbled entry: stop at the last address we can vouch for
 		}
-		a = hop.Unmap()
+		a = hop
 		if !ps.trusts(a) {
 			break
 		}

@@ -23,10 +23,6 @@ type ActivityReader interface {
 	EachActivity(ctx context.Context, f store.ActivityFilter, fn func(model.Activity) error) error
 }
 
-// activityActions are the actions offered in the filter; others still filter when typed
-// into the URL.
-var activityActions = []string{"sign-in", "sign-out", "refused", "refresh", "reprocess", "template-change", "sspr-verify"}
-
 var activityResults = []string{model.ActivityOK, model.ActivityRefused, model.ActivityFailed}
 
 const (
@@ -92,14 +88,6 @@ func parseActivityQuery(v url.Values) (activityQuery, error) {
 	return q, nil
 }
 
-// activityURL is path with query v.
-func activityURL(path string, v url.Values) string {
-	if len(v) == 0 {
-		return path
-	}
-	return path + "?" + v.Encode()
-}
-
 // values is the query of q's filter, with page p (0 leaves it out).
 func (q activityQuery) values(p int) url.Values {
 	v := url.Values{}
@@ -153,7 +141,7 @@ func (s *Server) handleActivity(w http.ResponseWriter, r *http.Request) {
 	}
 	v := web.ActivityView{Actor: q.Actor, Action: q.Action, Result: q.Result, Since: q.Since, Until: q.Until,
 		Text: q.Text, Actions: activityActions, Results: activityResults, Entries: page.Entries, Total: page.Total,
-		CSVURL: activityURL("/activity.csv", q.values(0)), FormURL: "/activity"}
+		CSVURL: withQuery("/activity.csv", q.values(0)), FormURL: "/activity"}
 	if q.Action != "" && !slices.Contains(v.Actions, q.Action) {
 		v.Actions = append(slices.Clone(v.Actions), q.Action)
 	}
@@ -162,10 +150,10 @@ func (s *Server) handleActivity(w http.ResponseWriter, r *http.Request) {
 		v.To = q.Filter.Offset + len(page.Entries)
 	}
 	if q.Page > 1 {
-		v.PrevURL = activityURL("/activity", q.values(q.Page-1))
+		v.PrevURL = withQuery("/activity", q.values(q.Page-1))
 	}
 	if q.Filter.Offset+len(page.Entries) < page.Total {
-		v.NextURL = activityURL("/activity", q.values(q.Page+1))
+		v.NextURL = withQuery("/activity", q.values(q.Page+1))
 	}
 	s.render(w, r, http.StatusOK, web.ActivityPage(s.layout(r.Context(), "Activity", "activity"), v))
 }

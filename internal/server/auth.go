@@ -57,7 +57,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 		s.signInFailed(w, r, err)
 		return
 	}
-	s.logActivity(r, model.Activity{ActorUPN: p.UPN, ActorName: p.Name, Action: "sign-in",
+	s.logActivity(r, model.Activity{ActorUPN: p.UPN, ActorName: p.Name, Action: ActionSignIn,
 		Result: model.ActivityOK, Detail: "role " + s.roleName(p.Role)})
 	s.log.InfoContext(r.Context(), "signed in", "upn", p.UPN, "role", s.roleName(p.Role))
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -71,7 +71,7 @@ func (s *Server) signInFailed(w http.ResponseWriter, r *http.Request, err error)
 		se = &auth.SignInError{Status: http.StatusInternalServerError, Reason: "Sign-in failed.", Err: err}
 	}
 	s.log.WarnContext(r.Context(), "sign-in failed", "err", err)
-	s.logActivity(r, model.Activity{Action: "sign-in", Result: model.ActivityFailed, Detail: clipText(err.Error(), 1000)})
+	s.logActivity(r, model.Activity{Action: ActionSignIn, Result: model.ActivityFailed, Detail: clipText(err.Error(), 1000)})
 	s.errorPage(w, r, web.ErrorView{
 		Status:  se.Status,
 		Heading: "Sign-in failed",
@@ -85,7 +85,7 @@ func (s *Server) signInFailed(w http.ResponseWriter, r *http.Request, err error)
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if flow, ok := s.authn.(SignInFlow); ok {
 		if p, ok := flow.SignOut(w, r); ok {
-			s.logActivity(r, model.Activity{ActorUPN: p.UPN, ActorName: p.Name, Action: "sign-out", Result: model.ActivityOK})
+			s.logActivity(r, model.Activity{ActorUPN: p.UPN, ActorName: p.Name, Action: ActionSignOut, Result: model.ActivityOK})
 		}
 	}
 	http.Redirect(w, r, signedOutPath, http.StatusSeeOther)
@@ -99,7 +99,7 @@ func (s *Server) handleSignedOut(w http.ResponseWriter, r *http.Request) {
 // noRole shows a signed-in person without a dashboard role which role to ask for, and
 // records the attempt.
 func (s *Server) noRole(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	s.logActivity(r, model.Activity{Action: "refused", Target: r.Method + " " + r.URL.Path,
+	s.logActivity(r, model.Activity{Action: ActionRefused, Target: r.Method + " " + r.URL.Path,
 		Result: model.ActivityRefused, Detail: "no tenantdesk role"})
 	l := s.layout(r.Context(), "No role", "")
 	v := web.NoRoleView{Name: p.Name, UPN: p.UPN, ReaderRole: s.roleName(auth.RoleReader),

@@ -42,7 +42,7 @@ func (s *Server) crossOrigin() func(http.Handler) http.Handler {
 		_ = cop.AddTrustedOrigin(u.Scheme + "://" + u.Host)
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.logActivity(r, model.Activity{Action: "refused", Target: r.Method + " " + r.URL.Path,
+		s.logActivity(r, model.Activity{Action: ActionRefused, Target: r.Method + " " + r.URL.Path,
 			Result: model.ActivityRefused, Detail: "cross-origin request (origin " + clipText(r.Header.Get("Origin"), 200) + ")"})
 		s.errorPage(w, r, web.ErrorView{
 			Status:  http.StatusForbidden,
@@ -99,11 +99,4 @@ func (s *Server) writeLimit() func(http.Handler) http.Handler {
 			}
 		})
 	}
-}
-
-func clipText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -9,53 +10,125 @@ import (
 )
 
 // Permission cache lifetimes: granted permissions change rarely (an admin consents in the
-// portal), and a failed read is retried sooner.
+// portal), and a failed read is retried soon.
 const (
 	permTTL      = 10 * time.Minute
-	permErrorTTL = time.Minute
+	permErrorTTL = 30 * time.Second
+	// permFetchTimeout bounds one read of the granted permissions. The read runs detached
+	// from the request that started it, so its answer serves everyone waiting for it.
+	permFetchTimeout = 15 * time.Second
 )
 
-// permCache keeps the app's granted Graph permissions for a while.
+// permCache keeps the app's granted Graph permissions for a while. At most one read runs at
+// a time and the lock is never held across it, so a slow Graph does not queue every page
+// behind the mutex.
 type permCache struct {
 	fetch func(ctx context.Context) ([]string, error)
 
-	mu      sync.Mutex
-	granted []string
-	err     error
-	at      time.Time
+	mu       sync.Mutex
+	granted  []string
+	err      error     // the last read's failure, kept for permErrorTTL
+	at       time.Time // of the last cached read; zero before the first
+	inflight *permFlight
 }
 
-func (c *permCache) get(ctx context.Context, now time.Time) ([]string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// permFlight is one read of the granted permissions; done is closed once granted and err
+// are set.
+type permFlight struct {
+	done    chan struct{}
+	granted []string
+	err     error
+}
+
+// fresh reports whether the cached answer may be used at now. Call with mu held.
+func (c *permCache) fresh(now time.Time) bool {
 	ttl := permTTL
 	if c.err != nil {
 		ttl = permErrorTTL
 	}
-	if !c.at.IsZero() && now.Sub(c.at) < ttl && now.After(c.at.Add(-time.Minute)) {
-		return c.granted, c.err
-	}
-	c.granted, c.err = c.fetch(ctx)
-	c.at = now
-	return c.granted, c.err
+	return !c.at.IsZero() && now.Sub(c.at) < ttl && now.After(c.at.Add(-time.Minute))
 }
 
-// missingPermission returns the first of perms the app was not granted, "" when all are. When
-// the granted list cannot be read the first one is reported: an action must not be offered
-// (or run) on a guess. Without Deps.Permissions everything counts as granted.
-func (s *Server) missingPermission(ctx context.Context, perms ...string) string {
-	if s.perms.fetch == nil || len(perms) == 0 {
+// get returns the granted permissions. When they must be read again, the caller joins the
+// read in flight (starting one if none runs); a caller that finds a read running while an
+// older good answer exists takes that answer instead of waiting. A caller whose context ends
+// stops waiting; the read goes on for the others.
+func (c *permCache) get(ctx context.Context, now time.Time) ([]string, error) {
+	c.mu.Lock()
+	if c.fresh(now) {
+		defer c.mu.Unlock()
+		return c.granted, c.err
+	}
+	var stale []string
+	hasStale := !c.at.IsZero() && c.err == nil
+	if hasStale {
+		stale = c.granted
+	}
+	f := c.inflight
+	if f == nil {
+		f = &permFlight{done: make(chan struct{})}
+		c.inflight = f
+		go c.read(context.WithoutCancel(ctx), now, f)
+	} else if hasStale {
+		c.mu.Unlock()
+		return stale, nil
+	}
+	c.mu.Unlock()
+
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		if hasStale {
+			return stale, nil
+		}
+		return nil, ctx.Err()
+	}
+	if isContextError(f.err) && hasStale {
+		return stale, nil
+	}
+	return f.granted, f.err
+}
+
+// read runs one fetch and caches its answer, unless the answer is a context error: that says
+// nothing about the permissions and must not hide them for the error's lifetime.
+func (c *permCache) read(ctx context.Context, now time.Time, f *permFlight) {
+	ctx, cancel := context.WithTimeout(ctx, permFetchTimeout)
+	defer cancel()
+	f.granted, f.err = c.fetch(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inflight = nil
+	if !isContextError(f.err) {
+		c.granted, c.err, c.at = f.granted, f.err, now
+	}
+	close(f.done)
+}
+
+func isContextError(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// missingPermission says why the app may not do what needs any one of anyOf (Graph accepts
+// each of them), "" when it may: the first, preferred permission with its alternatives, or
+// that the granted permissions could not be read (an action must not be offered, or run, on
+// a guess). Without Deps.Permissions everything counts as granted.
+func (s *Server) missingPermission(ctx context.Context, anyOf ...string) string {
+	if s.perms.fetch == nil || len(anyOf) == 0 {
 		return ""
 	}
 	granted, err := s.perms.get(ctx, s.now())
 	if err != nil {
 		s.log.WarnContext(ctx, "granted permissions unknown", "err", err)
-		return perms[0]
+		return "could not read the app's permissions: " + err.Error()
 	}
-	for _, p := range perms {
-		if !slices.ContainsFunc(granted, func(g string) bool { return strings.EqualFold(g, p) }) {
-			return p
+	for _, p := range anyOf {
+		if slices.ContainsFunc(granted, func(g string) bool { return strings.EqualFold(g, p) }) {
+			return ""
 		}
 	}
-	return ""
+	msg := "the app lacks " + anyOf[0]
+	if len(anyOf) > 1 {
+		msg += " (or instead " + strings.Join(anyOf[1:], " or ") + ")"
+	}
+	return msg
 }

@@ -445,27 +445,35 @@ func TestMissingPermission(t *testing.T) {
 	if m := s.missingPermission(ctx, "LicenseAssignment.ReadWrite.All"); m != "" {
 		t.Errorf("granted permission reported missing: %q", m)
 	}
-	if m := s.missingPermission(ctx, "group.read.all", "User.ReadWrite.All"); m != "User.ReadWrite.All" {
+	// Any one of the alternatives is enough; none names the preferred one and the others.
+	if m := s.missingPermission(ctx, "User.ReadWrite.All", "group.read.all"); m != "" {
+		t.Errorf("granted alternative reported missing: %q", m)
+	}
+	if m := s.missingPermission(ctx, "User.ReadWrite.All", "Directory.ReadWrite.All"); m != "the app lacks User.ReadWrite.All (or instead Directory.ReadWrite.All)" {
 		t.Errorf("missing = %q", m)
 	}
 	if calls != 1 {
 		t.Errorf("%d lookups within the cache time", calls)
 	}
-	// After ten minutes the list is read again; a failure counts as missing, retried sooner.
+	// After ten minutes the list is read again; a failure is shown as such, retried sooner.
 	granted = []string{"Group.Read.All"}
 	now = now.Add(11 * time.Minute)
-	if m := s.missingPermission(ctx, "LicenseAssignment.ReadWrite.All"); m != "LicenseAssignment.ReadWrite.All" || calls != 2 {
+	if m := s.missingPermission(ctx, "LicenseAssignment.ReadWrite.All"); m != "the app lacks LicenseAssignment.ReadWrite.All" || calls != 2 {
 		t.Errorf("after expiry: %q, %d calls", m, calls)
 	}
 	fail = errors.New("graph down")
 	now = now.Add(11 * time.Minute)
-	if m := s.missingPermission(ctx, "Group.Read.All"); m != "Group.Read.All" {
+	if m := s.missingPermission(ctx, "Group.Read.All"); m != "could not read the app's permissions: graph down" {
 		t.Errorf("unknown grants: %q", m)
 	}
 	fail = nil
-	now = now.Add(2 * time.Minute)
+	now = now.Add(20 * time.Second)
+	if m := s.missingPermission(ctx, "Group.Read.All"); m == "" || calls != 3 {
+		t.Errorf("a failure is kept a little while: %q, %d calls", m, calls)
+	}
+	now = now.Add(11 * time.Second)
 	if m := s.missingPermission(ctx, "Group.Read.All"); m != "" || calls != 4 {
-		t.Errorf("after a failure the lookup is retried within minutes: %q, %d calls", m, calls)
+		t.Errorf("after a failure the lookup is retried within 30s: %q, %d calls", m, calls)
 	}
 	// Without Deps.Permissions nothing is missing.
 	s2, _ := New(Deps{Store: &fakeStore{}, Syncer: &fakeSyncer{}})

@@ -117,7 +117,7 @@ func (s *Server) signInRequired(w http.ResponseWriter, r *http.Request) {
 // records the refusal.
 func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, p auth.Principal, need auth.Role) {
 	s.logActivity(r, model.Activity{
-		Action: "refused", Target: r.Method + " " + r.URL.Path, Result: model.ActivityRefused,
+		Action: ActionRefused, Target: r.Method + " " + r.URL.Path, Result: model.ActivityRefused,
 		Detail: "needs role " + s.roleName(need) + ", has " + s.roleName(p.Role),
 	})
 	s.errorPage(w, r, web.ErrorView{

@@ -57,9 +57,10 @@ func (s *Server) handleGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	if v.CanReprocess {
 		v.ReprocessBlocked = s.reprocessBlocked(ctx)
+		v.RefreshBlocked = s.refreshBlocked()
 	}
 	if tok := r.URL.Query().Get("result"); tok != "" {
-		if res, ok := s.lic.results.get(id, tok); ok {
+		if res, ok := s.lic.results.get(id, principalUPN(r), tok, s.now()); ok {
 			v.Result = &res
 		}
 	}

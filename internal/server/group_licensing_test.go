@@ -656,11 +656,15 @@ func TestReprocessMissingPermission(t *testing.T) {
 	}
 	h := s.Handler()
 	d := do(t, h, "GET", "/groups/"+groupLT, nil).doc(t)
-	if got := d.Find("#reprocess-blocked").Text(); !strings.Contains(got, "the app lacks LicenseAssignment.ReadWrite.All") {
+	if got := d.Find("#reprocess-blocked").Text(); !strings.Contains(got, "the app lacks LicenseAssignment.ReadWrite.All (or instead User.ReadWrite.All or Directory.ReadWrite.All)") {
 		t.Errorf("blocked reason %q", got)
 	}
-	if !d.Find("#reprocess-selected").Is("[disabled]") || !d.Find("#refresh-errors").Is("[disabled]") {
-		t.Error("controls not disabled")
+	if !d.Find("#reprocess-selected").Is("[disabled]") || !d.Find("#reprocess-all").Is("[disabled]") {
+		t.Error("reprocess controls not disabled")
+	}
+	// Refreshing license errors only reads: the write permission is not needed for it.
+	if d.Find("#refresh-errors").Is("[disabled]") {
+		t.Error("refresh license errors disabled for lack of a write permission")
 	}
 	res := postForm(t, h, "/groups/"+groupLT+"/reprocess", url.Values{"scope": {"all"}}, "")
 	if res.StatusCode != http.StatusForbidden || !strings.Contains(res.body, "LicenseAssignment.ReadWrite.All") {
@@ -668,6 +672,12 @@ func TestReprocessMissingPermission(t *testing.T) {
 	}
 	if len(dir.reprocess) != 0 {
 		t.Error("refused reprocess reached Graph")
+	}
+	if res := postForm(t, h, "/groups/"+groupLT+"/refresh-errors", nil, ""); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("refresh errors without the write permission: %d: %s", res.StatusCode, res.body)
+	}
+	if len(dir.reprocess) != 0 {
+		t.Error("refreshing errors reprocessed users")
 	}
 }
 

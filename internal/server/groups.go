@@ -126,40 +126,14 @@ func reportView(q model.GroupReportQuery, page model.GroupReportPage) web.GroupR
 	return v
 }
 
-// pager builds the pagination: previous/next and a window of page numbers around the
-// current page plus the first and the last.
+// pager builds the report's pagination with the same search, filter and sort on every page.
 func pager(q model.GroupReportQuery, page model.GroupReportPage) web.Pager {
 	pages := page.Pages()
-	cur := min(max(q.Page, 1), pages)
-	p := web.Pager{Page: cur, Pages: pages, Total: page.Total}
-	if page.Total > 0 {
-		p.First = (cur-1)*q.PageSize + 1
-		p.Last = min(cur*q.PageSize, page.Total)
-	}
-	at := func(n int) string {
+	return pagerAt(min(max(q.Page, 1), pages), pages, page.Total, q.PageSize, func(n int) string {
 		x := q
 		x.Page = n
 		return reportURL("/groups", x)
-	}
-	if cur > 1 {
-		p.PrevHref = at(cur - 1)
-	}
-	if cur < pages {
-		p.NextHref = at(cur + 1)
-	}
-	const around = 2
-	last := 0
-	for n := 1; n <= pages; n++ {
-		if n != 1 && n != pages && (n < cur-around || n > cur+around) {
-			continue
-		}
-		if last != 0 && n > last+1 {
-			p.Links = append(p.Links, web.PageLink{Gap: true})
-		}
-		p.Links = append(p.Links, web.PageLink{Page: n, Href: at(n), Current: n == cur})
-		last = n
-	}
-	return p
+	})
 }
 
 // groupURL is the page of one group.

@@ -26,6 +26,7 @@ const (
 	maxCachedGroups  = 64
 	maxMembersPerRun = 500_000 // a bound on memory for one group; Graph groups rarely exceed it
 	memberPageSize   = 50
+	maxMemberSearch  = 200 // bytes of the member search kept
 	memberReadLimit  = 2 * time.Minute
 )
 
@@ -153,18 +154,17 @@ type memberQuery struct {
 	Page   int
 }
 
+// parseMemberQuery reads the member list's state leniently: it only narrows a list, so what
+// cannot be meant (an unknown type, a bad page) falls back to the default.
 func parseMemberQuery(v url.Values) memberQuery {
-	q := memberQuery{Search: cleanSearch(v.Get("mq")), Page: 1}
-	if len(q.Search) > 200 {
-		q.Search = q.Search[:200]
-	}
+	q := memberQuery{Search: strings.TrimSpace(truncate(cleanSearch(v.Get("mq")), maxMemberSearch)), Page: 1}
 	for _, t := range memberTypes {
 		if v.Get("mtype") == t.value {
 			q.Type = t.value
 		}
 	}
 	if n, err := strconv.Atoi(v.Get("mpage")); err == nil && n > 0 {
-		q.Page = n
+		q.Page = min(n, maxPage) // the view clamps to the last page; this keeps arithmetic small
 	}
 	return q
 }
@@ -223,6 +223,7 @@ func membersView(groupID string, all []model.DirectoryObject, at time.Time, q me
 	return v
 }
 
+// withQuery is path with query v.
 func withQuery(path string, v url.Values) string {
 	if len(v) == 0 {
 		return path

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 	"github.com/tenantdesk/tenantdesk/web"
@@ -130,28 +132,43 @@ const (
 	reprocessTimeout = 15 * time.Minute
 )
 
-// reprocessBlocked says why reprocess cannot run at all, "" when it can.
-func (s *Server) reprocessBlocked(ctx context.Context) string {
+// refreshBlocked says why license errors cannot be re-read, "" when they can. Re-reading
+// needs only read permissions, so it is not gated on the reprocess permission.
+func (s *Server) refreshBlocked() string {
 	switch {
 	case s.lic.dir == nil:
 		return "Microsoft Graph is not configured"
 	case s.lic.store == nil:
 		return "the license data store is not available"
 	}
+	return ""
+}
+
+// reprocessBlocked says why reprocess cannot run at all, "" when it can.
+func (s *Server) reprocessBlocked(ctx context.Context) string {
+	if why := s.refreshBlocked(); why != "" {
+		return why
+	}
 	return s.missingGraphPermission(ctx)
 }
+
+// Kinds of group writes (web.ReprocessResultView.Kind).
+const (
+	kindReprocess = "reprocess"
+	kindRefresh   = "refresh"
+)
 
 // handleReprocess is POST /groups/{id}/reprocess: reprocess the selected users (form values
 // user=<id>, scope=selected) or every member in error (scope=all), re-read them and the group,
 // update the snapshot, and show every user's outcome on the group page.
 func (s *Server) handleReprocess(w http.ResponseWriter, r *http.Request) {
-	s.groupWrite(w, r, "reprocess")
+	s.groupWrite(w, r, kindReprocess)
 }
 
 // handleRefreshErrors is POST /groups/{id}/refresh-errors: re-read this group's members in
 // error (as Graph lists them now, and as the snapshot has them) without a full sync.
 func (s *Server) handleRefreshErrors(w http.ResponseWriter, r *http.Request) {
-	s.groupWrite(w, r, "refresh")
+	s.groupWrite(w, r, kindRefresh)
 }
 
 func (s *Server) groupWrite(w http.ResponseWriter, r *http.Request, kind string) {
@@ -174,15 +191,25 @@ func (s *Server) groupWrite(w http.ResponseWriter, r *http.Request, kind string)
 		s.serverError(w, r, err)
 		return
 	}
-	if why := s.reprocessBlocked(ctx); why != "" {
-		s.logActivity(r, model.Activity{Action: actionName(kind), Target: id, TargetName: g.DisplayName,
-			Result: model.ActivityRefused, Detail: why})
+	logGroup := func(result, detail string) {
+		a := model.Activity{Action: ActionReprocess, Target: id, TargetName: g.DisplayName, Result: result, Detail: detail}
+		if kind == kindRefresh {
+			a.Action = ActionRefreshErrors
+		}
+		s.logActivity(r, a)
+	}
+	why, heading := s.reprocessBlocked(ctx), "Reprocess not available"
+	if kind == kindRefresh {
+		why, heading = s.refreshBlocked(), "Refreshing license errors not available"
+	}
+	if why != "" {
+		logGroup(model.ActivityRefused, why)
 		status := http.StatusServiceUnavailable
 		if s.lic.dir != nil && s.lic.store != nil {
 			status = http.StatusForbidden
 		}
-		s.errorPage(w, r, web.ErrorView{Status: status, Heading: "Reprocess not available",
-			Message: "Reprocess is not available: " + why + ".", BackURL: groupURL(id)})
+		s.errorPage(w, r, web.ErrorView{Status: status, Heading: heading,
+			Message: heading + ": " + why + ".", BackURL: groupURL(id)})
 		return
 	}
 
@@ -190,19 +217,21 @@ func (s *Server) groupWrite(w http.ResponseWriter, r *http.Request, kind string)
 	work, cancel := context.WithTimeout(context.WithoutCancel(ctx), reprocessTimeout)
 	defer cancel()
 	var res web.ReprocessResultView
-	if kind == "refresh" {
+	if kind == kindRefresh {
 		res, err = s.refreshGroupErrors(work, id)
 	} else {
-		ids, msg := s.selectedUsers(ctx, r, id)
+		ids, ignored, msg := s.selectedUsers(ctx, r.PostForm, id)
 		if msg != "" {
 			s.badRequest(w, r, msg, nil)
 			return
 		}
 		res, err = s.ReprocessGroupUsers(work, id, ids)
+		if len(ignored) > 0 {
+			res.Problems = append(res.Problems, ignoredUsers(ignored))
+		}
 	}
 	if err != nil {
-		s.logActivity(r, model.Activity{Action: actionName(kind), Target: id, TargetName: g.DisplayName,
-			Result: model.ActivityFailed, Detail: err.Error()})
+		logGroup(model.ActivityFailed, err.Error())
 		s.serverError(w, r, err)
 		return
 	}
@@ -210,22 +239,22 @@ func (s *Server) groupWrite(w http.ResponseWriter, r *http.Request, kind string)
 	if res.Refused > 0 {
 		result = model.ActivityFailed
 	}
-	s.logActivity(r, model.Activity{Action: actionName(kind), Target: id, TargetName: g.DisplayName,
-		Result: result, Detail: resultDetail(res)})
-	token := s.lic.results.put(id, res)
+	logGroup(result, resultDetail(res))
+	token := s.lic.results.put(id, principalUPN(r), res, s.now())
 	http.Redirect(w, r, groupURL(id)+"?result="+token+"#reprocess-result", http.StatusSeeOther)
 }
 
-func actionName(kind string) string {
-	if kind == "refresh" {
-		return "refresh-errors"
+// principalUPN is who made the request, "" without sign-in.
+func principalUPN(r *http.Request) string {
+	if p, ok := auth.PrincipalFrom(r.Context()); ok {
+		return p.UPN
 	}
-	return "reprocess"
+	return ""
 }
 
 func resultDetail(res web.ReprocessResultView) string {
 	d := fmt.Sprintf("%d users: %d now licensed, %d still in error", res.Total, res.Licensed, res.InError)
-	if res.Kind != "refresh" {
+	if res.Kind != kindRefresh {
 		d += fmt.Sprintf(", %d refused by Graph", res.Refused)
 	}
 	if len(res.Problems) > 0 {
@@ -234,40 +263,71 @@ func resultDetail(res web.ReprocessResultView) string {
 	return d
 }
 
+// maxIgnoredShown bounds the ids named in the "not reprocessed" message.
+const maxIgnoredShown = 10
+
+// ignoredUsers says which selected users were not reprocessed.
+func ignoredUsers(ids []string) string {
+	shown := ids[:min(len(ids), maxIgnoredShown)]
+	msg := "Not reprocessed, not a member in license error of this group in the current data: " + strings.Join(shown, ", ")
+	if more := len(ids) - len(shown); more > 0 {
+		msg += fmt.Sprintf(" and %d more", more)
+	}
+	return msg
+}
+
 // selectedUsers are the users a reprocess form names: every member in error for scope=all,
-// else the user values, checked and without duplicates. msg explains a bad selection.
-func (s *Server) selectedUsers(ctx context.Context, r *http.Request, groupID string) (ids []string, msg string) {
-	if r.PostForm.Get("scope") == "all" {
-		users, err := s.lic.store.UsersInErrorForGroup(ctx, groupID)
-		if err != nil && !isNotFound(err) {
-			return nil, "The users in error could not be read: " + err.Error()
-		}
-		for _, u := range users {
+// else the user values, checked and without duplicates. Only members in error of the group
+// in the current snapshot are kept (the form offers no others; a crafted form must not
+// reprocess arbitrary users under this group's name); the rest are returned as ignored.
+// msg explains a selection that leaves nobody to reprocess.
+func (s *Server) selectedUsers(ctx context.Context, form url.Values, groupID string) (ids, ignored []string, msg string) {
+	inError, err := s.lic.store.UsersInErrorForGroup(ctx, groupID)
+	if err != nil && !isNotFound(err) {
+		return nil, nil, "The users in error could not be read: " + err.Error()
+	}
+	if form.Get("scope") == "all" {
+		for _, u := range inError {
 			ids = append(ids, u.ID)
 		}
 		if len(ids) == 0 {
-			return nil, "No member of this group is in license error: there is nobody to reprocess."
+			return nil, nil, "No member of this group is in license error: there is nobody to reprocess."
 		}
-		return ids, ""
+		return ids, nil, ""
 	}
 	seen := map[string]bool{}
-	for _, v := range r.PostForm["user"] {
+	var selected []string
+	for _, v := range form["user"] {
 		v = strings.TrimSpace(v)
 		if v == "" || len(v) > maxIDLen || !utf8.ValidString(v) || strings.ContainsAny(v, "/?#\\ \t\r\n") {
-			return nil, fmt.Sprintf("%q is not a user object id.", clip(v))
+			return nil, nil, fmt.Sprintf("%q is not a user object id.", clip(v))
 		}
 		if k := strings.ToLower(v); !seen[k] {
 			seen[k] = true
-			ids = append(ids, v)
+			selected = append(selected, v)
+		}
+		if len(selected) > maxReprocessUsers {
+			return nil, nil, fmt.Sprintf("More than %d users selected; at most %d can be reprocessed at once.", maxReprocessUsers, maxReprocessUsers)
 		}
 	}
-	switch {
-	case len(ids) == 0:
-		return nil, "Select at least one user to reprocess, or reprocess all users in error."
-	case len(ids) > maxReprocessUsers:
-		return nil, fmt.Sprintf("%d users selected; at most %d can be reprocessed at once.", len(ids), maxReprocessUsers)
+	if len(selected) == 0 {
+		return nil, nil, "Select at least one user to reprocess, or reprocess all users in error."
 	}
-	return ids, ""
+	members := make(map[string]string, len(inError))
+	for _, u := range inError {
+		members[strings.ToLower(u.ID)] = u.ID
+	}
+	for _, v := range selected {
+		if id, ok := members[strings.ToLower(v)]; ok {
+			ids = append(ids, id)
+		} else {
+			ignored = append(ignored, v)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, ignored, "None of the selected users is in license error from this group in the current data: nobody was reprocessed. Reload the group page to see who is."
+	}
+	return ids, ignored, ""
 }
 
 // ReprocessGroupUsers reprocesses the users (one Graph outcome each), re-reads them, the group
@@ -294,7 +354,7 @@ func (s *Server) ReprocessGroupUsers(ctx context.Context, groupID string, ids []
 	if err != nil {
 		return res, err
 	}
-	res.Kind = "reprocess"
+	res.Kind = kindReprocess
 	return s.outcomeRows(ctx, res, groupID, ids, outcomes, fresh), nil
 }
 
@@ -330,7 +390,7 @@ func (s *Server) refreshGroupErrors(ctx context.Context, groupID string) (web.Re
 	if err != nil {
 		return res, err
 	}
-	res.Kind = "refresh"
+	res.Kind = kindRefresh
 	res.Problems = append(problems, res.Problems...)
 	outcomes := make([]ReprocessOutcome, len(ids))
 	for i, id := range ids {
@@ -513,41 +573,59 @@ func firstNonEmpty(ss ...string) string {
 }
 
 // resultStore keeps recent reprocess results for the redirect after the POST, so a reload of
-// the group page does not repeat the reprocess. Results expire; the oldest go first.
+// the group page does not repeat the reprocess. A result is shown only to the person who ran
+// it (it names users and Graph's messages, and the token travels in a URL that may be shared
+// or logged) and only for resultTTL; beyond maxStoredResults the oldest go first.
 type resultStore struct {
 	mu    sync.Mutex
 	m     map[string]storedResult
-	order []string
+	order []string // tokens, oldest first
 }
 
 type storedResult struct {
 	group string
+	owner string // the UPN of who ran it; "" without sign-in
+	at    time.Time
 	res   web.ReprocessResultView
 }
 
-const maxStoredResults = 200
+const (
+	maxStoredResults = 200
+	resultTTL        = 30 * time.Minute
+)
 
-func (rs *resultStore) put(group string, res web.ReprocessResultView) string {
+// put stores res of group, run by owner at now, and returns its token.
+func (rs *resultStore) put(group, owner string, res web.ReprocessResultView, now time.Time) string {
 	var b [12]byte
 	_, _ = rand.Read(b[:]) // crypto/rand never fails on supported platforms
 	token := hex.EncodeToString(b[:])
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	rs.m[token] = storedResult{group: group, res: res}
+	rs.m[token] = storedResult{group: group, owner: owner, at: now, res: res}
 	rs.order = append(rs.order, token)
-	for len(rs.order) > maxStoredResults {
+	for len(rs.order) > 0 {
+		oldest, ok := rs.m[rs.order[0]]
+		if ok && len(rs.order) <= maxStoredResults && !rs.expired(oldest, now) {
+			break
+		}
 		delete(rs.m, rs.order[0])
 		rs.order = rs.order[1:]
 	}
 	return token
 }
 
-// get returns the result stored under token for group.
-func (rs *resultStore) get(group, token string) (web.ReprocessResultView, bool) {
+// expired reports whether r is too old at now; a clock that went back also ends it.
+func (rs *resultStore) expired(r storedResult, now time.Time) bool {
+	return now.Sub(r.at) > resultTTL || now.Before(r.at.Add(-time.Minute))
+}
+
+// get returns the result stored under token for group, when owner ran it and it has not
+// expired at now.
+func (rs *resultStore) get(group, owner, token string, now time.Time) (web.ReprocessResultView, bool) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	r, ok := rs.m[token]
-	if !ok || r.group != group {
+	if !ok || r.group != group || !strings.EqualFold(r.owner, owner) || rs.expired(r, now) {
 		return web.ReprocessResultView{}, false
 	}
 	return r.res, true

@@ -2,14 +2,12 @@ package server
 
 import "context"
 
-// permLicenseAssignment is the Graph application permission reprocessLicenseAssignment needs.
-const permLicenseAssignment = "LicenseAssignment.ReadWrite.All"
+// reprocessPermissions are the Graph application permissions with which
+// reprocessLicenseAssignment works: any one of them, the first the least privileged.
+var reprocessPermissions = []string{"LicenseAssignment.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
 
-// missingGraphPermission says why the app may not reprocess, "" when it may: the Graph
-// application permission it was not granted, in words for the page.
+// missingGraphPermission says why the app may not reprocess, "" when it may, in words for
+// the page.
 func (s *Server) missingGraphPermission(ctx context.Context) string {
-	if p := s.missingPermission(ctx, permLicenseAssignment); p != "" {
-		return "the app lacks " + p
-	}
-	return ""
+	return s.missingPermission(ctx, reprocessPermissions...)
 }

@@ -1,0 +1,141 @@
+package server
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// TestEveryLoggedActionIsFilterable reads this package's source: every action written to the
+// activity log (a model.Activity literal's Action, or an assignment to .Action) must be a
+// string or an Action constant that the activity page's filter offers.
+func TestEveryLoggedActionIsFilterable(t *testing.T) {
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	consts := map[string]string{}
+	var parsed []*ast.File
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := parser.ParseFile(fset, name, src, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed = append(parsed, f)
+		for _, d := range f.Decls {
+			if g, ok := d.(*ast.GenDecl); ok && g.Tok == token.CONST {
+				for _, spec := range g.Specs {
+					vs := spec.(*ast.ValueSpec)
+					for i, n := range vs.Names {
+						if lit, ok := valueAt(vs.Values, i).(*ast.BasicLit); ok && strings.HasPrefix(n.Name, "Action") {
+							consts[n.Name], _ = strconv.Unquote(lit.Value)
+						}
+					}
+				}
+			}
+		}
+	}
+	found := 0
+	check := func(e ast.Expr) {
+		found++
+		pos := fset.Position(e.Pos())
+		var val string
+		switch x := e.(type) {
+		case *ast.BasicLit:
+			val, _ = strconv.Unquote(x.Value)
+		case *ast.Ident:
+			v, ok := consts[x.Name]
+			if !ok {
+				t.Errorf("%s: action %s is not an Action constant", pos, x.Name)
+				return
+			}
+			val = v
+		default:
+			t.Errorf("%s: action is computed; name an Action constant", pos)
+			return
+		}
+		if !slices.Contains(activityActions, val) {
+			t.Errorf("%s: action %q is not offered by the activity filter", pos, val)
+		}
+	}
+	for _, f := range parsed {
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.CompositeLit:
+				if sel, ok := x.Type.(*ast.SelectorExpr); ok && sel.Sel.Name == "Activity" {
+					for _, el := range x.Elts {
+						if kv, ok := el.(*ast.KeyValueExpr); ok {
+							if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "Action" {
+								check(kv.Value)
+							}
+						}
+					}
+				}
+			case *ast.AssignStmt:
+				for i, lhs := range x.Lhs {
+					if sel, ok := lhs.(*ast.SelectorExpr); ok && sel.Sel.Name == "Action" && i < len(x.Rhs) {
+						check(x.Rhs[i])
+					}
+				}
+			}
+			return true
+		})
+	}
+	if found < 8 {
+		t.Errorf("found only %d logged actions: is the source scan broken?", found)
+	}
+	for name, v := range consts {
+		if !slices.Contains(activityActions, v) {
+			t.Errorf("%s = %q is not in activityActions", name, v)
+		}
+	}
+}
+
+func valueAt(vs []ast.Expr, i int) ast.Expr {
+	if i < len(vs) {
+		return vs[i]
+	}
+	return nil
+}
+
+func TestActivityFilterOffersEveryAction(t *testing.T) {
+	snap := testSnapshot()
+	st := openStore(t, &snap)
+	s, err := New(Deps{Store: st, Syncer: &fakeSyncer{}, Activity: st, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := do(t, s.Handler(), "GET", "/activity", nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /activity: %d", res.StatusCode)
+	}
+	var offered []string
+	res.doc(t).Find(`select[name=action] option`).Each(func(_ int, o *goquery.Selection) {
+		if v := o.AttrOr("value", ""); v != "" {
+			offered = append(offered, v)
+		}
+	})
+	for _, a := range []string{ActionSignIn, ActionRefused, ActionRefresh, ActionRefreshErrors, ActionReprocess, ActionIPRefresh, ActionIPImport} {
+		if !slices.Contains(offered, a) {
+			t.Errorf("the action filter lacks %q: %v", a, offered)
+		}
+	}
+}

@@ -1,0 +1,204 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/web"
+)
+
+func TestReprocessOnlyMembersInErrorOfTheGroup(t *testing.T) {
+	e := newLicEnv(t, true)
+	e.dir.users[uCount] = fixedUser(uCount, "Carla Count")
+	stranger := "e0000000-0000-4000-8000-00000000dead"
+	// Fiona is a member without an error; Dora is in error from another group; the stranger
+	// is no member at all. Only Carla (upper-cased by a crafted form) is in error here.
+	form := url.Values{"scope": {"selected"}, "user": {uFine, uDep, strings.ToUpper(uCount), stranger}}
+	res := postForm(t, e.h, "/groups/"+groupLT+"/reprocess", form, "operator")
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("status %d: %s", res.StatusCode, res.body)
+	}
+	if len(e.dir.reprocess) != 1 || !slices.Equal(e.dir.reprocess[0], []string{uCount}) {
+		t.Fatalf("Graph reprocessed %v, want only %s", e.dir.reprocess, uCount)
+	}
+	d := do(t, e.h, "GET", strings.TrimSuffix(res.Header.Get("Location"), "#reprocess-result"), http.Header{"X-Test-Role": {"operator"}}).doc(t)
+	if n := d.Find("#outcomes tbody tr").Length(); n != 1 {
+		t.Errorf("%d outcome rows, want 1", n)
+	}
+	warn := d.Find("#reprocess-result .banner.warn").Text()
+	for _, id := range []string{uFine, uDep, stranger} {
+		if !strings.Contains(warn, id) {
+			t.Errorf("ignored %s not reported: %q", id, warn)
+		}
+	}
+	if !strings.Contains(warn, "not a member in license error of this group") {
+		t.Errorf("reason for ignoring missing: %q", warn)
+	}
+	var rep model.Activity
+	for _, a := range e.act.list() {
+		if a.Action == ActionReprocess {
+			rep = a
+		}
+	}
+	if !strings.Contains(rep.Detail, "1 users") || !strings.Contains(rep.Detail, stranger) {
+		t.Errorf("activity detail %q", rep.Detail)
+	}
+
+	// Nobody left to reprocess: refused before Graph.
+	res = postForm(t, e.h, "/groups/"+groupLT+"/reprocess", url.Values{"user": {uDep, stranger}}, "operator")
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.body, "None of the selected users") {
+		t.Errorf("only non-members: %d", res.StatusCode)
+	}
+	if len(e.dir.reprocess) != 1 {
+		t.Errorf("non-members reached Graph: %v", e.dir.reprocess)
+	}
+}
+
+func TestSelectedUsersHostileForms(t *testing.T) {
+	e := newLicEnv(t, false)
+	many := make([]string, maxReprocessUsers+1)
+	for i := range many {
+		many[i] = fillerID(i)
+	}
+	for _, tc := range []struct {
+		name    string
+		form    url.Values
+		ids     []string
+		ignored []string
+		msg     string // a substring of the refusal; "" when accepted
+	}{
+		{"scope all", url.Values{"scope": {"all"}, "user": {"ignored/with/all"}}, []string{uCount, uConflict, uLocation, uUnique, uOrphan}, nil, ""},
+		{"nothing", url.Values{}, nil, nil, "Select at least one user"},
+		{"blank", url.Values{"user": {"  ", ""}}, nil, nil, "is not a user object id"},
+		{"path", url.Values{"user": {"../../users/x"}}, nil, nil, "is not a user object id"},
+		{"query", url.Values{"user": {uCount + "?x=1"}}, nil, nil, "is not a user object id"},
+		{"newline", url.Values{"user": {uCount + "\r\nX: y"}}, nil, nil, "is not a user object id"},
+		{"backslash", url.Values{"user": {`a\b`}}, nil, nil, "is not a user object id"},
+		{"invalid utf-8", url.Values{"user": {"\xc3\x28"}}, nil, nil, "is not a user object id"},
+		{"too long", url.Values{"user": {strings.Repeat("9", maxIDLen+1)}}, nil, nil, "is not a user object id"},
+		{"too many", url.Values{"user": many}, nil, nil, "at most"},
+		{"padded and repeated", url.Values{"user": {" " + uCount + " ", uCount, strings.ToUpper(uOrphan)}}, []string{uCount, uOrphan}, nil, ""},
+		{"markup", url.Values{"user": {"<script>alert(1)</script>"}}, nil, nil, "is not a user object id"},
+		{"markup without slash", url.Values{"user": {"<b>x<b>", uCount}}, []string{uCount}, []string{"<b>x<b>"}, ""},
+		{"sql", url.Values{"user": {"x' OR '1'='1"}}, nil, nil, "is not a user object id"}, // has spaces
+		{"sql without spaces", url.Values{"user": {"x'OR'1'='1", uUnique}}, []string{uUnique}, []string{"x'OR'1'='1"}, ""},
+		{"other group", url.Values{"user": {uDep}}, nil, []string{uDep}, "None of the selected users"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ids, ignored, msg := e.srv.selectedUsers(context.Background(), tc.form, groupLT)
+			if tc.msg != "" {
+				if !strings.Contains(msg, tc.msg) || ids != nil {
+					t.Errorf("msg %q, ids %v; want a refusal with %q", msg, ids, tc.msg)
+				}
+				if !utf8.ValidString(msg) || len(msg) > 400 {
+					t.Errorf("refusal is not short valid text: %q", msg)
+				}
+				return
+			}
+			slices.Sort(ids)
+			want := slices.Sorted(slices.Values(tc.ids))
+			if msg != "" || !slices.Equal(ids, want) || !slices.Equal(ignored, tc.ignored) {
+				t.Errorf("got %v ignored %v (%q), want %v ignored %v", ids, ignored, msg, want, tc.ignored)
+			}
+		})
+	}
+}
+
+func FuzzSelectedUsers(f *testing.F) {
+	for _, s := range []string{"", "all", uCount, uCount + "\n" + uOrphan, strings.ToUpper(uUnique), "a/b", "\xff", " \t", "<b>", uDep} {
+		f.Add(s, "selected")
+	}
+	f.Add("", "all")
+	st := openLicStore(f)
+	s, err := New(Deps{Store: st, Syncer: &fakeSyncer{}, Now: func() time.Time { return testNow }})
+	if err != nil {
+		f.Fatal(err)
+	}
+	inError := map[string]bool{uCount: true, uConflict: true, uLocation: true, uUnique: true, uOrphan: true}
+	f.Fuzz(func(t *testing.T, users, scope string) {
+		form := url.Values{"scope": {scope}, "user": strings.Split(users, "\n")}
+		ids, ignored, msg := s.selectedUsers(context.Background(), form, groupLT)
+		if msg != "" {
+			if ids != nil {
+				t.Fatalf("refused with ids %v", ids)
+			}
+			return
+		}
+		if len(ids) == 0 || len(ids) > maxReprocessUsers {
+			t.Fatalf("accepted %d ids", len(ids))
+		}
+		seen := map[string]bool{}
+		for _, id := range ids {
+			if !inError[id] || seen[id] {
+				t.Fatalf("ids %v: %q is not a member in error, or repeated", ids, id)
+			}
+			seen[id] = true
+		}
+		for _, id := range ignored {
+			if inError[strings.ToLower(id)] || !utf8.ValidString(id) || strings.ContainsAny(id, "/?#\\ \t\r\n") {
+				t.Fatalf("ignored %q", id)
+			}
+		}
+	})
+}
+
+func TestReprocessResultOnlyForItsOwnerAndNotForever(t *testing.T) {
+	st := openLicStore(t)
+	dir := licDirectory()
+	now := testNow
+	s, err := New(Deps{Store: st, Syncer: &fakeSyncer{}, Now: func() time.Time { return now }, Directory: dir, Auth: licAuthStub{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	res := postForm(t, h, "/groups/"+groupLT+"/reprocess", url.Values{"user": {uCount}}, "operator")
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	loc := strings.TrimSuffix(res.Header.Get("Location"), "#reprocess-result")
+	shown := func(role string) bool {
+		return do(t, h, "GET", loc, http.Header{"X-Test-Role": {role}}).doc(t).Find("#reprocess-result").Length() == 1
+	}
+	if !shown("operator") {
+		t.Fatal("the operator who ran it does not see the result")
+	}
+	// Another person with the link (a Reader here: the stub names people by role) sees nothing.
+	if shown("reader") {
+		t.Error("someone else sees the result")
+	}
+	now = now.Add(resultTTL - time.Minute)
+	if !shown("operator") {
+		t.Error("the result expired early")
+	}
+	now = now.Add(2 * time.Minute)
+	if shown("operator") {
+		t.Error("the result is shown after it expired")
+	}
+}
+
+func TestResultStoreBounds(t *testing.T) {
+	rs := &resultStore{m: map[string]storedResult{}}
+	first := rs.put("g", "a@x", web.ReprocessResultView{}, testNow)
+	var last string
+	for i := range maxStoredResults {
+		last = rs.put("g", "a@x", web.ReprocessResultView{}, testNow.Add(time.Duration(i)*time.Second))
+	}
+	if _, ok := rs.get("g", "a@x", first, testNow); ok {
+		t.Error("the oldest result survived the cap")
+	}
+	if _, ok := rs.get("g", "A@X", last, testNow.Add(maxStoredResults*time.Second)); !ok {
+		t.Error("the newest result is gone (or the owner is compared case-sensitively)")
+	}
+	// Expired results are dropped on the next put, not kept until the cap.
+	rs.put("g", "b@x", web.ReprocessResultView{}, testNow.Add(resultTTL+time.Hour))
+	if n := len(rs.m); n != 1 || len(rs.order) != 1 {
+		t.Errorf("%d results (%d in order) after all others expired", n, len(rs.order))
+	}
+}
