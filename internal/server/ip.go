@@ -353,7 +353,7 @@ func (s *Server) handleIPRefresh(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, ipBack(r), http.StatusSeeOther) // one is running; the page shows it
 		return
 	}
-	s.logActivity(r, model.Activity{Action: "ip-refresh", Target: "ip ranges", Result: model.ActivityOK,
+	s.logActivity(r, model.Activity{Action: ActionIPRefresh, Target: "ip ranges", Result: model.ActivityOK,
 		Detail: "download of the Microsoft 365 endpoints and Azure service tags started"})
 	go func() {
 		rep, err := s.ip.Refresh(s.bg)
@@ -396,7 +396,7 @@ func (s *Server) handleIPImport(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		result = model.ActivityFailed
 	}
-	s.logActivity(r, model.Activity{Action: "ip-import", Target: strings.Join(names, ", "), Result: result,
+	s.logActivity(r, model.Activity{Action: ActionIPImport, Target: strings.Join(names, ", "), Result: result,
 		Detail: fmt.Sprintf("%d updated, %d unchanged, %d failed", counts[iprange.OutcomeUpdated],
 			counts[iprange.OutcomeUnchanged], counts[iprange.OutcomeFailed])})
 	http.Redirect(w, r, ipBack(r), http.StatusSeeOther)

@@ -329,20 +329,26 @@ func (a *API) listUsers(rq *request) error {
 	if lq.OrderBy != nil {
 		users = byDisplayName(users, func(u *User) string { return u.DisplayName }, func(u *User) string { return u.ID }, lq.OrderBy.Desc)
 	}
-	match := func(i int) bool { return lq.matches(userAcc{users[i]}) }
-	hits, next := scan(len(users), pos, lq.Top, match)
+	return writeListPage(a, rq, &lq, "users", userProps, users, sel, pos, func(u *User) bool { return lq.matches(userAcc{u}) })
+}
+
+// writeListPage filters, pages, counts and renders one page of a directory collection: what
+// GET /users and GET /groups share. The caller holds the read lock.
+func writeListPage[T any](a *API, rq *request, lq *listQuery, name string, props *propSet[T], objs []*T, sel []int, pos int, matches func(*T) bool) error {
+	match := func(i int) bool { return matches(objs[i]) }
+	hits, next := scan(len(objs), pos, lq.Top, match)
 	total := -1
 	if lq.advanced {
-		total = countMatches(len(users), match)
+		total = countMatches(len(objs), match)
 	}
 	items := make([]byte, 0, len(hits)*(128+64*len(sel)))
 	for k, i := range hits {
 		if k > 0 {
 			items = append(items, ',')
 		}
-		items = userProps.appendObject(items, users[i], sel, false)
+		items = props.appendObject(items, objs[i], sel, false)
 	}
-	return a.writePage(rq, selectContext("users", lq.Select), lq, total, next, items)
+	return a.writePage(rq, selectContext(name, lq.Select), *lq, total, next, items)
 }
 
 func (a *API) countUsers(rq *request) error {
@@ -573,20 +579,7 @@ func (a *API) listGroups(rq *request) error {
 	if lq.OrderBy != nil {
 		groups = byDisplayName(groups, func(g *Group) string { return g.DisplayName }, func(g *Group) string { return g.ID }, lq.OrderBy.Desc)
 	}
-	match := func(i int) bool { return lq.matches(groupAcc{groups[i], errGroups}) }
-	hits, next := scan(len(groups), pos, lq.Top, match)
-	total := -1
-	if lq.advanced {
-		total = countMatches(len(groups), match)
-	}
-	items := make([]byte, 0, len(hits)*(128+64*len(sel)))
-	for k, i := range hits {
-		if k > 0 {
-			items = append(items, ',')
-		}
-		items = groupProps.appendObject(items, groups[i], sel, false)
-	}
-	return a.writePage(rq, selectContext("groups", lq.Select), lq, total, next, items)
+	return writeListPage(a, rq, &lq, "groups", groupProps, groups, sel, pos, func(g *Group) bool { return lq.matches(groupAcc{g, errGroups}) })
 }
 
 func (a *API) countGroups(rq *request) error {
