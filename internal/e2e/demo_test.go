@@ -81,9 +81,11 @@ func waitURL(t *testing.T, ctx context.Context, want string) string {
 	for {
 		loc, err := chromedp.Run(ctx, chromedp.Location())
 		if err == nil && strings.Contains(loc, want) {
-			// The new document may still be loading; wait until it is.
+			// The new document may still be loading; wait until it is complete.
 			do(t, ctx, "wait for the page", chromedp.WaitReady(chromedp.CSS("body")))
-			return loc
+			if state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState`)); err == nil && state == "complete" {
+				return loc
+			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("page URL is %q, want it to contain %q", loc, want)
