@@ -33,6 +33,7 @@ func runSim(ctx context.Context, e env, args []string) error {
 	simFlags(fs, &opts)
 	fs.StringVar(&opts.Addr, "addr", "127.0.0.1:8443", "address to listen on (loopback TLS)")
 	fs.StringVar(&opts.Dir, "dir", "", "folder for ca.pem and client.pem (default: a temporary folder)")
+	fs.StringVar(&opts.BrowserAddr, "browser-addr", "", "also serve the sign-in pages over plain http on this loopback address (no certificate warning in a browser)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -62,6 +62,11 @@ func (d *Demo) start(ctx context.Context, opts DemoOptions) (err error) {
 			return err
 		}
 	}
+	if simOpts.BrowserAddr == "" {
+		// People sign in to the demo in their own browser: serve the simulator's sign-in page
+		// over plain loopback http so they meet no warning about its private CA.
+		simOpts.BrowserAddr = "127.0.0.1:0"
+	}
 	if simOpts.Logger == nil {
 		simOpts.Logger = logger.With("component", "sim")
 	}

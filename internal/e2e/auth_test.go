@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/security"
 	"github.com/chromedp/chromedp"
 
 	"github.com/tenantdesk/tenantdesk/internal/app"
@@ -27,22 +25,11 @@ func demoAccount(t *testing.T, d *app.Demo, account string) string {
 	return ""
 }
 
-// acceptSimulatorCA lets the browser open the simulator's sign-in pages, whose certificate
-// comes from the simulator's own CA.
-func acceptSimulatorCA(t *testing.T, ctx context.Context) {
-	t.Helper()
-	do(t, ctx, "accept the simulator's certificate", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, security.SetIgnoreCertificateErrors, security.SetIgnoreCertificateErrorsParams{Ignore: true})
-		return err
-	}))
-}
-
 // signIn signs the browser in to the demo as account (a demo UPN, or its local part such as
 // "reader") through /login?login_hint=, and waits until the dashboard's start page is shown.
 func signIn(t *testing.T, ctx context.Context, d *app.Demo, account string) {
 	t.Helper()
 	upn := demoAccount(t, d, account)
-	acceptSimulatorCA(t, ctx)
 	do(t, ctx, "sign in as "+upn, chromedp.Navigate(d.URL+"/login?login_hint="+url.QueryEscape(upn)+"&next=%2F"))
 	waitURL(t, ctx, d.URL+"/")
 	do(t, ctx, "wait for the signed-in header", chromedp.WaitVisible(chromedp.CSS("#user")))
@@ -71,7 +58,6 @@ func jsString(s string) string {
 func TestSignInAsEachRoleInTheBrowser(t *testing.T) {
 	ctx := newBrowser(t)
 	d := startDemo(t, tenantsim.Config{Seed: 1})
-	acceptSimulatorCA(t, ctx)
 
 	// Anonymous: the dashboard sends the browser to the simulator's sign-in page, which lists
 	// every demo account.

@@ -26,6 +26,10 @@ type Options struct {
 	Config Config // the generated tenant
 	// Addr to listen on; default "127.0.0.1:0" (a free port).
 	Addr string
+	// BrowserAddr, when set (e.g. "127.0.0.1:0"), also serves the sign-in and sign-out pages
+	// over plain http on that loopback address and advertises them in discovery, so a person
+	// signing in to a demo meets no certificate warning. Everything else stays on TLS.
+	BrowserAddr string
 	// Dir receives ca.pem and client.pem; default a new temporary directory, removed by Close.
 	Dir string
 	// Fault knobs at start; they can change later through SetKnobs or /_sim/knobs.
@@ -73,12 +77,15 @@ type Server struct {
 	Faults   *Faults
 	CA       *identity.CA
 
-	info    Info
-	srv     *http.Server
-	ln      net.Listener
-	tempDir string
-	done    chan struct{}
-	once    sync.Once
+	info Info
+	srv  *http.Server
+	ln   net.Listener
+	// browserSrv serves the sign-in pages over plain http (Options.BrowserAddr), if asked.
+	browserSrv *http.Server
+	browserLn  net.Listener
+	tempDir    string
+	done       chan struct{}
+	once       sync.Once
 }
 
 func randomSecret() string {
@@ -129,6 +136,17 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		host = "127.0.0.1"
 	}
 	base := "https://" + net.JoinHostPort(host, strconv.Itoa(tcp.Port))
+	browserURL := ""
+	if opts.BrowserAddr != "" {
+		if s.browserLn, err = net.Listen("tcp", opts.BrowserAddr); err != nil {
+			return nil, fmt.Errorf("tenantsim: listen on %s: %w", opts.BrowserAddr, err)
+		}
+		b := s.browserLn.Addr().(*net.TCPAddr)
+		if !b.IP.IsLoopback() {
+			return nil, fmt.Errorf("tenantsim: the plain-http sign-in address %s must be loopback", opts.BrowserAddr)
+		}
+		browserURL = "http://" + net.JoinHostPort(b.IP.String(), strconv.Itoa(b.Port))
+	}
 
 	if s.CA, err = identity.NewCA([]string{"127.0.0.1", "localhost", "::1", host}); err != nil {
 		return nil, fmt.Errorf("tenantsim: %w", err)
@@ -163,7 +181,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		upns = append(upns, acc.UPN)
 	}
 	s.Provider, err = identity.New(identity.Config{
-		TenantID: t.ID, BaseURL: base, Apps: []identity.App{full, ro}, Accounts: accounts, Dashboard: dash, Logger: logger,
+		TenantID: t.ID, BaseURL: base, BrowserURL: browserURL, Apps: []identity.App{full, ro}, Accounts: accounts, Dashboard: dash, Logger: logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tenantsim: identity provider: %w", err)
@@ -220,6 +238,14 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			logger.Error("tenantsim: serve", "err", err)
 		}
 	}()
+	if s.browserLn != nil {
+		s.browserSrv = &http.Server{Handler: s.Provider.BrowserHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := s.browserSrv.Serve(s.browserLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("tenantsim: serve sign-in pages", "err", err)
+			}
+		}()
+	}
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -261,6 +287,9 @@ func (s *Server) TLSConfig() *tls.Config {
 func (s *Server) Close(ctx context.Context) error {
 	var err error
 	s.once.Do(func() {
+		if s.browserSrv != nil {
+			_ = s.browserSrv.Shutdown(ctx)
+		}
 		if s.srv != nil {
 			if err = s.srv.Shutdown(ctx); err != nil {
 				_ = s.srv.Close()
@@ -275,6 +304,9 @@ func (s *Server) Close(ctx context.Context) error {
 func (s *Server) cleanup() {
 	if s.ln != nil && s.srv == nil {
 		_ = s.ln.Close()
+	}
+	if s.browserLn != nil && s.browserSrv == nil {
+		_ = s.browserLn.Close()
 	}
 	if s.tempDir != "" {
 		_ = os.RemoveAll(s.tempDir)

@@ -231,3 +231,55 @@ func TestControlLoopbackOnly(t *testing.T) {
 		t.Fatalf("loopback client got %d", rec.status)
 	}
 }
+
+// With BrowserAddr the sign-in pages are also served over plain loopback http and discovery
+// sends browsers there, while tokens, keys and discovery itself stay on TLS.
+func TestBrowserSignInOverPlainLoopbackHTTP(t *testing.T) {
+	s, err := Start(context.Background(), Options{Config: Config{Seed: 3, Users: 60, Groups: 10, LicensedGroups: 5}, BrowserAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	info := s.Info()
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: s.TLSConfig()},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := hc.Get(info.OIDCIssuer + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Issuer        string `json:"issuer"`
+		Authorization string `json:"authorization_endpoint"`
+		Token         string `json:"token_endpoint"`
+	}
+	json.NewDecoder(res.Body).Decode(&doc)
+	res.Body.Close()
+	if !strings.HasPrefix(doc.Authorization, "http://127.0.0.1:") || !strings.HasPrefix(doc.Token, "https://") || doc.Issuer != info.OIDCIssuer {
+		t.Fatalf("discovery: %+v", doc)
+	}
+	q := url.Values{"response_type": {"code"}, "client_id": {info.DashboardClientID}, "redirect_uri": {"http://127.0.0.1:9/cb"},
+		"scope": {"openid"}, "state": {"s1"}, "nonce": {"n1"}, "code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"},
+		"code_challenge_method": {"S256"}, "login_hint": {info.DemoAccounts[0]}}
+	res, err = hc.Get(doc.Authorization + "?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusFound && res.StatusCode != http.StatusSeeOther || loc == nil || loc.Query().Get("code") == "" || loc.Query().Get("state") != "s1" {
+		t.Fatalf("plain-http authorize: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	// Only the browser pages are on plain http: no token endpoint there.
+	plain := strings.TrimSuffix(doc.Authorization, "/oauth2/v2.0/authorize")
+	res, err = http.PostForm(plain+"/oauth2/v2.0/token", url.Values{"grant_type": {"client_credentials"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode == http.StatusOK {
+		t.Error("the token endpoint answered over plain http")
+	}
+	if _, err := Start(context.Background(), Options{Config: Config{Seed: 3, Users: 60, Groups: 10, LicensedGroups: 5}, BrowserAddr: "0.0.0.0:0"}); err == nil {
+		t.Error("a non-loopback plain-http sign-in address was accepted")
+	}
+}

@@ -335,7 +335,7 @@ func (p *Provider) signInPage(w http.ResponseWriter, r *http.Request, seg string
 		Title:    "Sign in to your account",
 		Error:    msg,
 		TenantID: p.tenantID,
-		Action:   p.endpoint(seg, "/oauth2/v2.0/authorize"),
+		Action:   p.browserEndpoint(seg, "/oauth2/v2.0/authorize"),
 		Picker:   true,
 	}
 	for _, name := range authParams {

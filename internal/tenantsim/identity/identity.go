@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -52,11 +53,16 @@ type DashboardClient struct {
 
 // Config describes the simulated directory's identity side.
 type Config struct {
-	TenantID  string
-	BaseURL   string // e.g. https://127.0.0.1:8443, no trailing slash: the authority host
-	Apps      []App
-	Accounts  []Account
-	Dashboard DashboardClient
+	TenantID string
+	BaseURL  string // e.g. https://127.0.0.1:8443, no trailing slash: the authority host
+	// BrowserURL, when set, is a plain-http loopback base URL (e.g. http://127.0.0.1:8444) where
+	// the pages a person's browser opens — authorize (sign-in) and logout — are also served and
+	// advertised in discovery, so a demo needs no certificate warning. Servers keep using
+	// BaseURL (https) for discovery, tokens and keys.
+	BrowserURL string
+	Apps       []App
+	Accounts   []Account
+	Dashboard  DashboardClient
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// SigningKey signs every token; nil generates an RSA 2048 key (tests pass one to save time).
@@ -83,6 +89,7 @@ var ErrUnknownAccount = errors.New("identity: unknown account")
 type Provider struct {
 	tenantID string
 	base     string // scheme://host:port
+	browser  string // base of the browser-facing endpoints; base when not configured
 	now      func() time.Time
 	log      *slog.Logger
 
@@ -119,9 +126,18 @@ func New(cfg Config) (*Provider, error) {
 		// MSAL refuses an authority that is not https at the root of its host.
 		return nil, fmt.Errorf("identity: base URL %q must be https://host[:port]", cfg.BaseURL)
 	}
+	browser := "https://" + u.Host
+	if cfg.BrowserURL != "" {
+		b, err := url.Parse(cfg.BrowserURL)
+		if err != nil || b.Scheme != "http" || b.Path != "" || !isLoopbackHost(b.Hostname()) {
+			return nil, fmt.Errorf("identity: browser URL %q must be http://<loopback host>:port", cfg.BrowserURL)
+		}
+		browser = "http://" + b.Host
+	}
 	p := &Provider{
 		tenantID:      strings.ToLower(cfg.TenantID),
 		base:          "https://" + u.Host,
+		browser:       browser,
 		now:           cfg.Now,
 		log:           cfg.Logger,
 		key:           cfg.SigningKey,
@@ -272,9 +288,32 @@ func (p *Provider) Handler() http.Handler {
 	return mux
 }
 
+// BrowserHandler serves only the pages a browser opens (sign-in and sign-out), for the plain-http
+// loopback listener of Config.BrowserURL.
+func (p *Provider) BrowserHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", p.serveAuthorize)
+	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/authorize", p.serveAuthorize)
+	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/logout", p.serveLogout)
+	return mux
+}
+
 // endpoint builds an endpoint URL for the tenant segment the client used, as Entra does.
 func (p *Provider) endpoint(seg, path string) string {
 	return p.base + "/" + seg + path
+}
+
+// browserEndpoint is endpoint for the pages a browser opens (see Config.BrowserURL).
+func (p *Provider) browserEndpoint(seg, path string) string {
+	return p.browser + "/" + seg + path
+}
+
+func isLoopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // derivedID makes a stable GUID from a kind and a name, for object ids nobody configured.
