@@ -97,7 +97,7 @@ func (f ActivityFilter) where() (string, []any) {
 	}
 	if f.Text != "" {
 		// instr, not LIKE: the text is a plain substring, so % _ and \ mean themselves.
-		conds = append(conds, `instr(lower(actor_upn || ' ' || actor_name || ' ' || target || ' ' || target_name || ' ' || detail || ' ' || correlation_id), lower(?)) > 0`)
+		conds = append(conds, `instr(fold(actor_upn || ' ' || actor_name || ' ' || target || ' ' || target_name || ' ' || detail || ' ' || correlation_id), fold(?)) > 0`)
 		args = append(args, f.Text)
 	}
 	if len(conds) == 0 {

@@ -9,16 +9,28 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4"
 	sqlite3migrate "github.com/golang-migrate/migrate/v4/database/sqlite3"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
-	_ "github.com/mattn/go-sqlite3" // database/sql driver "sqlite3"
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/tenantdesk/tenantdesk/migrations"
 )
+
+// driverName is mattn/go-sqlite3 with our SQL functions on every connection: fold(s) lower-cases
+// like Go's strings.ToLower (SQLite's lower() folds ASCII only, so "émile" would not find
+// "Émile"), so searches fold text in SQL exactly as the query is folded in Go.
+const driverName = "sqlite3_tenantdesk"
+
+var registerDriver = sync.OnceFunc(func() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{
+		ConnectHook: func(c *sqlite3.SQLiteConn) error { return c.RegisterFunc("fold", fold, true) },
+	})
+})
 
 // ErrNotFound is returned when the thing asked for does not exist.
 var ErrNotFound = errors.New("not found")
@@ -43,7 +55,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q.Set("_busy_timeout", "10000")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	registerDriver()
+	db, err := sql.Open(driverName, "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}

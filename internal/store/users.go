@@ -61,16 +61,6 @@ func idsJSON(ids []string) string {
 	return jsonList(ids)
 }
 
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
 // UsersByID are the users of the current snapshot with these ids (unknown ids are left out),
 // with licenses and states, ordered by name.
 func (s *Store) UsersByID(ctx context.Context, ids []string) ([]model.User, error) {
@@ -95,12 +85,11 @@ func (s *Store) SearchUsers(ctx context.Context, q string, offset, limit int) (U
 	}
 	limit = min(max(limit, 1), MaxUserSearch)
 	offset = max(offset, 0)
-	// instr, not LIKE: the query is a plain substring, so % _ and \ mean themselves. SQLite's
-	// lower() folds ASCII letters only, so q is folded the same way: "ÉMILE" finds "Émile",
-	// "émile" does not.
-	q = asciiLower(strings.TrimSpace(q))
-	where := `u.snapshot_id = ?1 AND (?2 = '' OR instr(lower(u.display_name), ?2) > 0 OR instr(lower(u.upn), ?2) > 0
-		OR instr(lower(u.mail), ?2) > 0 OR lower(u.id) = ?2)`
+	// instr, not LIKE: the query is a plain substring, so % _ and \ mean themselves; fold (see
+	// store.go) folds case in SQL as in Go, for every script.
+	q = fold(strings.TrimSpace(q))
+	where := `u.snapshot_id = ?1 AND (?2 = '' OR instr(fold(u.display_name), ?2) > 0 OR instr(fold(u.upn), ?2) > 0
+		OR instr(fold(u.mail), ?2) > 0 OR fold(u.id) = ?2)`
 	res := UserSearchResult{Users: []UserHit{}}
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM snapshot_users u WHERE `+where, info.ID, q).Scan(&res.Total); err != nil {
 		return UserSearchResult{}, fmt.Errorf("search users: %w", err)
