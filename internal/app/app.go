@@ -178,12 +178,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 func (a *App) background(ctx context.Context) {
 	go a.runIPRanges(ctx)
 	if a.Config.LicenseCatalogURL != "" {
-		go func() {
-			if err := a.Catalog.RefreshIfStale(ctx); err != nil && ctx.Err() == nil {
-				a.Logger.Warn("license names not refreshed; showing part numbers where names are unknown", "err", err)
-			}
-			a.Catalog.Run(ctx)
-		}()
+		// Run refreshes a missing or stale catalog at once, then weekly; failures are logged
+		// there and the stored catalog (or part numbers) stays in use.
+		go a.Catalog.Run(ctx)
 	}
 	if _, err := a.Store.CurrentSnapshot(ctx); errors.Is(err, store.ErrNotFound) {
 		a.Syncer.Start(ctx)
