@@ -105,7 +105,7 @@ func TestRefreshKilledMidwayKeepsThePreviousSnapshot(t *testing.T) {
 	}
 }
 
-func currentSnapshot(t *testing.T, path string) store.SnapshotInfo {
+func currentSnapshot(t *testing.T, path string) model.SnapshotInfo {
 	t.Helper()
 	st, err := store.Open(context.Background(), path)
 	if err != nil {

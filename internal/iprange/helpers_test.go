@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/testdata"
-
-	"github.com/tenantdesk/tenantdesk/internal/store"
 )
 
 // dataDir finds shared/data/ipranges by walking up from the package directory.
@@ -45,17 +44,17 @@ var realFiles = []struct {
 
 var (
 	realOnce    sync.Once
-	realSources []store.IPSource
+	realSources []model.IPSource
 )
 
 // loadRealSources returns every real file as a stored source, in store order (kind, instance).
-func loadRealSources(t testing.TB) []store.IPSource {
+func loadRealSources(t testing.TB) []model.IPSource {
 	t.Helper()
 	dataDir(t)
 	realOnce.Do(func() {
 		at := time.Date(2026, 7, 20, 8, 0, 0, 0, time.UTC)
 		for _, f := range realFiles {
-			realSources = append(realSources, store.IPSource{Kind: string(f.kind), Instance: f.instance,
+			realSources = append(realSources, model.IPSource{Kind: string(f.kind), Instance: f.instance,
 				Version: f.version, FetchedAt: at, CheckedAt: at, URL: "file:" + f.file, Raw: readData(t, f.file)})
 		}
 	})

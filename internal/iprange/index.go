@@ -11,8 +11,7 @@ import (
 	"time"
 
 	"github.com/gaissmai/bart"
-
-	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
 // M365Entry describes a matching Microsoft 365 endpoint set.
@@ -91,7 +90,7 @@ type glob struct {
 // Build parses the stored sources and indexes them. A source that does not parse is left out
 // and named in the returned error; the index of the others is returned all the same, so one bad
 // row cannot take the lookup down.
-func Build(sources []store.IPSource) (*Index, error) {
+func Build(sources []model.IPSource) (*Index, error) {
 	b := newBuilder()
 	var errs []error
 	for _, src := range sources {
@@ -117,7 +116,7 @@ func newBuilder() *builder {
 	}
 }
 
-func (b *builder) add(src store.IPSource) error {
+func (b *builder) add(src model.IPSource) error {
 	st := SourceStatus{Kind: Kind(src.Kind), Instance: src.Instance, Version: src.Version,
 		FetchedAt: src.FetchedAt, CheckedAt: src.CheckedAt, URL: src.URL}
 	switch Kind(src.Kind) {

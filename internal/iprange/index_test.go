@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
 func hasM365(ms []Match, instance string, id int) *Match {
@@ -217,7 +217,7 @@ func TestSourcesStatus(t *testing.T) {
 
 func TestBuildSkipsBadSource(t *testing.T) {
 	srcs := slices.Clone(loadRealSources(t)[:1])
-	srcs = append(srcs, store.IPSource{Kind: "servicetags", Instance: "Public", Version: "1", Raw: []byte(`{"changeNumber":1`)})
+	srcs = append(srcs, model.IPSource{Kind: "servicetags", Instance: "Public", Version: "1", Raw: []byte(`{"changeNumber":1`)})
 	idx, err := Build(srcs)
 	if err == nil || !strings.Contains(err.Error(), "Public") {
 		t.Fatalf("err = %v", err)
@@ -508,7 +508,7 @@ func BenchmarkLookup(b *testing.B) {
 }
 
 // indexHeap measures the live heap an index of srcs keeps (the raw JSON excluded).
-func indexHeap(srcs []store.IPSource) uint64 {
+func indexHeap(srcs []model.IPSource) uint64 {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)

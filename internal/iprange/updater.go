@@ -19,13 +19,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
 // SourceStore is what iprange needs from the database (internal/store implements it).
 type SourceStore interface {
-	SaveIPSource(ctx context.Context, src store.IPSource) error
-	IPSources(ctx context.Context) ([]store.IPSource, error)
+	SaveIPSource(ctx context.Context, src model.IPSource) error
+	IPSources(ctx context.Context) ([]model.IPSource, error)
 	MarkIPSourceChecked(ctx context.Context, kind, instance string, at time.Time) error
 	EnsureIPSetting(ctx context.Context, key, value string) (string, error)
 }
@@ -168,19 +168,19 @@ func (u *Updater) Refresh(ctx context.Context) (Report, error) {
 
 func sourceKey(k Kind, instance string) string { return string(k) + "/" + instance }
 
-func (u *Updater) storedByKey(ctx context.Context) (map[string]*store.IPSource, error) {
+func (u *Updater) storedByKey(ctx context.Context) (map[string]*model.IPSource, error) {
 	srcs, err := u.Store.IPSources(ctx)
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]*store.IPSource, len(srcs))
+	m := make(map[string]*model.IPSource, len(srcs))
 	for i := range srcs {
 		m[sourceKey(Kind(srcs[i].Kind), srcs[i].Instance)] = &srcs[i]
 	}
 	return m, nil
 }
 
-func (u *Updater) refreshM365(ctx context.Context, instance, clientID string, old *store.IPSource) SourceResult {
+func (u *Updater) refreshM365(ctx context.Context, instance, clientID string, old *model.IPSource) SourceResult {
 	res := SourceResult{Kind: KindM365, Instance: instance}
 	if old != nil {
 		res.PreviousVersion, res.Version = old.Version, old.Version
@@ -221,7 +221,7 @@ func (u *Updater) refreshM365(ctx context.Context, instance, clientID string, ol
 		return res
 	}
 	now := u.now()
-	if err := u.Store.SaveIPSource(ctx, store.IPSource{Kind: string(KindM365), Instance: instance, Version: v.Latest,
+	if err := u.Store.SaveIPSource(ctx, model.IPSource{Kind: string(KindM365), Instance: instance, Version: v.Latest,
 		FetchedAt: now, CheckedAt: now, URL: res.URL, Raw: body}); err != nil {
 		res.Err = err
 		return res
@@ -232,7 +232,7 @@ func (u *Updater) refreshM365(ctx context.Context, instance, clientID string, ol
 	return res
 }
 
-func (u *Updater) refreshServiceTags(ctx context.Context, c Cloud, old *store.IPSource) SourceResult {
+func (u *Updater) refreshServiceTags(ctx context.Context, c Cloud, old *model.IPSource) SourceResult {
 	res := SourceResult{Kind: KindServiceTags, Instance: c.Name}
 	if old != nil {
 		res.PreviousVersion, res.Version = old.Version, old.Version
@@ -274,7 +274,7 @@ func (u *Updater) refreshServiceTags(ctx context.Context, c Cloud, old *store.IP
 		return res
 	}
 	now := u.now()
-	src := store.IPSource{Kind: string(KindServiceTags), Instance: c.Name, Version: strconv.Itoa(st.ChangeNumber),
+	src := model.IPSource{Kind: string(KindServiceTags), Instance: c.Name, Version: strconv.Itoa(st.ChangeNumber),
 		FetchedAt: now, CheckedAt: now, URL: link, Raw: body}
 	res.Outcome, res.Version = OutcomeUpdated, src.Version
 	if old != nil && old.Version == src.Version {
@@ -441,7 +441,7 @@ func (u *Updater) Import(ctx context.Context, files ...ImportFile) (Report, erro
 	return rep, rep.err()
 }
 
-func (u *Updater) importOne(ctx context.Context, f ImportFile, stored map[string]*store.IPSource) SourceResult {
+func (u *Updater) importOne(ctx context.Context, f ImportFile, stored map[string]*model.IPSource) SourceResult {
 	res := SourceResult{File: f.Name}
 	if len(f.Data) > MaxDocumentBytes {
 		res.Err = fmt.Errorf("%w: file is %d bytes, limit %d", ErrInvalid, len(f.Data), MaxDocumentBytes)
@@ -452,7 +452,7 @@ func (u *Updater) importOne(ctx context.Context, f ImportFile, stored map[string
 		res.Err = err
 		return res
 	}
-	src := store.IPSource{Kind: string(kind), URL: "import:" + filepath.Base(f.Name), Raw: f.Data}
+	src := model.IPSource{Kind: string(kind), URL: "import:" + filepath.Base(f.Name), Raw: f.Data}
 	switch kind {
 	case KindM365:
 		sets, err := ParseEndpoints(f.Data)

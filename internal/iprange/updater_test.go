@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 )
 
@@ -161,13 +162,13 @@ func newTestUpdater(t *testing.T, f *fakeMicrosoft) (*Updater, *store.Store, *cl
 	return u, st, c
 }
 
-func storedMap(t *testing.T, st *store.Store) map[string]store.IPSource {
+func storedMap(t *testing.T, st *store.Store) map[string]model.IPSource {
 	t.Helper()
 	srcs, err := st.IPSources(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := map[string]store.IPSource{}
+	m := map[string]model.IPSource{}
 	for _, s := range srcs {
 		m[s.Kind+"/"+s.Instance] = s
 	}

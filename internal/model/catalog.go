@@ -1,5 +1,7 @@
 package model
 
+import "time"
+
 // Product is one SKU of Microsoft's "Product names and service plan identifiers for licensing"
 // catalog: its GUID, string id (skuPartNumber) and friendly name, with its service plans.
 type Product struct {
@@ -14,4 +16,12 @@ type PlanName struct {
 	PlanID       string // Service_Plan_Id
 	Name         string // Service_Plan_Name
 	FriendlyName string // Service_Plans_Included_Friendly_Names
+}
+
+// CatalogInfo describes the imported license-name catalog.
+type CatalogInfo struct {
+	Source    string // URL or file it came from
+	FetchedAt time.Time
+	Products  int
+	Plans     int // distinct service plans
 }

@@ -130,26 +130,3 @@ type GroupDetail struct {
 	Template        []TemplateLicense
 	SnapshotAt      time.Time
 }
-
-// Activity results.
-const (
-	ActivityOK      = "ok"
-	ActivityRefused = "refused"
-	ActivityFailed  = "failed"
-)
-
-// Activity is one entry of the dashboard's own activity log: who did what to which target,
-// when, and how it ended.
-type Activity struct {
-	ID            int64
-	At            time.Time
-	ActorUPN      string // "" for the system (scheduled jobs) or anonymous requests
-	ActorName     string
-	Action        string // e.g. "sign-in", "refresh", "reprocess", "template-change"
-	Target        string // object id or other key of what was acted on
-	TargetName    string
-	Result        string // ActivityOK, ActivityRefused, ActivityFailed
-	Detail        string
-	CorrelationID string // the request id, or Graph's client-request-id
-	RemoteIP      string
-}

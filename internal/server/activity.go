@@ -12,15 +12,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
-	"github.com/tenantdesk/tenantdesk/internal/store"
 	"github.com/tenantdesk/tenantdesk/web"
 )
 
 // ActivityReader lists the activity log. *store.Store implements it; the /activity pages
 // need Deps.Activity to implement it too.
 type ActivityReader interface {
-	ListActivity(ctx context.Context, f store.ActivityFilter) (store.ActivityPage, error)
-	EachActivity(ctx context.Context, f store.ActivityFilter, fn func(model.Activity) error) error
+	ListActivity(ctx context.Context, f model.ActivityFilter) (model.ActivityPage, error)
+	EachActivity(ctx context.Context, f model.ActivityFilter, fn func(model.Activity) error) error
 }
 
 var activityResults = []string{model.ActivityOK, model.ActivityRefused, model.ActivityFailed}
@@ -36,7 +35,7 @@ const (
 type activityQuery struct {
 	Actor, Action, Result, Since, Until, Text string
 	Page                                      int
-	Filter                                    store.ActivityFilter
+	Filter                                    model.ActivityFilter
 }
 
 // parseActivityQuery reads the activity filters. Every problem is reported, none guessed.
@@ -52,7 +51,7 @@ func parseActivityQuery(v url.Values) (activityQuery, error) {
 	if q.Result != "" && !slices.Contains(activityResults, q.Result) {
 		problems = append(problems, "result must be ok, refused or failed")
 	}
-	f := store.ActivityFilter{Actor: q.Actor, Action: q.Action, Result: q.Result, Text: q.Text, Limit: activityPageSize}
+	f := model.ActivityFilter{Actor: q.Actor, Action: q.Action, Result: q.Result, Text: q.Text, Limit: activityPageSize}
 	if q.Since != "" {
 		t, err := time.Parse(dateLayout, q.Since)
 		if err != nil {

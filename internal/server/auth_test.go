@@ -89,7 +89,7 @@ func (e *authEnv) send(t *testing.T, b *http.Client, method, path string, header
 	return response{Response: res, body: string(body)}
 }
 
-func (e *authEnv) activity(t *testing.T, f store.ActivityFilter) []model.Activity {
+func (e *authEnv) activity(t *testing.T, f model.ActivityFilter) []model.Activity {
 	t.Helper()
 	page, err := e.st.ListActivity(context.Background(), f)
 	if err != nil {
@@ -199,7 +199,7 @@ func TestRolesSeeAndDoWhatTheyMay(t *testing.T) {
 			if res.StatusCode != tc.want.refresh {
 				t.Errorf("POST /refresh: %d, want %d", res.StatusCode, tc.want.refresh)
 			}
-			acts := e.activity(t, store.ActivityFilter{Actor: tc.account, Limit: 1})
+			acts := e.activity(t, model.ActivityFilter{Actor: tc.account, Limit: 1})
 			if tc.want.refresh == http.StatusForbidden {
 				if e.syncer.starts != starts {
 					t.Error("a refused refresh started a sync")
@@ -219,7 +219,7 @@ func TestRolesSeeAndDoWhatTheyMay(t *testing.T) {
 		})
 	}
 	// Sign-ins were logged with the role.
-	if acts := e.activity(t, store.ActivityFilter{Action: "sign-in", Result: model.ActivityOK}); len(acts) != 3 || acts[0].Detail != "role LicenseAdmin" {
+	if acts := e.activity(t, model.ActivityFilter{Action: "sign-in", Result: model.ActivityOK}); len(acts) != 3 || acts[0].Detail != "role LicenseAdmin" {
 		t.Errorf("sign-ins logged: %+v", acts)
 	}
 }
@@ -268,7 +268,7 @@ func TestCrossOriginPostRefused(t *testing.T) {
 	if e.syncer.starts != 0 {
 		t.Fatal("a cross-origin POST started a sync")
 	}
-	acts := e.activity(t, store.ActivityFilter{Result: model.ActivityRefused, Text: "cross-origin"})
+	acts := e.activity(t, model.ActivityFilter{Result: model.ActivityRefused, Text: "cross-origin"})
 	if len(acts) != 8 || acts[0].ActorUPN != authtest.Operator {
 		t.Errorf("cross-origin refusals logged: %d, %+v", len(acts), acts)
 	}
@@ -324,7 +324,7 @@ func TestSignInAndOutFlowPages(t *testing.T) {
 	if r := e.send(t, b, "GET", "/groups", nil); r.StatusCode != http.StatusSeeOther {
 		t.Errorf("after sign-out /groups: %d", r.StatusCode)
 	}
-	if acts := e.activity(t, store.ActivityFilter{Action: "sign-out"}); len(acts) != 1 || acts[0].ActorUPN != authtest.Reader {
+	if acts := e.activity(t, model.ActivityFilter{Action: "sign-out"}); len(acts) != 1 || acts[0].ActorUPN != authtest.Reader {
 		t.Errorf("sign-out logged: %+v", acts)
 	}
 	// A forged callback is a logged sign-in failure with a clear page.
@@ -332,7 +332,7 @@ func TestSignInAndOutFlowPages(t *testing.T) {
 	if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.body, "Sign-in failed") {
 		t.Errorf("forged callback: %d", r.StatusCode)
 	}
-	if acts := e.activity(t, store.ActivityFilter{Action: "sign-in", Result: model.ActivityFailed}); len(acts) != 1 || acts[0].RemoteIP != "127.0.0.1" {
+	if acts := e.activity(t, model.ActivityFilter{Action: "sign-in", Result: model.ActivityFailed}); len(acts) != 1 || acts[0].RemoteIP != "127.0.0.1" {
 		t.Errorf("sign-in failure logged: %+v", acts)
 	}
 }

@@ -8,13 +8,12 @@ import (
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
-	"github.com/tenantdesk/tenantdesk/internal/store"
 	"github.com/tenantdesk/tenantdesk/web"
 )
 
 // bigSnapshot is a tenant with nGroups licensed groups and nUsers users, a few percent of them
 // in error, for the report benchmarks.
-func bigSnapshot(nGroups, nUsers int) store.Snapshot {
+func bigSnapshot(nGroups, nUsers int) model.Snapshot {
 	snap := testSnapshot()
 	snap.Groups = snap.Groups[:3]
 	skus := []string{skuStudents, skuFaculty, skuE5, skuDefender}

@@ -39,7 +39,7 @@ const (
 	licMembers = 120
 )
 
-func licSnapshot() store.Snapshot {
+func licSnapshot() model.Snapshot {
 	st := func(sku, group, errCode string) model.LicenseState {
 		s := model.LicenseState{SKUID: sku, AssignedByGroup: group, State: model.StateActive}
 		if errCode != "" {
@@ -47,7 +47,7 @@ func licSnapshot() store.Snapshot {
 		}
 		return s
 	}
-	return store.Snapshot{
+	return model.Snapshot{
 		TakenAt: testNow.Add(-5 * time.Minute),
 		SKUs: []model.SKU{
 			{ID: skuStudents, PartNumber: "STANDARDWOFFPACK_STUDENT", CapabilityStatus: "Enabled", ConsumedUnits: 10, Prepaid: model.PrepaidUnits{Enabled: 1000}},

@@ -43,8 +43,8 @@ func fillerID(i int) string { return fmt.Sprintf("f%07d-0000-4000-8000-%012d", i
 // testSnapshot is a small tenant: the A1 students/faculty group with users in CountViolation
 // (faculty) and Other (students), a group with a formula-injection name that is still queued,
 // a dynamic E5 group, and filler groups for paging.
-func testSnapshot() store.Snapshot {
-	snap := store.Snapshot{
+func testSnapshot() model.Snapshot {
+	snap := model.Snapshot{
 		TakenAt: testNow.Add(-5 * time.Minute),
 		SKUs: []model.SKU{
 			{ID: skuStudents, PartNumber: "STANDARDWOFFPACK_STUDENT", AppliesTo: "User", CapabilityStatus: "Enabled",
@@ -110,7 +110,7 @@ func testCatalog() []model.Product {
 }
 
 // openStore opens a real store in a temp dir; with snap it is saved as the current snapshot.
-func openStore(t testing.TB, snap *store.Snapshot) *store.Store {
+func openStore(t testing.TB, snap *model.Snapshot) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tenantdesk.db"))
@@ -164,7 +164,7 @@ type fakeStore struct {
 	eachRow     func(model.GroupReportQuery, func(model.GroupReportRow) error) error
 	groupDetail func(string) (model.GroupDetail, error)
 	overview    func() (model.Overview, error)
-	current     func() (store.SnapshotInfo, error)
+	current     func() (model.SnapshotInfo, error)
 	latestRun   func() (model.SyncRun, error)
 	ping        func() error
 }
@@ -199,9 +199,9 @@ func (f *fakeStore) Overview(context.Context) (model.Overview, error) {
 	return f.overview()
 }
 
-func (f *fakeStore) CurrentSnapshot(context.Context) (store.SnapshotInfo, error) {
+func (f *fakeStore) CurrentSnapshot(context.Context) (model.SnapshotInfo, error) {
 	if f.current == nil {
-		return store.SnapshotInfo{}, errFakeNotFound
+		return model.SnapshotInfo{}, errFakeNotFound
 	}
 	return f.current()
 }

@@ -27,11 +27,11 @@ type LicenseStore interface {
 	UsersInErrorForGroup(ctx context.Context, groupID string) ([]model.User, error)
 	User(ctx context.Context, id string) (model.User, error)
 	UsersByID(ctx context.Context, ids []string) ([]model.User, error)
-	SearchUsers(ctx context.Context, q string, offset, limit int) (store.UserSearchResult, error)
-	Groups(ctx context.Context, ids []string) (map[string]store.GroupInfo, error)
+	SearchUsers(ctx context.Context, q string, offset, limit int) (model.UserSearchResult, error)
+	Groups(ctx context.Context, ids []string) (map[string]model.GroupInfo, error)
 	SKUs(ctx context.Context) ([]model.SKUUsage, error)
 	ProductCatalog(ctx context.Context) ([]model.Product, error)
-	UpdateUsers(ctx context.Context, users []model.User, groups []store.GroupUpdate) error
+	UpdateUsers(ctx context.Context, users []model.User, groups []model.GroupUpdate) error
 	UpdateSKUs(ctx context.Context, skus []model.SKU) error
 }
 
@@ -417,12 +417,12 @@ func (s *Server) rereadAndSave(ctx context.Context, groupID string, ids []string
 			users = append(users, f.user)
 		}
 	}
-	var groups []store.GroupUpdate
+	var groups []model.GroupUpdate
 	if g, err := s.lic.dir.Group(ctx, groupID); err == nil {
-		groups = append(groups, store.GroupUpdate{ID: groupID, ProcessingState: g.ProcessingState})
+		groups = append(groups, model.GroupUpdate{ID: groupID, ProcessingState: g.ProcessingState})
 	} else {
 		res.Problems = append(res.Problems, "The group could not be re-read: "+err.Error())
-		groups = append(groups, store.GroupUpdate{ID: groupID})
+		groups = append(groups, model.GroupUpdate{ID: groupID})
 	}
 	if skus, err := s.lic.dir.SubscribedSKUs(ctx); err == nil {
 		if err := s.lic.store.UpdateSKUs(ctx, skus); err != nil {

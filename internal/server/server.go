@@ -22,7 +22,7 @@ type ReportStore interface {
 	EachGroupReportRow(ctx context.Context, q model.GroupReportQuery, fn func(model.GroupReportRow) error) error
 	GroupDetail(ctx context.Context, id string) (model.GroupDetail, error)
 	Overview(ctx context.Context) (model.Overview, error)
-	CurrentSnapshot(ctx context.Context) (store.SnapshotInfo, error)
+	CurrentSnapshot(ctx context.Context) (model.SnapshotInfo, error)
 	LatestSyncRun(ctx context.Context) (model.SyncRun, error)
 	Ping(ctx context.Context) error
 }

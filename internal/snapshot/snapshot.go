@@ -248,8 +248,8 @@ func (s *Syncer) heartbeat(ctx context.Context, id int64) (stop func()) {
 }
 
 // collect reads the whole tenant, phase by phase, counting into run.
-func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) (store.Snapshot, error) {
-	snap := store.Snapshot{TakenAt: run.StartedAt}
+func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) (model.Snapshot, error) {
+	snap := model.Snapshot{TakenAt: run.StartedAt}
 	var err error
 
 	s.setPhase(PhaseLicenses, 0)

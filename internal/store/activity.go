@@ -5,28 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
-
-// ActivityFilter selects activity entries. Zero fields select everything.
-type ActivityFilter struct {
-	Actor  string // UPN, case-insensitive, exact
-	Action string // exact
-	Result string // model.Activity* result
-	Since  time.Time
-	Until  time.Time // exclusive
-	Text   string    // substring of actor, target, target name, detail or correlation id (case-insensitive)
-	Limit  int       // page size for ListActivity; < 1 means 50
-	Offset int
-}
-
-// ActivityPage is one page of the activity log, newest first.
-type ActivityPage struct {
-	Entries []model.Activity
-	Total   int // entries matching the filter, on every page
-}
 
 // Limits of stored fields: the log must not become a way to fill the disk.
 const (
@@ -71,8 +52,8 @@ func clipField(s string, n int) string {
 	return s[:n]
 }
 
-// where builds the WHERE clause of f; every value is a parameter.
-func (f ActivityFilter) where() (string, []any) {
+// activityWhere builds the WHERE clause of f; every value is a parameter.
+func activityWhere(f model.ActivityFilter) (string, []any) {
 	var conds []string
 	var args []any
 	if f.Actor != "" {
@@ -107,17 +88,17 @@ func (f ActivityFilter) where() (string, []any) {
 }
 
 // ListActivity returns one page of entries matching f, newest first, and how many match.
-func (s *Store) ListActivity(ctx context.Context, f ActivityFilter) (ActivityPage, error) {
+func (s *Store) ListActivity(ctx context.Context, f model.ActivityFilter) (model.ActivityPage, error) {
 	if f.Limit < 1 {
 		f.Limit = 50
 	}
 	if f.Offset < 0 {
 		f.Offset = 0
 	}
-	where, args := f.where()
-	var page ActivityPage
+	where, args := activityWhere(f)
+	var page model.ActivityPage
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM activity`+where, args...).Scan(&page.Total); err != nil {
-		return ActivityPage{}, fmt.Errorf("list activity: %w", err)
+		return model.ActivityPage{}, fmt.Errorf("list activity: %w", err)
 	}
 	err := s.eachActivity(ctx, `SELECT `+activityColumns+` FROM activity`+where+` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`,
 		append(args, f.Limit, f.Offset), func(a model.Activity) error {
@@ -125,15 +106,15 @@ func (s *Store) ListActivity(ctx context.Context, f ActivityFilter) (ActivityPag
 			return nil
 		})
 	if err != nil {
-		return ActivityPage{}, fmt.Errorf("list activity: %w", err)
+		return model.ActivityPage{}, fmt.Errorf("list activity: %w", err)
 	}
 	return page, nil
 }
 
 // EachActivity calls fn for every entry matching f (Limit and Offset ignored), newest first,
 // for the CSV export; it stops at fn's first error and returns it.
-func (s *Store) EachActivity(ctx context.Context, f ActivityFilter, fn func(model.Activity) error) error {
-	where, args := f.where()
+func (s *Store) EachActivity(ctx context.Context, f model.ActivityFilter, fn func(model.Activity) error) error {
+	where, args := activityWhere(f)
 	if err := s.eachActivity(ctx, `SELECT `+activityColumns+` FROM activity`+where+` ORDER BY at DESC, id DESC`, args, fn); err != nil {
 		return fmt.Errorf("each activity: %w", err)
 	}

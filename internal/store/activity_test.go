@@ -29,20 +29,20 @@ func TestActivityAddListFilter(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		f    ActivityFilter
+		f    model.ActivityFilter
 		want []string // actions, newest first
 	}{
-		{"all", ActivityFilter{}, []string{"sign-in", "reprocess", "refresh", "refused", "sign-in"}},
-		{"actor case-insensitive", ActivityFilter{Actor: "READER@contoso.example"}, []string{"refused", "sign-in"}},
-		{"action", ActivityFilter{Action: "sign-in"}, []string{"sign-in", "sign-in"}},
-		{"result", ActivityFilter{Result: model.ActivityRefused}, []string{"refused"}},
-		{"since/until", ActivityFilter{Since: base.Add(time.Hour), Until: base.Add(3 * time.Hour)}, []string{"refresh", "refused"}},
-		{"text in detail", ActivityFilter{Text: "NONCE"}, []string{"sign-in"}},
-		{"text is literal, not LIKE", ActivityFilter{Text: "% _remote_ \\"}, []string{"reprocess"}},
-		{"text wildcard finds nothing", ActivityFilter{Text: "%"}, []string{"reprocess"}},
-		{"text correlation", ActivityFilter{Text: "req-42"}, []string{"refresh"}},
-		{"hostile", ActivityFilter{Text: "'; DROP TABLE activity; --"}, nil},
-		{"combined", ActivityFilter{Actor: "op@contoso.example", Result: model.ActivityOK}, []string{"refresh"}},
+		{"all", model.ActivityFilter{}, []string{"sign-in", "reprocess", "refresh", "refused", "sign-in"}},
+		{"actor case-insensitive", model.ActivityFilter{Actor: "READER@contoso.example"}, []string{"refused", "sign-in"}},
+		{"action", model.ActivityFilter{Action: "sign-in"}, []string{"sign-in", "sign-in"}},
+		{"result", model.ActivityFilter{Result: model.ActivityRefused}, []string{"refused"}},
+		{"since/until", model.ActivityFilter{Since: base.Add(time.Hour), Until: base.Add(3 * time.Hour)}, []string{"refresh", "refused"}},
+		{"text in detail", model.ActivityFilter{Text: "NONCE"}, []string{"sign-in"}},
+		{"text is literal, not LIKE", model.ActivityFilter{Text: "% _remote_ \\"}, []string{"reprocess"}},
+		{"text wildcard finds nothing", model.ActivityFilter{Text: "%"}, []string{"reprocess"}},
+		{"text correlation", model.ActivityFilter{Text: "req-42"}, []string{"refresh"}},
+		{"hostile", model.ActivityFilter{Text: "'; DROP TABLE activity; --"}, nil},
+		{"combined", model.ActivityFilter{Actor: "op@contoso.example", Result: model.ActivityOK}, []string{"refresh"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			page, err := st.ListActivity(ctx, tc.f)
@@ -66,7 +66,7 @@ func TestActivityAddListFilter(t *testing.T) {
 		})
 	}
 	// Fields round-trip, times in UTC.
-	page, err := st.ListActivity(ctx, ActivityFilter{Action: "reprocess"})
+	page, err := st.ListActivity(ctx, model.ActivityFilter{Action: "reprocess"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestActivityPaging(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	page, err := st.ListActivity(ctx, ActivityFilter{Limit: 3, Offset: 3})
+	page, err := st.ListActivity(ctx, model.ActivityFilter{Limit: 3, Offset: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestActivityPaging(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	n := 0
-	err = st.EachActivity(ctx, ActivityFilter{}, func(model.Activity) error { n++; return stop })
+	err = st.EachActivity(ctx, model.ActivityFilter{}, func(model.Activity) error { n++; return stop })
 	if !errors.Is(err, stop) || n != 1 {
 		t.Fatalf("EachActivity did not stop at the callback's error: %v after %d", err, n)
 	}
@@ -116,7 +116,7 @@ func TestActivityRefusesBadEntries(t *testing.T) {
 	if err := st.AddActivity(ctx, model.Activity{Action: "x", Result: model.ActivityOK, Detail: long, Target: long}); err != nil {
 		t.Fatal(err)
 	}
-	page, err := st.ListActivity(ctx, ActivityFilter{})
+	page, err := st.ListActivity(ctx, model.ActivityFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,14 +11,6 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
-// CatalogInfo describes the imported license-name catalog.
-type CatalogInfo struct {
-	Source    string // URL or file it came from
-	FetchedAt time.Time
-	Products  int
-	Plans     int // distinct service plans
-}
-
 // ReplaceProductCatalog replaces the license-name catalog with products, in one transaction: an
 // import that fails (invalid ids, an empty list, a cancelled ctx) changes nothing. Product and plan
 // GUIDs are stored lower case; a product listed twice keeps its last names and all its plans.
@@ -122,16 +114,16 @@ func snapshotIDs(ctx context.Context, q querier) ([]int64, error) {
 }
 
 // ProductCatalogInfo describes the imported catalog; ErrNotFound if none was ever imported.
-func (s *Store) ProductCatalogInfo(ctx context.Context) (CatalogInfo, error) {
-	var info CatalogInfo
+func (s *Store) ProductCatalogInfo(ctx context.Context) (model.CatalogInfo, error) {
+	var info model.CatalogInfo
 	var fetched int64
 	err := s.db.QueryRowContext(ctx, `SELECT source, fetched_at,
 			(SELECT count(*) FROM catalog_products), (SELECT count(*) FROM catalog_plans)
 		FROM catalog_info WHERE id = 1`).Scan(&info.Source, &fetched, &info.Products, &info.Plans)
 	if errors.Is(err, sql.ErrNoRows) {
-		return CatalogInfo{}, fmt.Errorf("product catalog: %w", ErrNotFound)
+		return model.CatalogInfo{}, fmt.Errorf("product catalog: %w", ErrNotFound)
 	} else if err != nil {
-		return CatalogInfo{}, fmt.Errorf("product catalog: %w", err)
+		return model.CatalogInfo{}, fmt.Errorf("product catalog: %w", err)
 	}
 	info.FetchedAt = timeFromDB(sql.NullInt64{Int64: fetched, Valid: fetched != 0})
 	return info, nil

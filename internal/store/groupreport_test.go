@@ -18,7 +18,7 @@ var hostileGroups = []string{
 }
 
 // reportTenant is a generated tenant plus hostile names, with its groups' expected error counts.
-func reportTenant() (Snapshot, map[string]int) {
+func reportTenant() (model.Snapshot, map[string]int) {
 	snap := genTenant(7, 600, 150)
 	for i, name := range hostileGroups {
 		g := model.Group{ID: fmt.Sprintf("h%02d-%s", i, []string{"AbC", "xyz"}[i%2]), DisplayName: name,
@@ -46,7 +46,7 @@ func reportTenant() (Snapshot, map[string]int) {
 }
 
 // expectedReport is the report computed the slow, obvious way in Go.
-func expectedReport(snap Snapshot, errs map[string]int, q model.GroupReportQuery) []model.GroupReportRow {
+func expectedReport(snap model.Snapshot, errs map[string]int, q model.GroupReportQuery) []model.GroupReportRow {
 	partNumbers := map[string]string{}
 	for _, k := range snap.SKUs {
 		partNumbers[k.ID] = k.PartNumber

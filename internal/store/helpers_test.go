@@ -27,9 +27,9 @@ func testGUID(kind, n int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012
 
 // genTenant builds a deterministic synthetic snapshot: nUsers users with 1-3 license states each
 // (most from groups, some direct, about 4% in error), nGroups licensed groups with 1-3 licenses.
-func genTenant(seed uint64, nUsers, nGroups int) Snapshot {
+func genTenant(seed uint64, nUsers, nGroups int) model.Snapshot {
 	r := rand.New(rand.NewPCG(seed, 1))
-	snap := Snapshot{TakenAt: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC), MemberCounts: map[string]model.MemberCounts{}}
+	snap := model.Snapshot{TakenAt: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC), MemberCounts: map[string]model.MemberCounts{}}
 	for i := range 12 {
 		sku := model.SKU{ID: testGUID(1, i), PartNumber: fmt.Sprintf("PART_%02d", i), AppliesTo: "User",
 			CapabilityStatus: "Enabled", ConsumedUnits: r.IntN(1000), Prepaid: model.PrepaidUnits{Enabled: 1000}}

@@ -6,24 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"time"
-)
 
-// IPSource is one downloaded or imported IP range source: the Microsoft 365 endpoint sets of one
-// instance, or the Azure service tags of one cloud, kept exactly as downloaded.
-type IPSource struct {
-	Kind      string    // "m365" or "servicetags"
-	Instance  string    // M365 instance (Worldwide, USGovDoD, ...) or Azure cloud (Public, ...)
-	Version   string    // M365 /version "latest", or the service tags changeNumber
-	FetchedAt time.Time // when this version was downloaded or imported
-	CheckedAt time.Time // when the source was last confirmed current (>= FetchedAt)
-	URL       string    // where it came from ("import:<file name>" for imports)
-	Raw       []byte    // the JSON as downloaded
-}
+	"github.com/tenantdesk/tenantdesk/internal/model"
+)
 
 // SaveIPSource stores src, replacing the previous version of the same kind and instance in one
 // statement, so readers see either the old or the new source, never a mix. A zero CheckedAt is
 // taken to be FetchedAt.
-func (s *Store) SaveIPSource(ctx context.Context, src IPSource) error {
+func (s *Store) SaveIPSource(ctx context.Context, src model.IPSource) error {
 	if src.Kind == "" || src.Instance == "" {
 		return fmt.Errorf("save ip source: kind and instance are required")
 	}
@@ -54,7 +44,7 @@ func (s *Store) SaveIPSource(ctx context.Context, src IPSource) error {
 }
 
 // IPSources returns every stored source, ordered by kind and instance.
-func (s *Store) IPSources(ctx context.Context) ([]IPSource, error) {
+func (s *Store) IPSources(ctx context.Context) ([]model.IPSource, error) {
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT kind, instance, version, fetched_at, checked_at, url, raw
 		FROM ip_sources ORDER BY kind, instance`)
@@ -62,9 +52,9 @@ func (s *Store) IPSources(ctx context.Context) ([]IPSource, error) {
 		return nil, fmt.Errorf("list ip sources: %w", err)
 	}
 	defer rows.Close()
-	var out []IPSource
+	var out []model.IPSource
 	for rows.Next() {
-		var src IPSource
+		var src model.IPSource
 		var fetched, checked string
 		if err := rows.Scan(&src.Kind, &src.Instance, &src.Version, &fetched, &checked, &src.URL, &src.Raw); err != nil {
 			return nil, fmt.Errorf("list ip sources: %w", err)

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
 func openIPTestStore(t *testing.T) *Store {
@@ -30,9 +32,9 @@ func TestIPSourcesSaveReplaceList(t *testing.T) {
 	}
 
 	t0 := time.Date(2026, 7, 20, 10, 0, 0, 123, time.FixedZone("x", 3600))
-	a := IPSource{Kind: "servicetags", Instance: "Public", Version: "376", FetchedAt: t0, URL: "https://x/a.json", Raw: []byte(`{"a":1}`)}
-	b := IPSource{Kind: "m365", Instance: "Worldwide", Version: "2025120100", FetchedAt: t0, URL: "https://y", Raw: []byte(`[]`)}
-	for _, src := range []IPSource{a, b} {
+	a := model.IPSource{Kind: "servicetags", Instance: "Public", Version: "376", FetchedAt: t0, URL: "https://x/a.json", Raw: []byte(`{"a":1}`)}
+	b := model.IPSource{Kind: "m365", Instance: "Worldwide", Version: "2025120100", FetchedAt: t0, URL: "https://y", Raw: []byte(`[]`)}
+	for _, src := range []model.IPSource{a, b} {
 		if err := s.SaveIPSource(ctx, src); err != nil {
 			t.Fatal(err)
 		}
@@ -63,7 +65,7 @@ func TestIPSourceRejectsIncomplete(t *testing.T) {
 	ctx := context.Background()
 	s := openIPTestStore(t)
 	now := time.Now()
-	for name, src := range map[string]IPSource{
+	for name, src := range map[string]model.IPSource{
 		"no kind":     {Instance: "Public", FetchedAt: now, Raw: []byte("{}")},
 		"no instance": {Kind: "m365", FetchedAt: now, Raw: []byte("[]")},
 		"no raw":      {Kind: "m365", Instance: "Worldwide", FetchedAt: now},
@@ -83,7 +85,7 @@ func TestMarkIPSourceChecked(t *testing.T) {
 	if err := s.MarkIPSourceChecked(ctx, "m365", "Worldwide", t0); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing source: err = %v, want ErrNotFound", err)
 	}
-	if err := s.SaveIPSource(ctx, IPSource{Kind: "m365", Instance: "Worldwide", Version: "1", FetchedAt: t0, Raw: []byte("[]")}); err != nil {
+	if err := s.SaveIPSource(ctx, model.IPSource{Kind: "m365", Instance: "Worldwide", Version: "1", FetchedAt: t0, Raw: []byte("[]")}); err != nil {
 		t.Fatal(err)
 	}
 	t1 := t0.Add(48 * time.Hour)

@@ -14,21 +14,6 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
-// Snapshot is everything one sync read from the tenant.
-type Snapshot struct {
-	TakenAt      time.Time
-	SKUs         []model.SKU
-	Groups       []model.Group                 // licensed groups, with their templates
-	MemberCounts map[string]model.MemberCounts // by group id; a group left out counts 0
-	Users        []model.User                  // every user, with assignedLicenses and licenseAssignmentStates
-}
-
-// SnapshotInfo identifies the current snapshot.
-type SnapshotInfo struct {
-	ID, RunID int64
-	TakenAt   time.Time
-}
-
 // keepPrevious is how many snapshots older than the current one are kept; the rest are deleted
 // when a new one is saved. One is enough for a reader that looked up the pointer just before it
 // flipped.
@@ -42,7 +27,7 @@ const checkEvery = 1024
 // any error (ctx cancelled included) nothing changes and the previous snapshot stays current.
 // Snapshots older than the previous one are deleted in the same transaction. Users and groups
 // that appear twice are written once (the first wins), and so are duplicate license entries.
-func (s *Store) SaveSnapshot(ctx context.Context, runID int64, snap Snapshot) error {
+func (s *Store) SaveSnapshot(ctx context.Context, runID int64, snap model.Snapshot) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("save snapshot: %w", err)
 	}
@@ -290,17 +275,17 @@ func pruneSnapshots(ctx context.Context, tx *sql.Tx, current int64) error {
 }
 
 // CurrentSnapshot identifies the snapshot pages read; ErrNotFound before the first sync.
-func (s *Store) CurrentSnapshot(ctx context.Context) (SnapshotInfo, error) {
-	var info SnapshotInfo
+func (s *Store) CurrentSnapshot(ctx context.Context) (model.SnapshotInfo, error) {
+	var info model.SnapshotInfo
 	var runID sql.NullInt64
 	var taken int64
 	err := s.db.QueryRowContext(ctx, `
 		SELECT s.id, s.run_id, s.taken_at FROM current_snapshot c JOIN snapshots s ON s.id = c.snapshot_id`).
 		Scan(&info.ID, &runID, &taken)
 	if errors.Is(err, sql.ErrNoRows) {
-		return SnapshotInfo{}, fmt.Errorf("current snapshot: %w", ErrNotFound)
+		return model.SnapshotInfo{}, fmt.Errorf("current snapshot: %w", ErrNotFound)
 	} else if err != nil {
-		return SnapshotInfo{}, fmt.Errorf("current snapshot: %w", err)
+		return model.SnapshotInfo{}, fmt.Errorf("current snapshot: %w", err)
 	}
 	info.RunID = runID.Int64
 	info.TakenAt = timeFromDB(sql.NullInt64{Int64: taken, Valid: true})

@@ -24,9 +24,9 @@ const (
 )
 
 // smallTenant is a hand-made snapshot whose every figure is known.
-func smallTenant() Snapshot {
+func smallTenant() model.Snapshot {
 	t0 := time.Date(2026, 1, 1, 8, 0, 0, 0, time.UTC)
-	return Snapshot{
+	return model.Snapshot{
 		TakenAt: t0,
 		SKUs: []model.SKU{
 			{ID: skuA1Students, PartNumber: "STANDARDWOFFPACK_STUDENT", AppliesTo: "User", CapabilityStatus: "Enabled",
@@ -80,7 +80,7 @@ func smallTenant() Snapshot {
 	}
 }
 
-func mustSave(t *testing.T, st *Store, runID int64, snap Snapshot) {
+func mustSave(t *testing.T, st *Store, runID int64, snap model.Snapshot) {
 	t.Helper()
 	if err := st.SaveSnapshot(context.Background(), runID, snap); err != nil {
 		t.Fatal(err)
@@ -283,7 +283,7 @@ func TestSaveSnapshotFailureKeepsPrevious(t *testing.T) {
 	cases := []struct {
 		name string
 		ctx  func() context.Context
-		snap Snapshot
+		snap model.Snapshot
 	}{
 		{"constraint error after thousands of rows", context.Background, broken},
 		{"cancelled half-way through the users", func() context.Context {

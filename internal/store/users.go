@@ -16,20 +16,6 @@ import (
 // MaxUserSearch bounds one page of user search results.
 const MaxUserSearch = 200
 
-// UserSearchResult is one page of users matching a search.
-type UserSearchResult struct {
-	Users []UserHit // ordered by name
-	Total int       // users matching, over all pages
-}
-
-// UserHit is a user found by a search: the user without licenses, and whether they hold any
-// and are in error.
-type UserHit struct {
-	model.User
-	Licensed bool
-	InError  bool
-}
-
 // User is one user of the current snapshot with their licenses and license states;
 // ErrNotFound when the snapshot has no such user (or there is no snapshot yet). id may also be
 // the user principal name.
@@ -78,10 +64,10 @@ func (s *Store) UsersByID(ctx context.Context, ids []string) ([]model.User, erro
 // SearchUsers finds users of the current snapshot whose display name, user principal name or
 // mail contains q (case-insensitive; a whole object id matches too), ordered by name. It
 // returns at most limit users (1..MaxUserSearch) starting at offset, and the total.
-func (s *Store) SearchUsers(ctx context.Context, q string, offset, limit int) (UserSearchResult, error) {
+func (s *Store) SearchUsers(ctx context.Context, q string, offset, limit int) (model.UserSearchResult, error) {
 	info, err := s.CurrentSnapshot(ctx)
 	if err != nil {
-		return UserSearchResult{}, err
+		return model.UserSearchResult{}, err
 	}
 	limit = min(max(limit, 1), MaxUserSearch)
 	offset = max(offset, 0)
@@ -90,53 +76,44 @@ func (s *Store) SearchUsers(ctx context.Context, q string, offset, limit int) (U
 	q = fold(strings.TrimSpace(q))
 	where := `u.snapshot_id = ?1 AND (?2 = '' OR instr(fold(u.display_name), ?2) > 0 OR instr(fold(u.upn), ?2) > 0
 		OR instr(fold(u.mail), ?2) > 0 OR fold(u.id) = ?2)`
-	res := UserSearchResult{Users: []UserHit{}}
+	res := model.UserSearchResult{Users: []model.UserHit{}}
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM snapshot_users u WHERE `+where, info.ID, q).Scan(&res.Total); err != nil {
-		return UserSearchResult{}, fmt.Errorf("search users: %w", err)
+		return model.UserSearchResult{}, fmt.Errorf("search users: %w", err)
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+`, u.has_errors, EXISTS (SELECT 1 FROM snapshot_user_assigned a
 			WHERE a.snapshot_id = u.snapshot_id AND a.user_id = u.id)
 		FROM snapshot_users u WHERE `+where+`
 		ORDER BY u.display_name COLLATE NOCASE, u.id LIMIT ?3 OFFSET ?4`, info.ID, q, limit, offset)
 	if err != nil {
-		return UserSearchResult{}, fmt.Errorf("search users: %w", err)
+		return model.UserSearchResult{}, fmt.Errorf("search users: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var h UserHit
+		var h model.UserHit
 		u := &h.User
 		var created sql.NullInt64
 		if err := rows.Scan(&u.ID, &u.DisplayName, &u.UserPrincipalName, &u.Mail, &u.GivenName, &u.Surname,
 			&u.Department, &u.JobTitle, &u.CompanyName, &u.EmployeeID, &u.City, &u.Country, &u.UsageLocation,
 			&u.UserType, &u.AccountEnabled, &u.OnPremisesSyncEnabled, &created, &h.InError, &h.Licensed); err != nil {
-			return UserSearchResult{}, fmt.Errorf("search users: %w", err)
+			return model.UserSearchResult{}, fmt.Errorf("search users: %w", err)
 		}
 		u.CreatedAt = timeFromDB(created)
 		res.Users = append(res.Users, h)
 	}
 	if err := rows.Err(); err != nil {
-		return UserSearchResult{}, fmt.Errorf("search users: %w", err)
+		return model.UserSearchResult{}, fmt.Errorf("search users: %w", err)
 	}
 	return res, nil
 }
 
-// GroupInfo is what the licensing pages need of a licensed group besides its detail: name,
-// template and processing state.
-type GroupInfo struct {
-	ID              string
-	DisplayName     string
-	ProcessingState string
-	Template        []model.AssignedLicense
-}
-
 // Groups are the licensed groups of the current snapshot with these ids (unknown ids are left
 // out), keyed by id.
-func (s *Store) Groups(ctx context.Context, ids []string) (map[string]GroupInfo, error) {
+func (s *Store) Groups(ctx context.Context, ids []string) (map[string]model.GroupInfo, error) {
 	info, err := s.CurrentSnapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]GroupInfo{}
+	out := map[string]model.GroupInfo{}
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -149,7 +126,7 @@ func (s *Store) Groups(ctx context.Context, ids []string) (map[string]GroupInfo,
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var g GroupInfo
+		var g model.GroupInfo
 		var sku, plans sql.NullString
 		if err := rows.Scan(&g.ID, &g.DisplayName, &g.ProcessingState, &sku, &plans); err != nil {
 			return nil, fmt.Errorf("groups: %w", err)
@@ -170,12 +147,6 @@ func (s *Store) Groups(ctx context.Context, ids []string) (map[string]GroupInfo,
 	return out, rows.Err()
 }
 
-// GroupUpdate is what a re-read of one group from Graph changes in the current snapshot.
-type GroupUpdate struct {
-	ID              string
-	ProcessingState string // "" keeps the stored one
-}
-
 // UpdateUsers replaces these users (as just read from Graph) in the current snapshot, with their
 // licenses and states, and recomputes what depends on them: each affected group's error count
 // (groups the users' old or new states name, plus the groups in extra) and the snapshot's
@@ -184,7 +155,7 @@ type GroupUpdate struct {
 //
 // A sync that finishes later replaces the whole snapshot anyway, so this only keeps the
 // current one true until then.
-func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []GroupUpdate) error {
+func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []model.GroupUpdate) error {
 	info, err := s.CurrentSnapshot(ctx)
 	if err != nil {
 		return err

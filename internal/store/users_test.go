@@ -72,7 +72,7 @@ func TestSearchUsers(t *testing.T) {
 		model.User{ID: "u6", DisplayName: "100% Real_Name", UserPrincipalName: "real@x", Mail: "Boss@Example.com"},
 		model.User{ID: "u7", DisplayName: "Émile Zola", UserPrincipalName: "emile@x"})
 	mustSave(t, st, 0, snap)
-	ids := func(r UserSearchResult) string {
+	ids := func(r model.UserSearchResult) string {
 		var out []string
 		for _, u := range r.Users {
 			out = append(out, u.ID)
@@ -175,7 +175,7 @@ func TestUpdateUsers(t *testing.T) {
 		{ID: "u9", DisplayName: "New", LicenseStates: []model.LicenseState{
 			{SKUID: skuE5, AssignedByGroup: "g-empty", State: model.StateError, Error: model.ErrorCountViolation}}},
 	}
-	if err := st.UpdateUsers(ctx, fixed, []GroupUpdate{{ID: "g-students", ProcessingState: model.ProcessingInProgress}, {ID: "g-staff"}}); err != nil {
+	if err := st.UpdateUsers(ctx, fixed, []model.GroupUpdate{{ID: "g-students", ProcessingState: model.ProcessingInProgress}, {ID: "g-staff"}}); err != nil {
 		t.Fatal(err)
 	}
 	if n, ps := groupErrors(t, st, "g-students"); n != 0 || ps != model.ProcessingInProgress {

@@ -1,0 +1,44 @@
+package model
+
+import "time"
+
+// Activity results.
+const (
+	ActivityOK      = "ok"
+	ActivityRefused = "refused"
+	ActivityFailed  = "failed"
+)
+
+// Activity is one entry of the dashboard's own activity log: who did what to which target,
+// when, and how it ended.
+type Activity struct {
+	ID            int64
+	At            time.Time
+	ActorUPN      string // "" for the system (scheduled jobs) or anonymous requests
+	ActorName     string
+	Action        string // e.g. "sign-in", "refresh", "reprocess", "template-change"
+	Target        string // object id or other key of what was acted on
+	TargetName    string
+	Result        string // ActivityOK, ActivityRefused, ActivityFailed
+	Detail        string
+	CorrelationID string // the request id, or Graph's client-request-id
+	RemoteIP      string
+}
+
+// ActivityFilter selects activity entries. Zero fields select everything.
+type ActivityFilter struct {
+	Actor  string // UPN, case-insensitive, exact
+	Action string // exact
+	Result string // Activity* result
+	Since  time.Time
+	Until  time.Time // exclusive
+	Text   string    // substring of actor, target, target name, detail or correlation id (case-insensitive)
+	Limit  int       // page size for ListActivity; < 1 means 50
+	Offset int
+}
+
+// ActivityPage is one page of the activity log, newest first.
+type ActivityPage struct {
+	Entries []Activity
+	Total   int // entries matching the filter, on every page
+}
