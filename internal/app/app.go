@@ -17,6 +17,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/graph"
 	"github.com/tenantdesk/tenantdesk/internal/iprange"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
+	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/server"
 	"github.com/tenantdesk/tenantdesk/internal/snapshot"
 	"github.com/tenantdesk/tenantdesk/internal/store"
@@ -182,7 +183,7 @@ func (a *App) background(ctx context.Context) {
 		// there and the stored catalog (or part numbers) stays in use.
 		go a.Catalog.Run(ctx)
 	}
-	if _, err := a.Store.CurrentSnapshot(ctx); errors.Is(err, store.ErrNotFound) {
+	if _, err := a.Store.CurrentSnapshot(ctx); errors.Is(err, model.ErrNotFound) {
 		a.Syncer.Start(ctx)
 	}
 	if a.Config.SyncInterval <= 0 {

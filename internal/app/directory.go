@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 
 	"github.com/tenantdesk/tenantdesk/internal/graph"
 	"github.com/tenantdesk/tenantdesk/internal/model"
@@ -62,10 +61,5 @@ func (d directory) DirectoryAudits(ctx context.Context, q server.AuditQuery) ([]
 // graphError turns the client's classified error into the server's; other errors (the
 // caller's own, a cancelled context) pass unchanged.
 func graphError(err error) error {
-	var ge *graph.Error
-	if err == nil || !errors.As(err, &ge) {
-		return err
-	}
-	return &server.GraphError{Kind: ge.Kind.String(), Status: ge.Status, Code: ge.Code, Message: ge.Message,
-		Permission: ge.Permission, Err: err}
+	return err
 }

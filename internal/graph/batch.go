@@ -14,6 +14,7 @@ import (
 	"time"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
+	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
 // maxBatch is Graph's limit of requests per $batch.
@@ -234,8 +235,8 @@ func (c *Client) runBatch(ctx context.Context, reqs []batchRequest) (map[string]
 			// The SDK already retried the $batch POST itself; when Graph still throttles or
 			// fails it (batches running side by side compete for the same limit), back off
 			// with everyone and try again, as long as the stall budget lasts.
-			var ge *Error
-			if errors.As(classify(err, "batch", ""), &ge) && (ge.Kind == KindThrottled || ge.Kind == KindTransient) &&
+			var ge *model.GraphError
+			if errors.As(classify(err, "batch", ""), &ge) && (ge.Kind == model.GraphThrottled || ge.Kind == model.GraphTransient) &&
 				stalled < c.maxRetries && ctx.Err() == nil {
 				stalled++
 				wait := ge.RetryAfter

@@ -18,101 +18,10 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
-// Kind says what sort of failure an Error is, so callers can react without reading codes.
-type Kind int
-
-// Error kinds.
-const (
-	KindOther        Kind = iota
-	KindUnauthorized      // 401, or no token could be obtained
-	KindForbidden         // 403: the app lacks a permission
-	KindNotFound          // 404
-	KindThrottled         // 429 past the retry budget
-	KindTransient         // 5xx, dropped connections, timeouts
-	KindBadRequest        // 400 and other 4xx the caller caused
-)
-
-func (k Kind) String() string {
-	switch k {
-	case KindUnauthorized:
-		return "unauthorized"
-	case KindForbidden:
-		return "forbidden"
-	case KindNotFound:
-		return "not found"
-	case KindThrottled:
-		return "throttled"
-	case KindTransient:
-		return "transient"
-	case KindBadRequest:
-		return "bad request"
-	}
-	return "other"
-}
-
-// Sentinels for errors.Is; an *Error matches the one of its Kind.
-var (
-	ErrUnauthorized = errors.New("graph: unauthorized")
-	ErrForbidden    = errors.New("graph: forbidden")
-	ErrNotFound     = errors.New("graph: not found")
-	ErrThrottled    = errors.New("graph: throttled")
-	ErrTransient    = errors.New("graph: transient failure")
-	ErrBadRequest   = errors.New("graph: bad request")
-)
-
-// Error is a classified failure of a Graph or token call, with Graph's own code and message kept.
-type Error struct {
-	Kind       Kind
-	Status     int    // HTTP status, 0 when no response came
-	Code       string // Graph's error code, e.g. Authorization_RequestDenied
-	Message    string // Graph's (or Entra's) message
-	RequestID  string
-	RetryAfter time.Duration
-	// Permission is the application permission the failed operation needs (set for 403).
-	Permission string
-
-	op string // what we were doing, e.g. "list users"
-	// cause is the underlying error for errors.Is/As, kept only when it is a context or network
-	// error (see chainable): SDK error types must not escape this package.
-	cause error
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.op != "" {
-		b.WriteString(e.op)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Kind.String())
-	if e.Status != 0 {
-		fmt.Fprintf(&b, " (%d", e.Status)
-		if e.Code != "" {
-			b.WriteString(" " + e.Code)
-		}
-		b.WriteString(")")
-	} else if e.Code != "" {
-		b.WriteString(" (" + e.Code + ")")
-	}
-	if e.Message != "" {
-		b.WriteString(": " + e.Message)
-	}
-	if e.Kind == KindForbidden && e.Permission != "" {
-		b.WriteString("; the app needs the " + e.Permission + " application permission")
-	}
-	if e.RequestID != "" {
-		b.WriteString(" [request-id " + e.RequestID + "]")
-	}
-	return b.String()
-}
-
-// Unwrap returns the underlying context or network error (e.g. context.DeadlineExceeded, a
-// *net.DNSError), or nil: Graph's code and message are in the fields, and the SDK's own error
-// types are never reachable.
-func (e *Error) Unwrap() error { return e.cause }
-
-// chainable is the part of err that an *Error may expose through Unwrap: context.Canceled or
+// chainable is the part of err that an *model.GraphError may expose through Unwrap: context.Canceled or
 // context.DeadlineExceeded themselves, or the outermost net.Error (a *url.Error, *net.OpError,
 // *net.DNSError...), which belongs to net/http, not to the SDK. Anything else gives nil.
 func chainable(err error) error {
@@ -128,45 +37,26 @@ func chainable(err error) error {
 	return nil
 }
 
-// Is matches the sentinel of the error's kind.
-func (e *Error) Is(target error) bool {
-	switch target {
-	case ErrUnauthorized:
-		return e.Kind == KindUnauthorized
-	case ErrForbidden:
-		return e.Kind == KindForbidden
-	case ErrNotFound:
-		return e.Kind == KindNotFound
-	case ErrThrottled:
-		return e.Kind == KindThrottled
-	case ErrTransient:
-		return e.Kind == KindTransient
-	case ErrBadRequest:
-		return e.Kind == KindBadRequest
-	}
-	return false
-}
-
 // kindForStatus maps an HTTP status to a Kind.
-func kindForStatus(status int) Kind {
+func kindForStatus(status int) model.GraphErrorKind {
 	switch {
 	case status == http.StatusUnauthorized:
-		return KindUnauthorized
+		return model.GraphUnauthorized
 	case status == http.StatusForbidden:
-		return KindForbidden
+		return model.GraphForbidden
 	case status == http.StatusNotFound:
-		return KindNotFound
+		return model.GraphNotFound
 	case status == http.StatusTooManyRequests:
-		return KindThrottled
+		return model.GraphThrottled
 	case status >= 500:
-		return KindTransient
+		return model.GraphTransient
 	case status >= 400:
-		return KindBadRequest
+		return model.GraphBadRequest
 	}
-	return KindOther
+	return model.GraphOther
 }
 
-// classify turns whatever the SDK, azidentity or net/http returned into an *Error. op names the
+// classify turns whatever the SDK, azidentity or net/http returned into an *model.GraphError. op names the
 // operation and perm the permission it needs, for 403 messages. Context cancellation is returned
 // as context.Canceled with op, unclassified, so callers see it as such; the SDK's error itself
 // is never part of the result's chain.
@@ -174,14 +64,14 @@ func classify(err error, op, perm string) error {
 	if err == nil {
 		return nil
 	}
-	var ge *Error
+	var ge *model.GraphError
 	if errors.As(err, &ge) {
 		return err
 	}
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("%s: %w", op, context.Canceled)
 	}
-	e := &Error{op: op, cause: chainable(err)}
+	e := &model.GraphError{Op: op, Cause: chainable(err)}
 
 	var oe *odataerrors.ODataError
 	var ae *abstractions.ApiError
@@ -211,10 +101,10 @@ func classify(err error, op, perm string) error {
 		e.RetryAfter = parseRetryAfter(firstHeader(ae.ResponseHeaders, "Retry-After"))
 		e.Kind = kindForStatus(e.Status)
 		if e.Status == 0 {
-			e.Kind = KindOther
+			e.Kind = model.GraphOther
 		}
 	case errors.As(err, &afe):
-		e.Kind = KindUnauthorized
+		e.Kind = model.GraphUnauthorized
 		e.Code, e.Message = entraError(afe)
 		if afe.RawResponse != nil {
 			e.Status = afe.RawResponse.StatusCode
@@ -225,16 +115,16 @@ func classify(err error, op, perm string) error {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, io.EOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED),
 		errors.Is(err, syscall.EPIPE):
-		e.Kind = KindTransient
+		e.Kind = model.GraphTransient
 		e.Message = err.Error()
 	case errors.As(err, &ne), errors.As(err, &ue):
-		e.Kind = KindTransient
+		e.Kind = model.GraphTransient
 		e.Message = err.Error()
 	default:
-		e.Kind = KindOther
+		e.Kind = model.GraphOther
 		e.Message = err.Error()
 	}
-	if e.Kind == KindForbidden {
+	if e.Kind == model.GraphForbidden {
 		e.Permission = perm
 	}
 	return e
@@ -311,8 +201,8 @@ type graphErrorBody struct {
 }
 
 // innerError classifies a failed response inside a $batch.
-func innerError(r batchResponse, op, perm string) *Error {
-	e := &Error{op: op, Status: r.Status, Kind: kindForStatus(r.Status)}
+func innerError(r batchResponse, op, perm string) *model.GraphError {
+	e := &model.GraphError{Op: op, Status: r.Status, Kind: kindForStatus(r.Status)}
 	var b graphErrorBody
 	if len(r.Body) > 0 && json.Unmarshal(r.Body, &b) == nil {
 		e.Code = b.Error.Code
@@ -326,7 +216,7 @@ func innerError(r batchResponse, op, perm string) *Error {
 	if e.Message == "" {
 		e.Message = http.StatusText(r.Status)
 	}
-	if e.Kind == KindForbidden {
+	if e.Kind == model.GraphForbidden {
 		e.Permission = perm
 	}
 	return e

@@ -16,6 +16,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
 func odataErr(status int, code, msg *string, requestID string, hdr map[string]string) *odataerrors.ODataError {
@@ -53,7 +54,7 @@ func TestClassify(t *testing.T) {
 		name     string
 		err      error
 		perm     string
-		kind     Kind
+		kind     model.GraphErrorKind
 		sentinel error
 		status   int
 		code     string
@@ -66,70 +67,70 @@ func TestClassify(t *testing.T) {
 		{
 			name: "forbidden keeps Graph's words and names the permission",
 			err:  odataErr(403, sp("Authorization_RequestDenied"), sp("Insufficient privileges to complete the operation."), "rid-1", nil),
-			perm: PermLicenseAssignment, kind: KindForbidden, sentinel: ErrForbidden, status: 403,
+			perm: PermLicenseAssignment, kind: model.GraphForbidden, sentinel: model.ErrForbidden, status: 403,
 			code: "Authorization_RequestDenied", msg: "Insufficient privileges", reqID: "rid-1", wantPerm: PermLicenseAssignment,
 		},
 		{
 			name: "unauthorized", err: odataErr(401, sp("InvalidAuthenticationToken"), sp("Access token has expired."), "", nil),
-			kind: KindUnauthorized, sentinel: ErrUnauthorized, status: 401, code: "InvalidAuthenticationToken", msg: "expired",
+			kind: model.GraphUnauthorized, sentinel: model.ErrUnauthorized, status: 401, code: "InvalidAuthenticationToken", msg: "expired",
 		},
 		{
 			name: "not found", err: odataErr(404, sp("Request_ResourceNotFound"), sp("Resource 'x' does not exist"), "", nil),
-			kind: KindNotFound, sentinel: ErrNotFound, status: 404, code: "Request_ResourceNotFound", msg: "does not exist",
+			kind: model.GraphNotFound, sentinel: model.ErrNotFound, status: 404, code: "Request_ResourceNotFound", msg: "does not exist",
 		},
 		{
 			name: "throttled with retry-after", err: odataErr(429, sp("TooManyRequests"), sp("Please retry again later."), "", map[string]string{"Retry-After": "7"}),
-			kind: KindThrottled, sentinel: ErrThrottled, status: 429, code: "TooManyRequests", retry: 7 * time.Second,
+			kind: model.GraphThrottled, sentinel: model.ErrThrottled, status: 429, code: "TooManyRequests", retry: 7 * time.Second,
 		},
 		{
 			name: "server error", err: odataErr(503, sp("serviceNotAvailable"), sp("down"), "", nil),
-			kind: KindTransient, sentinel: ErrTransient, status: 503, code: "serviceNotAvailable", msg: "down",
+			kind: model.GraphTransient, sentinel: model.ErrUnavailable, status: 503, code: "serviceNotAvailable", msg: "down",
 		},
 		{
 			name: "bad request", err: odataErr(400, sp("Request_UnsupportedQuery"), sp("Unsupported query."), "", nil),
-			kind: KindBadRequest, sentinel: ErrBadRequest, status: 400, code: "Request_UnsupportedQuery",
+			kind: model.GraphBadRequest, sentinel: model.ErrInvalid, status: 400, code: "Request_UnsupportedQuery",
 		},
 		{
 			// ODataError.Error() would panic here: the body had no message.
 			name: "error body without message or code", err: odataErr(403, nil, nil, "", map[string]string{"request-id": "hdr-rid"}),
-			perm: PermGroupRead, kind: KindForbidden, sentinel: ErrForbidden, status: 403, reqID: "hdr-rid", wantPerm: PermGroupRead,
+			perm: PermGroupRead, kind: model.GraphForbidden, sentinel: model.ErrForbidden, status: 403, reqID: "hdr-rid", wantPerm: PermGroupRead,
 		},
 		{
 			name: "api error without body", err: &abstractions.ApiError{Message: "no body", ResponseStatusCode: 502},
-			kind: KindTransient, sentinel: ErrTransient, status: 502, msg: "no body",
+			kind: model.GraphTransient, sentinel: model.ErrUnavailable, status: 502, msg: "no body",
 		},
 		{
-			name: "entra refuses the secret", kind: KindUnauthorized, sentinel: ErrUnauthorized, status: 401, code: "invalid_client",
+			name: "entra refuses the secret", kind: model.GraphUnauthorized, sentinel: model.ErrUnauthorized, status: 401, code: "invalid_client",
 			err: authFailed(401, `{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x"}`),
 			msg: "AADSTS7000215: Invalid client secret provided.",
 		},
 		{
-			name: "entra unreachable wrapped", kind: KindUnauthorized, sentinel: ErrUnauthorized,
+			name: "entra unreachable wrapped", kind: model.GraphUnauthorized, sentinel: model.ErrUnauthorized,
 			err: fmt.Errorf("get token: %w", &azidentity.AuthenticationFailedError{}),
 		},
 		{
-			name: "dropped connection", kind: KindTransient, sentinel: ErrTransient,
+			name: "dropped connection", kind: model.GraphTransient, sentinel: model.ErrUnavailable,
 			err: &url.Error{Op: "Get", URL: "https://graph.microsoft.com/v1.0/users", Err: io.ErrUnexpectedEOF}, chained: true,
 		},
 		{
-			name: "connection reset", kind: KindTransient, sentinel: ErrTransient,
+			name: "connection reset", kind: model.GraphTransient, sentinel: model.ErrUnavailable,
 			err: &url.Error{Op: "Post", URL: "https://x", Err: &net.OpError{Op: "read", Err: syscall.ECONNRESET}}, chained: true,
 		},
-		{name: "timeout", err: context.DeadlineExceeded, kind: KindTransient, sentinel: ErrTransient, chained: true},
-		{name: "dns", err: &net.DNSError{Err: "no such host", Name: "graph.invalid"}, kind: KindTransient, sentinel: ErrTransient, chained: true},
+		{name: "timeout", err: context.DeadlineExceeded, kind: model.GraphTransient, sentinel: model.ErrUnavailable, chained: true},
+		{name: "dns", err: &net.DNSError{Err: "no such host", Name: "graph.invalid"}, kind: model.GraphTransient, sentinel: model.ErrUnavailable, chained: true},
 		{
-			name: "token request timed out inside azidentity", kind: KindUnauthorized, sentinel: ErrUnauthorized,
+			name: "token request timed out inside azidentity", kind: model.GraphUnauthorized, sentinel: model.ErrUnauthorized,
 			err: fmt.Errorf("get token: %w", errors.Join(&azidentity.AuthenticationFailedError{}, context.DeadlineExceeded)),
 		},
-		{name: "anything else", err: errors.New("boom"), kind: KindOther, msg: "boom"},
+		{name: "anything else", err: errors.New("boom"), kind: model.GraphOther, msg: "boom"},
 	}
-	sentinels := []error{ErrUnauthorized, ErrForbidden, ErrNotFound, ErrThrottled, ErrTransient, ErrBadRequest}
+	sentinels := []error{model.ErrUnauthorized, model.ErrForbidden, model.ErrNotFound, model.ErrThrottled, model.ErrUnavailable, model.ErrInvalid}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := classify(tt.err, "do thing", tt.perm)
-			var ge *Error
+			var ge *model.GraphError
 			if !errors.As(err, &ge) {
-				t.Fatalf("classify returned %T %v, want *Error", err, err)
+				t.Fatalf("classify returned %T %v, want *model.GraphError", err, err)
 			}
 			if ge.Kind != tt.kind || ge.Status != tt.status || ge.Code != tt.code || ge.RequestID != tt.reqID ||
 				ge.RetryAfter != tt.retry || ge.Permission != tt.wantPerm || !strings.Contains(ge.Message, tt.msg) {
@@ -170,7 +171,7 @@ func TestClassifyPassThrough(t *testing.T) {
 		t.Fatal("classify(nil) != nil")
 	}
 	err := classify(fmt.Errorf("wrapped: %w", context.Canceled), "list users", "")
-	if !errors.Is(err, context.Canceled) || errors.As(err, new(*Error)) || err.Error() != "list users: context canceled" {
+	if !errors.Is(err, context.Canceled) || errors.As(err, new(*model.GraphError)) || err.Error() != "list users: context canceled" {
 		t.Fatalf("cancellation classified: %v", err)
 	}
 	// The SDK may wrap the cancellation in its own error; only context.Canceled comes out.
@@ -182,13 +183,13 @@ func TestClassifyPassThrough(t *testing.T) {
 	// A timeout inside a failed token request: classified by azidentity's error, but only the
 	// deadline stays in the chain.
 	err = classify(fmt.Errorf("get token: %w", errors.Join(&azidentity.AuthenticationFailedError{}, context.DeadlineExceeded)), "list users", "")
-	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrUnauthorized) {
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, model.ErrUnauthorized) {
 		t.Errorf("token timeout: %v", err)
 	}
 	checkNoSDKError(t, err)
-	orig := &Error{Kind: KindNotFound, op: "a"}
+	orig := &model.GraphError{Kind: model.GraphNotFound, Op: "a"}
 	if got := classify(orig, "b", ""); got != error(orig) {
-		t.Fatalf("an *Error was re-wrapped: %v", got)
+		t.Fatalf("an *model.GraphError was re-wrapped: %v", got)
 	}
 }
 
@@ -199,14 +200,14 @@ func TestInnerError(t *testing.T) {
 		Body:    []byte(`{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation.","innerError":{"request-id":"rid"}}}`),
 	}
 	e := innerError(r, "reprocess", PermLicenseAssignment)
-	if e.Kind != KindForbidden || e.Code != "Authorization_RequestDenied" || e.RequestID != "rid" ||
-		e.Permission != PermLicenseAssignment || e.RetryAfter != 2*time.Second || !errors.Is(e, ErrForbidden) {
+	if e.Kind != model.GraphForbidden || e.Code != "Authorization_RequestDenied" || e.RequestID != "rid" ||
+		e.Permission != PermLicenseAssignment || e.RetryAfter != 2*time.Second || !errors.Is(e, model.ErrForbidden) {
 		t.Fatalf("innerError = %+v", *e)
 	}
 	// Hostile or empty bodies still give a usable error.
 	for _, body := range []string{"", "null", "42", `"text"`, `{"error":null}`, `{"error":{"message":7}}`, "{"} {
 		e := innerError(batchResponse{Status: 500, Body: []byte(body)}, "x", "")
-		if e.Kind != KindTransient || e.Message == "" {
+		if e.Kind != model.GraphTransient || e.Message == "" {
 			t.Errorf("innerError(body %q) = %+v", body, *e)
 		}
 	}

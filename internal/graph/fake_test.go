@@ -332,7 +332,7 @@ func TestFakeReprocessExactlyOneOutcomeEach(t *testing.T) {
 			t.Fatalf("outcome %d is for %q, want %q", i, o.UserID, ids[i])
 		}
 		if ids[i] == "gone" {
-			if !errors.Is(o.Err, ErrNotFound) {
+			if !errors.Is(o.Err, model.ErrNotFound) {
 				t.Errorf("gone: err = %v, want not found", o.Err)
 			}
 			continue
@@ -359,7 +359,7 @@ func TestFakeReprocessGivesUpAfterRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := c.ReprocessUsers(context.Background(), []string{"u3"}, nil)
-	if !errors.Is(out[0].Err, ErrThrottled) {
+	if !errors.Is(out[0].Err, model.ErrThrottled) {
 		t.Fatalf("outcomes = %+v", out)
 	}
 	if f.reprocessCalls["u3"] != 2 {
@@ -384,14 +384,14 @@ func TestFakeMemberCounts(t *testing.T) {
 func TestFakeErrors(t *testing.T) {
 	_, c := newFakeClient(t)
 	err := c.AssignGroupLicenses(context.Background(), "forbidden", []model.AssignedLicense{{SKUID: "314c4481-f395-4525-be8b-2ec4bb1e9d91"}}, nil)
-	var ge *Error
-	if !errors.As(err, &ge) || ge.Kind != KindForbidden || ge.Code != "Authorization_RequestDenied" || ge.Permission != PermLicenseAssignment {
+	var ge *model.GraphError
+	if !errors.As(err, &ge) || ge.Kind != model.GraphForbidden || ge.Code != "Authorization_RequestDenied" || ge.Permission != PermLicenseAssignment {
 		t.Fatalf("err = %#v", err)
 	}
-	if err := c.AssignGroupLicenses(context.Background(), "g1", []model.AssignedLicense{{SKUID: "not-a-guid"}}, nil); !errors.Is(err, ErrBadRequest) {
+	if err := c.AssignGroupLicenses(context.Background(), "g1", []model.AssignedLicense{{SKUID: "not-a-guid"}}, nil); !errors.Is(err, model.ErrInvalid) {
 		t.Fatalf("bad GUID: %v", err)
 	}
-	if _, err := c.Group(context.Background(), "nope"); !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "no route") {
+	if _, err := c.Group(context.Background(), "nope"); !errors.Is(err, model.ErrNotFound) || !strings.Contains(err.Error(), "no route") {
 		t.Fatalf("missing group: %v", err)
 	}
 	roles, err := c.GrantedPermissions(context.Background())
@@ -406,7 +406,7 @@ func TestFakeErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = bad.SubscribedSKUs(context.Background())
-	if !errors.As(err, &ge) || ge.Kind != KindUnauthorized || !strings.Contains(ge.Message, "AADSTS7000215") {
+	if !errors.As(err, &ge) || ge.Kind != model.GraphUnauthorized || !strings.Contains(ge.Message, "AADSTS7000215") {
 		t.Fatalf("wrong secret: %#v", err)
 	}
 }

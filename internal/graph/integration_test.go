@@ -93,8 +93,8 @@ func TestSimCredentials(t *testing.T) {
 	cfg = e.config()
 	cfg.ClientSecret = "not-the-secret"
 	_, err = e.client(t, cfg).SubscribedSKUs(ctx)
-	var ge *Error
-	if !errors.As(err, &ge) || ge.Kind != KindUnauthorized || ge.Message == "" {
+	var ge *model.GraphError
+	if !errors.As(err, &ge) || ge.Kind != model.GraphUnauthorized || ge.Message == "" {
 		t.Fatalf("wrong secret: %v", err)
 	}
 	t.Logf("wrong secret: %v", err)
@@ -216,7 +216,7 @@ func TestSimPagingAndCounts(t *testing.T) {
 	}) {
 		t.Fatalf("A1 member %+v, %v: no CountViolation on faculty", u, err)
 	}
-	if _, err := c.Group(ctx, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, ErrNotFound) {
+	if _, err := c.Group(ctx, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, model.ErrNotFound) {
 		t.Fatalf("missing group: %v", err)
 	}
 
@@ -289,8 +289,8 @@ func TestSimReadOnlyAppRefusedOnWrites(t *testing.T) {
 	c := e.client(t, cfg)
 
 	err := c.AssignGroupLicenses(ctx, e.srv.Tenant.Scenarios.A1Group, nil, []string{e.srv.Tenant.Scenarios.StudentSKU})
-	var ge *Error
-	if !errors.As(err, &ge) || ge.Kind != KindForbidden || !errors.Is(err, ErrForbidden) || ge.Message == "" ||
+	var ge *model.GraphError
+	if !errors.As(err, &ge) || ge.Kind != model.GraphForbidden || !errors.Is(err, model.ErrForbidden) || ge.Message == "" ||
 		ge.Code != "Authorization_RequestDenied" || ge.Permission != PermLicenseAssignment {
 		t.Fatalf("read-only assignLicense: %#v", err)
 	}
@@ -301,10 +301,10 @@ func TestSimReadOnlyAppRefusedOnWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := c.ReprocessUsers(ctx, []string{uid}, nil)
-	if !errors.As(out[0].Err, &ge) || ge.Kind != KindForbidden || ge.Permission != PermLicenseAssignment || ge.Message == "" {
+	if !errors.As(out[0].Err, &ge) || ge.Kind != model.GraphForbidden || ge.Permission != PermLicenseAssignment || ge.Message == "" {
 		t.Fatalf("read-only reprocess: %#v", out[0].Err)
 	}
-	if _, err := c.CreateGroup(ctx, NewGroup{DisplayName: "x", MailNickname: "x", SecurityEnabled: true}); !errors.Is(err, ErrForbidden) ||
+	if _, err := c.CreateGroup(ctx, NewGroup{DisplayName: "x", MailNickname: "x", SecurityEnabled: true}); !errors.Is(err, model.ErrForbidden) ||
 		!strings.Contains(err.Error(), PermGroupReadWrite) {
 		t.Fatalf("read-only create group: %v", err)
 	}
@@ -377,7 +377,7 @@ func TestSimWrites(t *testing.T) {
 		t.Fatalf("no unlicensed user: %v", err)
 	}
 	_, err = c.AssignUserLicenses(ctx, uid, []model.AssignedLicense{{SKUID: sc.FacultySKU}}, nil)
-	if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), "does not have any available licenses") {
+	if !errors.Is(err, model.ErrInvalid) || !strings.Contains(err.Error(), "does not have any available licenses") {
 		t.Fatalf("assign faculty: %v", err)
 	}
 	u, err := c.AssignUserLicenses(ctx, uid, []model.AssignedLicense{{SKUID: sc.StudentSKU}}, nil)

@@ -141,8 +141,8 @@ func (c *Client) LicensedGroups(ctx context.Context) ([]model.Group, error) {
 		},
 	})
 	if err != nil {
-		var ge *Error
-		if errors.As(classify(err, op, PermGroupRead), &ge) && ge.Kind == KindBadRequest && ge.Code == "Request_UnsupportedQuery" {
+		var ge *model.GraphError
+		if errors.As(classify(err, op, PermGroupRead), &ge) && ge.Kind == model.GraphBadRequest && ge.Code == "Request_UnsupportedQuery" {
 			c.log.Info("graph refused the licensed-groups query; reading all groups", "message", ge.Message)
 			return c.allGroupsLicensed(ctx)
 		}
@@ -250,7 +250,7 @@ func (c *Client) Users(ctx context.Context, fn func(page []model.User) error) er
 func (c *Client) User(ctx context.Context, idOrUPN string) (model.User, error) {
 	op := "get user " + idOrUPN
 	if idOrUPN == "" {
-		return model.User{}, &Error{Kind: KindBadRequest, Message: "empty user id", op: "get user"}
+		return model.User{}, &model.GraphError{Kind: model.GraphBadRequest, Message: "empty user id", Op: "get user"}
 	}
 	u, err := users.NewUsersRequestBuilderInternal(c.root(), c.adapter).ByUserId(idOrUPN).Get(ctx,
 		&users.UserItemRequestBuilderGetRequestConfiguration{
@@ -260,7 +260,7 @@ func (c *Client) User(ctx context.Context, idOrUPN string) (model.User, error) {
 		return model.User{}, classify(err, op, PermUserRead)
 	}
 	if u == nil {
-		return model.User{}, &Error{Kind: KindOther, Message: "empty response", op: op}
+		return model.User{}, &model.GraphError{Kind: model.GraphOther, Message: "empty response", Op: op}
 	}
 	return toUser(u), nil
 }
@@ -269,7 +269,7 @@ func (c *Client) User(ctx context.Context, idOrUPN string) (model.User, error) {
 func (c *Client) Group(ctx context.Context, id string) (model.Group, error) {
 	op := "get group " + id
 	if id == "" {
-		return model.Group{}, &Error{Kind: KindBadRequest, Message: "empty group id", op: "get group"}
+		return model.Group{}, &model.GraphError{Kind: model.GraphBadRequest, Message: "empty group id", Op: "get group"}
 	}
 	g, err := c.groupsBuilder().ByGroupId(id).Get(ctx, &groups.GroupItemRequestBuilderGetRequestConfiguration{
 		QueryParameters: &groups.GroupItemRequestBuilderGetQueryParameters{Select: groupSelect},
@@ -278,7 +278,7 @@ func (c *Client) Group(ctx context.Context, id string) (model.Group, error) {
 		return model.Group{}, classify(err, op, PermGroupRead)
 	}
 	if g == nil {
-		return model.Group{}, &Error{Kind: KindOther, Message: "empty response", op: op}
+		return model.Group{}, &model.GraphError{Kind: model.GraphOther, Message: "empty response", Op: op}
 	}
 	return toGroup(g), nil
 }
@@ -320,13 +320,13 @@ func (c *Client) MemberCounts(ctx context.Context, groupIDs []string, progress f
 			}{{all, &mc.All}, {users, &mc.Users}} {
 				if x.r.Status < 200 || x.r.Status > 299 {
 					if x.r.Status == 0 {
-						return &Error{Kind: KindThrottled, op: op + " of " + id, Message: "no answer in $batch after retries"}
+						return &model.GraphError{Kind: model.GraphThrottled, Op: op + " of " + id, Message: "no answer in $batch after retries"}
 					}
 					return innerError(x.r, op+" of "+id, PermGroupRead)
 				}
 				n, err := parseCount(x.r.Body)
 				if err != nil {
-					return &Error{Kind: KindOther, op: op + " of " + id, Message: err.Error(), Status: x.r.Status}
+					return &model.GraphError{Kind: model.GraphOther, Op: op + " of " + id, Message: err.Error(), Status: x.r.Status}
 				}
 				*x.dst = n
 			}
@@ -407,7 +407,7 @@ func (c *Client) DirectoryAudits(ctx context.Context, f AuditFilter) ([]model.Au
 	const op = "read directory audits"
 	filter, err := f.Filter()
 	if err != nil {
-		return nil, &Error{Kind: KindBadRequest, op: op, Message: err.Error()}
+		return nil, &model.GraphError{Kind: model.GraphBadRequest, Op: op, Message: err.Error()}
 	}
 	q := &auditlogs.DirectoryAuditsRequestBuilderGetQueryParameters{}
 	if filter != "" {

@@ -64,11 +64,11 @@ func (c *Client) ReprocessUsers(ctx context.Context, userIDs []string, progress 
 			o.UserID = id
 			switch r, ok := res[strconv.Itoa(k)]; {
 			case id == "":
-				o.Err = &Error{Kind: KindBadRequest, op: op, Message: "empty user id"}
+				o.Err = &model.GraphError{Kind: model.GraphBadRequest, Op: op, Message: "empty user id"}
 			case batchErr != nil:
 				o.Err = classify(batchErr, uop, PermLicenseAssignment)
 			case !ok || r.Status == 0:
-				o.Err = &Error{Kind: KindThrottled, op: uop, Message: "no answer in $batch after retries"}
+				o.Err = &model.GraphError{Kind: model.GraphThrottled, Op: uop, Message: "no answer in $batch after retries"}
 			case r.Status >= 200 && r.Status <= 299:
 				o.User = c.parseUser(r, id)
 			default:
@@ -160,7 +160,7 @@ func (c *Client) AssignGroupLicenses(ctx context.Context, groupID string, add []
 	op := "assign licenses to group " + groupID
 	adds, removes, err := licenseBody(add, remove)
 	if err != nil {
-		return &Error{Kind: KindBadRequest, op: op, Message: err.Error()}
+		return &model.GraphError{Kind: model.GraphBadRequest, Op: op, Message: err.Error()}
 	}
 	body := groups.NewItemAssignLicensePostRequestBody()
 	body.SetAddLicenses(adds)
@@ -175,7 +175,7 @@ func (c *Client) AssignUserLicenses(ctx context.Context, userID string, add []mo
 	op := "assign licenses to user " + userID
 	adds, removes, err := licenseBody(add, remove)
 	if err != nil {
-		return model.User{}, &Error{Kind: KindBadRequest, op: op, Message: err.Error()}
+		return model.User{}, &model.GraphError{Kind: model.GraphBadRequest, Op: op, Message: err.Error()}
 	}
 	body := users.NewItemAssignLicensePostRequestBody()
 	body.SetAddLicenses(adds)
@@ -209,7 +209,7 @@ type NewGroup struct {
 func (c *Client) CreateGroup(ctx context.Context, g NewGroup) (model.Group, error) {
 	op := "create group " + g.DisplayName
 	if strings.TrimSpace(g.DisplayName) == "" || strings.TrimSpace(g.MailNickname) == "" {
-		return model.Group{}, &Error{Kind: KindBadRequest, op: "create group", Message: "display name and mail nickname are required"}
+		return model.Group{}, &model.GraphError{Kind: model.GraphBadRequest, Op: "create group", Message: "display name and mail nickname are required"}
 	}
 	ng := models.NewGroup()
 	ng.SetDisplayName(&g.DisplayName)
@@ -237,7 +237,7 @@ func (c *Client) CreateGroup(ctx context.Context, g NewGroup) (model.Group, erro
 		return model.Group{}, classify(err, op, PermGroupReadWrite)
 	}
 	if res == nil {
-		return model.Group{}, &Error{Kind: KindOther, op: op, Message: "empty response"}
+		return model.Group{}, &model.GraphError{Kind: model.GraphOther, Op: op, Message: "empty response"}
 	}
 	return toGroup(res), nil
 }

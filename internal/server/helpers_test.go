@@ -169,7 +169,7 @@ type fakeStore struct {
 	ping        func() error
 }
 
-var errFakeNotFound = fmt.Errorf("fake: %w", store.ErrNotFound)
+var errFakeNotFound = fmt.Errorf("fake: %w", model.ErrNotFound)
 
 func (f *fakeStore) GroupReport(_ context.Context, q model.GroupReportQuery) (model.GroupReportPage, error) {
 	if f.groupReport == nil {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/model"
-	"github.com/tenantdesk/tenantdesk/internal/store"
 )
 
 // ReportStore is what the pages read. *store.Store implements it.
@@ -149,4 +148,4 @@ func New(deps Deps) (*Server, error) {
 }
 
 // isNotFound reports whether err means the thing asked for does not exist.
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+func isNotFound(err error) bool { return errors.Is(err, model.ErrNotFound) }

@@ -231,12 +231,12 @@ func (s *Syncer) heartbeat(ctx context.Context, id int64) (stop func()) {
 			}
 			err := s.st.HeartbeatSyncRun(ctx, id)
 			switch {
-			case errors.Is(err, store.ErrNotFound) && !warned:
+			case errors.Is(err, model.ErrNotFound) && !warned:
 				warned = true
 				// Another process took the run for dead (it went a long time without a beat);
 				// the sync goes on, and its outcome replaces the "interrupted" mark.
 				s.log.Warn("sync run was marked interrupted while it ran", "run", id)
-			case err != nil && !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil:
+			case err != nil && !errors.Is(err, model.ErrNotFound) && ctx.Err() == nil:
 				s.log.Warn("sync heartbeat failed", "run", id, "err", err)
 			}
 		}

@@ -312,7 +312,7 @@ func TestRunCancelledByCaller(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || run.Status != model.SyncCancelled {
 		t.Errorf("Run = %+v, %v", run, err)
 	}
-	if _, err := st.CurrentSnapshot(context.Background()); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.CurrentSnapshot(context.Background()); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("a cancelled first sync made a snapshot: %v", err)
 	}
 }

@@ -121,7 +121,7 @@ func (s *Store) ProductCatalogInfo(ctx context.Context) (model.CatalogInfo, erro
 			(SELECT count(*) FROM catalog_products), (SELECT count(*) FROM catalog_plans)
 		FROM catalog_info WHERE id = 1`).Scan(&info.Source, &fetched, &info.Products, &info.Plans)
 	if errors.Is(err, sql.ErrNoRows) {
-		return model.CatalogInfo{}, fmt.Errorf("product catalog: %w", ErrNotFound)
+		return model.CatalogInfo{}, fmt.Errorf("product catalog: %w", model.ErrNotFound)
 	} else if err != nil {
 		return model.CatalogInfo{}, fmt.Errorf("product catalog: %w", err)
 	}
@@ -133,7 +133,7 @@ func (s *Store) ProductCatalogInfo(ctx context.Context) (model.CatalogInfo, erro
 // It is what licensing.CatalogUpdater needs to decide whether to refresh.
 func (s *Store) ProductCatalogAge(ctx context.Context) (fetchedAt time.Time, ok bool, err error) {
 	info, err := s.ProductCatalogInfo(ctx)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return time.Time{}, false, nil
 	}
 	if err != nil {

@@ -54,8 +54,8 @@ func realCatalog(t *testing.T) []model.Product {
 func TestProductCatalog(t *testing.T) {
 	st := openTest(t)
 	ctx := context.Background()
-	if _, err := st.ProductCatalogInfo(ctx); !errors.Is(err, ErrNotFound) {
-		t.Errorf("info before import: %v, want ErrNotFound", err)
+	if _, err := st.ProductCatalogInfo(ctx); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("info before import: %v, want model.ErrNotFound", err)
 	}
 	mustSave(t, st, 0, smallTenant())
 	before, err := st.GroupReport(ctx, model.GroupReportQuery{Sort: model.GroupSortLicenses})

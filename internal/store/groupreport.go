@@ -180,7 +180,7 @@ func (s *Store) GroupDetail(ctx context.Context, id string) (model.GroupDetail, 
 		Scan(&d.ID, &d.DisplayName, &d.MemberCount, &d.UserCount, &d.ErrorCount, &d.ProcessingState,
 			&d.Description, &types, &d.SecurityEnabled, &d.MailEnabled, &d.MembershipRule)
 	if errors.Is(err, sql.ErrNoRows) {
-		return model.GroupDetail{}, fmt.Errorf("group %q: %w", id, ErrNotFound)
+		return model.GroupDetail{}, fmt.Errorf("group %q: %w", id, model.ErrNotFound)
 	} else if err != nil {
 		return model.GroupDetail{}, fmt.Errorf("group %q: %w", id, err)
 	}

@@ -86,7 +86,7 @@ func (s *Store) MarkIPSourceChecked(ctx context.Context, kind, instance string, 
 		return fmt.Errorf("mark ip source %s/%s checked: %w", kind, instance, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("mark ip source %s/%s checked: %w", kind, instance, ErrNotFound)
+		return fmt.Errorf("mark ip source %s/%s checked: %w", kind, instance, model.ErrNotFound)
 	}
 	return nil
 }
@@ -96,7 +96,7 @@ func (s *Store) IPSetting(ctx context.Context, key string) (string, error) {
 	var v string
 	err := s.db.QueryRowContext(ctx, `SELECT value FROM ip_settings WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("ip setting %q: %w", key, ErrNotFound)
+		return "", fmt.Errorf("ip setting %q: %w", key, model.ErrNotFound)
 	}
 	if err != nil {
 		return "", fmt.Errorf("ip setting %q: %w", key, err)

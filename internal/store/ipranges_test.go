@@ -82,8 +82,8 @@ func TestMarkIPSourceChecked(t *testing.T) {
 	ctx := context.Background()
 	s := openIPTestStore(t)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if err := s.MarkIPSourceChecked(ctx, "m365", "Worldwide", t0); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("missing source: err = %v, want ErrNotFound", err)
+	if err := s.MarkIPSourceChecked(ctx, "m365", "Worldwide", t0); !errors.Is(err, model.ErrNotFound) {
+		t.Fatalf("missing source: err = %v, want model.ErrNotFound", err)
 	}
 	if err := s.SaveIPSource(ctx, model.IPSource{Kind: "m365", Instance: "Worldwide", Version: "1", FetchedAt: t0, Raw: []byte("[]")}); err != nil {
 		t.Fatal(err)
@@ -104,8 +104,8 @@ func TestMarkIPSourceChecked(t *testing.T) {
 func TestEnsureIPSettingKeepsFirstValue(t *testing.T) {
 	ctx := context.Background()
 	s := openIPTestStore(t)
-	if _, err := s.IPSetting(ctx, "client_request_id"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("err = %v, want ErrNotFound", err)
+	if _, err := s.IPSetting(ctx, "client_request_id"); !errors.Is(err, model.ErrNotFound) {
+		t.Fatalf("err = %v, want model.ErrNotFound", err)
 	}
 	var wg sync.WaitGroup
 	vals := make([]string, 8)

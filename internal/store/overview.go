@@ -21,7 +21,7 @@ func (s *Store) Overview(ctx context.Context) (model.Overview, error) {
 		info.ID).Scan(&o.Users, &o.LicensedUsers, &o.UsersWithErrors)
 	if errors.Is(err, sql.ErrNoRows) {
 		// pruned between the two queries: only possible with two saves in that instant
-		return model.Overview{}, fmt.Errorf("overview: snapshot %d: %w", info.ID, ErrNotFound)
+		return model.Overview{}, fmt.Errorf("overview: snapshot %d: %w", info.ID, model.ErrNotFound)
 	} else if err != nil {
 		return model.Overview{}, fmt.Errorf("overview: %w", err)
 	}

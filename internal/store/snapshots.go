@@ -283,7 +283,7 @@ func (s *Store) CurrentSnapshot(ctx context.Context) (model.SnapshotInfo, error)
 		SELECT s.id, s.run_id, s.taken_at FROM current_snapshot c JOIN snapshots s ON s.id = c.snapshot_id`).
 		Scan(&info.ID, &runID, &taken)
 	if errors.Is(err, sql.ErrNoRows) {
-		return model.SnapshotInfo{}, fmt.Errorf("current snapshot: %w", ErrNotFound)
+		return model.SnapshotInfo{}, fmt.Errorf("current snapshot: %w", model.ErrNotFound)
 	} else if err != nil {
 		return model.SnapshotInfo{}, fmt.Errorf("current snapshot: %w", err)
 	}
@@ -307,7 +307,7 @@ func (s *Store) UsersInErrorForGroup(ctx context.Context, groupID string) ([]mod
 	var one int
 	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM snapshot_groups WHERE snapshot_id = ? AND id = ?`, info.ID, groupID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("group %q: %w", groupID, ErrNotFound)
+		return nil, fmt.Errorf("group %q: %w", groupID, model.ErrNotFound)
 	} else if err != nil {
 		return nil, fmt.Errorf("group %q: %w", groupID, err)
 	}

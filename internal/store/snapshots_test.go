@@ -90,20 +90,20 @@ func mustSave(t *testing.T, st *Store, runID int64, snap model.Snapshot) {
 func TestNoSnapshotYet(t *testing.T) {
 	st := openTest(t)
 	ctx := context.Background()
-	if _, err := st.CurrentSnapshot(ctx); !errors.Is(err, ErrNotFound) {
-		t.Errorf("CurrentSnapshot: %v, want ErrNotFound", err)
+	if _, err := st.CurrentSnapshot(ctx); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("CurrentSnapshot: %v, want model.ErrNotFound", err)
 	}
-	if _, err := st.GroupReport(ctx, model.GroupReportQuery{}); !errors.Is(err, ErrNotFound) {
-		t.Errorf("GroupReport: %v, want ErrNotFound", err)
+	if _, err := st.GroupReport(ctx, model.GroupReportQuery{}); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("GroupReport: %v, want model.ErrNotFound", err)
 	}
-	if _, err := st.Overview(ctx); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Overview: %v, want ErrNotFound", err)
+	if _, err := st.Overview(ctx); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("Overview: %v, want model.ErrNotFound", err)
 	}
-	if _, err := st.GroupDetail(ctx, "g"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("GroupDetail: %v, want ErrNotFound", err)
+	if _, err := st.GroupDetail(ctx, "g"); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("GroupDetail: %v, want model.ErrNotFound", err)
 	}
-	if _, err := st.UsersInErrorForGroup(ctx, "g"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("UsersInErrorForGroup: %v, want ErrNotFound", err)
+	if _, err := st.UsersInErrorForGroup(ctx, "g"); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("UsersInErrorForGroup: %v, want model.ErrNotFound", err)
 	}
 }
 
@@ -184,8 +184,8 @@ func TestSaveSnapshotReadBack(t *testing.T) {
 	if users, err := st.UsersInErrorForGroup(ctx, "g-empty"); err != nil || len(users) != 0 {
 		t.Errorf("users in error for g-empty = %v, %v; want none", users, err)
 	}
-	if _, err := st.UsersInErrorForGroup(ctx, "nope"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("unknown group: %v, want ErrNotFound", err)
+	if _, err := st.UsersInErrorForGroup(ctx, "nope"); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("unknown group: %v, want model.ErrNotFound", err)
 	}
 }
 
@@ -219,8 +219,8 @@ func TestGroupDetail(t *testing.T) {
 	if !reflect.DeepEqual(d.Template, want) {
 		t.Errorf("template:\n got %+v\nwant %+v", d.Template, want)
 	}
-	if _, err := st.GroupDetail(ctx, "nope"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("unknown group: %v, want ErrNotFound", err)
+	if _, err := st.GroupDetail(ctx, "nope"); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("unknown group: %v, want model.ErrNotFound", err)
 	}
 }
 

@@ -32,9 +32,6 @@ var registerDriver = sync.OnceFunc(func() {
 	})
 })
 
-// ErrNotFound is returned when the thing asked for does not exist.
-var ErrNotFound = errors.New("not found")
-
 // Store is the SQLite database.
 type Store struct {
 	db *sql.DB

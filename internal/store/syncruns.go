@@ -76,7 +76,7 @@ func (s *Store) FinishSyncRun(ctx context.Context, run model.SyncRun) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("finish sync run %d: %w", run.ID, err)
 	} else if n == 0 {
-		return fmt.Errorf("finish sync run %d: %w", run.ID, ErrNotFound)
+		return fmt.Errorf("finish sync run %d: %w", run.ID, model.ErrNotFound)
 	}
 	return nil
 }
@@ -86,7 +86,7 @@ func (s *Store) LatestSyncRun(ctx context.Context) (model.SyncRun, error) {
 	row := s.db.QueryRowContext(ctx, `SELECT `+syncRunColumns+` FROM sync_runs ORDER BY id DESC LIMIT 1`)
 	run, err := scanSyncRun(row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return model.SyncRun{}, fmt.Errorf("latest sync run: %w", ErrNotFound)
+		return model.SyncRun{}, fmt.Errorf("latest sync run: %w", model.ErrNotFound)
 	} else if err != nil {
 		return model.SyncRun{}, fmt.Errorf("latest sync run: %w", err)
 	}
@@ -129,7 +129,7 @@ func (s *Store) HeartbeatSyncRun(ctx context.Context, id int64) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("heartbeat of sync run %d: %w", id, err)
 	} else if n == 0 {
-		return fmt.Errorf("heartbeat of sync run %d: %w", id, ErrNotFound)
+		return fmt.Errorf("heartbeat of sync run %d: %w", id, model.ErrNotFound)
 	}
 	return nil
 }
@@ -141,7 +141,7 @@ func (s *Store) SyncRunOwner(ctx context.Context, id int64) (RunOwner, error) {
 	err := s.db.QueryRowContext(ctx, `SELECT owner_host, owner_pid, owner_nonce, heartbeat_at FROM sync_runs WHERE id = ?`, id).
 		Scan(&o.Host, &o.PID, &o.Nonce, &hb)
 	if errors.Is(err, sql.ErrNoRows) {
-		return RunOwner{}, fmt.Errorf("sync run %d: %w", id, ErrNotFound)
+		return RunOwner{}, fmt.Errorf("sync run %d: %w", id, model.ErrNotFound)
 	} else if err != nil {
 		return RunOwner{}, fmt.Errorf("sync run %d: %w", id, err)
 	}

@@ -14,8 +14,8 @@ import (
 func TestSyncRuns(t *testing.T) {
 	st := openTest(t)
 	ctx := context.Background()
-	if _, err := st.LatestSyncRun(ctx); !errors.Is(err, ErrNotFound) {
-		t.Errorf("LatestSyncRun on empty db: %v, want ErrNotFound", err)
+	if _, err := st.LatestSyncRun(ctx); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("LatestSyncRun on empty db: %v, want model.ErrNotFound", err)
 	}
 	if runs, err := st.RecentSyncRuns(ctx, 5); err != nil || len(runs) != 0 {
 		t.Errorf("RecentSyncRuns on empty db: %v, %v", runs, err)
@@ -53,8 +53,8 @@ func TestSyncRuns(t *testing.T) {
 	if runs[1] != want {
 		t.Errorf("finished run = %+v, want %+v", runs[1], want)
 	}
-	if err := st.FinishSyncRun(ctx, model.SyncRun{ID: 12345, Status: model.SyncSucceeded}); !errors.Is(err, ErrNotFound) {
-		t.Errorf("finishing an unknown run: %v, want ErrNotFound", err)
+	if err := st.FinishSyncRun(ctx, model.SyncRun{ID: 12345, Status: model.SyncSucceeded}); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("finishing an unknown run: %v, want model.ErrNotFound", err)
 	}
 	if err := st.FinishSyncRun(ctx, model.SyncRun{ID: ids[2], Status: "bogus"}); err == nil {
 		t.Error("an unknown status was accepted")
@@ -214,14 +214,14 @@ func TestHeartbeatSyncRun(t *testing.T) {
 	if err := st.FinishSyncRun(ctx, run); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.HeartbeatSyncRun(ctx, run.ID); !errors.Is(err, ErrNotFound) {
-		t.Errorf("heartbeat of a finished run: %v, want ErrNotFound", err)
+	if err := st.HeartbeatSyncRun(ctx, run.ID); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("heartbeat of a finished run: %v, want model.ErrNotFound", err)
 	}
-	if err := st.HeartbeatSyncRun(ctx, 9999); !errors.Is(err, ErrNotFound) {
-		t.Errorf("heartbeat of an unknown run: %v, want ErrNotFound", err)
+	if err := st.HeartbeatSyncRun(ctx, 9999); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("heartbeat of an unknown run: %v, want model.ErrNotFound", err)
 	}
-	if _, err := st.SyncRunOwner(ctx, 9999); !errors.Is(err, ErrNotFound) {
-		t.Errorf("owner of an unknown run: %v, want ErrNotFound", err)
+	if _, err := st.SyncRunOwner(ctx, 9999); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("owner of an unknown run: %v, want model.ErrNotFound", err)
 	}
 }
 

@@ -26,7 +26,7 @@ func (s *Store) User(ctx context.Context, id string) (model.User, error) {
 	}
 	id = strings.TrimSpace(id)
 	if id == "" {
-		return model.User{}, fmt.Errorf("user without id: %w", ErrNotFound)
+		return model.User{}, fmt.Errorf("user without id: %w", model.ErrNotFound)
 	}
 	users, err := s.loadUsers(ctx, info.ID, `SELECT id FROM snapshot_users
 		WHERE snapshot_id = ?1 AND (id = ?2 OR upn = ?2 COLLATE NOCASE) LIMIT 1`, id)
@@ -34,7 +34,7 @@ func (s *Store) User(ctx context.Context, id string) (model.User, error) {
 		return model.User{}, fmt.Errorf("user %q: %w", id, err)
 	}
 	if len(users) == 0 {
-		return model.User{}, fmt.Errorf("user %q: %w", id, ErrNotFound)
+		return model.User{}, fmt.Errorf("user %q: %w", id, model.ErrNotFound)
 	}
 	return users[0], nil
 }

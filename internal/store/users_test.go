@@ -13,8 +13,8 @@ import (
 func TestUserLookups(t *testing.T) {
 	st := openTest(t)
 	ctx := context.Background()
-	if _, err := st.User(ctx, "u1"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("User before a snapshot: %v, want ErrNotFound", err)
+	if _, err := st.User(ctx, "u1"); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("User before a snapshot: %v, want model.ErrNotFound", err)
 	}
 	mustSave(t, st, 0, smallTenant())
 
@@ -29,8 +29,8 @@ func TestUserLookups(t *testing.T) {
 		t.Errorf("by UPN, any case: %+v, %v", u, err)
 	}
 	for _, id := range []string{"nobody", "", "u1' OR 1=1 --", "%"} {
-		if _, err := st.User(ctx, id); !errors.Is(err, ErrNotFound) {
-			t.Errorf("User(%q): %v, want ErrNotFound", id, err)
+		if _, err := st.User(ctx, id); !errors.Is(err, model.ErrNotFound) {
+			t.Errorf("User(%q): %v, want model.ErrNotFound", id, err)
 		}
 	}
 
@@ -148,8 +148,8 @@ func groupErrors(t *testing.T, st *Store, id string) (int, string) {
 func TestUpdateUsers(t *testing.T) {
 	st := openTest(t)
 	ctx := context.Background()
-	if err := st.UpdateUsers(ctx, nil, nil); !errors.Is(err, ErrNotFound) {
-		t.Errorf("before a snapshot: %v, want ErrNotFound", err)
+	if err := st.UpdateUsers(ctx, nil, nil); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("before a snapshot: %v, want model.ErrNotFound", err)
 	}
 	mustSave(t, st, 0, smallTenant())
 	if n, _ := groupErrors(t, st, "g-students"); n != 2 {

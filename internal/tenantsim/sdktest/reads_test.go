@@ -310,8 +310,8 @@ func TestReadOnlyAppRefusedOnWrites(t *testing.T) {
 
 	forbidden := func(what string, err error, perm string) {
 		t.Helper()
-		var ge *graph.Error
-		if !errors.As(err, &ge) || !errors.Is(err, graph.ErrForbidden) || ge.Kind != graph.KindForbidden || ge.Status != 403 || ge.Code != "Authorization_RequestDenied" ||
+		var ge *model.GraphError
+		if !errors.As(err, &ge) || !errors.Is(err, model.ErrForbidden) || ge.Kind != model.GraphForbidden || ge.Status != 403 || ge.Code != "Authorization_RequestDenied" ||
 			ge.Message != "Insufficient privileges to complete the operation." || ge.Permission != perm {
 			t.Fatalf("%s: %#v, want 403 Authorization_RequestDenied naming %s", what, err, perm)
 		}
