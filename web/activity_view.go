@@ -14,4 +14,5 @@ type ActivityView struct {
 	PrevURL, NextURL                          string
 	CSVURL                                    string
 	FormURL                                   string
+	Problem                                   *FormProblem
 }

@@ -3,6 +3,8 @@ package web
 import (
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/assign"
+	"github.com/tenantdesk/tenantdesk/internal/licensing"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
@@ -22,15 +24,16 @@ type GroupView struct {
 	// Reprocess controls: shown when CanReprocess; ReprocessBlocked (the missing Graph
 	// permission, or Graph not configured) disables them with that reason. RefreshBlocked
 	// disables "Refresh license errors", which only reads and so needs no write permission.
-	CanReprocess         bool
-	ReprocessBlocked     string
-	RefreshBlocked       string
-	ReprocessAction      string
-	RefreshErrorsAction  string
-	Result               *ReprocessResultView // after a reprocess or a refresh of errors
-	Members              MembersView
-	Audit                AuditView
-	SelectAllInErrorHint string
+	CanReprocess        bool
+	ReprocessBlocked    string
+	RefreshBlocked      string
+	ReprocessAction     string
+	RefreshErrorsAction string
+	Result              *ReprocessResultView // after a reprocess or a refresh of errors
+	Members             MembersView
+	Audit               AuditView
+	// Problem is what was wrong with the reprocess form just sent.
+	Problem *FormProblem
 }
 
 // ErrorUserRow is a member in license error with every license this group gives them.
@@ -44,72 +47,45 @@ type ErrorUserRow struct {
 	Licenses       []LicenseView
 }
 
-// LicenseView is one license state of a user, explained.
+// LicenseView is one license of a user, explained, with the assigning group's page.
 type LicenseView struct {
-	SKU           model.NamedSKU
-	Direct        bool
-	GroupID       string
-	GroupName     string // the assigning group's name; its id when unknown
-	GroupHref     string
-	State         string
-	Code          string // the error code; "" when none
-	Summary       string
-	Detail        string
-	Fix           string
-	DisabledPlans []model.NamedPlan
-	// Blocker is, for Other, the name of the sibling license that really failed.
-	Blocker string
+	licensing.ExplainedLicense
+	GroupHref string
 }
-
-// InError reports whether the license carries an error.
-func (l LicenseView) InError() bool { return l.Code != "" }
 
 // ReprocessResultView is what a reprocess or a refresh of license errors found, user by user.
 type ReprocessResultView struct {
-	Kind     string // "reprocess" or "refresh"
-	At       time.Time
-	Total    int
-	Licensed int
-	InError  int
-	Refused  int
-	Rows     []OutcomeRow
-	// Problems are failures around the users (re-reading the group, saving), shown as warnings.
-	Problems []string
+	assign.Result
+	Rows []OutcomeRow
 }
 
-// Outcome statuses.
-const (
-	OutcomeLicensed = "licensed"
-	OutcomeInError  = "error"
-	OutcomeRefused  = "refused"
-)
+// Refresh reports whether the result is of a refresh of license errors (no reprocess).
+func (r ReprocessResultView) Refresh() bool { return r.Kind == assign.KindRefresh }
 
-// OutcomeRow is the outcome for one user.
+// OutcomeRow is the outcome for one user, with the user's page when the snapshot has it.
 type OutcomeRow struct {
-	UserID  string
-	Name    string
-	Href    string
-	Status  string // OutcomeLicensed, OutcomeInError, OutcomeRefused
-	Summary string // the current reason, or Graph's refusal decoded
-	Fix     string
+	assign.Outcome
+	Href string
 }
+
+// Licensed reports whether the user is now licensed.
+func (o OutcomeRow) Licensed() bool { return o.Status == assign.StatusLicensed }
 
 // StatusLabel is an outcome status in words.
 func (o OutcomeRow) StatusLabel() string {
 	switch o.Status {
-	case OutcomeLicensed:
+	case assign.StatusLicensed:
 		return "Now licensed"
-	case OutcomeInError:
+	case assign.StatusInError:
 		return "Still in error"
-	case OutcomeRefused:
+	case assign.StatusRefused:
 		return "Graph refused"
 	}
-	return o.Status
+	return string(o.Status)
 }
 
 // MembersView is one page of a group's direct members, read live from Graph.
 type MembersView struct {
-	Loaded     bool
 	Error      string // why the members could not be read
 	ReadAt     time.Time
 	Search     string
@@ -139,54 +115,30 @@ type MemberRow struct {
 	Href      string // users only
 }
 
-// AuditView is a list of directory audit events, read live from Graph.
+// AuditView is a list of directory audit events, read live from Microsoft Graph.
 type AuditView struct {
-	Loaded bool
-	Error  string
-	Since  time.Time
-	Rows   []AuditRow
-	More   int // events left out of the list
+	Error string // why the events could not be read
+	Since time.Time
+	Rows  []AuditRow
+	More  int // events left out of the list
 }
 
-// AuditRow is one audit event.
+// AuditRow is one audit event, explained, with its target's page when it is a user.
 type AuditRow struct {
-	At         time.Time
-	Activity   string
-	Result     string
-	Reason     string
-	TargetName string
+	licensing.AuditEntry
 	TargetHref string
-	TargetID   string
-	Initiator  string
-	Service    string
-	Message    *DecodedMessage // the "Licensing Error Message", when there is one
 }
-
-// DecodedMessage is a "Licensing Error Message" with every GUID named.
-type DecodedMessage struct {
-	Text      string // the message with GUIDs replaced by names
-	Raw       string // as Microsoft wrote it, for copying
-	KindLabel string // "Not enough licenses", ...
-	SKUs      []model.NamedSKU
-	Added     []model.NamedSKU
-	Removed   []model.NamedSKU
-	Conflicts []PlanPair
-}
-
-// PlanPair is a pair of service plans in conflict.
-type PlanPair struct{ A, B model.NamedPlan }
 
 // UserView is the page of one user.
 type UserView struct {
-	User        model.User
-	SnapshotAt  time.Time
-	Licenses    []LicenseView
-	Groups      []GroupLink // the license-assigning groups the user is in
-	Audit       AuditView
-	SSPR        AuditView
-	InError     bool
-	SearchURL   string
-	LiveMessage string // e.g. the user is newer than the snapshot
+	User       model.User
+	SnapshotAt time.Time
+	Licenses   []LicenseView
+	Groups     []GroupLink // the license-assigning groups the user is in
+	Audit      AuditView
+	SSPR       AuditView
+	InError    bool
+	SearchURL  string
 }
 
 // UserSearchView is the user search.
@@ -197,6 +149,7 @@ type UserSearchView struct {
 	Total      int
 	Pager      Pager
 	FormAction string
+	Problem    *FormProblem
 }
 
 // UserRow is one user found.

@@ -133,6 +133,7 @@ type GroupReportView struct {
 	Hidden   []Param
 	CSVURL   string
 	ClearURL string // the report without search or filter, keeping sort and size
+	Problem  *FormProblem
 }
 
 // Param is one query parameter.
@@ -192,6 +193,13 @@ type PageLink struct {
 	Gap     bool
 }
 
+// FormProblem is input a form sent that cannot be used, shown beside that form (the page is
+// answered 400) so the person can correct it where they typed it.
+type FormProblem struct {
+	Message string
+	Details []string // one line per problem, when there are several
+}
+
 // ErrorView is an error page (400, 404, 405, 500, 503).
 type ErrorView struct {
 	Status  int
@@ -200,4 +208,17 @@ type ErrorView struct {
 	// Details lists what exactly was wrong, e.g. each invalid query parameter.
 	Details []string
 	BackURL string
+	// CorrelationID names the request in the server's log, so a 500 can be looked up.
+	CorrelationID string
+	// RetryAfter is when to try again a 503 (throttled or unavailable Graph); 0 when no time
+	// was named.
+	RetryAfter time.Duration
+}
+
+// RetryText says when to try again: "in 30s", or "in a moment" when no time was named.
+func (v ErrorView) RetryText() string {
+	if v.RetryAfter <= 0 {
+		return "in a moment"
+	}
+	return "in " + v.RetryAfter.Round(time.Second).String()
 }

@@ -81,5 +81,9 @@ func progressLine(p model.SyncProgress, width int) string {
 		bar = strings.Repeat("#", filled) + strings.Repeat(".", width-filled)
 		count = fmt.Sprintf("%d/%d", p.Done, p.Total)
 	}
-	return fmt.Sprintf("%-13s [%s] %11s  %d requests", p.Phase, bar, count, p.Requests)
+	line := fmt.Sprintf("%-13s [%s] %11s", p.Phase, bar, count)
+	if p.Requests > 0 {
+		line += fmt.Sprintf("  %d requests", p.Requests)
+	}
+	return line
 }

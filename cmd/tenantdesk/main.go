@@ -1,6 +1,7 @@
 // Command tenantdesk is the Microsoft 365 licensing dashboard: `tenantdesk demo` runs it on a
 // built-in simulated tenant, `tenantdesk serve` against a real tenant, `tenantdesk sim` runs the
-// simulated tenant alone, and `tenantdesk refresh` takes one snapshot from the command line.
+// simulated tenant alone, `tenantdesk refresh` takes one snapshot and `tenantdesk reprocess`
+// reprocesses license assignments from the command line.
 package main
 
 import (
@@ -35,6 +36,7 @@ func commands() []command {
 		{"serve", "run the dashboard against the configured tenant", runServe},
 		{"sim", "run the simulated tenant alone and print how to reach it", runSim},
 		{"refresh", "take one snapshot of the tenant now, with progress", runRefresh},
+		{"reprocess", "reprocess licenses: reprocess -group ID | -user ID...", runReprocess},
 		{"licenses", "manage license names: licenses import FILE | licenses refresh", runLicenses},
 		{"ip", "IP lookup data: ip lookup TEXT... | ip refresh | ip import FILE|DIR...", runIP},
 		{"config", "print the configuration reference (Markdown)", runConfigReference},

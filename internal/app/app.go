@@ -13,11 +13,14 @@ import (
 	"os"
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/config"
 	"github.com/tenantdesk/tenantdesk/internal/graph"
 	"github.com/tenantdesk/tenantdesk/internal/iprange"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
+	"github.com/tenantdesk/tenantdesk/internal/live"
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/permissions"
 	"github.com/tenantdesk/tenantdesk/internal/server"
 	"github.com/tenantdesk/tenantdesk/internal/snapshot"
 	"github.com/tenantdesk/tenantdesk/internal/store"
@@ -26,7 +29,8 @@ import (
 // Version is set at build time with -ldflags "-X .../internal/app.Version=...".
 var Version = "dev"
 
-// App is a running tenantdesk: everything the web server and the background jobs need.
+// App is a running tenantdesk: everything the web server, the command line and the background
+// jobs need.
 type App struct {
 	Config  config.Config
 	Logger  *slog.Logger
@@ -35,7 +39,13 @@ type App struct {
 	Syncer  *snapshot.Syncer
 	Catalog *licensing.CatalogUpdater
 	IP      *iprange.Service // IP lookup over the stored Microsoft 365 endpoints and Azure service tags
-	Server  *server.Server
+	// Permissions knows what the app registration may do in Graph (from its token).
+	Permissions *permissions.Checker
+	// Assign runs the licensing operations that write (reprocess, refresh errors).
+	Assign *assign.Service
+	// Live reads what the snapshot does not hold (members, audit events) while pages render.
+	Live   *live.Reader
+	Server *server.Server
 }
 
 // New opens the database and connects the Graph client; it makes no network call yet.
@@ -59,13 +69,31 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	}
 	syncer := snapshot.New(gc, st, logger.With("component", "sync"))
 	syncer.Requests = func() int64 { return gc.Stats().Requests }
+	perms, err := permissions.NewChecker(gc.GrantedPermissions, nil, logger.With("component", "permissions"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	ops, err := assign.New(gc, st, perms, nil, logger.With("component", "assign"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	lv, err := live.New(gc, nil)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	a := &App{
-		Config: cfg,
-		Logger: logger,
-		Store:  st,
-		Graph:  gc,
-		Syncer: syncer,
-		IP:     ipSvc,
+		Config:      cfg,
+		Logger:      logger,
+		Store:       st,
+		Graph:       gc,
+		Syncer:      syncer,
+		IP:          ipSvc,
+		Permissions: perms,
+		Assign:      ops,
+		Live:        lv,
 		Catalog: &licensing.CatalogUpdater{
 			URL:    cfg.LicenseCatalogURL,
 			Store:  st,
@@ -125,20 +153,19 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	srv, err := server.New(server.Deps{
-		Auth:           authn,
-		RoleNames:      roleNames(a.Config),
+		Store:          a.Store,
 		Activity:       a.Store,
-		Permissions:    a.Graph.GrantedPermissions,
+		Syncer:         a.Syncer,
+		Auth:           authn,
+		Operations:     a.Assign,
+		Live:           a.Live,
+		IP:             a.IP,
+		RoleNames:      roleNames(a.Config),
 		TrustedProxies: a.Config.TrustedProxies,
 		PublicURL:      a.Config.PublicURL,
-		Store:          a.Store,
-		Syncer:         a.Syncer,
 		Logger:         a.Logger.With("component", "web"),
 		Version:        Version,
 		Background:     ctx,
-		IP:             a.IP,
-		Licenses:       a.Store,
-		Directory:      NewDirectory(a.Graph),
 	})
 	if err != nil {
 		return err

@@ -13,9 +13,11 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/tenantdesk/tenantdesk/internal/assign"
+	"github.com/tenantdesk/tenantdesk/internal/auth"
+	"github.com/tenantdesk/tenantdesk/internal/auth/authtest"
 	"github.com/tenantdesk/tenantdesk/internal/server"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
-	"github.com/tenantdesk/tenantdesk/web"
 )
 
 // Reprocess of 500+ users against a throttling simulator, end to end through the web form: a
@@ -61,7 +63,8 @@ func TestReprocess500UsersUnderThrottling(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	srv, err := server.New(server.Deps{Store: d.App.Store, Syncer: d.App.Syncer, Licenses: d.App.Store, Directory: NewDirectory(d.App.Graph),
+	srv, err := server.New(server.Deps{Store: d.App.Store, Activity: d.App.Store, Syncer: d.App.Syncer,
+		Auth: authtest.SignedIn(auth.RoleOperator), Operations: d.App.Assign, Live: d.App.Live, IP: d.App.IP,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +100,7 @@ func TestReprocess500UsersUnderThrottling(t *testing.T) {
 	doc.Find("#outcomes tbody tr[data-id]").Each(func(_ int, tr *goquery.Selection) {
 		id, _ := tr.Attr("data-id")
 		seen[id]++
-		if st, _ := tr.Attr("data-status"); st != web.OutcomeLicensed {
+		if st, _ := tr.Attr("data-status"); st != string(assign.StatusLicensed) {
 			t.Errorf("user %s: outcome %q, want licensed", id, st)
 		}
 	})

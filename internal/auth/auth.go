@@ -15,6 +15,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/gorilla/sessions"
+	"github.com/tenantdesk/tenantdesk/internal/text"
 	"golang.org/x/oauth2"
 )
 
@@ -281,10 +282,10 @@ func (a *Authenticator) FinishSignIn(w http.ResponseWriter, r *http.Request) (Pr
 		return Principal{}, "", stale
 	}
 	if e := q.Get("error"); e != "" {
-		desc := truncate(strings.Map(printable, q.Get("error_description")), 300)
+		desc := text.Truncate(strings.Map(printable, q.Get("error_description")), 300)
 		return Principal{}, "", &SignInError{Status: http.StatusUnauthorized,
-			Reason: "The identity provider did not sign you in (" + truncate(strings.Map(printable, e), 64) + "). " + desc,
-			Err:    fmt.Errorf("provider error %q: %s", truncate(e, 64), desc)}
+			Reason: "The identity provider did not sign you in (" + text.Truncate(strings.Map(printable, e), 64) + "). " + desc,
+			Err:    fmt.Errorf("provider error %q: %s", text.Truncate(e, 64), desc)}
 	}
 	code := q.Get("code")
 	if code == "" || len(code) > 8192 {
@@ -359,9 +360,9 @@ func (a *Authenticator) verifyIDToken(ctx context.Context, verify *oidc.IDTokenV
 }
 
 func clip(p Principal) Principal {
-	p.ObjectID = truncate(p.ObjectID, maxClaim)
-	p.Name = truncate(p.Name, maxClaim)
-	p.UPN = truncate(p.UPN, maxClaim)
+	p.ObjectID = text.Truncate(p.ObjectID, maxClaim)
+	p.Name = text.Truncate(p.Name, maxClaim)
+	p.UPN = text.Truncate(p.UPN, maxClaim)
 	return p
 }
 
@@ -371,7 +372,7 @@ func (a *Authenticator) withRoles(p Principal, roles []string) Principal {
 		if len(p.Roles) == maxRoles {
 			break
 		}
-		p.Roles = append(p.Roles, truncate(r, maxClaim))
+		p.Roles = append(p.Roles, text.Truncate(r, maxClaim))
 	}
 	p.Role = a.cfg.RoleNames.RoleOf(p.Roles)
 	return p
@@ -486,15 +487,4 @@ func printable(c rune) rune {
 		return ' '
 	}
 	return c
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	// Cut at a rune boundary.
-	for n > 0 && n < len(s) && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }

@@ -15,6 +15,7 @@ import (
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/text"
 )
 
 // maxBatch is Graph's limit of requests per $batch.
@@ -145,7 +146,7 @@ func parseCount(body json.RawMessage) (int, error) {
 		}
 		dec, err := base64.StdEncoding.DecodeString(strings.TrimSpace(s))
 		if err != nil {
-			return 0, fmt.Errorf("count: %q is not a number", truncate(s, 40))
+			return 0, fmt.Errorf("count: %q is not a number", text.Clip(s, 40))
 		}
 		return parseCountText(string(dec))
 	case '{':
@@ -170,7 +171,7 @@ func parseCountText(s string) (int, error) {
 		// JSON numbers may come as 12.0 or 1.2e1.
 		f, ferr := strconv.ParseFloat(s, 64)
 		if ferr != nil || f != math.Trunc(f) || f > math.MaxInt32 {
-			return 0, fmt.Errorf("count: %q is not a whole number", truncate(s, 40))
+			return 0, fmt.Errorf("count: %q is not a whole number", text.Clip(s, 40))
 		}
 		n = int64(f)
 	}
@@ -178,13 +179,6 @@ func parseCountText(s string) (int, error) {
 		return 0, fmt.Errorf("count: %d out of range", n)
 	}
 	return int(n), nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // sendBatch posts one $batch (at most 20 requests) and returns its parsed responses. The outer

@@ -17,6 +17,7 @@ import (
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/permissions"
 )
 
 func odataErr(status int, code, msg *string, requestID string, hdr map[string]string) *odataerrors.ODataError {
@@ -67,8 +68,8 @@ func TestClassify(t *testing.T) {
 		{
 			name: "forbidden keeps Graph's words and names the permission",
 			err:  odataErr(403, sp("Authorization_RequestDenied"), sp("Insufficient privileges to complete the operation."), "rid-1", nil),
-			perm: PermLicenseAssignment, kind: model.GraphForbidden, sentinel: model.ErrForbidden, status: 403,
-			code: "Authorization_RequestDenied", msg: "Insufficient privileges", reqID: "rid-1", wantPerm: PermLicenseAssignment,
+			perm: permissions.LicenseAssignment, kind: model.GraphForbidden, sentinel: model.ErrForbidden, status: 403,
+			code: "Authorization_RequestDenied", msg: "Insufficient privileges", reqID: "rid-1", wantPerm: permissions.LicenseAssignment,
 		},
 		{
 			name: "unauthorized", err: odataErr(401, sp("InvalidAuthenticationToken"), sp("Access token has expired."), "", nil),
@@ -93,7 +94,7 @@ func TestClassify(t *testing.T) {
 		{
 			// ODataError.Error() would panic here: the body had no message.
 			name: "error body without message or code", err: odataErr(403, nil, nil, "", map[string]string{"request-id": "hdr-rid"}),
-			perm: PermGroupRead, kind: model.GraphForbidden, sentinel: model.ErrForbidden, status: 403, reqID: "hdr-rid", wantPerm: PermGroupRead,
+			perm: permissions.GroupRead, kind: model.GraphForbidden, sentinel: model.ErrForbidden, status: 403, reqID: "hdr-rid", wantPerm: permissions.GroupRead,
 		},
 		{
 			name: "api error without body", err: &abstractions.ApiError{Message: "no body", ResponseStatusCode: 502},
@@ -199,9 +200,9 @@ func TestInnerError(t *testing.T) {
 		Headers: map[string]string{"retry-after": "2", "Request-Id": "hdr"},
 		Body:    []byte(`{"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges to complete the operation.","innerError":{"request-id":"rid"}}}`),
 	}
-	e := innerError(r, "reprocess", PermLicenseAssignment)
+	e := innerError(r, "reprocess", permissions.LicenseAssignment)
 	if e.Kind != model.GraphForbidden || e.Code != "Authorization_RequestDenied" || e.RequestID != "rid" ||
-		e.Permission != PermLicenseAssignment || e.RetryAfter != 2*time.Second || !errors.Is(e, model.ErrForbidden) {
+		e.Permission != permissions.LicenseAssignment || e.RetryAfter != 2*time.Second || !errors.Is(e, model.ErrForbidden) {
 		t.Fatalf("innerError = %+v", *e)
 	}
 	// Hostile or empty bodies still give a usable error.

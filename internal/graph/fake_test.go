@@ -21,6 +21,7 @@ import (
 	khttp "github.com/microsoft/kiota-http-go"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/permissions"
 )
 
 // fakeGraph is a minimal Entra token endpoint + Graph for tests of the client's own logic (paging
@@ -385,7 +386,7 @@ func TestFakeErrors(t *testing.T) {
 	_, c := newFakeClient(t)
 	err := c.AssignGroupLicenses(context.Background(), "forbidden", []model.AssignedLicense{{SKUID: "314c4481-f395-4525-be8b-2ec4bb1e9d91"}}, nil)
 	var ge *model.GraphError
-	if !errors.As(err, &ge) || ge.Kind != model.GraphForbidden || ge.Code != "Authorization_RequestDenied" || ge.Permission != PermLicenseAssignment {
+	if !errors.As(err, &ge) || ge.Kind != model.GraphForbidden || ge.Code != "Authorization_RequestDenied" || ge.Permission != permissions.LicenseAssignment {
 		t.Fatalf("err = %#v", err)
 	}
 	if err := c.AssignGroupLicenses(context.Background(), "g1", []model.AssignedLicense{{SKUID: "not-a-guid"}}, nil); !errors.Is(err, model.ErrInvalid) {

@@ -5,20 +5,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-)
 
-// AuditFilter selects directory audit events. Empty fields do not filter.
-type AuditFilter struct {
-	Activity        string // activityDisplayName eq
-	ActivityPrefix  string // startswith(activityDisplayName, ...)
-	Since, Until    time.Time
-	TargetID        string // targetResources/any(t:t/id eq ...)
-	CorrelationID   string
-	LoggedByService string
-	InitiatedByUPN  string
-	Top             int // page size ($top), at most 999; 0 leaves it to Graph
-	Max             int // stop after this many events; 0 means all
-}
+	"github.com/tenantdesk/tenantdesk/internal/model"
+)
 
 // odataString quotes s as an OData string literal: single quotes, embedded quotes doubled. Control
 // characters cannot be expressed safely and are refused.
@@ -37,8 +26,8 @@ func odataString(s string) (string, error) {
 // odataTime renders a timestamp as an OData DateTimeOffset literal (unquoted RFC 3339, UTC).
 func odataTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// Filter builds the $filter expression; "" when the filter selects everything.
-func (f AuditFilter) Filter() (string, error) {
+// auditFilter builds the $filter expression of f; "" when it selects everything.
+func auditFilter(f model.AuditQuery) (string, error) {
 	var parts []string
 	add := func(format, v string) error {
 		if v == "" {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
 func TestAuditFilter(t *testing.T) {
@@ -12,35 +14,35 @@ func TestAuditFilter(t *testing.T) {
 	until := time.Date(2024, 5, 2, 0, 0, 0, 500, time.UTC)
 	tests := []struct {
 		name string
-		f    AuditFilter
+		f    model.AuditQuery
 		want string
 	}{
-		{"empty", AuditFilter{}, ""},
-		{"activity", AuditFilter{Activity: "Change user license"}, "activityDisplayName eq 'Change user license'"},
-		{"prefix", AuditFilter{ActivityPrefix: "Reset"}, "startswith(activityDisplayName,'Reset')"},
-		{"quote doubled", AuditFilter{InitiatedByUPN: "o'brien@contoso.com"}, "initiatedBy/user/userPrincipalName eq 'o''brien@contoso.com'"},
-		{"injection stays inside the literal", AuditFilter{TargetID: "x') or (1 eq 1"},
+		{"empty", model.AuditQuery{}, ""},
+		{"activity", model.AuditQuery{Activity: "Change user license"}, "activityDisplayName eq 'Change user license'"},
+		{"prefix", model.AuditQuery{ActivityPrefix: "Reset"}, "startswith(activityDisplayName,'Reset')"},
+		{"quote doubled", model.AuditQuery{InitiatedByUPN: "o'brien@contoso.com"}, "initiatedBy/user/userPrincipalName eq 'o''brien@contoso.com'"},
+		{"injection stays inside the literal", model.AuditQuery{TargetID: "x') or (1 eq 1"},
 			"targetResources/any(t:t/id eq 'x'') or (1 eq 1')"},
-		{"times are UTC and unquoted", AuditFilter{Since: since, Until: until},
+		{"times are UTC and unquoted", model.AuditQuery{Since: since, Until: until},
 			"activityDateTime ge 2024-05-01T08:00:00Z and activityDateTime le 2024-05-02T00:00:00.0000005Z"},
-		{"everything", AuditFilter{Activity: "a", CorrelationID: "c", LoggedByService: "Core Directory", Since: until},
+		{"everything", model.AuditQuery{Activity: "a", CorrelationID: "c", LoggedByService: "Core Directory", Since: until},
 			"activityDisplayName eq 'a' and correlationId eq 'c' and loggedByService eq 'Core Directory' and activityDateTime ge 2024-05-02T00:00:00.0000005Z"},
-		{"unicode", AuditFilter{Activity: "Zurücksetzen ‘quoted’"}, "activityDisplayName eq 'Zurücksetzen ‘quoted’'"},
+		{"unicode", model.AuditQuery{Activity: "Zurücksetzen ‘quoted’"}, "activityDisplayName eq 'Zurücksetzen ‘quoted’'"},
 	}
 	for _, tt := range tests {
-		got, err := tt.f.Filter()
+		got, err := auditFilter(tt.f)
 		if err != nil || got != tt.want {
-			t.Errorf("%s: Filter() = %q, %v; want %q", tt.name, got, err, tt.want)
+			t.Errorf("%s: auditFilter = %q, %v; want %q", tt.name, got, err, tt.want)
 		}
 	}
-	for _, bad := range []AuditFilter{
+	for _, bad := range []model.AuditQuery{
 		{Activity: "a\x00b"},
 		{CorrelationID: "line\nbreak"},
 		{TargetID: "\x7f"},
 		{LoggedByService: string([]byte{0xff, 0xfe})},
 		{Since: until, Until: since},
 	} {
-		if got, err := bad.Filter(); err == nil {
+		if got, err := auditFilter(bad); err == nil {
 			t.Errorf("Filter(%+v) = %q, want error", bad, got)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/permissions"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 )
 
@@ -220,7 +221,7 @@ func TestSimPagingAndCounts(t *testing.T) {
 		t.Fatalf("missing group: %v", err)
 	}
 
-	events, err := c.DirectoryAudits(ctx, AuditFilter{Activity: "Change user license", Max: 5, Top: 2})
+	events, err := c.DirectoryAudits(ctx, model.AuditQuery{Activity: "Change user license", Max: 5, Top: 2})
 	if err != nil || len(events) == 0 || len(events) > 5 {
 		t.Fatalf("audits: %d, %v", len(events), err)
 	}
@@ -291,7 +292,7 @@ func TestSimReadOnlyAppRefusedOnWrites(t *testing.T) {
 	err := c.AssignGroupLicenses(ctx, e.srv.Tenant.Scenarios.A1Group, nil, []string{e.srv.Tenant.Scenarios.StudentSKU})
 	var ge *model.GraphError
 	if !errors.As(err, &ge) || ge.Kind != model.GraphForbidden || !errors.Is(err, model.ErrForbidden) || ge.Message == "" ||
-		ge.Code != "Authorization_RequestDenied" || ge.Permission != PermLicenseAssignment {
+		ge.Code != "Authorization_RequestDenied" || ge.Permission != permissions.LicenseAssignment {
 		t.Fatalf("read-only assignLicense: %#v", err)
 	}
 	t.Logf("read-only app: %v", err)
@@ -301,15 +302,15 @@ func TestSimReadOnlyAppRefusedOnWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := c.ReprocessUsers(ctx, []string{uid}, nil)
-	if !errors.As(out[0].Err, &ge) || ge.Kind != model.GraphForbidden || ge.Permission != PermLicenseAssignment || ge.Message == "" {
+	if !errors.As(out[0].Err, &ge) || ge.Kind != model.GraphForbidden || ge.Permission != permissions.LicenseAssignment || ge.Message == "" {
 		t.Fatalf("read-only reprocess: %#v", out[0].Err)
 	}
 	if _, err := c.CreateGroup(ctx, NewGroup{DisplayName: "x", MailNickname: "x", SecurityEnabled: true}); !errors.Is(err, model.ErrForbidden) ||
-		!strings.Contains(err.Error(), PermGroupReadWrite) {
+		!strings.Contains(err.Error(), permissions.GroupReadWrite) {
 		t.Fatalf("read-only create group: %v", err)
 	}
 	roles, err := c.GrantedPermissions(ctx)
-	if err != nil || slices.Contains(roles, PermLicenseAssignment) {
+	if err != nil || slices.Contains(roles, permissions.LicenseAssignment) {
 		t.Fatalf("read-only roles %v, %v", roles, err)
 	}
 }

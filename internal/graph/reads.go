@@ -17,16 +17,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
-)
-
-// Application permissions each operation needs, named in 403 errors.
-const (
-	PermOrganizationRead  = "Organization.Read.All"
-	PermGroupRead         = "Group.Read.All"
-	PermUserRead          = "User.Read.All"
-	PermAuditLogRead      = "AuditLog.Read.All"
-	PermLicenseAssignment = "LicenseAssignment.ReadWrite.All"
-	PermGroupReadWrite    = "Group.ReadWrite.All"
+	"github.com/tenantdesk/tenantdesk/internal/permissions"
 )
 
 // maxPageSize is Graph's largest $top for directory objects.
@@ -106,7 +97,7 @@ func (c *Client) SubscribedSKUs(ctx context.Context) ([]model.SKU, error) {
 	const op = "list subscribed SKUs"
 	resp, err := subscribedskus.NewSubscribedSkusRequestBuilderInternal(c.root(), c.adapter).Get(ctx, nil)
 	if err != nil {
-		return nil, classify(err, op, PermOrganizationRead)
+		return nil, classify(err, op, permissions.OrganizationRead)
 	}
 	var out []model.SKU
 	err = pages(ctx, c, resp, models.CreateSubscribedSkuCollectionResponseFromDiscriminatorValue, nil,
@@ -118,7 +109,7 @@ func (c *Client) SubscribedSKUs(ctx context.Context) ([]model.SKU, error) {
 			}
 			return nil
 		})
-	return out, classify(err, op, PermOrganizationRead)
+	return out, classify(err, op, permissions.OrganizationRead)
 }
 
 func (c *Client) groupsBuilder() *groups.GroupsRequestBuilder {
@@ -142,11 +133,11 @@ func (c *Client) LicensedGroups(ctx context.Context) ([]model.Group, error) {
 	})
 	if err != nil {
 		var ge *model.GraphError
-		if errors.As(classify(err, op, PermGroupRead), &ge) && ge.Kind == model.GraphBadRequest && ge.Code == "Request_UnsupportedQuery" {
+		if errors.As(classify(err, op, permissions.GroupRead), &ge) && ge.Kind == model.GraphBadRequest && ge.Code == "Request_UnsupportedQuery" {
 			c.log.Info("graph refused the licensed-groups query; reading all groups", "message", ge.Message)
 			return c.allGroupsLicensed(ctx)
 		}
-		return nil, classify(err, op, PermGroupRead)
+		return nil, classify(err, op, permissions.GroupRead)
 	}
 	var out []model.Group
 	err = pages(ctx, c, resp, models.CreateGroupCollectionResponseFromDiscriminatorValue, h,
@@ -159,7 +150,7 @@ func (c *Client) LicensedGroups(ctx context.Context) ([]model.Group, error) {
 			return nil
 		})
 	if err != nil {
-		return nil, classify(err, op, PermGroupRead)
+		return nil, classify(err, op, permissions.GroupRead)
 	}
 	return out, nil
 }
@@ -170,7 +161,7 @@ func (c *Client) allGroupsLicensed(ctx context.Context) ([]model.Group, error) {
 		QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Select: groupSelect, Top: ptr(c.pageSize)},
 	})
 	if err != nil {
-		return nil, classify(err, op, PermGroupRead)
+		return nil, classify(err, op, permissions.GroupRead)
 	}
 	var out []model.Group
 	err = pages(ctx, c, resp, models.CreateGroupCollectionResponseFromDiscriminatorValue, nil,
@@ -183,7 +174,7 @@ func (c *Client) allGroupsLicensed(ctx context.Context) ([]model.Group, error) {
 			return nil
 		})
 	if err != nil {
-		return nil, classify(err, op, PermGroupRead)
+		return nil, classify(err, op, permissions.GroupRead)
 	}
 	return out, nil
 }
@@ -200,7 +191,7 @@ func (c *Client) GroupsWithLicenseErrors(ctx context.Context) ([]string, error) 
 		},
 	})
 	if err != nil {
-		return nil, classify(err, op, PermGroupRead)
+		return nil, classify(err, op, permissions.GroupRead)
 	}
 	var out []string
 	err = pages(ctx, c, resp, models.CreateGroupCollectionResponseFromDiscriminatorValue, nil,
@@ -213,7 +204,7 @@ func (c *Client) GroupsWithLicenseErrors(ctx context.Context) ([]string, error) 
 			return nil
 		})
 	if err != nil {
-		return nil, classify(err, op, PermGroupRead)
+		return nil, classify(err, op, permissions.GroupRead)
 	}
 	return out, nil
 }
@@ -226,7 +217,7 @@ func (c *Client) Users(ctx context.Context, fn func(page []model.User) error) er
 		QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Select: userSelect, Top: ptr(c.pageSize)},
 	})
 	if err != nil {
-		return classify(err, op, PermUserRead)
+		return classify(err, op, permissions.UserRead)
 	}
 	var fnErr error
 	err = pages(ctx, c, resp, models.CreateUserCollectionResponseFromDiscriminatorValue, nil,
@@ -243,7 +234,7 @@ func (c *Client) Users(ctx context.Context, fn func(page []model.User) error) er
 	if fnErr != nil {
 		return fnErr // the caller's own error, unclassified
 	}
-	return classify(err, op, PermUserRead)
+	return classify(err, op, permissions.UserRead)
 }
 
 // User reads one user by object id or user principal name.
@@ -257,7 +248,7 @@ func (c *Client) User(ctx context.Context, idOrUPN string) (model.User, error) {
 			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
 		})
 	if err != nil {
-		return model.User{}, classify(err, op, PermUserRead)
+		return model.User{}, classify(err, op, permissions.UserRead)
 	}
 	if u == nil {
 		return model.User{}, &model.GraphError{Kind: model.GraphOther, Message: "empty response", Op: op}
@@ -275,7 +266,7 @@ func (c *Client) Group(ctx context.Context, id string) (model.Group, error) {
 		QueryParameters: &groups.GroupItemRequestBuilderGetQueryParameters{Select: groupSelect},
 	})
 	if err != nil {
-		return model.Group{}, classify(err, op, PermGroupRead)
+		return model.Group{}, classify(err, op, permissions.GroupRead)
 	}
 	if g == nil {
 		return model.Group{}, &model.GraphError{Kind: model.GraphOther, Message: "empty response", Op: op}
@@ -304,7 +295,7 @@ func (c *Client) MemberCounts(ctx context.Context, groupIDs []string, progress f
 		}
 		res, err := c.runBatch(ctx, reqs)
 		if err != nil {
-			return classify(err, op, PermGroupRead)
+			return classify(err, op, permissions.GroupRead)
 		}
 		counts := make(map[string]model.MemberCounts, len(ids))
 		for i, id := range ids {
@@ -322,7 +313,7 @@ func (c *Client) MemberCounts(ctx context.Context, groupIDs []string, progress f
 					if x.r.Status == 0 {
 						return &model.GraphError{Kind: model.GraphThrottled, Op: op + " of " + id, Message: "no answer in $batch after retries"}
 					}
-					return innerError(x.r, op+" of "+id, PermGroupRead)
+					return innerError(x.r, op+" of "+id, permissions.GroupRead)
 				}
 				n, err := parseCount(x.r.Body)
 				if err != nil {
@@ -356,7 +347,7 @@ func (c *Client) GroupMembers(ctx context.Context, groupID string, fn func([]mod
 		QueryParameters: &groups.ItemMembersRequestBuilderGetQueryParameters{Select: memberSelect, Top: ptr(c.pageSize)},
 	})
 	if err != nil {
-		return classify(err, op, PermGroupRead)
+		return classify(err, op, permissions.GroupRead)
 	}
 	var fnErr error
 	err = pages(ctx, c, resp, models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue, nil,
@@ -367,7 +358,7 @@ func (c *Client) GroupMembers(ctx context.Context, groupID string, fn func([]mod
 	if fnErr != nil {
 		return fnErr
 	}
-	return classify(err, op, PermGroupRead)
+	return classify(err, op, permissions.GroupRead)
 }
 
 func toObjects(p []models.DirectoryObjectable) []model.DirectoryObject {
@@ -388,7 +379,7 @@ func (c *Client) MembersWithLicenseErrors(ctx context.Context, groupID string) (
 			QueryParameters: &groups.ItemMembersWithLicenseErrorsRequestBuilderGetQueryParameters{Select: memberSelect, Top: ptr(c.pageSize)},
 		})
 	if err != nil {
-		return nil, classify(err, op, PermGroupRead)
+		return nil, classify(err, op, permissions.GroupRead)
 	}
 	var out []model.DirectoryObject
 	err = pages(ctx, c, resp, models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue, nil,
@@ -397,15 +388,15 @@ func (c *Client) MembersWithLicenseErrors(ctx context.Context, groupID string) (
 			return nil
 		})
 	if err != nil {
-		return nil, classify(err, op, PermGroupRead)
+		return nil, classify(err, op, permissions.GroupRead)
 	}
 	return out, nil
 }
 
 // DirectoryAudits reads audit events matching f, newest first as Graph returns them.
-func (c *Client) DirectoryAudits(ctx context.Context, f AuditFilter) ([]model.AuditEvent, error) {
+func (c *Client) DirectoryAudits(ctx context.Context, f model.AuditQuery) ([]model.AuditEvent, error) {
 	const op = "read directory audits"
-	filter, err := f.Filter()
+	filter, err := auditFilter(f)
 	if err != nil {
 		return nil, &model.GraphError{Kind: model.GraphBadRequest, Op: op, Message: err.Error()}
 	}
@@ -426,7 +417,7 @@ func (c *Client) DirectoryAudits(ctx context.Context, f AuditFilter) ([]model.Au
 	resp, err := auditlogs.NewAuditLogsRequestBuilderInternal(c.root(), c.adapter).DirectoryAudits().Get(ctx,
 		&auditlogs.DirectoryAuditsRequestBuilderGetRequestConfiguration{QueryParameters: q})
 	if err != nil {
-		return nil, classify(err, op, PermAuditLogRead)
+		return nil, classify(err, op, permissions.AuditLogRead)
 	}
 	var out []model.AuditEvent
 	errEnough := errors.New("enough")
@@ -444,7 +435,7 @@ func (c *Client) DirectoryAudits(ctx context.Context, f AuditFilter) ([]model.Au
 			return nil
 		})
 	if err != nil && !errors.Is(err, errEnough) {
-		return nil, classify(err, op, PermAuditLogRead)
+		return nil, classify(err, op, permissions.AuditLogRead)
 	}
 	return out, nil
 }

@@ -15,22 +15,16 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/permissions"
 )
-
-// ReprocessOutcome is the result of reprocessing one user's license assignments.
-type ReprocessOutcome struct {
-	UserID string
-	User   model.User // as Graph returned it, when Err is nil
-	Err    error
-}
 
 // ReprocessUsers asks Graph to re-evaluate the license assignments of each user, 20 to a
 // $batch. Every id gets exactly one outcome, in input order: throttled requests are retried
 // within their batch, and a batch that fails as a whole fails each of its users.
 // progress, if not nil, gets the number of users done so far.
-func (c *Client) ReprocessUsers(ctx context.Context, userIDs []string, progress func(done int)) []ReprocessOutcome {
+func (c *Client) ReprocessUsers(ctx context.Context, userIDs []string, progress func(done int)) []model.ReprocessOutcome {
 	const op = "reprocess license assignment"
-	out := make([]ReprocessOutcome, len(userIDs))
+	out := make([]model.ReprocessOutcome, len(userIDs))
 	idx := make([]int, len(userIDs)) // positions, so duplicate ids each get their own outcome
 	for i, id := range userIDs {
 		out[i].UserID = id
@@ -60,19 +54,19 @@ func (c *Client) ReprocessUsers(ctx context.Context, userIDs []string, progress 
 		for k, p := range pos {
 			id := userIDs[p]
 			uop := op + " of user " + id
-			var o ReprocessOutcome
+			var o model.ReprocessOutcome
 			o.UserID = id
 			switch r, ok := res[strconv.Itoa(k)]; {
 			case id == "":
 				o.Err = &model.GraphError{Kind: model.GraphBadRequest, Op: op, Message: "empty user id"}
 			case batchErr != nil:
-				o.Err = classify(batchErr, uop, PermLicenseAssignment)
+				o.Err = classify(batchErr, uop, permissions.LicenseAssignment)
 			case !ok || r.Status == 0:
 				o.Err = &model.GraphError{Kind: model.GraphThrottled, Op: uop, Message: "no answer in $batch after retries"}
 			case r.Status >= 200 && r.Status <= 299:
 				o.User = c.parseUser(r, id)
 			default:
-				o.Err = innerError(r, uop, PermLicenseAssignment)
+				o.Err = innerError(r, uop, permissions.LicenseAssignment)
 			}
 			out[p] = o
 		}
@@ -88,7 +82,7 @@ func (c *Client) ReprocessUsers(ctx context.Context, userIDs []string, progress 
 		// Cancelled: whatever was not reached gets the cancellation as its outcome.
 		for i := range out {
 			if out[i].Err == nil && out[i].User.ID == "" {
-				out[i].Err = classify(err, op+" of user "+out[i].UserID, PermLicenseAssignment)
+				out[i].Err = classify(err, op+" of user "+out[i].UserID, permissions.LicenseAssignment)
 			}
 		}
 	}
@@ -166,7 +160,7 @@ func (c *Client) AssignGroupLicenses(ctx context.Context, groupID string, add []
 	body.SetAddLicenses(adds)
 	body.SetRemoveLicenses(removes)
 	_, err = c.groupsBuilder().ByGroupId(groupID).AssignLicense().Post(ctx, body, nil)
-	return classify(err, op, PermLicenseAssignment)
+	return classify(err, op, permissions.LicenseAssignment)
 }
 
 // AssignUserLicenses changes a user's direct licenses (all or none) and returns the user as
@@ -182,7 +176,7 @@ func (c *Client) AssignUserLicenses(ctx context.Context, userID string, add []mo
 	body.SetRemoveLicenses(removes)
 	u, err := users.NewUsersRequestBuilderInternal(c.root(), c.adapter).ByUserId(userID).AssignLicense().Post(ctx, body, nil)
 	if err != nil {
-		return model.User{}, classify(err, op, PermLicenseAssignment)
+		return model.User{}, classify(err, op, permissions.LicenseAssignment)
 	}
 	// The answer carries default properties only; read back what the pages show.
 	fresh, err := c.User(ctx, userID)
@@ -234,7 +228,7 @@ func (c *Client) CreateGroup(ctx context.Context, g NewGroup) (model.Group, erro
 	}
 	res, err := c.groupsBuilder().Post(ctx, ng, nil)
 	if err != nil {
-		return model.Group{}, classify(err, op, PermGroupReadWrite)
+		return model.Group{}, classify(err, op, permissions.GroupReadWrite)
 	}
 	if res == nil {
 		return model.Group{}, &model.GraphError{Kind: model.GraphOther, Op: op, Message: "empty response"}

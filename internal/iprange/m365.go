@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/tenantdesk/tenantdesk/internal/text"
 )
 
 // EndpointSet is one Microsoft 365 endpoint set as published by endpoints.office.com.
@@ -121,7 +123,7 @@ func (w wireEndpointSet) validate() (EndpointSet, error) {
 	case "Optimize", "Allow", "Default":
 		s.Category = *w.Category
 	default:
-		return s, fmt.Errorf(`"category" %q is not Optimize, Allow or Default`, clip(*w.Category))
+		return s, fmt.Errorf(`"category" %q is not Optimize, Allow or Default`, text.Clip(*w.Category, 80))
 	}
 	if w.Notes != nil {
 		if s.Notes, err = checkText("notes", *w.Notes); err != nil {
@@ -164,11 +166,11 @@ func parsePrefixes(in []string, field string) ([]netip.Prefix, error) {
 	for j, s := range in {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			return nil, fmt.Errorf("%q[%d] %q is not a CIDR prefix", field, j, clip(s))
+			return nil, fmt.Errorf("%q[%d] %q is not a CIDR prefix", field, j, text.Clip(s, 80))
 		}
 		if p.Addr().Is4In6() {
 			// Lookups unmap IPv4-mapped addresses, so such a prefix could never match.
-			return nil, fmt.Errorf("%q[%d] %q is an IPv4-mapped IPv6 prefix", field, j, clip(s))
+			return nil, fmt.Errorf("%q[%d] %q is an IPv4-mapped IPv6 prefix", field, j, text.Clip(s, 80))
 		}
 		out = append(out, p.Masked())
 	}
@@ -191,15 +193,15 @@ func normalizePorts(s string) (string, error) {
 		lo, hi, isRange := strings.Cut(p, "-")
 		a, err := parsePort(lo)
 		if err != nil {
-			return "", fmt.Errorf("%q: %v", clip(p), err)
+			return "", fmt.Errorf("%q: %v", text.Clip(p, 80), err)
 		}
 		if isRange {
 			b, err := parsePort(hi)
 			if err != nil {
-				return "", fmt.Errorf("%q: %v", clip(p), err)
+				return "", fmt.Errorf("%q: %v", text.Clip(p, 80), err)
 			}
 			if b < a {
-				return "", fmt.Errorf("%q: range runs backwards", clip(p))
+				return "", fmt.Errorf("%q: range runs backwards", text.Clip(p, 80))
 			}
 			out = append(out, strconv.Itoa(a)+"-"+strconv.Itoa(b))
 			continue
@@ -227,16 +229,16 @@ func parsePort(s string) (int, error) {
 func normalizePattern(s string) (string, error) {
 	p := strings.ToLower(strings.TrimSuffix(s, "."))
 	if p == "" || len(p) > maxHostLen {
-		return "", fmt.Errorf("%q is not a host name pattern (length)", clip(s))
+		return "", fmt.Errorf("%q is not a host name pattern (length)", text.Clip(s, 80))
 	}
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_' || c == '*') {
-			return "", fmt.Errorf("%q is not a host name pattern (character %q)", clip(s), c)
+			return "", fmt.Errorf("%q is not a host name pattern (character %q)", text.Clip(s, 80), c)
 		}
 	}
 	if strings.Contains(p, "..") || p[0] == '.' || strings.Trim(p, "*.") == "" {
-		return "", fmt.Errorf("%q is not a host name pattern", clip(s))
+		return "", fmt.Errorf("%q is not a host name pattern", text.Clip(s, 80))
 	}
 	return p, nil
 }
@@ -254,7 +256,7 @@ func checkName(field, s string, allowEmpty bool) (string, error) {
 	}
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-/ ", r)) {
-			return "", fmt.Errorf("%q %q has the character %q", field, clip(s), r)
+			return "", fmt.Errorf("%q %q has the character %q", field, text.Clip(s, 80), r)
 		}
 	}
 	return s, nil
@@ -272,15 +274,6 @@ func checkText(field, s string) (string, error) {
 		}
 	}
 	return s, nil
-}
-
-// clip shortens s for error messages so hostile input cannot blow up a log line.
-func clip(s string) string {
-	const n = 80
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 func trimBOM(b []byte) []byte { return bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) }
@@ -328,10 +321,10 @@ func ParseM365Version(data []byte) (M365Version, error) {
 	}
 	l := *w.Latest
 	if len(l) < 6 || len(l) > 20 || strings.Trim(l, "0123456789") != "" {
-		return M365Version{}, fmt.Errorf(`%w: version: "latest" %q is not a version number`, ErrInvalid, clip(l))
+		return M365Version{}, fmt.Errorf(`%w: version: "latest" %q is not a version number`, ErrInvalid, text.Clip(l, 80))
 	}
 	if !isKnownInstance(*w.Instance) {
-		return M365Version{}, fmt.Errorf(`%w: version: unknown instance %q`, ErrInvalid, clip(*w.Instance))
+		return M365Version{}, fmt.Errorf(`%w: version: unknown instance %q`, ErrInvalid, text.Clip(*w.Instance, 80))
 	}
 	return M365Version{Instance: *w.Instance, Latest: l}, nil
 }

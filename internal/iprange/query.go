@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tenantdesk/tenantdesk/internal/text"
 )
 
 // Limits of ParseQuery: a pasted log excerpt fits; a pasted file is cut with a clear note.
@@ -53,26 +55,26 @@ func isSeparator(r rune) bool {
 // as a firewall log line, a Received header or a list separated by commas, semicolons or tabs.
 // It never fails: tokens that look like addresses but are not get a Problem, other words are
 // ignored, and input beyond MaxQueryBytes or MaxQueryItems is cut with a note.
-func ParseQuery(text string) Query {
+func ParseQuery(input string) Query {
 	var q Query
-	if len(text) > MaxQueryBytes {
+	if len(input) > MaxQueryBytes {
 		cut := MaxQueryBytes
 		// Cut at a separator so no token is split in two and mistaken for something else.
-		if i := strings.LastIndexFunc(text[:cut], isSeparator); i > 0 {
+		if i := strings.LastIndexFunc(input[:cut], isSeparator); i > 0 {
 			cut = i
 		}
 		q.Truncated = true
-		q.Notes = append(q.Notes, fmt.Sprintf("The text is %s long; only the first %s was read.", byteSize(len(text)), byteSize(MaxQueryBytes)))
-		text = text[:cut]
+		q.Notes = append(q.Notes, fmt.Sprintf("The input is %s long; only the first %s was read.", byteSize(len(input)), byteSize(MaxQueryBytes)))
+		input = input[:cut]
 	}
 	seen := map[string]bool{}
 	problems := 0
-	for tok := range strings.FieldsFuncSeq(text, isSeparator) {
+	for tok := range strings.FieldsFuncSeq(input, isSeparator) {
 		item, problem, ok := parseToken(tok)
 		if problem != "" {
 			problems++
 			if len(q.Problems) < maxQueryProblems {
-				q.Problems = append(q.Problems, QueryProblem{Input: clip(tok), Message: problem})
+				q.Problems = append(q.Problems, QueryProblem{Input: text.Clip(tok, 80), Message: problem})
 			}
 			continue
 		}
@@ -113,7 +115,7 @@ func byteSize(n int) string {
 // parseToken classifies one token. ok reports an item; problem is set for a token that looks
 // like an address but is not one; neither for ordinary words.
 func parseToken(tok string) (item QueryItem, problem string, ok bool) {
-	item.Input = clip(tok)
+	item.Input = text.Clip(tok, 80)
 	t := strings.TrimRight(tok, ".")
 	if strings.HasSuffix(t, ":") && !strings.HasSuffix(t, "::") {
 		t = t[:len(t)-1] // "from 1.2.3.4:" but not "2001:db8::"
@@ -295,7 +297,7 @@ func prefixProblem(a, bits string) string {
 	if _, err := netip.ParseAddr(stripZone(a)); err != nil {
 		return addrProblem(stripZone(a))
 	}
-	return fmt.Sprintf("/%s is not a valid prefix length", clip(bits))
+	return fmt.Sprintf("/%s is not a valid prefix length", text.Clip(bits, 80))
 }
 
 func isScheme(s string) bool {

@@ -20,6 +20,8 @@ type Service struct {
 	mu      sync.Mutex        // serialises Refresh, Import and Reload
 	errMu   sync.Mutex        // guards lastErr
 	lastErr map[string]string // last refresh failure per source key, cleared on success
+
+	jobs jobs // started by people, for the page
 }
 
 // NewService loads the stored sources into an index. Sources that do not parse are logged and

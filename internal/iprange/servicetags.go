@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+
+	"github.com/tenantdesk/tenantdesk/internal/text"
 )
 
 // ServiceTags is an Azure service tags file (ServiceTags_<cloud>_<date>.json).
@@ -85,7 +87,7 @@ func ParseServiceTags(data []byte) (*ServiceTags, error) {
 		if err != nil {
 			name := ""
 			if v.Name != nil {
-				name = fmt.Sprintf(" (%s)", clip(*v.Name))
+				name = fmt.Sprintf(" (%s)", text.Clip(*v.Name, 80))
 			}
 			return nil, fmt.Errorf("%w: service tag #%d%s: %v", ErrInvalid, i+1, name, err)
 		}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/text"
 )
 
 // SourceStore is what iprange needs from the database (internal/store implements it).
@@ -316,7 +317,7 @@ func (u *Updater) get(ctx context.Context, rawURL string) ([]byte, error) {
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-		return nil, fmt.Errorf("get %s: %s: %q", redact(rawURL), resp.Status, clip(string(snippet)))
+		return nil, fmt.Errorf("get %s: %s: %q", redact(rawURL), resp.Status, text.Clip(string(snippet), 80))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxDocumentBytes+1))
 	if err != nil {
@@ -464,7 +465,7 @@ func (u *Updater) importOne(ctx context.Context, f ImportFile, stored map[string
 		if src.Instance == "" {
 			src.Instance = GuessInstance(sets)
 		} else if !isKnownInstance(src.Instance) {
-			res.Err = fmt.Errorf("unknown Microsoft 365 instance %q (want one of %s)", clip(f.Instance), strings.Join(M365Instances, ", "))
+			res.Err = fmt.Errorf("unknown Microsoft 365 instance %q (want one of %s)", text.Clip(f.Instance, 80), strings.Join(M365Instances, ", "))
 			return res
 		}
 		sum := sha256.Sum256(f.Data)

@@ -12,7 +12,7 @@ import (
 type LicensingErrorDetail struct {
 	// Kind is the license error the text describes (model.ErrorCountViolation, ...), or
 	// model.ErrorNone when the text matches none.
-	Kind string
+	Kind model.LicenseError
 	// SKUs are the SKUs the error is about ("for SKU [..]", "Subscription with SKU ..").
 	SKUs []string
 	// LicensesAdded and LicensesRemoved are "Licenses being added: [..]" and "... removed: [..]".
@@ -110,7 +110,7 @@ func ParseLicensingErrorMessage(s string) LicensingErrorDetail {
 }
 
 // messageKind recognises the error from Microsoft's wording.
-func messageKind(lower string) string {
+func messageKind(lower string) model.LicenseError {
 	switch {
 	case strings.Contains(lower, "not enough licenses"),
 		strings.Contains(lower, "does not have any available licenses"),

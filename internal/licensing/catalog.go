@@ -257,18 +257,10 @@ func cleanName(s string) string {
 	return strings.TrimFunc(s, func(r rune) bool { return r <= ' ' || r == '\uFEFF' || r == '\u00A0' })
 }
 
-// normalizeGUID trims s and returns it in lower case if it is a GUID in the 8-4-4-4-12 form.
+// normalizeGUID is s in model.NormalizeID form if it is a GUID in the 8-4-4-4-12 form.
 func normalizeGUID(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	if !isGUID(s) {
-		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; 'A' <= c && c <= 'F' {
-			return strings.ToLower(s), true
-		}
-	}
-	return s, true
+	s = model.NormalizeID(s)
+	return s, isGUID(s)
 }
 
 // isGUID reports whether s is exactly a GUID: 36 characters, hex digits, dashes at 8, 13, 18, 23.

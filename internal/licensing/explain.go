@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/text"
 )
 
 // ExplainContext is what Explain may use to explain one license state of one user. Only Names
@@ -27,10 +28,10 @@ type ExplainContext struct {
 
 // Explanation is a license state in plain words: what is wrong, why, and how to fix it.
 type Explanation struct {
-	Code    string // the normalised error (model.ErrorCountViolation, ...); "" when no error
-	Summary string // one line, e.g. "Not enough licenses: Office 365 A1 for faculty has 0 of 500 available"
-	Detail  string // why, with where the license comes from
-	Fix     string // what an admin does about it
+	Code    model.LicenseError // the normalised error (model.ErrorCountViolation, ...); "" when no error
+	Summary string             // one line, e.g. "Not enough licenses: Office 365 A1 for faculty has 0 of 500 available"
+	Detail  string             // why, with where the license comes from
+	Fix     string             // what an admin does about it
 	// Blocker is, for Other, the state of the sibling license (same group, same user) that
 	// really failed; nil when none was found.
 	Blocker *model.LicenseState
@@ -39,7 +40,6 @@ type Explanation struct {
 // Explain explains one of ctx.User's license states.
 func Explain(ctx ExplainContext, st model.LicenseState) Explanation {
 	x := explainer{ctx}
-	st.Error = model.NormalizeLicenseError(st.Error)
 	if st.Error == model.ErrorOther {
 		return x.other(st)
 	}
@@ -270,7 +270,7 @@ func (x explainer) dependency(st model.LicenseState) reason {
 	}
 	if st.AssignedByGroup != "" {
 		for _, l := range x.GroupTemplates[st.AssignedByGroup] {
-			if normID(l.SKUID) == normID(st.SKUID) {
+			if model.NormalizeID(l.SKUID) == model.NormalizeID(st.SKUID) {
 				continue
 			}
 			for _, p := range x.enabledPlans(l.SKUID, l.DisabledPlans) {
@@ -341,7 +341,7 @@ func (x explainer) usageLocation(st model.LicenseState) reason {
 		upn = "<user>"
 	}
 	set := fmt.Sprintf("set the user's usage location (Microsoft Entra admin center: Users > %s > Edit properties > Settings > Usage location, or Update-MgUser -UserId %s -UsageLocation <two-letter country code>)",
-		nonEmpty(x.User.DisplayName, upn), upn)
+		text.FirstNonEmpty(x.User.DisplayName, upn), upn)
 	if loc == "" {
 		return reason{
 			summary: fmt.Sprintf("No usage location: %s cannot be assigned until the user has one", name),
@@ -363,7 +363,7 @@ func (x explainer) usageLocation(st model.LicenseState) reason {
 
 func (x explainer) uniqueness(st model.LicenseState) reason {
 	name := x.sku(st.SKUID)
-	addr := nonEmpty(x.User.Mail, x.User.UserPrincipalName)
+	addr := text.FirstNonEmpty(x.User.Mail, x.User.UserPrincipalName)
 	lookup := "Get-Recipient -Filter \"EmailAddresses -eq '<address>'\""
 	if addr != "" {
 		lookup = fmt.Sprintf("Get-Recipient -Filter \"EmailAddresses -eq 'smtp:%s'\"", addr)
@@ -387,8 +387,7 @@ func (x explainer) other(st model.LicenseState) Explanation {
 		from = "in the template of group " + x.groupName(st.AssignedByGroup)
 	}
 	for i, s := range x.User.LicenseStates {
-		s.Error = model.NormalizeLicenseError(s.Error)
-		if normID(s.SKUID) == normID(st.SKUID) || !strings.EqualFold(s.AssignedByGroup, st.AssignedByGroup) ||
+		if model.NormalizeID(s.SKUID) == model.NormalizeID(st.SKUID) || !strings.EqualFold(s.AssignedByGroup, st.AssignedByGroup) ||
 			s.Error == model.ErrorNone || s.Error == model.ErrorOther {
 			continue
 		}
@@ -408,7 +407,7 @@ func (x explainer) other(st model.LicenseState) Explanation {
 			continue
 		}
 		for _, id := range append(append([]string{}, d.SKUs...), d.LicensesAdded...) {
-			if normID(id) == normID(st.SKUID) || !x.inSameSource(st, id) {
+			if model.NormalizeID(id) == model.NormalizeID(st.SKUID) || !x.inSameSource(st, id) {
 				continue
 			}
 			sib := x.reason(model.LicenseState{SKUID: id, AssignedByGroup: st.AssignedByGroup, Error: d.Kind})
@@ -433,7 +432,7 @@ func (x explainer) inSameSource(st model.LicenseState, id string) bool {
 	if !st.Direct() {
 		if tpl, ok := x.GroupTemplates[st.AssignedByGroup]; ok {
 			for _, l := range tpl {
-				if normID(l.SKUID) == normID(id) {
+				if model.NormalizeID(l.SKUID) == model.NormalizeID(id) {
 					return true
 				}
 			}
@@ -441,7 +440,7 @@ func (x explainer) inSameSource(st model.LicenseState, id string) bool {
 		}
 	}
 	for _, s := range x.User.LicenseStates {
-		if normID(s.SKUID) == normID(id) && strings.EqualFold(s.AssignedByGroup, st.AssignedByGroup) {
+		if model.NormalizeID(s.SKUID) == model.NormalizeID(id) && strings.EqualFold(s.AssignedByGroup, st.AssignedByGroup) {
 			return true
 		}
 	}
@@ -455,16 +454,16 @@ func (x explainer) otherLicenses(st model.LicenseState) []holder {
 	var out []holder
 	seen := map[string]bool{}
 	for _, s := range x.User.LicenseStates {
-		id := normID(s.SKUID)
-		if id == normID(st.SKUID) || s.State == model.StateError {
+		id := model.NormalizeID(s.SKUID)
+		if id == model.NormalizeID(st.SKUID) || s.State == model.StateError {
 			continue
 		}
 		out = append(out, holder{skuID: id, group: s.AssignedByGroup, disabled: s.DisabledPlans})
 		seen[id] = true
 	}
 	for _, l := range x.User.AssignedLicenses {
-		id := normID(l.SKUID)
-		if id == normID(st.SKUID) || seen[id] {
+		id := model.NormalizeID(l.SKUID)
+		if id == model.NormalizeID(st.SKUID) || seen[id] {
 			continue
 		}
 		out = append(out, holder{skuID: id, disabled: l.DisabledPlans})
@@ -500,7 +499,7 @@ func (x explainer) enabledPlans(skuID string, disabled []string) []string {
 
 func (x explainer) tenantSKU(id string) (model.SKU, bool) {
 	for _, s := range x.SKUs {
-		if normID(s.ID) == normID(id) {
+		if model.NormalizeID(s.ID) == model.NormalizeID(id) {
 			return s, true
 		}
 	}
@@ -580,9 +579,9 @@ func contains(list []string, s string) bool {
 
 // containsAny is contains with GUID normalisation.
 func containsAny(list []string, id string) bool {
-	id = normID(id)
+	id = model.NormalizeID(id)
 	for _, v := range list {
-		if normID(v) == id {
+		if model.NormalizeID(v) == id {
 			return true
 		}
 	}
@@ -617,13 +616,6 @@ func andList(names []string) string {
 		return names[0]
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
-}
-
-func nonEmpty(a, b string) string {
-	if strings.TrimSpace(a) != "" {
-		return a
-	}
-	return b
 }
 
 func capitalize(s string) string {

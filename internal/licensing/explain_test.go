@@ -58,7 +58,7 @@ func explainFixture(t *testing.T) ExplainContext {
 	}
 }
 
-func state(sku, group, st, err string) model.LicenseState {
+func state(sku, group, st string, err model.LicenseError) model.LicenseState {
 	return model.LicenseState{SKUID: sku, AssignedByGroup: group, State: st, Error: err}
 }
 
@@ -75,7 +75,7 @@ func TestExplain(t *testing.T) {
 		name        string
 		edit        func(c *ExplainContext)
 		st          model.LicenseState
-		code        string
+		code        model.LicenseError
 		summary     string   // exact, when set
 		contains    []string // in Summary, Detail or Fix
 		absent      []string
@@ -104,7 +104,7 @@ func TestExplain(t *testing.T) {
 				f.SKUID = strings.ToUpper(facultySKU)
 				c.User.LicenseStates = []model.LicenseState{a1StudentOther, f}
 			},
-			st: state(studentSKU, groupA1, model.StateError, "Others"), code: model.ErrorOther,
+			st: state(studentSKU, groupA1, model.StateError, model.NormalizeLicenseError("Others")), code: model.ErrorOther,
 			summary:    "Blocked by all-or-none: Office 365 A1 for faculty failed: not enough licenses, 0 of 500 available",
 			blockerSKU: strings.ToUpper(facultySKU),
 		},
@@ -301,7 +301,7 @@ func TestExplain(t *testing.T) {
 		},
 		{
 			name:    "no error",
-			st:      state(facultySKU, groupA1, model.StateActive, "None"),
+			st:      state(facultySKU, groupA1, model.StateActive, model.NormalizeLicenseError("None")),
 			code:    "",
 			summary: "Office 365 A1 for faculty is assigned",
 		},
@@ -359,7 +359,7 @@ func TestExplain(t *testing.T) {
 
 func TestExplainZeroContext(t *testing.T) {
 	// Nothing known at all: still plain words, no panic, the GUID as the name.
-	for _, code := range []string{"", model.ErrorCountViolation, model.ErrorMutuallyExclusive, model.ErrorDependency,
+	for _, code := range []model.LicenseError{"", model.ErrorCountViolation, model.ErrorMutuallyExclusive, model.ErrorDependency,
 		model.ErrorUsageLocation, model.ErrorUniqueness, model.ErrorOther, "Weird"} {
 		e := Explain(ExplainContext{}, state(facultySKU, groupA1, model.StateError, code))
 		if e.Summary == "" {

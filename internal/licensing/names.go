@@ -36,7 +36,7 @@ func NewNames(products []model.Product, tenant []model.SKU) *Names {
 		plans: make(map[string]*planInfo, 1024),
 	}
 	for _, p := range products {
-		id := normID(p.SKUID)
+		id := model.NormalizeID(p.SKUID)
 		if id == "" {
 			continue
 		}
@@ -49,7 +49,7 @@ func NewNames(products []model.Product, tenant []model.SKU) *Names {
 		}
 		if len(s.plans) == 0 {
 			for _, pl := range p.Plans {
-				if pid := normID(pl.PlanID); pid != "" {
+				if pid := model.NormalizeID(pl.PlanID); pid != "" {
 					s.plans = append(s.plans, pid)
 				}
 			}
@@ -59,7 +59,7 @@ func NewNames(products []model.Product, tenant []model.SKU) *Names {
 		}
 	}
 	for _, t := range tenant {
-		id := normID(t.ID)
+		id := model.NormalizeID(t.ID)
 		if id == "" {
 			continue
 		}
@@ -71,7 +71,7 @@ func NewNames(products []model.Product, tenant []model.SKU) *Names {
 			s.plans = s.plans[:0:0]
 			s.tenantPlans = true
 			for _, sp := range t.ServicePlans {
-				if pid := normID(sp.ID); pid != "" {
+				if pid := model.NormalizeID(sp.ID); pid != "" {
 					s.plans = append(s.plans, pid)
 				}
 				n.addPlan(sp.ID, sp.Name, "")
@@ -91,7 +91,7 @@ func (n *Names) sku(id string) *skuInfo {
 }
 
 func (n *Names) addPlan(rawID, name, friendly string) {
-	id := normID(rawID)
+	id := model.NormalizeID(rawID)
 	if id == "" {
 		return
 	}
@@ -188,24 +188,12 @@ func (n *Names) lookupSKU(id string) *skuInfo {
 	if n == nil {
 		return nil
 	}
-	return n.skus[normID(id)]
+	return n.skus[model.NormalizeID(id)]
 }
 
 func (n *Names) lookupPlan(id string) *planInfo {
 	if n == nil {
 		return nil
 	}
-	return n.plans[normID(id)]
-}
-
-// normID is the map key of a GUID: trimmed and lower-case. Graph and the catalog agree on
-// GUIDs but not always on their case.
-func normID(id string) string {
-	id = strings.TrimSpace(id)
-	for i := 0; i < len(id); i++ {
-		if c := id[i]; 'A' <= c && c <= 'Z' {
-			return strings.ToLower(id)
-		}
-	}
-	return id
+	return n.plans[model.NormalizeID(id)]
 }

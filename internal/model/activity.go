@@ -2,6 +2,26 @@ package model
 
 import "time"
 
+// Actions of the activity log. Everything written to the log names one of these, and the
+// activity page's filter offers them all, so an action cannot be logged without becoming
+// filterable. Actions of features still to come are added with their features.
+const (
+	ActionSignIn        = "sign-in"
+	ActionSignOut       = "sign-out"
+	ActionRefused       = "refused" // a request the person's role, or the origin check, refused
+	ActionRefresh       = "refresh"
+	ActionRefreshErrors = "refresh-errors"
+	ActionReprocess     = "reprocess"
+	ActionIPRefresh     = "ip-refresh"
+	ActionIPImport      = "ip-import"
+)
+
+// ActivityActions are the actions in the order the activity filter offers them.
+func ActivityActions() []string {
+	return []string{ActionSignIn, ActionSignOut, ActionRefused, ActionRefresh, ActionRefreshErrors,
+		ActionReprocess, ActionIPRefresh, ActionIPImport}
+}
+
 // Activity results.
 const (
 	ActivityOK      = "ok"

@@ -20,11 +20,12 @@ var (
 )
 
 // NotFoundError says what does not exist: What is a noun ("group", "user"), ID how it was asked
-// for, and Hint what the person can do about it. It matches ErrNotFound.
+// for, and Detail says so in a sentence with what the person can do about it. It matches
+// ErrNotFound.
 type NotFoundError struct {
-	What string
-	ID   string
-	Hint string
+	What   string
+	ID     string
+	Detail string
 }
 
 func (e *NotFoundError) Error() string {
@@ -199,4 +200,28 @@ func DescribeGraphError(err error) string {
 		b.WriteString("; the app needs the " + ge.Permission + " application permission. The app registration lacks the permission: an administrator must grant it.")
 	}
 	return b.String()
+}
+
+// PermissionError is an action the app registration may not do in Microsoft Graph: Why names the
+// missing application permission. It matches ErrForbidden.
+type PermissionError struct {
+	Action string // "Reprocess", "Refreshing license errors", ...
+	Why    string // e.g. "the app lacks User.ReadWrite.All"
+}
+
+func (e *PermissionError) Error() string { return e.Action + " not available: " + e.Why }
+
+// Is makes errors.Is(err, ErrForbidden) true.
+func (e *PermissionError) Is(target error) bool { return target == ErrForbidden }
+
+// GroupNotFound is the error for a group the current snapshot does not hold.
+func GroupNotFound(id string) *NotFoundError {
+	return &NotFoundError{What: "group", ID: id, Detail: "No licensed group with object id " + id +
+		" is in the current data. It may have been deleted, stopped assigning licenses, or be newer than the data: refresh to read the tenant again."}
+}
+
+// UserNotFound is the error for a user the current snapshot does not hold.
+func UserNotFound(id string) *NotFoundError {
+	return &NotFoundError{What: "user", ID: id, Detail: "No user with object id or user principal name " + id +
+		" is in the current data. The user may have been deleted or be newer than the data: refresh to read the tenant again, or search by name."}
 }

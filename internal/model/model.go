@@ -56,20 +56,24 @@ const (
 	StateError           = "Error"
 )
 
-// License assignment errors as Graph spells them. ErrorNone is the normalised "no error".
+// LicenseError is a license assignment error as Graph spells it, normalised once where Graph's
+// answer is read (internal/graph): everything past that compares these constants.
+type LicenseError string
+
+// License assignment errors. ErrorNone is the normalised "no error".
 const (
-	ErrorNone              = ""
-	ErrorCountViolation    = "CountViolation"
-	ErrorMutuallyExclusive = "MutuallyExclusiveViolation"
-	ErrorDependency        = "DependencyViolation"
-	ErrorUsageLocation     = "ProhibitedInUsageLocationViolation"
-	ErrorUniqueness        = "UniquenessViolation"
-	ErrorOther             = "Other"
+	ErrorNone              LicenseError = ""
+	ErrorCountViolation    LicenseError = "CountViolation"
+	ErrorMutuallyExclusive LicenseError = "MutuallyExclusiveViolation"
+	ErrorDependency        LicenseError = "DependencyViolation"
+	ErrorUsageLocation     LicenseError = "ProhibitedInUsageLocationViolation"
+	ErrorUniqueness        LicenseError = "UniquenessViolation"
+	ErrorOther             LicenseError = "Other"
 )
 
 // NormalizeLicenseError maps Graph's spellings of a license error to ours: null, "" and "None"
-// mean no error, and the docs' old "Others" is "Other".
-func NormalizeLicenseError(s string) string {
+// mean no error, and the docs' old "Others" is "Other". Unknown codes are kept as they are.
+func NormalizeLicenseError(s string) LicenseError {
 	s = strings.TrimSpace(s)
 	switch strings.ToLower(s) {
 	case "", "none", "null":
@@ -77,7 +81,7 @@ func NormalizeLicenseError(s string) string {
 	case "other", "others":
 		return ErrorOther
 	}
-	return s
+	return LicenseError(s)
 }
 
 // LicenseState is one entry of a user's licenseAssignmentStates.
@@ -86,7 +90,7 @@ type LicenseState struct {
 	DisabledPlans   []string
 	AssignedByGroup string // group object id; "" means assigned directly
 	State           string // StateActive, ...
-	Error           string // normalised with NormalizeLicenseError
+	Error           LicenseError
 	LastUpdated     time.Time
 }
 

@@ -50,11 +50,15 @@ type GroupReportPage struct {
 }
 
 // Pages is the number of pages of the whole result.
-func (p GroupReportPage) Pages() int {
-	if p.PageSize <= 0 || p.Total == 0 {
+func (p GroupReportPage) Pages() int { return Pages(p.Total, p.PageSize) }
+
+// Pages is how many pages of size rows total rows take: at least one, so an empty list still
+// has a page to show.
+func Pages(total, size int) int {
+	if size <= 0 || total <= 0 {
 		return 1
 	}
-	return (p.Total + p.PageSize - 1) / p.PageSize
+	return (total + size - 1) / size
 }
 
 // Sync run statuses.

@@ -11,20 +11,21 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
 // TestEveryLoggedActionIsFilterable reads this package's source: every action written to the
 // activity log (a model.Activity literal's Action, or an assignment to .Action) must be a
-// string or an Action constant that the activity page's filter offers.
+// string or a model.Action constant that the activity page's filter offers.
 func TestEveryLoggedActionIsFilterable(t *testing.T) {
 	fset := token.NewFileSet()
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
 	}
+	files = append(files, "../model/activity.go") // where the constants are
 	consts := map[string]string{}
 	var parsed []*ast.File
 	for _, name := range files {
@@ -61,10 +62,10 @@ func TestEveryLoggedActionIsFilterable(t *testing.T) {
 		switch x := e.(type) {
 		case *ast.BasicLit:
 			val, _ = strconv.Unquote(x.Value)
-		case *ast.Ident:
-			v, ok := consts[x.Name]
-			if !ok {
-				t.Errorf("%s: action %s is not an Action constant", pos, x.Name)
+		case *ast.SelectorExpr:
+			v, ok := consts[x.Sel.Name]
+			if pkg, _ := x.X.(*ast.Ident); !ok || pkg == nil || pkg.Name != "model" {
+				t.Errorf("%s: action %s is not a model.Action constant", pos, x.Sel.Name)
 				return
 			}
 			val = v
@@ -119,7 +120,9 @@ func valueAt(vs []ast.Expr, i int) ast.Expr {
 func TestActivityFilterOffersEveryAction(t *testing.T) {
 	snap := testSnapshot()
 	st := openStore(t, &snap)
-	s, err := New(Deps{Store: st, Syncer: &fakeSyncer{}, Activity: st, Now: func() time.Time { return testNow }})
+	deps := testDeps(t, st, nil)
+	deps.Activity = st
+	s, err := New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +136,7 @@ func TestActivityFilterOffersEveryAction(t *testing.T) {
 			offered = append(offered, v)
 		}
 	})
-	for _, a := range []string{ActionSignIn, ActionRefused, ActionRefresh, ActionRefreshErrors, ActionReprocess, ActionIPRefresh, ActionIPImport} {
+	for _, a := range []string{model.ActionSignIn, model.ActionRefused, model.ActionRefresh, model.ActionRefreshErrors, model.ActionReprocess, model.ActionIPRefresh, model.ActionIPImport} {
 		if !slices.Contains(offered, a) {
 			t.Errorf("the action filter lacks %q: %v", a, offered)
 		}

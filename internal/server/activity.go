@@ -1,8 +1,6 @@
 package server
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,25 +9,15 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/a-h/templ"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/web"
 )
 
-// ActivityReader lists the activity log. *store.Store implements it; the /activity pages
-// need Deps.Activity to implement it too.
-type ActivityReader interface {
-	ListActivity(ctx context.Context, f model.ActivityFilter) (model.ActivityPage, error)
-	EachActivity(ctx context.Context, f model.ActivityFilter, fn func(model.Activity) error) error
-}
-
 var activityResults = []string{model.ActivityOK, model.ActivityRefused, model.ActivityFailed}
 
-const (
-	activityPageSize = 50
-	maxActivityPage  = 100000
-	maxFilterLen     = 256
-	dateLayout       = "2006-01-02"
-)
+// dateLayout is how dates are written in addresses and file names.
+const dateLayout = "2006-01-02"
 
 // activityQuery is /activity's filter as parsed from the URL.
 type activityQuery struct {
@@ -72,15 +60,15 @@ func parseActivityQuery(v url.Values) (activityQuery, error) {
 	}
 	if p := v.Get("page"); p != "" {
 		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > maxActivityPage {
-			problems = append(problems, fmt.Sprintf("page must be a number from 1 to %d", maxActivityPage))
+		if err != nil || n < 1 || n > maxPage {
+			problems = append(problems, fmt.Sprintf("page must be a number from 1 to %d", maxPage))
 		} else {
 			q.Page = n
 		}
 	}
 	if len(problems) > 0 {
 		slices.Sort(problems)
-		return q, &queryError{problems: problems}
+		return q, &model.InputError{Message: "The activity filter is not valid.", Problems: problems}
 	}
 	f.Offset = (q.Page - 1) * activityPageSize
 	q.Filter = f
@@ -102,48 +90,26 @@ func (q activityQuery) values(p int) url.Values {
 	return v
 }
 
-func (s *Server) activityReader() (ActivityReader, bool) {
-	ar, ok := s.activity.(ActivityReader)
-	return ar, ok
-}
-
-func (s *Server) activityQueryOrError(w http.ResponseWriter, r *http.Request) (activityQuery, bool) {
-	q, err := parseActivityQuery(r.URL.Query())
-	var qe *queryError
-	if errors.As(err, &qe) {
-		s.badRequest(w, r, "The activity filter is not valid.", qe.problems)
-		return q, false
-	}
-	return q, true
-}
-
-func (s *Server) activityUnavailable(w http.ResponseWriter, r *http.Request) {
-	s.errorPage(w, r, web.ErrorView{Status: http.StatusServiceUnavailable, Heading: "Activity log unavailable",
-		Message: "This installation keeps no activity log.", BackURL: "/"})
-}
-
 // handleActivity serves /activity: the log, newest first, filtered by the URL.
-func (s *Server) handleActivity(w http.ResponseWriter, r *http.Request) {
-	ar, ok := s.activityReader()
-	if !ok {
-		s.activityUnavailable(w, r)
-		return
-	}
-	q, ok := s.activityQueryOrError(w, r)
-	if !ok {
-		return
-	}
-	page, err := ar.ListActivity(r.Context(), q.Filter)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
+func (s *Server) handleActivity(w http.ResponseWriter, r *http.Request) error {
+	l := s.layout(r.Context(), "Activity", "activity")
+	q, err := parseActivityQuery(r.URL.Query())
 	v := web.ActivityView{Actor: q.Actor, Action: q.Action, Result: q.Result, Since: q.Since, Until: q.Until,
-		Text: q.Text, Actions: activityActions, Results: activityResults, Entries: page.Entries, Total: page.Total,
-		CSVURL: withQuery("/activity.csv", q.values(0)), FormURL: "/activity"}
+		Text: q.Text, Actions: activityActions, Results: activityResults, FormURL: "/activity"}
 	if q.Action != "" && !slices.Contains(v.Actions, q.Action) {
 		v.Actions = append(slices.Clone(v.Actions), q.Action)
 	}
+	if err != nil {
+		return onForm(err, func(p *web.FormProblem) templ.Component {
+			v.Problem = p
+			return web.ActivityPage(l, v)
+		})
+	}
+	page, err := s.activity.ListActivity(r.Context(), q.Filter)
+	if err != nil {
+		return err
+	}
+	v.Entries, v.Total, v.CSVURL = page.Entries, page.Total, withQuery("/activity.csv", q.values(0))
 	if len(page.Entries) > 0 {
 		v.From = q.Filter.Offset + 1
 		v.To = q.Filter.Offset + len(page.Entries)
@@ -154,31 +120,24 @@ func (s *Server) handleActivity(w http.ResponseWriter, r *http.Request) {
 	if q.Filter.Offset+len(page.Entries) < page.Total {
 		v.NextURL = withQuery("/activity", q.values(q.Page+1))
 	}
-	s.render(w, r, http.StatusOK, web.ActivityPage(s.layout(r.Context(), "Activity", "activity"), v))
+	s.render(w, r, http.StatusOK, web.ActivityPage(l, v))
+	return nil
 }
 
 var activityCSVHeader = []string{"When (UTC)", "Actor UPN", "Actor name", "Action", "Target", "Target name",
 	"Result", "Detail", "Correlation id", "Address"}
 
 // handleActivityCSV serves /activity.csv: every entry of the filter (paging ignored).
-func (s *Server) handleActivityCSV(w http.ResponseWriter, r *http.Request) {
-	ar, ok := s.activityReader()
-	if !ok {
-		s.activityUnavailable(w, r)
-		return
-	}
-	q, ok := s.activityQueryOrError(w, r)
-	if !ok {
-		return
+func (s *Server) handleActivityCSV(w http.ResponseWriter, r *http.Request) error {
+	q, err := parseActivityQuery(r.URL.Query())
+	if err != nil {
+		return err
 	}
 	name := "tenantdesk-activity-" + s.now().Format(dateLayout) + ".csv"
-	err := s.serveCSV(w, r, name, activityCSVHeader, func(emit func([]string) error) error {
-		return ar.EachActivity(r.Context(), q.Filter, func(a model.Activity) error {
+	return s.serveCSV(w, r, name, activityCSVHeader, func(emit func([]string) error) error {
+		return s.activity.EachActivity(r.Context(), q.Filter, func(a model.Activity) error {
 			return emit([]string{a.At.UTC().Format(time.RFC3339), a.ActorUPN, a.ActorName, a.Action, a.Target,
 				a.TargetName, a.Result, a.Detail, a.CorrelationID, a.RemoteIP})
 		})
 	})
-	if err != nil {
-		s.serverError(w, r, err)
-	}
 }

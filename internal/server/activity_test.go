@@ -50,8 +50,8 @@ func TestParseActivityQuery(t *testing.T) {
 		}
 		q, err := parseActivityQuery(v)
 		if tc.bad {
-			var qe *queryError
-			if err == nil || !errorsAs(err, &qe) || len(qe.problems) == 0 {
+			var qe *model.InputError
+			if err == nil || !errors.As(err, &qe) || len(qe.Problems) == 0 {
 				t.Errorf("%q: accepted (%v)", tc.query, err)
 			}
 			continue
@@ -142,5 +142,3 @@ func TestActivityPageAndCSV(t *testing.T) {
 		t.Errorf("formula injection not neutralised: %q, %q", rows[1][5], rows[1][7])
 	}
 }
-
-func errorsAs(err error, target **queryError) bool { return errors.As(err, target) }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/text"
 	"github.com/tenantdesk/tenantdesk/web"
 )
 
@@ -20,10 +21,6 @@ const (
 // handleLogin starts a sign-in. /login?login_hint=<account>&next=<path> picks the account and
 // where to return; a signed-in person with a role and no hint goes straight to next.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	if !s.authEnabled() {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
 	q := r.URL.Query()
 	next := auth.SafeNext(q.Get("next"))
 	hint := q.Get("login_hint")
@@ -31,33 +28,19 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	flow, ok := s.authn.(SignInFlow)
-	if !ok {
-		s.signInFailed(w, r, errors.New("the authenticator has no sign-in flow"))
-		return
-	}
-	if err := flow.BeginSignIn(w, r, next, hint); err != nil {
+	if err := s.authn.BeginSignIn(w, r, next, hint); err != nil {
 		s.signInFailed(w, r, err)
 	}
 }
 
 // handleCallback is where the identity provider sends the browser back.
 func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
-	if !s.authEnabled() {
-		http.Redirect(w, r, "/", http.StatusSeeOther)
-		return
-	}
-	flow, ok := s.authn.(SignInFlow)
-	if !ok {
-		s.signInFailed(w, r, errors.New("the authenticator has no sign-in flow"))
-		return
-	}
-	p, next, err := flow.FinishSignIn(w, r)
+	p, next, err := s.authn.FinishSignIn(w, r)
 	if err != nil {
 		s.signInFailed(w, r, err)
 		return
 	}
-	s.logActivity(r, model.Activity{ActorUPN: p.UPN, ActorName: p.Name, Action: ActionSignIn,
+	s.logActivity(r, model.Activity{ActorUPN: p.UPN, ActorName: p.Name, Action: model.ActionSignIn,
 		Result: model.ActivityOK, Detail: "role " + s.roleName(p.Role)})
 	s.log.InfoContext(r.Context(), "signed in", "upn", p.UPN, "role", s.roleName(p.Role))
 	http.Redirect(w, r, next, http.StatusSeeOther)
@@ -71,7 +54,7 @@ func (s *Server) signInFailed(w http.ResponseWriter, r *http.Request, err error)
 		se = &auth.SignInError{Status: http.StatusInternalServerError, Reason: "Sign-in failed.", Err: err}
 	}
 	s.log.WarnContext(r.Context(), "sign-in failed", "err", err)
-	s.logActivity(r, model.Activity{Action: ActionSignIn, Result: model.ActivityFailed, Detail: clipText(err.Error(), 1000)})
+	s.logActivity(r, model.Activity{Action: model.ActionSignIn, Result: model.ActivityFailed, Detail: text.Clip(err.Error(), 1000)})
 	s.errorPage(w, r, web.ErrorView{
 		Status:  se.Status,
 		Heading: "Sign-in failed",
@@ -83,10 +66,8 @@ func (s *Server) signInFailed(w http.ResponseWriter, r *http.Request, err error)
 // handleLogout ends the session. It is a POST (behind the cross-origin check) so that no
 // other site can sign people out.
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
-	if flow, ok := s.authn.(SignInFlow); ok {
-		if p, ok := flow.SignOut(w, r); ok {
-			s.logActivity(r, model.Activity{ActorUPN: p.UPN, ActorName: p.Name, Action: ActionSignOut, Result: model.ActivityOK})
-		}
+	if p, ok := s.authn.SignOut(w, r); ok {
+		s.logActivity(r, model.Activity{ActorUPN: p.UPN, ActorName: p.Name, Action: model.ActionSignOut, Result: model.ActivityOK})
 	}
 	http.Redirect(w, r, signedOutPath, http.StatusSeeOther)
 }
@@ -99,7 +80,7 @@ func (s *Server) handleSignedOut(w http.ResponseWriter, r *http.Request) {
 // noRole shows a signed-in person without a dashboard role which role to ask for, and
 // records the attempt.
 func (s *Server) noRole(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	s.logActivity(r, model.Activity{Action: ActionRefused, Target: r.Method + " " + r.URL.Path,
+	s.logActivity(r, model.Activity{Action: model.ActionRefused, Target: r.Method + " " + r.URL.Path,
 		Result: model.ActivityRefused, Detail: "no tenantdesk role"})
 	l := s.layout(r.Context(), "No role", "")
 	v := web.NoRoleView{Name: p.Name, UPN: p.UPN, ReaderRole: s.roleName(auth.RoleReader),
@@ -115,9 +96,6 @@ var navRoles = map[string]auth.Role{
 
 // canCtx is can for code that has only the request's context.
 func (s *Server) canCtx(ctx context.Context, need auth.Role) bool {
-	if !s.authEnabled() {
-		return true
-	}
 	p, ok := auth.PrincipalFrom(ctx)
 	return ok && p.Role.Allows(need)
 }
@@ -135,9 +113,6 @@ func (s *Server) navAllowed(ctx context.Context, key string) bool {
 // and reports whether the page is bare: anonymous or without a role, where nothing of the
 // tenant (not even the data age) is shown.
 func (s *Server) applyUser(ctx context.Context, l *web.Layout) bool {
-	if !s.authEnabled() {
-		return false
-	}
 	p, ok := auth.PrincipalFrom(ctx)
 	if !ok {
 		l.Bare, l.RefreshAction, l.ProgressURL, l.SearchAction = true, "", "", ""
@@ -158,11 +133,5 @@ func (s *Server) applyUser(ctx context.Context, l *web.Layout) bool {
 	return false
 }
 
-// authenticate puts the session's person into the request's context (Deps.Auth's
-// middleware); without sign-in configured it does nothing.
-func (s *Server) authenticate(next http.Handler) http.Handler {
-	if s.authn == nil {
-		return next
-	}
-	return s.authn.Middleware(next)
-}
+// authenticate puts the session's person into the request's context (Deps.Auth's middleware).
+func (s *Server) authenticate(next http.Handler) http.Handler { return s.authn.Middleware(next) }

@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/httprate"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/text"
 	"github.com/tenantdesk/tenantdesk/web"
 )
 
@@ -42,8 +43,8 @@ func (s *Server) crossOrigin() func(http.Handler) http.Handler {
 		_ = cop.AddTrustedOrigin(u.Scheme + "://" + u.Host)
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.logActivity(r, model.Activity{Action: ActionRefused, Target: r.Method + " " + r.URL.Path,
-			Result: model.ActivityRefused, Detail: "cross-origin request (origin " + clipText(r.Header.Get("Origin"), 200) + ")"})
+		s.logActivity(r, model.Activity{Action: model.ActionRefused, Target: r.Method + " " + r.URL.Path,
+			Result: model.ActivityRefused, Detail: "cross-origin request (origin " + text.Clip(r.Header.Get("Origin"), 200) + ")"})
 		s.errorPage(w, r, web.ErrorView{
 			Status:  http.StatusForbidden,
 			Heading: "Request refused",

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,7 +9,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -41,8 +39,8 @@ func newAuthEnv(t *testing.T, mod func(*Deps)) *authEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := Deps{Store: e.st, Syncer: e.syncer, Logger: slogText(io.Discard), Now: func() time.Time { return testNow },
-		Version: "test", Auth: a, Activity: e.st}
+	deps := testDeps(t, e.st, nil)
+	deps.Syncer, deps.Auth, deps.Activity = e.syncer, a, e.st
 	if mod != nil {
 		mod(&deps)
 	}
@@ -428,56 +426,5 @@ func TestRateLimits(t *testing.T) {
 	e.h.ServeHTTP(rec, req)
 	if rec.Code == http.StatusTooManyRequests {
 		t.Error("the limit is not per address")
-	}
-}
-
-func TestMissingPermission(t *testing.T) {
-	calls := 0
-	granted := []string{"Group.Read.All", "LicenseAssignment.ReadWrite.All"}
-	var fail error
-	now := testNow
-	s, err := New(Deps{Store: &fakeStore{}, Syncer: &fakeSyncer{}, Now: func() time.Time { return now },
-		Permissions: func(context.Context) ([]string, error) { calls++; return granted, fail }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if m := s.missingPermission(ctx, "LicenseAssignment.ReadWrite.All"); m != "" {
-		t.Errorf("granted permission reported missing: %q", m)
-	}
-	// Any one of the alternatives is enough; none names the preferred one and the others.
-	if m := s.missingPermission(ctx, "User.ReadWrite.All", "group.read.all"); m != "" {
-		t.Errorf("granted alternative reported missing: %q", m)
-	}
-	if m := s.missingPermission(ctx, "User.ReadWrite.All", "Directory.ReadWrite.All"); m != "the app lacks User.ReadWrite.All (or instead Directory.ReadWrite.All)" {
-		t.Errorf("missing = %q", m)
-	}
-	if calls != 1 {
-		t.Errorf("%d lookups within the cache time", calls)
-	}
-	// After ten minutes the list is read again; a failure is shown as such, retried sooner.
-	granted = []string{"Group.Read.All"}
-	now = now.Add(11 * time.Minute)
-	if m := s.missingPermission(ctx, "LicenseAssignment.ReadWrite.All"); m != "the app lacks LicenseAssignment.ReadWrite.All" || calls != 2 {
-		t.Errorf("after expiry: %q, %d calls", m, calls)
-	}
-	fail = errors.New("graph down")
-	now = now.Add(11 * time.Minute)
-	if m := s.missingPermission(ctx, "Group.Read.All"); m != "could not read the app's permissions: graph down" {
-		t.Errorf("unknown grants: %q", m)
-	}
-	fail = nil
-	now = now.Add(20 * time.Second)
-	if m := s.missingPermission(ctx, "Group.Read.All"); m == "" || calls != 3 {
-		t.Errorf("a failure is kept a little while: %q, %d calls", m, calls)
-	}
-	now = now.Add(11 * time.Second)
-	if m := s.missingPermission(ctx, "Group.Read.All"); m != "" || calls != 4 {
-		t.Errorf("after a failure the lookup is retried within 30s: %q, %d calls", m, calls)
-	}
-	// Without Deps.Permissions nothing is missing.
-	s2, _ := New(Deps{Store: &fakeStore{}, Syncer: &fakeSyncer{}})
-	if m := s2.missingPermission(ctx, "Anything.All"); m != "" {
-		t.Errorf("no permission source: %q", m)
 	}
 }

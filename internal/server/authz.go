@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 
@@ -12,20 +11,10 @@ import (
 	"github.com/tenantdesk/tenantdesk/web"
 )
 
-// ActivityLog records what people do in the dashboard. *store.Store implements it.
-type ActivityLog interface {
-	AddActivity(ctx context.Context, a model.Activity) error
-}
-
-// require lets a request through only when the signed-in person's role allows need. Without
-// sign-in configured (Deps.Auth nil: unit tests of single pages) every request passes.
+// require lets a request through only when the signed-in person's role allows need.
 func (s *Server) require(need auth.Role) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !s.authEnabled() {
-				next.ServeHTTP(w, r)
-				return
-			}
 			p, ok := auth.PrincipalFrom(r.Context())
 			if !ok {
 				s.signInRequired(w, r)
@@ -46,20 +35,11 @@ func (s *Server) require(need auth.Role) func(http.Handler) http.Handler {
 
 // can reports whether the request's person may do what needs role need (for showing or hiding
 // controls; the route itself enforces it again).
-func (s *Server) can(r *http.Request, need auth.Role) bool {
-	if !s.authEnabled() {
-		return true
-	}
-	p, ok := auth.PrincipalFrom(r.Context())
-	return ok && p.Role.Allows(need)
-}
+func (s *Server) can(r *http.Request, need auth.Role) bool { return s.canCtx(r.Context(), need) }
 
 // logActivity records an action of the request's person. A failure to record is logged, never
 // shown: the action itself has happened.
 func (s *Server) logActivity(r *http.Request, a model.Activity) {
-	if s.activity == nil {
-		return
-	}
 	if p, ok := auth.PrincipalFrom(r.Context()); ok && a.ActorUPN == "" {
 		a.ActorUPN, a.ActorName = p.UPN, p.Name
 	}
@@ -77,16 +57,11 @@ func (s *Server) logActivity(r *http.Request, a model.Activity) {
 	}
 }
 
-// Authenticator is the sign-in side the server needs. *auth.Authenticator implements it; nil
-// in Deps means sign-in is not configured (page unit tests).
+// Authenticator is dashboard sign-in. *auth.Authenticator implements it; tests use
+// authtest.Authenticator, which signs in a given person.
 type Authenticator interface {
 	// Middleware puts the signed-in person (if any) into the request's context.
 	Middleware(next http.Handler) http.Handler
-}
-
-// SignInFlow is the sign-in side of an Authenticator (*auth.Authenticator implements both).
-// It is separate so tests can sign people in with a Middleware-only stub.
-type SignInFlow interface {
 	// BeginSignIn redirects the browser to the identity provider; next is where to return,
 	// loginHint the account to suggest. Errors are *auth.SignInError.
 	BeginSignIn(w http.ResponseWriter, r *http.Request, next, loginHint string) error
@@ -96,8 +71,6 @@ type SignInFlow interface {
 	// SignOut ends the session and returns who was signed in.
 	SignOut(w http.ResponseWriter, r *http.Request) (auth.Principal, bool)
 }
-
-func (s *Server) authEnabled() bool { return s.authn != nil }
 
 // signInRequired sends a browser to sign in and back; other requests get a plain 401.
 func (s *Server) signInRequired(w http.ResponseWriter, r *http.Request) {
@@ -117,7 +90,7 @@ func (s *Server) signInRequired(w http.ResponseWriter, r *http.Request) {
 // records the refusal.
 func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, p auth.Principal, need auth.Role) {
 	s.logActivity(r, model.Activity{
-		Action: ActionRefused, Target: r.Method + " " + r.URL.Path, Result: model.ActivityRefused,
+		Action: model.ActionRefused, Target: r.Method + " " + r.URL.Path, Result: model.ActivityRefused,
 		Detail: "needs role " + s.roleName(need) + ", has " + s.roleName(p.Role),
 	})
 	s.errorPage(w, r, web.ErrorView{

@@ -1,209 +1,137 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantdesk/tenantdesk/internal/auth"
+	"github.com/tenantdesk/tenantdesk/internal/licensing"
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/text"
 	"github.com/tenantdesk/tenantdesk/web"
 )
 
-// maxIDLen bounds the object id in /groups/{id}; directory ids are 36-character GUIDs.
-const maxIDLen = 128
-
-// Group page sizes and windows.
-const (
-	errorPageSize = 100
-	auditWindow   = 30 * 24 * time.Hour
-	auditMax      = 500 // events read per page view
-	auditShown    = 50
-)
+// auditShown is how many audit events a page lists.
+const auditShown = 50
 
 // handleGroup serves /groups/{id}: one licensed group from the current snapshot, its members in
 // error with every error explained, and, live from Graph, its members and their recent
 // licensing audit events. ?result=<token> shows the outcome of a reprocess just done.
-func (s *Server) handleGroup(w http.ResponseWriter, r *http.Request) {
-	id, ok := groupIDParam(r)
-	if !ok {
-		s.notFound(w, r)
-		return
-	}
-	ctx := r.Context()
-	g, err := s.store.GroupDetail(ctx, id)
-	if isNotFound(err) {
-		s.groupNotFound(w, r, id)
-		return
-	}
+func (s *Server) handleGroup(w http.ResponseWriter, r *http.Request) error {
+	g, err := s.groupDetail(r)
 	if err != nil {
-		s.serverError(w, r, err)
-		return
+		return err
+	}
+	v, err := s.groupView(r, g)
+	if err != nil {
+		return err
+	}
+	if tok := r.URL.Query().Get("result"); tok != "" {
+		if res, ok := s.results.Get(g.ID, principalUPN(r), tok, s.now()); ok {
+			rv := resultView(res)
+			v.Result = &rv
+		}
+	}
+	s.render(w, r, http.StatusOK, web.GroupPage(s.layout(r.Context(), g.DisplayName, "groups"), v))
+	return nil
+}
+
+// groupDetail is the snapshot's group of a /groups/{id} route.
+func (s *Server) groupDetail(r *http.Request) (model.GroupDetail, error) {
+	id := strings.TrimSpace(chi.URLParam(r, "id"))
+	if !model.ValidObjectRef(id) {
+		return model.GroupDetail{}, model.GroupNotFound(text.Clip(id, model.MaxIDLen))
+	}
+	g, err := s.store.GroupDetail(r.Context(), id)
+	if isNotFound(err) {
+		return g, model.GroupNotFound(id)
 	}
 	g.DisplayName = displayName(g.DisplayName)
+	return g, err
+}
+
+// groupView builds the group page: the snapshot's group and members in error, explained, and
+// what Graph says now of its members and their licensing events. Live failures become messages
+// on the page, never its failure.
+func (s *Server) groupView(r *http.Request, g model.GroupDetail) (web.GroupView, error) {
+	ctx := r.Context()
+	id := g.ID
 	kind := model.Group{GroupTypes: g.GroupTypes, SecurityEnabled: g.SecurityEnabled, MailEnabled: g.MailEnabled}
 	v := web.GroupView{
 		Group:               g,
 		Kind:                kind.Kind(),
 		Dynamic:             kind.Dynamic(),
 		ReportURL:           "/groups",
-		CanReprocess:        s.lic.store != nil && s.can(r, auth.RoleOperator),
+		CanReprocess:        s.can(r, auth.RoleOperator),
 		ReprocessAction:     groupURL(id) + "/reprocess",
 		RefreshErrorsAction: groupURL(id) + "/refresh-errors",
 	}
 	if v.CanReprocess {
-		v.ReprocessBlocked = s.reprocessBlocked(ctx)
-		v.RefreshBlocked = s.refreshBlocked()
+		v.ReprocessBlocked = s.ops.ReprocessBlocked(ctx)
 	}
-	if tok := r.URL.Query().Get("result"); tok != "" {
-		if res, ok := s.lic.results.get(id, principalUPN(r), tok, s.now()); ok {
-			v.Result = &res
-		}
-	}
-
-	var inError []model.User
-	if s.lic.store != nil {
-		inError, err = s.lic.store.UsersInErrorForGroup(ctx, id)
-		if err != nil && !isNotFound(err) {
-			s.serverError(w, r, err)
-			return
-		}
+	inError, err := s.store.UsersInErrorForGroup(ctx, id)
+	if err != nil && !isNotFound(err) {
+		return v, err
 	}
 	q := r.URL.Query()
-	members, audit := s.groupLive(ctx, id, inError, q)
-	v.Members, v.Audit = members.view, audit.view
+	lg := s.live.Group(ctx, id, inError)
+	v.Members = membersView(id, lg, parseMemberQuery(q), q)
 
-	ex, err := s.newExplainer(ctx, inError, auditDetails(audit.events))
+	ex, err := licensing.LoadExplainer(ctx, s.store, inError, lg.Events)
 	if err != nil {
 		s.log.WarnContext(ctx, "group page: names", "group", id, "err", err)
 	}
-	ex.addGroup(id, g.DisplayName, g.Template)
-	if v.Audit.Loaded {
-		v.Audit.Rows, v.Audit.More = ex.auditRows(audit.events, auditShown)
-	}
+	ex.AddGroup(id, g.DisplayName, g.Template)
+	v.Audit = auditView(ex, lg.Events, lg.AuditSince, lg.AuditErr)
 
-	pages := max(1, (len(inError)+errorPageSize-1)/errorPageSize)
-	cur := 1
-	if n, err := strconv.Atoi(q.Get("epage")); err == nil && n > 0 {
-		cur = min(n, pages)
-	}
-	v.ErrorPager = pagerAt(cur, pages, len(inError), errorPageSize, func(n int) string {
-		u := url.Values{}
-		for _, k := range []string{"mq", "mtype", "mpage"} {
-			if x := q.Get(k); x != "" {
-				u.Set(k, x)
-			}
-		}
+	win := pageWindow(len(inError), parsePageLenient(q.Get("epage")), errorPageSize)
+	v.ErrorPager = win.pager(func(n int) string {
+		u := keep(q, "mq", "mtype", "mpage")
 		if n > 1 {
 			u.Set("epage", strconv.Itoa(n))
 		}
 		return withQuery(groupURL(id), u) + "#errors"
 	})
-	for _, u := range inError[min((cur-1)*errorPageSize, len(inError)):min(cur*errorPageSize, len(inError))] {
+	for _, u := range inError[win.lo:win.hi] {
 		v.ErrorUsers = append(v.ErrorUsers, web.ErrorUserRow{
-			ID: u.ID, Name: displayName(firstNonEmpty(u.DisplayName, u.UserPrincipalName)), UPN: u.UserPrincipalName,
+			ID: u.ID, Name: userDisplayName(u), UPN: u.UserPrincipalName,
 			Href: userURL(u.ID), UsageLocation: u.UsageLocation, AccountEnabled: u.AccountEnabled,
-			Licenses: ex.groupLicenses(u, id),
+			Licenses: licenseViews(ex.GroupLicenses(u, id)),
 		})
 	}
-	l := s.layout(ctx, g.DisplayName, "groups")
-	s.render(w, r, http.StatusOK, web.GroupPage(l, v))
+	return v, nil
 }
 
-func (s *Server) groupNotFound(w http.ResponseWriter, r *http.Request, id string) {
-	s.errorPage(w, r, web.ErrorView{
-		Status:  http.StatusNotFound,
-		Heading: "Group not found",
-		Message: "No licensed group with object id " + id + " is in the current data. It may have been deleted, stopped assigning licenses, or be newer than the data: refresh to read the tenant again.",
-		BackURL: "/groups",
-	})
-}
-
-type liveMembers struct {
-	view web.MembersView
-	ids  map[string]bool // lower-case ids of every member, when read
-}
-
-type liveAudit struct {
-	view   web.AuditView
-	events []model.AuditEvent // of the group's members, newest first
-}
-
-// groupLive reads the group's members and the recent "Change user license" events from Graph at
-// the same time. Failures become messages on the page; the rest of it does not wait longer
-// than liveTimeout.
-func (s *Server) groupLive(ctx context.Context, id string, inError []model.User, q url.Values) (liveMembers, liveAudit) {
-	var m liveMembers
-	var a liveAudit
-	if s.lic.dir == nil {
-		return m, a
-	}
-	ctx, cancel := context.WithTimeout(ctx, liveTimeout)
-	defer cancel()
-	since := s.now().Add(-auditWindow)
-	var events []model.AuditEvent
-	var auditErr error
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		events, auditErr = s.lic.dir.DirectoryAudits(ctx, AuditQuery{Activity: "Change user license", Since: since, Max: auditMax})
-	}()
-	all, at, err := s.lic.members.get(ctx, s.lic.dir, id, s.now)
-	if err != nil {
-		m.view.Error = "The members could not be read from Microsoft Graph: " + liveErrorText(err)
-	} else {
-		m.view = membersView(id, all, at, parseMemberQuery(q), q)
-		m.ids = make(map[string]bool, len(all))
-		for _, o := range all {
-			m.ids[strings.ToLower(o.ID)] = true
+// keep is the parameters names of q that are set, for links that change one part of a view.
+func keep(q url.Values, names ...string) url.Values {
+	u := url.Values{}
+	for _, k := range names {
+		if x := q.Get(k); x != "" {
+			u.Set(k, x)
 		}
 	}
-	wg.Wait()
-	a.view.Since = since
-	if auditErr != nil {
-		a.view.Error = "The audit log could not be read from Microsoft Graph: " + liveErrorText(auditErr)
-		return m, a
-	}
-	a.view.Loaded = true
-	// Graph cannot filter events by group membership: keep those about this group's members.
-	mine := map[string]bool{}
-	for _, u := range inError {
-		mine[strings.ToLower(u.ID)] = true
-	}
-	for _, e := range events {
-		for _, t := range e.Targets {
-			k := strings.ToLower(t.ID)
-			if mine[k] || m.ids[k] {
-				a.events = append(a.events, e)
-				break
-			}
-		}
-	}
-	return m, a
-}
-
-// liveErrorText explains a failed live read.
-func liveErrorText(err error) string {
-	if err == context.DeadlineExceeded || strings.Contains(err.Error(), context.DeadlineExceeded.Error()) {
-		return "Microsoft Graph did not answer in time. Reload the page to try again."
-	}
-	return err.Error()
+	return u
 }
 
 // userURL is the page of one user.
 func userURL(id string) string { return "/users/" + url.PathEscape(id) }
 
-// noDataView is the page for what needs a snapshot before the first one exists.
-func noDataView() web.ErrorView {
-	return web.ErrorView{
-		Status:  http.StatusServiceUnavailable,
-		Heading: "No data yet",
-		Message: "tenantdesk has not taken a snapshot of the tenant yet. Refresh, wait for it to finish, and try again.",
-		BackURL: "/",
+// groupURL is the page of one group.
+func groupURL(id string) string { return "/groups/" + url.PathEscape(id) }
+
+// displayName never leaves a link without text.
+func displayName(name string) string {
+	if strings.TrimSpace(name) == "" {
+		return "(no name)"
 	}
+	return name
+}
+
+// userDisplayName is a user's name, else UPN, for links.
+func userDisplayName(u model.User) string {
+	return displayName(text.FirstNonEmpty(u.DisplayName, u.UserPrincipalName))
 }

@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +17,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/tenantdesk/tenantdesk/internal/auth"
+	"github.com/tenantdesk/tenantdesk/internal/auth/authtest"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 )
@@ -40,7 +42,7 @@ const (
 )
 
 func licSnapshot() model.Snapshot {
-	st := func(sku, group, errCode string) model.LicenseState {
+	st := func(sku, group string, errCode model.LicenseError) model.LicenseState {
 		s := model.LicenseState{SKUID: sku, AssignedByGroup: group, State: model.StateActive}
 		if errCode != "" {
 			s.State, s.Error = model.StateError, errCode
@@ -129,18 +131,18 @@ type fakeDirectory struct {
 	group      model.Group
 	inError    []model.DirectoryObject
 	reprocess  [][]string
-	auditQs    []AuditQuery
+	auditQs    []model.AuditQuery
 	userReads  int
 	listReads  int
 }
 
-func (f *fakeDirectory) ReprocessUsers(_ context.Context, ids []string) []ReprocessOutcome {
+func (f *fakeDirectory) ReprocessUsers(_ context.Context, ids []string, _ func(int)) []model.ReprocessOutcome {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reprocess = append(f.reprocess, append([]string(nil), ids...))
-	out := make([]ReprocessOutcome, len(ids))
+	out := make([]model.ReprocessOutcome, len(ids))
 	for i, id := range ids {
-		out[i] = ReprocessOutcome{UserID: id, Err: f.refuse[id]}
+		out[i] = model.ReprocessOutcome{UserID: id, Err: f.refuse[id]}
 	}
 	return out
 }
@@ -152,7 +154,7 @@ func (f *fakeDirectory) User(_ context.Context, id string) (model.User, error) {
 	if u, ok := f.users[id]; ok {
 		return u, nil
 	}
-	return model.User{}, &GraphError{Kind: "not found", Status: 404, Code: "Request_ResourceNotFound", Message: "Resource '" + id + "' does not exist."}
+	return model.User{}, &model.GraphError{Kind: model.GraphNotFound, Status: 404, Code: "Request_ResourceNotFound", Message: "Resource '" + id + "' does not exist."}
 }
 
 func (f *fakeDirectory) Users(_ context.Context, fn func([]model.User) error) error {
@@ -186,7 +188,7 @@ func (f *fakeDirectory) MembersWithLicenseErrors(context.Context, string) ([]mod
 
 func (f *fakeDirectory) SubscribedSKUs(context.Context) ([]model.SKU, error) { return f.skus, nil }
 
-func (f *fakeDirectory) DirectoryAudits(_ context.Context, q AuditQuery) ([]model.AuditEvent, error) {
+func (f *fakeDirectory) DirectoryAudits(_ context.Context, q model.AuditQuery) ([]model.AuditEvent, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.auditQs = append(f.auditQs, q)
@@ -205,6 +207,9 @@ func (f *fakeDirectory) DirectoryAudits(_ context.Context, q AuditQuery) ([]mode
 	}
 	return out, nil
 }
+
+// bareGUID finds a GUID left unnamed in a page's text.
+var bareGUID = regexp.MustCompile(`[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`)
 
 func licDirectory() *fakeDirectory {
 	f := &fakeDirectory{users: map[string]model.User{}, refuse: map[string]error{}, group: model.Group{ProcessingState: model.ProcessingComplete}}
@@ -235,19 +240,6 @@ func licDirectory() *fakeDirectory {
 	return f
 }
 
-// licAuthStub signs requests in with the role named in the X-Test-Role header.
-type licAuthStub struct{}
-
-func (licAuthStub) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		roles := map[string]auth.Role{"reader": auth.RoleReader, "operator": auth.RoleOperator}
-		if role, ok := roles[r.Header.Get("X-Test-Role")]; ok {
-			r = r.WithContext(auth.WithPrincipal(r.Context(), auth.Principal{UPN: r.Header.Get("X-Test-Role") + "@example.com", Role: role}))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 type activityRecorder struct {
 	mu  sync.Mutex
 	all []model.Activity
@@ -258,6 +250,30 @@ func (a *activityRecorder) AddActivity(_ context.Context, x model.Activity) erro
 	defer a.mu.Unlock()
 	a.all = append(a.all, x)
 	return nil
+}
+
+func (a *activityRecorder) ListActivity(_ context.Context, f model.ActivityFilter) (model.ActivityPage, error) {
+	all := a.list()
+	slices.Reverse(all)
+	return model.ActivityPage{Entries: all[min(f.Offset, len(all)):min(f.Offset+max(f.Limit, 50), len(all))], Total: len(all)}, nil
+}
+
+func (a *activityRecorder) EachActivity(_ context.Context, _ model.ActivityFilter, fn func(model.Activity) error) error {
+	for _, x := range a.list() {
+		if err := fn(x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// actions are the recorded entries as "action:result".
+func (a *activityRecorder) actions() []string {
+	var out []string
+	for _, e := range a.list() {
+		out = append(out, e.Action+":"+e.Result)
+	}
+	return out
 }
 
 func (a *activityRecorder) list() []model.Activity {
@@ -277,10 +293,10 @@ type licEnv struct {
 func newLicEnv(t *testing.T, withAuth bool) *licEnv {
 	t.Helper()
 	e := &licEnv{st: openLicStore(t), dir: licDirectory(), act: &activityRecorder{}}
-	deps := Deps{Store: e.st, Syncer: &fakeSyncer{}, Logger: slogText(testWriter{t}), Now: func() time.Time { return testNow },
-		Version: "test", Directory: e.dir, Activity: e.act}
+	deps := testDeps(t, e.st, e.dir)
+	deps.Logger, deps.Activity = slogText(testWriter{t}), e.act
 	if withAuth {
-		deps.Auth = licAuthStub{}
+		deps.Auth = authtest.Authenticator{Anonymous: true}
 	}
 	s, err := New(deps)
 	if err != nil {
@@ -332,7 +348,7 @@ func TestGroupPageExplainsEveryError(t *testing.T) {
 				t.Errorf("user %s, SKU %s: %q lacks %q", c.user, c.sku, got, w)
 			}
 		}
-		if guidRE.MatchString(strings.ReplaceAll(got, "Update-MgUser -UserId", "")) {
+		if bareGUID.MatchString(strings.ReplaceAll(got, "Update-MgUser -UserId", "")) {
 			t.Errorf("user %s, SKU %s shows a bare GUID: %q", c.user, c.sku, got)
 		}
 	}
@@ -365,7 +381,7 @@ func TestGroupPageAuditAndMembers(t *testing.T) {
 	if got := strings.Join(strings.Fields(conflict.Find("ul.conflicts li").Text()), " "); got != "Exchange Online (Plan 2) conflicts with Exchange Online (Plan 1)" {
 		t.Errorf("conflict pair %q", got)
 	}
-	if got := conflict.Find(".decoded").Text(); guidRE.MatchString(got) {
+	if got := conflict.Find(".decoded").Text(); bareGUID.MatchString(got) {
 		t.Errorf("decoded message still has GUIDs: %q", got)
 	}
 	if got := conflict.Find("code.raw").Text(); !strings.Contains(got, planExoP1) {
@@ -404,7 +420,7 @@ func TestGroupPageAuditAndMembers(t *testing.T) {
 
 	// Graph failing: clear messages, the rest of the page still there.
 	e2 := newLicEnv(t, false)
-	e2.dir.membersErr = &GraphError{Kind: "forbidden", Status: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges to complete the operation.", Permission: "GroupMember.Read.All"}
+	e2.dir.membersErr = &model.GraphError{Kind: model.GraphForbidden, Status: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges to complete the operation.", Permission: "GroupMember.Read.All"}
 	e2.dir.auditErr = errors.New("connection reset")
 	d = do(t, e2.h, "GET", "/groups/"+groupLT, nil).doc(t)
 	if got := d.Find("#members-error").Text(); !strings.Contains(got, "GroupMember.Read.All") {
@@ -454,7 +470,7 @@ func TestReprocessAllShowsEveryOutcomeAndUpdatesTheSnapshot(t *testing.T) {
 	lou := fixedUser(uLocation, "Lou Location", model.LicenseState{SKUID: skuE5, AssignedByGroup: groupLT, State: model.StateError, Error: model.ErrorUsageLocation})
 	lou.UsageLocation = ""
 	e.dir.users[uLocation] = lou
-	e.dir.refuse[uUnique] = &GraphError{Kind: "bad request", Status: 400, Code: "Request_BadRequest",
+	e.dir.refuse[uUnique] = &model.GraphError{Kind: model.GraphBadRequest, Status: 400, Code: "Request_BadRequest",
 		Message: "Subscription with SKU " + skuE5 + " does not have any available licenses."}
 	e.dir.skus = []model.SKU{{ID: skuFaculty, CapabilityStatus: "Enabled", ConsumedUnits: 501, Prepaid: model.PrepaidUnits{Enabled: 1000}}}
 	e.dir.group = model.Group{ID: groupLT, ProcessingState: model.ProcessingInProgress}
@@ -624,33 +640,10 @@ func TestRefreshLicenseErrors(t *testing.T) {
 	}
 }
 
-func TestReprocessWithoutGraph(t *testing.T) {
-	st := openLicStore(t)
-	s, err := New(Deps{Store: st, Syncer: &fakeSyncer{}, Now: func() time.Time { return testNow }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := s.Handler()
-	d := do(t, h, "GET", "/groups/"+groupLT, nil).doc(t)
-	if got := d.Find("#reprocess-blocked").Text(); !strings.Contains(got, "Microsoft Graph is not configured") {
-		t.Errorf("blocked reason %q", got)
-	}
-	if !d.Find("#reprocess-all").Is("[disabled]") {
-		t.Error("reprocess button not disabled")
-	}
-	if res := postForm(t, h, "/groups/"+groupLT+"/reprocess", url.Values{"scope": {"all"}}, ""); res.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("POST without Graph: %d", res.StatusCode)
-	}
-	if n := d.Find("#error-users tbody tr").Length(); n != 5 {
-		t.Errorf("%d users in error without Graph", n)
-	}
-}
-
 func TestReprocessMissingPermission(t *testing.T) {
 	st := openLicStore(t)
 	dir := licDirectory()
-	s, err := New(Deps{Store: st, Syncer: &fakeSyncer{}, Now: func() time.Time { return testNow }, Directory: dir,
-		Permissions: func(context.Context) ([]string, error) { return []string{"User.Read.All", "Group.Read.All"}, nil }})
+	s, err := New(testDepsGranted(t, st, dir, func(context.Context) ([]string, error) { return []string{"User.Read.All", "Group.Read.All"}, nil }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -684,7 +677,7 @@ func TestReprocessMissingPermission(t *testing.T) {
 func TestUserPage(t *testing.T) {
 	e := newLicEnv(t, false)
 	e.dir.audits = append(e.dir.audits, model.AuditEvent{ID: "s1", Activity: "Self-service password reset flow activity progress",
-		LoggedByService: ssprService, Result: "failure", ResultReason: "User contacted an admin after trying the email verification option",
+		LoggedByService: "Self-service Password Management", Result: "failure", ResultReason: "User contacted an admin after trying the email verification option",
 		At: testNow.Add(-time.Hour), Targets: []model.AuditTarget{{ID: uCount, DisplayName: "Carla Count", Type: "User"}}})
 	res := do(t, e.h, "GET", "/users/"+uCount, nil)
 	if res.StatusCode != 200 {
@@ -705,7 +698,7 @@ func TestUserPage(t *testing.T) {
 		t.Fatalf("%d license rows", rows.Length())
 	}
 	// The real error first, then the blocked ones; each says which group assigns it.
-	if got := rows.Eq(0).AttrOr("data-error", ""); got != model.ErrorCountViolation {
+	if got := rows.Eq(0).AttrOr("data-error", ""); model.LicenseError(got) != model.ErrorCountViolation {
 		t.Errorf("first row %q", got)
 	}
 	if got := strings.Join(strings.Fields(rows.Eq(1).Text()), " "); !strings.Contains(got, "Blocked by all-or-none: Office 365 A1 for faculty failed") ||
@@ -738,7 +731,7 @@ func TestUserPage(t *testing.T) {
 		t.Errorf("unknown user: %d", res.StatusCode)
 	}
 
-	e.dir.auditErr = &GraphError{Kind: "forbidden", Status: 403, Message: "denied", Permission: "AuditLog.Read.All"}
+	e.dir.auditErr = &model.GraphError{Kind: model.GraphForbidden, Status: 403, Message: "denied", Permission: "AuditLog.Read.All"}
 	d = do(t, e.h, "GET", "/users/"+uLocation, nil).doc(t)
 	if got := d.Find("#license-audit .audit-error").Text(); !strings.Contains(got, "AuditLog.Read.All") {
 		t.Errorf("audit failure message %q", got)

@@ -1,10 +1,9 @@
 package server
 
 import (
-	"errors"
 	"net/http"
-	"net/url"
 
+	"github.com/a-h/templ"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/web"
 )
@@ -24,22 +23,26 @@ var reportColumns = []struct {
 
 // handleGroupReport serves /groups: one page of the group license report. Only the page's
 // rows are read and rendered, so it stays fast however many groups the tenant has.
-func (s *Server) handleGroupReport(w http.ResponseWriter, r *http.Request) {
-	q, err := parseReportQuery(r.URL.Query())
-	if err != nil {
-		s.badQuery(w, r, err)
-		return
-	}
+func (s *Server) handleGroupReport(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	l := s.layout(ctx, "Group licenses", "groups")
+	q, err := parseReportQuery(r.URL.Query())
+	if err != nil {
+		// The form shows what was typed, with the problem beside it.
+		v := reportView(q, model.GroupReportPage{})
+		v.HasData = !l.DataAsOf.IsZero()
+		return onForm(err, func(p *web.FormProblem) templ.Component {
+			v.Problem = p
+			return web.GroupReportPage(l, v)
+		})
+	}
 	page, err := s.store.GroupReport(ctx, q)
 	if isNotFound(err) {
 		s.render(w, r, http.StatusOK, web.GroupReportPage(l, web.GroupReportView{}))
-		return
+		return nil
 	}
 	if err != nil {
-		s.serverError(w, r, err)
-		return
+		return err
 	}
 	// A bookmarked page past the end (the tenant shrank) shows the last page instead of
 	// nothing. The store clamps already and says which page it returned.
@@ -52,23 +55,13 @@ func (s *Server) handleGroupReport(w http.ResponseWriter, r *http.Request) {
 	if page.Total > 0 && q.Page > page.Pages() {
 		q.Page = page.Pages()
 		if page, err = s.store.GroupReport(ctx, q); err != nil {
-			s.serverError(w, r, err)
-			return
+			return err
 		}
 	}
 	v := reportView(q, page)
 	v.HasData = !l.DataAsOf.IsZero() || page.Total > 0
 	s.render(w, r, http.StatusOK, web.GroupReportPage(l, v))
-}
-
-// badQuery answers a report URL with bad parameters with a 400 page naming each.
-func (s *Server) badQuery(w http.ResponseWriter, r *http.Request, err error) {
-	var qe *queryError
-	if errors.As(err, &qe) {
-		s.badRequest(w, r, "The address asks for a view of the report that does not exist. Fix or remove these parameters:", qe.problems)
-		return
-	}
-	s.badRequest(w, r, err.Error(), nil)
+	return nil
 }
 
 // reportView turns a page of the report into its view model, with every link built from q so
@@ -128,21 +121,9 @@ func reportView(q model.GroupReportQuery, page model.GroupReportPage) web.GroupR
 
 // pager builds the report's pagination with the same search, filter and sort on every page.
 func pager(q model.GroupReportQuery, page model.GroupReportPage) web.Pager {
-	pages := page.Pages()
-	return pagerAt(min(max(q.Page, 1), pages), pages, page.Total, q.PageSize, func(n int) string {
+	return pageWindow(page.Total, q.Page, q.PageSize).pager(func(n int) string {
 		x := q
 		x.Page = n
 		return reportURL("/groups", x)
 	})
-}
-
-// groupURL is the page of one group.
-func groupURL(id string) string { return "/groups/" + url.PathEscape(id) }
-
-// displayName never leaves a link without text.
-func displayName(name string) string {
-	if name == "" {
-		return "(no name)"
-	}
-	return name
 }

@@ -15,11 +15,10 @@ var csvHeader = []string{"Object id", "Display name", "Members", "User members",
 
 // handleGroupReportCSV serves /groups.csv: every row of the report with the same search,
 // filter and sort as the page (page and size are ignored).
-func (s *Server) handleGroupReportCSV(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleGroupReportCSV(w http.ResponseWriter, r *http.Request) error {
 	q, err := parseReportQuery(r.URL.Query())
 	if err != nil {
-		s.badQuery(w, r, err)
-		return
+		return err
 	}
 	name := "tenantdesk-groups-" + s.now().Format(dateLayout) + ".csv"
 	err = s.serveCSV(w, r, name, csvHeader, func(emit func([]string) error) error {
@@ -33,12 +32,13 @@ func (s *Server) handleGroupReportCSV(w http.ResponseWriter, r *http.Request) {
 				strconv.Itoa(row.ErrorCount), strings.Join(names, "; "), strings.Join(ids, "; "), row.ProcessingState})
 		})
 	})
-	switch {
-	case isNotFound(err):
-		s.errorPage(w, r, noDataView()) // before the first sync
-	case err != nil:
-		s.serverError(w, r, fmt.Errorf("group report csv: %w", err))
+	if isNotFound(err) {
+		return errNoData // before the first sync
 	}
+	if err != nil {
+		return fmt.Errorf("group report csv: %w", err)
+	}
+	return nil
 }
 
 // csvSafe neutralises formula injection: a spreadsheet runs a cell starting with = + - @ tab

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,7 +16,12 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/tenantdesk/tenantdesk/internal/assign"
+	"github.com/tenantdesk/tenantdesk/internal/auth"
+	"github.com/tenantdesk/tenantdesk/internal/auth/authtest"
+	"github.com/tenantdesk/tenantdesk/internal/live"
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/permissions"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 )
 
@@ -157,8 +163,8 @@ func (f *fakeSyncer) Progress() model.SyncProgress {
 	return f.progress
 }
 
-// fakeStore is a ReportStore whose methods tests set one by one; unset methods answer
-// ErrNotFound like a store before its first sync.
+// fakeStore is a Store whose methods tests set one by one; unset methods answer ErrNotFound
+// like a store before its first sync.
 type fakeStore struct {
 	groupReport func(model.GroupReportQuery) (model.GroupReportPage, error)
 	eachRow     func(model.GroupReportQuery, func(model.GroupReportRow) error) error
@@ -220,16 +226,86 @@ func (f *fakeStore) Ping(context.Context) error {
 	return f.ping()
 }
 
-// newServer builds a Server over st with a fixed clock and a log captured in logs.
-func newServer(t testing.TB, st ReportStore, sy Syncer, logs io.Writer) *Server {
+func (f *fakeStore) UsersInErrorForGroup(context.Context, string) ([]model.User, error) {
+	return nil, errFakeNotFound
+}
+func (f *fakeStore) User(context.Context, string) (model.User, error) {
+	return model.User{}, errFakeNotFound
+}
+func (f *fakeStore) SearchUsers(context.Context, string, int, int) (model.UserSearchResult, error) {
+	return model.UserSearchResult{}, errFakeNotFound
+}
+func (f *fakeStore) SKUs(context.Context) ([]model.SKUUsage, error)          { return nil, errFakeNotFound }
+func (f *fakeStore) ProductCatalog(context.Context) ([]model.Product, error) { return nil, nil }
+func (f *fakeStore) Groups(context.Context, []string) (map[string]model.GroupInfo, error) {
+	return nil, errFakeNotFound
+}
+
+// allPermissions grants the app every Graph permission tenantdesk uses.
+func allPermissions(context.Context) ([]string, error) {
+	return []string{permissions.OrganizationRead, permissions.GroupRead, permissions.UserRead, permissions.AuditLogRead,
+		permissions.LicenseAssignment, permissions.UserReadWrite}, nil
+}
+
+// testDeps are a server's dependencies for handler tests, every one an explicit double or a real
+// part over doubles: st; requests signed in as a LicenseAdmin (authtest.RoleHeader picks another
+// role); an activity recorder; a fake syncer; live reads and operations over dir, a fake Graph,
+// with every permission granted (operations need a real store: over a fakeStore they refuse);
+// IP lookup without data.
+func testDeps(t testing.TB, st Store, dir *fakeDirectory) Deps {
 	t.Helper()
-	if sy == nil {
-		sy = &fakeSyncer{}
+	return testDepsGranted(t, st, dir, allPermissions)
+}
+
+// testDepsGranted are testDeps with the Graph permissions granted read by fetch.
+func testDepsGranted(t testing.TB, st Store, dir *fakeDirectory, fetch permissions.Fetch) Deps {
+	t.Helper()
+	if dir == nil {
+		dir = &fakeDirectory{users: map[string]model.User{}, refuse: map[string]error{}}
 	}
-	if logs == nil {
-		logs = io.Discard
+	now := func() time.Time { return testNow }
+	perms, err := permissions.NewChecker(fetch, now, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	s, err := New(Deps{Store: st, Syncer: sy, Logger: slogText(logs), Now: func() time.Time { return testNow }, Version: "test"})
+	var ops Operations = refusingOps{}
+	if as, ok := st.(assign.Store); ok {
+		if ops, err = assign.New(dir, as, perms, now, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lv, err := live.New(dir, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Deps{Store: st, Activity: &activityRecorder{}, Syncer: &fakeSyncer{}, Auth: authtest.SignedIn(auth.RoleLicenseAdmin),
+		Operations: ops, Live: lv, IP: ipService(t, false), Now: now, Version: "test", Logger: slogText(io.Discard)}
+}
+
+// refusingOps are operations for servers over a fakeStore, which cannot be patched.
+type refusingOps struct{}
+
+var errNoOps = errors.New("test: no operations over a fake store")
+
+func (refusingOps) ReprocessBlocked(context.Context) string { return "" }
+func (refusingOps) ReprocessGroup(context.Context, string, assign.Selection, assign.Progress) (assign.Result, error) {
+	return assign.Result{}, errNoOps
+}
+func (refusingOps) RefreshGroupErrors(context.Context, string) (assign.Result, error) {
+	return assign.Result{}, errNoOps
+}
+
+// newServer builds a Server over st (testDeps) with a log captured in logs.
+func newServer(t testing.TB, st Store, sy Syncer, logs io.Writer) *Server {
+	t.Helper()
+	deps := testDeps(t, st, nil)
+	if sy != nil {
+		deps.Syncer = sy
+	}
+	if logs != nil {
+		deps.Logger = slogText(logs)
+	}
+	s, err := New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}

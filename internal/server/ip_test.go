@@ -18,13 +18,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/auth/authtest"
 	"github.com/tenantdesk/tenantdesk/internal/testdata"
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/iprange"
-	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 )
 
@@ -120,36 +119,19 @@ func storageWestEurope(t testing.TB) netip.Addr {
 	return netip.Addr{}
 }
 
-// ipActivity records activity entries.
-type ipActivity struct {
-	mu  sync.Mutex
-	got []model.Activity
-}
-
-func (a *ipActivity) AddActivity(_ context.Context, e model.Activity) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.got = append(a.got, e)
-	return nil
-}
-
-func (a *ipActivity) actions() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	var out []string
-	for _, e := range a.got {
-		out = append(out, e.Action+":"+e.Result)
-	}
-	return out
-}
-
-func newIPServer(t testing.TB, ip IPLookup, deps Deps) *Server {
+// newIPServer is a server (testDeps) whose IP lookup is ip, with the Activity, Auth, Background
+// and WriteRate of over where set.
+func newIPServer(t testing.TB, ip IPLookup, over Deps) *Server {
 	t.Helper()
-	deps.Store = openStore(t, nil)
-	deps.Syncer = &fakeSyncer{}
-	deps.Logger = slogText(io.Discard)
-	deps.Now = func() time.Time { return testNow }
+	deps := testDeps(t, openStore(t, nil), nil)
 	deps.IP = ip
+	if over.Activity != nil {
+		deps.Activity = over.Activity
+	}
+	if over.Auth != nil {
+		deps.Auth = over.Auth
+	}
+	deps.Background, deps.WriteRate = over.Background, over.WriteRate
 	s, err := New(deps)
 	if err != nil {
 		t.Fatal(err)
@@ -411,17 +393,6 @@ func TestIPAPIBadInput(t *testing.T) {
 	}
 }
 
-func TestIPUnavailable(t *testing.T) {
-	h := newIPServer(t, nil, Deps{}).Handler()
-	if res := do(t, h, "GET", "/ip?q=1.1.1.1", nil); res.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("/ip status %d", res.StatusCode)
-	}
-	res := do(t, h, "GET", "/api/ip?q=1.1.1.1", nil)
-	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(res.body, `"error"`) {
-		t.Errorf("/api/ip status %d: %s", res.StatusCode, res.body)
-	}
-}
-
 // multipartUpload builds an upload of files (name -> content) in the "files" field.
 func multipartUpload(t testing.TB, files map[string][]byte, order ...string) (*bytes.Buffer, string) {
 	t.Helper()
@@ -453,7 +424,7 @@ func post(t testing.TB, h http.Handler, target string, body io.Reader, contentTy
 }
 
 func TestIPImportUpload(t *testing.T) {
-	act := &ipActivity{}
+	act := &activityRecorder{}
 	svc := ipService(t, false)
 	h := newIPServer(t, svc, Deps{Activity: act}).Handler()
 	ww, err := os.ReadFile(filepath.Join(ipDataDir(t), "m365_endpoints_worldwide.json"))
@@ -526,10 +497,12 @@ type ipRecorder struct {
 	refreshCtx chan context.Context
 }
 
-func (r *ipRecorder) Refresh(ctx context.Context) (iprange.Report, error) {
-	rep, err := r.Service.Refresh(ctx)
-	r.refreshCtx <- ctx
-	return rep, err
+func (r *ipRecorder) StartRefresh(ctx context.Context, by string) bool {
+	started := r.Service.StartRefresh(ctx, by)
+	if started {
+		r.refreshCtx <- ctx
+	}
+	return started
 }
 
 type ipCtxKey struct{}
@@ -549,7 +522,7 @@ func TestIPRefreshRunsInBackgroundAndKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &ipRecorder{Service: svc, refreshCtx: make(chan context.Context, 1)}
-	act := &ipActivity{}
+	act := &activityRecorder{}
 	bg := context.WithValue(context.Background(), ipCtxKey{}, "base")
 	s := newIPServer(t, rec, Deps{Activity: act, Background: bg})
 	h := s.Handler()
@@ -569,7 +542,7 @@ func TestIPRefreshRunsInBackgroundAndKeepsData(t *testing.T) {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if r, _ := s.ipJobs.views(); r != nil && !r.Running {
+		if r, _ := s.ip.Jobs(); r != nil && !r.Running {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -596,23 +569,10 @@ func TestIPRefreshRunsInBackgroundAndKeepsData(t *testing.T) {
 	}
 }
 
-// ipAuthStub signs requests in with the role named in the X-Test-Role header.
-type ipAuthStub struct{}
-
-func (ipAuthStub) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		roles := map[string]auth.Role{"reader": auth.RoleReader, "operator": auth.RoleOperator}
-		if role, ok := roles[r.Header.Get("X-Test-Role")]; ok {
-			r = r.WithContext(auth.WithPrincipal(r.Context(), auth.Principal{UPN: "p@example.com", Role: role}))
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 func TestIPRoutesNeedRoles(t *testing.T) {
 	svc := ipService(t, false)
 	rec := &ipRecorder{Service: svc, refreshCtx: make(chan context.Context, 1)}
-	h := newIPServer(t, rec, Deps{Auth: ipAuthStub{}}).Handler()
+	h := newIPServer(t, rec, Deps{Auth: authtest.Authenticator{Anonymous: true}}).Handler()
 	as := func(role string) http.Header { return http.Header{"X-Test-Role": {role}} }
 
 	for _, target := range []string{"/ip", "/api/ip?q=1.1.1.1"} {

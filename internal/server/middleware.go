@@ -74,7 +74,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 			s.log.ErrorContext(r.Context(), "panic serving request",
 				"method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if sw.status == 0 {
-				s.serverError(sw, r, fmt.Errorf("panic: %v", v))
+				s.serveError(sw, r, fmt.Errorf("panic: %v", v))
 			}
 		}()
 		next.ServeHTTP(sw, r)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tenantdesk/tenantdesk/internal/licensing"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/web"
 )
@@ -14,17 +15,16 @@ import (
 const attentionRows = 10
 
 // handleOverview serves /: the tenant's totals and what needs attention.
-func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	l := s.layout(ctx, "Overview", "overview")
 	ov, err := s.store.Overview(ctx)
 	if isNotFound(err) {
 		s.render(w, r, http.StatusOK, web.OverviewPage(l, web.OverviewView{}))
-		return
+		return nil
 	}
 	if err != nil {
-		s.serverError(w, r, err)
-		return
+		return err
 	}
 	v := web.OverviewView{
 		HasData:            true,
@@ -36,8 +36,7 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 		page, err := s.store.GroupReport(ctx, model.GroupReportQuery{
 			Sort: model.GroupSortErrors, Desc: true, OnlyErrors: true, Page: 1, PageSize: attentionRows})
 		if err != nil {
-			s.serverError(w, r, err)
-			return
+			return err
 		}
 		for _, row := range page.Rows {
 			v.ErrorGroups = append(v.ErrorGroups, groupLink(row))
@@ -52,8 +51,7 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 		q := model.GroupReportQuery{Sort: model.GroupSortProcessing, Desc: true, Page: 1, PageSize: attentionRows}
 		page, err := s.store.GroupReport(ctx, q)
 		if err != nil {
-			s.serverError(w, r, err)
-			return
+			return err
 		}
 		for _, row := range page.Rows {
 			if row.ProcessingState != model.ProcessingComplete {
@@ -66,6 +64,7 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) {
 	}
 	v.SKUs, v.FullSKUs, v.NearlyFullSKUs, v.WarningSKUs = classifySKUs(ov.SKUs)
 	s.render(w, r, http.StatusOK, web.OverviewPage(l, v))
+	return nil
 }
 
 func groupLink(row model.GroupReportRow) web.GroupLink {
@@ -75,30 +74,23 @@ func groupLink(row model.GroupReportRow) web.GroupLink {
 	}
 }
 
-// classifySKUs sorts subscriptions by name and picks those that need attention: used up (no
-// unit left, so new assignments fail with CountViolation), nearly used up (under 10% left),
-// and in warning (a capability status other than Enabled, or units in their grace period or
-// suspended). Tenant-wide SKUs (appliesTo Company) are not assigned to users and have no
-// capacity to run out of.
+// classifySKUs sorts subscriptions by name and picks those that need attention by the capacity
+// rules of internal/licensing: used up, nearly used up, and in warning.
 func classifySKUs(in []model.SKUUsage) (all, full, nearly, warning []web.SKUView) {
 	for _, u := range in {
 		v := web.SKUView{
-			ID: u.ID, Name: u.Name, PartNumber: u.PartNumber, Status: u.CapabilityStatus,
+			ID: u.ID, Name: cmp.Or(u.Name, u.PartNumber, u.ID), PartNumber: u.PartNumber, Status: u.CapabilityStatus,
 			Consumed: u.ConsumedUnits, Enabled: u.Prepaid.Enabled, Warning: u.Prepaid.Warning,
 			Suspended: u.Prepaid.Suspended, Available: u.Available(),
 		}
-		if v.Name == "" {
-			v.Name = cmp.Or(u.PartNumber, u.ID)
-		}
 		all = append(all, v)
-		perUser := !strings.EqualFold(u.AppliesTo, "Company")
-		switch {
-		case perUser && v.Enabled > 0 && v.Available == 0:
+		switch licensing.SKUCapacity(u.SKU) {
+		case licensing.CapacityUsedUp:
 			full = append(full, v)
-		case perUser && v.Enabled > 0 && v.Available*10 < v.Enabled:
+		case licensing.CapacityNearlyFull:
 			nearly = append(nearly, v)
 		}
-		if (v.Status != "" && !strings.EqualFold(v.Status, "Enabled")) || v.Warning > 0 || v.Suspended > 0 {
+		if licensing.InWarning(u.SKU) {
 			warning = append(warning, v)
 		}
 	}

@@ -12,6 +12,10 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/tenantdesk/tenantdesk/internal/assign"
+	"github.com/tenantdesk/tenantdesk/internal/auth"
+	"github.com/tenantdesk/tenantdesk/internal/iprange"
+	"github.com/tenantdesk/tenantdesk/internal/live"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/snapshot"
 	"github.com/tenantdesk/tenantdesk/internal/store"
@@ -451,24 +455,51 @@ func TestSyncProgressAndBanner(t *testing.T) {
 	}
 }
 
-func TestNewRequiresDeps(t *testing.T) {
-	if _, err := New(Deps{Syncer: &fakeSyncer{}}); err == nil {
-		t.Error("no error without a store")
+// Fail closed: a server missing any dependency is not built, rather than serving pages open
+// (no authenticator), unrecorded (no activity log) or half-working.
+func TestNewRefusesMissingDependencies(t *testing.T) {
+	full := testDeps(t, &fakeStore{}, nil)
+	if _, err := New(full); err != nil {
+		t.Fatalf("full deps refused: %v", err)
 	}
-	if _, err := New(Deps{Store: &fakeStore{}}); err == nil {
-		t.Error("no error without a syncer")
+	for name, drop := range map[string]func(*Deps){
+		"Store":      func(d *Deps) { d.Store = nil },
+		"Activity":   func(d *Deps) { d.Activity = nil },
+		"Syncer":     func(d *Deps) { d.Syncer = nil },
+		"Auth":       func(d *Deps) { d.Auth = nil },
+		"Operations": func(d *Deps) { d.Operations = nil },
+		"Live":       func(d *Deps) { d.Live = nil },
+		"IP":         func(d *Deps) { d.IP = nil },
+	} {
+		d := full
+		drop(&d)
+		s, err := New(d)
+		if err == nil || s != nil {
+			t.Errorf("built without %s", name)
+			continue
+		}
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("without %s: %q does not name it", name, err)
+		}
 	}
-	s, err := New(Deps{Store: &fakeStore{}, Syncer: &fakeSyncer{}})
+	d := full
+	d.Now, d.Logger, d.Background, d.Version = nil, nil, nil, ""
+	s, err := New(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.now == nil || s.log == nil || s.bg == nil {
+	if s.now == nil || s.log == nil || s.bg == nil || s.version == "" {
 		t.Error("defaults not set")
 	}
 }
 
 // The real implementations satisfy the interfaces declared here.
 var (
-	_ ReportStore = (*store.Store)(nil)
-	_ Syncer      = (*snapshot.Syncer)(nil)
+	_ Store         = (*store.Store)(nil)
+	_ ActivityLog   = (*store.Store)(nil)
+	_ Syncer        = (*snapshot.Syncer)(nil)
+	_ Authenticator = (*auth.Authenticator)(nil)
+	_ Operations    = (*assign.Service)(nil)
+	_ Live          = (*live.Reader)(nil)
+	_ IPLookup      = (*iprange.Service)(nil)
 )

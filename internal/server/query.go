@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/text"
 )
 
 // The group report's URL parameters. Every part of a view travels in the query string so a
@@ -23,17 +24,6 @@ const (
 	paramSize   = "size"
 )
 
-const (
-	defaultPageSize = 50
-	maxSearchRunes  = 200
-	// maxPage bounds page numbers so offsets cannot overflow; pages past the last one are
-	// clamped to it after the query anyway.
-	maxPage = 1_000_000
-)
-
-// pageSizes are the page sizes offered; other sizes are refused so the page stays fast.
-var pageSizes = []int{25, 50, 100, 200, 500}
-
 // sortColumns are the report's sortable columns with the direction a first click sorts in:
 // counts start with the largest, text from A.
 var sortColumns = map[string]bool{ // column -> sorts descending by default
@@ -45,16 +35,9 @@ var sortColumns = map[string]bool{ // column -> sorts descending by default
 	model.GroupSortProcessing: false,
 }
 
-// queryError is a bad report query: each problem is one line of the 400 page.
-type queryError struct{ problems []string }
-
-func (e *queryError) Error() string {
-	return "invalid report query: " + strings.Join(e.problems, "; ")
-}
-
 // parseReportQuery reads a report view from URL parameters. Values with an obvious meaning are
 // normalised (blank means default, page 0 means 1, a too-high page is clamped later, invalid
-// UTF-8 and control characters in the search are dropped); anything else is a *queryError
+// UTF-8 and control characters in the search are dropped); anything else is a *model.InputError
 // naming each bad parameter, so the user gets a 400 saying what to fix. The result always has
 // a known Sort, Page >= 1 and a PageSize from pageSizes.
 func parseReportQuery(v url.Values) (model.GroupReportQuery, error) {
@@ -119,7 +102,7 @@ func parseReportQuery(v url.Values) (model.GroupReportQuery, error) {
 	}
 
 	if len(bad) > 0 {
-		return q, &queryError{problems: bad}
+		return q, &model.InputError{Message: "The address asks for a view of the report that does not exist. Fix or remove these parameters:", Problems: bad}
 	}
 	return q, nil
 }
@@ -178,14 +161,8 @@ func cleanSearch(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// clip shortens a bad value for the error page.
-func clip(s string) string {
-	s = strings.ToValidUTF8(s, "?")
-	if utf8.RuneCountInString(s) > 40 {
-		return string([]rune(s)[:40]) + "…"
-	}
-	return s
-}
+// clip shortens a bad value for an error message.
+func clip(s string) string { return text.Clip(s, 40) }
 
 func isDigits(s string) bool {
 	s = strings.TrimPrefix(s, "+")

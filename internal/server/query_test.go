@@ -70,16 +70,16 @@ func TestParseReportQuery(t *testing.T) {
 			}
 			got, err := parseReportQuery(v)
 			if tc.bad != nil {
-				var qe *queryError
+				var qe *model.InputError
 				if !errors.As(err, &qe) {
-					t.Fatalf("err = %v, want *queryError", err)
+					t.Fatalf("err = %v, want *model.InputError", err)
 				}
-				if len(qe.problems) != len(tc.bad) {
-					t.Fatalf("problems = %q, want one for each of %q", qe.problems, tc.bad)
+				if len(qe.Problems) != len(tc.bad) {
+					t.Fatalf("problems = %q, want one for each of %q", qe.Problems, tc.bad)
 				}
 				for i, p := range tc.bad {
-					if !strings.HasPrefix(qe.problems[i], p+":") {
-						t.Errorf("problem %d = %q, want it about %s", i, qe.problems[i], p)
+					if !strings.HasPrefix(qe.Problems[i], p+":") {
+						t.Errorf("problem %d = %q, want it about %s", i, qe.Problems[i], p)
 					}
 				}
 				checkValidQuery(t, got)
@@ -133,7 +133,7 @@ func checkValidQuery(t *testing.T, q model.GroupReportQuery) {
 }
 
 // FuzzParseReportQuery: any query string parses without panicking into a valid query or a
-// *queryError, and a valid query survives its own URL unchanged.
+// *model.InputError, and a valid query survives its own URL unchanged.
 func FuzzParseReportQuery(f *testing.F) {
 	for _, seed := range []string{
 		"", "q=faculty&sort=errors&errors=1&page=3&size=100", "sort=members&dir=asc",
@@ -147,9 +147,9 @@ func FuzzParseReportQuery(f *testing.F) {
 		v, _ := url.ParseQuery(raw) // keeps what it could parse, as net/http does
 		q, err := parseReportQuery(v)
 		if err != nil {
-			var qe *queryError
-			if !errors.As(err, &qe) || len(qe.problems) == 0 {
-				t.Fatalf("err = %v, want a *queryError with problems", err)
+			var qe *model.InputError
+			if !errors.As(err, &qe) || len(qe.Problems) == 0 {
+				t.Fatalf("err = %v, want a *model.InputError with problems", err)
 			}
 			checkValidQuery(t, q) // even a refused query is safe to use
 			return

@@ -18,7 +18,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	if !started {
 		detail = "a refresh was already running"
 	}
-	s.logActivity(r, model.Activity{Action: ActionRefresh, Result: model.ActivityOK, Detail: detail})
+	s.logActivity(r, model.Activity{Action: model.ActionRefresh, Result: model.ActivityOK, Detail: detail})
 	http.Redirect(w, r, backTo(r), http.StatusSeeOther)
 }
 

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -108,7 +107,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 			http.Error(w, http.StatusText(status), status)
 			return
 		}
-		s.serverError(w, r, fmt.Errorf("render: %w", err))
+		s.serveError(w, r, fmt.Errorf("render: %w", err))
 		return
 	}
 	h := w.Header()
@@ -116,52 +115,4 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
-}
-
-// errorPage renders an error page in the layout.
-func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, v web.ErrorView) {
-	l := s.layout(r.Context(), v.Heading, "")
-	s.render(w, r, v.Status, web.ErrorPage(l, v))
-}
-
-func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	s.errorPage(w, r, web.ErrorView{
-		Status:  http.StatusNotFound,
-		Heading: "Page not found",
-		Message: "There is nothing at " + r.URL.Path + ". The link may be old, or the group may no longer assign licenses.",
-		BackURL: "/",
-	})
-}
-
-func (s *Server) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
-	s.errorPage(w, r, web.ErrorView{
-		Status:  http.StatusMethodNotAllowed,
-		Heading: "Method not allowed",
-		Message: r.Method + " is not allowed on " + r.URL.Path + ".",
-		BackURL: "/",
-	})
-}
-
-func (s *Server) badRequest(w http.ResponseWriter, r *http.Request, msg string, details []string) {
-	s.errorPage(w, r, web.ErrorView{
-		Status:  http.StatusBadRequest,
-		Heading: "Bad request",
-		Message: msg,
-		Details: details,
-		BackURL: r.URL.Path,
-	})
-}
-
-// serverError logs err and shows a 500 page without its details: they may hold internals.
-func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-		return // the client went away; nobody to answer
-	}
-	s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	s.errorPage(w, r, web.ErrorView{
-		Status:  http.StatusInternalServerError,
-		Heading: "Something went wrong",
-		Message: "The page could not be shown because of an internal error. It has been logged; try again in a moment.",
-		BackURL: "/",
-	})
 }

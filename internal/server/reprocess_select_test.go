@@ -10,8 +10,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tenantdesk/tenantdesk/internal/assign"
+	"github.com/tenantdesk/tenantdesk/internal/auth/authtest"
 	"github.com/tenantdesk/tenantdesk/internal/model"
-	"github.com/tenantdesk/tenantdesk/web"
 )
 
 func TestReprocessOnlyMembersInErrorOfTheGroup(t *testing.T) {
@@ -43,7 +44,7 @@ func TestReprocessOnlyMembersInErrorOfTheGroup(t *testing.T) {
 	}
 	var rep model.Activity
 	for _, a := range e.act.list() {
-		if a.Action == ActionReprocess {
+		if a.Action == model.ActionReprocess {
 			rep = a
 		}
 	}
@@ -63,7 +64,7 @@ func TestReprocessOnlyMembersInErrorOfTheGroup(t *testing.T) {
 
 func TestSelectedUsersHostileForms(t *testing.T) {
 	e := newLicEnv(t, false)
-	many := make([]string, maxReprocessUsers+1)
+	many := make([]string, assign.MaxUsers+1)
 	for i := range many {
 		many[i] = fillerID(i)
 	}
@@ -82,7 +83,7 @@ func TestSelectedUsersHostileForms(t *testing.T) {
 		{"newline", url.Values{"user": {uCount + "\r\nX: y"}}, nil, nil, "is not a user object id"},
 		{"backslash", url.Values{"user": {`a\b`}}, nil, nil, "is not a user object id"},
 		{"invalid utf-8", url.Values{"user": {"\xc3\x28"}}, nil, nil, "is not a user object id"},
-		{"too long", url.Values{"user": {strings.Repeat("9", maxIDLen+1)}}, nil, nil, "is not a user object id"},
+		{"too long", url.Values{"user": {strings.Repeat("9", model.MaxIDLen+1)}}, nil, nil, "is not a user object id"},
 		{"too many", url.Values{"user": many}, nil, nil, "at most"},
 		{"padded and repeated", url.Values{"user": {" " + uCount + " ", uCount, strings.ToUpper(uOrphan)}}, []string{uCount, uOrphan}, nil, ""},
 		{"markup", url.Values{"user": {"<script>alert(1)</script>"}}, nil, nil, "is not a user object id"},
@@ -92,7 +93,7 @@ func TestSelectedUsersHostileForms(t *testing.T) {
 		{"other group", url.Values{"user": {uDep}}, nil, []string{uDep}, "None of the selected users"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ids, ignored, msg := e.srv.selectedUsers(context.Background(), tc.form, groupLT)
+			ids, ignored, msg := selectUsers(e.srv, tc.form, groupLT)
 			if tc.msg != "" {
 				if !strings.Contains(msg, tc.msg) || ids != nil {
 					t.Errorf("msg %q, ids %v; want a refusal with %q", msg, ids, tc.msg)
@@ -116,22 +117,21 @@ func FuzzSelectedUsers(f *testing.F) {
 		f.Add(s, "selected")
 	}
 	f.Add("", "all")
-	st := openLicStore(f)
-	s, err := New(Deps{Store: st, Syncer: &fakeSyncer{}, Now: func() time.Time { return testNow }})
+	s, err := New(testDeps(f, openLicStore(f), nil))
 	if err != nil {
 		f.Fatal(err)
 	}
 	inError := map[string]bool{uCount: true, uConflict: true, uLocation: true, uUnique: true, uOrphan: true}
 	f.Fuzz(func(t *testing.T, users, scope string) {
 		form := url.Values{"scope": {scope}, "user": strings.Split(users, "\n")}
-		ids, ignored, msg := s.selectedUsers(context.Background(), form, groupLT)
+		ids, ignored, msg := selectUsers(s, form, groupLT)
 		if msg != "" {
 			if ids != nil {
 				t.Fatalf("refused with ids %v", ids)
 			}
 			return
 		}
-		if len(ids) == 0 || len(ids) > maxReprocessUsers {
+		if len(ids) == 0 || len(ids) > assign.MaxUsers {
 			t.Fatalf("accepted %d ids", len(ids))
 		}
 		seen := map[string]bool{}
@@ -150,10 +150,10 @@ func FuzzSelectedUsers(f *testing.F) {
 }
 
 func TestReprocessResultOnlyForItsOwnerAndNotForever(t *testing.T) {
-	st := openLicStore(t)
-	dir := licDirectory()
 	now := testNow
-	s, err := New(Deps{Store: st, Syncer: &fakeSyncer{}, Now: func() time.Time { return now }, Directory: dir, Auth: licAuthStub{}})
+	deps := testDeps(t, openLicStore(t), licDirectory())
+	deps.Now, deps.Auth = func() time.Time { return now }, authtest.Authenticator{Anonymous: true}
+	s, err := New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestReprocessResultOnlyForItsOwnerAndNotForever(t *testing.T) {
 	if shown("reader") {
 		t.Error("someone else sees the result")
 	}
-	now = now.Add(resultTTL - time.Minute)
+	now = now.Add(assign.ResultTTL - time.Minute)
 	if !shown("operator") {
 		t.Error("the result expired early")
 	}
@@ -183,22 +183,15 @@ func TestReprocessResultOnlyForItsOwnerAndNotForever(t *testing.T) {
 	}
 }
 
-func TestResultStoreBounds(t *testing.T) {
-	rs := &resultStore{m: map[string]storedResult{}}
-	first := rs.put("g", "a@x", web.ReprocessResultView{}, testNow)
-	var last string
-	for i := range maxStoredResults {
-		last = rs.put("g", "a@x", web.ReprocessResultView{}, testNow.Add(time.Duration(i)*time.Second))
+// selectUsers is what a reprocess form selects of group: the form read as the handler reads it,
+// then checked by the operations as ReprocessGroup checks it. msg is the refusal, "" when none.
+func selectUsers(s *Server, form url.Values, group string) (ids, ignored []string, msg string) {
+	sel, err := reprocessSelection(form)
+	if err == nil {
+		ids, ignored, err = s.ops.(*assign.Service).SelectGroupUsers(context.Background(), group, sel.All, sel.Users)
 	}
-	if _, ok := rs.get("g", "a@x", first, testNow); ok {
-		t.Error("the oldest result survived the cap")
+	if err != nil {
+		return nil, nil, err.Error()
 	}
-	if _, ok := rs.get("g", "A@X", last, testNow.Add(maxStoredResults*time.Second)); !ok {
-		t.Error("the newest result is gone (or the owner is compared case-sensitively)")
-	}
-	// Expired results are dropped on the next put, not kept until the cap.
-	rs.put("g", "b@x", web.ReprocessResultView{}, testNow.Add(resultTTL+time.Hour))
-	if n := len(rs.m); n != 1 || len(rs.order) != 1 {
-		t.Errorf("%d results (%d in order) after all others expired", n, len(rs.order))
-	}
+	return ids, ignored, ""
 }

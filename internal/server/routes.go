@@ -16,7 +16,9 @@ func (s *Server) Handler() http.Handler {
 	r.Use(middleware.RequestID, s.logRequests, s.recoverPanics, s.securityHeaders, middleware.GetHead)
 	// Sign-in (auth.go): the session's person into the context, then the cross-origin check
 	// and the rate limit of every state-changing request. Each route declares its role.
-	r.Use(s.authenticate, s.crossOrigin(), s.writeLimit())
+	// The second recoverer answers a panic of a handler with the person still known, so its
+	// 500 page keeps the navigation; the first catches what happens before sign-in is read.
+	r.Use(s.authenticate, s.recoverPanics, s.crossOrigin(), s.writeLimit())
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 
@@ -33,29 +35,30 @@ func (s *Server) Handler() http.Handler {
 	r.Get(signedOutPath, s.handleSignedOut)
 
 	// Pages.
-	r.With(s.require(auth.RoleReader)).Get("/", s.handleOverview)
-	r.With(s.require(auth.RoleReader)).Get("/groups", s.handleGroupReport)
-	r.With(s.require(auth.RoleReader)).Get("/groups.csv", s.handleGroupReportCSV)
-	r.With(s.require(auth.RoleReader)).Get("/groups/{id}", s.handleGroup)
+	r.With(s.require(auth.RoleReader)).Get("/", s.handle(s.handleOverview))
+	r.With(s.require(auth.RoleReader)).Get("/groups", s.handle(s.handleGroupReport))
+	r.With(s.require(auth.RoleReader)).Get("/groups.csv", s.handle(s.handleGroupReportCSV))
+	r.With(s.require(auth.RoleReader)).Get("/groups/{id}", s.handle(s.handleGroup))
 
 	// Licensing (group.go, user.go, search.go, reprocess.go): Readers look, Operators reprocess.
-	r.With(s.require(auth.RoleOperator)).Post("/groups/{id}/reprocess", s.handleReprocess)
-	r.With(s.require(auth.RoleOperator)).Post("/groups/{id}/refresh-errors", s.handleRefreshErrors)
-	r.With(s.require(auth.RoleReader)).Get("/users", s.handleUserSearch)
-	r.With(s.require(auth.RoleReader)).Get("/users/{id}", s.handleUser)
+	// Handlers that return errors go through s.handle, whose one mapping (errors.go) answers them.
+	r.With(s.require(auth.RoleOperator)).Post("/groups/{id}/reprocess", s.handle(s.handleReprocess))
+	r.With(s.require(auth.RoleOperator)).Post("/groups/{id}/refresh-errors", s.handle(s.handleRefreshErrors))
+	r.With(s.require(auth.RoleReader)).Get("/users", s.handle(s.handleUserSearch))
+	r.With(s.require(auth.RoleReader)).Get("/users/{id}", s.handle(s.handleUser))
 
 	// IP lookup (ip.go): Readers look up, Operators download and import.
-	r.With(s.require(auth.RoleReader)).Get("/ip", s.handleIP)
-	r.With(s.require(auth.RoleReader)).Get("/api/ip", s.handleIPAPI)
+	r.With(s.require(auth.RoleReader)).Get("/ip", s.handle(s.handleIP))
+	r.With(s.require(auth.RoleReader)).Get("/api/ip", s.handle(s.handleIPAPI))
 	r.With(s.require(auth.RoleOperator)).Post("/ip/refresh", s.handleIPRefresh)
-	r.With(s.require(auth.RoleOperator)).Post("/ip/import", s.handleIPImport)
+	r.With(s.require(auth.RoleOperator)).Post("/ip/import", s.handle(s.handleIPImport))
 
 	// Refresh.
 	r.With(s.require(auth.RoleOperator)).Post("/refresh", s.handleRefresh)
 	r.With(s.require(auth.RoleReader)).Get("/sync/progress", s.handleSyncProgress)
 
 	// Activity log (activity.go).
-	r.With(s.require(auth.RoleLicenseAdmin)).Get("/activity", s.handleActivity)
-	r.With(s.require(auth.RoleLicenseAdmin)).Get("/activity.csv", s.handleActivityCSV)
+	r.With(s.require(auth.RoleLicenseAdmin)).Get("/activity", s.handle(s.handleActivity))
+	r.With(s.require(auth.RoleLicenseAdmin)).Get("/activity.csv", s.handle(s.handleActivityCSV))
 	return r
 }

@@ -1,46 +1,39 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"unicode/utf8"
 
+	"github.com/a-h/templ"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/web"
 )
 
-// userPageSize is the number of users on a page of search results.
-const userPageSize = 50
-
 // handleUserSearch serves /users?q=...: users of the current snapshot whose name, user
 // principal name or mail contains q, a page at a time (?page=).
-func (s *Server) handleUserSearch(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleUserSearch(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	q := cleanSearch(r.URL.Query().Get("q"))
-	if len(q) > 256 {
-		s.badRequest(w, r, "The search text is too long (at most 256 characters).", nil)
-		return
-	}
-	page := 1
-	if p := r.URL.Query().Get("page"); p != "" {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 1_000_000 {
-			s.badRequest(w, r, "page must be a whole number from 1.", []string{"page=" + clip(p)})
-			return
-		}
-		page = n
-	}
-	v := web.UserSearchView{Query: q, FormAction: "/users"}
-	if s.lic.store == nil {
-		s.notFound(w, r)
-		return
+	l := s.layout(ctx, "Users", "users")
+	v := web.UserSearchView{FormAction: "/users", HasData: !l.DataAsOf.IsZero()}
+	q, page, err := parseUserSearch(r.URL.Query())
+	v.Query = q
+	if err != nil {
+		return onForm(err, func(p *web.FormProblem) templ.Component {
+			v.Problem = p
+			return web.UserSearchPage(l, v)
+		})
 	}
 	if q != "" {
-		res, err := s.lic.store.SearchUsers(ctx, q, (page-1)*userPageSize, userPageSize)
+		res, err := s.store.SearchUsers(ctx, q, (page-1)*userPageSize, userPageSize)
 		switch {
 		case isNotFound(err):
+			v.HasData = false
 		case err != nil:
-			s.serverError(w, r, err)
-			return
+			return err
 		default:
 			v.HasData = true
 			v.Total = res.Total
@@ -48,8 +41,7 @@ func (s *Server) handleUserSearch(w http.ResponseWriter, r *http.Request) {
 				v.Rows = append(v.Rows, web.UserRow{ID: u.ID, Name: u.DisplayName, UPN: u.UserPrincipalName, Mail: u.Mail,
 					Href: userURL(u.ID), Licensed: u.Licensed, InError: u.InError, AccountEnabled: u.AccountEnabled})
 			}
-			pages := max(1, (res.Total+userPageSize-1)/userPageSize)
-			v.Pager = pagerAt(min(page, pages), pages, res.Total, userPageSize, func(n int) string {
+			v.Pager = pageWindow(res.Total, page, userPageSize).pager(func(n int) string {
 				x := url.Values{"q": {q}}
 				if n > 1 {
 					x.Set("page", strconv.Itoa(n))
@@ -57,9 +49,29 @@ func (s *Server) handleUserSearch(w http.ResponseWriter, r *http.Request) {
 				return withQuery("/users", x)
 			})
 		}
-	} else if _, err := s.store.CurrentSnapshot(ctx); err == nil {
-		v.HasData = true
 	}
-	l := s.layout(ctx, "Users", "users")
 	s.render(w, r, http.StatusOK, web.UserSearchPage(l, v))
+	return nil
+}
+
+// parseUserSearch reads the search text and page of /users; a text too long or a page that is
+// not a number is refused with a message.
+func parseUserSearch(v url.Values) (q string, page int, err error) {
+	q, page = cleanSearch(v.Get("q")), 1
+	var problems []string
+	if utf8.RuneCountInString(q) > maxSearchRunes {
+		problems = append(problems, fmt.Sprintf("q: the search text is longer than %d characters", maxSearchRunes))
+	}
+	if p := v.Get("page"); p != "" {
+		n, perr := strconv.Atoi(p)
+		if perr != nil || n < 1 || n > maxPage {
+			problems = append(problems, fmt.Sprintf("page: %q is not a page number from 1 to %d", clip(p), maxPage))
+		} else {
+			page = n
+		}
+	}
+	if len(problems) > 0 {
+		return q, 1, &model.InputError{Message: "The search cannot be run as asked:", Problems: problems}
+	}
+	return q, page, nil
 }

@@ -7,71 +7,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tenantdesk/tenantdesk/internal/live"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
-
-func TestTruncate(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"", 5, ""},
-		{"abc", 5, "abc"},
-		{"abcdef", 3, "abc"},
-		{"abc", 0, ""},
-		{"abc", -1, ""},
-		{"aé", 2, "a"},   // é is 2 bytes: not split
-		{"aé", 3, "aé"},  // fits exactly
-		{"a€b", 3, "a"},  // € is 3 bytes
-		{"a😀b", 4, "a"},  // 4-byte emoji
-		{"a😀b", 5, "a😀"}, // cut right after it
-		{"\x80\x80\x80\x80\x80", 3, "\x80\x80\x80"}, // invalid input is cut where asked
-	} {
-		if got := truncate(tc.in, tc.n); got != tc.want {
-			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
-		}
-	}
-}
-
-func TestClipText(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"short", 10, "short"},
-		{"https://evil.example", 8, "https://…"},
-		{strings.Repeat("ä", 10), 5, "ää…"},
-		{"a\xffb", 10, "a\uFFFDb"},
-	} {
-		if got := clipText(tc.in, tc.n); got != tc.want {
-			t.Errorf("clipText(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
-		}
-	}
-}
-
-func FuzzTruncate(f *testing.F) {
-	for _, s := range []string{"", "abc", "aé", "a€b", "a😀b", "\xff\xfe", strings.Repeat("ß", 150)} {
-		f.Add(s, 3)
-	}
-	f.Fuzz(func(t *testing.T, s string, n int) {
-		got := truncate(s, n)
-		if len(got) > max(n, 0) || !strings.HasPrefix(s, got) {
-			t.Fatalf("truncate(%q, %d) = %q", s, n, got)
-		}
-		if len(s) <= n && got != s {
-			t.Fatalf("truncate(%q, %d) cut a string that fits", s, n)
-		}
-		if utf8.ValidString(s) && (!utf8.ValidString(got) || len(got) < n-utf8.UTFMax+1 && got != s && n > 0) {
-			t.Fatalf("truncate(%q, %d) = %q: split a character or cut too much", s, n, got)
-		}
-		c := clipText(s, max(n, 0)%1000)
-		if !utf8.ValidString(c) {
-			t.Fatalf("clipText(%q) = %q is not valid UTF-8", s, c)
-		}
-	})
-}
 
 func TestParseMemberQuery(t *testing.T) {
 	long := strings.Repeat("ä", 150) // 300 bytes
@@ -132,7 +70,7 @@ func FuzzParseMemberQuery(f *testing.F) {
 			t.Fatalf("type %q", q.Type)
 		}
 		// The view built from it never panics and pages within bounds.
-		mv := membersView("g", nil, testNow, q, v)
+		mv := membersView("g", live.Group{MembersAt: testNow}, q, v)
 		if mv.Pager.Page != 1 {
 			t.Fatalf("empty list on page %d", mv.Pager.Page)
 		}

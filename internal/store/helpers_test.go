@@ -54,7 +54,7 @@ func genTenant(seed uint64, nUsers, nGroups int) model.Snapshot {
 		snap.Groups = append(snap.Groups, g)
 		snap.MemberCounts[g.ID] = model.MemberCounts{All: r.IntN(500), Users: r.IntN(400)}
 	}
-	errs := []string{model.ErrorCountViolation, model.ErrorMutuallyExclusive, model.ErrorOther, model.ErrorUsageLocation}
+	errs := []model.LicenseError{model.ErrorCountViolation, model.ErrorMutuallyExclusive, model.ErrorOther, model.ErrorUsageLocation}
 	for i := range nUsers {
 		u := model.User{ID: testGUID(4, r.IntN(1<<40)<<20|i), DisplayName: fmt.Sprintf("User %d", i),
 			UserPrincipalName: fmt.Sprintf("user%d@contoso.example", i), UsageLocation: "DE", UserType: "Member",

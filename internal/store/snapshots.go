@@ -49,7 +49,7 @@ func (s *Store) SaveSnapshot(ctx context.Context, runID int64, snap model.Snapsh
 		clear(seen)
 		userInError := false // normalised here too: a source may pass Graph's "None" through
 		for _, st := range u.LicenseStates {
-			if model.NormalizeLicenseError(st.Error) == model.ErrorNone {
+			if st.Error == model.ErrorNone {
 				continue
 			}
 			userInError = true
@@ -227,7 +227,7 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 		}
 		for _, st := range u.LicenseStates {
 			if _, err := stateStmt.ExecContext(bg, snapID, u.ID, guid(st.SKUID), st.AssignedByGroup, st.State,
-				model.NormalizeLicenseError(st.Error), guidList(st.DisabledPlans), timeToDB(st.LastUpdated)); err != nil {
+				st.Error, guidList(st.DisabledPlans), timeToDB(st.LastUpdated)); err != nil {
 				return fmt.Errorf("insert license state %q of user %q: %w", st.SKUID, u.ID, err)
 			}
 		}
@@ -401,7 +401,7 @@ func (s *Store) loadUsers(ctx context.Context, snapID int64, idsQuery string, ar
 // hasErrors is User.HasLicenseErrors for errors not normalised yet.
 func hasErrors(u *model.User) bool {
 	for _, st := range u.LicenseStates {
-		if model.NormalizeLicenseError(st.Error) != model.ErrorNone {
+		if st.Error != model.ErrorNone {
 			return true
 		}
 	}

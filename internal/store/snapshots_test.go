@@ -62,14 +62,14 @@ func smallTenant() model.Snapshot {
 				}},
 			{ID: "u2", DisplayName: "bob", UserPrincipalName: "bob@x",
 				LicenseStates: []model.LicenseState{
-					{SKUID: skuA1Students, AssignedByGroup: "g-students", State: model.StateError, Error: "Others"},
+					{SKUID: skuA1Students, AssignedByGroup: "g-students", State: model.StateError, Error: model.ErrorOther},
 					{SKUID: skuA1Faculty, AssignedByGroup: "g-students", State: model.StateError, Error: model.ErrorCountViolation},
 					{SKUID: skuE5, AssignedByGroup: "g-staff", State: model.StateError, Error: model.ErrorUsageLocation},
 				}},
 			{ID: "u3", DisplayName: "Cyd", AssignedLicenses: []model.AssignedLicense{{SKUID: skuE5}},
 				LicenseStates: []model.LicenseState{
 					{SKUID: skuE5, State: model.StateActive}, // direct
-					{SKUID: skuE5, AssignedByGroup: "g-staff", State: model.StateActive, Error: "None"},
+					{SKUID: skuE5, AssignedByGroup: "g-staff", State: model.StateActive, Error: model.ErrorNone},
 				}},
 			{ID: "u4", DisplayName: "Dee", LicenseStates: []model.LicenseState{
 				// direct error: counts for the user, for no group
@@ -169,7 +169,7 @@ func TestSaveSnapshotReadBack(t *testing.T) {
 	if users[0].DisplayName != "Ada" || !users[0].AccountEnabled || len(users[0].AssignedLicenses) != 1 {
 		t.Errorf("u1 = %+v", users[0])
 	}
-	// all states of the user, ordered by SKU id, "Others" normalised
+	// all states of the user, ordered by SKU id
 	wantStates := []model.LicenseState{
 		{SKUID: skuE5, AssignedByGroup: "g-staff", State: model.StateError, Error: model.ErrorUsageLocation},
 		{SKUID: skuA1Students, AssignedByGroup: "g-students", State: model.StateError, Error: model.ErrorOther},

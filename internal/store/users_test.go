@@ -162,7 +162,7 @@ func TestUpdateUsers(t *testing.T) {
 		{ID: "u1", DisplayName: "Ada L.", UserPrincipalName: "ada@x", AccountEnabled: true,
 			AssignedLicenses: []model.AssignedLicense{{SKUID: skuA1Students}, {SKUID: skuA1Faculty}},
 			LicenseStates: []model.LicenseState{
-				{SKUID: skuA1Students, AssignedByGroup: "g-students", State: model.StateActive, Error: "None"},
+				{SKUID: skuA1Students, AssignedByGroup: "g-students", State: model.StateActive, Error: model.ErrorNone},
 				{SKUID: skuA1Faculty, AssignedByGroup: "g-students", State: model.StateActive},
 			}},
 		{ID: "u2", DisplayName: "bob", UserPrincipalName: "bob@x",

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/graph"
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/permissions"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 )
 
@@ -300,7 +301,7 @@ func TestReadOnlyAppRefusedOnWrites(t *testing.T) {
 	if _, err := c.LicensedGroups(ctx); err != nil {
 		t.Fatalf("read-only LicensedGroups: %v", err)
 	}
-	if ev, err := c.DirectoryAudits(ctx, graph.AuditFilter{Activity: "Change user license", Max: 3}); err != nil || len(ev) == 0 {
+	if ev, err := c.DirectoryAudits(ctx, model.AuditQuery{Activity: "Change user license", Max: 3}); err != nil || len(ev) == 0 {
 		t.Fatalf("read-only DirectoryAudits: %d, %v", len(ev), err)
 	}
 	before, err := c.Group(ctx, sc.A1Group)
@@ -317,15 +318,15 @@ func TestReadOnlyAppRefusedOnWrites(t *testing.T) {
 		}
 	}
 	err = c.AssignGroupLicenses(ctx, sc.A1Group, nil, []string{sc.StudentSKU})
-	forbidden("assign group licenses", err, graph.PermLicenseAssignment)
+	forbidden("assign group licenses", err, permissions.LicenseAssignment)
 	_, err = c.AssignUserLicenses(ctx, users[0].ID, []model.AssignedLicense{{SKUID: sc.StudentSKU}}, nil)
-	forbidden("assign user licenses", err, graph.PermLicenseAssignment)
+	forbidden("assign user licenses", err, permissions.LicenseAssignment)
 	out := c.ReprocessUsers(ctx, []string{users[0].ID, users[1].ID}, nil)
 	for _, o := range out {
-		forbidden("reprocess "+o.UserID, o.Err, graph.PermLicenseAssignment)
+		forbidden("reprocess "+o.UserID, o.Err, permissions.LicenseAssignment)
 	}
 	_, err = c.CreateGroup(ctx, graph.NewGroup{DisplayName: "x", MailNickname: "x", SecurityEnabled: true})
-	forbidden("create group", err, graph.PermGroupReadWrite)
+	forbidden("create group", err, permissions.GroupReadWrite)
 
 	after, err := c.Group(ctx, sc.A1Group)
 	if err != nil || len(after.AssignedLicenses) != len(before.AssignedLicenses) {

@@ -129,7 +129,7 @@ func TestA1StudentsFacultyEndToEnd(t *testing.T) {
 		if holds(u, sc.FacultySKU) || holds(u, sc.StudentSKU) {
 			t.Fatalf("all-or-none broken: %s holds %+v", u.UserPrincipalName, u.AssignedLicenses)
 		}
-		evs, err := reader.DirectoryAudits(ctx, graph.AuditFilter{Activity: changeLicense, TargetID: id})
+		evs, err := reader.DirectoryAudits(ctx, model.AuditQuery{Activity: changeLicense, TargetID: id})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -186,7 +186,7 @@ func TestA1StudentsFacultyEndToEnd(t *testing.T) {
 				t.Fatalf("A1 member %s after: %s %+v, assigned %+v", u.UserPrincipalName, sku, s, u.AssignedLicenses)
 			}
 		}
-		evs, err := reader.DirectoryAudits(ctx, graph.AuditFilter{Activity: changeLicense, TargetID: id, Since: fixedAt})
+		evs, err := reader.DirectoryAudits(ctx, model.AuditQuery{Activity: changeLicense, TargetID: id, Since: fixedAt})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -285,7 +285,7 @@ func TestConflictScenario(t *testing.T) {
 			t.Fatalf("conflict member %s holds no direct license", u.UserPrincipalName)
 		}
 
-		evs, err := c.DirectoryAudits(ctx, graph.AuditFilter{Activity: changeLicense, TargetID: id})
+		evs, err := c.DirectoryAudits(ctx, model.AuditQuery{Activity: changeLicense, TargetID: id})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package server
+package permissions
 
 import (
 	"context"
@@ -27,6 +27,9 @@ func (b *blockingFetch) fetch(ctx context.Context) ([]string, error) {
 	}
 }
 
+// testNow is the clock of these tests.
+var testNow = time.Date(2026, 3, 4, 10, 5, 0, 0, time.UTC)
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -40,7 +43,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestPermCacheOneReadAtATime(t *testing.T) {
 	b := &blockingFetch{release: make(chan struct{}), granted: []string{"Group.Read.All"}}
-	c := &permCache{fetch: b.fetch}
+	c := &cache{fetch: b.fetch}
 	var wg sync.WaitGroup
 	results := make([][]string, 5)
 	for i := range results {
@@ -66,7 +69,7 @@ func TestPermCacheOneReadAtATime(t *testing.T) {
 
 func TestPermCacheStaleAnswerDoesNotWaitForTheRead(t *testing.T) {
 	b := &blockingFetch{release: make(chan struct{}), granted: []string{"New.All"}}
-	c := &permCache{fetch: b.fetch, granted: []string{"Old.All"}, at: testNow}
+	c := &cache{fetch: b.fetch, granted: []string{"Old.All"}, at: testNow}
 	later := testNow.Add(permTTL + time.Minute)
 	first := make(chan []string, 1)
 	go func() {
@@ -100,7 +103,7 @@ func TestPermCacheStaleAnswerDoesNotWaitForTheRead(t *testing.T) {
 func TestPermCacheIgnoresTheCallersCancellation(t *testing.T) {
 	var calls atomic.Int32
 	var deadline time.Duration
-	c := &permCache{fetch: func(ctx context.Context) ([]string, error) {
+	c := &cache{fetch: func(ctx context.Context) ([]string, error) {
 		calls.Add(1)
 		if d, ok := ctx.Deadline(); ok {
 			deadline = time.Until(d)
@@ -129,7 +132,7 @@ func TestPermCacheIgnoresTheCallersCancellation(t *testing.T) {
 
 func TestPermCacheNeverCachesAContextError(t *testing.T) {
 	var calls atomic.Int32
-	c := &permCache{fetch: func(context.Context) ([]string, error) {
+	c := &cache{fetch: func(context.Context) ([]string, error) {
 		if calls.Add(1) == 1 {
 			return nil, context.DeadlineExceeded
 		}
@@ -146,7 +149,7 @@ func TestPermCacheNeverCachesAContextError(t *testing.T) {
 func TestPermCacheWaiterGivesUpWithItsContext(t *testing.T) {
 	b := &blockingFetch{release: make(chan struct{})}
 	defer close(b.release)
-	c := &permCache{fetch: b.fetch}
+	c := &cache{fetch: b.fetch}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -162,29 +165,5 @@ func TestPermCacheWaiterGivesUpWithItsContext(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the caller kept waiting after its context ended")
-	}
-}
-
-func TestReprocessAcceptsAnyWritePermission(t *testing.T) {
-	for _, tc := range []struct {
-		granted []string
-		fail    error
-		want    string
-	}{
-		{granted: []string{"LicenseAssignment.ReadWrite.All"}},
-		{granted: []string{"User.ReadWrite.All"}},
-		{granted: []string{"directory.readwrite.all"}},
-		{granted: []string{"User.Read.All", "Group.Read.All"},
-			want: "the app lacks LicenseAssignment.ReadWrite.All (or instead User.ReadWrite.All or Directory.ReadWrite.All)"},
-		{fail: errors.New("HTTP 503"), want: "could not read the app's permissions: HTTP 503"},
-	} {
-		s, err := New(Deps{Store: &fakeStore{}, Syncer: &fakeSyncer{}, Now: func() time.Time { return testNow },
-			Permissions: func(context.Context) ([]string, error) { return tc.granted, tc.fail }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := s.missingGraphPermission(context.Background()); got != tc.want {
-			t.Errorf("granted %v (%v): %q, want %q", tc.granted, tc.fail, got, tc.want)
-		}
 	}
 }

@@ -1,10 +1,8 @@
-package server
+package permissions
 
 import (
 	"context"
 	"errors"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 )
@@ -19,29 +17,29 @@ const (
 	permFetchTimeout = 15 * time.Second
 )
 
-// permCache keeps the app's granted Graph permissions for a while. At most one read runs at
+// cache keeps the app's granted Graph permissions for a while. At most one read runs at
 // a time and the lock is never held across it, so a slow Graph does not queue every page
 // behind the mutex.
-type permCache struct {
+type cache struct {
 	fetch func(ctx context.Context) ([]string, error)
 
 	mu       sync.Mutex
 	granted  []string
 	err      error     // the last read's failure, kept for permErrorTTL
 	at       time.Time // of the last cached read; zero before the first
-	inflight *permFlight
+	inflight *flight
 }
 
-// permFlight is one read of the granted permissions; done is closed once granted and err
+// flight is one read of the granted permissions; done is closed once granted and err
 // are set.
-type permFlight struct {
+type flight struct {
 	done    chan struct{}
 	granted []string
 	err     error
 }
 
 // fresh reports whether the cached answer may be used at now. Call with mu held.
-func (c *permCache) fresh(now time.Time) bool {
+func (c *cache) fresh(now time.Time) bool {
 	ttl := permTTL
 	if c.err != nil {
 		ttl = permErrorTTL
@@ -53,7 +51,7 @@ func (c *permCache) fresh(now time.Time) bool {
 // read in flight (starting one if none runs); a caller that finds a read running while an
 // older good answer exists takes that answer instead of waiting. A caller whose context ends
 // stops waiting; the read goes on for the others.
-func (c *permCache) get(ctx context.Context, now time.Time) ([]string, error) {
+func (c *cache) get(ctx context.Context, now time.Time) ([]string, error) {
 	c.mu.Lock()
 	if c.fresh(now) {
 		defer c.mu.Unlock()
@@ -66,7 +64,7 @@ func (c *permCache) get(ctx context.Context, now time.Time) ([]string, error) {
 	}
 	f := c.inflight
 	if f == nil {
-		f = &permFlight{done: make(chan struct{})}
+		f = &flight{done: make(chan struct{})}
 		c.inflight = f
 		go c.read(context.WithoutCancel(ctx), now, f)
 	} else if hasStale {
@@ -91,7 +89,7 @@ func (c *permCache) get(ctx context.Context, now time.Time) ([]string, error) {
 
 // read runs one fetch and caches its answer, unless the answer is a context error: that says
 // nothing about the permissions and must not hide them for the error's lifetime.
-func (c *permCache) read(ctx context.Context, now time.Time, f *permFlight) {
+func (c *cache) read(ctx context.Context, now time.Time, f *flight) {
 	ctx, cancel := context.WithTimeout(ctx, permFetchTimeout)
 	defer cancel()
 	f.granted, f.err = c.fetch(ctx)
@@ -106,29 +104,4 @@ func (c *permCache) read(ctx context.Context, now time.Time, f *permFlight) {
 
 func isContextError(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-}
-
-// missingPermission says why the app may not do what needs any one of anyOf (Graph accepts
-// each of them), "" when it may: the first, preferred permission with its alternatives, or
-// that the granted permissions could not be read (an action must not be offered, or run, on
-// a guess). Without Deps.Permissions everything counts as granted.
-func (s *Server) missingPermission(ctx context.Context, anyOf ...string) string {
-	if s.perms.fetch == nil || len(anyOf) == 0 {
-		return ""
-	}
-	granted, err := s.perms.get(ctx, s.now())
-	if err != nil {
-		s.log.WarnContext(ctx, "granted permissions unknown", "err", err)
-		return "could not read the app's permissions: " + err.Error()
-	}
-	for _, p := range anyOf {
-		if slices.ContainsFunc(granted, func(g string) bool { return strings.EqualFold(g, p) }) {
-			return ""
-		}
-	}
-	msg := "the app lacks " + anyOf[0]
-	if len(anyOf) > 1 {
-		msg += " (or instead " + strings.Join(anyOf[1:], " or ") + ")"
-	}
-	return msg
 }

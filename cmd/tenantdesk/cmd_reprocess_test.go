@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
+)
+
+func TestReprocessUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"reprocess"},
+		{"reprocess", "-group", "g", "-user", "u"},
+		{"reprocess", "stray"},
+		{"reprocess", "-user", "a/b"},
+		{"reprocess", "-user", "x?y"},
+	} {
+		var errOut bytes.Buffer
+		err := run(context.Background(), testEnv(map[string]string{"TENANTDESK_DATA_DIR": t.TempDir()}, io.Discard, &errOut), args)
+		if !errors.Is(err, errUsage) || errOut.Len() == 0 {
+			t.Errorf("%q: err %v, stderr %q; want a usage error that says why", args, err, errOut.String())
+		}
+	}
+}
+
+// The command line reprocesses with the same operation as the group page: every member in
+// error gets one line while they stay in error, the exit code says whether all are licensed,
+// and the run is in the activity log.
+func TestReprocessCommandAgainstTheSimulator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the simulator")
+	}
+	ctx := context.Background()
+	sim, err := tenantsim.Start(ctx, tenantsim.Options{Config: tenantsim.Config{Seed: 7, Users: 300, Groups: 30, LicensedGroups: 10}, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close(context.Background()) })
+	info := sim.Info()
+	dataDir := t.TempDir()
+	vars := map[string]string{
+		"TENANTDESK_DATA_DIR":            dataDir,
+		"TENANTDESK_TENANT_ID":           info.TenantID,
+		"TENANTDESK_CLIENT_ID":           info.ClientID,
+		"TENANTDESK_CLIENT_SECRET":       info.ClientSecret,
+		"TENANTDESK_GRAPH_URL":           info.GraphURL,
+		"TENANTDESK_AUTHORITY_URL":       info.AuthorityURL,
+		"TENANTDESK_CA_FILE":             info.CAFile,
+		"TENANTDESK_LICENSE_CATALOG_URL": "off",
+		"TENANTDESK_LOG_LEVEL":           "error",
+	}
+	cli := func(args ...string) (string, string, error) {
+		var out, errOut bytes.Buffer
+		err := run(ctx, testEnv(vars, &out, &errOut), args)
+		return out.String(), errOut.String(), err
+	}
+	sc := sim.Tenant.Scenarios
+	if _, _, err := cli("reprocess", "-group", sc.A1Group); err == nil || !strings.Contains(err.Error(), "tenantdesk refresh") {
+		t.Errorf("before the first snapshot: %v, want a pointer to refresh", err)
+	}
+	if _, _, err := cli("refresh"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Faculty has no units left: every member stays in error, one line each, exit code 1.
+	out, _, err := cli("reprocess", "-group", sc.A1Group)
+	if !errors.Is(err, errNotAllLicensed) {
+		t.Fatalf("reprocess with no units left: %v, want errNotAllLicensed\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	summary := lines[len(lines)-1]
+	if !strings.Contains(summary, "0 now licensed") || !strings.Contains(summary, "0 refused by Graph") {
+		t.Errorf("summary %q", summary)
+	}
+	failed := lines[:len(lines)-1]
+	if len(failed) == 0 {
+		t.Fatalf("no line per user in error:\n%s", out)
+	}
+	for _, l := range failed {
+		if !strings.Contains(l, "still in error: Not enough licenses") || !strings.Contains(l, "Fix:") {
+			t.Errorf("line %q does not say why the user is still in error", l)
+		}
+	}
+
+	// Units bought: the same command licenses every member and succeeds.
+	if err := sim.Tenant.SetPrepaidUnits(sc.FacultySKU, 100_000); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err = cli("reprocess", "-group", sc.A1Group)
+	if err != nil {
+		t.Fatalf("reprocess after buying units: %v\n%s", err, out)
+	}
+	if got := strings.TrimSpace(out); !strings.HasPrefix(got, strings.Split(summary, " ")[0]+" users: ") || !strings.Contains(got, "0 still in error") {
+		t.Errorf("output %q: want only the summary, every user licensed", got)
+	}
+
+	// Users by id, any group; an unknown id is refused by Graph and fails the run.
+	st, err := store.Open(ctx, filepath.Join(dataDir, "tenantdesk.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	licensed, err := st.SearchUsers(ctx, "@", 0, 2)
+	if err != nil || len(licensed.Users) < 2 {
+		t.Fatalf("users: %v %v", licensed, err)
+	}
+	u1, u2 := licensed.Users[0].ID, licensed.Users[1].ID
+	if out, _, err := cli("reprocess", "-user", u1, "-user", strings.ToUpper(u1)+","+u2); err != nil || !strings.HasPrefix(out, "2 users:") {
+		t.Errorf("two users (one repeated): %v\n%s", err, out)
+	}
+	out, _, err = cli("reprocess", "-user", "00000000-0000-4000-8000-00000000dead")
+	if !errors.Is(err, errNotAllLicensed) || !strings.Contains(out, "refused by Graph") {
+		t.Errorf("unknown user: %v\n%s", err, out)
+	}
+
+	page, err := st.ListActivity(ctx, model.ActivityFilter{Action: model.ActionReprocess})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if page.Total != 4 {
+		t.Errorf("%d reprocess entries in the activity log, want 4: %+v", page.Total, page.Entries)
+	}
+	for _, a := range page.Entries {
+		if !strings.HasPrefix(a.ActorName, "command line") {
+			t.Errorf("entry %+v does not say it came from the command line", a)
+		}
+	}
+}

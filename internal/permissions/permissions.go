@@ -1,0 +1,81 @@
+// Package permissions says what tenantdesk's app registration may do in Microsoft Graph: the
+// application permissions each of its calls needs (as Graph documents them, ../shared/GRAPH.md),
+// the permissions the tenant granted (read from the app's own token, cached), and in words why
+// an action is not possible. Pages disable what the app may not do and name the permission.
+package permissions
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Application permissions tenantdesk uses, by Graph's names.
+const (
+	OrganizationRead  = "Organization.Read.All"
+	GroupRead         = "Group.Read.All"
+	UserRead          = "User.Read.All"
+	AuditLogRead      = "AuditLog.Read.All"
+	LicenseAssignment = "LicenseAssignment.ReadWrite.All"
+	UserReadWrite     = "User.ReadWrite.All"
+	GroupReadWrite    = "Group.ReadWrite.All"
+	DirectoryRead     = "Directory.Read.All"
+	DirectoryWrite    = "Directory.ReadWrite.All"
+)
+
+// Reprocess are the permissions with which reprocessLicenseAssignment works: any one of them,
+// the first the least privileged.
+func Reprocess() []string { return []string{LicenseAssignment, UserReadWrite, DirectoryWrite} }
+
+// Fetch reads the application permissions the tenant granted (graph.Client.GrantedPermissions).
+type Fetch func(ctx context.Context) ([]string, error)
+
+// Checker answers whether the app may do something, from the granted permissions it reads at
+// most every ten minutes. It is safe for concurrent use.
+type Checker struct {
+	cache cache
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// NewChecker returns a Checker over fetch, with clock now (nil means time.Now) and logger (nil
+// discards).
+func NewChecker(fetch Fetch, now func() time.Time, logger *slog.Logger) (*Checker, error) {
+	if fetch == nil {
+		return nil, errors.New("permissions: a way to read the granted permissions is required")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Checker{cache: cache{fetch: fetch}, now: now, log: logger}, nil
+}
+
+// Missing says why the app may not do what needs any one of anyOf (Graph accepts each of them),
+// "" when it may: the first, preferred permission with its alternatives, or that the granted
+// permissions could not be read (an action must not be offered, or run, on a guess).
+func (c *Checker) Missing(ctx context.Context, anyOf ...string) string {
+	if len(anyOf) == 0 {
+		return ""
+	}
+	granted, err := c.cache.get(ctx, c.now())
+	if err != nil {
+		c.log.WarnContext(ctx, "granted permissions unknown", "err", err)
+		return "could not read the app's permissions: " + err.Error()
+	}
+	for _, p := range anyOf {
+		if slices.ContainsFunc(granted, func(g string) bool { return strings.EqualFold(g, p) }) {
+			return ""
+		}
+	}
+	msg := "the app lacks " + anyOf[0]
+	if len(anyOf) > 1 {
+		msg += " (or instead " + strings.Join(anyOf[1:], " or ") + ")"
+	}
+	return msg
+}
