@@ -373,13 +373,9 @@ func listObjects[T any](a *API, rq *request, c directoryCollection[T]) error {
 		if lq.advanced {
 			total = countMatches(len(objs), match)
 		}
-		items := make([]byte, 0, len(hits)*(128+64*len(sel)))
-		for k, i := range hits {
-			if k > 0 {
-				items = append(items, ',')
-			}
-			items = c.props.appendObject(items, objs[i], sel, false)
-		}
+		items := appendJoined(make([]byte, 0, len(hits)*(128+64*len(sel))), hits, func(b []byte, i int) []byte {
+			return c.props.appendObject(b, objs[i], sel, false)
+		})
 		return a.writePage(rq, selectContext(c.name, lq.Select), lq, total, next, items)
 	})
 }
@@ -744,13 +740,7 @@ func (a *API) listSKUs(rq *request) error {
 		return errf(400, "Request_UnsupportedQuery", "subscribedSkus supports only $select.")
 	}
 	skus := a.skuInfos()
-	var items []byte
-	for i, s := range skus {
-		if i > 0 {
-			items = append(items, ',')
-		}
-		items = appendValue(items, s)
-	}
+	items := appendJoined(nil, skus, func(b []byte, s skuJSON) []byte { return appendValue(b, s) })
 	c := collection{context: rq.base + "/$metadata#subscribedSkus", count: -1, items: items}
 	writeJSON(rq.w, 200, c.bytes())
 	return nil
