@@ -158,22 +158,17 @@ func (e *apiEnv) pageAll(tb testing.TB, path string, hdr ...string) ([]map[strin
 	return all, pages
 }
 
-func (e *apiEnv) users() []User {
-	e.t.mu.RLock()
-	defer e.t.mu.RUnlock()
-	out := make([]User, len(e.t.users))
-	for i, u := range e.t.users {
-		out[i] = *u
-	}
-	return out
-}
+func (e *apiEnv) users() []User   { return copies(e.t, userCollection) }
+func (e *apiEnv) groups() []Group { return copies(e.t, groupCollection) }
 
-func (e *apiEnv) groups() []Group {
-	e.t.mu.RLock()
-	defer e.t.mu.RUnlock()
-	out := make([]Group, len(e.t.groups))
-	for i, g := range e.t.groups {
-		out[i] = *g
+// copies returns a shallow copy of every object in c, taken under the read lock.
+func copies[T any](t *Tenant, c directoryCollection[T]) []T {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	objs := c.all(t)
+	out := make([]T, len(objs))
+	for i, o := range objs {
+		out[i] = *o
 	}
 	return out
 }
