@@ -9,18 +9,7 @@ import (
 // auditJSON returns an event as Graph writes it: UTC times, empty lists as [].
 func auditJSON(e AuditEvent) AuditEvent {
 	e.ActivityDateTime = e.ActivityDateTime.UTC()
-	if e.TargetResources == nil {
-		e.TargetResources = []AuditTarget{}
-	}
-	for i := range e.TargetResources {
-		if e.TargetResources[i].ModifiedProperties == nil {
-			e.TargetResources[i].ModifiedProperties = []AuditModifiedProperty{}
-		}
-	}
-	if e.AdditionalDetails == nil {
-		e.AdditionalDetails = []AuditKeyValue{}
-	}
-	return e
+	return e.withEmptyLists()
 }
 
 // listAudits serves GET /auditLogs/directoryAudits, newest first unless $orderby says asc. The

@@ -327,16 +327,13 @@ func (a *API) appendDeltaItem(b []byte, kind, id string, sel []string, withMembe
 			obj := groupProps.appendObject(nil, g, idx, false)
 			if withMembers {
 				obj = obj[:len(obj)-1]
-				obj = append(obj, `,"members@delta":[`...)
-				for i, m := range g.Members {
-					if i > 0 {
-						obj = append(obj, ',')
-					}
-					obj = fmt.Appendf(obj, `{"@odata.type":"#microsoft.graph.%s","id":`, a.t.objectType[m])
-					obj = appendString(obj, m)
-					obj = append(obj, '}')
-				}
-				obj = append(obj, "]}"...)
+				obj = append(obj, `,"members@delta":`...)
+				obj = appendArray(obj, g.Members, func(b []byte, m string) []byte {
+					b = fmt.Appendf(b, `{"@odata.type":"#microsoft.graph.%s","id":`, a.t.objectType[m])
+					b = appendString(b, m)
+					return append(b, '}')
+				})
+				obj = append(obj, '}')
 			}
 			return append(b, obj...)
 		}

@@ -307,14 +307,59 @@ func selectContext(name string, sel []string) string {
 	return name + "(" + strings.Join(sel, ",") + ")"
 }
 
-// Users.
+// directoryCollection is what GET /users and GET /groups, their $count and their /{id} differ
+// in; the handlers below serve both from it.
+type directoryCollection[T any] struct {
+	name       string // path segment and @odata.context name
+	schema     *odata.Schema
+	searchable map[string]string
+	props      *propSet[T]
+	// all lists the tenant's objects in directory order and find resolves one key; the caller
+	// of either holds the read lock.
+	all  func(*Tenant) []*T
+	find func(*API, string) (*T, error)
+	// displayName and id order $orderby=displayName, id breaking ties.
+	displayName, id func(*T) string
+	// accessor returns the $filter view of one object for the query lq; the caller holds the read
+	// lock.
+	accessor func(a *API, lq *listQuery) func(*T) odata.Accessor
+}
 
-func (a *API) listUsers(rq *request) error {
-	lq, err := parseList(rq, userSchema, userSearchable)
+var (
+	userCollection = directoryCollection[User]{
+		name: "users", schema: userSchema, searchable: userSearchable, props: userProps,
+		all:         func(t *Tenant) []*User { return t.users },
+		find:        (*API).findUser,
+		displayName: func(u *User) string { return u.DisplayName },
+		id:          func(u *User) string { return u.ID },
+		accessor: func(*API, *listQuery) func(*User) odata.Accessor {
+			return func(u *User) odata.Accessor { return userAcc{u} }
+		},
+	}
+	groupCollection = directoryCollection[Group]{
+		name: "groups", schema: groupSchema, searchable: groupSearchable, props: groupProps,
+		all:         func(t *Tenant) []*Group { return t.groups },
+		find:        (*API).findGroup,
+		displayName: func(g *Group) string { return g.DisplayName },
+		id:          func(g *Group) string { return g.ID },
+		accessor: func(a *API, lq *listQuery) func(*Group) odata.Accessor {
+			// Finding the groups with license errors walks every user: only when filtered on.
+			var errGroups map[string]bool
+			if lq.usage.Uses("hasMembersWithLicenseErrors") {
+				errGroups = a.errorGroups()
+			}
+			return func(g *Group) odata.Accessor { return groupAcc{g, errGroups} }
+		},
+	}
+)
+
+// listObjects filters, orders, pages, counts and renders one page of a collection.
+func listObjects[T any](a *API, rq *request, c directoryCollection[T]) error {
+	lq, err := parseList(rq, c.schema, c.searchable)
 	if err != nil {
 		return err
 	}
-	sel, err := userProps.selection(lq.Select)
+	sel, err := c.props.selection(lq.Select)
 	if err != nil {
 		return err
 	}
@@ -322,51 +367,83 @@ func (a *API) listUsers(rq *request) error {
 	if err != nil {
 		return err
 	}
+	return withMatching(a, c, &lq, func(objs []*T, match func(i int) bool) error {
+		hits, next := scan(len(objs), pos, lq.Top, match)
+		total := -1
+		if lq.advanced {
+			total = countMatches(len(objs), match)
+		}
+		items := appendJoined(make([]byte, 0, len(hits)*(128+64*len(sel))), hits, func(b []byte, i int) []byte {
+			return c.props.appendObject(b, objs[i], sel, false)
+		})
+		return a.writePage(rq, selectContext(c.name, lq.Select), lq, total, next, items)
+	})
+}
+
+// withMatching calls use under the read lock with the collection's objects in the order lq asks
+// for and a test of whether the i-th of them matches lq.
+func withMatching[T any](a *API, c directoryCollection[T], lq *listQuery, use func(objs []*T, match func(i int) bool) error) error {
 	a.t.Tick()
 	a.t.mu.RLock()
 	defer a.t.mu.RUnlock()
-	users := a.t.users
+	acc := c.accessor(a, lq)
+	objs := c.all(a.t)
 	if lq.OrderBy != nil {
-		users = byDisplayName(users, func(u *User) string { return u.DisplayName }, func(u *User) string { return u.ID }, lq.OrderBy.Desc)
+		objs = byDisplayName(objs, c.displayName, c.id, lq.OrderBy.Desc)
 	}
-	return writeListPage(a, rq, &lq, "users", userProps, users, sel, pos, func(u *User) bool { return lq.matches(userAcc{u}) })
+	return use(objs, func(i int) bool { return lq.matches(acc(objs[i])) })
 }
 
-// writeListPage filters, pages, counts and renders one page of a directory collection: what
-// GET /users and GET /groups share. The caller holds the read lock.
-func writeListPage[T any](a *API, rq *request, lq *listQuery, name string, props *propSet[T], objs []*T, sel []int, pos int, matches func(*T) bool) error {
-	match := func(i int) bool { return matches(objs[i]) }
-	hits, next := scan(len(objs), pos, lq.Top, match)
-	total := -1
-	if lq.advanced {
-		total = countMatches(len(objs), match)
-	}
-	items := make([]byte, 0, len(hits)*(128+64*len(sel)))
-	for k, i := range hits {
-		if k > 0 {
-			items = append(items, ',')
-		}
-		items = props.appendObject(items, objs[i], sel, false)
-	}
-	return a.writePage(rq, selectContext(name, lq.Select), *lq, total, next, items)
-}
-
-func (a *API) countUsers(rq *request) error {
+// countObjects serves /$count, which Graph offers only to advanced queries.
+func countObjects[T any](a *API, rq *request, c directoryCollection[T]) error {
 	if !rq.eventual {
 		return errCountUnsupported()
 	}
 	rq.query.Set("$count", "true")
-	lq, err := parseList(rq, userSchema, userSearchable)
+	lq, err := parseList(rq, c.schema, c.searchable)
 	if err != nil {
 		return err
 	}
+	return withMatching(a, c, &lq, func(objs []*T, match func(i int) bool) error {
+		writeCount(rq, countMatches(len(objs), match))
+		return nil
+	})
+}
+
+// getObject serves /{id} with $select.
+func getObject[T any](a *API, rq *request, c directoryCollection[T]) error {
+	selNames, err := parseSingle(rq)
+	if err != nil {
+		return err
+	}
+	sel, err := c.props.selection(selNames)
+	if err != nil {
+		return err
+	}
+	return withObject(a, rq, c, func(obj *T) error {
+		writeJSON(rq.w, 200, entity(rq, selectContext(c.name, selNames), c.props.appendObject(nil, obj, sel, false)))
+		return nil
+	})
+}
+
+// withObject resolves the object the request's path names and calls use with it, both under
+// the read lock.
+func withObject[T any](a *API, rq *request, c directoryCollection[T], use func(obj *T) error) error {
 	a.t.Tick()
 	a.t.mu.RLock()
 	defer a.t.mu.RUnlock()
-	n := countMatches(len(a.t.users), func(i int) bool { return lq.matches(userAcc{a.t.users[i]}) })
-	writeCount(rq, n)
-	return nil
+	obj, err := c.find(a, rq.params[0])
+	if err != nil {
+		return err
+	}
+	return use(obj)
 }
+
+// Users.
+
+func (a *API) listUsers(rq *request) error  { return listObjects(a, rq, userCollection) }
+func (a *API) countUsers(rq *request) error { return countObjects(a, rq, userCollection) }
+func (a *API) getUser(rq *request) error    { return getObject(a, rq, userCollection) }
 
 func errCountUnsupported() *apiError {
 	return errf(400, "Request_BadRequest", "$count is not currently supported.")
@@ -429,48 +506,28 @@ func entity(rq *request, ctx string, obj []byte) []byte {
 	return append(b, obj[1:]...)
 }
 
-func (a *API) getUser(rq *request) error {
-	selNames, err := parseSingle(rq)
-	if err != nil {
-		return err
-	}
-	sel, err := userProps.selection(selNames)
-	if err != nil {
-		return err
-	}
-	a.t.Tick()
-	a.t.mu.RLock()
-	defer a.t.mu.RUnlock()
-	u, err := a.findUser(rq.params[0])
-	if err != nil {
-		return err
-	}
-	writeJSON(rq.w, 200, entity(rq, selectContext("users", selNames), userProps.appendObject(nil, u, sel, false)))
-	return nil
-}
-
 // appendDirectoryObject writes any directory object with its @odata.type; sel nil = defaults.
 // The caller holds the read lock. ok is false for ids the directory does not know.
 func (a *API) appendDirectoryObject(b []byte, id string, sel []string) ([]byte, bool) {
 	switch a.t.objectType[id] {
 	case TypeUser:
-		if u := a.t.userByID[id]; u != nil {
-			return userProps.appendObject(b, u, userProps.lenientSelection(sel), true), true
-		}
+		return appendTyped(b, a.t.userByID[id], userProps, sel)
 	case TypeGroup:
-		if g := a.t.groupByID[id]; g != nil {
-			return groupProps.appendObject(b, g, groupProps.lenientSelection(sel), true), true
-		}
+		return appendTyped(b, a.t.groupByID[id], groupProps, sel)
 	case TypeDevice:
-		if d := a.t.devices[id]; d != nil {
-			return deviceProps.appendObject(b, d, deviceProps.lenientSelection(sel), true), true
-		}
+		return appendTyped(b, a.t.devices[id], deviceProps, sel)
 	case TypeContact:
-		if c := a.t.contacts[id]; c != nil {
-			return contactProps.appendObject(b, c, contactProps.lenientSelection(sel), true), true
-		}
+		return appendTyped(b, a.t.contacts[id], contactProps, sel)
 	}
 	return b, false
+}
+
+// appendTyped writes obj, if there is one, with the names of sel its type has.
+func appendTyped[T any](b []byte, obj *T, props *propSet[T], sel []string) ([]byte, bool) {
+	if obj == nil {
+		return b, false
+	}
+	return props.appendObject(b, obj, props.lenientSelection(sel), true), true
 }
 
 // checkMixedSelect refuses $select names that no directory object type has.
@@ -521,20 +578,20 @@ func (a *API) writeRefPage(rq *request, ctx string, lq listQuery, ids []string, 
 	return a.writePage(rq, ctx, lq, total, next, items)
 }
 
-func (a *API) userMemberOf(rq *request) error {
+// navigation serves a collection below one object (memberOf, members...): it validates the
+// query and hands it to serve with the object, under the read lock.
+func navigation[T any](a *API, rq *request, c directoryCollection[T], serve func(lq listQuery, obj *T) error) error {
 	lq, err := parseRefList(rq)
 	if err != nil {
 		return err
 	}
-	a.t.Tick()
-	a.t.mu.RLock()
-	defer a.t.mu.RUnlock()
-	u, err := a.findUser(rq.params[0])
-	if err != nil {
-		return err
-	}
-	ids := a.t.memberOf[u.ID]
-	return a.writeRefPage(rq, "directoryObjects", lq, ids, func(id string) bool { _, ok := a.t.groupByID[id]; return ok })
+	return withObject(a, rq, c, func(obj *T) error { return serve(lq, obj) })
+}
+
+func (a *API) userMemberOf(rq *request) error {
+	return navigation(a, rq, userCollection, func(lq listQuery, u *User) error {
+		return a.writeRefPage(rq, "directoryObjects", lq, a.t.memberOf[u.ID], func(id string) bool { _, ok := a.t.groupByID[id]; return ok })
+	})
 }
 
 // Groups.
@@ -555,69 +612,9 @@ func (a *API) errorGroups() map[string]bool {
 
 func isLicenseError(e string) bool { return e != "" && !strings.EqualFold(e, "None") }
 
-func (a *API) listGroups(rq *request) error {
-	lq, err := parseList(rq, groupSchema, groupSearchable)
-	if err != nil {
-		return err
-	}
-	sel, err := groupProps.selection(lq.Select)
-	if err != nil {
-		return err
-	}
-	pos, err := decodeSkip(rq, lq.SkipToken)
-	if err != nil {
-		return err
-	}
-	a.t.Tick()
-	a.t.mu.RLock()
-	defer a.t.mu.RUnlock()
-	var errGroups map[string]bool
-	if lq.usage.Uses("hasMembersWithLicenseErrors") {
-		errGroups = a.errorGroups()
-	}
-	groups := a.t.groups
-	if lq.OrderBy != nil {
-		groups = byDisplayName(groups, func(g *Group) string { return g.DisplayName }, func(g *Group) string { return g.ID }, lq.OrderBy.Desc)
-	}
-	return writeListPage(a, rq, &lq, "groups", groupProps, groups, sel, pos, func(g *Group) bool { return lq.matches(groupAcc{g, errGroups}) })
-}
-
-func (a *API) countGroups(rq *request) error {
-	if !rq.eventual {
-		return errCountUnsupported()
-	}
-	rq.query.Set("$count", "true")
-	lq, err := parseList(rq, groupSchema, groupSearchable)
-	if err != nil {
-		return err
-	}
-	a.t.Tick()
-	a.t.mu.RLock()
-	defer a.t.mu.RUnlock()
-	n := countMatches(len(a.t.groups), func(i int) bool { return lq.matches(groupAcc{a.t.groups[i], nil}) })
-	writeCount(rq, n)
-	return nil
-}
-
-func (a *API) getGroup(rq *request) error {
-	selNames, err := parseSingle(rq)
-	if err != nil {
-		return err
-	}
-	sel, err := groupProps.selection(selNames)
-	if err != nil {
-		return err
-	}
-	a.t.Tick()
-	a.t.mu.RLock()
-	defer a.t.mu.RUnlock()
-	g, err := a.findGroup(rq.params[0])
-	if err != nil {
-		return err
-	}
-	writeJSON(rq.w, 200, entity(rq, selectContext("groups", selNames), groupProps.appendObject(nil, g, sel, false)))
-	return nil
-}
+func (a *API) listGroups(rq *request) error  { return listObjects(a, rq, groupCollection) }
+func (a *API) countGroups(rq *request) error { return countObjects(a, rq, groupCollection) }
+func (a *API) getGroup(rq *request) error    { return getObject(a, rq, groupCollection) }
 
 // memberContext is @odata.context of a members listing, by cast.
 func memberContext(cast string) string {
@@ -636,19 +633,10 @@ func memberContext(cast string) string {
 
 func (a *API) listMembers(rq *request) error {
 	cast := rq.params[1]
-	lq, err := parseRefList(rq)
-	if err != nil {
-		return err
-	}
-	a.t.Tick()
-	a.t.mu.RLock()
-	defer a.t.mu.RUnlock()
-	g, err := a.findGroup(rq.params[0])
-	if err != nil {
-		return err
-	}
-	return a.writeRefPage(rq, memberContext(cast), lq, g.Members, func(id string) bool {
-		return cast == "" || a.t.objectType[id] == cast
+	return navigation(a, rq, groupCollection, func(lq listQuery, g *Group) error {
+		return a.writeRefPage(rq, memberContext(cast), lq, g.Members, func(id string) bool {
+			return cast == "" || a.t.objectType[id] == cast
+		})
 	})
 }
 
@@ -657,49 +645,32 @@ func (a *API) countMembers(rq *request) error {
 		return errCountUnsupported()
 	}
 	cast := rq.params[1]
-	if _, err := parseRefList(rq); err != nil {
-		return err
-	}
-	a.t.Tick()
-	a.t.mu.RLock()
-	defer a.t.mu.RUnlock()
-	g, err := a.findGroup(rq.params[0])
-	if err != nil {
-		return err
-	}
-	n := 0
-	for _, id := range g.Members {
-		if cast == "" || a.t.objectType[id] == cast {
-			n++
+	return navigation(a, rq, groupCollection, func(_ listQuery, g *Group) error {
+		n := 0
+		for _, id := range g.Members {
+			if cast == "" || a.t.objectType[id] == cast {
+				n++
+			}
 		}
-	}
-	writeCount(rq, n)
-	return nil
+		writeCount(rq, n)
+		return nil
+	})
 }
 
 func (a *API) listMembersWithErrors(rq *request) error {
-	lq, err := parseRefList(rq)
-	if err != nil {
-		return err
-	}
-	a.t.Tick()
-	a.t.mu.RLock()
-	defer a.t.mu.RUnlock()
-	g, err := a.findGroup(rq.params[0])
-	if err != nil {
-		return err
-	}
-	return a.writeRefPage(rq, "directoryObjects", lq, g.Members, func(id string) bool {
-		u := a.t.userByID[id]
-		if u == nil {
-			return false
-		}
-		for _, s := range u.LicenseStates {
-			if s.AssignedByGroup == g.ID && isLicenseError(s.Error) {
-				return true
+	return navigation(a, rq, groupCollection, func(lq listQuery, g *Group) error {
+		return a.writeRefPage(rq, "directoryObjects", lq, g.Members, func(id string) bool {
+			u := a.t.userByID[id]
+			if u == nil {
+				return false
 			}
-		}
-		return false
+			for _, s := range u.LicenseStates {
+				if s.AssignedByGroup == g.ID && isLicenseError(s.Error) {
+					return true
+				}
+			}
+			return false
+		})
 	})
 }
 
@@ -769,13 +740,7 @@ func (a *API) listSKUs(rq *request) error {
 		return errf(400, "Request_UnsupportedQuery", "subscribedSkus supports only $select.")
 	}
 	skus := a.skuInfos()
-	var items []byte
-	for i, s := range skus {
-		if i > 0 {
-			items = append(items, ',')
-		}
-		items = appendValue(items, s)
-	}
+	items := appendJoined(nil, skus, func(b []byte, s skuJSON) []byte { return appendValue(b, s) })
 	c := collection{context: rq.base + "/$metadata#subscribedSkus", count: -1, items: items}
 	writeJSON(rq.w, 200, c.bytes())
 	return nil

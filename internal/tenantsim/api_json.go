@@ -125,14 +125,7 @@ func appendValue(b []byte, v any) []byte {
 		}
 		return appendString(b, jsonTime(x))
 	case []string:
-		b = append(b, '[')
-		for i, s := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, s)
-		}
-		return append(b, ']')
+		return appendArray(b, x, appendString)
 	case rawJSON:
 		return append(b, x...)
 	}
@@ -177,27 +170,35 @@ func strs(s []string) []string {
 	return s
 }
 
-func appendLicenses(b []byte, ls []License) []byte {
-	b = append(b, '[')
-	for i, l := range ls {
+// appendJoined writes items comma-separated, each by appendItem.
+func appendJoined[E any](b []byte, items []E, appendItem func([]byte, E) []byte) []byte {
+	for i, it := range items {
 		if i > 0 {
 			b = append(b, ',')
 		}
+		b = appendItem(b, it)
+	}
+	return b
+}
+
+// appendArray writes items as a JSON array, each by appendItem.
+func appendArray[E any](b []byte, items []E, appendItem func([]byte, E) []byte) []byte {
+	b = append(b, '[')
+	return append(appendJoined(b, items, appendItem), ']')
+}
+
+func appendLicenses(b []byte, ls []License) []byte {
+	return appendArray(b, ls, func(b []byte, l License) []byte {
 		b = append(b, `{"disabledPlans":`...)
 		b = appendValue(b, strs(l.DisabledPlans))
 		b = append(b, `,"skuId":`...)
 		b = appendString(b, strings.ToLower(l.SKUID))
-		b = append(b, '}')
-	}
-	return append(b, ']')
+		return append(b, '}')
+	})
 }
 
 func appendStates(b []byte, ss []LicenseState) []byte {
-	b = append(b, '[')
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
-		}
+	return appendArray(b, ss, func(b []byte, s LicenseState) []byte {
 		b = append(b, `{"assignedByGroup":`...)
 		b = appendValue(b, nz(strings.ToLower(s.AssignedByGroup)))
 		b = append(b, `,"disabledPlans":`...)
@@ -214,9 +215,8 @@ func appendStates(b []byte, ss []LicenseState) []byte {
 		b = appendString(b, strings.ToLower(s.SKUID))
 		b = append(b, `,"state":`...)
 		b = appendString(b, s.State)
-		b = append(b, '}')
-	}
-	return append(b, ']')
+		return append(b, '}')
+	})
 }
 
 var userProps = newPropSet("microsoft.graph.user", []prop[User]{
@@ -290,11 +290,12 @@ func groupVisibility(g *Group) any {
 	return nil
 }
 
-func groupProxies(g *Group) []string {
-	if g.Mail == "" {
+// smtpProxies is the proxyAddresses of a mail-enabled group or contact: its primary address.
+func smtpProxies(mail string) []string {
+	if mail == "" {
 		return []string{}
 	}
-	return []string{"SMTP:" + g.Mail}
+	return []string{"SMTP:" + mail}
 }
 
 var groupProps = newPropSet("microsoft.graph.group", []prop[Group]{
@@ -321,7 +322,7 @@ var groupProps = newPropSet("microsoft.graph.group", []prop[Group]{
 	{"onPremisesSyncEnabled", true, func(g *Group) any { return nil }},
 	{"preferredDataLocation", true, func(g *Group) any { return nil }},
 	{"preferredLanguage", true, func(g *Group) any { return nil }},
-	{"proxyAddresses", true, func(g *Group) any { return groupProxies(g) }},
+	{"proxyAddresses", true, func(g *Group) any { return smtpProxies(g.Mail) }},
 	{"renewedDateTime", true, func(g *Group) any { return g.CreatedDateTime }},
 	{"resourceBehaviorOptions", true, func(g *Group) any { return []string{} }},
 	{"resourceProvisioningOptions", true, func(g *Group) any { return []string{} }},
@@ -353,20 +354,19 @@ var contactProps = newPropSet("microsoft.graph.orgContact", []prop[Contact]{
 	{"companyName", true, func(c *Contact) any { return nz(c.CompanyName) }},
 	{"displayName", true, func(c *Contact) any { return nz(c.DisplayName) }},
 	{"mail", true, func(c *Contact) any { return nz(c.Mail) }},
-	{"proxyAddresses", true, func(c *Contact) any {
-		if c.Mail == "" {
-			return []string{}
-		}
-		return []string{"SMTP:" + c.Mail}
-	}},
+	{"proxyAddresses", true, func(c *Contact) any { return smtpProxies(c.Mail) }},
 })
+
+// assignedLicensesFilter is assignedLicenses/any(l: l/skuId eq ...) with $count, on users and
+// groups; a fresh value for each schema, as NewSchema canonicalises its props in place.
+func assignedLicensesFilter() *odata.Prop {
+	return &odata.Prop{Kind: odata.KCollection, Lambda: "any", CountOps: "eq ne gt ge lt le",
+		Elem: &odata.Prop{Kind: odata.KObject, Props: map[string]*odata.Prop{"skuId": {Kind: odata.KGUID, Ops: "eq"}}}}
+}
 
 // Filter schemas: the properties and operators Graph supports on these resources, restricted
 // to what the simulator can answer truthfully.
 var (
-	skuFilter = &odata.Prop{Kind: odata.KCollection, Lambda: "any", CountOps: "eq ne gt ge lt le",
-		Elem: &odata.Prop{Kind: odata.KObject, Props: map[string]*odata.Prop{"skuId": {Kind: odata.KGUID, Ops: "eq"}}}}
-
 	userSchema = odata.NewSchema("microsoft.graph.user", "User", map[string]*odata.Prop{
 		"id":                    {Kind: odata.KString, Ops: "eq ne in"},
 		"displayName":           {Kind: odata.KString, Ops: "eq ne ge le startswith endswith in"},
@@ -386,7 +386,7 @@ var (
 		"accountEnabled":        {Kind: odata.KBool, Ops: "eq ne"},
 		"onPremisesSyncEnabled": {Kind: odata.KBool, Ops: "eq ne"},
 		"createdDateTime":       {Kind: odata.KDateTime, Ops: "eq ne ge le gt lt"},
-		"assignedLicenses":      skuFilter,
+		"assignedLicenses":      assignedLicensesFilter(),
 		"proxyAddresses": {Kind: odata.KCollection, Lambda: "any", CountOps: "eq ne gt ge lt le",
 			Elem: &odata.Prop{Kind: odata.KString, Ops: "eq startswith"}},
 	})
@@ -402,9 +402,8 @@ var (
 		"membershipRuleProcessingState": {Kind: odata.KString, Ops: "eq ne"},
 		"createdDateTime":               {Kind: odata.KDateTime, Ops: "eq ne ge le gt lt"},
 		"hasMembersWithLicenseErrors":   {Kind: odata.KBool, Ops: "eq"},
-		"assignedLicenses": {Kind: odata.KCollection, Lambda: "any", CountOps: "eq ne gt ge lt le",
-			Elem: &odata.Prop{Kind: odata.KObject, Props: map[string]*odata.Prop{"skuId": {Kind: odata.KGUID, Ops: "eq"}}}},
-		"groupTypes": {Kind: odata.KCollection, Lambda: "any", Elem: &odata.Prop{Kind: odata.KString, Ops: "eq"}},
+		"assignedLicenses":              assignedLicensesFilter(),
+		"groupTypes":                    {Kind: odata.KCollection, Lambda: "any", Elem: &odata.Prop{Kind: odata.KString, Ops: "eq"}},
 	})
 
 	auditSchema = odata.NewSchema("microsoft.graph.directoryAudit", "DirectoryAudit", map[string]*odata.Prop{

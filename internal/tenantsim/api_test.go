@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim/simtest"
 )
 
 // Tokens the test verifier accepts.
@@ -73,20 +74,7 @@ func newAPIEnv(tb testing.TB) *apiEnv {
 	return &apiEnv{t: ten, api: api, faults: f, srv: srv}
 }
 
-type resp struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (r resp) json(tb testing.TB) map[string]any {
-	tb.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		tb.Fatalf("body is not a JSON object (%d): %v: %.300s", r.status, err, r.body)
-	}
-	return m
-}
+type resp = simtest.Response
 
 // do sends a request; hdr are header pairs; an absolute URL is used as is.
 func (e *apiEnv) do(tb testing.TB, method, path, token string, body []byte, hdr ...string) resp {
@@ -95,26 +83,7 @@ func (e *apiEnv) do(tb testing.TB, method, path, token string, body []byte, hdr 
 	if !strings.HasPrefix(path, "http") {
 		u = e.srv.URL + path
 	}
-	req, err := http.NewRequest(method, u, bytes.NewReader(body))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return resp{res.StatusCode, res.Header, b}
+	return simtest.Do(tb, e.srv.Client(), method, u, token, body, hdr...)
 }
 
 func (e *apiEnv) get(tb testing.TB, path string, hdr ...string) resp {
@@ -125,8 +94,8 @@ func (e *apiEnv) get(tb testing.TB, path string, hdr ...string) resp {
 // wantError checks Graph's error shape: status, code, message containing msg, innerError ids.
 func wantError(tb testing.TB, r resp, status int, code, msg string) {
 	tb.Helper()
-	if r.status != status {
-		tb.Fatalf("status %d, want %d: %s", r.status, status, r.body)
+	if r.Status != status {
+		tb.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
 	}
 	var ge struct {
 		Error struct {
@@ -139,17 +108,17 @@ func wantError(tb testing.TB, r resp, status int, code, msg string) {
 			} `json:"innerError"`
 		} `json:"error"`
 	}
-	if err := json.Unmarshal(r.body, &ge); err != nil {
-		tb.Fatalf("error body: %v: %s", err, r.body)
+	if err := json.Unmarshal(r.Body, &ge); err != nil {
+		tb.Fatalf("error body: %v: %s", err, r.Body)
 	}
 	if ge.Error.Code != code || ge.Error.Message == nil || !strings.Contains(*ge.Error.Message, msg) {
 		tb.Fatalf("error %s %v, want %s containing %q", ge.Error.Code, ge.Error.Message, code, msg)
 	}
 	if ge.Error.InnerError.RequestID == "" || ge.Error.InnerError.Date == "" || ge.Error.InnerError.Client == "" {
-		tb.Fatalf("innerError incomplete: %s", r.body)
+		tb.Fatalf("innerError incomplete: %s", r.Body)
 	}
-	if !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
-		tb.Fatalf("error Content-Type %q", r.header.Get("Content-Type"))
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		tb.Fatalf("error Content-Type %q", r.Header.Get("Content-Type"))
 	}
 }
 
@@ -173,10 +142,10 @@ func (e *apiEnv) pageAll(tb testing.TB, path string, hdr ...string) ([]map[strin
 	pages := 0
 	for next := path; next != ""; pages++ {
 		r := e.get(tb, next, hdr...)
-		if r.status != 200 {
-			tb.Fatalf("GET %s: %d %s", next, r.status, r.body)
+		if r.Status != 200 {
+			tb.Fatalf("GET %s: %d %s", next, r.Status, r.Body)
 		}
-		m := r.json(tb)
+		m := r.JSON(tb)
 		all = append(all, values(tb, m)...)
 		next, _ = m["@odata.nextLink"].(string)
 		if next != "" && !strings.HasPrefix(next, e.srv.URL+"/v1.0/") {
@@ -189,22 +158,17 @@ func (e *apiEnv) pageAll(tb testing.TB, path string, hdr ...string) ([]map[strin
 	return all, pages
 }
 
-func (e *apiEnv) users() []User {
-	e.t.mu.RLock()
-	defer e.t.mu.RUnlock()
-	out := make([]User, len(e.t.users))
-	for i, u := range e.t.users {
-		out[i] = *u
-	}
-	return out
-}
+func (e *apiEnv) users() []User   { return copies(e.t, userCollection) }
+func (e *apiEnv) groups() []Group { return copies(e.t, groupCollection) }
 
-func (e *apiEnv) groups() []Group {
-	e.t.mu.RLock()
-	defer e.t.mu.RUnlock()
-	out := make([]Group, len(e.t.groups))
-	for i, g := range e.t.groups {
-		out[i] = *g
+// copies returns a shallow copy of every object in c, taken under the read lock.
+func copies[T any](t *Tenant, c directoryCollection[T]) []T {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	objs := c.all(t)
+	out := make([]T, len(objs))
+	for i, o := range objs {
+		out[i] = *o
 	}
 	return out
 }
@@ -244,7 +208,7 @@ func TestAPIPagingAndSelect(t *testing.T) {
 	}
 	// Default properties and page size.
 	r := e.get(t, "/v1.0/users")
-	m := r.json(t)
+	m := r.JSON(t)
 	if len(values(t, m)) != 100 || m["@odata.nextLink"] == nil || m["@odata.context"] != e.srv.URL+"/v1.0/$metadata#users" {
 		t.Fatalf("default page: %d items, context %v", len(values(t, m)), m["@odata.context"])
 	}
@@ -265,14 +229,14 @@ func TestAPIPagingAndSelect(t *testing.T) {
 	wantError(t, e.get(t, "/v1.0/groups?$skiptoken="+tok), 400, "Directory_ExpiredPageToken", "expired")
 
 	// Groups: licenseProcessingState and assignedLicenses only when selected, RFC3339 Z times.
-	g := values(t, e.get(t, "/v1.0/groups?$top=1").json(t))[0]
+	g := values(t, e.get(t, "/v1.0/groups?$top=1").JSON(t))[0]
 	if _, ok := g["assignedLicenses"]; ok {
 		t.Fatal("group assignedLicenses without $select")
 	}
 	if ts, _ := g["createdDateTime"].(string); !strings.HasSuffix(ts, "Z") {
 		t.Fatalf("createdDateTime %q", ts)
 	}
-	g = values(t, e.get(t, "/v1.0/groups?$top=1&$select=id,licenseProcessingState,assignedLicenses").json(t))[0]
+	g = values(t, e.get(t, "/v1.0/groups?$top=1&$select=id,licenseProcessingState,assignedLicenses").JSON(t))[0]
 	if st, _ := g["licenseProcessingState"].(map[string]any); st == nil || st["state"] == "" {
 		t.Fatalf("licenseProcessingState %v", g["licenseProcessingState"])
 	}
@@ -333,7 +297,7 @@ func TestAPIFilters(t *testing.T) {
 	wantError(t, e.get(t, lf), 400, "Request_UnsupportedQuery", "Unsupported")
 	wantError(t, e.get(t, strings.Replace(lf, "&$count=true", "", 1), "ConsistencyLevel", "eventual"), 400, "Request_UnsupportedQuery", "")
 	r := e.get(t, lf, "ConsistencyLevel", "eventual")
-	m := r.json(t)
+	m := r.JSON(t)
 	if n, _ := m["@odata.count"].(float64); int(n) != licensed || licensed == 0 {
 		t.Fatalf("@odata.count %v, want %d", m["@odata.count"], licensed)
 	}
@@ -352,16 +316,16 @@ func TestAPIFilters(t *testing.T) {
 	}
 	a1 := e.group(sc.A1Group)
 	eq := "/v1.0/groups?$filter=" + url.QueryEscape("displayName eq '"+strings.ReplaceAll(a1.DisplayName, "'", "''")+"'")
-	if got := values(t, e.get(t, eq).json(t)); len(got) != 1 || got[0]["id"] != a1.ID {
+	if got := values(t, e.get(t, eq).JSON(t)); len(got) != 1 || got[0]["id"] != a1.ID {
 		t.Fatalf("displayName eq: %v", got)
 	}
 	sw := "/v1.0/groups?$filter=" + url.QueryEscape("startswith(displayName,'"+strings.ReplaceAll(a1.DisplayName[:3], "'", "''")+"')")
-	if got := values(t, e.get(t, sw).json(t)); !slices.ContainsFunc(got, func(g map[string]any) bool { return g["id"] == a1.ID }) {
+	if got := values(t, e.get(t, sw).JSON(t)); !slices.ContainsFunc(got, func(g map[string]any) bool { return g["id"] == a1.ID }) {
 		t.Fatalf("startswith: %v", got)
 	}
 	// ne needs advanced query
 	wantError(t, e.get(t, "/v1.0/users?$filter="+url.QueryEscape("accountEnabled ne true")), 400, "Request_UnsupportedQuery", "accountEnabled")
-	disabled := values(t, e.get(t, "/v1.0/users?$count=true&$top=999&$filter="+url.QueryEscape("accountEnabled ne true"), "ConsistencyLevel", "eventual").json(t))
+	disabled := values(t, e.get(t, "/v1.0/users?$count=true&$top=999&$filter="+url.QueryEscape("accountEnabled ne true"), "ConsistencyLevel", "eventual").JSON(t))
 	for _, u := range disabled {
 		if uu := slices.IndexFunc(users, func(x User) bool { return x.ID == u["id"] }); users[uu].AccountEnabled {
 			t.Fatalf("enabled user %v returned for accountEnabled ne true", u["id"])
@@ -376,8 +340,8 @@ func TestAPIMembersAndCount(t *testing.T) {
 	base := "/v1.0/groups/" + a1.ID
 	wantError(t, e.get(t, base+"/members/$count"), 400, "Request_BadRequest", "$count is not currently supported.")
 	r := e.get(t, base+"/members/$count", "ConsistencyLevel", "eventual")
-	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") || string(r.body) != strconv.Itoa(len(a1.Members)) {
-		t.Fatalf("members/$count: %d %q %q, want %d", r.status, r.header.Get("Content-Type"), r.body, len(a1.Members))
+	if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") || string(r.Body) != strconv.Itoa(len(a1.Members)) {
+		t.Fatalf("members/$count: %d %q %q, want %d", r.Status, r.Header.Get("Content-Type"), r.Body, len(a1.Members))
 	}
 	// A group with non-user members, for the typed count.
 	var mixed Group
@@ -400,8 +364,8 @@ func TestAPIMembersAndCount(t *testing.T) {
 		t.Fatal("no group with non-user members")
 	}
 	r = e.get(t, "/v1.0/groups/"+mixed.ID+"/members/microsoft.graph.user/$count", "ConsistencyLevel", "eventual")
-	if string(r.body) != strconv.Itoa(nUsers) || nUsers == len(mixed.Members) {
-		t.Fatalf("user count %q, want %d of %d", r.body, nUsers, len(mixed.Members))
+	if string(r.Body) != strconv.Itoa(nUsers) || nUsers == len(mixed.Members) {
+		t.Fatalf("user count %q, want %d of %d", r.Body, nUsers, len(mixed.Members))
 	}
 	members, _ := e.pageAll(t, "/v1.0/groups/"+mixed.ID+"/members?$top=3")
 	types := map[string]bool{}
@@ -437,13 +401,13 @@ func TestAPIMembersAndCount(t *testing.T) {
 	wantError(t, e.get(t, "/v1.0/groups/00000000-0000-4000-8000-000000000000/members"), 404, "Request_ResourceNotFound", "does not exist")
 	// users by id and by UPN
 	u0 := users[0]
-	byUPN := e.get(t, "/v1.0/users/"+url.PathEscape(u0.UserPrincipalName)).json(t)
+	byUPN := e.get(t, "/v1.0/users/"+url.PathEscape(u0.UserPrincipalName)).JSON(t)
 	if byUPN["id"] != u0.ID || byUPN["@odata.context"] != e.srv.URL+"/v1.0/$metadata#users/$entity" {
 		t.Fatalf("by UPN: %v", byUPN)
 	}
 	wantError(t, e.get(t, "/v1.0/users/nobody@example.com"), 404, "Request_ResourceNotFound", "nobody@example.com")
-	if n := e.get(t, "/v1.0/users/$count", "ConsistencyLevel", "eventual"); string(n.body) != strconv.Itoa(len(users)) {
-		t.Fatalf("users/$count %q", n.body)
+	if n := e.get(t, "/v1.0/users/$count", "ConsistencyLevel", "eventual"); string(n.Body) != strconv.Itoa(len(users)) {
+		t.Fatalf("users/$count %q", n.Body)
 	}
 }
 
@@ -451,8 +415,8 @@ func TestAPIErrorsAndAuth(t *testing.T) {
 	e := newAPIEnv(t)
 	r := e.get(t, "/v1.0/foo", "client-request-id", "my-id-1")
 	wantError(t, r, 400, "BadRequest", "Resource not found for the segment 'foo'.")
-	if r.header.Get("client-request-id") != "my-id-1" || !strings.Contains(string(r.body), `"client-request-id":"my-id-1"`) || r.header.Get("request-id") == "" {
-		t.Fatalf("client-request-id not echoed: %v %s", r.header, r.body)
+	if r.Header.Get("client-request-id") != "my-id-1" || !strings.Contains(string(r.Body), `"client-request-id":"my-id-1"`) || r.Header.Get("request-id") == "" {
+		t.Fatalf("client-request-id not echoed: %v %s", r.Header, r.Body)
 	}
 	wantError(t, e.get(t, "/v1.0/users/x/bar"), 400, "BadRequest", "segment 'bar'")
 	wantError(t, e.do(t, "DELETE", "/v1.0/users", tokFull, nil), 405, "Request_BadRequest", "not allowed")
@@ -464,8 +428,8 @@ func TestAPIErrorsAndAuth(t *testing.T) {
 	wantError(t, e.do(t, "POST", "/v1.0/users/"+u.ID+"/assignLicense", tokRead, body), 403, "Authorization_RequestDenied", "Insufficient privileges")
 	wantError(t, e.do(t, "POST", "/v1.0/users/"+u.ID+"/reprocessLicenseAssignment", tokRead, nil), 403, "Authorization_RequestDenied", "")
 	wantError(t, e.do(t, "POST", "/v1.0/groups", tokRead, []byte(`{}`)), 403, "Authorization_RequestDenied", "")
-	if r := e.do(t, "GET", "/v1.0/auditLogs/directoryAudits?$top=1", tokRead, nil); r.status != 200 {
-		t.Fatalf("read-only app on audits: %d", r.status)
+	if r := e.do(t, "GET", "/v1.0/auditLogs/directoryAudits?$top=1", tokRead, nil); r.Status != 200 {
+		t.Fatalf("read-only app on audits: %d", r.Status)
 	}
 	wantError(t, e.do(t, "POST", "/v1.0/users/"+u.ID+"/assignLicense", tokFull, []byte(`{not json`)), 400, "BadRequest", "Unable to read JSON")
 	wantError(t, e.do(t, "POST", "/v1.0/users/"+u.ID+"/assignLicense", tokFull, []byte(`{"addLicenses":[{"skuId":"nope"}],"removeLicenses":[]}`)),
@@ -494,11 +458,11 @@ func TestAPIWrites(t *testing.T) {
 		}
 		r := e.do(t, "POST", "/v1.0/users/"+u.ID+"/assignLicense", tokFull, gz([]byte(body)),
 			"Content-Encoding", "gzip", "Content-Type", "application/json")
-		if r.status == 400 {
+		if r.Status == 400 {
 			continue // e.g. a proxy clash or a conflicting plan from a group
 		}
-		if r.status != 200 || r.json(t)["id"] != u.ID {
-			t.Fatalf("assignLicense: %d %s", r.status, r.body)
+		if r.Status != 200 || r.JSON(t)["id"] != u.ID {
+			t.Fatalf("assignLicense: %d %s", r.Status, r.Body)
 		}
 		target = u
 		break
@@ -506,7 +470,7 @@ func TestAPIWrites(t *testing.T) {
 	if target.ID == "" {
 		t.Fatal("no unlicensed user to license")
 	}
-	sel := values(t, e.get(t, "/v1.0/users?$filter="+url.QueryEscape("id eq '"+target.ID+"'")+"&$select=assignedLicenses").json(t))
+	sel := values(t, e.get(t, "/v1.0/users?$filter="+url.QueryEscape("id eq '"+target.ID+"'")+"&$select=assignedLicenses").JSON(t))
 	if len(sel) != 1 || !strings.Contains(fmt.Sprint(sel[0]["assignedLicenses"]), sc.StudentSKU) {
 		t.Fatalf("after assignLicense: %v", sel)
 	}
@@ -516,14 +480,14 @@ func TestAPIWrites(t *testing.T) {
 		400, "Request_BadRequest", "does not have any available licenses")
 	wantError(t, e.do(t, "POST", "/v1.0/users/00000000-0000-4000-8000-00000000abcd/reprocessLicenseAssignment", tokFull, nil),
 		404, "Request_ResourceNotFound", "")
-	if r := e.do(t, "POST", "/v1.0/users/"+target.UserPrincipalName+"/reprocessLicenseAssignment", tokFull, nil); r.status != 200 {
-		t.Fatalf("reprocess: %d %s", r.status, r.body)
+	if r := e.do(t, "POST", "/v1.0/users/"+target.UserPrincipalName+"/reprocessLicenseAssignment", tokFull, nil); r.Status != 200 {
+		t.Fatalf("reprocess: %d %s", r.Status, r.Body)
 	}
 	// Group template change: 202, Location, processing queued.
 	body = fmt.Sprintf(`{"addLicenses":[],"removeLicenses":["%s"]}`, sc.FacultySKU)
 	r := e.do(t, "POST", "/v1.0/groups/"+sc.A1Group+"/assignLicense", tokFull, gz([]byte(body)), "Content-Encoding", "gzip")
-	if r.status != 202 || r.header.Get("Location") != e.srv.URL+"/v1.0/groups/"+sc.A1Group || r.json(t)["id"] != sc.A1Group {
-		t.Fatalf("group assignLicense: %d %v %s", r.status, r.header, r.body)
+	if r.Status != 202 || r.Header.Get("Location") != e.srv.URL+"/v1.0/groups/"+sc.A1Group || r.JSON(t)["id"] != sc.A1Group {
+		t.Fatalf("group assignLicense: %d %v %s", r.Status, r.Header, r.Body)
 	}
 	if lic := e.group(sc.A1Group).Licenses; slices.ContainsFunc(lic, func(l License) bool { return l.SKUID == sc.FacultySKU }) {
 		t.Fatalf("faculty still in template: %v", lic)
@@ -539,12 +503,12 @@ func TestAPIWrites(t *testing.T) {
 	gb, _ := json.Marshal(map[string]any{"displayName": "A1 mirror", "mailEnabled": false, "mailNickname": "a1mirror",
 		"securityEnabled": true, "groupTypes": []string{"DynamicMembership"}, "membershipRule": rule, "membershipRuleProcessingState": "On"})
 	r = e.do(t, "POST", "/v1.0/groups", tokFull, gb, "Content-Type", "application/json")
-	if r.status != 201 {
-		t.Fatalf("POST /groups: %d %s", r.status, r.body)
+	if r.Status != 201 {
+		t.Fatalf("POST /groups: %d %s", r.Status, r.Body)
 	}
-	id := r.json(t)["id"].(string)
-	if n := e.get(t, "/v1.0/groups/"+id+"/members/$count", "ConsistencyLevel", "eventual"); string(n.body) != strconv.Itoa(a1Users) {
-		t.Fatalf("dynamic group has %s members, want %d", n.body, a1Users)
+	id := r.JSON(t)["id"].(string)
+	if n := e.get(t, "/v1.0/groups/"+id+"/members/$count", "ConsistencyLevel", "eventual"); string(n.Body) != strconv.Itoa(a1Users) {
+		t.Fatalf("dynamic group has %s members, want %d", n.Body, a1Users)
 	}
 	wantError(t, e.do(t, "POST", "/v1.0/groups", tokFull, []byte(`{"displayName":"x","mailEnabled":false,"securityEnabled":true}`)),
 		400, "Request_BadRequest", "mailNickname")
@@ -563,8 +527,8 @@ func TestAPIBatch(t *testing.T) {
 	}
 	b, _ := json.Marshal(map[string]any{"requests": reqs})
 	r := e.do(t, "POST", "/v1.0/$batch", tokFull, gz(b), "Content-Encoding", "gzip", "Content-Type", "application/json")
-	if r.status != 200 {
-		t.Fatalf("batch: %d %s", r.status, r.body)
+	if r.Status != 200 {
+		t.Fatalf("batch: %d %s", r.Status, r.Body)
 	}
 	var out struct {
 		Responses []struct {
@@ -574,8 +538,8 @@ func TestAPIBatch(t *testing.T) {
 			Body    json.RawMessage   `json:"body"`
 		} `json:"responses"`
 	}
-	if err := json.Unmarshal(r.body, &out); err != nil || len(out.Responses) != 5 {
-		t.Fatalf("batch body %v: %s", err, r.body)
+	if err := json.Unmarshal(r.Body, &out); err != nil || len(out.Responses) != 5 {
+		t.Fatalf("batch body %v: %s", err, r.Body)
 	}
 	byID := map[string]int{}
 	for i, x := range out.Responses {
@@ -617,8 +581,8 @@ func TestAPIBatch(t *testing.T) {
 	// Permissions apply per part.
 	b, _ = json.Marshal(map[string]any{"requests": []map[string]any{{"id": "w", "method": "POST", "url": "/users/" + e.users()[0].ID + "/reprocessLicenseAssignment"}}})
 	r = e.do(t, "POST", "/v1.0/$batch", tokRead, b)
-	if r.status != 200 || !strings.Contains(string(r.body), `"status":403`) {
-		t.Fatalf("read-only batch write: %d %s", r.status, r.body)
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"status":403`) {
+		t.Fatalf("read-only batch write: %d %s", r.Status, r.Body)
 	}
 	var st StatsSnapshot
 	eventually(func() bool { st = e.faults.Stats().Snapshot(); return st.Routes["POST /$batch"].Requests == 4 })
@@ -631,25 +595,25 @@ func TestAPIThrottleFaultsDrops(t *testing.T) {
 	e := newAPIEnv(t)
 	e.faults.SetKnobs(Knobs{ThrottleRequests: 3, ThrottleWindow: 10 * time.Second})
 	for i := 0; i < 3; i++ {
-		if r := e.get(t, "/v1.0/subscribedSkus"); r.status != 200 {
-			t.Fatalf("request %d: %d", i, r.status)
+		if r := e.get(t, "/v1.0/subscribedSkus"); r.Status != 200 {
+			t.Fatalf("request %d: %d", i, r.Status)
 		}
 	}
 	r := e.get(t, "/v1.0/subscribedSkus")
 	wantError(t, r, 429, "TooManyRequests", "Please retry again later.")
-	if ra, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || ra < 1 || ra > 10 {
-		t.Fatalf("Retry-After %q", r.header.Get("Retry-After"))
+	if ra, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 10 {
+		t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
 	}
 	// Another app has its own window.
-	if r := e.do(t, "GET", "/v1.0/subscribedSkus", tokRead, nil); r.status != 200 {
-		t.Fatalf("other app throttled: %d", r.status)
+	if r := e.do(t, "GET", "/v1.0/subscribedSkus", tokRead, nil); r.Status != 200 {
+		t.Fatalf("other app throttled: %d", r.Status)
 	}
 	e.faults.SetKnobs(Knobs{FaultRate: 1})
 	r = e.get(t, "/v1.0/users")
-	if r.status != 500 && r.status != 503 && r.status != 504 {
-		t.Fatalf("fault status %d", r.status)
+	if r.Status != 500 && r.Status != 503 && r.Status != 504 {
+		t.Fatalf("fault status %d", r.Status)
 	}
-	wantError(t, r, r.status, map[int]string{500: "InternalServerError", 503: "ServiceUnavailable", 504: "GatewayTimeout"}[r.status], "")
+	wantError(t, r, r.Status, map[int]string{500: "InternalServerError", 503: "ServiceUnavailable", 504: "GatewayTimeout"}[r.Status], "")
 	e.faults.SetKnobs(Knobs{DropRate: 1})
 	req, _ := http.NewRequest("GET", e.srv.URL+"/v1.0/users", nil)
 	req.Header.Set("Authorization", "Bearer "+tokFull)
@@ -659,8 +623,8 @@ func TestAPIThrottleFaultsDrops(t *testing.T) {
 	}
 	e.faults.SetKnobs(Knobs{Latency: 30 * time.Millisecond})
 	start := time.Now()
-	if r := e.get(t, "/v1.0/subscribedSkus"); r.status != 200 || time.Since(start) < 30*time.Millisecond {
-		t.Fatalf("latency: %d after %v", r.status, time.Since(start))
+	if r := e.get(t, "/v1.0/subscribedSkus"); r.Status != 200 || time.Since(start) < 30*time.Millisecond {
+		t.Fatalf("latency: %d after %v", r.Status, time.Since(start))
 	}
 	var st RouteStats
 	eventually(func() bool { st = e.faults.Stats().Snapshot().Routes["GET /subscribedSkus"]; return st.Requests == 6 })
@@ -675,7 +639,7 @@ func TestAPIThrottleFaultsDrops(t *testing.T) {
 
 func TestAPISubscribedSkus(t *testing.T) {
 	e := newAPIEnv(t)
-	m := e.get(t, "/v1.0/subscribedSkus").json(t)
+	m := e.get(t, "/v1.0/subscribedSkus").JSON(t)
 	skus := values(t, m)
 	if len(skus) < 12 {
 		t.Fatalf("%d skus", len(skus))
@@ -707,7 +671,7 @@ func TestAPIAudits(t *testing.T) {
 			t.Fatal("audits not newest first")
 		}
 	}
-	asc := values(t, e.get(t, "/v1.0/auditLogs/directoryAudits?$top=5&$orderby=activityDateTime%20asc").json(t))
+	asc := values(t, e.get(t, "/v1.0/auditLogs/directoryAudits?$top=5&$orderby=activityDateTime%20asc").JSON(t))
 	if asc[0]["id"] != audits[0].ID {
 		t.Fatalf("asc first %v, want %s", asc[0]["id"], audits[0].ID)
 	}
@@ -758,13 +722,13 @@ func TestAPIAudits(t *testing.T) {
 			t.Errorf("%s: %d events, want %d", c.filter, len(got), want)
 		}
 	}
-	one := values(t, e.get(t, "/v1.0/auditLogs/directoryAudits?$filter="+url.QueryEscape("id eq '"+lic.ID+"'")).json(t))[0]
+	one := values(t, e.get(t, "/v1.0/auditLogs/directoryAudits?$filter="+url.QueryEscape("id eq '"+lic.ID+"'")).JSON(t))[0]
 	det := one["additionalDetails"].([]any)[0].(map[string]any)
 	if det["key"] != "Licensing Error Message" || one["result"] != "failure" || !strings.HasSuffix(one["activityDateTime"].(string), "Z") {
 		t.Fatalf("license failure event %v", one)
 	}
-	if r := e.get(t, "/v1.0/auditLogs/directoryAudits/"+lic.ID); r.status != 200 || r.json(t)["id"] != lic.ID {
-		t.Fatalf("audit by id: %d", r.status)
+	if r := e.get(t, "/v1.0/auditLogs/directoryAudits/"+lic.ID); r.Status != 200 || r.JSON(t)["id"] != lic.ID {
+		t.Fatalf("audit by id: %d", r.Status)
 	}
 	wantError(t, e.get(t, "/v1.0/auditLogs/directoryAudits?$filter="+url.QueryEscape("activityDateTime ge '2026-01-01'")), 400, "BadRequest", "incompatible")
 	wantError(t, e.get(t, "/v1.0/auditLogs/directoryAudits?$orderby=category"), 400, "Request_UnsupportedQuery", "category")
@@ -777,7 +741,7 @@ func TestAPIDelta(t *testing.T) {
 	var items []map[string]any
 	next := "/v1.0/groups/delta()?$select=id,displayName,members"
 	for next != "" {
-		m := e.get(t, next).json(t)
+		m := e.get(t, next).JSON(t)
 		items = append(items, values(t, m)...)
 		next, _ = m["@odata.nextLink"].(string)
 		if next == "" {
@@ -791,16 +755,16 @@ func TestAPIDelta(t *testing.T) {
 		t.Fatalf("no members@delta: %v", items[0])
 	}
 	// Nothing changed: empty round.
-	m := e.get(t, deltaLink).json(t)
+	m := e.get(t, deltaLink).JSON(t)
 	if len(values(t, m)) != 0 {
 		t.Fatalf("unchanged delta returned %d", len(values(t, m)))
 	}
 	deltaLink = m["@odata.deltaLink"].(string)
 	body := fmt.Sprintf(`{"addLicenses":[],"removeLicenses":["%s"]}`, e.t.Scenarios.FacultySKU)
-	if r := e.do(t, "POST", "/v1.0/groups/"+e.t.Scenarios.A1Group+"/assignLicense", tokFull, []byte(body)); r.status != 202 {
-		t.Fatalf("assign: %d", r.status)
+	if r := e.do(t, "POST", "/v1.0/groups/"+e.t.Scenarios.A1Group+"/assignLicense", tokFull, []byte(body)); r.Status != 202 {
+		t.Fatalf("assign: %d", r.Status)
 	}
-	got := values(t, e.get(t, deltaLink).json(t))
+	got := values(t, e.get(t, deltaLink).JSON(t))
 	if len(got) != 1 || got[0]["id"] != e.t.Scenarios.A1Group {
 		t.Fatalf("delta after change: %v", got)
 	}

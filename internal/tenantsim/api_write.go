@@ -52,50 +52,49 @@ func parseAssign(body []byte) (add []License, remove []string, err error) {
 	return add, remove, nil
 }
 
-// userID resolves a user key (id or UPN) to the id under a short read lock.
-func (a *API) userID(key string) (string, error) {
+// objectID resolves the path's key (an id, or a userPrincipalName for users) to the object's
+// id under a short read lock: the tenant's write calls take the write lock themselves.
+func objectID[T any](a *API, c directoryCollection[T], key string) (string, error) {
 	a.t.mu.RLock()
 	defer a.t.mu.RUnlock()
-	u, err := a.findUser(key)
+	obj, err := c.find(a, key)
 	if err != nil {
 		return "", err
 	}
-	return u.ID, nil
+	return c.id(obj), nil
 }
 
-func (a *API) groupID(key string) (string, error) {
-	a.t.mu.RLock()
-	defer a.t.mu.RUnlock()
-	g, err := a.findGroup(key)
+// writeWritten answers a write with the object's default properties, as Graph does.
+func writeWritten[T any](rq *request, status int, c directoryCollection[T], obj *T) {
+	writeJSON(rq.w, status, entity(rq, c.name, c.props.appendObject(nil, obj, c.props.defaults, false)))
+}
+
+// assignLicense is POST /users/{id}/assignLicense and /groups/{id}/assignLicense up to the
+// answer: assign is the tenant's call for that kind of object.
+func assignLicense[T any](a *API, rq *request, c directoryCollection[T], assign func(id string, add []License, remove []string, by Actor) (T, error)) (T, error) {
+	var none T
+	id, err := objectID(a, c, rq.params[0])
 	if err != nil {
-		return "", err
-	}
-	return g.ID, nil
-}
-
-func (a *API) writeUser(rq *request, status int, u User) {
-	writeJSON(rq.w, status, entity(rq, "users", userProps.appendObject(nil, &u, userProps.defaults, false)))
-}
-
-func (a *API) assignUserLicense(rq *request) error {
-	id, err := a.userID(rq.params[0])
-	if err != nil {
-		return err
+		return none, err
 	}
 	add, remove, err := parseAssign(rq.body)
 	if err != nil {
-		return err
+		return none, err
 	}
-	u, err := a.t.AssignUserLicenses(id, add, remove, actor(rq.caller))
+	return assign(id, add, remove, actor(rq.caller))
+}
+
+func (a *API) assignUserLicense(rq *request) error {
+	u, err := assignLicense(a, rq, userCollection, a.t.AssignUserLicenses)
 	if err != nil {
 		return err
 	}
-	a.writeUser(rq, 200, u)
+	writeWritten(rq, 200, userCollection, &u)
 	return nil
 }
 
 func (a *API) reprocessUser(rq *request) error {
-	id, err := a.userID(rq.params[0])
+	id, err := objectID(a, userCollection, rq.params[0])
 	if err != nil {
 		return err
 	}
@@ -103,26 +102,18 @@ func (a *API) reprocessUser(rq *request) error {
 	if err != nil {
 		return err
 	}
-	a.writeUser(rq, 200, u)
+	writeWritten(rq, 200, userCollection, &u)
 	return nil
 }
 
 func (a *API) assignGroupLicense(rq *request) error {
-	id, err := a.groupID(rq.params[0])
-	if err != nil {
-		return err
-	}
-	add, remove, err := parseAssign(rq.body)
-	if err != nil {
-		return err
-	}
-	g, err := a.t.AssignGroupLicenses(id, add, remove, actor(rq.caller))
+	g, err := assignLicense(a, rq, groupCollection, a.t.AssignGroupLicenses)
 	if err != nil {
 		return err
 	}
 	// Graph answers 202: the template is saved, members are processed asynchronously.
 	rq.w.Header().Set("Location", rq.base+"/groups/"+g.ID)
-	writeJSON(rq.w, 202, entity(rq, "groups", groupProps.appendObject(nil, &g, groupProps.defaults, false)))
+	writeWritten(rq, 202, groupCollection, &g)
 	return nil
 }
 
@@ -186,6 +177,6 @@ func (a *API) createGroup(rq *request) error {
 		return err
 	}
 	rq.w.Header().Set("Location", rq.base+"/groups/"+g.ID)
-	writeJSON(rq.w, 201, entity(rq, "groups", groupProps.appendObject(nil, &g, groupProps.defaults, false)))
+	writeWritten(rq, 201, groupCollection, &g)
 	return nil
 }

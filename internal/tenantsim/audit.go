@@ -54,6 +54,11 @@ func (t *Tenant) appendAudit(e AuditEvent) {
 	if e.ID == "" {
 		e.ID = t.newAuditID("Directory")
 	}
+	t.audits = append(t.audits, e.withEmptyLists())
+}
+
+// withEmptyLists is e with its absent lists empty, as Graph writes [] and never null there.
+func (e AuditEvent) withEmptyLists() AuditEvent {
 	if e.TargetResources == nil {
 		e.TargetResources = []AuditTarget{}
 	}
@@ -65,7 +70,7 @@ func (t *Tenant) appendAudit(e AuditEvent) {
 	if e.AdditionalDetails == nil {
 		e.AdditionalDetails = []AuditKeyValue{}
 	}
-	t.audits = append(t.audits, e)
+	return e
 }
 
 // licenseText renders a license as the directory's audit values do.

@@ -65,6 +65,16 @@ func ctlError(w http.ResponseWriter, status int, msg string) {
 	ctlJSON(w, status, map[string]string{"error": msg})
 }
 
+// ctlTenantError answers with an error from the tenant, at its status when it carries one.
+func ctlTenantError(w http.ResponseWriter, err error) {
+	status := 400
+	var te *Error
+	if errors.As(err, &te) && te.Status != 0 {
+		status = te.Status
+	}
+	ctlError(w, status, err.Error())
+}
+
 func isLoopback(remote string) bool {
 	host, _, err := net.SplitHostPort(remote)
 	if err != nil {
@@ -124,12 +134,7 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		msg, err := c.t.RenderSSPREmail(q.Get("correlation_id"), variant)
 		if err != nil {
-			status := 400
-			var te *Error
-			if errors.As(err, &te) && te.Status != 0 {
-				status = te.Status
-			}
-			ctlError(w, status, err.Error())
+			ctlTenantError(w, err)
 			return
 		}
 		writeRaw(w, 200, "message/rfc822", msg)
@@ -150,12 +155,7 @@ func (c *Control) prepaid(w http.ResponseWriter, r *http.Request, skuID string) 
 		return
 	}
 	if err := c.t.SetPrepaidUnits(strings.ToLower(skuID), *body.Enabled); err != nil {
-		status := 400
-		var te *Error
-		if errors.As(err, &te) && te.Status != 0 {
-			status = te.Status
-		}
-		ctlError(w, status, err.Error())
+		ctlTenantError(w, err)
 		return
 	}
 	ctlJSON(w, 200, map[string]any{"sku_id": strings.ToLower(skuID), "enabled": *body.Enabled,

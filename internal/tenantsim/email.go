@@ -102,28 +102,22 @@ func (m *mailRenderer) header(name, value string) {
 }
 
 func (m *mailRenderer) hex(n int) string {
-	const digits = "0123456789abcdef"
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = digits[m.r.IntN(16)]
-	}
-	return string(b)
+	return m.random("0123456789abcdef", n)
 }
 
 func (m *mailRenderer) b64(n int) string {
-	const digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = digits[m.r.IntN(64)]
-	}
-	return string(b)
+	return m.random("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", n)
 }
 
 func (m *mailRenderer) upper(n int) string {
-	const digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	return m.random("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", n)
+}
+
+// random is n characters drawn from alphabet, for the ids real headers carry.
+func (m *mailRenderer) random(alphabet string, n int) string {
 	b := make([]byte, n)
 	for i := range b {
-		b[i] = digits[m.r.IntN(len(digits))]
+		b[i] = alphabet[m.r.IntN(len(alphabet))]
 	}
 	return string(b)
 }

@@ -606,36 +606,50 @@ func applyLicenseChange(current, add []License, remove []string) []License {
 // AssignUserLicenses is POST /users/{id}/assignLicense: all-or-none, with Graph's error texts.
 // A failed call changes nothing (it only writes the failure to the audit log).
 func (t *Tenant) AssignUserLicenses(userID string, add []License, remove []string, by Actor) (User, error) {
+	return changeObject(t, userID, t.lookupUser, cloneUser, func(u *User, now time.Time) error {
+		add, remove, err := t.validateLicenses(add, remove)
+		if err != nil {
+			return err
+		}
+		if len(add) > 0 && u.UsageLocation == "" {
+			return errBadRequest("License assignment cannot be done for user with invalid usage location.")
+		}
+		for _, r := range remove {
+			if !slices.ContainsFunc(u.DirectLicenses, func(l License) bool { return l.SKUID == r }) {
+				if slices.ContainsFunc(u.AssignedLicenses, func(l License) bool { return l.SKUID == r }) {
+					return errBadRequest("User license is inherited from a group membership and it cannot be removed directly from the user.")
+				}
+				return errBadRequest("User does not have a corresponding license.")
+			}
+		}
+		if v, bad := t.checkDirect(u, add, remove); bad {
+			t.auditDirectFailure(u, v, now, by)
+			return v.err
+		}
+		u.DirectLicenses = applyLicenseChange(u.DirectLicenses, add, remove)
+		res := t.evaluate(u, now, false)
+		t.auditEvaluation(u, res, now, actorInitiator(by), t.newGUID(), "")
+		return nil
+	})
+}
+
+// changeObject is the frame of a write call on one object: under the write lock and at the
+// tenant's current second it finds the object id names, runs change on it and returns a copy
+// of the object as change left it.
+func changeObject[T any](t *Tenant, id string, lookup func(string) *T, clone func(*T) T, change func(obj *T, now time.Time) error) (T, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.nowSec()
-	u := t.lookupUser(userID)
-	if u == nil {
-		return User{}, errNotFound(userID)
+	obj := lookup(id)
+	if obj == nil {
+		var none T
+		return none, errNotFound(id)
 	}
-	add, remove, err := t.validateLicenses(add, remove)
-	if err != nil {
-		return User{}, err
+	if err := change(obj, now); err != nil {
+		var none T
+		return none, err
 	}
-	if len(add) > 0 && u.UsageLocation == "" {
-		return User{}, errBadRequest("License assignment cannot be done for user with invalid usage location.")
-	}
-	for _, r := range remove {
-		if !slices.ContainsFunc(u.DirectLicenses, func(l License) bool { return l.SKUID == r }) {
-			if slices.ContainsFunc(u.AssignedLicenses, func(l License) bool { return l.SKUID == r }) {
-				return User{}, errBadRequest("User license is inherited from a group membership and it cannot be removed directly from the user.")
-			}
-			return User{}, errBadRequest("User does not have a corresponding license.")
-		}
-	}
-	if v, bad := t.checkDirect(u, add, remove); bad {
-		t.auditDirectFailure(u, v, now, by)
-		return User{}, v.err
-	}
-	u.DirectLicenses = applyLicenseChange(u.DirectLicenses, add, remove)
-	res := t.evaluate(u, now, false)
-	t.auditEvaluation(u, res, now, actorInitiator(by), t.newGUID(), "")
-	return cloneUser(u), nil
+	return clone(obj), nil
 }
 
 // directViolation is a rejected direct assignment: the audit detail and the Graph error.
@@ -707,37 +721,27 @@ func (t *Tenant) checkDirect(u *User, add []License, remove []string) (directVio
 // AssignGroupLicenses is POST /groups/{id}/assignLicense: it changes the group's template at
 // once and queues the processing of its members.
 func (t *Tenant) AssignGroupLicenses(groupID string, add []License, remove []string, by Actor) (Group, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.nowSec()
-	g := t.lookupGroup(groupID)
-	if g == nil {
-		return Group{}, errNotFound(groupID)
-	}
-	add, remove, err := t.validateLicenses(add, remove)
-	if err != nil {
-		return Group{}, err
-	}
-	old := g.Licenses
-	g.Licenses = applyLicenseChange(old, add, remove)
-	t.auditSetGroupLicense(g, old, now, by)
-	t.queue(g, now)
-	return cloneGroup(g), nil
+	return changeObject(t, groupID, t.lookupGroup, cloneGroup, func(g *Group, now time.Time) error {
+		add, remove, err := t.validateLicenses(add, remove)
+		if err != nil {
+			return err
+		}
+		old := g.Licenses
+		g.Licenses = applyLicenseChange(old, add, remove)
+		t.auditSetGroupLicense(g, old, now, by)
+		t.queue(g, now)
+		return nil
+	})
 }
 
 // ReprocessUser is POST /users/{id}/reprocessLicenseAssignment: it re-evaluates one user at
 // once and returns it.
 func (t *Tenant) ReprocessUser(userID string, by Actor) (User, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.nowSec()
-	u := t.lookupUser(userID)
-	if u == nil {
-		return User{}, errNotFound(userID)
-	}
-	res := t.evaluate(u, now, false)
-	t.auditEvaluation(u, res, now, gblInitiator(), t.newGUID(), "*")
-	return cloneUser(u), nil
+	return changeObject(t, userID, t.lookupUser, cloneUser, func(u *User, now time.Time) error {
+		res := t.evaluate(u, now, false)
+		t.auditEvaluation(u, res, now, gblInitiator(), t.newGUID(), "*")
+		return nil
+	})
 }
 
 // GroupSpec is the body of POST /groups.

@@ -73,7 +73,7 @@ func TestA1ScenarioEndToEnd(t *testing.T) {
 		}
 
 		// Reprocessing without buying changes nothing but writes the failure again.
-		clk.Advance(time.Minute)
+		clk.Add(time.Minute)
 		u, err := tn.ReprocessUser(members[0], testActor)
 		if err != nil {
 			t.Fatal(err)
@@ -86,7 +86,7 @@ func TestA1ScenarioEndToEnd(t *testing.T) {
 		if err := tn.SetPrepaidUnits(sc.FacultySKU, facBefore+len(members)); err != nil {
 			t.Fatal(err)
 		}
-		clk.Advance(time.Minute)
+		clk.Add(time.Minute)
 		for _, id := range members {
 			u, err := tn.ReprocessUser(id, testActor)
 			if err != nil {
@@ -357,7 +357,7 @@ func TestGroupProcessingStates(t *testing.T) {
 		{time.Minute, processingComplete, true, 2},
 	}
 	for i, s := range steps {
-		clk.Advance(s.after)
+		clk.Add(s.after)
 		tn.Tick()
 		g := tn.groupCopy(gid)
 		u := tn.userCopy(members[0])
@@ -431,7 +431,7 @@ func TestConsumedUnitsInvariant(t *testing.T) {
 		case 4:
 			_, _ = tn.ReprocessUser(u.ID, testActor)
 		case 5:
-			clk.Advance(time.Duration(r.IntN(90)) * time.Second)
+			clk.Add(time.Duration(r.IntN(90)) * time.Second)
 			tn.Tick()
 		}
 		checkConsumed(t, tn)
@@ -479,7 +479,7 @@ func TestCreateGroup(t *testing.T) {
 	if g.ProcessingState != processingQueued || g.MembershipRuleProcessingState != "On" {
 		t.Fatalf("new group state %s / %s", g.ProcessingState, g.MembershipRuleProcessingState)
 	}
-	clk.Advance(time.Minute)
+	clk.Add(time.Minute)
 	tn.Tick()
 	// The TAs have no Teams: audio conferencing from the new group fails on its dependency.
 	u := tn.userCopy(want[0])

@@ -5,37 +5,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim/simtest"
 )
 
-// fakeClock is a settable clock for tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 3, 2, 9, 30, 15, 500, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newFakeClock is the clock tenants under test run on.
+func newFakeClock() *simtest.Clock {
+	return simtest.NewClock(time.Date(2026, 3, 2, 9, 30, 15, 500, time.UTC))
 }
 
 var testActor = Actor{AppID: "11111111-2222-3333-4444-555555555555", DisplayName: "tenantdesk test"}
 
 // newTestTenant generates a tenant with a fake clock.
-func newTestTenant(tb testing.TB, cfg Config) (*Tenant, *fakeClock) {
+func newTestTenant(tb testing.TB, cfg Config) (*Tenant, *simtest.Clock) {
 	tb.Helper()
 	clk := newFakeClock()
 	if cfg.Now == nil {

@@ -196,31 +196,25 @@ func (p *ruleParser) parseOr(depth int) (*ruleNode, error) {
 	if depth > maxRuleDepth {
 		return nil, fmt.Errorf("%w: nested too deeply", ErrUnsupportedRule)
 	}
-	left, err := p.parseAnd(depth)
-	if err != nil {
-		return nil, err
-	}
-	for p.keyword("-or", "or") {
-		right, err := p.parseAnd(depth)
-		if err != nil {
-			return nil, err
-		}
-		left = &ruleNode{op: "or", kids: []*ruleNode{left, right}}
-	}
-	return left, nil
+	return p.parseLogical("or", depth, p.parseAnd)
 }
 
 func (p *ruleParser) parseAnd(depth int) (*ruleNode, error) {
-	left, err := p.parseUnary(depth)
+	return p.parseLogical("and", depth, p.parseUnary)
+}
+
+// parseLogical parses operand { op operand }, grouping to the left; rules write op as -op or op.
+func (p *ruleParser) parseLogical(op string, depth int, operand func(depth int) (*ruleNode, error)) (*ruleNode, error) {
+	left, err := operand(depth)
 	if err != nil {
 		return nil, err
 	}
-	for p.keyword("-and", "and") {
-		right, err := p.parseUnary(depth)
+	for p.keyword("-"+op, op) {
+		right, err := operand(depth)
 		if err != nil {
 			return nil, err
 		}
-		left = &ruleNode{op: "and", kids: []*ruleNode{left, right}}
+		left = &ruleNode{op: op, kids: []*ruleNode{left, right}}
 	}
 	return left, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim/simtest"
 )
 
 type simClient struct {
@@ -38,41 +39,13 @@ func startSim(tb testing.TB) *simClient {
 
 func (c *simClient) token(tb testing.TB, clientID, secret string) string {
 	tb.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret},
-		"scope": {"https://graph.microsoft.com/.default"}}
-	res, err := c.hc.PostForm(c.info.AuthorityURL+"/"+c.info.TenantID+"/oauth2/v2.0/token", form)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer res.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		tb.Fatalf("token: %d %v", res.StatusCode, err)
-	}
-	return tok.AccessToken
+	return simtest.AppToken(tb, c.hc, c.info.AuthorityURL+"/"+c.info.TenantID+"/oauth2/v2.0/token", clientID, secret)
 }
 
 func (c *simClient) call(tb testing.TB, method, u, token, body string, hdr ...string) (int, http.Header, []byte) {
 	tb.Helper()
-	req, err := http.NewRequest(method, u, strings.NewReader(body))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
-	res, err := c.hc.Do(req)
-	if err != nil {
-		tb.Fatalf("%s %s: %v", method, u, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, res.Header, b
+	r := simtest.Do(tb, c.hc, method, u, token, []byte(body), hdr...)
+	return r.Status, r.Header, r.Body
 }
 
 func TestServerEndToEnd(t *testing.T) {

@@ -42,37 +42,23 @@ func NewCA(hosts []string) (*CA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identity: generate CA key: %w", err)
 	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          serialNumber(),
-		Subject:               pkixName("tenantsim local CA"),
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(1, 0, 0),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	caTmpl := newTemplate("tenantsim local CA", now)
+	caTmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign
+	caTmpl.BasicConstraintsValid = true
+	caTmpl.IsCA = true
+	caTmpl.MaxPathLenZero = true
+	caDER, caCert, err := createCert("CA", caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
-		return nil, fmt.Errorf("identity: create CA certificate: %w", err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return nil, fmt.Errorf("identity: parse CA certificate: %w", err)
+		return nil, err
 	}
 
 	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("identity: generate server key: %w", err)
 	}
-	leafTmpl := &x509.Certificate{
-		SerialNumber: serialNumber(),
-		Subject:      pkixName(hosts[0]),
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.AddDate(1, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
+	leafTmpl := newTemplate(hosts[0], now)
+	leafTmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	leafTmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	for _, h := range hosts {
 		if ip := net.ParseIP(h); ip != nil {
 			leafTmpl.IPAddresses = append(leafTmpl.IPAddresses, ip)
@@ -80,13 +66,9 @@ func NewCA(hosts []string) (*CA, error) {
 			leafTmpl.DNSNames = append(leafTmpl.DNSNames, h)
 		}
 	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, caCert, &leafKey.PublicKey, caKey)
+	leafDER, leaf, err := createCert("server", leafTmpl, caCert, &leafKey.PublicKey, caKey)
 	if err != nil {
-		return nil, fmt.Errorf("identity: create server certificate: %w", err)
-	}
-	leaf, err := x509.ParseCertificate(leafDER)
-	if err != nil {
-		return nil, fmt.Errorf("identity: parse server certificate: %w", err)
+		return nil, err
 	}
 	return &CA{
 		CertPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
@@ -105,18 +87,12 @@ func NewClientCertificate(commonName string) (certPEM, keyPEM []byte, err error)
 	if err != nil {
 		return nil, nil, fmt.Errorf("identity: generate client key: %w", err)
 	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: serialNumber(),
-		Subject:      pkixName(commonName),
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.AddDate(1, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	tmpl := newTemplate(commonName, time.Now())
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
+	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	der, _, err := createCert("client", tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("identity: create client certificate: %w", err)
+		return nil, nil, err
 	}
 	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
@@ -125,6 +101,31 @@ func NewClientCertificate(commonName string) (certPEM, keyPEM []byte, err error)
 	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8})
 	return certPEM, keyPEM, nil
+}
+
+// newTemplate is a certificate for cn, valid from an hour ago (clock skew between processes)
+// for a year; the caller sets what it may be used for.
+func newTemplate(cn string, now time.Time) *x509.Certificate {
+	return &x509.Certificate{
+		SerialNumber: serialNumber(),
+		Subject:      pkixName(cn),
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.AddDate(1, 0, 0),
+	}
+}
+
+// createCert issues tmpl for the key pub, signed by signer as parent (tmpl itself when
+// self-signed), and parses the result; what names the certificate in errors.
+func createCert(what string, tmpl, parent *x509.Certificate, pub, signer any) ([]byte, *x509.Certificate, error) {
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, signer)
+	if err != nil {
+		return nil, nil, fmt.Errorf("identity: create %s certificate: %w", what, err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, fmt.Errorf("identity: parse %s certificate: %w", what, err)
+	}
+	return der, cert, nil
 }
 
 func serialNumber() *big.Int {

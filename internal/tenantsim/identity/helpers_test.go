@@ -22,6 +22,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim/simtest"
 )
 
 const (
@@ -56,30 +58,11 @@ var (
 	testCA = sync.OnceValues(func() (*CA, error) { return NewCA([]string{"127.0.0.1", "localhost"}) })
 )
 
-// clock is a settable clock, starting at the real time so that go-oidc (which uses time.Now)
-// agrees with the provider.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type env struct {
 	p      *Provider
 	srv    *httptest.Server
 	client *http.Client // trusts the CA, does not follow redirects
-	clock  *clock
+	clock  *simtest.Clock
 	cert   [2][]byte // the certificate app's cert and key PEM
 }
 
@@ -128,7 +111,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Now()}
+	clk := simtest.NewClock(time.Now()) // real time: go-oidc uses time.Now and must agree
 	srv := httptest.NewUnstartedServer(nil)
 	base := "https://" + srv.Listener.Addr().String()
 	p, err := New(testConfig(t, base, clk.Now))

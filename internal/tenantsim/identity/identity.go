@@ -282,9 +282,7 @@ func (p *Provider) Handler() http.Handler {
 	mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", p.serveKeys)
 	mux.HandleFunc("GET /{tenant}/discovery/keys", p.serveKeys)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", p.serveToken)
-	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", p.serveAuthorize)
-	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/authorize", p.serveAuthorize)
-	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/logout", p.serveLogout)
+	p.handleBrowserPages(mux)
 	return mux
 }
 
@@ -292,10 +290,15 @@ func (p *Provider) Handler() http.Handler {
 // loopback listener of Config.BrowserURL.
 func (p *Provider) BrowserHandler() http.Handler {
 	mux := http.NewServeMux()
+	p.handleBrowserPages(mux)
+	return mux
+}
+
+// handleBrowserPages registers the sign-in and sign-out pages, which both handlers serve.
+func (p *Provider) handleBrowserPages(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/authorize", p.serveAuthorize)
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/authorize", p.serveAuthorize)
 	mux.HandleFunc("GET /{tenant}/oauth2/v2.0/logout", p.serveLogout)
-	return mux
 }
 
 // endpoint builds an endpoint URL for the tenant segment the client used, as Entra does.

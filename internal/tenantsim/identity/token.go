@@ -293,24 +293,24 @@ var errKeyNotFound = errors.New("no registered certificate matches the assertion
 // thumbprints with the standard alphabet; RFC 7515 says base64url: both are accepted.
 func findCert(header map[string]any, certs []*x509.Certificate) (*x509.Certificate, string, error) {
 	if s, ok := header["x5t#S256"].(string); ok {
-		want, ok := decodeThumb(s)
-		for _, c := range certs {
-			if ok && subtle.ConstantTimeCompare(want, sha256Sum(c.Raw)) == 1 {
-				return c, s, nil
-			}
-		}
-		return nil, s, errKeyNotFound
+		return certByThumb(s, certs, sha256Sum)
 	}
 	if s, ok := header["x5t"].(string); ok {
-		want, ok := decodeThumb(s)
-		for _, c := range certs {
-			if ok && subtle.ConstantTimeCompare(want, sha1Sum(c.Raw)) == 1 {
-				return c, s, nil
-			}
-		}
-		return nil, s, errKeyNotFound
+		return certByThumb(s, certs, sha1Sum)
 	}
 	return nil, "", errKeyNotFound
+}
+
+// certByThumb finds the certificate whose sum is the thumbprint thumb; it returns thumb for
+// the error message either way.
+func certByThumb(thumb string, certs []*x509.Certificate, sum func([]byte) []byte) (*x509.Certificate, string, error) {
+	want, ok := decodeThumb(thumb)
+	for _, c := range certs {
+		if ok && subtle.ConstantTimeCompare(want, sum(c.Raw)) == 1 {
+			return c, thumb, nil
+		}
+	}
+	return nil, thumb, errKeyNotFound
 }
 
 func decodeThumb(s string) ([]byte, bool) {

@@ -127,6 +127,9 @@ func syntaxErr(pos int, src string) *Error {
 	return badRequest("Invalid filter clause: Syntax error at position %d in '%s'.", pos, src)
 }
 
+// punctuation is the one-character tokens.
+var punctuation = map[byte]tokKind{'(': tLParen, ')': tRParen, ',': tComma, ':': tColon, '/': tSlash}
+
 // lex splits a filter into tokens. Guids and datetimes are recognised before identifiers and
 // numbers because both may start with a digit or a hex letter.
 func lex(src string) ([]token, error) {
@@ -134,23 +137,12 @@ func lex(src string) ([]token, error) {
 	i := 0
 	for i < len(src) {
 		c := src[i]
+		kind, isPunct := punctuation[c]
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			i++
-		case c == '(':
-			toks = append(toks, token{tLParen, "(", i})
-			i++
-		case c == ')':
-			toks = append(toks, token{tRParen, ")", i})
-			i++
-		case c == ',':
-			toks = append(toks, token{tComma, ",", i})
-			i++
-		case c == ':':
-			toks = append(toks, token{tColon, ":", i})
-			i++
-		case c == '/':
-			toks = append(toks, token{tSlash, "/", i})
+		case isPunct:
+			toks = append(toks, token{kind, string(c), i})
 			i++
 		case c == '\'':
 			// '' inside a string is an escaped quote.
@@ -211,7 +203,7 @@ func lex(src string) ([]token, error) {
 			return nil, syntaxErr(i, src)
 		}
 		if len(toks) > 4*MaxNodes {
-			return nil, badRequest("Invalid filter clause: The node count limit of '%d' has been exceeded.", MaxNodes)
+			return nil, errNodeLimit()
 		}
 	}
 	toks = append(toks, token{tEOF, "", len(src)})
@@ -335,51 +327,43 @@ func (p *parser) enter() error {
 		return badRequest("Invalid filter clause: The recursion depth limit of %d has been exceeded.", MaxDepth)
 	}
 	if p.nodes > MaxNodes {
-		return badRequest("Invalid filter clause: The node count limit of '%d' has been exceeded.", MaxNodes)
+		return errNodeLimit()
 	}
 	return nil
 }
 
 func (p *parser) leave() { p.depth-- }
 
+func errNodeLimit() *Error {
+	return badRequest("Invalid filter clause: The node count limit of '%d' has been exceeded.", MaxNodes)
+}
+
 func (p *parser) parseOr() (Expr, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
 	}
 	defer p.leave()
-	l, err := p.parseAnd()
-	if err != nil {
-		return nil, err
-	}
-	for p.isKeyword("or") {
-		p.next()
-		if p.nodes++; p.nodes > MaxNodes {
-			return nil, badRequest("Invalid filter clause: The node count limit of '%d' has been exceeded.", MaxNodes)
-		}
-		r, err := p.parseAnd()
-		if err != nil {
-			return nil, err
-		}
-		l = Logical{Op: "or", L: l, R: r}
-	}
-	return l, nil
+	return p.parseLogical("or", p.parseAnd)
 }
 
-func (p *parser) parseAnd() (Expr, error) {
-	l, err := p.parseUnary()
+func (p *parser) parseAnd() (Expr, error) { return p.parseLogical("and", p.parseUnary) }
+
+// parseLogical parses operand { op operand }, grouping to the left; each op counts as a node.
+func (p *parser) parseLogical(op string, operand func() (Expr, error)) (Expr, error) {
+	l, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.isKeyword("and") {
+	for p.isKeyword(op) {
 		p.next()
 		if p.nodes++; p.nodes > MaxNodes {
-			return nil, badRequest("Invalid filter clause: The node count limit of '%d' has been exceeded.", MaxNodes)
+			return nil, errNodeLimit()
 		}
-		r, err := p.parseUnary()
+		r, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		l = Logical{Op: "and", L: l, R: r}
+		l = Logical{Op: op, L: l, R: r}
 	}
 	return l, nil
 }

@@ -162,6 +162,19 @@ func (v *validator) resolve(path Path) (Path, *Prop, error) {
 	return out, cur, nil
 }
 
+// resolveWhere is resolve for a place in a filter that takes only some properties: one that
+// accepts rejects gets Graph's unsupported-property error.
+func (v *validator) resolveWhere(path Path, accepts func(*Prop) bool) (Path, *Prop, error) {
+	resolved, p, err := v.resolve(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !accepts(p) {
+		return nil, nil, v.unsupportedProp(p.Name)
+	}
+	return resolved, p, nil
+}
+
 func opName(op string) string {
 	switch op {
 	case "eq":
@@ -218,24 +231,18 @@ func (v *validator) expr(e Expr) (Expr, error) {
 		}
 		return Not{X: in}, nil
 	case Call:
-		path, p, err := v.resolve(x.Path)
+		path, _, err := v.resolveWhere(x.Path, func(p *Prop) bool { return p.Kind == KString && hasWord(p.Ops, x.Name) })
 		if err != nil {
 			return nil, err
-		}
-		if p.Kind != KString || !hasWord(p.Ops, x.Name) {
-			return nil, v.unsupportedProp(p.Name)
 		}
 		if x.Name == "endswith" {
 			v.usage.Advanced = true
 		}
 		return Call{Name: x.Name, Path: path, Arg: x.Arg}, nil
 	case Lambda:
-		path, p, err := v.resolve(x.Path)
+		path, p, err := v.resolveWhere(x.Path, func(p *Prop) bool { return p.Kind == KCollection && hasWord(p.Lambda, x.Kind) })
 		if err != nil {
 			return nil, err
-		}
-		if p.Kind != KCollection || !hasWord(p.Lambda, x.Kind) {
-			return nil, v.unsupportedProp(p.Name)
 		}
 		if x.Body == nil {
 			return Lambda{Path: path, Kind: x.Kind}, nil
@@ -301,21 +308,15 @@ func (v *validator) compare(x Compare) (Expr, error) {
 	)
 	switch o := x.Left.(type) {
 	case Path:
-		path, p, err := v.resolve(o)
+		path, p, err := v.resolveWhere(o, func(p *Prop) bool { return p.Kind != KObject && p.Kind != KCollection })
 		if err != nil {
 			return nil, err
 		}
 		kind, ops, name, left = p.Kind, p.Ops, p.Name, path
-		if p.Kind == KObject || p.Kind == KCollection {
-			return nil, v.unsupportedProp(p.Name)
-		}
 	case Count:
-		path, p, err := v.resolve(o.Path)
+		path, p, err := v.resolveWhere(o.Path, func(p *Prop) bool { return p.Kind == KCollection && p.CountOps != "" })
 		if err != nil {
 			return nil, err
-		}
-		if p.Kind != KCollection || p.CountOps == "" {
-			return nil, v.unsupportedProp(p.Name)
 		}
 		v.usage.Advanced = true
 		kind, ops, name, left = KInt, p.CountOps, p.Name, Count{Path: path}

@@ -31,10 +31,10 @@ func TestGraphConventionsOverHTTPS(t *testing.T) {
 				hdr = []string{"ConsistencyLevel", "eventual"}
 			}
 			r := e.do(t, tok, "GET", "/users?"+tc.query, nil, hdr...)
-			if r.status != 200 {
-				t.Fatalf("%s eventual=%v: %d %s", tc.query, tc.eventual, r.status, r.body)
+			if r.Status != 200 {
+				t.Fatalf("%s eventual=%v: %d %s", tc.query, tc.eventual, r.Status, r.Body)
 			}
-			m := r.json(t)
+			m := r.JSON(t)
 			n, has := m["@odata.count"]
 			if has != tc.want || has && n.(float64) != 250 {
 				t.Errorf("%s eventual=%v: @odata.count %v (present %v), want present %v", tc.query, tc.eventual, n, has, tc.want)
@@ -48,17 +48,17 @@ func TestGraphConventionsOverHTTPS(t *testing.T) {
 
 	t.Run("advanced next page needs ConsistencyLevel again", func(t *testing.T) {
 		first := e.do(t, tok, "GET", "/groups?$filter=assignedLicenses/$count%20ne%200&$count=true&$select=id&$top=2", nil, "ConsistencyLevel", "eventual")
-		next, _ := first.json(t)["@odata.nextLink"].(string)
-		if first.status != 200 || next == "" {
-			t.Fatalf("first page: %d %s", first.status, first.body)
+		next, _ := first.JSON(t)["@odata.nextLink"].(string)
+		if first.Status != 200 || next == "" {
+			t.Fatalf("first page: %d %s", first.Status, first.Body)
 		}
-		if r := e.do(t, tok, "GET", next, nil); r.status != 400 {
-			t.Fatalf("page 2 without ConsistencyLevel: %d, want 400 (real Graph refuses it)", r.status)
+		if r := e.do(t, tok, "GET", next, nil); r.Status != 400 {
+			t.Fatalf("page 2 without ConsistencyLevel: %d, want 400 (real Graph refuses it)", r.Status)
 		} else if code, _ := r.errorCode(t); code != "Request_UnsupportedQuery" {
 			t.Fatalf("page 2 without ConsistencyLevel: code %q", code)
 		}
-		if r := e.do(t, tok, "GET", next, nil, "ConsistencyLevel", "eventual"); r.status != 200 {
-			t.Fatalf("page 2 with ConsistencyLevel: %d %s", r.status, r.body)
+		if r := e.do(t, tok, "GET", next, nil, "ConsistencyLevel", "eventual"); r.Status != 200 {
+			t.Fatalf("page 2 with ConsistencyLevel: %d %s", r.Status, r.Body)
 		}
 	})
 
@@ -67,15 +67,15 @@ func TestGraphConventionsOverHTTPS(t *testing.T) {
 			next, pages, items, deltaLink := start, 0, 0, ""
 			for next != "" && pages < 10 {
 				r := e.do(t, tok, "GET", next, nil)
-				if r.status != 200 {
-					t.Fatalf("%s page %d: %d %s", start, pages+1, r.status, r.body)
+				if r.Status != 200 {
+					t.Fatalf("%s page %d: %d %s", start, pages+1, r.Status, r.Body)
 				}
 				var page struct {
 					Next  string            `json:"@odata.nextLink"`
 					Delta string            `json:"@odata.deltaLink"`
 					Value []json.RawMessage `json:"value"`
 				}
-				if err := json.Unmarshal(r.body, &page); err != nil {
+				if err := json.Unmarshal(r.Body, &page); err != nil {
 					t.Fatal(err)
 				}
 				pages++
@@ -122,15 +122,15 @@ func TestGraphConventionsOverHTTPS(t *testing.T) {
 		if code, msg := r.errorCode(t); code != "TooManyRequests" || msg != "Please retry again later." {
 			t.Errorf("throttled: %q %q", code, msg)
 		}
-		if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s < 1 {
-			t.Errorf("throttled: Retry-After %q is not whole seconds", r.header.Get("Retry-After"))
+		if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 {
+			t.Errorf("throttled: Retry-After %q is not whole seconds", r.Header.Get("Retry-After"))
 		}
 		e.control(t, "POST", "/knobs", map[string]any{"throttle_requests": 0, "fault_rate": 1}, nil)
 		r = e.do(t, tok, "GET", "/users?$top=1", nil, "client-request-id", "crid-5xx")
-		if r.status < 500 {
-			t.Fatalf("fault rate 1 answered %d", r.status)
+		if r.Status < 500 {
+			t.Fatalf("fault rate 1 answered %d", r.Status)
 		}
-		checkError(t, "injected fault", r, r.status, "crid-5xx")
+		checkError(t, "injected fault", r, r.Status, "crid-5xx")
 		e.control(t, "POST", "/knobs", map[string]any{"fault_rate": 0}, nil)
 	})
 }
@@ -149,20 +149,20 @@ func checkError(t *testing.T, name string, r rawResponse, status int, crid strin
 			} `json:"innerError"`
 		} `json:"error"`
 	}
-	if r.status != status {
-		t.Errorf("%s: status %d, want %d: %s", name, r.status, status, r.body)
+	if r.Status != status {
+		t.Errorf("%s: status %d, want %d: %s", name, r.Status, status, r.Body)
 		return
 	}
-	if err := json.Unmarshal(r.body, &b); err != nil || b.Error.Code == nil || *b.Error.Code == "" || b.Error.Message == nil || *b.Error.Message == "" {
-		t.Errorf("%s: error body without code or message (the SDK would panic): %s", name, r.body)
+	if err := json.Unmarshal(r.Body, &b); err != nil || b.Error.Code == nil || *b.Error.Code == "" || b.Error.Message == nil || *b.Error.Message == "" {
+		t.Errorf("%s: error body without code or message (the SDK would panic): %s", name, r.Body)
 		return
 	}
 	in := b.Error.InnerError
-	if in.Date == "" || in.Request == "" || in.ClientRq != crid || r.header.Get("client-request-id") != crid || r.header.Get("request-id") == "" {
-		t.Errorf("%s: request ids not echoed (want %q): %v %s", name, crid, r.header, r.body)
+	if in.Date == "" || in.Request == "" || in.ClientRq != crid || r.Header.Get("client-request-id") != crid || r.Header.Get("request-id") == "" {
+		t.Errorf("%s: request ids not echoed (want %q): %v %s", name, crid, r.Header, r.Body)
 	}
-	if !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
-		t.Errorf("%s: Content-Type %q", name, r.header.Get("Content-Type"))
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("%s: Content-Type %q", name, r.Header.Get("Content-Type"))
 	}
 }
 

@@ -1,14 +1,11 @@
 package sdktest
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/graph"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim/simtest"
 )
 
 // env is one running simulated tenant and the plain HTTPS client that trusts its CA.
@@ -102,31 +100,20 @@ func newClient(t *testing.T, cfg graph.Config) *graph.Client {
 // answer.
 func (e *env) control(t *testing.T, method, path string, body, out any) {
 	t.Helper()
-	var rd io.Reader
+	var b []byte
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
 			t.Fatal(err)
 		}
-		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, e.info.ControlURL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := e.http.Do(req)
-	if err != nil {
-		t.Fatalf("control %s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("control %s %s: %d %s", method, path, res.StatusCode, b)
+	r := simtest.Do(t, e.http, method, e.info.ControlURL+path, "", b, "Content-Type", "application/json")
+	if r.Status != http.StatusOK {
+		t.Fatalf("control %s %s: %d %s", method, path, r.Status, r.Body)
 	}
 	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("control %s %s: %v in %s", method, path, err, b)
+		if err := json.Unmarshal(r.Body, out); err != nil {
+			t.Fatalf("control %s %s: %v in %s", method, path, err, r.Body)
 		}
 	}
 }
@@ -158,40 +145,11 @@ func (e *env) statsWhen(t *testing.T, cond func(tenantsim.StatsSnapshot) bool) t
 // token gets an app token by the client-credentials grant, as curl would.
 func (e *env) token(t *testing.T, clientID, secret string) string {
 	t.Helper()
-	form := url.Values{
-		"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret},
-		"scope": {"https://graph.microsoft.com/.default"},
-	}
-	res, err := e.http.PostForm(e.info.AuthorityURL+"/"+e.info.TenantID+"/oauth2/v2.0/token", form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var body struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&body); err != nil || res.StatusCode != 200 || body.AccessToken == "" {
-		t.Fatalf("token: %d, %v", res.StatusCode, err)
-	}
-	return body.AccessToken
+	return simtest.AppToken(t, e.http, e.info.AuthorityURL+"/"+e.info.TenantID+"/oauth2/v2.0/token", clientID, secret)
 }
 
 // rawResponse is a plain HTTP answer of the simulated Graph.
-type rawResponse struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-// json decodes the body into a generic map (collections, errors).
-func (r rawResponse) json(t *testing.T) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.body, &m); err != nil {
-		t.Fatalf("body is not a JSON object: %v: %s", err, r.body)
-	}
-	return m
-}
+type rawResponse struct{ simtest.Response }
 
 // errorCode returns error.code and error.message of a Graph error body.
 func (r rawResponse) errorCode(t *testing.T) (code, message string) {
@@ -202,8 +160,8 @@ func (r rawResponse) errorCode(t *testing.T) (code, message string) {
 			Message string `json:"message"`
 		} `json:"error"`
 	}
-	if err := json.Unmarshal(r.body, &b); err != nil {
-		t.Fatalf("error body is not JSON: %v: %s", err, r.body)
+	if err := json.Unmarshal(r.Body, &b); err != nil {
+		t.Fatalf("error body is not JSON: %v: %s", err, r.Body)
 	}
 	return b.Error.Code, b.Error.Message
 }
@@ -215,28 +173,5 @@ func (e *env) do(t *testing.T, tok, method, target string, body []byte, headers 
 	if !strings.HasPrefix(target, "https://") {
 		target = e.info.GraphURL + target
 	}
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(method, target, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := e.http.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, target, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rawResponse{status: res.StatusCode, header: res.Header, body: b}
+	return rawResponse{simtest.Do(t, e.http, method, target, tok, body, headers...)}
 }

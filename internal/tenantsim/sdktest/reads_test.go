@@ -157,11 +157,11 @@ func TestConsistencyLevelRules(t *testing.T) {
 			hdr = []string{"ConsistencyLevel", "eventual"}
 		}
 		r := e.do(t, tok, "GET", tc.target, nil, hdr...)
-		if r.status != tc.status {
-			t.Errorf("%s: status %d, want %d: %s", tc.name, r.status, tc.status, r.body)
+		if r.Status != tc.status {
+			t.Errorf("%s: status %d, want %d: %s", tc.name, r.Status, tc.status, r.Body)
 			continue
 		}
-		if r.status == 400 {
+		if r.Status == 400 {
 			if code, msg := r.errorCode(t); code != "Request_UnsupportedQuery" || msg == "" {
 				t.Errorf("%s: error %q %q, want Request_UnsupportedQuery with a message", tc.name, code, msg)
 			}
@@ -213,12 +213,12 @@ func TestMemberCountsAndBatch(t *testing.T) {
 	// A /$count segment without ConsistencyLevel is refused, with it it is a bare number.
 	tok := e.token(t, e.info.ClientID, e.info.ClientSecret)
 	r := e.do(t, tok, "GET", "/groups/"+ids[0]+"/members/$count", nil)
-	if code, msg := r.errorCode(t); r.status != 400 || code != "Request_BadRequest" || msg != "$count is not currently supported." {
-		t.Fatalf("$count without ConsistencyLevel: %d %s", r.status, r.body)
+	if code, msg := r.errorCode(t); r.Status != 400 || code != "Request_BadRequest" || msg != "$count is not currently supported." {
+		t.Fatalf("$count without ConsistencyLevel: %d %s", r.Status, r.Body)
 	}
 	r = e.do(t, tok, "GET", "/groups/"+ids[0]+"/members/$count", nil, "ConsistencyLevel", "eventual")
-	if ct := r.header.Get("Content-Type"); r.status != 200 || string(r.body) != strconv.Itoa(truth[0].Members) || !strings.HasPrefix(ct, "text/plain") {
-		t.Fatalf("$count: %d %q %q, want %d as text/plain", r.status, ct, r.body, truth[0].Members)
+	if ct := r.Header.Get("Content-Type"); r.Status != 200 || string(r.Body) != strconv.Itoa(truth[0].Members) || !strings.HasPrefix(ct, "text/plain") {
+		t.Fatalf("$count: %d %q %q, want %d as text/plain", r.Status, ct, r.Body, truth[0].Members)
 	}
 }
 
