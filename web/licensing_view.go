@@ -22,11 +22,10 @@ type GroupView struct {
 	ErrorUsers []ErrorUserRow
 	ErrorPager Pager
 	// Reprocess controls: shown when CanReprocess; ReprocessBlocked (the missing Graph
-	// permission, or Graph not configured) disables them with that reason. RefreshBlocked
-	// disables "Refresh license errors", which only reads and so needs no write permission.
+	// permission) disables them with that reason. "Refresh license errors" only reads, so
+	// nothing disables it.
 	CanReprocess        bool
 	ReprocessBlocked    string
-	RefreshBlocked      string
 	ReprocessAction     string
 	RefreshErrorsAction string
 	Result              *ReprocessResultView // after a reprocess or a refresh of errors

@@ -11,13 +11,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tenantdesk/tenantdesk/internal/testdata"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 // ipSharedDir finds shared/data/ipranges by walking up from the package directory.
 func ipSharedDir(t *testing.T) string {
 	t.Helper()
-	return testdata.Path(t, "ipranges")
+	return testkit.SharedData(t, "ipranges")
 }
 
 func TestIPImportThenLookupJSON(t *testing.T) {

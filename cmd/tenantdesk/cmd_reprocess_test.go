@@ -12,6 +12,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim/simtest"
 )
 
 func TestReprocessUsageErrors(t *testing.T) {
@@ -34,15 +35,8 @@ func TestReprocessUsageErrors(t *testing.T) {
 // error gets one line while they stay in error, the exit code says whether all are licensed,
 // and the run is in the activity log.
 func TestReprocessCommandAgainstTheSimulator(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the simulator")
-	}
 	ctx := context.Background()
-	sim, err := tenantsim.Start(ctx, tenantsim.Options{Config: tenantsim.Config{Seed: 7, Users: 300, Groups: 30, LicensedGroups: 10}, Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close(context.Background()) })
+	sim := simtest.Start(t, tenantsim.Options{Config: tenantsim.Config{Seed: 7, Users: 300, Groups: 30, LicensedGroups: 10}})
 	info := sim.Info()
 	dataDir := t.TempDir()
 	vars := map[string]string{

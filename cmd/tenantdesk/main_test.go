@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tenantdesk/tenantdesk/internal/testdata"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 )
@@ -162,5 +162,5 @@ func freeAddr(t *testing.T) string {
 // findSharedData finds a file of ../shared/data by walking up from the package directory.
 func findSharedData(t *testing.T, rel string) string {
 	t.Helper()
-	return testdata.Path(t, rel)
+	return testkit.SharedData(t, rel)
 }

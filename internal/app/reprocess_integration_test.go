@@ -1,4 +1,4 @@
-package app
+package app_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/tenantdesk/tenantdesk/internal/app/apptest"
 	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/auth/authtest"
@@ -25,7 +26,7 @@ import (
 // Operator reprocesses "all in error", and every user gets exactly one outcome — none lost,
 // none duplicated — with the group at 0 errors afterwards.
 func TestReprocess500UsersUnderThrottling(t *testing.T) {
-	d := startDemo(t, tenantsim.Options{
+	d := apptest.StartDemo(t, tenantsim.Options{
 		Config:           tenantsim.Config{Seed: 21, Users: 1800, Groups: 60, LicensedGroups: 20},
 		ThrottleRequests: 40,
 		ThrottleWindow:   time.Second,

@@ -1,44 +1,17 @@
-package app
+package app_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/app/apptest"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/snapshot"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 )
-
-// startDemo starts the whole product on a simulated tenant for one test.
-func startDemo(t *testing.T, sim tenantsim.Options) *Demo {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	opts := DemoOptions{
-		Listen:  "127.0.0.1:0",
-		DataDir: t.TempDir(),
-		Sim:     sim,
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
-	d, err := StartDemo(ctx, opts)
-	if err != nil {
-		cancel()
-		t.Fatalf("start demo: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("demo run: %v", err)
-		}
-	})
-	return d
-}
 
 // checkAgainstTruth compares the current snapshot's report with the simulator's own state.
 func checkAgainstTruth(t *testing.T, st *store.Store, sim *tenantsim.Tenant) {
@@ -69,7 +42,7 @@ func checkAgainstTruth(t *testing.T, st *store.Store, sim *tenantsim.Tenant) {
 }
 
 func TestReportCountsEqualTheSimulatorsTruth(t *testing.T) {
-	d := startDemo(t, tenantsim.Options{Config: tenantsim.Config{Seed: 7}})
+	d := apptest.StartDemo(t, tenantsim.Options{Config: tenantsim.Config{Seed: 7}})
 	checkAgainstTruth(t, d.App.Store, d.Sim.Tenant)
 
 	// The A1 scenario must be visible with friendly names and errors.
@@ -87,7 +60,7 @@ func TestReportCountsEqualTheSimulatorsTruth(t *testing.T) {
 }
 
 func TestSyncCompletesUnderThrottlingAndFaults(t *testing.T) {
-	d := startDemo(t, tenantsim.Options{
+	d := apptest.StartDemo(t, tenantsim.Options{
 		Config:           tenantsim.Config{Seed: 11, Users: 3000, Groups: 120, LicensedGroups: 60},
 		ThrottleRequests: 10,
 		ThrottleWindow:   time.Second,
@@ -110,7 +83,7 @@ func TestSyncCompletesUnderThrottlingAndFaults(t *testing.T) {
 
 func TestFailedSyncLeavesThePreviousSnapshotCurrent(t *testing.T) {
 	ctx := context.Background()
-	d := startDemo(t, tenantsim.Options{Config: tenantsim.Config{Seed: 5, Users: 400, Groups: 40, LicensedGroups: 12}})
+	d := apptest.StartDemo(t, tenantsim.Options{Config: tenantsim.Config{Seed: 5, Users: 400, Groups: 40, LicensedGroups: 12}})
 	before, err := d.App.Store.CurrentSnapshot(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -18,32 +17,14 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/tenantdesk/tenantdesk/internal/app"
+	"github.com/tenantdesk/tenantdesk/internal/app/apptest"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 )
 
 // startDemo runs `tenantdesk demo` in-process on a free port for one test.
 func startDemo(t *testing.T, cfg tenantsim.Config) *app.Demo {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	d, err := app.StartDemo(ctx, app.DemoOptions{
-		Listen:  "127.0.0.1:0",
-		DataDir: t.TempDir(),
-		Sim:     tenantsim.Options{Config: cfg},
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		cancel()
-		t.Fatalf("start demo: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("demo: %v", err)
-		}
-	})
-	return d
+	return apptest.StartDemo(t, tenantsim.Options{Config: cfg})
 }
 
 // do runs browser actions, failing the test with what was being done.

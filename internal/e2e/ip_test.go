@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tenantdesk/tenantdesk/internal/testdata"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 
 	"github.com/chromedp/chromedp"
 
@@ -19,7 +19,7 @@ import (
 // ipDataDir finds shared/data/ipranges by walking up from the package directory.
 func ipDataDir(t *testing.T) string {
 	t.Helper()
-	return testdata.Path(t, "ipranges")
+	return testkit.SharedData(t, "ipranges")
 }
 
 // An Operator at a site without internet access opens the IP lookup (empty: the demo downloads

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"os"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/permissions"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim/simtest"
 )
 
 // Integration tests: the real SDK client against the simulated tenant.
@@ -23,21 +23,7 @@ type simEnv struct {
 
 func startSim(t *testing.T, cfg tenantsim.Config) *simEnv {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := tenantsim.Start(ctx, tenantsim.Options{Config: cfg, FaultSeed: 7})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		srv.Close(sctx)
-		cancel()
-	})
+	srv := simtest.Start(t, tenantsim.Options{Config: cfg, FaultSeed: 7})
 	return &simEnv{srv: srv, info: srv.Info()}
 }
 
@@ -203,10 +189,6 @@ func TestSimPagingAndCounts(t *testing.T) {
 	}
 	t.Logf("%d licensed groups, %d non-user members; client stats %+v", len(groupIDs), nonUser, c.Stats())
 
-	withErrors, err := c.GroupsWithLicenseErrors(ctx)
-	if err != nil || !slices.Contains(withErrors, e.srv.Tenant.Scenarios.A1Group) {
-		t.Fatalf("groups with license errors = %v, %v; want the A1 group", withErrors, err)
-	}
 	members, err := c.MembersWithLicenseErrors(ctx, e.srv.Tenant.Scenarios.A1Group)
 	if err != nil || len(members) == 0 {
 		t.Fatalf("members with license errors of A1: %d, %v", len(members), err)
@@ -289,26 +271,17 @@ func TestSimReadOnlyAppRefusedOnWrites(t *testing.T) {
 	cfg.ClientID, cfg.ClientSecret = e.info.ReadonlyClientID, e.info.ReadonlyClientSecret
 	c := e.client(t, cfg)
 
-	err := c.AssignGroupLicenses(ctx, e.srv.Tenant.Scenarios.A1Group, nil, []string{e.srv.Tenant.Scenarios.StudentSKU})
 	var ge *model.GraphError
-	if !errors.As(err, &ge) || ge.Kind != model.GraphForbidden || !errors.Is(err, model.ErrForbidden) || ge.Message == "" ||
-		ge.Code != "Authorization_RequestDenied" || ge.Permission != permissions.LicenseAssignment {
-		t.Fatalf("read-only assignLicense: %#v", err)
-	}
-	t.Logf("read-only app: %v", err)
-
 	var uid string
 	if err := c.Users(ctx, func(p []model.User) error { uid = p[0].ID; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	out := c.ReprocessUsers(ctx, []string{uid}, nil)
-	if !errors.As(out[0].Err, &ge) || ge.Kind != model.GraphForbidden || ge.Permission != permissions.LicenseAssignment || ge.Message == "" {
+	if !errors.As(out[0].Err, &ge) || ge.Kind != model.GraphForbidden || !errors.Is(out[0].Err, model.ErrForbidden) ||
+		ge.Code != "Authorization_RequestDenied" || ge.Permission != permissions.LicenseAssignment || ge.Message == "" {
 		t.Fatalf("read-only reprocess: %#v", out[0].Err)
 	}
-	if _, err := c.CreateGroup(ctx, NewGroup{DisplayName: "x", MailNickname: "x", SecurityEnabled: true}); !errors.Is(err, model.ErrForbidden) ||
-		!strings.Contains(err.Error(), permissions.GroupReadWrite) {
-		t.Fatalf("read-only create group: %v", err)
-	}
+	t.Logf("read-only app: %v", out[0].Err)
 	roles, err := c.GrantedPermissions(ctx)
 	if err != nil || slices.Contains(roles, permissions.LicenseAssignment) {
 		t.Fatalf("read-only roles %v, %v", roles, err)
@@ -345,44 +318,4 @@ func TestSimReprocess500UnderThrottling(t *testing.T) {
 		t.Fatal("no throttling happened")
 	}
 	t.Logf("500 reprocessed in %v; %d throttled answers retried; client stats %+v", time.Since(start).Round(time.Millisecond), st.Total.Throttled, c.Stats())
-}
-
-func TestSimWrites(t *testing.T) {
-	e := startSim(t, smallTenant())
-	ctx := context.Background()
-	c := e.client(t, e.config())
-	sc := e.srv.Tenant.Scenarios
-
-	g, err := c.CreateGroup(ctx, NewGroup{DisplayName: "Faculty Lab", Description: "test", MailNickname: "faculty-lab", SecurityEnabled: true})
-	if err != nil || g.ID == "" || g.DisplayName != "Faculty Lab" {
-		t.Fatalf("create group: %+v, %v", g, err)
-	}
-	if err := c.AssignGroupLicenses(ctx, g.ID, []model.AssignedLicense{{SKUID: sc.StudentSKU}}, nil); err != nil {
-		t.Fatal(err)
-	}
-	got, err := c.Group(ctx, g.ID)
-	if err != nil || len(got.AssignedLicenses) != 1 || got.AssignedLicenses[0].SKUID != sc.StudentSKU {
-		t.Fatalf("template after assign: %+v, %v", got, err)
-	}
-
-	// Faculty has no units left: a direct assignment fails whole, with Graph's message.
-	var uid string
-	if err := c.Users(ctx, func(p []model.User) error {
-		for _, u := range p {
-			if uid == "" && u.UsageLocation != "" && len(u.AssignedLicenses) == 0 {
-				uid = u.ID
-			}
-		}
-		return nil
-	}); err != nil || uid == "" {
-		t.Fatalf("no unlicensed user: %v", err)
-	}
-	_, err = c.AssignUserLicenses(ctx, uid, []model.AssignedLicense{{SKUID: sc.FacultySKU}}, nil)
-	if !errors.Is(err, model.ErrInvalid) || !strings.Contains(err.Error(), "does not have any available licenses") {
-		t.Fatalf("assign faculty: %v", err)
-	}
-	u, err := c.AssignUserLicenses(ctx, uid, []model.AssignedLicense{{SKUID: sc.StudentSKU}}, nil)
-	if err != nil || !slices.ContainsFunc(u.AssignedLicenses, func(l model.AssignedLicense) bool { return l.SKUID == sc.StudentSKU }) {
-		t.Fatalf("assign student: %+v, %v", u, err)
-	}
 }

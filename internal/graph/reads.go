@@ -179,36 +179,6 @@ func (c *Client) allGroupsLicensed(ctx context.Context) ([]model.Group, error) {
 	return out, nil
 }
 
-// GroupsWithLicenseErrors returns the ids of groups with members in license error. (This filter
-// works only WITHOUT ConsistencyLevel.)
-func (c *Client) GroupsWithLicenseErrors(ctx context.Context) ([]string, error) {
-	const op = "list groups with license errors"
-	resp, err := c.groupsBuilder().Get(ctx, &groups.GroupsRequestBuilderGetRequestConfiguration{
-		QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{
-			Filter: ptr("hasMembersWithLicenseErrors eq true"),
-			Select: []string{"id"},
-			Top:    ptr(c.pageSize),
-		},
-	})
-	if err != nil {
-		return nil, classify(err, op, permissions.GroupRead)
-	}
-	var out []string
-	err = pages(ctx, c, resp, models.CreateGroupCollectionResponseFromDiscriminatorValue, nil,
-		func(p []models.Groupable) error {
-			for _, g := range p {
-				if g != nil && g.GetId() != nil {
-					out = append(out, *g.GetId())
-				}
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, classify(err, op, permissions.GroupRead)
-	}
-	return out, nil
-}
-
 // Users reads every user with the attributes and license states reports need, calling fn once
 // per page (up to 999 users) so that callers can stream them into storage.
 func (c *Client) Users(ctx context.Context, fn func(page []model.User) error) error {

@@ -2,17 +2,12 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strconv"
-	"strings"
 	"sync"
 
-	"github.com/google/uuid"
 	jsonser "github.com/microsoft/kiota-serialization-json-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/groups"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
-	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/permissions"
@@ -113,125 +108,4 @@ func (c *Client) parseUser(r batchResponse, id string) model.User {
 		mu.ID = id
 	}
 	return mu
-}
-
-// licenseBody converts a license change to the SDK's types. Graph wants both lists present, even
-// empty.
-func licenseBody(add []model.AssignedLicense, remove []string) ([]models.AssignedLicenseable, []uuid.UUID, error) {
-	adds := make([]models.AssignedLicenseable, 0, len(add))
-	for _, a := range add {
-		sku, err := uuid.Parse(strings.TrimSpace(a.SKUID))
-		if err != nil {
-			return nil, nil, fmt.Errorf("SKU id %q is not a GUID", a.SKUID)
-		}
-		plans := make([]uuid.UUID, 0, len(a.DisabledPlans))
-		for _, p := range a.DisabledPlans {
-			pid, err := uuid.Parse(strings.TrimSpace(p))
-			if err != nil {
-				return nil, nil, fmt.Errorf("service plan id %q is not a GUID", p)
-			}
-			plans = append(plans, pid)
-		}
-		l := models.NewAssignedLicense()
-		l.SetSkuId(&sku)
-		l.SetDisabledPlans(plans)
-		adds = append(adds, l)
-	}
-	removes := make([]uuid.UUID, 0, len(remove))
-	for _, r := range remove {
-		id, err := uuid.Parse(strings.TrimSpace(r))
-		if err != nil {
-			return nil, nil, fmt.Errorf("SKU id %q to remove is not a GUID", r)
-		}
-		removes = append(removes, id)
-	}
-	return adds, removes, nil
-}
-
-// AssignGroupLicenses changes a group's license template. Graph accepts it (202) and processes
-// the members asynchronously.
-func (c *Client) AssignGroupLicenses(ctx context.Context, groupID string, add []model.AssignedLicense, remove []string) error {
-	op := "assign licenses to group " + groupID
-	adds, removes, err := licenseBody(add, remove)
-	if err != nil {
-		return &model.GraphError{Kind: model.GraphBadRequest, Op: op, Message: err.Error()}
-	}
-	body := groups.NewItemAssignLicensePostRequestBody()
-	body.SetAddLicenses(adds)
-	body.SetRemoveLicenses(removes)
-	_, err = c.groupsBuilder().ByGroupId(groupID).AssignLicense().Post(ctx, body, nil)
-	return classify(err, op, permissions.LicenseAssignment)
-}
-
-// AssignUserLicenses changes a user's direct licenses (all or none) and returns the user as
-// read back afterwards, with license states.
-func (c *Client) AssignUserLicenses(ctx context.Context, userID string, add []model.AssignedLicense, remove []string) (model.User, error) {
-	op := "assign licenses to user " + userID
-	adds, removes, err := licenseBody(add, remove)
-	if err != nil {
-		return model.User{}, &model.GraphError{Kind: model.GraphBadRequest, Op: op, Message: err.Error()}
-	}
-	body := users.NewItemAssignLicensePostRequestBody()
-	body.SetAddLicenses(adds)
-	body.SetRemoveLicenses(removes)
-	u, err := users.NewUsersRequestBuilderInternal(c.root(), c.adapter).ByUserId(userID).AssignLicense().Post(ctx, body, nil)
-	if err != nil {
-		return model.User{}, classify(err, op, permissions.LicenseAssignment)
-	}
-	// The answer carries default properties only; read back what the pages show.
-	fresh, err := c.User(ctx, userID)
-	if err != nil {
-		c.log.Warn("licenses assigned but the user could not be read back", "user", userID, "err", err)
-		if u == nil {
-			return model.User{ID: userID}, nil
-		}
-		return toUser(u), nil
-	}
-	return fresh, nil
-}
-
-// NewGroup is what CreateGroup creates.
-type NewGroup struct {
-	DisplayName, Description, MailNickname string
-	SecurityEnabled, MailEnabled           bool
-	GroupTypes                             []string // "Unified", "DynamicMembership"
-	MembershipRule                         string
-	MembershipRuleProcessingState          string // "On" or "Paused", dynamic groups only
-}
-
-// CreateGroup creates a group.
-func (c *Client) CreateGroup(ctx context.Context, g NewGroup) (model.Group, error) {
-	op := "create group " + g.DisplayName
-	if strings.TrimSpace(g.DisplayName) == "" || strings.TrimSpace(g.MailNickname) == "" {
-		return model.Group{}, &model.GraphError{Kind: model.GraphBadRequest, Op: "create group", Message: "display name and mail nickname are required"}
-	}
-	ng := models.NewGroup()
-	ng.SetDisplayName(&g.DisplayName)
-	if g.Description != "" {
-		ng.SetDescription(&g.Description)
-	}
-	ng.SetMailNickname(&g.MailNickname)
-	ng.SetSecurityEnabled(&g.SecurityEnabled)
-	ng.SetMailEnabled(&g.MailEnabled)
-	groupTypes := g.GroupTypes
-	if groupTypes == nil {
-		groupTypes = []string{}
-	}
-	ng.SetGroupTypes(groupTypes)
-	if g.MembershipRule != "" {
-		ng.SetMembershipRule(&g.MembershipRule)
-		state := g.MembershipRuleProcessingState
-		if state == "" {
-			state = "On"
-		}
-		ng.SetMembershipRuleProcessingState(&state)
-	}
-	res, err := c.groupsBuilder().Post(ctx, ng, nil)
-	if err != nil {
-		return model.Group{}, classify(err, op, permissions.GroupReadWrite)
-	}
-	if res == nil {
-		return model.Group{}, &model.GraphError{Kind: model.GraphOther, Op: op, Message: "empty response"}
-	}
-	return toGroup(res), nil
 }

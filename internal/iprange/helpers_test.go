@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
-	"github.com/tenantdesk/tenantdesk/internal/testdata"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 // dataDir finds shared/data/ipranges by walking up from the package directory.
 func dataDir(t testing.TB) string {
 	t.Helper()
-	return testdata.Path(t, "ipranges")
+	return testkit.SharedData(t, "ipranges")
 }
 
 func readData(t testing.TB, name string) []byte {

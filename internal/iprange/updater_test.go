@@ -19,6 +19,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 // fakeMicrosoft serves endpoints.office.com and the Download Center from the real files.
@@ -128,31 +129,14 @@ func (f *fakeMicrosoft) set(fn func()) {
 	fn()
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newTestUpdater(t *testing.T, f *fakeMicrosoft) (*Updater, *store.Store, *clock) {
+func newTestUpdater(t *testing.T, f *fakeMicrosoft) (*Updater, *store.Store, *testkit.Clock) {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "td.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	c := &clock{t: time.Date(2026, 7, 20, 8, 0, 0, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2026, 7, 20, 8, 0, 0, 0, time.UTC))
 	u := &Updater{Store: st, Now: c.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if f != nil {
 		u.HTTPClient = f.srv.Client()

@@ -9,13 +9,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tenantdesk/tenantdesk/internal/testdata"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 // sharedData finds shared/data by walking up from the package directory.
 func sharedData(t testing.TB, rel string) string {
 	t.Helper()
-	return testdata.Path(t, rel)
+	return testkit.SharedData(t, rel)
 }
 
 func realCatalog(t testing.TB) []byte {

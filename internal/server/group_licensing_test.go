@@ -18,6 +18,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/tenantdesk/tenantdesk/internal/auth/authtest"
+	"github.com/tenantdesk/tenantdesk/internal/graphtest"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 )
@@ -117,102 +118,13 @@ func openLicStore(t testing.TB) *store.Store {
 	return st
 }
 
-// fakeDirectory is live Graph for the licensing pages. Reprocess fixes the users in fixed
-// (their state after Graph re-evaluated them) and refuses those in refuse.
-type fakeDirectory struct {
-	mu         sync.Mutex
-	members    []model.DirectoryObject
-	membersErr error
-	audits     []model.AuditEvent
-	auditErr   error
-	users      map[string]model.User // what User and Users return
-	refuse     map[string]error
-	skus       []model.SKU
-	group      model.Group
-	inError    []model.DirectoryObject
-	reprocess  [][]string
-	auditQs    []model.AuditQuery
-	userReads  int
-	listReads  int
-}
-
-func (f *fakeDirectory) ReprocessUsers(_ context.Context, ids []string, _ func(int)) []model.ReprocessOutcome {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.reprocess = append(f.reprocess, append([]string(nil), ids...))
-	out := make([]model.ReprocessOutcome, len(ids))
-	for i, id := range ids {
-		out[i] = model.ReprocessOutcome{UserID: id, Err: f.refuse[id]}
-	}
-	return out
-}
-
-func (f *fakeDirectory) User(_ context.Context, id string) (model.User, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.userReads++
-	if u, ok := f.users[id]; ok {
-		return u, nil
-	}
-	return model.User{}, &model.GraphError{Kind: model.GraphNotFound, Status: 404, Code: "Request_ResourceNotFound", Message: "Resource '" + id + "' does not exist."}
-}
-
-func (f *fakeDirectory) Users(_ context.Context, fn func([]model.User) error) error {
-	f.mu.Lock()
-	f.listReads++
-	var all []model.User
-	for _, u := range f.users {
-		all = append(all, u)
-	}
-	f.mu.Unlock()
-	return fn(all)
-}
-
-func (f *fakeDirectory) Group(context.Context, string) (model.Group, error) { return f.group, nil }
-
-func (f *fakeDirectory) GroupMembers(_ context.Context, _ string, fn func([]model.DirectoryObject) error) error {
-	if f.membersErr != nil {
-		return f.membersErr
-	}
-	for i := 0; i < len(f.members); i += 50 {
-		if err := fn(f.members[i:min(i+50, len(f.members))]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (f *fakeDirectory) MembersWithLicenseErrors(context.Context, string) ([]model.DirectoryObject, error) {
-	return f.inError, nil
-}
-
-func (f *fakeDirectory) SubscribedSKUs(context.Context) ([]model.SKU, error) { return f.skus, nil }
-
-func (f *fakeDirectory) DirectoryAudits(_ context.Context, q model.AuditQuery) ([]model.AuditEvent, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.auditQs = append(f.auditQs, q)
-	if f.auditErr != nil {
-		return nil, f.auditErr
-	}
-	var out []model.AuditEvent
-	for _, e := range f.audits {
-		if q.TargetID != "" && (len(e.Targets) == 0 || e.Targets[0].ID != q.TargetID) {
-			continue
-		}
-		if q.Activity != "" && e.Activity != q.Activity {
-			continue
-		}
-		out = append(out, e)
-	}
-	return out, nil
-}
-
 // bareGUID finds a GUID left unnamed in a page's text.
 var bareGUID = regexp.MustCompile(`[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`)
 
-func licDirectory() *fakeDirectory {
-	f := &fakeDirectory{users: map[string]model.User{}, refuse: map[string]error{}, group: model.Group{ProcessingState: model.ProcessingComplete}}
+// licDirectory is Graph for the licensing pages: the LT group's members (every kind of
+// object) and licensing audit events of its members and of a stranger.
+func licDirectory() *graphtest.Graph {
+	f := graphtest.New()
 	types := []string{model.ObjectUser, model.ObjectUser, model.ObjectUser, model.ObjectGroup, model.ObjectDevice, model.ObjectContact}
 	for i := range licMembers {
 		typ := types[i%len(types)]
@@ -220,10 +132,10 @@ func licDirectory() *fakeDirectory {
 		if typ == model.ObjectUser {
 			o.UserPrincipalName = fmt.Sprintf("m%d@school.example", i)
 		}
-		f.members = append(f.members, o)
+		f.Members = append(f.Members, o)
 	}
-	f.members = append(f.members, model.DirectoryObject{ID: uCount, Type: model.ObjectUser, DisplayName: "Carla Count", UserPrincipalName: "carla@school.example"})
-	f.audits = []model.AuditEvent{
+	f.Members = append(f.Members, model.DirectoryObject{ID: uCount, Type: model.ObjectUser, DisplayName: "Carla Count", UserPrincipalName: "carla@school.example"})
+	f.Audits = []model.AuditEvent{
 		{ID: "a1", Activity: "Change user license", Result: "failure", At: testNow.Add(-time.Hour),
 			ResultReason:   "Microsoft.Online.Provisioning.SubscriptionManagement.SubscriptionFullException",
 			InitiatedByApp: &model.AuditApp{DisplayName: "Microsoft Azure AD Group-Based Licensing"},
@@ -284,7 +196,7 @@ func (a *activityRecorder) list() []model.Activity {
 
 type licEnv struct {
 	st  *store.Store
-	dir *fakeDirectory
+	dir *graphtest.Graph
 	act *activityRecorder
 	srv *Server
 	h   http.Handler
@@ -387,7 +299,7 @@ func TestGroupPageAuditAndMembers(t *testing.T) {
 	if got := conflict.Find("code.raw").Text(); !strings.Contains(got, planExoP1) {
 		t.Errorf("the original message with its GUIDs is not available: %q", got)
 	}
-	if q := e.dir.auditQs[0]; q.Activity != "Change user license" || q.Since.IsZero() {
+	if q := e.dir.AuditQueries[0]; q.Activity != "Change user license" || q.Since.IsZero() {
 		t.Errorf("audit query %+v", q)
 	}
 
@@ -414,14 +326,14 @@ func TestGroupPageAuditAndMembers(t *testing.T) {
 	if next := d.Find("#member-pager a[rel=prev]").AttrOr("href", ""); next != "/groups/"+groupLT+"?mpage=2&mq=member#members" {
 		t.Errorf("prev link %q", next)
 	}
-	if e.dir.membersErr == nil && len(e.dir.reprocess) != 0 {
+	if e.dir.MembersErr == nil && len(e.dir.Reprocessed) != 0 {
 		t.Error("showing the page reprocessed users")
 	}
 
 	// Graph failing: clear messages, the rest of the page still there.
 	e2 := newLicEnv(t, false)
-	e2.dir.membersErr = &model.GraphError{Kind: model.GraphForbidden, Status: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges to complete the operation.", Permission: "GroupMember.Read.All"}
-	e2.dir.auditErr = errors.New("connection reset")
+	e2.dir.MembersErr = &model.GraphError{Kind: model.GraphForbidden, Status: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges to complete the operation.", Permission: "GroupMember.Read.All"}
+	e2.dir.AuditErr = errors.New("connection reset")
 	d = do(t, e2.h, "GET", "/groups/"+groupLT, nil).doc(t)
 	if got := d.Find("#members-error").Text(); !strings.Contains(got, "GroupMember.Read.All") {
 		t.Errorf("members error %q", got)
@@ -464,16 +376,16 @@ func TestReprocessAllShowsEveryOutcomeAndUpdatesTheSnapshot(t *testing.T) {
 	}
 	// Faculty units were bought: Carla is licensed now. Lou still has no usage location. Graph
 	// refuses Uma's reprocess. Conny and Otto are fixed.
-	e.dir.users[uCount] = fixedUser(uCount, "Carla Count", ok(skuFaculty), ok(skuStudents), ok(skuE5))
-	e.dir.users[uConflict] = fixedUser(uConflict, "Conny Conflict", ok(skuE5))
-	e.dir.users[uOrphan] = fixedUser(uOrphan, "Otto Orphan", ok(skuStudents))
+	e.dir.UserByID[uCount] = fixedUser(uCount, "Carla Count", ok(skuFaculty), ok(skuStudents), ok(skuE5))
+	e.dir.UserByID[uConflict] = fixedUser(uConflict, "Conny Conflict", ok(skuE5))
+	e.dir.UserByID[uOrphan] = fixedUser(uOrphan, "Otto Orphan", ok(skuStudents))
 	lou := fixedUser(uLocation, "Lou Location", model.LicenseState{SKUID: skuE5, AssignedByGroup: groupLT, State: model.StateError, Error: model.ErrorUsageLocation})
 	lou.UsageLocation = ""
-	e.dir.users[uLocation] = lou
-	e.dir.refuse[uUnique] = &model.GraphError{Kind: model.GraphBadRequest, Status: 400, Code: "Request_BadRequest",
+	e.dir.UserByID[uLocation] = lou
+	e.dir.Refuse[uUnique] = &model.GraphError{Kind: model.GraphBadRequest, Status: 400, Code: "Request_BadRequest",
 		Message: "Subscription with SKU " + skuE5 + " does not have any available licenses."}
-	e.dir.skus = []model.SKU{{ID: skuFaculty, CapabilityStatus: "Enabled", ConsumedUnits: 501, Prepaid: model.PrepaidUnits{Enabled: 1000}}}
-	e.dir.group = model.Group{ID: groupLT, ProcessingState: model.ProcessingInProgress}
+	e.dir.SKUs = []model.SKU{{ID: skuFaculty, CapabilityStatus: "Enabled", ConsumedUnits: 501, Prepaid: model.PrepaidUnits{Enabled: 1000}}}
+	e.dir.GroupRead = model.Group{ID: groupLT, ProcessingState: model.ProcessingInProgress}
 
 	// A Reader sees no control and is refused.
 	d := do(t, e.h, "GET", "/groups/"+groupLT, http.Header{"X-Test-Role": {"reader"}}).doc(t)
@@ -483,7 +395,7 @@ func TestReprocessAllShowsEveryOutcomeAndUpdatesTheSnapshot(t *testing.T) {
 	if res := postForm(t, e.h, "/groups/"+groupLT+"/reprocess", url.Values{"scope": {"all"}}, "reader"); res.StatusCode != http.StatusForbidden {
 		t.Errorf("Reader's crafted POST: status %d, want 403", res.StatusCode)
 	}
-	if len(e.dir.reprocess) != 0 {
+	if len(e.dir.Reprocessed) != 0 {
 		t.Fatal("a Reader's POST reached Graph")
 	}
 
@@ -507,8 +419,8 @@ func TestReprocessAllShowsEveryOutcomeAndUpdatesTheSnapshot(t *testing.T) {
 	if !strings.HasPrefix(loc, "/groups/"+groupLT+"?result=") {
 		t.Fatalf("redirect to %q", loc)
 	}
-	if len(e.dir.reprocess) != 1 || len(e.dir.reprocess[0]) != 5 {
-		t.Fatalf("Graph reprocess calls: %v", e.dir.reprocess)
+	if len(e.dir.Reprocessed) != 1 || len(e.dir.Reprocessed[0]) != 5 {
+		t.Fatalf("Graph reprocess calls: %v", e.dir.Reprocessed)
 	}
 	d = do(t, e.h, "GET", loc, http.Header{"X-Test-Role": {"operator"}}).doc(t)
 	status := map[string]string{}
@@ -571,12 +483,12 @@ func TestReprocessAllShowsEveryOutcomeAndUpdatesTheSnapshot(t *testing.T) {
 
 func TestReprocessSelectedUsers(t *testing.T) {
 	e := newLicEnv(t, true)
-	e.dir.users[uCount] = fixedUser(uCount, "Carla Count")
+	e.dir.UserByID[uCount] = fixedUser(uCount, "Carla Count")
 	res := postForm(t, e.h, "/groups/"+groupLT+"/reprocess", url.Values{"scope": {"selected"}, "user": {uCount, uCount, strings.ToUpper(uCount), uOrphan}}, "operator")
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("status %d", res.StatusCode)
 	}
-	if got := e.dir.reprocess[0]; len(got) != 2 || got[0] != uCount || got[1] != uOrphan {
+	if got := e.dir.Reprocessed[0]; len(got) != 2 || got[0] != uCount || got[1] != uOrphan {
 		t.Errorf("reprocessed %v, want each selected user once", got)
 	}
 	d := do(t, e.h, "GET", strings.TrimSuffix(res.Header.Get("Location"), "#reprocess-result"), http.Header{"X-Test-Role": {"operator"}}).doc(t)
@@ -605,27 +517,27 @@ func TestReprocessSelectedUsers(t *testing.T) {
 	if res := postForm(t, e.h, "/groups/nope/reprocess", url.Values{"scope": {"all"}}, "operator"); res.StatusCode != 404 {
 		t.Errorf("unknown group: %d", res.StatusCode)
 	}
-	if len(e.dir.reprocess) != 1 {
-		t.Errorf("bad requests reached Graph: %v", e.dir.reprocess)
+	if len(e.dir.Reprocessed) != 1 {
+		t.Errorf("bad requests reached Graph: %v", e.dir.Reprocessed)
 	}
 }
 
 func TestRefreshLicenseErrors(t *testing.T) {
 	e := newLicEnv(t, true)
 	// Graph now lists only Lou in error; the others in the snapshot were fixed meanwhile.
-	e.dir.inError = []model.DirectoryObject{{ID: uLocation, Type: model.ObjectUser}}
+	e.dir.InError = []model.DirectoryObject{{ID: uLocation, Type: model.ObjectUser}}
 	ok := func(sku string) model.LicenseState {
 		return model.LicenseState{SKUID: sku, AssignedByGroup: groupLT, State: model.StateActive}
 	}
 	for _, id := range []string{uCount, uConflict, uUnique, uOrphan} {
-		e.dir.users[id] = fixedUser(id, "Fixed "+id[len(id)-1:], ok(skuE5))
+		e.dir.UserByID[id] = fixedUser(id, "Fixed "+id[len(id)-1:], ok(skuE5))
 	}
-	e.dir.users[uLocation] = fixedUser(uLocation, "Lou Location", model.LicenseState{SKUID: skuE5, AssignedByGroup: groupLT, State: model.StateError, Error: model.ErrorUsageLocation})
+	e.dir.UserByID[uLocation] = fixedUser(uLocation, "Lou Location", model.LicenseState{SKUID: skuE5, AssignedByGroup: groupLT, State: model.StateError, Error: model.ErrorUsageLocation})
 	res := postForm(t, e.h, "/groups/"+groupLT+"/refresh-errors", nil, "operator")
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("status %d: %s", res.StatusCode, res.body)
 	}
-	if len(e.dir.reprocess) != 0 {
+	if len(e.dir.Reprocessed) != 0 {
 		t.Error("refreshing errors reprocessed users")
 	}
 	d := do(t, e.h, "GET", strings.TrimSuffix(res.Header.Get("Location"), "#reprocess-result"), http.Header{"X-Test-Role": {"operator"}}).doc(t)
@@ -663,20 +575,20 @@ func TestReprocessMissingPermission(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden || !strings.Contains(res.body, "LicenseAssignment.ReadWrite.All") {
 		t.Errorf("POST without the permission: %d", res.StatusCode)
 	}
-	if len(dir.reprocess) != 0 {
+	if len(dir.Reprocessed) != 0 {
 		t.Error("refused reprocess reached Graph")
 	}
 	if res := postForm(t, h, "/groups/"+groupLT+"/refresh-errors", nil, ""); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("refresh errors without the write permission: %d: %s", res.StatusCode, res.body)
 	}
-	if len(dir.reprocess) != 0 {
+	if len(dir.Reprocessed) != 0 {
 		t.Error("refreshing errors reprocessed users")
 	}
 }
 
 func TestUserPage(t *testing.T) {
 	e := newLicEnv(t, false)
-	e.dir.audits = append(e.dir.audits, model.AuditEvent{ID: "s1", Activity: "Self-service password reset flow activity progress",
+	e.dir.Audits = append(e.dir.Audits, model.AuditEvent{ID: "s1", Activity: "Self-service password reset flow activity progress",
 		LoggedByService: "Self-service Password Management", Result: "failure", ResultReason: "User contacted an admin after trying the email verification option",
 		At: testNow.Add(-time.Hour), Targets: []model.AuditTarget{{ID: uCount, DisplayName: "Carla Count", Type: "User"}}})
 	res := do(t, e.h, "GET", "/users/"+uCount, nil)
@@ -717,7 +629,7 @@ func TestUserPage(t *testing.T) {
 	if got := strings.Join(texts(d.Find("#sspr-audit tbody tr")), " | "); !strings.Contains(got, "contacted an admin") {
 		t.Errorf("SSPR events %q", got)
 	}
-	if q := e.dir.auditQs[len(e.dir.auditQs)-1]; q.TargetID != uCount {
+	if q := e.dir.AuditQueries[len(e.dir.AuditQueries)-1]; q.TargetID != uCount {
 		t.Errorf("audit query %+v, want the user as target", q)
 	}
 
@@ -731,7 +643,7 @@ func TestUserPage(t *testing.T) {
 		t.Errorf("unknown user: %d", res.StatusCode)
 	}
 
-	e.dir.auditErr = &model.GraphError{Kind: model.GraphForbidden, Status: 403, Message: "denied", Permission: "AuditLog.Read.All"}
+	e.dir.AuditErr = &model.GraphError{Kind: model.GraphForbidden, Status: 403, Message: "denied", Permission: "AuditLog.Read.All"}
 	d = do(t, e.h, "GET", "/users/"+uLocation, nil).doc(t)
 	if got := d.Find("#license-audit .audit-error").Text(); !strings.Contains(got, "AuditLog.Read.All") {
 		t.Errorf("audit failure message %q", got)

@@ -19,6 +19,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/auth/authtest"
+	"github.com/tenantdesk/tenantdesk/internal/graphtest"
 	"github.com/tenantdesk/tenantdesk/internal/live"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/permissions"
@@ -252,16 +253,16 @@ func allPermissions(context.Context) ([]string, error) {
 // role); an activity recorder; a fake syncer; live reads and operations over dir, a fake Graph,
 // with every permission granted (operations need a real store: over a fakeStore they refuse);
 // IP lookup without data.
-func testDeps(t testing.TB, st Store, dir *fakeDirectory) Deps {
+func testDeps(t testing.TB, st Store, dir *graphtest.Graph) Deps {
 	t.Helper()
 	return testDepsGranted(t, st, dir, allPermissions)
 }
 
 // testDepsGranted are testDeps with the Graph permissions granted read by fetch.
-func testDepsGranted(t testing.TB, st Store, dir *fakeDirectory, fetch permissions.Fetch) Deps {
+func testDepsGranted(t testing.TB, st Store, dir *graphtest.Graph, fetch permissions.Fetch) Deps {
 	t.Helper()
 	if dir == nil {
-		dir = &fakeDirectory{users: map[string]model.User{}, refuse: map[string]error{}}
+		dir = graphtest.New()
 	}
 	now := func() time.Time { return testNow }
 	perms, err := permissions.NewChecker(fetch, now, nil)

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/auth/authtest"
-	"github.com/tenantdesk/tenantdesk/internal/testdata"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -30,7 +30,7 @@ import (
 // ipDataDir finds shared/data/ipranges by walking up from the package directory.
 func ipDataDir(t testing.TB) string {
 	t.Helper()
-	return testdata.Path(t, "ipranges")
+	return testkit.SharedData(t, "ipranges")
 }
 
 // ipUpdater is an updater over st whose downloads go to base (never the internet).

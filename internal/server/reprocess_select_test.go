@@ -17,7 +17,7 @@ import (
 
 func TestReprocessOnlyMembersInErrorOfTheGroup(t *testing.T) {
 	e := newLicEnv(t, true)
-	e.dir.users[uCount] = fixedUser(uCount, "Carla Count")
+	e.dir.UserByID[uCount] = fixedUser(uCount, "Carla Count")
 	stranger := "e0000000-0000-4000-8000-00000000dead"
 	// Fiona is a member without an error; Dora is in error from another group; the stranger
 	// is no member at all. Only Carla (upper-cased by a crafted form) is in error here.
@@ -26,8 +26,8 @@ func TestReprocessOnlyMembersInErrorOfTheGroup(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("status %d: %s", res.StatusCode, res.body)
 	}
-	if len(e.dir.reprocess) != 1 || !slices.Equal(e.dir.reprocess[0], []string{uCount}) {
-		t.Fatalf("Graph reprocessed %v, want only %s", e.dir.reprocess, uCount)
+	if len(e.dir.Reprocessed) != 1 || !slices.Equal(e.dir.Reprocessed[0], []string{uCount}) {
+		t.Fatalf("Graph reprocessed %v, want only %s", e.dir.Reprocessed, uCount)
 	}
 	d := do(t, e.h, "GET", strings.TrimSuffix(res.Header.Get("Location"), "#reprocess-result"), http.Header{"X-Test-Role": {"operator"}}).doc(t)
 	if n := d.Find("#outcomes tbody tr").Length(); n != 1 {
@@ -57,8 +57,8 @@ func TestReprocessOnlyMembersInErrorOfTheGroup(t *testing.T) {
 	if res.StatusCode != http.StatusBadRequest || !strings.Contains(res.body, "None of the selected users") {
 		t.Errorf("only non-members: %d", res.StatusCode)
 	}
-	if len(e.dir.reprocess) != 1 {
-		t.Errorf("non-members reached Graph: %v", e.dir.reprocess)
+	if len(e.dir.Reprocessed) != 1 {
+		t.Errorf("non-members reached Graph: %v", e.dir.Reprocessed)
 	}
 }
 

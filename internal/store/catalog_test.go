@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tenantdesk/tenantdesk/internal/testdata"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
@@ -19,7 +19,7 @@ import (
 // sharedData finds the project's shared/data directory by walking up from the package dir.
 func sharedData(t *testing.T) string {
 	t.Helper()
-	return testdata.Path(t, ".")
+	return testkit.SharedData(t, ".")
 }
 
 // realCatalog reads Microsoft's CSV the simple way (the real parser lives elsewhere): it is

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tenantdesk/tenantdesk/internal/tenantsim/simtest"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 // Tokens the test verifier accepts.
@@ -74,7 +74,7 @@ func newAPIEnv(tb testing.TB) *apiEnv {
 	return &apiEnv{t: ten, api: api, faults: f, srv: srv}
 }
 
-type resp = simtest.Response
+type resp = testkit.Response
 
 // do sends a request; hdr are header pairs; an absolute URL is used as is.
 func (e *apiEnv) do(tb testing.TB, method, path, token string, body []byte, hdr ...string) resp {
@@ -83,7 +83,7 @@ func (e *apiEnv) do(tb testing.TB, method, path, token string, body []byte, hdr 
 	if !strings.HasPrefix(path, "http") {
 		u = e.srv.URL + path
 	}
-	return simtest.Do(tb, e.srv.Client(), method, u, token, body, hdr...)
+	return testkit.Do(tb, e.srv.Client(), method, u, token, body, hdr...)
 }
 
 func (e *apiEnv) get(tb testing.TB, path string, hdr ...string) resp {

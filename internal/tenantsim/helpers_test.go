@@ -8,18 +8,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tenantdesk/tenantdesk/internal/tenantsim/simtest"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 // newFakeClock is the clock tenants under test run on.
-func newFakeClock() *simtest.Clock {
-	return simtest.NewClock(time.Date(2026, 3, 2, 9, 30, 15, 500, time.UTC))
+func newFakeClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2026, 3, 2, 9, 30, 15, 500, time.UTC))
 }
 
 var testActor = Actor{AppID: "11111111-2222-3333-4444-555555555555", DisplayName: "tenantdesk test"}
 
 // newTestTenant generates a tenant with a fake clock.
-func newTestTenant(tb testing.TB, cfg Config) (*Tenant, *simtest.Clock) {
+func newTestTenant(tb testing.TB, cfg Config) (*Tenant, *testkit.Clock) {
 	tb.Helper()
 	clk := newFakeClock()
 	if cfg.Now == nil {

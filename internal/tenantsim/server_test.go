@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tenantdesk/tenantdesk/internal/tenantsim/simtest"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 type simClient struct {
@@ -39,12 +39,12 @@ func startSim(tb testing.TB) *simClient {
 
 func (c *simClient) token(tb testing.TB, clientID, secret string) string {
 	tb.Helper()
-	return simtest.AppToken(tb, c.hc, c.info.AuthorityURL+"/"+c.info.TenantID+"/oauth2/v2.0/token", clientID, secret)
+	return testkit.AppToken(tb, c.hc, c.info.AuthorityURL+"/"+c.info.TenantID+"/oauth2/v2.0/token", clientID, secret)
 }
 
 func (c *simClient) call(tb testing.TB, method, u, token, body string, hdr ...string) (int, http.Header, []byte) {
 	tb.Helper()
-	r := simtest.Do(tb, c.hc, method, u, token, []byte(body), hdr...)
+	r := testkit.Do(tb, c.hc, method, u, token, []byte(body), hdr...)
 	return r.Status, r.Header, r.Body
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim/identity"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 // Demo accounts of the test provider, one per role and one without.
@@ -30,38 +31,19 @@ const (
 	ClientSecret = "dashboard~secret~for~tests~only~0123456789"
 )
 
-// Clock is a settable clock shared by provider and authenticator.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock starts at now (cookies carry real timestamps too, so tests stay near real time).
-func NewClock() *Clock { return &Clock{t: time.Now()} }
-
-// Now is the current time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Add moves the clock forward.
-func (c *Clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// NewClock is a clock for the provider and the authenticator, starting at now: cookies carry
+// real timestamps too, so tests stay near real time.
+func NewClock() *testkit.Clock { return testkit.NewClock(time.Now()) }
 
 // IDP is a running identity provider over HTTPS.
 type IDP struct {
 	Provider *identity.Provider
 	Server   *httptest.Server
-	Clock    *Clock
+	Clock    *testkit.Clock
 }
 
 // NewIDP starts the provider with the four accounts; it stops when t ends.
-func NewIDP(t testing.TB, clock *Clock) *IDP {
+func NewIDP(t testing.TB, clock *testkit.Clock) *IDP {
 	t.Helper()
 	var h http.Handler = http.NotFoundHandler()
 	var mu sync.RWMutex

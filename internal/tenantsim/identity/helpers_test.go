@@ -23,7 +23,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
-	"github.com/tenantdesk/tenantdesk/internal/tenantsim/simtest"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 const (
@@ -62,7 +62,7 @@ type env struct {
 	p      *Provider
 	srv    *httptest.Server
 	client *http.Client // trusts the CA, does not follow redirects
-	clock  *simtest.Clock
+	clock  *testkit.Clock
 	cert   [2][]byte // the certificate app's cert and key PEM
 }
 
@@ -111,7 +111,7 @@ func newEnv(t testing.TB) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := simtest.NewClock(time.Now()) // real time: go-oidc uses time.Now and must agree
+	clk := testkit.NewClock(time.Now()) // real time: go-oidc uses time.Now and must agree
 	srv := httptest.NewUnstartedServer(nil)
 	base := "https://" + srv.Listener.Addr().String()
 	p, err := New(testConfig(t, base, clk.Now))

@@ -1,11 +1,9 @@
 package sdktest
 
 import (
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/graph"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim/simtest"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 // env is one running simulated tenant and the plain HTTPS client that trusts its CA.
@@ -26,30 +25,9 @@ type env struct {
 // start runs a simulated tenant for the length of the test.
 func start(t *testing.T, cfg tenantsim.Config) *env {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := tenantsim.Start(ctx, tenantsim.Options{Config: cfg, FaultSeed: 3})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		_ = srv.Close(sctx)
-		cancel()
-	})
+	srv := simtest.Start(t, tenantsim.Options{Config: cfg, FaultSeed: 3})
 	info := srv.Info()
-	pemBytes, err := os.ReadFile(info.CAFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pemBytes) {
-		t.Fatalf("CA file %s holds no certificate", info.CAFile)
-	}
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &env{srv: srv, info: info, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return &env{srv: srv, info: info, http: simtest.HTTPClient(t, info)}
 }
 
 // credential is one way the app proves who it is.
@@ -107,7 +85,7 @@ func (e *env) control(t *testing.T, method, path string, body, out any) {
 			t.Fatal(err)
 		}
 	}
-	r := simtest.Do(t, e.http, method, e.info.ControlURL+path, "", b, "Content-Type", "application/json")
+	r := testkit.Do(t, e.http, method, e.info.ControlURL+path, "", b, "Content-Type", "application/json")
 	if r.Status != http.StatusOK {
 		t.Fatalf("control %s %s: %d %s", method, path, r.Status, r.Body)
 	}
@@ -145,11 +123,11 @@ func (e *env) statsWhen(t *testing.T, cond func(tenantsim.StatsSnapshot) bool) t
 // token gets an app token by the client-credentials grant, as curl would.
 func (e *env) token(t *testing.T, clientID, secret string) string {
 	t.Helper()
-	return simtest.AppToken(t, e.http, e.info.AuthorityURL+"/"+e.info.TenantID+"/oauth2/v2.0/token", clientID, secret)
+	return testkit.AppToken(t, e.http, e.info.AuthorityURL+"/"+e.info.TenantID+"/oauth2/v2.0/token", clientID, secret)
 }
 
 // rawResponse is a plain HTTP answer of the simulated Graph.
-type rawResponse struct{ simtest.Response }
+type rawResponse struct{ testkit.Response }
 
 // errorCode returns error.code and error.message of a Graph error body.
 func (r rawResponse) errorCode(t *testing.T) (code, message string) {
@@ -173,5 +151,34 @@ func (e *env) do(t *testing.T, tok, method, target string, body []byte, headers 
 	if !strings.HasPrefix(target, "https://") {
 		target = e.info.GraphURL + target
 	}
-	return rawResponse{simtest.Do(t, e.http, method, target, tok, body, headers...)}
+	return rawResponse{testkit.Do(t, e.http, method, target, tok, body, headers...)}
+}
+
+// groupsWithLicenseErrors lists, with a plain request as any client would send it, the groups
+// that Graph's hasMembersWithLicenseErrors filter finds (it works only without ConsistencyLevel).
+func (e *env) groupsWithLicenseErrors(t *testing.T) []string {
+	t.Helper()
+	tok := e.token(t, e.info.ClientID, e.info.ClientSecret)
+	var ids []string
+	next := "/groups?$filter=" + url.QueryEscape("hasMembersWithLicenseErrors eq true") + "&$select=id&$top=999"
+	for next != "" {
+		res := e.do(t, tok, "GET", next, nil)
+		if res.Status != http.StatusOK {
+			t.Fatalf("groups with license errors: %d %s", res.Status, res.Body)
+		}
+		var page struct {
+			Value []struct {
+				ID string `json:"id"`
+			} `json:"value"`
+			Next string `json:"@odata.nextLink"`
+		}
+		if err := json.Unmarshal(res.Body, &page); err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range page.Value {
+			ids = append(ids, g.ID)
+		}
+		next = page.Next
+	}
+	return ids
 }

@@ -1,106 +1,55 @@
-// Package simtest holds what the simulator's test packages share: a settable clock and plain
-// HTTP calls to the simulator. Only tests import it.
+// Package simtest starts the simulated tenant for tests, one way for all of them: the same
+// lifetime (the test's), the same clean shutdown, and the same skip under `go test -short`, which
+// runs the unit tests only. Only tests import it.
 package simtest
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"net/http"
-	"net/url"
-	"sync"
+	"os"
 	"testing"
 	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
-// Clock is a settable clock, safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock returns a clock standing at start.
-func NewClock(start time.Time) *Clock { return &Clock{t: start} }
-
-// Now is the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Add moves the clock by d.
-func (c *Clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// Response is a plain HTTP answer, read in full.
-type Response struct {
-	Status int
-	Header http.Header
-	Body   []byte
-}
-
-// Do sends one request with client and reads the answer. token, if not empty, goes as a bearer
-// token; headers come in name, value pairs. A transport error fails the test.
-func Do(tb testing.TB, client *http.Client, method, target, token string, body []byte, headers ...string) Response {
-	tb.Helper()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
+// Start runs a simulated tenant with opts until t ends (Dir defaults to a folder of t's).
+func Start(t testing.TB, opts tenantsim.Options) *tenantsim.Server {
+	t.Helper()
+	testkit.Slow(t, "starts the simulated tenant")
+	if opts.Dir == "" {
+		opts.Dir = t.TempDir()
 	}
-	req, err := http.NewRequest(method, target, rd)
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := tenantsim.Start(ctx, opts)
 	if err != nil {
-		tb.Fatal(err)
+		cancel()
+		t.Fatal(err)
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := client.Do(req)
-	if err != nil {
-		tb.Fatalf("%s %s: %v", method, target, err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		tb.Fatalf("%s %s: reading the answer: %v", method, target, err)
-	}
-	return Response{Status: res.StatusCode, Header: res.Header, Body: b}
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		_ = srv.Close(sctx)
+		cancel()
+	})
+	return srv
 }
 
-// JSON decodes the body as one JSON object (a collection, an error).
-func (r Response) JSON(tb testing.TB) map[string]any {
-	tb.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(r.Body, &m); err != nil {
-		tb.Fatalf("body is not a JSON object (%d): %v: %.300s", r.Status, err, r.Body)
-	}
-	return m
-}
-
-// AppToken gets a Microsoft Graph app token from the token endpoint at tokenURL by the
-// client-credentials grant, as curl would.
-func AppToken(tb testing.TB, client *http.Client, tokenURL, clientID, secret string) string {
-	tb.Helper()
-	form := url.Values{
-		"grant_type": {"client_credentials"}, "client_id": {clientID}, "client_secret": {secret},
-		"scope": {"https://graph.microsoft.com/.default"},
-	}
-	res, err := client.PostForm(tokenURL, form)
+// HTTPClient is a plain client that trusts the simulator's CA, for requests without the SDK.
+func HTTPClient(t testing.TB, info tenantsim.Info) *http.Client {
+	t.Helper()
+	pemBytes, err := os.ReadFile(info.CAFile)
 	if err != nil {
-		tb.Fatal(err)
+		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemBytes) {
+		t.Fatalf("CA file %s holds no certificate", info.CAFile)
 	}
-	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || res.StatusCode != 200 || tok.AccessToken == "" {
-		tb.Fatalf("token: %d, %v", res.StatusCode, err)
-	}
-	return tok.AccessToken
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
 }
