@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
-	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim/simtest"
 )
@@ -39,17 +39,8 @@ func TestReprocessCommandAgainstTheSimulator(t *testing.T) {
 	sim := simtest.Start(t, tenantsim.Options{Config: tenantsim.Config{Seed: 7, Users: 300, Groups: 30, LicensedGroups: 10}})
 	info := sim.Info()
 	dataDir := t.TempDir()
-	vars := map[string]string{
-		"TENANTDESK_DATA_DIR":            dataDir,
-		"TENANTDESK_TENANT_ID":           info.TenantID,
-		"TENANTDESK_CLIENT_ID":           info.ClientID,
-		"TENANTDESK_CLIENT_SECRET":       info.ClientSecret,
-		"TENANTDESK_GRAPH_URL":           info.GraphURL,
-		"TENANTDESK_AUTHORITY_URL":       info.AuthorityURL,
-		"TENANTDESK_CA_FILE":             info.CAFile,
-		"TENANTDESK_LICENSE_CATALOG_URL": "off",
-		"TENANTDESK_LOG_LEVEL":           "error",
-	}
+	vars := simVars(info, dataDir)
+	vars["TENANTDESK_LOG_LEVEL"] = "error"
 	cli := func(args ...string) (string, string, error) {
 		var out, errOut bytes.Buffer
 		err := run(ctx, testEnv(vars, &out, &errOut), args)
@@ -96,11 +87,7 @@ func TestReprocessCommandAgainstTheSimulator(t *testing.T) {
 	}
 
 	// Users by id, any group; an unknown id is refused by Graph and fails the run.
-	st, err := store.Open(ctx, filepath.Join(dataDir, "tenantdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := storetest.OpenAt(t, filepath.Join(dataDir, "tenantdesk.db"))
 	licensed, err := st.SearchUsers(ctx, "@", 0, 2)
 	if err != nil || len(licensed.Users) < 2 {
 		t.Fatalf("users: %v %v", licensed, err)

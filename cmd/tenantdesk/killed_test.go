@@ -12,6 +12,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim/simtest"
 )
 
 // TestMain lets a test run the real command in a child process: the test binary re-executes
@@ -27,30 +28,13 @@ func TestMain(m *testing.M) {
 // A `tenantdesk refresh` killed (SIGKILL) in the middle of its sync leaves the previous
 // snapshot current and readable after a restart, and the dead run is reported as failed.
 func TestRefreshKilledMidwayKeepsThePreviousSnapshot(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the command in a child process")
-	}
 	ctx := context.Background()
-	sim, err := tenantsim.Start(ctx, tenantsim.Options{
+	sim := simtest.Start(t, tenantsim.Options{
 		Config: tenantsim.Config{Seed: 9, Users: 3000, Groups: 80, LicensedGroups: 40},
-		Dir:    t.TempDir(),
 		Logger: discardLogger(),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close(ctx)
 	info := sim.Info()
-	vars := map[string]string{
-		"TENANTDESK_DATA_DIR":            t.TempDir(),
-		"TENANTDESK_TENANT_ID":           info.TenantID,
-		"TENANTDESK_CLIENT_ID":           info.ClientID,
-		"TENANTDESK_CLIENT_SECRET":       info.ClientSecret,
-		"TENANTDESK_GRAPH_URL":           info.GraphURL,
-		"TENANTDESK_AUTHORITY_URL":       info.AuthorityURL,
-		"TENANTDESK_CA_FILE":             info.CAFile,
-		"TENANTDESK_LICENSE_CATALOG_URL": "off",
-	}
+	vars := simVars(info, t.TempDir())
 	// A first, complete snapshot.
 	if err := run(ctx, testEnv(vars, io.Discard, io.Discard), []string{"refresh"}); err != nil {
 		t.Fatalf("first refresh: %v", err)

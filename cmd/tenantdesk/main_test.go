@@ -20,6 +20,21 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 )
 
+// simVars are the settings of a command that reaches the simulated tenant of info as a real
+// one, keeping its data in dataDir, without downloads.
+func simVars(info tenantsim.Info, dataDir string) map[string]string {
+	return map[string]string{
+		"TENANTDESK_DATA_DIR":            dataDir,
+		"TENANTDESK_TENANT_ID":           info.TenantID,
+		"TENANTDESK_CLIENT_ID":           info.ClientID,
+		"TENANTDESK_CLIENT_SECRET":       info.ClientSecret,
+		"TENANTDESK_GRAPH_URL":           info.GraphURL,
+		"TENANTDESK_AUTHORITY_URL":       info.AuthorityURL,
+		"TENANTDESK_CA_FILE":             info.CAFile,
+		"TENANTDESK_LICENSE_CATALOG_URL": "off",
+	}
+}
+
 // testEnv is an env whose variables come from vars only, never from the machine.
 func testEnv(vars map[string]string, stdout, stderr io.Writer) env {
 	return env{
@@ -106,20 +121,11 @@ func TestSimLineIsEnoughToServeAgainstIt(t *testing.T) {
 	}
 
 	addr := freeAddr(t)
-	vars := map[string]string{
-		"TENANTDESK_LISTEN":              addr,
-		"TENANTDESK_DATA_DIR":            t.TempDir(),
-		"TENANTDESK_TENANT_ID":           info.TenantID,
-		"TENANTDESK_CLIENT_ID":           info.ClientID,
-		"TENANTDESK_CLIENT_SECRET":       info.ClientSecret,
-		"TENANTDESK_GRAPH_URL":           info.GraphURL,
-		"TENANTDESK_AUTHORITY_URL":       info.AuthorityURL,
-		"TENANTDESK_CA_FILE":             info.CAFile,
-		"TENANTDESK_OIDC_ISSUER":         info.OIDCIssuer,
-		"TENANTDESK_OIDC_CLIENT_ID":      info.DashboardClientID,
-		"TENANTDESK_OIDC_CLIENT_SECRET":  info.DashboardSecret,
-		"TENANTDESK_LICENSE_CATALOG_URL": "off",
-		"TENANTDESK_SYNC_INTERVAL":       "0",
+	vars := simVars(info, t.TempDir())
+	for k, v := range map[string]string{"TENANTDESK_LISTEN": addr, "TENANTDESK_OIDC_ISSUER": info.OIDCIssuer,
+		"TENANTDESK_OIDC_CLIENT_ID": info.DashboardClientID, "TENANTDESK_OIDC_CLIENT_SECRET": info.DashboardSecret,
+		"TENANTDESK_SYNC_INTERVAL": "0"} {
+		vars[k] = v
 	}
 	serveCtx, stopServe := context.WithCancel(ctx)
 	serveDone := make(chan error, 1)

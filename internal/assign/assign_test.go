@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/permissions"
 	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
 )
 
 // Real SKU ids from Microsoft's catalog.
@@ -46,11 +46,7 @@ func fineStates() []model.LicenseState {
 func fixture(t *testing.T, n int, granted ...string) (*Service, *store.Store, *graphtest.Graph) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tenantdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	snap := model.Snapshot{
 		TakenAt: testNow.Add(-time.Hour),
 		SKUs: []model.SKU{

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
 	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
@@ -131,11 +131,7 @@ func (f *fakeMicrosoft) set(fn func()) {
 
 func newTestUpdater(t *testing.T, f *fakeMicrosoft) (*Updater, *store.Store, *testkit.Clock) {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "td.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	c := testkit.NewClock(time.Date(2026, 7, 20, 8, 0, 0, 0, time.UTC))
 	u := &Updater{Store: st, Now: c.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if f != nil {

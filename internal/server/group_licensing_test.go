@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/graphtest"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
 )
 
 // The licensing fixture: group LT assigns A1 students + A1 faculty + E5; group DEF assigns
@@ -103,11 +103,7 @@ func licCatalog() []model.Product {
 func openLicStore(t testing.TB) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tenantdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	st.Now = func() time.Time { return testNow }
 	if err := st.ReplaceProductCatalog(ctx, licCatalog(), "test", testNow); err != nil {
 		t.Fatal(err)

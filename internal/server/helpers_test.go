@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +23,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/permissions"
 	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
 )
 
 // testNow is the clock of every test server: the snapshot below is 5 minutes old.
@@ -120,11 +120,7 @@ func testCatalog() []model.Product {
 func openStore(t testing.TB, snap *model.Snapshot) *store.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "tenantdesk.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	st.Now = func() time.Time { return testNow }
 	if err := st.ReplaceProductCatalog(ctx, testCatalog(), "test", testNow); err != nil {
 		t.Fatal(err)

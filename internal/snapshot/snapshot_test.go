@@ -14,6 +14,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
 )
 
 // fakeSource is a tenant in memory. The unit under test is the sync's logic, so a hand-written
@@ -124,12 +125,7 @@ func tenant(nUsers, nGroups int) *fakeSource {
 
 func openStore(t *testing.T) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return st
+	return storetest.Open(t)
 }
 
 func newSyncer(src *fakeSource, st *store.Store) *Syncer {
