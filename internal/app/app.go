@@ -1,5 +1,6 @@
 // Package app assembles tenantdesk from its parts — store, Graph client, snapshot syncer,
-// license-name catalog and web server — and runs it until its context ends. cmd/tenantdesk and
+// licensing operations, live reads, license-name catalog, IP ranges and web server — and runs it
+// until its context ends. cmd/tenantdesk and
 // the end-to-end tests start the product through it, so both run exactly the same wiring.
 package app
 

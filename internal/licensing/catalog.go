@@ -1,7 +1,8 @@
-// Package licensing is tenantdesk's licensing domain logic, free of I/O except the catalog
+// Package licensing is tenantdesk's licensing knowledge, free of I/O except the catalog
 // download: Microsoft's product-name catalog (parse, download, refresh), friendly names for SKUs
-// and service plans, and plain-words explanations of license assignment errors, including the
-// real cause behind an all-or-none "Other".
+// and service plans, THE explainer of license assignment errors in plain words (explain.go for
+// one state, including the real cause behind an all-or-none "Other"; explainer.go for the names,
+// audit messages and refused Graph calls around it), and the capacity rules of subscriptions.
 package licensing
 
 import (

@@ -1,5 +1,5 @@
-// Package model holds the plain domain types that graph, store, snapshot, licensing and server
-// share. It does no I/O and imports nothing of the app, so every layer can depend on it.
+// Package model holds the plain domain types that graph, store, snapshot, licensing, assign and
+// server share, and the domain errors (errors.go) every layer matches with errors.Is and As. It does no I/O and imports nothing of the app, so every layer can depend on it.
 package model
 
 import (

@@ -1,5 +1,6 @@
-// Package authtest starts a simulated Entra ID (tenantsim's identity provider) for tests of
-// dashboard sign-in, and signs test browsers in through the real OpenID Connect flow.
+// Package authtest is dashboard sign-in for tests: a simulated Entra ID (tenantsim's identity
+// provider) that test browsers sign in to through the real OpenID Connect flow, and
+// Authenticator, a double that signs each request in as a given person for handler tests.
 package authtest
 
 import (
