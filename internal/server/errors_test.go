@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -139,5 +140,38 @@ func TestNotFoundPagesSayWhat(t *testing.T) {
 	}
 	if res := do(t, h, "DELETE", "/groups", nil); res.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("DELETE: %d", res.StatusCode)
+	}
+}
+
+// Bad input on each page with a form comes back as that page, 400, with the problem inside the
+// form it came from.
+func TestEveryFormShowsItsProblemInline(t *testing.T) {
+	e := newLicEnv(t, false)
+	for _, tc := range []struct {
+		method, target, form, says string
+		body                       url.Values
+	}{
+		{"GET", "/groups?size=7&sort=bogus", "#report-filter", `size: "7"`, nil},
+		{"GET", "/users?q=" + strings.Repeat("a", maxSearchRunes+1), "#user-search", "longer than 200", nil},
+		{"GET", "/activity?since=tomorrow", "#activity-filter", "since must be a date", nil},
+		{"POST", "/groups/" + groupLT + "/reprocess", "#reprocess-form", "Select at least one user", url.Values{"scope": {"selected"}}},
+		{"POST", "/groups/" + groupLT + "/reprocess", "#reprocess-form", "is not a user object id", url.Values{"user": {"a/b"}}},
+	} {
+		var res response
+		if tc.method == "POST" {
+			res = postForm(t, e.h, tc.target, tc.body, "")
+		} else {
+			res = do(t, e.h, tc.method, tc.target, nil)
+		}
+		if res.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s %s: status %d", tc.method, tc.target, res.StatusCode)
+			continue
+		}
+		if got := res.doc(t).Find(tc.form + " #form-problem").Text(); !strings.Contains(got, tc.says) {
+			t.Errorf("%s %s: problem in %s is %q, want %q", tc.method, tc.target, tc.form, got, tc.says)
+		}
+	}
+	if len(e.dir.Reprocessed) != 0 {
+		t.Errorf("a refused form reached Graph: %v", e.dir.Reprocessed)
 	}
 }
