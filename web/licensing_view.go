@@ -70,18 +70,8 @@ type OutcomeRow struct {
 // Licensed reports whether the user is now licensed.
 func (o OutcomeRow) Licensed() bool { return o.Status == assign.StatusLicensed }
 
-// StatusLabel is an outcome status in words.
-func (o OutcomeRow) StatusLabel() string {
-	switch o.Status {
-	case assign.StatusLicensed:
-		return "Now licensed"
-	case assign.StatusInError:
-		return "Still in error"
-	case assign.StatusRefused:
-		return "Graph refused"
-	}
-	return string(o.Status)
-}
+// StatusLabel is the outcome's status in words.
+func (o OutcomeRow) StatusLabel() string { return o.Status.Label() }
 
 // MembersView is one page of a group's direct members, read live from Graph.
 type MembersView struct {

@@ -190,10 +190,7 @@ func printIPLookup(w io.Writer, out iprange.LookupResult) {
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for _, m := range it.Matches {
-			matched := m.Pattern
-			if m.Prefix.IsValid() {
-				matched = m.Prefix.String()
-			}
+			matched := m.Matched()
 			switch {
 			case m.M365 != nil:
 				x := m.M365

@@ -125,7 +125,7 @@ func printOutcomes(w io.Writer, res assign.Result) {
 		if o.Status == assign.StatusLicensed {
 			continue
 		}
-		line := fmt.Sprintf("%s (%s): %s: %s", o.Name, o.UserID, statusWords(o.Status), o.Summary)
+		line := fmt.Sprintf("%s (%s): %s: %s", o.Name, o.UserID, o.Status.Label(), o.Summary)
 		if o.Fix != "" {
 			line += " Fix: " + o.Fix
 		}
@@ -135,16 +135,6 @@ func printOutcomes(w io.Writer, res assign.Result) {
 		fmt.Fprintln(w, "warning:", p)
 	}
 	fmt.Fprintln(w, res.Summary())
-}
-
-func statusWords(s assign.Status) string {
-	switch s {
-	case assign.StatusInError:
-		return "still in error"
-	case assign.StatusRefused:
-		return "refused by Graph"
-	}
-	return string(s)
 }
 
 // progressBar draws "done of total" of a long operation: a redrawn bar on a terminal, nothing

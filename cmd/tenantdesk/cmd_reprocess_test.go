@@ -69,7 +69,7 @@ func TestReprocessCommandAgainstTheSimulator(t *testing.T) {
 		t.Fatalf("no line per user in error:\n%s", out)
 	}
 	for _, l := range failed {
-		if !strings.Contains(l, "still in error: Not enough licenses") || !strings.Contains(l, "Fix:") {
+		if !strings.Contains(l, "Still in error: Not enough licenses") || !strings.Contains(l, "Fix:") {
 			t.Errorf("line %q does not say why the user is still in error", l)
 		}
 	}
@@ -97,7 +97,7 @@ func TestReprocessCommandAgainstTheSimulator(t *testing.T) {
 		t.Errorf("two users (one repeated): %v\n%s", err, out)
 	}
 	out, _, err = cli("reprocess", "-user", "00000000-0000-4000-8000-00000000dead")
-	if !errors.Is(err, errNotAllLicensed) || !strings.Contains(out, "refused by Graph") {
+	if !errors.Is(err, errNotAllLicensed) || !strings.Contains(out, "Graph refused") {
 		t.Errorf("unknown user: %v\n%s", err, out)
 	}
 

@@ -25,6 +25,19 @@ const (
 	StatusRefused  Status = "refused" // Graph refused the reprocess
 )
 
+// Label is the status in words.
+func (s Status) Label() string {
+	switch s {
+	case StatusLicensed:
+		return "Now licensed"
+	case StatusInError:
+		return "Still in error"
+	case StatusRefused:
+		return "Graph refused"
+	}
+	return string(s)
+}
+
 // Outcome is how one user came out of an operation.
 type Outcome struct {
 	UserID  string

@@ -53,6 +53,14 @@ type Match struct {
 	Azure   *AzureEntry  `json:"azure,omitempty"`
 }
 
+// Matched is what matched, as text: the prefix of an address lookup, the URL pattern of a host.
+func (m Match) Matched() string {
+	if m.Prefix.IsValid() {
+		return m.Prefix.String()
+	}
+	return m.Pattern
+}
+
 // SourceStatus describes one source as loaded into an index, for the status line of a page.
 type SourceStatus struct {
 	Kind      Kind      `json:"kind"`

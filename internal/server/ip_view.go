@@ -27,10 +27,7 @@ func ipItemView(i int, f iprange.LookupItem, detailed bool) web.IPItemView {
 	it := web.IPItemView{Anchor: "ip-" + strconv.Itoa(i+1), Input: f.Input, Note: f.Note,
 		Subject: f.Subject(), IsHost: f.Address == ""}
 	for _, m := range f.Matches {
-		matched := m.Pattern
-		if m.Prefix.IsValid() {
-			matched = m.Prefix.String()
-		}
+		matched := m.Matched()
 		switch {
 		case m.M365 != nil:
 			e := m.M365
