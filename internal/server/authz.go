@@ -8,6 +8,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/text"
 	"github.com/tenantdesk/tenantdesk/web"
 )
 
@@ -107,4 +108,21 @@ func (s *Server) roleName(r auth.Role) string {
 		return n
 	}
 	return r.String()
+}
+
+// principalName is who is acting, by name, for job lines.
+func principalName(r *http.Request) string {
+	p, ok := auth.PrincipalFrom(r.Context())
+	if !ok {
+		return ""
+	}
+	return text.FirstNonEmpty(p.Name, p.UPN)
+}
+
+// principalUPN is who made the request.
+func principalUPN(r *http.Request) string {
+	if p, ok := auth.PrincipalFrom(r.Context()); ok {
+		return p.UPN
+	}
+	return ""
 }

@@ -10,23 +10,10 @@ import (
 
 	"github.com/a-h/templ"
 
-	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/iprange"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/web"
 )
-
-// principalName is who is acting, for the job lines; "" without sign-in.
-func principalName(r *http.Request) string {
-	p, ok := auth.PrincipalFrom(r.Context())
-	if !ok {
-		return ""
-	}
-	if p.Name != "" {
-		return p.Name
-	}
-	return p.UPN
-}
 
 // ipBack is where a download or import sends the browser: the IP page it came from (keeping the
 // lookup), at the update section.

@@ -11,7 +11,6 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/tenantdesk/tenantdesk/internal/assign"
-	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/web"
 )
@@ -127,12 +126,4 @@ func resultView(res assign.Result) web.ReprocessResultView {
 		}
 	}
 	return v
-}
-
-// principalUPN is who made the request.
-func principalUPN(r *http.Request) string {
-	if p, ok := auth.PrincipalFrom(r.Context()); ok {
-		return p.UPN
-	}
-	return ""
 }
