@@ -42,16 +42,6 @@ func (s *Store) AddActivity(ctx context.Context, a model.Activity) error {
 	return nil
 }
 
-func clipField(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 { // keep UTF-8 whole
-		n--
-	}
-	return s[:n]
-}
-
 // activityWhere builds the WHERE clause of f; every value is a parameter.
 func activityWhere(f model.ActivityFilter) (string, []any) {
 	var conds []string

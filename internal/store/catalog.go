@@ -19,11 +19,11 @@ func (s *Store) ReplaceProductCatalog(ctx context.Context, products []model.Prod
 		return errors.New("replace product catalog: no products")
 	}
 	for i, p := range products {
-		if guid(p.SKUID) == "" {
+		if model.NormalizeID(p.SKUID) == "" {
 			return fmt.Errorf("replace product catalog: product %d (%q) has no SKU id", i+1, p.DisplayName)
 		}
 		for _, pl := range p.Plans {
-			if guid(pl.PlanID) == "" {
+			if model.NormalizeID(pl.PlanID) == "" {
 				return fmt.Errorf("replace product catalog: a plan of product %q has no id", p.SKUID)
 			}
 		}
@@ -58,12 +58,12 @@ func (s *Store) ReplaceProductCatalog(ctx context.Context, products []model.Prod
 		}
 		defer planStmt.Close()
 		for _, p := range products {
-			sku := guid(p.SKUID)
+			sku := model.NormalizeID(p.SKUID)
 			if _, err := prodStmt.ExecContext(ctx, sku, strings.TrimSpace(p.PartNumber), strings.TrimSpace(p.DisplayName)); err != nil {
 				return fmt.Errorf("product %q: %w", p.SKUID, err)
 			}
 			for i, pl := range p.Plans {
-				id, name, friendly := guid(pl.PlanID), strings.TrimSpace(pl.Name), strings.TrimSpace(pl.FriendlyName)
+				id, name, friendly := model.NormalizeID(pl.PlanID), strings.TrimSpace(pl.Name), strings.TrimSpace(pl.FriendlyName)
 				if _, err := ppStmt.ExecContext(ctx, sku, id, name, friendly, i); err != nil {
 					return fmt.Errorf("plan %q of product %q: %w", pl.PlanID, p.SKUID, err)
 				}

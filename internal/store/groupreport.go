@@ -17,14 +17,6 @@ const (
 	MaxPageSize     = 500
 )
 
-// licenseKeySep joins license names in the sort key; it sorts before every printable character,
-// so "A" comes before "A" + anything.
-const licenseKeySep = "\x1f"
-
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 const reportColumns = `id, display_name, member_count, user_count, error_count, processing_state`
 
 // reportWhere is the WHERE clause (and its arguments) of the report's filter.
@@ -223,9 +215,7 @@ func (s *Store) GroupDetail(ctx context.Context, id string) (model.GroupDetail, 
 			}
 			t.DisabledPlans = append(t.DisabledPlans, model.NamedPlan{ID: plan, Name: name})
 		}
-		slices.SortFunc(t.DisabledPlans, func(a, b model.NamedPlan) int {
-			return compareFold(a.Name+licenseKeySep+a.ID, b.Name+licenseKeySep+b.ID)
-		})
+		slices.SortFunc(t.DisabledPlans, func(a, b model.NamedPlan) int { return compareNamed(a.Name, a.ID, b.Name, b.ID) })
 		d.Template = append(d.Template, t)
 	}
 	return d, nil
@@ -245,13 +235,6 @@ func (s *Store) planName(ctx context.Context, snapID int64, sku, plan string) (s
 		return "", fmt.Errorf("name of plan %q: %w", plan, err)
 	}
 	return name, nil
-}
-
-// skuNameExpr is the best name of the SKU with id column idCol given the joins cp
-// (catalog_products) and ss (snapshot_skus): the catalog's friendly name, else the tenant's
-// skuPartNumber, else the catalog's, else the GUID.
-func skuNameExpr(idCol string) string {
-	return `COALESCE(NULLIF(cp.display_name, ''), NULLIF(ss.part_number, ''), NULLIF(cp.part_number, ''), ` + idCol + `)`
 }
 
 // groupLicenseNames are the named licenses of the snapshot's groups (all of them when ids is nil),
@@ -287,9 +270,7 @@ func groupLicenseNames(ctx context.Context, q querier, snapID int64, ids []strin
 		return nil, fmt.Errorf("license names: %w", err)
 	}
 	for _, ns := range names {
-		slices.SortFunc(ns, func(a, b model.NamedSKU) int {
-			return compareFold(a.Name+licenseKeySep+a.ID, b.Name+licenseKeySep+b.ID)
-		})
+		slices.SortFunc(ns, func(a, b model.NamedSKU) int { return compareNamed(a.Name, a.ID, b.Name, b.ID) })
 	}
 	return names, nil
 }
@@ -300,7 +281,7 @@ func licenseKey(ns []model.NamedSKU) string {
 	for i, n := range ns {
 		parts[i] = fold(n.Name)
 	}
-	return strings.Join(parts, licenseKeySep)
+	return strings.Join(parts, nameSep)
 }
 
 // updateLicenseKeys recomputes the license sort keys of a snapshot's groups; names depend on the
@@ -321,11 +302,4 @@ func updateLicenseKeys(ctx context.Context, tx *sql.Tx, snapID int64) error {
 		}
 	}
 	return nil
-}
-
-func placeholders(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	return strings.Repeat("?, ", n-1) + "?"
 }

@@ -94,8 +94,6 @@ func (s *Store) skus(ctx context.Context, snapID int64) ([]model.SKUUsage, error
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sku plans: %w", err)
 	}
-	slices.SortFunc(skus, func(a, b model.SKUUsage) int {
-		return compareFold(a.Name+licenseKeySep+a.ID, b.Name+licenseKeySep+b.ID)
-	})
+	slices.SortFunc(skus, func(a, b model.SKUUsage) int { return compareNamed(a.Name, a.ID, b.Name, b.ID) })
 	return skus, nil
 }

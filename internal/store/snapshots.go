@@ -1,15 +1,12 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
@@ -124,13 +121,13 @@ func insertSKUs(ctx context.Context, tx *sql.Tx, snapID int64, skus []model.SKU)
 	}
 	defer planStmt.Close()
 	for _, k := range skus {
-		id := guid(k.ID)
+		id := model.NormalizeID(k.ID)
 		if _, err := skuStmt.ExecContext(ctx, snapID, id, k.PartNumber, k.AppliesTo, k.CapabilityStatus,
 			k.ConsumedUnits, k.Prepaid.Enabled, k.Prepaid.Suspended, k.Prepaid.Warning, k.Prepaid.LockedOut); err != nil {
 			return fmt.Errorf("insert sku %q: %w", k.ID, err)
 		}
 		for i, p := range k.ServicePlans {
-			if _, err := planStmt.ExecContext(ctx, snapID, id, guid(p.ID), p.Name, p.ProvisioningStatus, p.AppliesTo, i); err != nil {
+			if _, err := planStmt.ExecContext(ctx, snapID, id, model.NormalizeID(p.ID), p.Name, p.ProvisioningStatus, p.AppliesTo, i); err != nil {
 				return fmt.Errorf("insert plan %q of sku %q: %w", p.ID, k.ID, err)
 			}
 		}
@@ -174,7 +171,7 @@ func insertGroups(ctx context.Context, tx *sql.Tx, snapID int64, groups []*model
 			return fmt.Errorf("insert group %q: %w", g.ID, err)
 		}
 		for _, l := range g.AssignedLicenses {
-			if _, err := licStmt.ExecContext(ctx, snapID, g.ID, guid(l.SKUID), guidList(l.DisabledPlans)); err != nil {
+			if _, err := licStmt.ExecContext(ctx, snapID, g.ID, model.NormalizeID(l.SKUID), guidList(l.DisabledPlans)); err != nil {
 				return fmt.Errorf("insert license %q of group %q: %w", l.SKUID, g.ID, err)
 			}
 		}
@@ -221,12 +218,12 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 			return fmt.Errorf("insert user %q: %w", u.ID, err)
 		}
 		for _, l := range u.AssignedLicenses {
-			if _, err := assignedStmt.ExecContext(bg, snapID, u.ID, guid(l.SKUID), guidList(l.DisabledPlans)); err != nil {
+			if _, err := assignedStmt.ExecContext(bg, snapID, u.ID, model.NormalizeID(l.SKUID), guidList(l.DisabledPlans)); err != nil {
 				return fmt.Errorf("insert license %q of user %q: %w", l.SKUID, u.ID, err)
 			}
 		}
 		for _, st := range u.LicenseStates {
-			if _, err := stateStmt.ExecContext(bg, snapID, u.ID, guid(st.SKUID), st.AssignedByGroup, st.State,
+			if _, err := stateStmt.ExecContext(bg, snapID, u.ID, model.NormalizeID(st.SKUID), st.AssignedByGroup, st.State,
 				model.NormalizeLicenseError(st.Error), guidList(st.DisabledPlans), timeToDB(st.LastUpdated)); err != nil {
 				return fmt.Errorf("insert license state %q of user %q: %w", st.SKUID, u.ID, err)
 			}
@@ -406,74 +403,4 @@ func hasErrors(u *model.User) bool {
 		}
 	}
 	return false
-}
-
-// uniqueBy returns pointers to the elements of xs, the first of each key only.
-func uniqueBy[T any](xs []T, key func(T) string) []*T {
-	out := make([]*T, 0, len(xs))
-	seen := make(map[string]bool, len(xs))
-	for i := range xs {
-		k := key(xs[i])
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, &xs[i])
-	}
-	return out
-}
-
-// guid normalises a SKU or plan GUID so that tenant and catalog ids join.
-func guid(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
-// fold is the case-insensitive form of a name for search and sort.
-func fold(s string) string { return strings.ToLower(s) }
-
-func guidList(ids []string) string {
-	if len(ids) == 0 {
-		return ""
-	}
-	norm := make([]string, len(ids))
-	for i, id := range ids {
-		norm[i] = guid(id)
-	}
-	return jsonList(norm)
-}
-
-func jsonList(xs []string) string {
-	if len(xs) == 0 {
-		return ""
-	}
-	b, _ := json.Marshal(xs) // a []string always marshals
-	return string(b)
-}
-
-func parseList(s string) ([]string, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var xs []string
-	if err := json.Unmarshal([]byte(s), &xs); err != nil {
-		return nil, fmt.Errorf("parse stored list %q: %w", s, err)
-	}
-	return xs, nil
-}
-
-func timeToDB(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
-}
-
-func timeFromDB(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return time.Unix(0, n.Int64).UTC()
-}
-
-// compareFold orders names case-insensitively, then exactly, so the order is total.
-func compareFold(a, b string) int {
-	return cmp.Or(strings.Compare(fold(a), fold(b)), strings.Compare(a, b))
 }

@@ -112,16 +112,3 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // Ping checks the database answers, for readiness probes.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
-
-// inTx runs fn in a transaction, committing if it returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}

@@ -205,8 +205,6 @@ func (s *Store) markInterrupted(ctx context.Context, where string, args ...any) 
 	return nil
 }
 
-type scanner interface{ Scan(dest ...any) error }
-
 func scanSyncRun(sc scanner) (model.SyncRun, error) {
 	var run model.SyncRun
 	var started int64

@@ -39,14 +39,6 @@ func (s *Store) User(ctx context.Context, id string) (model.User, error) {
 	return users[0], nil
 }
 
-// idsJSON is a JSON array of ids for json_each, "[]" when there are none.
-func idsJSON(ids []string) string {
-	if len(ids) == 0 {
-		return "[]"
-	}
-	return jsonList(ids)
-}
-
 // UsersByID are the users of the current snapshot with these ids (unknown ids are left out),
 // with licenses and states, ordered by name.
 func (s *Store) UsersByID(ctx context.Context, ids []string) ([]model.User, error) {
@@ -262,7 +254,7 @@ func (s *Store) UpdateSKUs(ctx context.Context, skus []model.SKU) error {
 		defer stmt.Close()
 		for _, k := range skus {
 			if _, err := stmt.ExecContext(ctx, k.CapabilityStatus, k.ConsumedUnits, k.Prepaid.Enabled, k.Prepaid.Suspended,
-				k.Prepaid.Warning, k.Prepaid.LockedOut, info.ID, guid(k.ID)); err != nil {
+				k.Prepaid.Warning, k.Prepaid.LockedOut, info.ID, model.NormalizeID(k.ID)); err != nil {
 				return fmt.Errorf("sku %q: %w", k.ID, err)
 			}
 		}
