@@ -139,6 +139,112 @@ func (s *Store) Groups(ctx context.Context, ids []string) (map[string]model.Grou
 	return out, rows.Err()
 }
 
+const userColumns = `u.id, u.display_name, u.upn, u.mail, u.given_name, u.surname, u.department, u.job_title,
+	u.company_name, u.employee_id, u.city, u.country, u.usage_location, u.user_type, u.account_enabled,
+	u.on_prem_sync, u.created_at`
+
+// UsersInErrorForGroup are the users with an errored license state assigned by the group, with
+// all their licenses and states, ordered by name. ErrNotFound if the current snapshot has no
+// such licensed group.
+func (s *Store) UsersInErrorForGroup(ctx context.Context, groupID string) ([]model.User, error) {
+	info, err := s.CurrentSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var one int
+	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM snapshot_groups WHERE snapshot_id = ? AND id = ?`, info.ID, groupID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("group %q: %w", groupID, model.ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("group %q: %w", groupID, err)
+	}
+	const inError = `SELECT user_id FROM snapshot_user_states
+		WHERE snapshot_id = ?1 AND assigned_by_group = ?2 AND error <> ''`
+	users, err := s.loadUsers(ctx, info.ID, inError, groupID)
+	if err != nil {
+		return nil, fmt.Errorf("users in error for group %q: %w", groupID, err)
+	}
+	return users, nil
+}
+
+// loadUsers reads the users of snapshot snapID whose ids the subquery idsQuery selects (?1 is the
+// snapshot id, ?2 arg), with their licenses and states.
+func (s *Store) loadUsers(ctx context.Context, snapID int64, idsQuery string, arg any) ([]model.User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM snapshot_users u
+		WHERE u.snapshot_id = ?1 AND u.id IN (`+idsQuery+`)
+		ORDER BY u.display_name COLLATE NOCASE, u.id`, snapID, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	users := []model.User{}
+	index := map[string]int{}
+	for rows.Next() {
+		var u model.User
+		var created sql.NullInt64
+		if err := rows.Scan(&u.ID, &u.DisplayName, &u.UserPrincipalName, &u.Mail, &u.GivenName, &u.Surname,
+			&u.Department, &u.JobTitle, &u.CompanyName, &u.EmployeeID, &u.City, &u.Country, &u.UsageLocation,
+			&u.UserType, &u.AccountEnabled, &u.OnPremisesSyncEnabled, &created); err != nil {
+			return nil, err
+		}
+		u.CreatedAt = timeFromDB(created)
+		index[u.ID] = len(users)
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+
+	rows, err = s.db.QueryContext(ctx, `SELECT user_id, sku_id, disabled_plans FROM snapshot_user_assigned
+		WHERE snapshot_id = ?1 AND user_id IN (`+idsQuery+`) ORDER BY user_id, sku_id`, snapID, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var userID, plans string
+		var l model.AssignedLicense
+		if err := rows.Scan(&userID, &l.SKUID, &plans); err != nil {
+			return nil, err
+		}
+		if l.DisabledPlans, err = parseList(plans); err != nil {
+			return nil, err
+		}
+		if i, ok := index[userID]; ok {
+			users[i].AssignedLicenses = append(users[i].AssignedLicenses, l)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+
+	rows, err = s.db.QueryContext(ctx, `SELECT user_id, sku_id, assigned_by_group, state, error, disabled_plans,
+		last_updated FROM snapshot_user_states
+		WHERE snapshot_id = ?1 AND user_id IN (`+idsQuery+`) ORDER BY user_id, sku_id, assigned_by_group`, snapID, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var userID, plans string
+		var updated sql.NullInt64
+		var st model.LicenseState
+		if err := rows.Scan(&userID, &st.SKUID, &st.AssignedByGroup, &st.State, &st.Error, &plans, &updated); err != nil {
+			return nil, err
+		}
+		if st.DisabledPlans, err = parseList(plans); err != nil {
+			return nil, err
+		}
+		st.LastUpdated = timeFromDB(updated)
+		if i, ok := index[userID]; ok {
+			users[i].LicenseStates = append(users[i].LicenseStates, st)
+		}
+	}
+	return users, rows.Err()
+}
+
 // UpdateUsers replaces these users (as just read from Graph) in the current snapshot, with their
 // licenses and states, and recomputes what depends on them: each affected group's error count
 // (groups the users' old or new states name, plus the groups in extra) and the snapshot's
