@@ -86,15 +86,19 @@ func (s *Store) ListActivity(ctx context.Context, f model.ActivityFilter) (model
 		f.Offset = 0
 	}
 	where, args := activityWhere(f)
-	var page model.ActivityPage
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM activity`+where, args...).Scan(&page.Total); err != nil {
-		return model.ActivityPage{}, fmt.Errorf("list activity: %w", err)
-	}
-	err := s.eachActivity(ctx, `SELECT `+activityColumns+` FROM activity`+where+` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`,
-		append(args, f.Limit, f.Offset), func(a model.Activity) error {
-			page.Entries = append(page.Entries, a)
-			return nil
-		})
+	// One read, so the total counts the entries the page is cut from.
+	page, err := readValue(ctx, s, func(db querier) (model.ActivityPage, error) {
+		var page model.ActivityPage
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM activity`+where, args...).Scan(&page.Total); err != nil {
+			return model.ActivityPage{}, err
+		}
+		err := eachActivity(ctx, db, `SELECT `+activityColumns+` FROM activity`+where+` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`,
+			append(args, f.Limit, f.Offset), func(a model.Activity) error {
+				page.Entries = append(page.Entries, a)
+				return nil
+			})
+		return page, err
+	})
 	if err != nil {
 		return model.ActivityPage{}, fmt.Errorf("list activity: %w", err)
 	}
@@ -105,14 +109,14 @@ func (s *Store) ListActivity(ctx context.Context, f model.ActivityFilter) (model
 // for the CSV export; it stops at fn's first error and returns it.
 func (s *Store) EachActivity(ctx context.Context, f model.ActivityFilter, fn func(model.Activity) error) error {
 	where, args := activityWhere(f)
-	if err := s.eachActivity(ctx, `SELECT `+activityColumns+` FROM activity`+where+` ORDER BY at DESC, id DESC`, args, fn); err != nil {
+	if err := eachActivity(ctx, s.rdb, `SELECT `+activityColumns+` FROM activity`+where+` ORDER BY at DESC, id DESC`, args, fn); err != nil {
 		return fmt.Errorf("each activity: %w", err)
 	}
 	return nil
 }
 
-func (s *Store) eachActivity(ctx context.Context, query string, args []any, fn func(model.Activity) error) error {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+func eachActivity(ctx context.Context, db querier, query string, args []any, fn func(model.Activity) error) error {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,7 @@ func (s *Store) SaveIPSource(ctx context.Context, src model.IPSource) error {
 
 // IPSources returns every stored source, ordered by kind and instance.
 func (s *Store) IPSources(ctx context.Context) ([]model.IPSource, error) {
-	rows, err := s.db.QueryContext(ctx, `
+	rows, err := s.rdb.QueryContext(ctx, `
 		SELECT kind, instance, version, fetched_at, checked_at, url, raw
 		FROM ip_sources ORDER BY kind, instance`)
 	if err != nil {
@@ -92,7 +92,7 @@ func (s *Store) MarkIPSourceChecked(ctx context.Context, kind, instance string, 
 // IPSetting returns the IP range setting key, or ErrNotFound.
 func (s *Store) IPSetting(ctx context.Context, key string) (string, error) {
 	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM ip_settings WHERE key = ?`, key).Scan(&v)
+	err := s.rdb.QueryRowContext(ctx, `SELECT value FROM ip_settings WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("ip setting %q: %w", key, model.ErrNotFound)
 	}

@@ -12,8 +12,8 @@ import (
 )
 
 // keepPrevious is how many snapshots older than the current one are kept; the rest are deleted
-// when a new one is saved. One is enough for a reader that looked up the pointer just before it
-// flipped.
+// when a new one is saved. Readers do not depend on it: a read transaction (Store.read) keeps
+// its view of a snapshot pruned while it reads.
 const keepPrevious = 1
 
 // checkEvery is how many users are written between checks of ctx: statements run without ctx,
@@ -273,10 +273,16 @@ func pruneSnapshots(ctx context.Context, tx *sql.Tx, current int64) error {
 
 // CurrentSnapshot identifies the snapshot pages read; ErrNotFound before the first sync.
 func (s *Store) CurrentSnapshot(ctx context.Context) (model.SnapshotInfo, error) {
+	return currentSnapshot(ctx, s.rdb)
+}
+
+// currentSnapshot is CurrentSnapshot as q sees it: inside a transaction, the snapshot the rest
+// of the transaction reads or writes.
+func currentSnapshot(ctx context.Context, q querier) (model.SnapshotInfo, error) {
 	var info model.SnapshotInfo
 	var runID sql.NullInt64
 	var taken int64
-	err := s.db.QueryRowContext(ctx, `
+	err := q.QueryRowContext(ctx, `
 		SELECT s.id, s.run_id, s.taken_at FROM current_snapshot c JOIN snapshots s ON s.id = c.snapshot_id`).
 		Scan(&info.ID, &runID, &taken)
 	if errors.Is(err, sql.ErrNoRows) {

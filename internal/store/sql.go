@@ -40,6 +40,34 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// read runs fn in one read transaction on the read pool: however many queries fn makes, they
+// all see the database as it was at the first of them, so a snapshot saved, updated or pruned
+// meanwhile can neither mix into the result nor vanish from under it. It never takes the write
+// lock, so it neither waits for a sync being saved nor holds one up.
+func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
+	tx, err := s.rdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer tx.Rollback() // nothing to commit; this ends the read and frees its view of the WAL
+	return fn(tx)
+}
+
+// readValue is read for a fn that returns a value: the value, or the zero value and the error.
+func readValue[T any](ctx context.Context, s *Store, fn func(q querier) (T, error)) (T, error) {
+	var v T
+	err := s.read(ctx, func(q querier) error {
+		var err error
+		v, err = fn(q)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
+}
+
 // placeholders is "?, ?, ?" for n arguments.
 func placeholders(n int) string {
 	if n <= 0 {

@@ -20,44 +20,52 @@ const MaxUserSearch = 200
 // ErrNotFound when the snapshot has no such user (or there is no snapshot yet). id may also be
 // the user principal name.
 func (s *Store) User(ctx context.Context, id string) (model.User, error) {
-	info, err := s.CurrentSnapshot(ctx)
-	if err != nil {
-		return model.User{}, err
-	}
-	id = strings.TrimSpace(id)
-	if id == "" {
-		return model.User{}, fmt.Errorf("user without id: %w", model.ErrNotFound)
-	}
-	users, err := s.loadUsers(ctx, info.ID, `SELECT id FROM snapshot_users
-		WHERE snapshot_id = ?1 AND (id = ?2 OR upn = ?2 COLLATE NOCASE) LIMIT 1`, id)
-	if err != nil {
-		return model.User{}, fmt.Errorf("user %q: %w", id, err)
-	}
-	if len(users) == 0 {
-		return model.User{}, fmt.Errorf("user %q: %w", id, model.ErrNotFound)
-	}
-	return users[0], nil
+	return readValue(ctx, s, func(db querier) (model.User, error) {
+		info, err := currentSnapshot(ctx, db)
+		if err != nil {
+			return model.User{}, err
+		}
+		id = strings.TrimSpace(id)
+		if id == "" {
+			return model.User{}, fmt.Errorf("user without id: %w", model.ErrNotFound)
+		}
+		users, err := loadUsers(ctx, db, info.ID, `SELECT id FROM snapshot_users
+			WHERE snapshot_id = ?1 AND (id = ?2 OR upn = ?2 COLLATE NOCASE) LIMIT 1`, id)
+		if err != nil {
+			return model.User{}, fmt.Errorf("user %q: %w", id, err)
+		}
+		if len(users) == 0 {
+			return model.User{}, fmt.Errorf("user %q: %w", id, model.ErrNotFound)
+		}
+		return users[0], nil
+	})
 }
 
 // UsersByID are the users of the current snapshot with these ids (unknown ids are left out),
 // with licenses and states, ordered by name.
 func (s *Store) UsersByID(ctx context.Context, ids []string) ([]model.User, error) {
-	info, err := s.CurrentSnapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	users, err := s.loadUsers(ctx, info.ID, `SELECT value FROM json_each(?2)`, idsJSON(ids))
-	if err != nil {
-		return nil, fmt.Errorf("users by id: %w", err)
-	}
-	return users, nil
+	return readValue(ctx, s, func(db querier) ([]model.User, error) {
+		info, err := currentSnapshot(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		users, err := loadUsers(ctx, db, info.ID, `SELECT value FROM json_each(?2)`, idsJSON(ids))
+		if err != nil {
+			return nil, fmt.Errorf("users by id: %w", err)
+		}
+		return users, nil
+	})
 }
 
 // SearchUsers finds users of the current snapshot whose display name, user principal name or
 // mail contains q (case-insensitive; a whole object id matches too), ordered by name. It
 // returns at most limit users (1..MaxUserSearch) starting at offset, and the total.
 func (s *Store) SearchUsers(ctx context.Context, q string, offset, limit int) (model.UserSearchResult, error) {
-	info, err := s.CurrentSnapshot(ctx)
+	return readValue(ctx, s, func(db querier) (model.UserSearchResult, error) { return searchUsers(ctx, db, q, offset, limit) })
+}
+
+func searchUsers(ctx context.Context, db querier, q string, offset, limit int) (model.UserSearchResult, error) {
+	info, err := currentSnapshot(ctx, db)
 	if err != nil {
 		return model.UserSearchResult{}, err
 	}
@@ -69,10 +77,10 @@ func (s *Store) SearchUsers(ctx context.Context, q string, offset, limit int) (m
 	where := `u.snapshot_id = ?1 AND (?2 = '' OR instr(fold(u.display_name), ?2) > 0 OR instr(fold(u.upn), ?2) > 0
 		OR instr(fold(u.mail), ?2) > 0 OR fold(u.id) = ?2)`
 	res := model.UserSearchResult{Users: []model.UserHit{}}
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM snapshot_users u WHERE `+where, info.ID, q).Scan(&res.Total); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM snapshot_users u WHERE `+where, info.ID, q).Scan(&res.Total); err != nil {
 		return model.UserSearchResult{}, fmt.Errorf("search users: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+`, u.has_errors, EXISTS (SELECT 1 FROM snapshot_user_assigned a
+	rows, err := db.QueryContext(ctx, `SELECT `+userColumns+`, u.has_errors, EXISTS (SELECT 1 FROM snapshot_user_assigned a
 			WHERE a.snapshot_id = u.snapshot_id AND a.user_id = u.id)
 		FROM snapshot_users u WHERE `+where+`
 		ORDER BY u.display_name COLLATE NOCASE, u.id LIMIT ?3 OFFSET ?4`, info.ID, q, limit, offset)
@@ -101,7 +109,11 @@ func (s *Store) SearchUsers(ctx context.Context, q string, offset, limit int) (m
 // Groups are the licensed groups of the current snapshot with these ids (unknown ids are left
 // out), keyed by id.
 func (s *Store) Groups(ctx context.Context, ids []string) (map[string]model.GroupInfo, error) {
-	info, err := s.CurrentSnapshot(ctx)
+	return readValue(ctx, s, func(db querier) (map[string]model.GroupInfo, error) { return groups(ctx, db, ids) })
+}
+
+func groups(ctx context.Context, db querier, ids []string) (map[string]model.GroupInfo, error) {
+	info, err := currentSnapshot(ctx, db)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +121,7 @@ func (s *Store) Groups(ctx context.Context, ids []string) (map[string]model.Grou
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT g.id, g.display_name, g.processing_state, l.sku_id, l.disabled_plans
+	rows, err := db.QueryContext(ctx, `SELECT g.id, g.display_name, g.processing_state, l.sku_id, l.disabled_plans
 		FROM snapshot_groups g LEFT JOIN snapshot_group_licenses l ON l.snapshot_id = g.snapshot_id AND l.group_id = g.id
 		WHERE g.snapshot_id = ?1 AND g.id IN (SELECT value FROM json_each(?2))
 		ORDER BY g.id, l.sku_id`, info.ID, idsJSON(ids))
@@ -147,30 +159,33 @@ const userColumns = `u.id, u.display_name, u.upn, u.mail, u.given_name, u.surnam
 // all their licenses and states, ordered by name. ErrNotFound if the current snapshot has no
 // such licensed group.
 func (s *Store) UsersInErrorForGroup(ctx context.Context, groupID string) ([]model.User, error) {
-	info, err := s.CurrentSnapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var one int
-	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM snapshot_groups WHERE snapshot_id = ? AND id = ?`, info.ID, groupID).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("group %q: %w", groupID, model.ErrNotFound)
-	} else if err != nil {
-		return nil, fmt.Errorf("group %q: %w", groupID, err)
-	}
-	const inError = `SELECT user_id FROM snapshot_user_states
-		WHERE snapshot_id = ?1 AND assigned_by_group = ?2 AND error <> ''`
-	users, err := s.loadUsers(ctx, info.ID, inError, groupID)
-	if err != nil {
-		return nil, fmt.Errorf("users in error for group %q: %w", groupID, err)
-	}
-	return users, nil
+	return readValue(ctx, s, func(db querier) ([]model.User, error) {
+		info, err := currentSnapshot(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		var one int
+		err = db.QueryRowContext(ctx, `SELECT 1 FROM snapshot_groups WHERE snapshot_id = ? AND id = ?`, info.ID, groupID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("group %q: %w", groupID, model.ErrNotFound)
+		} else if err != nil {
+			return nil, fmt.Errorf("group %q: %w", groupID, err)
+		}
+		const inError = `SELECT user_id FROM snapshot_user_states
+			WHERE snapshot_id = ?1 AND assigned_by_group = ?2 AND error <> ''`
+		users, err := loadUsers(ctx, db, info.ID, inError, groupID)
+		if err != nil {
+			return nil, fmt.Errorf("users in error for group %q: %w", groupID, err)
+		}
+		return users, nil
+	})
 }
 
 // loadUsers reads the users of snapshot snapID whose ids the subquery idsQuery selects (?1 is the
-// snapshot id, ?2 arg), with their licenses and states.
-func (s *Store) loadUsers(ctx context.Context, snapID int64, idsQuery string, arg any) ([]model.User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM snapshot_users u
+// snapshot id, ?2 arg), with their licenses and states. It takes three queries, so db should
+// be a transaction.
+func loadUsers(ctx context.Context, db querier, snapID int64, idsQuery string, arg any) ([]model.User, error) {
+	rows, err := db.QueryContext(ctx, `SELECT `+userColumns+` FROM snapshot_users u
 		WHERE u.snapshot_id = ?1 AND u.id IN (`+idsQuery+`)
 		ORDER BY u.display_name COLLATE NOCASE, u.id`, snapID, arg)
 	if err != nil {
@@ -196,7 +211,7 @@ func (s *Store) loadUsers(ctx context.Context, snapID int64, idsQuery string, ar
 	}
 	rows.Close()
 
-	rows, err = s.db.QueryContext(ctx, `SELECT user_id, sku_id, disabled_plans FROM snapshot_user_assigned
+	rows, err = db.QueryContext(ctx, `SELECT user_id, sku_id, disabled_plans FROM snapshot_user_assigned
 		WHERE snapshot_id = ?1 AND user_id IN (`+idsQuery+`) ORDER BY user_id, sku_id`, snapID, arg)
 	if err != nil {
 		return nil, err
@@ -220,7 +235,7 @@ func (s *Store) loadUsers(ctx context.Context, snapID int64, idsQuery string, ar
 	}
 	rows.Close()
 
-	rows, err = s.db.QueryContext(ctx, `SELECT user_id, sku_id, assigned_by_group, state, error, disabled_plans,
+	rows, err = db.QueryContext(ctx, `SELECT user_id, sku_id, assigned_by_group, state, error, disabled_plans,
 		last_updated FROM snapshot_user_states
 		WHERE snapshot_id = ?1 AND user_id IN (`+idsQuery+`) ORDER BY user_id, sku_id, assigned_by_group`, snapID, arg)
 	if err != nil {
