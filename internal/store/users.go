@@ -267,14 +267,17 @@ func loadUsers(ctx context.Context, db querier, snapID int64, idsQuery string, a
 // Everything happens in one transaction. ErrNotFound before the first sync.
 //
 // A sync that finishes later replaces the whole snapshot anyway, so this only keeps the
-// current one true until then.
+// current one true until then. The current snapshot is looked up inside the transaction, so a
+// sync saved meanwhile is not missed (nor is a pruned snapshot written to).
 func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []model.GroupUpdate) error {
-	info, err := s.CurrentSnapshot(ctx)
-	if err != nil {
-		return err
-	}
 	list := uniqueBy(users, func(u model.User) string { return u.ID })
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	var snapID int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		info, err := currentSnapshot(ctx, tx)
+		if err != nil {
+			return err
+		}
+		snapID = info.ID
 		affected := map[string]bool{}
 		for _, g := range groups {
 			affected[g.ID] = true
@@ -352,7 +355,7 @@ func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []mo
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("update users in snapshot %d: %w", info.ID, err)
+		return fmt.Errorf("update users in snapshot %d: %w", snapID, err)
 	}
 	return nil
 }
@@ -361,11 +364,13 @@ func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []mo
 // (as just read from Graph), so explanations quote the numbers of now. SKUs the snapshot does
 // not have are left out: a new subscription comes with the next sync.
 func (s *Store) UpdateSKUs(ctx context.Context, skus []model.SKU) error {
-	info, err := s.CurrentSnapshot(ctx)
-	if err != nil {
-		return err
-	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	var snapID int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		info, err := currentSnapshot(ctx, tx)
+		if err != nil {
+			return err
+		}
+		snapID = info.ID
 		stmt, err := tx.PrepareContext(ctx, `UPDATE snapshot_skus SET capability_status = ?, consumed_units = ?,
 			prepaid_enabled = ?, prepaid_suspended = ?, prepaid_warning = ?, prepaid_locked = ?
 			WHERE snapshot_id = ? AND sku_id = ?`)
@@ -382,7 +387,7 @@ func (s *Store) UpdateSKUs(ctx context.Context, skus []model.SKU) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("update skus in snapshot %d: %w", info.ID, err)
+		return fmt.Errorf("update skus in snapshot %d: %w", snapID, err)
 	}
 	return nil
 }
