@@ -122,6 +122,9 @@ func tenant(nUsers, nGroups int) *fakeSource {
 	return f
 }
 
+// The store the app passes to New is a Store.
+var _ Store = (*store.Store)(nil)
+
 func openStore(t *testing.T) *store.Store {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
