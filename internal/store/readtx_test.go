@@ -319,3 +319,81 @@ func TestReadAndWriteDoNotWaitForEachOther(t *testing.T) {
 	}
 	<-wrote
 }
+
+// However a read ends (an error, a panic, its context cancelled), its transaction ends with it:
+// the connection goes back to the pool out of any transaction, so the next read on it sees
+// the newest snapshot rather than the old one.
+func TestReadEndsItsTransaction(t *testing.T) {
+	st := openTest(t)
+	st.rdb.SetMaxOpenConns(1) // every read on the one connection the failed read used
+	ctx := context.Background()
+	k := 0
+	save := func() {
+		t.Helper()
+		k++
+		mustSave(t, st, 0, consistencyTenant(k))
+	}
+	save()
+	query := func(ctx context.Context, q querier) error {
+		_, err := currentSnapshot(ctx, q)
+		return err
+	}
+	cases := map[string]func() error{
+		"error": func() error {
+			return st.read(ctx, func(q querier) error {
+				if err := query(ctx, q); err != nil {
+					return err
+				}
+				return errors.New("boom")
+			})
+		},
+		"panic": func() (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					err = fmt.Errorf("panicked: %v", r)
+				}
+			}()
+			return st.read(ctx, func(q querier) error {
+				if err := query(ctx, q); err != nil {
+					return err
+				}
+				panic("boom")
+			})
+		},
+		"cancelled": func() error {
+			ctx, cancel := context.WithCancel(ctx)
+			return st.read(ctx, func(q querier) error {
+				if err := query(ctx, q); err != nil {
+					return err
+				}
+				cancel()
+				return query(ctx, q)
+			})
+		},
+		"rows left open": func() error {
+			return st.read(ctx, func(q querier) error {
+				_, err := q.QueryContext(ctx, `SELECT id FROM snapshot_groups`) // never closed, on purpose
+				return err
+			})
+		},
+	}
+	for name, read := range cases {
+		if err := read(); err == nil && name != "rows left open" {
+			t.Errorf("%s: read succeeded", name)
+		}
+		save()
+		// A connection still held by the failed read would block the pool: fail, do not hang.
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		info, err := st.CurrentSnapshot(ctx)
+		if err != nil {
+			t.Fatalf("after a read that ended with %s: %v", name, err)
+		}
+		if want := consistencyBase.Add(time.Duration(k) * time.Second); !info.TakenAt.Equal(want) {
+			t.Errorf("after a read that ended with %s: current snapshot taken %v, want %v (a stale transaction)", name, info.TakenAt, want)
+		}
+		if _, err := st.GroupReport(ctx, model.GroupReportQuery{}); err != nil {
+			t.Errorf("after a read that ended with %s: %v", name, err)
+		}
+	}
+}

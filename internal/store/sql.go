@@ -44,6 +44,10 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // all see the database as it was at the first of them, so a snapshot saved, updated or pruned
 // meanwhile can neither mix into the result nor vanish from under it. It never takes the write
 // lock, so it neither waits for a sync being saved nor holds one up.
+//
+// A *sql.Tx rather than BEGIN on a *sql.Conn: database/sql then watches the transaction's
+// context with a goroutine per query (10-15% of a small report page, measured), but it ends the
+// transaction and frees the connection whatever fn does, rows left open included.
 func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
 	tx, err := s.rdb.BeginTx(ctx, nil)
 	if err != nil {
