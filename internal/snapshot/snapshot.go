@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
-	"github.com/tenantdesk/tenantdesk/internal/store"
 )
 
 // Source is what a sync reads from the tenant. internal/graph implements it; declaring it here
@@ -31,6 +30,22 @@ type Source interface {
 	MemberCounts(ctx context.Context, groupIDs []string, progress func(done int)) (map[string]model.MemberCounts, error)
 }
 
+// Store is what a sync needs of the database: sync run records and snapshots. *store.Store
+// implements it; declaring it here keeps the Syncer to these few methods.
+type Store interface {
+	// StartSyncRun records a new run, running, started now.
+	StartSyncRun(ctx context.Context) (model.SyncRun, error)
+	// HeartbeatSyncRun records that run id is still alive; model.ErrNotFound when it no longer
+	// runs (another process took it for dead).
+	HeartbeatSyncRun(ctx context.Context, id int64) error
+	// SaveSnapshot writes snap and makes it current, all or nothing.
+	SaveSnapshot(ctx context.Context, runID int64, snap model.Snapshot) error
+	// FinishSyncRun records how run ended.
+	FinishSyncRun(ctx context.Context, run model.SyncRun) error
+	// RecentSyncRuns are the last limit runs, newest first.
+	RecentSyncRuns(ctx context.Context, limit int) ([]model.SyncRun, error)
+}
+
 // Phases of a sync, in order.
 const (
 	PhaseLicenses     = "licenses"
@@ -43,8 +58,8 @@ const (
 // ErrRunning is returned by Run while another sync of the same Syncer runs.
 var ErrRunning = errors.New("a sync is already running")
 
-// DefaultHeartbeat is how often a running sync beats by default, well within
-// store.SyncHeartbeatTimeout.
+// DefaultHeartbeat is how often a running sync beats by default, well within the store's
+// SyncHeartbeatTimeout (a minute).
 const DefaultHeartbeat = 10 * time.Second
 
 // cancelledError is the error text recorded for a sync that was cancelled.
@@ -53,7 +68,7 @@ const cancelledError = "cancelled"
 // Syncer runs syncs, one at a time, and tells how the current or last one is going.
 type Syncer struct {
 	src Source
-	st  *store.Store
+	st  Store
 	log *slog.Logger
 
 	// Requests, if set, is the source's running total of requests made (e.g. the Graph client's
@@ -76,8 +91,8 @@ type Syncer struct {
 	subs       map[chan model.SyncProgress]struct{}
 }
 
-// New returns a Syncer that reads src and writes st. logger may be nil.
-func New(src Source, st *store.Store, logger *slog.Logger) *Syncer {
+// New returns a Syncer that reads src and writes st (a *store.Store). logger may be nil.
+func New(src Source, st Store, logger *slog.Logger) *Syncer {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}

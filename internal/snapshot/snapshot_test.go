@@ -123,6 +123,9 @@ func tenant(nUsers, nGroups int) *fakeSource {
 	return f
 }
 
+// The store the app passes to New is a Store.
+var _ Store = (*store.Store)(nil)
+
 func openStore(t *testing.T) *store.Store {
 	t.Helper()
 	return storetest.Open(t)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/text"
 )
 
 // Limits of stored fields: the log must not become a way to fill the disk.
@@ -32,24 +33,14 @@ func (s *Store) AddActivity(ctx context.Context, a model.Activity) error {
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO activity (at, actor_upn, actor_name, action, target,
 		target_name, result, detail, correlation_id, remote_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.At.UTC().UnixNano(), clipField(a.ActorUPN, maxActivityField), clipField(a.ActorName, maxActivityField),
-		clipField(a.Action, maxActivityField), clipField(a.Target, maxActivityField), clipField(a.TargetName, maxActivityField),
-		a.Result, clipField(a.Detail, maxActivityDetail), clipField(a.CorrelationID, maxActivityField),
-		clipField(a.RemoteIP, maxActivityField))
+		a.At.UTC().UnixNano(), text.Truncate(a.ActorUPN, maxActivityField), text.Truncate(a.ActorName, maxActivityField),
+		text.Truncate(a.Action, maxActivityField), text.Truncate(a.Target, maxActivityField), text.Truncate(a.TargetName, maxActivityField),
+		a.Result, text.Truncate(a.Detail, maxActivityDetail), text.Truncate(a.CorrelationID, maxActivityField),
+		text.Truncate(a.RemoteIP, maxActivityField))
 	if err != nil {
 		return fmt.Errorf("add activity %s: %w", a.Action, err)
 	}
 	return nil
-}
-
-func clipField(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 { // keep UTF-8 whole
-		n--
-	}
-	return s[:n]
 }
 
 // activityWhere builds the WHERE clause of f; every value is a parameter.
@@ -96,15 +87,19 @@ func (s *Store) ListActivity(ctx context.Context, f model.ActivityFilter) (model
 		f.Offset = 0
 	}
 	where, args := activityWhere(f)
-	var page model.ActivityPage
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM activity`+where, args...).Scan(&page.Total); err != nil {
-		return model.ActivityPage{}, fmt.Errorf("list activity: %w", err)
-	}
-	err := s.eachActivity(ctx, `SELECT `+activityColumns+` FROM activity`+where+` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`,
-		append(args, f.Limit, f.Offset), func(a model.Activity) error {
-			page.Entries = append(page.Entries, a)
-			return nil
-		})
+	// One read, so the total counts the entries the page is cut from.
+	page, err := readValue(ctx, s, func(db querier) (model.ActivityPage, error) {
+		var page model.ActivityPage
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM activity`+where, args...).Scan(&page.Total); err != nil {
+			return model.ActivityPage{}, err
+		}
+		err := eachActivity(ctx, db, `SELECT `+activityColumns+` FROM activity`+where+` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`,
+			append(args, f.Limit, f.Offset), func(a model.Activity) error {
+				page.Entries = append(page.Entries, a)
+				return nil
+			})
+		return page, err
+	})
 	if err != nil {
 		return model.ActivityPage{}, fmt.Errorf("list activity: %w", err)
 	}
@@ -115,14 +110,14 @@ func (s *Store) ListActivity(ctx context.Context, f model.ActivityFilter) (model
 // for the CSV export; it stops at fn's first error and returns it.
 func (s *Store) EachActivity(ctx context.Context, f model.ActivityFilter, fn func(model.Activity) error) error {
 	where, args := activityWhere(f)
-	if err := s.eachActivity(ctx, `SELECT `+activityColumns+` FROM activity`+where+` ORDER BY at DESC, id DESC`, args, fn); err != nil {
+	if err := eachActivity(ctx, s.rdb, `SELECT `+activityColumns+` FROM activity`+where+` ORDER BY at DESC, id DESC`, args, fn); err != nil {
 		return fmt.Errorf("each activity: %w", err)
 	}
 	return nil
 }
 
-func (s *Store) eachActivity(ctx context.Context, query string, args []any, fn func(model.Activity) error) error {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+func eachActivity(ctx context.Context, db querier, query string, args []any, fn func(model.Activity) error) error {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}

@@ -19,11 +19,11 @@ func (s *Store) ReplaceProductCatalog(ctx context.Context, products []model.Prod
 		return errors.New("replace product catalog: no products")
 	}
 	for i, p := range products {
-		if guid(p.SKUID) == "" {
+		if model.NormalizeID(p.SKUID) == "" {
 			return fmt.Errorf("replace product catalog: product %d (%q) has no SKU id", i+1, p.DisplayName)
 		}
 		for _, pl := range p.Plans {
-			if guid(pl.PlanID) == "" {
+			if model.NormalizeID(pl.PlanID) == "" {
 				return fmt.Errorf("replace product catalog: a plan of product %q has no id", p.SKUID)
 			}
 		}
@@ -58,12 +58,12 @@ func (s *Store) ReplaceProductCatalog(ctx context.Context, products []model.Prod
 		}
 		defer planStmt.Close()
 		for _, p := range products {
-			sku := guid(p.SKUID)
+			sku := model.NormalizeID(p.SKUID)
 			if _, err := prodStmt.ExecContext(ctx, sku, strings.TrimSpace(p.PartNumber), strings.TrimSpace(p.DisplayName)); err != nil {
 				return fmt.Errorf("product %q: %w", p.SKUID, err)
 			}
 			for i, pl := range p.Plans {
-				id, name, friendly := guid(pl.PlanID), strings.TrimSpace(pl.Name), strings.TrimSpace(pl.FriendlyName)
+				id, name, friendly := model.NormalizeID(pl.PlanID), strings.TrimSpace(pl.Name), strings.TrimSpace(pl.FriendlyName)
 				if _, err := ppStmt.ExecContext(ctx, sku, id, name, friendly, i); err != nil {
 					return fmt.Errorf("plan %q of product %q: %w", pl.PlanID, p.SKUID, err)
 				}
@@ -117,7 +117,7 @@ func snapshotIDs(ctx context.Context, q querier) ([]int64, error) {
 func (s *Store) ProductCatalogInfo(ctx context.Context) (model.CatalogInfo, error) {
 	var info model.CatalogInfo
 	var fetched int64
-	err := s.db.QueryRowContext(ctx, `SELECT source, fetched_at,
+	err := s.rdb.QueryRowContext(ctx, `SELECT source, fetched_at,
 			(SELECT count(*) FROM catalog_products), (SELECT count(*) FROM catalog_plans)
 		FROM catalog_info WHERE id = 1`).Scan(&info.Source, &fetched, &info.Products, &info.Plans)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -164,7 +164,7 @@ func (s *Store) PlanNames(ctx context.Context) (map[string]string, error) {
 
 // ProductCatalog is the whole imported catalog, products ordered by name, plans as imported.
 func (s *Store) ProductCatalog(ctx context.Context) ([]model.Product, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT p.sku_id, p.part_number, p.display_name,
+	rows, err := s.rdb.QueryContext(ctx, `SELECT p.sku_id, p.part_number, p.display_name,
 			pp.plan_id, pp.name, pp.friendly_name
 		FROM catalog_products p LEFT JOIN catalog_product_plans pp ON pp.sku_id = p.sku_id
 		ORDER BY p.display_name COLLATE NOCASE, p.sku_id, pp.position`)
@@ -194,7 +194,7 @@ func (s *Store) ProductCatalog(ctx context.Context) ([]model.Product, error) {
 }
 
 func (s *Store) stringMap(ctx context.Context, query string) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, query)
+	rows, err := s.rdb.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}

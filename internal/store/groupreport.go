@@ -17,14 +17,6 @@ const (
 	MaxPageSize     = 500
 )
 
-// licenseKeySep joins license names in the sort key; it sorts before every printable character,
-// so "A" comes before "A" + anything.
-const licenseKeySep = "\x1f"
-
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
 const reportColumns = `id, display_name, member_count, user_count, error_count, processing_state`
 
 // reportWhere is the WHERE clause (and its arguments) of the report's filter.
@@ -70,7 +62,11 @@ func reportOrder(q model.GroupReportQuery) string {
 // GroupReport is one page of the licensed groups of the current snapshot, filtered and sorted as
 // q says. A page past the end is clamped to the last page. ErrNotFound before the first sync.
 func (s *Store) GroupReport(ctx context.Context, q model.GroupReportQuery) (model.GroupReportPage, error) {
-	info, err := s.CurrentSnapshot(ctx)
+	return readValue(ctx, s, func(db querier) (model.GroupReportPage, error) { return groupReport(ctx, db, q) })
+}
+
+func groupReport(ctx context.Context, db querier, q model.GroupReportQuery) (model.GroupReportPage, error) {
+	info, err := currentSnapshot(ctx, db)
 	if err != nil {
 		return model.GroupReportPage{}, err
 	}
@@ -83,15 +79,15 @@ func (s *Store) GroupReport(ctx context.Context, q model.GroupReportQuery) (mode
 	}
 	where, args := reportWhere(info.ID, q)
 	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM snapshot_groups WHERE `+where, args...).Scan(&total); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM snapshot_groups WHERE `+where, args...).Scan(&total); err != nil {
 		return model.GroupReportPage{}, fmt.Errorf("group report: count: %w", err)
 	}
 	page := max(q.Page, 1)
-	if last := max((total+size-1)/size, 1); page > last {
+	if last := model.Pages(total, size); page > last {
 		page = last
 	}
 	result := model.GroupReportPage{Rows: []model.GroupReportRow{}, Total: total, Page: page, PageSize: size}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+reportColumns+` FROM snapshot_groups WHERE `+where+
+	rows, err := db.QueryContext(ctx, `SELECT `+reportColumns+` FROM snapshot_groups WHERE `+where+
 		` ORDER BY `+reportOrder(q)+` LIMIT ? OFFSET ?`, append(args, size, (page-1)*size)...)
 	if err != nil {
 		return model.GroupReportPage{}, fmt.Errorf("group report: %w", err)
@@ -113,7 +109,7 @@ func (s *Store) GroupReport(ctx context.Context, q model.GroupReportQuery) (mode
 	if len(ids) == 0 {
 		return result, nil
 	}
-	names, err := groupLicenseNames(ctx, s.db, info.ID, ids)
+	names, err := groupLicenseNames(ctx, db, info.ID, ids)
 	if err != nil {
 		return model.GroupReportPage{}, fmt.Errorf("group report: %w", err)
 	}
@@ -124,37 +120,40 @@ func (s *Store) GroupReport(ctx context.Context, q model.GroupReportQuery) (mode
 }
 
 // EachGroupReportRow calls fn for every row q selects, in q's order, without paging (for CSV).
-// It stops at fn's first error and returns it. ErrNotFound before the first sync.
+// It stops at fn's first error and returns it. ErrNotFound before the first sync. All rows come
+// from one snapshot, however long fn takes.
 func (s *Store) EachGroupReportRow(ctx context.Context, q model.GroupReportQuery, fn func(model.GroupReportRow) error) error {
-	info, err := s.CurrentSnapshot(ctx)
-	if err != nil {
-		return err
-	}
-	names, err := groupLicenseNames(ctx, s.db, info.ID, nil)
-	if err != nil {
-		return fmt.Errorf("group report: %w", err)
-	}
-	where, args := reportWhere(info.ID, q)
-	rows, err := s.db.QueryContext(ctx, `SELECT `+reportColumns+` FROM snapshot_groups WHERE `+where+
-		` ORDER BY `+reportOrder(q), args...)
-	if err != nil {
-		return fmt.Errorf("group report: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanReportRow(rows)
+	return s.read(ctx, func(db querier) error {
+		info, err := currentSnapshot(ctx, db)
+		if err != nil {
+			return err
+		}
+		names, err := groupLicenseNames(ctx, db, info.ID, nil)
 		if err != nil {
 			return fmt.Errorf("group report: %w", err)
 		}
-		r.Licenses = names[r.ID]
-		if err := fn(r); err != nil {
-			return err
+		where, args := reportWhere(info.ID, q)
+		rows, err := db.QueryContext(ctx, `SELECT `+reportColumns+` FROM snapshot_groups WHERE `+where+
+			` ORDER BY `+reportOrder(q), args...)
+		if err != nil {
+			return fmt.Errorf("group report: %w", err)
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("group report: %w", err)
-	}
-	return nil
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanReportRow(rows)
+			if err != nil {
+				return fmt.Errorf("group report: %w", err)
+			}
+			r.Licenses = names[r.ID]
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("group report: %w", err)
+		}
+		return nil
+	})
 }
 
 func scanReportRow(sc scanner) (model.GroupReportRow, error) {
@@ -166,13 +165,17 @@ func scanReportRow(sc scanner) (model.GroupReportRow, error) {
 // GroupDetail is what the current snapshot knows of one licensed group; ErrNotFound if it has no
 // such group (or there is no snapshot yet).
 func (s *Store) GroupDetail(ctx context.Context, id string) (model.GroupDetail, error) {
-	info, err := s.CurrentSnapshot(ctx)
+	return readValue(ctx, s, func(db querier) (model.GroupDetail, error) { return groupDetail(ctx, db, id) })
+}
+
+func groupDetail(ctx context.Context, db querier, id string) (model.GroupDetail, error) {
+	info, err := currentSnapshot(ctx, db)
 	if err != nil {
 		return model.GroupDetail{}, err
 	}
 	d := model.GroupDetail{SnapshotAt: info.TakenAt}
 	var types string
-	err = s.db.QueryRowContext(ctx, `SELECT g.id, g.display_name, g.member_count, g.user_count, g.error_count,
+	err = db.QueryRowContext(ctx, `SELECT g.id, g.display_name, g.member_count, g.user_count, g.error_count,
 			g.processing_state, d.description, d.group_types, d.security_enabled, d.mail_enabled, d.membership_rule
 		FROM snapshot_groups g
 		JOIN snapshot_group_details d ON d.snapshot_id = g.snapshot_id AND d.group_id = g.id
@@ -187,14 +190,14 @@ func (s *Store) GroupDetail(ctx context.Context, id string) (model.GroupDetail, 
 	if d.GroupTypes, err = parseList(types); err != nil {
 		return model.GroupDetail{}, fmt.Errorf("group %q: %w", id, err)
 	}
-	names, err := groupLicenseNames(ctx, s.db, info.ID, []string{id})
+	names, err := groupLicenseNames(ctx, db, info.ID, []string{id})
 	if err != nil {
 		return model.GroupDetail{}, fmt.Errorf("group %q: %w", id, err)
 	}
 	d.Licenses = names[id]
 
 	disabled := map[string][]string{}
-	rows, err := s.db.QueryContext(ctx, `SELECT sku_id, disabled_plans FROM snapshot_group_licenses
+	rows, err := db.QueryContext(ctx, `SELECT sku_id, disabled_plans FROM snapshot_group_licenses
 		WHERE snapshot_id = ? AND group_id = ?`, info.ID, id)
 	if err != nil {
 		return model.GroupDetail{}, fmt.Errorf("group %q template: %w", id, err)
@@ -217,15 +220,13 @@ func (s *Store) GroupDetail(ctx context.Context, id string) (model.GroupDetail, 
 	for _, sku := range d.Licenses {
 		t := model.TemplateLicense{SKU: sku}
 		for _, plan := range disabled[sku.ID] {
-			name, err := s.planName(ctx, info.ID, sku.ID, plan)
+			name, err := planName(ctx, db, info.ID, sku.ID, plan)
 			if err != nil {
 				return model.GroupDetail{}, fmt.Errorf("group %q template: %w", id, err)
 			}
 			t.DisabledPlans = append(t.DisabledPlans, model.NamedPlan{ID: plan, Name: name})
 		}
-		slices.SortFunc(t.DisabledPlans, func(a, b model.NamedPlan) int {
-			return compareFold(a.Name+licenseKeySep+a.ID, b.Name+licenseKeySep+b.ID)
-		})
+		slices.SortFunc(t.DisabledPlans, func(a, b model.NamedPlan) int { return compareNamed(a.Name, a.ID, b.Name, b.ID) })
 		d.Template = append(d.Template, t)
 	}
 	return d, nil
@@ -233,9 +234,9 @@ func (s *Store) GroupDetail(ctx context.Context, id string) (model.GroupDetail, 
 
 // planName is the best name of a service plan: the catalog's friendly name, else the tenant's
 // servicePlanName (preferably as listed under sku), else the catalog's plan name, else the GUID.
-func (s *Store) planName(ctx context.Context, snapID int64, sku, plan string) (string, error) {
+func planName(ctx context.Context, db querier, snapID int64, sku, plan string) (string, error) {
 	var name string
-	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(
+	err := db.QueryRowContext(ctx, `SELECT COALESCE(
 			(SELECT NULLIF(friendly_name, '') FROM catalog_plans WHERE plan_id = ?1),
 			(SELECT name FROM snapshot_sku_plans WHERE snapshot_id = ?2 AND plan_id = ?1 AND name <> ''
 				ORDER BY sku_id = ?3 DESC, sku_id LIMIT 1),
@@ -245,13 +246,6 @@ func (s *Store) planName(ctx context.Context, snapID int64, sku, plan string) (s
 		return "", fmt.Errorf("name of plan %q: %w", plan, err)
 	}
 	return name, nil
-}
-
-// skuNameExpr is the best name of the SKU with id column idCol given the joins cp
-// (catalog_products) and ss (snapshot_skus): the catalog's friendly name, else the tenant's
-// skuPartNumber, else the catalog's, else the GUID.
-func skuNameExpr(idCol string) string {
-	return `COALESCE(NULLIF(cp.display_name, ''), NULLIF(ss.part_number, ''), NULLIF(cp.part_number, ''), ` + idCol + `)`
 }
 
 // groupLicenseNames are the named licenses of the snapshot's groups (all of them when ids is nil),
@@ -287,9 +281,7 @@ func groupLicenseNames(ctx context.Context, q querier, snapID int64, ids []strin
 		return nil, fmt.Errorf("license names: %w", err)
 	}
 	for _, ns := range names {
-		slices.SortFunc(ns, func(a, b model.NamedSKU) int {
-			return compareFold(a.Name+licenseKeySep+a.ID, b.Name+licenseKeySep+b.ID)
-		})
+		slices.SortFunc(ns, func(a, b model.NamedSKU) int { return compareNamed(a.Name, a.ID, b.Name, b.ID) })
 	}
 	return names, nil
 }
@@ -300,7 +292,7 @@ func licenseKey(ns []model.NamedSKU) string {
 	for i, n := range ns {
 		parts[i] = fold(n.Name)
 	}
-	return strings.Join(parts, licenseKeySep)
+	return strings.Join(parts, nameSep)
 }
 
 // updateLicenseKeys recomputes the license sort keys of a snapshot's groups; names depend on the
@@ -321,11 +313,4 @@ func updateLicenseKeys(ctx context.Context, tx *sql.Tx, snapID int64) error {
 		}
 	}
 	return nil
-}
-
-func placeholders(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	return strings.Repeat("?, ", n-1) + "?"
 }

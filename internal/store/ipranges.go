@@ -33,7 +33,7 @@ func (s *Store) SaveIPSource(ctx context.Context, src model.IPSource) error {
 			ON CONFLICT (kind, instance) DO UPDATE SET
 				version = excluded.version, fetched_at = excluded.fetched_at,
 				checked_at = excluded.checked_at, url = excluded.url, raw = excluded.raw`,
-			src.Kind, src.Instance, src.Version, ipFormatTime(src.FetchedAt), ipFormatTime(src.CheckedAt),
+			src.Kind, src.Instance, src.Version, timeToDB(src.FetchedAt), timeToDB(src.CheckedAt),
 			src.URL, src.Raw)
 		return err
 	})
@@ -45,7 +45,7 @@ func (s *Store) SaveIPSource(ctx context.Context, src model.IPSource) error {
 
 // IPSources returns every stored source, ordered by kind and instance.
 func (s *Store) IPSources(ctx context.Context) ([]model.IPSource, error) {
-	rows, err := s.db.QueryContext(ctx, `
+	rows, err := s.rdb.QueryContext(ctx, `
 		SELECT kind, instance, version, fetched_at, checked_at, url, raw
 		FROM ip_sources ORDER BY kind, instance`)
 	if err != nil {
@@ -55,16 +55,11 @@ func (s *Store) IPSources(ctx context.Context) ([]model.IPSource, error) {
 	var out []model.IPSource
 	for rows.Next() {
 		var src model.IPSource
-		var fetched, checked string
+		var fetched, checked sql.NullInt64
 		if err := rows.Scan(&src.Kind, &src.Instance, &src.Version, &fetched, &checked, &src.URL, &src.Raw); err != nil {
 			return nil, fmt.Errorf("list ip sources: %w", err)
 		}
-		if src.FetchedAt, err = ipParseTime(fetched); err != nil {
-			return nil, fmt.Errorf("list ip sources: %s/%s fetched_at: %w", src.Kind, src.Instance, err)
-		}
-		if src.CheckedAt, err = ipParseTime(checked); err != nil {
-			return nil, fmt.Errorf("list ip sources: %s/%s checked_at: %w", src.Kind, src.Instance, err)
-		}
+		src.FetchedAt, src.CheckedAt = timeFromDB(fetched), timeFromDB(checked)
 		out = append(out, src)
 	}
 	if err := rows.Err(); err != nil {
@@ -76,8 +71,11 @@ func (s *Store) IPSources(ctx context.Context) ([]model.IPSource, error) {
 // MarkIPSourceChecked records that the stored source of kind and instance was confirmed current
 // at at, without touching its data. It returns ErrNotFound when no such source is stored.
 func (s *Store) MarkIPSourceChecked(ctx context.Context, kind, instance string, at time.Time) error {
+	if at.IsZero() {
+		return fmt.Errorf("mark ip source %s/%s checked: time is required", kind, instance)
+	}
 	res, err := s.db.ExecContext(ctx, `UPDATE ip_sources SET checked_at = ? WHERE kind = ? AND instance = ?`,
-		ipFormatTime(at), kind, instance)
+		timeToDB(at), kind, instance)
 	if err != nil {
 		return fmt.Errorf("mark ip source %s/%s checked: %w", kind, instance, err)
 	}
@@ -94,7 +92,7 @@ func (s *Store) MarkIPSourceChecked(ctx context.Context, kind, instance string, 
 // IPSetting returns the IP range setting key, or ErrNotFound.
 func (s *Store) IPSetting(ctx context.Context, key string) (string, error) {
 	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM ip_settings WHERE key = ?`, key).Scan(&v)
+	err := s.rdb.QueryRowContext(ctx, `SELECT value FROM ip_settings WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("ip setting %q: %w", key, model.ErrNotFound)
 	}
@@ -120,8 +118,3 @@ func (s *Store) EnsureIPSetting(ctx context.Context, key, value string) (string,
 	}
 	return stored, nil
 }
-
-// Times are stored as RFC 3339 text in UTC so they sort and read well in the sqlite3 shell.
-func ipFormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-func ipParseTime(s string) (time.Time, error) { return time.Parse(time.RFC3339Nano, s) }

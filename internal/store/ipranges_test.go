@@ -3,13 +3,19 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/golang-migrate/migrate/v4"
+	sqlite3migrate "github.com/golang-migrate/migrate/v4/database/sqlite3"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/migrations"
 )
 
 func openIPTestStore(t *testing.T) *Store {
@@ -129,5 +135,66 @@ func TestEnsureIPSettingKeepsFirstValue(t *testing.T) {
 	v, err := s.IPSetting(ctx, "client_request_id")
 	if err != nil || v != vals[0] {
 		t.Errorf("IPSetting = %q, %v; want %q", v, err, vals[0])
+	}
+}
+
+// A database from before migration 5 kept IP source times as RFC 3339 text; they survive the
+// change to Unix nanoseconds to the nanosecond.
+func TestIPSourceTimesMigrated(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	registerDriver()
+	db, err := sql.Open(driverName, "file:"+path+"?_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := iofs.New(migrations.FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv, err := sqlite3migrate.WithInstance(db, &sqlite3migrate.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, "sqlite3", drv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Migrate(4); err != nil {
+		t.Fatal(err)
+	}
+	fetched := time.Date(2026, 7, 20, 9, 0, 0, 123, time.UTC)
+	checked := time.Date(2026, 7, 21, 9, 30, 0, 0, time.UTC)
+	for _, r := range []struct {
+		kind, instance string
+		fetched        time.Time
+		checked        time.Time
+	}{
+		{"m365", "Worldwide", fetched, checked},
+		{"servicetags", "Public", checked, fetched.Add(500 * time.Millisecond)},
+	} {
+		if _, err := db.Exec(`INSERT INTO ip_sources (kind, instance, version, fetched_at, checked_at, url, raw)
+			VALUES (?, ?, 'v', ?, ?, 'https://x', x'5b5d')`, r.kind, r.instance,
+			r.fetched.Format(time.RFC3339Nano), r.checked.Format(time.RFC3339Nano)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.IPSources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got[0].FetchedAt.Equal(fetched) || !got[0].CheckedAt.Equal(checked) ||
+		!got[1].FetchedAt.Equal(checked) || !got[1].CheckedAt.Equal(fetched.Add(500*time.Millisecond)) ||
+		string(got[0].Raw) != "[]" {
+		t.Errorf("after migration: %+v", got)
 	}
 }

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -12,27 +10,28 @@ import (
 
 // Overview is the current snapshot's totals and subscribed SKUs; ErrNotFound before the first sync.
 func (s *Store) Overview(ctx context.Context) (model.Overview, error) {
-	info, err := s.CurrentSnapshot(ctx)
+	return readValue(ctx, s, func(db querier) (model.Overview, error) { return overview(ctx, db) })
+}
+
+func overview(ctx context.Context, db querier) (model.Overview, error) {
+	info, err := currentSnapshot(ctx, db)
 	if err != nil {
 		return model.Overview{}, err
 	}
 	o := model.Overview{SnapshotAt: info.TakenAt}
-	err = s.db.QueryRowContext(ctx, `SELECT user_count, licensed_users, users_with_errors FROM snapshots WHERE id = ?`,
+	err = db.QueryRowContext(ctx, `SELECT user_count, licensed_users, users_with_errors FROM snapshots WHERE id = ?`,
 		info.ID).Scan(&o.Users, &o.LicensedUsers, &o.UsersWithErrors)
-	if errors.Is(err, sql.ErrNoRows) {
-		// pruned between the two queries: only possible with two saves in that instant
-		return model.Overview{}, fmt.Errorf("overview: snapshot %d: %w", info.ID, model.ErrNotFound)
-	} else if err != nil {
+	if err != nil {
 		return model.Overview{}, fmt.Errorf("overview: %w", err)
 	}
-	err = s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(error_count > 0), 0),
+	err = db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(error_count > 0), 0),
 			coalesce(sum(processing_state <> ?), 0)
 		FROM snapshot_groups WHERE snapshot_id = ?`, model.ProcessingComplete, info.ID).
 		Scan(&o.LicensedGroups, &o.GroupsWithErrors, &o.GroupsNotProcessed)
 	if err != nil {
 		return model.Overview{}, fmt.Errorf("overview: groups: %w", err)
 	}
-	if o.SKUs, err = s.skus(ctx, info.ID); err != nil {
+	if o.SKUs, err = skus(ctx, db, info.ID); err != nil {
 		return model.Overview{}, fmt.Errorf("overview: %w", err)
 	}
 	return o, nil
@@ -41,15 +40,17 @@ func (s *Store) Overview(ctx context.Context) (model.Overview, error) {
 // SKUs are the current snapshot's subscribed SKUs with their best names, ordered by name;
 // ErrNotFound before the first sync.
 func (s *Store) SKUs(ctx context.Context) ([]model.SKUUsage, error) {
-	info, err := s.CurrentSnapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.skus(ctx, info.ID)
+	return readValue(ctx, s, func(db querier) ([]model.SKUUsage, error) {
+		info, err := currentSnapshot(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		return skus(ctx, db, info.ID)
+	})
 }
 
-func (s *Store) skus(ctx context.Context, snapID int64) ([]model.SKUUsage, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT ss.sku_id, ss.part_number, ss.applies_to, ss.capability_status,
+func skus(ctx context.Context, db querier, snapID int64) ([]model.SKUUsage, error) {
+	rows, err := db.QueryContext(ctx, `SELECT ss.sku_id, ss.part_number, ss.applies_to, ss.capability_status,
 			ss.consumed_units, ss.prepaid_enabled, ss.prepaid_suspended, ss.prepaid_warning, ss.prepaid_locked,
 			`+skuNameExpr("ss.sku_id")+`
 		FROM snapshot_skus ss
@@ -75,7 +76,7 @@ func (s *Store) skus(ctx context.Context, snapID int64) ([]model.SKUUsage, error
 	}
 	rows.Close()
 
-	rows, err = s.db.QueryContext(ctx, `SELECT sku_id, plan_id, name, provisioning_status, applies_to
+	rows, err = db.QueryContext(ctx, `SELECT sku_id, plan_id, name, provisioning_status, applies_to
 		FROM snapshot_sku_plans WHERE snapshot_id = ? ORDER BY sku_id, position`, snapID)
 	if err != nil {
 		return nil, fmt.Errorf("sku plans: %w", err)
@@ -94,8 +95,6 @@ func (s *Store) skus(ctx context.Context, snapID int64) ([]model.SKUUsage, error
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sku plans: %w", err)
 	}
-	slices.SortFunc(skus, func(a, b model.SKUUsage) int {
-		return compareFold(a.Name+licenseKeySep+a.ID, b.Name+licenseKeySep+b.ID)
-	})
+	slices.SortFunc(skus, func(a, b model.SKUUsage) int { return compareNamed(a.Name, a.ID, b.Name, b.ID) })
 	return skus, nil
 }

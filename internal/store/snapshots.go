@@ -1,22 +1,19 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
 // keepPrevious is how many snapshots older than the current one are kept; the rest are deleted
-// when a new one is saved. One is enough for a reader that looked up the pointer just before it
-// flipped.
+// when a new one is saved. Readers do not depend on it: a read transaction (Store.read) keeps
+// its view of a snapshot pruned while it reads.
 const keepPrevious = 1
 
 // checkEvery is how many users are written between checks of ctx: statements run without ctx,
@@ -124,13 +121,13 @@ func insertSKUs(ctx context.Context, tx *sql.Tx, snapID int64, skus []model.SKU)
 	}
 	defer planStmt.Close()
 	for _, k := range skus {
-		id := guid(k.ID)
+		id := model.NormalizeID(k.ID)
 		if _, err := skuStmt.ExecContext(ctx, snapID, id, k.PartNumber, k.AppliesTo, k.CapabilityStatus,
 			k.ConsumedUnits, k.Prepaid.Enabled, k.Prepaid.Suspended, k.Prepaid.Warning, k.Prepaid.LockedOut); err != nil {
 			return fmt.Errorf("insert sku %q: %w", k.ID, err)
 		}
 		for i, p := range k.ServicePlans {
-			if _, err := planStmt.ExecContext(ctx, snapID, id, guid(p.ID), p.Name, p.ProvisioningStatus, p.AppliesTo, i); err != nil {
+			if _, err := planStmt.ExecContext(ctx, snapID, id, model.NormalizeID(p.ID), p.Name, p.ProvisioningStatus, p.AppliesTo, i); err != nil {
 				return fmt.Errorf("insert plan %q of sku %q: %w", p.ID, k.ID, err)
 			}
 		}
@@ -174,7 +171,7 @@ func insertGroups(ctx context.Context, tx *sql.Tx, snapID int64, groups []*model
 			return fmt.Errorf("insert group %q: %w", g.ID, err)
 		}
 		for _, l := range g.AssignedLicenses {
-			if _, err := licStmt.ExecContext(ctx, snapID, g.ID, guid(l.SKUID), guidList(l.DisabledPlans)); err != nil {
+			if _, err := licStmt.ExecContext(ctx, snapID, g.ID, model.NormalizeID(l.SKUID), guidList(l.DisabledPlans)); err != nil {
 				return fmt.Errorf("insert license %q of group %q: %w", l.SKUID, g.ID, err)
 			}
 		}
@@ -221,12 +218,12 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 			return fmt.Errorf("insert user %q: %w", u.ID, err)
 		}
 		for _, l := range u.AssignedLicenses {
-			if _, err := assignedStmt.ExecContext(bg, snapID, u.ID, guid(l.SKUID), guidList(l.DisabledPlans)); err != nil {
+			if _, err := assignedStmt.ExecContext(bg, snapID, u.ID, model.NormalizeID(l.SKUID), guidList(l.DisabledPlans)); err != nil {
 				return fmt.Errorf("insert license %q of user %q: %w", l.SKUID, u.ID, err)
 			}
 		}
 		for _, st := range u.LicenseStates {
-			if _, err := stateStmt.ExecContext(bg, snapID, u.ID, guid(st.SKUID), st.AssignedByGroup, st.State,
+			if _, err := stateStmt.ExecContext(bg, snapID, u.ID, model.NormalizeID(st.SKUID), st.AssignedByGroup, st.State,
 				st.Error, guidList(st.DisabledPlans), timeToDB(st.LastUpdated)); err != nil {
 				return fmt.Errorf("insert license state %q of user %q: %w", st.SKUID, u.ID, err)
 			}
@@ -276,10 +273,16 @@ func pruneSnapshots(ctx context.Context, tx *sql.Tx, current int64) error {
 
 // CurrentSnapshot identifies the snapshot pages read; ErrNotFound before the first sync.
 func (s *Store) CurrentSnapshot(ctx context.Context) (model.SnapshotInfo, error) {
+	return currentSnapshot(ctx, s.rdb)
+}
+
+// currentSnapshot is CurrentSnapshot as q sees it: inside a transaction, the snapshot the rest
+// of the transaction reads or writes.
+func currentSnapshot(ctx context.Context, q querier) (model.SnapshotInfo, error) {
 	var info model.SnapshotInfo
 	var runID sql.NullInt64
 	var taken int64
-	err := s.db.QueryRowContext(ctx, `
+	err := q.QueryRowContext(ctx, `
 		SELECT s.id, s.run_id, s.taken_at FROM current_snapshot c JOIN snapshots s ON s.id = c.snapshot_id`).
 		Scan(&info.ID, &runID, &taken)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -292,112 +295,6 @@ func (s *Store) CurrentSnapshot(ctx context.Context) (model.SnapshotInfo, error)
 	return info, nil
 }
 
-const userColumns = `u.id, u.display_name, u.upn, u.mail, u.given_name, u.surname, u.department, u.job_title,
-	u.company_name, u.employee_id, u.city, u.country, u.usage_location, u.user_type, u.account_enabled,
-	u.on_prem_sync, u.created_at`
-
-// UsersInErrorForGroup are the users with an errored license state assigned by the group, with
-// all their licenses and states, ordered by name. ErrNotFound if the current snapshot has no
-// such licensed group.
-func (s *Store) UsersInErrorForGroup(ctx context.Context, groupID string) ([]model.User, error) {
-	info, err := s.CurrentSnapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var one int
-	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM snapshot_groups WHERE snapshot_id = ? AND id = ?`, info.ID, groupID).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("group %q: %w", groupID, model.ErrNotFound)
-	} else if err != nil {
-		return nil, fmt.Errorf("group %q: %w", groupID, err)
-	}
-	const inError = `SELECT user_id FROM snapshot_user_states
-		WHERE snapshot_id = ?1 AND assigned_by_group = ?2 AND error <> ''`
-	users, err := s.loadUsers(ctx, info.ID, inError, groupID)
-	if err != nil {
-		return nil, fmt.Errorf("users in error for group %q: %w", groupID, err)
-	}
-	return users, nil
-}
-
-// loadUsers reads the users of snapshot snapID whose ids the subquery idsQuery selects (?1 is the
-// snapshot id, ?2 arg), with their licenses and states.
-func (s *Store) loadUsers(ctx context.Context, snapID int64, idsQuery string, arg any) ([]model.User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM snapshot_users u
-		WHERE u.snapshot_id = ?1 AND u.id IN (`+idsQuery+`)
-		ORDER BY u.display_name COLLATE NOCASE, u.id`, snapID, arg)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	users := []model.User{}
-	index := map[string]int{}
-	for rows.Next() {
-		var u model.User
-		var created sql.NullInt64
-		if err := rows.Scan(&u.ID, &u.DisplayName, &u.UserPrincipalName, &u.Mail, &u.GivenName, &u.Surname,
-			&u.Department, &u.JobTitle, &u.CompanyName, &u.EmployeeID, &u.City, &u.Country, &u.UsageLocation,
-			&u.UserType, &u.AccountEnabled, &u.OnPremisesSyncEnabled, &created); err != nil {
-			return nil, err
-		}
-		u.CreatedAt = timeFromDB(created)
-		index[u.ID] = len(users)
-		users = append(users, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-
-	rows, err = s.db.QueryContext(ctx, `SELECT user_id, sku_id, disabled_plans FROM snapshot_user_assigned
-		WHERE snapshot_id = ?1 AND user_id IN (`+idsQuery+`) ORDER BY user_id, sku_id`, snapID, arg)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var userID, plans string
-		var l model.AssignedLicense
-		if err := rows.Scan(&userID, &l.SKUID, &plans); err != nil {
-			return nil, err
-		}
-		if l.DisabledPlans, err = parseList(plans); err != nil {
-			return nil, err
-		}
-		if i, ok := index[userID]; ok {
-			users[i].AssignedLicenses = append(users[i].AssignedLicenses, l)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-
-	rows, err = s.db.QueryContext(ctx, `SELECT user_id, sku_id, assigned_by_group, state, error, disabled_plans,
-		last_updated FROM snapshot_user_states
-		WHERE snapshot_id = ?1 AND user_id IN (`+idsQuery+`) ORDER BY user_id, sku_id, assigned_by_group`, snapID, arg)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var userID, plans string
-		var updated sql.NullInt64
-		var st model.LicenseState
-		if err := rows.Scan(&userID, &st.SKUID, &st.AssignedByGroup, &st.State, &st.Error, &plans, &updated); err != nil {
-			return nil, err
-		}
-		if st.DisabledPlans, err = parseList(plans); err != nil {
-			return nil, err
-		}
-		st.LastUpdated = timeFromDB(updated)
-		if i, ok := index[userID]; ok {
-			users[i].LicenseStates = append(users[i].LicenseStates, st)
-		}
-	}
-	return users, rows.Err()
-}
-
 // hasErrors is User.HasLicenseErrors for errors not normalised yet.
 func hasErrors(u *model.User) bool {
 	for _, st := range u.LicenseStates {
@@ -406,74 +303,4 @@ func hasErrors(u *model.User) bool {
 		}
 	}
 	return false
-}
-
-// uniqueBy returns pointers to the elements of xs, the first of each key only.
-func uniqueBy[T any](xs []T, key func(T) string) []*T {
-	out := make([]*T, 0, len(xs))
-	seen := make(map[string]bool, len(xs))
-	for i := range xs {
-		k := key(xs[i])
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, &xs[i])
-	}
-	return out
-}
-
-// guid normalises a SKU or plan GUID so that tenant and catalog ids join.
-func guid(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
-// fold is the case-insensitive form of a name for search and sort.
-func fold(s string) string { return strings.ToLower(s) }
-
-func guidList(ids []string) string {
-	if len(ids) == 0 {
-		return ""
-	}
-	norm := make([]string, len(ids))
-	for i, id := range ids {
-		norm[i] = guid(id)
-	}
-	return jsonList(norm)
-}
-
-func jsonList(xs []string) string {
-	if len(xs) == 0 {
-		return ""
-	}
-	b, _ := json.Marshal(xs) // a []string always marshals
-	return string(b)
-}
-
-func parseList(s string) ([]string, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var xs []string
-	if err := json.Unmarshal([]byte(s), &xs); err != nil {
-		return nil, fmt.Errorf("parse stored list %q: %w", s, err)
-	}
-	return xs, nil
-}
-
-func timeToDB(t time.Time) sql.NullInt64 {
-	if t.IsZero() {
-		return sql.NullInt64{}
-	}
-	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
-}
-
-func timeFromDB(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return time.Unix(0, n.Int64).UTC()
-}
-
-// compareFold orders names case-insensitively, then exactly, so the order is total.
-func compareFold(a, b string) int {
-	return cmp.Or(strings.Compare(fold(a), fold(b)), strings.Compare(a, b))
 }

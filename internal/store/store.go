@@ -1,6 +1,7 @@
 // Package store keeps tenantdesk's data in SQLite: tenant snapshots, sync runs, the license-name
-// catalog, IP range sources and the activity log. One file per entity; SQL lives next to the code
-// that uses it.
+// catalog, IP range sources and the activity log. One file per entity, SQL next to the code that
+// uses it; sql.go has the helpers they share. A read that takes several queries runs them in one
+// read transaction (Store.read), so it sees one state of the database.
 package store
 
 import (
@@ -32,9 +33,13 @@ var registerDriver = sync.OnceFunc(func() {
 	})
 })
 
-// Store is the SQLite database.
+// Store is the SQLite database, through two pools of connections to the same file: db for
+// writes (and migrations), rdb for reads. Two pools because go-sqlite3 begins every transaction
+// of a pool the same way (its _txlock; sql.TxOptions.ReadOnly is ignored): writes must begin
+// IMMEDIATE, and a read transaction must not take the write lock.
 type Store struct {
-	db *sql.DB
+	db  *sql.DB
+	rdb *sql.DB
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	// owner names this open store in the sync runs it starts, so other processes can tell
@@ -46,19 +51,9 @@ type Store struct {
 // Open opens (creating if needed) the database at path, with WAL, foreign keys and a busy
 // timeout on every connection, and applies pending migrations.
 func Open(ctx context.Context, path string) (*Store, error) {
-	q := url.Values{}
-	q.Set("_journal_mode", "WAL")
-	q.Set("_foreign_keys", "on")
-	q.Set("_busy_timeout", "10000")
-	q.Set("_synchronous", "NORMAL")
-	q.Set("_txlock", "immediate")
 	registerDriver()
-	db, err := sql.Open(driverName, "file:"+path+"?"+q.Encode())
+	db, err := openPool(ctx, path, false)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &Store{db: db, Now: time.Now, owner: newRunOwner()}
@@ -70,7 +65,40 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	// After migrating: the file exists, in WAL mode, with every table a read may name.
+	if s.rdb, err = openPool(ctx, path, true); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+	}
 	return s, nil
+}
+
+// openPool opens a pool of connections to path: for writing, transactions begin IMMEDIATE so
+// the write lock is taken at BEGIN and a transaction that reads first cannot fail half-way on
+// it; for reading, they begin DEFERRED, taking no lock until the first read, which in WAL mode
+// fixes the one state of the database the whole transaction sees and never waits for a
+// writer. query_only makes a write on the read pool an error rather than a surprise.
+func openPool(ctx context.Context, path string, forReading bool) (*sql.DB, error) {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_foreign_keys", "on")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_synchronous", "NORMAL")
+	if forReading {
+		q.Set("_txlock", "deferred")
+		q.Set("_query_only", "on")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	db, err := sql.Open(driverName, "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 func (s *Store) migrate() error {
@@ -96,32 +124,27 @@ func (s *Store) migrate() error {
 // interrupted first: once it is closed nothing can finish them.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
-		return s.db.Close() // closed already: a no-op, as for sql.DB
+		return errors.Join(s.rdb.Close(), s.db.Close()) // closed already: a no-op, as for sql.DB
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	markErr := s.markOwnRunsInterrupted(ctx)
-	if err := s.db.Close(); err != nil {
+	if err := errors.Join(s.rdb.Close(), s.db.Close()); err != nil {
 		return err
 	}
 	return markErr
 }
 
-// DB is the underlying database, for packages' own tests.
+// DB is the underlying database (the writing pool), for packages' own tests.
 func (s *Store) DB() *sql.DB { return s.db }
 
-// Ping checks the database answers, for readiness probes.
-func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
-
-// inTx runs fn in a transaction, committing if it returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
+// Ping checks the database answers through both pools, for readiness probes.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping: %w", err)
 	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
+	if err := s.rdb.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping read pool: %w", err)
 	}
-	return tx.Commit()
+	return nil
 }

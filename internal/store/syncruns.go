@@ -83,7 +83,7 @@ func (s *Store) FinishSyncRun(ctx context.Context, run model.SyncRun) error {
 
 // LatestSyncRun is the most recently started run, running or not.
 func (s *Store) LatestSyncRun(ctx context.Context) (model.SyncRun, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+syncRunColumns+` FROM sync_runs ORDER BY id DESC LIMIT 1`)
+	row := s.rdb.QueryRowContext(ctx, `SELECT `+syncRunColumns+` FROM sync_runs ORDER BY id DESC LIMIT 1`)
 	run, err := scanSyncRun(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return model.SyncRun{}, fmt.Errorf("latest sync run: %w", model.ErrNotFound)
@@ -98,7 +98,7 @@ func (s *Store) RecentSyncRuns(ctx context.Context, limit int) ([]model.SyncRun,
 	if limit < 1 {
 		limit = 20
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+syncRunColumns+` FROM sync_runs ORDER BY id DESC LIMIT ?`, limit)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+syncRunColumns+` FROM sync_runs ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("recent sync runs: %w", err)
 	}
@@ -138,7 +138,7 @@ func (s *Store) HeartbeatSyncRun(ctx context.Context, id int64) error {
 func (s *Store) SyncRunOwner(ctx context.Context, id int64) (RunOwner, error) {
 	var o RunOwner
 	var hb sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT owner_host, owner_pid, owner_nonce, heartbeat_at FROM sync_runs WHERE id = ?`, id).
+	err := s.rdb.QueryRowContext(ctx, `SELECT owner_host, owner_pid, owner_nonce, heartbeat_at FROM sync_runs WHERE id = ?`, id).
 		Scan(&o.Host, &o.PID, &o.Nonce, &hb)
 	if errors.Is(err, sql.ErrNoRows) {
 		return RunOwner{}, fmt.Errorf("sync run %d: %w", id, model.ErrNotFound)
@@ -204,8 +204,6 @@ func (s *Store) markInterrupted(ctx context.Context, where string, args ...any) 
 	}
 	return nil
 }
-
-type scanner interface{ Scan(dest ...any) error }
 
 func scanSyncRun(sc scanner) (model.SyncRun, error) {
 	var run model.SyncRun

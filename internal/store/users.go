@@ -20,52 +20,52 @@ const MaxUserSearch = 200
 // ErrNotFound when the snapshot has no such user (or there is no snapshot yet). id may also be
 // the user principal name.
 func (s *Store) User(ctx context.Context, id string) (model.User, error) {
-	info, err := s.CurrentSnapshot(ctx)
-	if err != nil {
-		return model.User{}, err
-	}
-	id = strings.TrimSpace(id)
-	if id == "" {
-		return model.User{}, fmt.Errorf("user without id: %w", model.ErrNotFound)
-	}
-	users, err := s.loadUsers(ctx, info.ID, `SELECT id FROM snapshot_users
-		WHERE snapshot_id = ?1 AND (id = ?2 OR upn = ?2 COLLATE NOCASE) LIMIT 1`, id)
-	if err != nil {
-		return model.User{}, fmt.Errorf("user %q: %w", id, err)
-	}
-	if len(users) == 0 {
-		return model.User{}, fmt.Errorf("user %q: %w", id, model.ErrNotFound)
-	}
-	return users[0], nil
-}
-
-// idsJSON is a JSON array of ids for json_each, "[]" when there are none.
-func idsJSON(ids []string) string {
-	if len(ids) == 0 {
-		return "[]"
-	}
-	return jsonList(ids)
+	return readValue(ctx, s, func(db querier) (model.User, error) {
+		info, err := currentSnapshot(ctx, db)
+		if err != nil {
+			return model.User{}, err
+		}
+		id = strings.TrimSpace(id)
+		if id == "" {
+			return model.User{}, fmt.Errorf("user without id: %w", model.ErrNotFound)
+		}
+		users, err := loadUsers(ctx, db, info.ID, `SELECT id FROM snapshot_users
+			WHERE snapshot_id = ?1 AND (id = ?2 OR upn = ?2 COLLATE NOCASE) LIMIT 1`, id)
+		if err != nil {
+			return model.User{}, fmt.Errorf("user %q: %w", id, err)
+		}
+		if len(users) == 0 {
+			return model.User{}, fmt.Errorf("user %q: %w", id, model.ErrNotFound)
+		}
+		return users[0], nil
+	})
 }
 
 // UsersByID are the users of the current snapshot with these ids (unknown ids are left out),
 // with licenses and states, ordered by name.
 func (s *Store) UsersByID(ctx context.Context, ids []string) ([]model.User, error) {
-	info, err := s.CurrentSnapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	users, err := s.loadUsers(ctx, info.ID, `SELECT value FROM json_each(?2)`, idsJSON(ids))
-	if err != nil {
-		return nil, fmt.Errorf("users by id: %w", err)
-	}
-	return users, nil
+	return readValue(ctx, s, func(db querier) ([]model.User, error) {
+		info, err := currentSnapshot(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		users, err := loadUsers(ctx, db, info.ID, `SELECT value FROM json_each(?2)`, idsJSON(ids))
+		if err != nil {
+			return nil, fmt.Errorf("users by id: %w", err)
+		}
+		return users, nil
+	})
 }
 
 // SearchUsers finds users of the current snapshot whose display name, user principal name or
 // mail contains q (case-insensitive; a whole object id matches too), ordered by name. It
 // returns at most limit users (1..MaxUserSearch) starting at offset, and the total.
 func (s *Store) SearchUsers(ctx context.Context, q string, offset, limit int) (model.UserSearchResult, error) {
-	info, err := s.CurrentSnapshot(ctx)
+	return readValue(ctx, s, func(db querier) (model.UserSearchResult, error) { return searchUsers(ctx, db, q, offset, limit) })
+}
+
+func searchUsers(ctx context.Context, db querier, q string, offset, limit int) (model.UserSearchResult, error) {
+	info, err := currentSnapshot(ctx, db)
 	if err != nil {
 		return model.UserSearchResult{}, err
 	}
@@ -77,10 +77,10 @@ func (s *Store) SearchUsers(ctx context.Context, q string, offset, limit int) (m
 	where := `u.snapshot_id = ?1 AND (?2 = '' OR instr(fold(u.display_name), ?2) > 0 OR instr(fold(u.upn), ?2) > 0
 		OR instr(fold(u.mail), ?2) > 0 OR fold(u.id) = ?2)`
 	res := model.UserSearchResult{Users: []model.UserHit{}}
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM snapshot_users u WHERE `+where, info.ID, q).Scan(&res.Total); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM snapshot_users u WHERE `+where, info.ID, q).Scan(&res.Total); err != nil {
 		return model.UserSearchResult{}, fmt.Errorf("search users: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+`, u.has_errors, EXISTS (SELECT 1 FROM snapshot_user_assigned a
+	rows, err := db.QueryContext(ctx, `SELECT `+userColumns+`, u.has_errors, EXISTS (SELECT 1 FROM snapshot_user_assigned a
 			WHERE a.snapshot_id = u.snapshot_id AND a.user_id = u.id)
 		FROM snapshot_users u WHERE `+where+`
 		ORDER BY u.display_name COLLATE NOCASE, u.id LIMIT ?3 OFFSET ?4`, info.ID, q, limit, offset)
@@ -109,7 +109,11 @@ func (s *Store) SearchUsers(ctx context.Context, q string, offset, limit int) (m
 // Groups are the licensed groups of the current snapshot with these ids (unknown ids are left
 // out), keyed by id.
 func (s *Store) Groups(ctx context.Context, ids []string) (map[string]model.GroupInfo, error) {
-	info, err := s.CurrentSnapshot(ctx)
+	return readValue(ctx, s, func(db querier) (map[string]model.GroupInfo, error) { return groups(ctx, db, ids) })
+}
+
+func groups(ctx context.Context, db querier, ids []string) (map[string]model.GroupInfo, error) {
+	info, err := currentSnapshot(ctx, db)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +121,7 @@ func (s *Store) Groups(ctx context.Context, ids []string) (map[string]model.Grou
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT g.id, g.display_name, g.processing_state, l.sku_id, l.disabled_plans
+	rows, err := db.QueryContext(ctx, `SELECT g.id, g.display_name, g.processing_state, l.sku_id, l.disabled_plans
 		FROM snapshot_groups g LEFT JOIN snapshot_group_licenses l ON l.snapshot_id = g.snapshot_id AND l.group_id = g.id
 		WHERE g.snapshot_id = ?1 AND g.id IN (SELECT value FROM json_each(?2))
 		ORDER BY g.id, l.sku_id`, info.ID, idsJSON(ids))
@@ -147,6 +151,115 @@ func (s *Store) Groups(ctx context.Context, ids []string) (map[string]model.Grou
 	return out, rows.Err()
 }
 
+const userColumns = `u.id, u.display_name, u.upn, u.mail, u.given_name, u.surname, u.department, u.job_title,
+	u.company_name, u.employee_id, u.city, u.country, u.usage_location, u.user_type, u.account_enabled,
+	u.on_prem_sync, u.created_at`
+
+// UsersInErrorForGroup are the users with an errored license state assigned by the group, with
+// all their licenses and states, ordered by name. ErrNotFound if the current snapshot has no
+// such licensed group.
+func (s *Store) UsersInErrorForGroup(ctx context.Context, groupID string) ([]model.User, error) {
+	return readValue(ctx, s, func(db querier) ([]model.User, error) {
+		info, err := currentSnapshot(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		var one int
+		err = db.QueryRowContext(ctx, `SELECT 1 FROM snapshot_groups WHERE snapshot_id = ? AND id = ?`, info.ID, groupID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("group %q: %w", groupID, model.ErrNotFound)
+		} else if err != nil {
+			return nil, fmt.Errorf("group %q: %w", groupID, err)
+		}
+		const inError = `SELECT user_id FROM snapshot_user_states
+			WHERE snapshot_id = ?1 AND assigned_by_group = ?2 AND error <> ''`
+		users, err := loadUsers(ctx, db, info.ID, inError, groupID)
+		if err != nil {
+			return nil, fmt.Errorf("users in error for group %q: %w", groupID, err)
+		}
+		return users, nil
+	})
+}
+
+// loadUsers reads the users of snapshot snapID whose ids the subquery idsQuery selects (?1 is the
+// snapshot id, ?2 arg), with their licenses and states. It takes three queries, so db should
+// be a transaction.
+func loadUsers(ctx context.Context, db querier, snapID int64, idsQuery string, arg any) ([]model.User, error) {
+	rows, err := db.QueryContext(ctx, `SELECT `+userColumns+` FROM snapshot_users u
+		WHERE u.snapshot_id = ?1 AND u.id IN (`+idsQuery+`)
+		ORDER BY u.display_name COLLATE NOCASE, u.id`, snapID, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	users := []model.User{}
+	index := map[string]int{}
+	for rows.Next() {
+		var u model.User
+		var created sql.NullInt64
+		if err := rows.Scan(&u.ID, &u.DisplayName, &u.UserPrincipalName, &u.Mail, &u.GivenName, &u.Surname,
+			&u.Department, &u.JobTitle, &u.CompanyName, &u.EmployeeID, &u.City, &u.Country, &u.UsageLocation,
+			&u.UserType, &u.AccountEnabled, &u.OnPremisesSyncEnabled, &created); err != nil {
+			return nil, err
+		}
+		u.CreatedAt = timeFromDB(created)
+		index[u.ID] = len(users)
+		users = append(users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+
+	rows, err = db.QueryContext(ctx, `SELECT user_id, sku_id, disabled_plans FROM snapshot_user_assigned
+		WHERE snapshot_id = ?1 AND user_id IN (`+idsQuery+`) ORDER BY user_id, sku_id`, snapID, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var userID, plans string
+		var l model.AssignedLicense
+		if err := rows.Scan(&userID, &l.SKUID, &plans); err != nil {
+			return nil, err
+		}
+		if l.DisabledPlans, err = parseList(plans); err != nil {
+			return nil, err
+		}
+		if i, ok := index[userID]; ok {
+			users[i].AssignedLicenses = append(users[i].AssignedLicenses, l)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+
+	rows, err = db.QueryContext(ctx, `SELECT user_id, sku_id, assigned_by_group, state, error, disabled_plans,
+		last_updated FROM snapshot_user_states
+		WHERE snapshot_id = ?1 AND user_id IN (`+idsQuery+`) ORDER BY user_id, sku_id, assigned_by_group`, snapID, arg)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var userID, plans string
+		var updated sql.NullInt64
+		var st model.LicenseState
+		if err := rows.Scan(&userID, &st.SKUID, &st.AssignedByGroup, &st.State, &st.Error, &plans, &updated); err != nil {
+			return nil, err
+		}
+		if st.DisabledPlans, err = parseList(plans); err != nil {
+			return nil, err
+		}
+		st.LastUpdated = timeFromDB(updated)
+		if i, ok := index[userID]; ok {
+			users[i].LicenseStates = append(users[i].LicenseStates, st)
+		}
+	}
+	return users, rows.Err()
+}
+
 // UpdateUsers replaces these users (as just read from Graph) in the current snapshot, with their
 // licenses and states, and recomputes what depends on them: each affected group's error count
 // (groups the users' old or new states name, plus the groups in extra) and the snapshot's
@@ -154,14 +267,17 @@ func (s *Store) Groups(ctx context.Context, ids []string) (map[string]model.Grou
 // Everything happens in one transaction. ErrNotFound before the first sync.
 //
 // A sync that finishes later replaces the whole snapshot anyway, so this only keeps the
-// current one true until then.
+// current one true until then. The current snapshot is looked up inside the transaction, so a
+// sync saved meanwhile is not missed (nor is a pruned snapshot written to).
 func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []model.GroupUpdate) error {
-	info, err := s.CurrentSnapshot(ctx)
-	if err != nil {
-		return err
-	}
 	list := uniqueBy(users, func(u model.User) string { return u.ID })
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	var snapID int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		info, err := currentSnapshot(ctx, tx)
+		if err != nil {
+			return err
+		}
+		snapID = info.ID
 		affected := map[string]bool{}
 		for _, g := range groups {
 			affected[g.ID] = true
@@ -239,7 +355,7 @@ func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []mo
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("update users in snapshot %d: %w", info.ID, err)
+		return fmt.Errorf("update users in snapshot %d: %w", snapID, err)
 	}
 	return nil
 }
@@ -248,11 +364,13 @@ func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []mo
 // (as just read from Graph), so explanations quote the numbers of now. SKUs the snapshot does
 // not have are left out: a new subscription comes with the next sync.
 func (s *Store) UpdateSKUs(ctx context.Context, skus []model.SKU) error {
-	info, err := s.CurrentSnapshot(ctx)
-	if err != nil {
-		return err
-	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	var snapID int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		info, err := currentSnapshot(ctx, tx)
+		if err != nil {
+			return err
+		}
+		snapID = info.ID
 		stmt, err := tx.PrepareContext(ctx, `UPDATE snapshot_skus SET capability_status = ?, consumed_units = ?,
 			prepaid_enabled = ?, prepaid_suspended = ?, prepaid_warning = ?, prepaid_locked = ?
 			WHERE snapshot_id = ? AND sku_id = ?`)
@@ -262,14 +380,14 @@ func (s *Store) UpdateSKUs(ctx context.Context, skus []model.SKU) error {
 		defer stmt.Close()
 		for _, k := range skus {
 			if _, err := stmt.ExecContext(ctx, k.CapabilityStatus, k.ConsumedUnits, k.Prepaid.Enabled, k.Prepaid.Suspended,
-				k.Prepaid.Warning, k.Prepaid.LockedOut, info.ID, guid(k.ID)); err != nil {
+				k.Prepaid.Warning, k.Prepaid.LockedOut, info.ID, model.NormalizeID(k.ID)); err != nil {
 				return fmt.Errorf("sku %q: %w", k.ID, err)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("update skus in snapshot %d: %w", info.ID, err)
+		return fmt.Errorf("update skus in snapshot %d: %w", snapID, err)
 	}
 	return nil
 }

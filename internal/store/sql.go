@@ -1,0 +1,179 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+)
+
+// The SQL helpers every entity file shares: how values are stored (times, lists, ids), how
+// names fold and sort, and how a transaction runs.
+
+// querier is what a read needs of *sql.DB or *sql.Tx, so the same query code runs inside a
+// transaction or outside one.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(dest ...any) error }
+
+// inTx runs fn in a write transaction, committing if it returns nil. The writer pool begins
+// IMMEDIATE, so the write lock is taken at BEGIN and a transaction that reads before it writes
+// cannot fail half-way with SQLITE_BUSY.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// read runs fn in one read transaction on the read pool: however many queries fn makes, they
+// all see the database as it was at the first of them, so a snapshot saved, updated or pruned
+// meanwhile can neither mix into the result nor vanish from under it. It never takes the write
+// lock, so it neither waits for a sync being saved nor holds one up.
+//
+// A *sql.Tx rather than BEGIN on a *sql.Conn: database/sql then watches the transaction's
+// context with a goroutine per query (10-15% of a small report page, measured), but it ends the
+// transaction and frees the connection whatever fn does, rows left open included.
+func (s *Store) read(ctx context.Context, fn func(q querier) error) error {
+	tx, err := s.rdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin read: %w", err)
+	}
+	defer tx.Rollback() // nothing to commit; this ends the read and frees its view of the WAL
+	return fn(tx)
+}
+
+// readValue is read for a fn that returns a value: the value, or the zero value and the error.
+func readValue[T any](ctx context.Context, s *Store, fn func(q querier) (T, error)) (T, error) {
+	var v T
+	err := s.read(ctx, func(q querier) error {
+		var err error
+		v, err = fn(q)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v, nil
+}
+
+// placeholders is "?, ?, ?" for n arguments.
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// idsJSON is a JSON array of ids for json_each, "[]" when there are none.
+func idsJSON(ids []string) string {
+	if len(ids) == 0 {
+		return "[]"
+	}
+	return jsonList(ids)
+}
+
+// guidList is a stored list of SKU or plan GUIDs, each normalised so that tenant and catalog
+// ids join; empty when there are none.
+func guidList(ids []string) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	norm := make([]string, len(ids))
+	for i, id := range ids {
+		norm[i] = model.NormalizeID(id)
+	}
+	return jsonList(norm)
+}
+
+// jsonList is a stored list: a JSON array, empty when there are none.
+func jsonList(xs []string) string {
+	if len(xs) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(xs) // a []string always marshals
+	return string(b)
+}
+
+// parseList reads a list stored by jsonList.
+func parseList(s string) ([]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var xs []string
+	if err := json.Unmarshal([]byte(s), &xs); err != nil {
+		return nil, fmt.Errorf("parse stored list %q: %w", s, err)
+	}
+	return xs, nil
+}
+
+// timeToDB is how every time is stored: Unix nanoseconds (UTC), NULL for the zero time.
+func timeToDB(t time.Time) sql.NullInt64 {
+	if t.IsZero() {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixNano(), Valid: true}
+}
+
+// timeFromDB reads a time stored by timeToDB, in UTC.
+func timeFromDB(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+// fold is the case-insensitive form of a name for search and sort. It is also the SQL
+// function fold() (see driverName), so text folded in SQL matches text folded here.
+func fold(s string) string { return strings.ToLower(s) }
+
+// compareFold orders names case-insensitively, then exactly, so the order is total.
+func compareFold(a, b string) int {
+	return cmp.Or(strings.Compare(fold(a), fold(b)), strings.Compare(a, b))
+}
+
+// nameSep joins a name and an id (or several names) in a sort key; it sorts before every
+// printable character, so "A" comes before "A" + anything.
+const nameSep = "\x1f"
+
+// compareNamed orders named things (SKUs, plans) by name, then by id.
+func compareNamed(aName, aID, bName, bID string) int {
+	return compareFold(aName+nameSep+aID, bName+nameSep+bID)
+}
+
+// skuNameExpr is the best name of the SKU with id column idCol given the joins cp
+// (catalog_products) and ss (snapshot_skus): the catalog's friendly name, else the tenant's
+// skuPartNumber, else the catalog's, else the GUID.
+func skuNameExpr(idCol string) string {
+	return `COALESCE(NULLIF(cp.display_name, ''), NULLIF(ss.part_number, ''), NULLIF(cp.part_number, ''), ` + idCol + `)`
+}
+
+// uniqueBy returns pointers to the elements of xs, the first of each key only.
+func uniqueBy[T any](xs []T, key func(T) string) []*T {
+	out := make([]*T, 0, len(xs))
+	seen := make(map[string]bool, len(xs))
+	for i := range xs {
+		k := key(xs[i])
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, &xs[i])
+	}
+	return out
+}
