@@ -29,7 +29,14 @@ var (
 	userSelect = []string{"id", "displayName", "userPrincipalName", "mail", "givenName", "surname",
 		"department", "jobTitle", "companyName", "employeeId", "city", "country", "usageLocation",
 		"userType", "accountEnabled", "onPremisesSyncEnabled", "createdDateTime", "assignedLicenses",
-		"licenseAssignmentStates"}
+		"licenseAssignmentStates",
+		// For the license report's columns: read with everything else, never per user.
+		"officeLocation", "state", "postalCode", "streetAddress", "preferredLanguage", "employeeType",
+		"mobilePhone", "businessPhones", "otherMails", "proxyAddresses", "onPremisesSamAccountName",
+		"onPremisesUserPrincipalName", "onPremisesDistinguishedName", "onPremisesDomainName",
+		"onPremisesImmutableId", "onPremisesLastSyncDateTime", "onPremisesSecurityIdentifier",
+		"externalUserState", "lastPasswordChangeDateTime", "signInSessionsValidFromDateTime",
+		"passwordPolicies", "preferredDataLocation"}
 	memberSelect = []string{"id", "displayName", "userPrincipalName"}
 )
 

@@ -100,7 +100,9 @@ func (s LicenseState) Direct() bool { return s.AssignedByGroup == "" }
 // InError reports whether this assignment carries an error.
 func (s LicenseState) InError() bool { return s.Error != ErrorNone }
 
-// User is a directory user with the attributes reports need.
+// User is a directory user with the attributes reports need: every single-value property the
+// license report offers as a column comes with the one read of all users, so adding a column
+// never costs a Graph call.
 type User struct {
 	ID                    string
 	DisplayName           string
@@ -121,6 +123,30 @@ type User struct {
 	CreatedAt             time.Time
 	AssignedLicenses      []AssignedLicense
 	LicenseStates         []LicenseState
+
+	// More properties for the license report (Graph's names in the comments).
+	OfficeLocation               string    // officeLocation
+	State                        string    // state (of the address)
+	PostalCode                   string    // postalCode
+	StreetAddress                string    // streetAddress
+	PreferredLanguage            string    // preferredLanguage
+	EmployeeType                 string    // employeeType
+	MobilePhone                  string    // mobilePhone
+	BusinessPhones               []string  // businessPhones
+	OtherMails                   []string  // otherMails
+	ProxyAddresses               []string  // proxyAddresses
+	OnPremisesSamAccountName     string    // onPremisesSamAccountName
+	OnPremisesUserPrincipalName  string    // onPremisesUserPrincipalName
+	OnPremisesDistinguishedName  string    // onPremisesDistinguishedName
+	OnPremisesDomainName         string    // onPremisesDomainName
+	OnPremisesImmutableID        string    // onPremisesImmutableId
+	OnPremisesLastSyncAt         time.Time // onPremisesLastSyncDateTime
+	OnPremisesSecurityIdentifier string    // onPremisesSecurityIdentifier
+	ExternalUserState            string    // externalUserState
+	LastPasswordChangeAt         time.Time // lastPasswordChangeDateTime
+	SignInSessionsValidFrom      time.Time // signInSessionsValidFromDateTime
+	PasswordPolicies             string    // passwordPolicies
+	PreferredDataLocation        string    // preferredDataLocation
 }
 
 // HasLicenseErrors reports whether any license assignment of the user is in error.

@@ -2,13 +2,19 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/golang-migrate/migrate/v4"
+	sqlite3migrate "github.com/golang-migrate/migrate/v4/database/sqlite3"
+	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/migrations"
 )
 
 // openTest opens a fresh database in t's temp dir with a fixed clock.
@@ -83,4 +89,37 @@ func genTenant(seed uint64, nUsers, nGroups int) model.Snapshot {
 		snap.Users = append(snap.Users, u)
 	}
 	return snap
+}
+
+// openAtVersion opens a database at path migrated only up to version, as an older tenantdesk
+// left it, for tests of the migrations after it. Close it before Open migrates the rest.
+func openAtVersion(t *testing.T, path string, version uint) *sql.DB {
+	t.Helper()
+	registerDriver()
+	db, err := sql.Open(driverName, "file:"+path+"?_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := iofs.New(migrations.FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv, err := sqlite3migrate.WithInstance(db, &sqlite3migrate.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := migrate.NewWithInstance("iofs", src, "sqlite3", drv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Migrate(version); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// readMigration is the text of one embedded migration.
+func readMigration(name string) (string, error) {
+	b, err := fs.ReadFile(migrations.FS, name)
+	return string(b), err
 }

@@ -3,19 +3,13 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/golang-migrate/migrate/v4"
-	sqlite3migrate "github.com/golang-migrate/migrate/v4/database/sqlite3"
-	"github.com/golang-migrate/migrate/v4/source/iofs"
-
 	"github.com/tenantdesk/tenantdesk/internal/model"
-	"github.com/tenantdesk/tenantdesk/migrations"
 )
 
 func openIPTestStore(t *testing.T) *Store {
@@ -143,26 +137,7 @@ func TestEnsureIPSettingKeepsFirstValue(t *testing.T) {
 func TestIPSourceTimesMigrated(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	registerDriver()
-	db, err := sql.Open(driverName, "file:"+path+"?_journal_mode=WAL")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := iofs.New(migrations.FS, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	drv, err := sqlite3migrate.WithInstance(db, &sqlite3migrate.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := migrate.NewWithInstance("iofs", src, "sqlite3", drv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Migrate(4); err != nil {
-		t.Fatal(err)
-	}
+	db := openAtVersion(t, path, 4)
 	fetched := time.Date(2026, 7, 20, 9, 0, 0, 123, time.UTC)
 	checked := time.Date(2026, 7, 21, 9, 30, 0, 0, time.UTC)
 	for _, r := range []struct {

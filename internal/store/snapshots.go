@@ -44,7 +44,7 @@ func (s *Store) SaveSnapshot(ctx context.Context, runID int64, snap model.Snapsh
 			licensed++
 		}
 		clear(seen)
-		userInError := false // normalised here too: a source may pass Graph's "None" through
+		userInError := false
 		for _, st := range u.LicenseStates {
 			if st.Error == model.ErrorNone {
 				continue
@@ -77,6 +77,9 @@ func (s *Store) SaveSnapshot(ctx context.Context, runID int64, snap model.Snapsh
 			return err
 		}
 		if err := insertSKUs(bg, tx, id, snap.SKUs); err != nil {
+			return err
+		}
+		if err := recordSKUHistory(bg, tx, snap.TakenAt, snap.SKUs); err != nil {
 			return err
 		}
 		if err := insertGroups(bg, tx, id, groups, snap.MemberCounts, errorCounts); err != nil {
@@ -183,8 +186,8 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 	userStmt, err := tx.PrepareContext(bg, `
 		INSERT INTO snapshot_users (snapshot_id, id, display_name, upn, mail, given_name, surname, department,
 			job_title, company_name, employee_id, city, country, usage_location, user_type,
-			account_enabled, on_prem_sync, created_at, has_errors)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			account_enabled, on_prem_sync, created_at, has_errors, props)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("insert users: %w", err)
 	}
@@ -204,6 +207,11 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 		return fmt.Errorf("insert license states: %w", err)
 	}
 	defer stateStmt.Close()
+	holderStmt, err := tx.PrepareContext(bg, insertHolderSQL)
+	if err != nil {
+		return fmt.Errorf("insert holders: %w", err)
+	}
+	defer holderStmt.Close()
 
 	for i, u := range users {
 		if i%checkEvery == 0 {
@@ -211,11 +219,18 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 				return err
 			}
 		}
+		props, err := propsJSON(u)
+		if err != nil {
+			return fmt.Errorf("user %q props: %w", u.ID, err)
+		}
 		if _, err := userStmt.ExecContext(bg, snapID, u.ID, u.DisplayName, u.UserPrincipalName, u.Mail,
 			u.GivenName, u.Surname, u.Department, u.JobTitle, u.CompanyName, u.EmployeeID, u.City, u.Country,
 			u.UsageLocation, u.UserType, u.AccountEnabled, u.OnPremisesSyncEnabled, timeToDB(u.CreatedAt),
-			hasErrors(u)); err != nil {
+			hasErrors(u), props); err != nil {
 			return fmt.Errorf("insert user %q: %w", u.ID, err)
+		}
+		if err := insertHolders(bg, holderStmt, snapID, u); err != nil {
+			return err
 		}
 		for _, l := range u.AssignedLicenses {
 			if _, err := assignedStmt.ExecContext(bg, snapID, u.ID, model.NormalizeID(l.SKUID), guidList(l.DisabledPlans)); err != nil {
@@ -234,7 +249,7 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 
 // snapshotTables are deleted child first.
 var snapshotTables = []string{
-	"snapshot_user_states", "snapshot_user_assigned", "snapshot_users",
+	"snapshot_holders", "snapshot_user_states", "snapshot_user_assigned", "snapshot_users",
 	"snapshot_group_licenses", "snapshot_group_details", "snapshot_groups", "snapshot_sku_plans", "snapshot_skus",
 }
 

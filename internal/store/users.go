@@ -92,9 +92,7 @@ func searchUsers(ctx context.Context, db querier, q string, offset, limit int) (
 		var h model.UserHit
 		u := &h.User
 		var created sql.NullInt64
-		if err := rows.Scan(&u.ID, &u.DisplayName, &u.UserPrincipalName, &u.Mail, &u.GivenName, &u.Surname,
-			&u.Department, &u.JobTitle, &u.CompanyName, &u.EmployeeID, &u.City, &u.Country, &u.UsageLocation,
-			&u.UserType, &u.AccountEnabled, &u.OnPremisesSyncEnabled, &created, &h.InError, &h.Licensed); err != nil {
+		if err := rows.Scan(append(userCols(u, &created), &h.InError, &h.Licensed)...); err != nil {
 			return model.UserSearchResult{}, fmt.Errorf("search users: %w", err)
 		}
 		u.CreatedAt = timeFromDB(created)
@@ -155,6 +153,13 @@ const userColumns = `u.id, u.display_name, u.upn, u.mail, u.given_name, u.surnam
 	u.company_name, u.employee_id, u.city, u.country, u.usage_location, u.user_type, u.account_enabled,
 	u.on_prem_sync, u.created_at`
 
+// userCols are the scan destinations of userColumns in u (the caller converts created).
+func userCols(u *model.User, created *sql.NullInt64) []any {
+	return []any{&u.ID, &u.DisplayName, &u.UserPrincipalName, &u.Mail, &u.GivenName, &u.Surname,
+		&u.Department, &u.JobTitle, &u.CompanyName, &u.EmployeeID, &u.City, &u.Country, &u.UsageLocation,
+		&u.UserType, &u.AccountEnabled, &u.OnPremisesSyncEnabled, created}
+}
+
 // UsersInErrorForGroup are the users with an errored license state assigned by the group, with
 // all their licenses and states, ordered by name. ErrNotFound if the current snapshot has no
 // such licensed group.
@@ -185,7 +190,7 @@ func (s *Store) UsersInErrorForGroup(ctx context.Context, groupID string) ([]mod
 // snapshot id, ?2 arg), with their licenses and states. It takes three queries, so db should
 // be a transaction.
 func loadUsers(ctx context.Context, db querier, snapID int64, idsQuery string, arg any) ([]model.User, error) {
-	rows, err := db.QueryContext(ctx, `SELECT `+userColumns+` FROM snapshot_users u
+	rows, err := db.QueryContext(ctx, `SELECT `+userColumns+`, u.props FROM snapshot_users u
 		WHERE u.snapshot_id = ?1 AND u.id IN (`+idsQuery+`)
 		ORDER BY u.display_name COLLATE NOCASE, u.id`, snapID, arg)
 	if err != nil {
@@ -197,12 +202,14 @@ func loadUsers(ctx context.Context, db querier, snapID int64, idsQuery string, a
 	for rows.Next() {
 		var u model.User
 		var created sql.NullInt64
-		if err := rows.Scan(&u.ID, &u.DisplayName, &u.UserPrincipalName, &u.Mail, &u.GivenName, &u.Surname,
-			&u.Department, &u.JobTitle, &u.CompanyName, &u.EmployeeID, &u.City, &u.Country, &u.UsageLocation,
-			&u.UserType, &u.AccountEnabled, &u.OnPremisesSyncEnabled, &created); err != nil {
+		var props string
+		if err := rows.Scan(append(userCols(&u, &created), &props)...); err != nil {
 			return nil, err
 		}
 		u.CreatedAt = timeFromDB(created)
+		if err := applyPropsJSON(&u, props); err != nil {
+			return nil, err
+		}
 		index[u.ID] = len(users)
 		users = append(users, u)
 	}
@@ -312,7 +319,7 @@ func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []mo
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, table := range []string{"snapshot_user_states", "snapshot_user_assigned", "snapshot_users"} {
+		for _, table := range []string{"snapshot_holders", "snapshot_user_states", "snapshot_user_assigned", "snapshot_users"} {
 			col := "user_id"
 			if table == "snapshot_users" {
 				col = "id"

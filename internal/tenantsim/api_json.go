@@ -251,6 +251,23 @@ var userProps = newPropSet("microsoft.graph.user", []prop[User]{
 	{"usageLocation", false, func(u *User) any { return nz(u.UsageLocation) }},
 	{"userType", false, func(u *User) any { return nz(u.UserType) }},
 	{"deletedDateTime", false, func(u *User) any { return nil }},
+	{"state", false, func(u *User) any { return nz(u.State) }},
+	{"postalCode", false, func(u *User) any { return nz(u.PostalCode) }},
+	{"streetAddress", false, func(u *User) any { return nz(u.StreetAddress) }},
+	{"employeeType", false, func(u *User) any { return nz(u.EmployeeType) }},
+	{"otherMails", false, func(u *User) any { return strs(u.OtherMails) }},
+	{"onPremisesSamAccountName", false, func(u *User) any { return nz(u.OnPremisesSamAccountName) }},
+	{"onPremisesUserPrincipalName", false, func(u *User) any { return nz(u.OnPremisesUserPrincipalName) }},
+	{"onPremisesDistinguishedName", false, func(u *User) any { return nz(u.OnPremisesDistinguishedName) }},
+	{"onPremisesDomainName", false, func(u *User) any { return nz(u.OnPremisesDomainName) }},
+	{"onPremisesImmutableId", false, func(u *User) any { return nz(u.OnPremisesImmutableID) }},
+	{"onPremisesLastSyncDateTime", false, func(u *User) any { return u.OnPremisesLastSyncDateTime }},
+	{"onPremisesSecurityIdentifier", false, func(u *User) any { return nz(u.OnPremisesSecurityIdentifier) }},
+	{"externalUserState", false, func(u *User) any { return nz(u.ExternalUserState) }},
+	{"lastPasswordChangeDateTime", false, func(u *User) any { return u.LastPasswordChangeDateTime }},
+	{"signInSessionsValidFromDateTime", false, func(u *User) any { return u.SignInSessionsValidFromDateTime }},
+	{"passwordPolicies", false, func(u *User) any { return nz(u.PasswordPolicies) }},
+	{"preferredDataLocation", false, func(u *User) any { return nz(u.PreferredDataLocation) }},
 })
 
 // securityIdentifier derives a group's SID from its object id, as Entra does for cloud groups

@@ -93,6 +93,25 @@ type User struct {
 	OnPremisesSyncEnabled bool
 	CreatedDateTime       time.Time
 
+	// Address, contact and on-premises properties Graph returns when $selected.
+	State                           string
+	PostalCode                      string
+	StreetAddress                   string
+	EmployeeType                    string
+	OtherMails                      []string
+	OnPremisesSamAccountName        string
+	OnPremisesUserPrincipalName     string
+	OnPremisesDistinguishedName     string
+	OnPremisesDomainName            string
+	OnPremisesImmutableID           string
+	OnPremisesLastSyncDateTime      time.Time
+	OnPremisesSecurityIdentifier    string
+	ExternalUserState               string // guests: PendingAcceptance or Accepted
+	LastPasswordChangeDateTime      time.Time
+	SignInSessionsValidFromDateTime time.Time
+	PasswordPolicies                string // e.g. DisablePasswordExpiration; "" is null
+	PreferredDataLocation           string
+
 	// DirectLicenses is what assignLicense on the user set; the engine derives the rest.
 	DirectLicenses []License
 	// AssignedLicenses are the licenses really assigned (from any source, each SKU once).

@@ -1,0 +1,147 @@
+package model
+
+import "time"
+
+// SKUHistoryPoint is a subscribed SKU's units at one moment (one snapshot).
+type SKUHistoryPoint struct {
+	At       time.Time
+	Consumed int
+	Prepaid  PrepaidUnits
+}
+
+// GroupRef is a group named, for links.
+type GroupRef struct {
+	ID   string
+	Name string
+}
+
+// SKUHolders counts the holders of one SKU by how they got it. A holder is a user with the SKU
+// assigned, or with a license state for it (an error included: such a user counts as holder
+// and as in error, but not toward consumedUnits, as Graph counts).
+type SKUHolders struct {
+	Holders    int
+	Direct     int // assigned directly only
+	FromGroups int // from one or more groups only
+	Both       int // directly and from groups
+	InError    int
+}
+
+// SKUSummary is one subscribed SKU of the license report.
+type SKUSummary struct {
+	SKUUsage
+	SKUHolders
+	Groups []GroupRef // licensed groups whose template has it, by name
+}
+
+// Assignment paths a holder query can ask for.
+const (
+	SourceDirect = "direct" // directly only
+	SourceGroup  = "group"  // from groups only
+	SourceBoth   = "both"   // directly and from groups
+)
+
+// Account states a holder query can ask for.
+const (
+	AccountEnabled = "enabled"
+	AccountBlocked = "blocked"
+)
+
+// HolderQuery selects, orders and pages the holders of one SKU. Every field travels in the page's
+// address, so a view can be bookmarked.
+type HolderQuery struct {
+	SKUID         string
+	Account       string // "", AccountEnabled or AccountBlocked
+	Source        string // "", SourceDirect, SourceGroup or SourceBoth
+	InError       bool
+	Department    string // exact, case-insensitive; "" for any
+	UsageLocation string // exact, case-insensitive; "" for any
+	// Sort is a store sort key (see the store's holder sort keys); "" is the display name.
+	Sort     string
+	Desc     bool
+	Page     int // 1-based
+	PageSize int // 0 means every holder (exports)
+}
+
+// Holder is one user holding a SKU: the user with every license and state (so an error can be
+// explained against the user's other licenses), and how this SKU came.
+type Holder struct {
+	User      User
+	Direct    bool
+	ViaGroups int
+	InError   bool
+	State     string // the worst of the user's states for the SKU
+}
+
+// HolderPage is one page of holders and how many match in all.
+type HolderPage struct {
+	Rows  []Holder
+	Total int
+}
+
+// Holding is how a user holds one SKU.
+type Holding struct {
+	SKUID     string // normalised
+	Direct    bool
+	ViaGroups int
+	InError   bool
+	State     string // the worst of the user's states for the SKU
+}
+
+// stateRank orders license states from fine to worst.
+func stateRank(s string) int {
+	switch s {
+	case StateError:
+		return 4
+	case StateActiveWithError:
+		return 3
+	case StateDisabled:
+		return 2
+	case StateActive:
+		return 1
+	}
+	return 0
+}
+
+// WorseState is the worse of two license states (Error, ActiveWithError, Disabled, Active).
+func WorseState(a, b string) string {
+	if stateRank(b) > stateRank(a) {
+		return b
+	}
+	return a
+}
+
+// Holdings are the SKUs the user holds, in the order they first appear: one per SKU from its
+// license states (one per source) and its assigned licenses (an assigned license without a state
+// counts as direct and active).
+func (u User) Holdings() []Holding {
+	var out []Holding
+	index := map[string]int{}
+	at := func(sku string) *Holding {
+		id := NormalizeID(sku)
+		i, ok := index[id]
+		if !ok {
+			i = len(out)
+			index[id] = i
+			out = append(out, Holding{SKUID: id})
+		}
+		return &out[i]
+	}
+	for _, st := range u.LicenseStates {
+		h := at(st.SKUID)
+		if st.Direct() {
+			h.Direct = true
+		} else {
+			h.ViaGroups++
+		}
+		h.InError = h.InError || st.InError()
+		h.State = WorseState(h.State, st.State)
+	}
+	for _, l := range u.AssignedLicenses {
+		if _, ok := index[NormalizeID(l.SKUID)]; ok {
+			continue
+		}
+		h := at(l.SKUID)
+		h.Direct, h.State = true, StateActive
+	}
+	return out
+}

@@ -1,0 +1,410 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+)
+
+// The license report's data: who holds each SKU (snapshot_holders, derived when users are
+// saved), the users' report-only properties (the props column) and the summaries per SKU.
+
+// userProps is the props column: a user's properties that pages show and sort but never
+// filter, under Graph's names (a sort is json_extract(props, '$.<name>')).
+type userProps struct {
+	OfficeLocation               string    `json:"officeLocation,omitempty"`
+	State                        string    `json:"state,omitempty"`
+	PostalCode                   string    `json:"postalCode,omitempty"`
+	StreetAddress                string    `json:"streetAddress,omitempty"`
+	PreferredLanguage            string    `json:"preferredLanguage,omitempty"`
+	EmployeeType                 string    `json:"employeeType,omitempty"`
+	MobilePhone                  string    `json:"mobilePhone,omitempty"`
+	BusinessPhones               []string  `json:"businessPhones,omitempty"`
+	OtherMails                   []string  `json:"otherMails,omitempty"`
+	ProxyAddresses               []string  `json:"proxyAddresses,omitempty"`
+	OnPremisesSamAccountName     string    `json:"onPremisesSamAccountName,omitempty"`
+	OnPremisesUserPrincipalName  string    `json:"onPremisesUserPrincipalName,omitempty"`
+	OnPremisesDistinguishedName  string    `json:"onPremisesDistinguishedName,omitempty"`
+	OnPremisesDomainName         string    `json:"onPremisesDomainName,omitempty"`
+	OnPremisesImmutableID        string    `json:"onPremisesImmutableId,omitempty"`
+	OnPremisesLastSyncAt         time.Time `json:"onPremisesLastSyncDateTime,omitzero"`
+	OnPremisesSecurityIdentifier string    `json:"onPremisesSecurityIdentifier,omitempty"`
+	ExternalUserState            string    `json:"externalUserState,omitempty"`
+	LastPasswordChangeAt         time.Time `json:"lastPasswordChangeDateTime,omitzero"`
+	SignInSessionsValidFrom      time.Time `json:"signInSessionsValidFromDateTime,omitzero"`
+	PasswordPolicies             string    `json:"passwordPolicies,omitempty"`
+	PreferredDataLocation        string    `json:"preferredDataLocation,omitempty"`
+}
+
+func propsOf(u *model.User) userProps {
+	return userProps{
+		OfficeLocation: u.OfficeLocation, State: u.State, PostalCode: u.PostalCode, StreetAddress: u.StreetAddress,
+		PreferredLanguage: u.PreferredLanguage, EmployeeType: u.EmployeeType, MobilePhone: u.MobilePhone,
+		BusinessPhones: u.BusinessPhones, OtherMails: u.OtherMails, ProxyAddresses: u.ProxyAddresses,
+		OnPremisesSamAccountName: u.OnPremisesSamAccountName, OnPremisesUserPrincipalName: u.OnPremisesUserPrincipalName,
+		OnPremisesDistinguishedName: u.OnPremisesDistinguishedName, OnPremisesDomainName: u.OnPremisesDomainName,
+		OnPremisesImmutableID: u.OnPremisesImmutableID, OnPremisesLastSyncAt: u.OnPremisesLastSyncAt.UTC(),
+		OnPremisesSecurityIdentifier: u.OnPremisesSecurityIdentifier, ExternalUserState: u.ExternalUserState,
+		LastPasswordChangeAt: u.LastPasswordChangeAt.UTC(), SignInSessionsValidFrom: u.SignInSessionsValidFrom.UTC(),
+		PasswordPolicies: u.PasswordPolicies, PreferredDataLocation: u.PreferredDataLocation,
+	}
+}
+
+func (p userProps) apply(u *model.User) {
+	u.OfficeLocation, u.State, u.PostalCode, u.StreetAddress = p.OfficeLocation, p.State, p.PostalCode, p.StreetAddress
+	u.PreferredLanguage, u.EmployeeType, u.MobilePhone = p.PreferredLanguage, p.EmployeeType, p.MobilePhone
+	u.BusinessPhones, u.OtherMails, u.ProxyAddresses = p.BusinessPhones, p.OtherMails, p.ProxyAddresses
+	u.OnPremisesSamAccountName, u.OnPremisesUserPrincipalName = p.OnPremisesSamAccountName, p.OnPremisesUserPrincipalName
+	u.OnPremisesDistinguishedName, u.OnPremisesDomainName = p.OnPremisesDistinguishedName, p.OnPremisesDomainName
+	u.OnPremisesImmutableID, u.OnPremisesLastSyncAt = p.OnPremisesImmutableID, p.OnPremisesLastSyncAt
+	u.OnPremisesSecurityIdentifier, u.ExternalUserState = p.OnPremisesSecurityIdentifier, p.ExternalUserState
+	u.LastPasswordChangeAt, u.SignInSessionsValidFrom = p.LastPasswordChangeAt, p.SignInSessionsValidFrom
+	u.PasswordPolicies, u.PreferredDataLocation = p.PasswordPolicies, p.PreferredDataLocation
+}
+
+// propsJSON is the props column of u.
+func propsJSON(u *model.User) (string, error) {
+	b, err := json.Marshal(propsOf(u))
+	return string(b), err
+}
+
+// applyPropsJSON fills u's report-only properties from the props column.
+func applyPropsJSON(u *model.User, s string) error {
+	if s == "" || s == "{}" {
+		return nil
+	}
+	var p userProps
+	if err := json.Unmarshal([]byte(s), &p); err != nil {
+		return fmt.Errorf("user %q props: %w", u.ID, err)
+	}
+	p.apply(u)
+	return nil
+}
+
+const insertHolderSQL = `INSERT INTO snapshot_holders (snapshot_id, sku_id, user_id, sort_name, direct, via_groups,
+	in_error, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+
+// insertHolders writes how u holds each of its SKUs.
+func insertHolders(ctx context.Context, stmt *sql.Stmt, snapID int64, u *model.User) error {
+	for _, h := range u.Holdings() {
+		if _, err := stmt.ExecContext(ctx, snapID, h.SKUID, u.ID, fold(u.DisplayName), h.Direct, h.ViaGroups,
+			h.InError, h.State); err != nil {
+			return fmt.Errorf("insert holding %q of user %q: %w", h.SKUID, u.ID, err)
+		}
+	}
+	return nil
+}
+
+// holderSorts are the orders of a holder page, by report column name (Graph's property names,
+// "assignment" and "state"): an SQL expression each, the user id breaking ties.
+var holderSorts = map[string]string{
+	"":                      "h.sort_name",
+	"displayName":           "h.sort_name",
+	"id":                    "u.id",
+	"userPrincipalName":     "u.upn COLLATE NOCASE",
+	"mail":                  "u.mail COLLATE NOCASE",
+	"givenName":             "u.given_name COLLATE NOCASE",
+	"surname":               "u.surname COLLATE NOCASE",
+	"department":            "u.department COLLATE NOCASE",
+	"jobTitle":              "u.job_title COLLATE NOCASE",
+	"companyName":           "u.company_name COLLATE NOCASE",
+	"employeeId":            "u.employee_id COLLATE NOCASE",
+	"city":                  "u.city COLLATE NOCASE",
+	"country":               "u.country COLLATE NOCASE",
+	"usageLocation":         "u.usage_location COLLATE NOCASE",
+	"userType":              "u.user_type COLLATE NOCASE",
+	"accountEnabled":        "u.account_enabled",
+	"onPremisesSyncEnabled": "u.on_prem_sync",
+	"createdDateTime":       "u.created_at",
+	"assignment":            "(h.direct * 2 + (h.via_groups > 0))",
+	"state":                 "h.state",
+}
+
+// HolderSortable reports whether holders can be ordered by key.
+func HolderSortable(key string) bool {
+	_, ok := holderOrder(key)
+	return ok
+}
+
+// holderOrder is the SQL order of key: one of holderSorts, or a props property.
+func holderOrder(key string) (string, bool) {
+	if e, ok := holderSorts[key]; ok {
+		return e, true
+	}
+	f, ok := propsFields[key]
+	if !ok {
+		return "", false
+	}
+	return "json_extract(u.props, '$." + f + "') COLLATE NOCASE", true
+}
+
+// propsFields are the names in the props column, which are safe to put into SQL: they come
+// from userProps' own tags, never from a request.
+var propsFields = func() map[string]string {
+	out := map[string]string{}
+	t := reflect.TypeFor[userProps]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		out[name] = name
+	}
+	return out
+}()
+
+// holderWhere is the WHERE clause of q over snapshot_holders h joined to snapshot_users u; ?1
+// is the snapshot, ?2 the SKU.
+func holderWhere(q model.HolderQuery) (string, []any, error) {
+	conds := []string{"h.snapshot_id = ?1", "h.sku_id = ?2"}
+	var args []any
+	switch q.Account {
+	case "":
+	case model.AccountEnabled:
+		conds = append(conds, "u.account_enabled = 1")
+	case model.AccountBlocked:
+		conds = append(conds, "u.account_enabled = 0")
+	default:
+		return "", nil, fmt.Errorf("account %q: %w", q.Account, model.ErrInvalid)
+	}
+	switch q.Source {
+	case "":
+	case model.SourceDirect:
+		conds = append(conds, "h.direct = 1 AND h.via_groups = 0")
+	case model.SourceGroup:
+		conds = append(conds, "h.direct = 0 AND h.via_groups > 0")
+	case model.SourceBoth:
+		conds = append(conds, "h.direct = 1 AND h.via_groups > 0")
+	default:
+		return "", nil, fmt.Errorf("source %q: %w", q.Source, model.ErrInvalid)
+	}
+	if q.InError {
+		conds = append(conds, "h.in_error = 1")
+	}
+	if q.Department != "" {
+		args = append(args, q.Department)
+		conds = append(conds, fmt.Sprintf("u.department = ?%d COLLATE NOCASE", len(args)+2))
+	}
+	if q.UsageLocation != "" {
+		args = append(args, q.UsageLocation)
+		conds = append(conds, fmt.Sprintf("u.usage_location = ?%d COLLATE NOCASE", len(args)+2))
+	}
+	return strings.Join(conds, " AND "), args, nil
+}
+
+const holderFrom = ` FROM snapshot_holders h JOIN snapshot_users u ON u.snapshot_id = h.snapshot_id AND u.id = h.user_id `
+
+// holderBatch is how many holders an export loads at a time: memory stays flat however many
+// hold the SKU.
+const holderBatch = 500
+
+// SKUHolders is one page of the holders of q.SKUID in the current snapshot, each with every
+// license and state, and how many match in all. ErrNotFound before the first sync; bad input
+// (an unknown sort key, account or source) is model.ErrInvalid.
+func (s *Store) SKUHolders(ctx context.Context, q model.HolderQuery) (model.HolderPage, error) {
+	var page model.HolderPage
+	err := s.read(ctx, func(db querier) error {
+		info, err := currentSnapshot(ctx, db)
+		if err != nil {
+			return err
+		}
+		where, args, err := holderWhere(q)
+		if err != nil {
+			return err
+		}
+		all := append([]any{info.ID, model.NormalizeID(q.SKUID)}, args...)
+		if err := db.QueryRowContext(ctx, `SELECT count(*)`+holderFrom+`WHERE `+where, all...).Scan(&page.Total); err != nil {
+			return fmt.Errorf("count holders: %w", err)
+		}
+		page.Rows = []model.Holder{}
+		return eachHolder(ctx, db, info.ID, q, func(h model.Holder) error {
+			page.Rows = append(page.Rows, h)
+			return nil
+		})
+	})
+	return page, err
+}
+
+// EachSKUHolder calls fn with every holder of q.SKUID that q selects, in q's order (q's page is
+// ignored), from one consistent view of the current snapshot, a batch at a time.
+func (s *Store) EachSKUHolder(ctx context.Context, q model.HolderQuery, fn func(model.Holder) error) error {
+	q.Page, q.PageSize = 0, 0
+	return s.read(ctx, func(db querier) error {
+		info, err := currentSnapshot(ctx, db)
+		if err != nil {
+			return err
+		}
+		return eachHolder(ctx, db, info.ID, q, fn)
+	})
+}
+
+// eachHolder lists the holders of q in order: their ids from snapshot_holders, then the users of
+// each batch with their licenses.
+func eachHolder(ctx context.Context, db querier, snapID int64, q model.HolderQuery, fn func(model.Holder) error) error {
+	where, args, err := holderWhere(q)
+	if err != nil {
+		return err
+	}
+	order, ok := holderOrder(q.Sort)
+	if !ok {
+		return fmt.Errorf("sort by %q: %w", q.Sort, model.ErrInvalid)
+	}
+	dir := ""
+	if q.Desc {
+		dir = " DESC"
+	}
+	query := `SELECT h.user_id, h.direct, h.via_groups, h.in_error, h.state` + holderFrom + `WHERE ` + where +
+		` ORDER BY ` + order + dir + `, h.user_id` + dir
+	all := append([]any{snapID, model.NormalizeID(q.SKUID)}, args...)
+	if q.PageSize > 0 {
+		query += fmt.Sprintf(" LIMIT %d OFFSET %d", q.PageSize, (max(q.Page, 1)-1)*q.PageSize)
+	}
+	rows, err := db.QueryContext(ctx, query, all...)
+	if err != nil {
+		return fmt.Errorf("holders: %w", err)
+	}
+	defer rows.Close()
+	var batch []model.Holder
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		ids := make([]string, len(batch))
+		for i, h := range batch {
+			ids[i] = h.User.ID
+		}
+		users, err := loadUsers(ctx, db, snapID, `SELECT value FROM json_each(?2)`, idsJSON(ids))
+		if err != nil {
+			return fmt.Errorf("holders: %w", err)
+		}
+		byID := make(map[string]model.User, len(users))
+		for _, u := range users {
+			byID[u.ID] = u
+		}
+		for _, h := range batch {
+			h.User = byID[h.User.ID]
+			if err := fn(h); err != nil {
+				return err
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for rows.Next() {
+		var h model.Holder
+		if err := rows.Scan(&h.User.ID, &h.Direct, &h.ViaGroups, &h.InError, &h.State); err != nil {
+			return fmt.Errorf("holders: %w", err)
+		}
+		batch = append(batch, h)
+		if len(batch) == holderBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("holders: %w", err)
+	}
+	return flush()
+}
+
+// HolderValues are the distinct non-empty departments and usage locations among the holders of
+// a SKU, sorted, for the report's filters.
+func (s *Store) HolderValues(ctx context.Context, skuID string) (departments, locations []string, err error) {
+	err = s.read(ctx, func(db querier) error {
+		info, err := currentSnapshot(ctx, db)
+		if err != nil {
+			return err
+		}
+		for _, c := range []struct {
+			col string
+			out *[]string
+		}{{"u.department", &departments}, {"u.usage_location", &locations}} {
+			rows, err := db.QueryContext(ctx, `SELECT DISTINCT `+c.col+holderFrom+
+				`WHERE h.snapshot_id = ?1 AND h.sku_id = ?2 AND `+c.col+` <> ''`, info.ID, model.NormalizeID(skuID))
+			if err != nil {
+				return fmt.Errorf("holder values: %w", err)
+			}
+			for rows.Next() {
+				var v string
+				if err := rows.Scan(&v); err != nil {
+					rows.Close()
+					return fmt.Errorf("holder values: %w", err)
+				}
+				*c.out = append(*c.out, v)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("holder values: %w", err)
+			}
+			sort.Slice(*c.out, func(i, j int) bool { return compareFold((*c.out)[i], (*c.out)[j]) < 0 })
+		}
+		return nil
+	})
+	return departments, locations, err
+}
+
+// LicenseSummaries are the current snapshot's subscribed SKUs with their holders counted by
+// path and the licensed groups that assign each, ordered by name. ErrNotFound before the first
+// sync.
+func (s *Store) LicenseSummaries(ctx context.Context) ([]model.SKUSummary, error) {
+	return readValue(ctx, s, func(db querier) ([]model.SKUSummary, error) {
+		info, err := currentSnapshot(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		usage, err := skus(ctx, db, info.ID)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]model.SKUSummary, len(usage))
+		index := map[string]int{}
+		for i, u := range usage {
+			out[i].SKUUsage = u
+			index[model.NormalizeID(u.ID)] = i
+		}
+		rows, err := db.QueryContext(ctx, `SELECT sku_id, count(*), sum(direct = 1 AND via_groups = 0),
+				sum(direct = 0 AND via_groups > 0), sum(direct = 1 AND via_groups > 0), sum(in_error)
+			FROM snapshot_holders WHERE snapshot_id = ? GROUP BY sku_id`, info.ID)
+		if err != nil {
+			return nil, fmt.Errorf("license summaries: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var c model.SKUHolders
+			if err := rows.Scan(&id, &c.Holders, &c.Direct, &c.FromGroups, &c.Both, &c.InError); err != nil {
+				return nil, fmt.Errorf("license summaries: %w", err)
+			}
+			if i, ok := index[id]; ok {
+				out[i].SKUHolders = c
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("license summaries: %w", err)
+		}
+		rows.Close()
+		rows, err = db.QueryContext(ctx, `SELECT l.sku_id, g.id, g.display_name FROM snapshot_group_licenses l
+			JOIN snapshot_groups g ON g.snapshot_id = l.snapshot_id AND g.id = l.group_id
+			WHERE l.snapshot_id = ? ORDER BY g.sort_name, g.id`, info.ID)
+		if err != nil {
+			return nil, fmt.Errorf("license summaries: groups: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var sku string
+			var g model.GroupRef
+			if err := rows.Scan(&sku, &g.ID, &g.Name); err != nil {
+				return nil, fmt.Errorf("license summaries: groups: %w", err)
+			}
+			if i, ok := index[sku]; ok {
+				out[i].Groups = append(out[i].Groups, g)
+			}
+		}
+		return out, rows.Err()
+	})
+}

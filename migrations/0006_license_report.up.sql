@@ -1,0 +1,60 @@
+-- The license assignment report.
+--
+-- Users keep every property the report offers as a column; those that no page filters on live
+-- in one JSON object (props), under Graph's property names, so a column is sorted with
+-- json_extract(props, '$.<name>'). Snapshots taken before this migration have '{}' there.
+ALTER TABLE snapshot_users ADD COLUMN props TEXT NOT NULL DEFAULT '{}';
+
+-- Who holds each SKU, one row per user and SKU, derived from the user's assignedLicenses and
+-- licenseAssignmentStates when the snapshot is saved: the report's filters, counts and default
+-- order are then one range scan of this table.
+CREATE TABLE snapshot_holders (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots (id),
+    sku_id      TEXT    NOT NULL CHECK (sku_id <> ''),
+    user_id     TEXT    NOT NULL,
+    sort_name   TEXT    NOT NULL, -- the user's display name folded, for the default order
+    direct      INTEGER NOT NULL, -- 1 when assigned directly
+    via_groups  INTEGER NOT NULL, -- how many groups assign it
+    in_error    INTEGER NOT NULL, -- 1 when a state for it carries an error
+    state       TEXT    NOT NULL, -- the worst of its states (Error, ActiveWithError, Disabled, Active)
+    PRIMARY KEY (snapshot_id, sku_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX snapshot_holders_name ON snapshot_holders (snapshot_id, sku_id, sort_name, user_id);
+
+-- Units per SKU over time: one row per SKU per snapshot taken, kept for at least 400 days.
+CREATE TABLE sku_history (
+    sku_id     TEXT    NOT NULL CHECK (sku_id <> ''),
+    at         INTEGER NOT NULL, -- when the snapshot was taken (Unix nanoseconds, UTC)
+    consumed   INTEGER NOT NULL,
+    enabled    INTEGER NOT NULL,
+    warning    INTEGER NOT NULL,
+    suspended  INTEGER NOT NULL,
+    locked_out INTEGER NOT NULL,
+    PRIMARY KEY (sku_id, at)
+) WITHOUT ROWID;
+
+-- Snapshots saved before this migration get their holders and their units now, so the report
+-- is not empty until the next sync (that sync folds names as Go does; lower() folds ASCII).
+INSERT INTO snapshot_holders (snapshot_id, sku_id, user_id, sort_name, direct, via_groups, in_error, state)
+SELECT x.snapshot_id, x.sku_id, x.user_id, lower(u.display_name), max(x.direct), sum(x.via), max(x.err),
+    CASE max(CASE x.state WHEN 'Error' THEN 4 WHEN 'ActiveWithError' THEN 3 WHEN 'Disabled' THEN 2
+                          WHEN 'Active' THEN 1 ELSE 0 END)
+        WHEN 4 THEN 'Error' WHEN 3 THEN 'ActiveWithError' WHEN 2 THEN 'Disabled' WHEN 1 THEN 'Active' ELSE '' END
+FROM (
+    SELECT snapshot_id, sku_id, user_id, assigned_by_group = '' AS direct, assigned_by_group <> '' AS via,
+        error <> '' AS err, state
+    FROM snapshot_user_states
+    UNION ALL
+    SELECT a.snapshot_id, a.sku_id, a.user_id, 1, 0, 0, 'Active' FROM snapshot_user_assigned a
+    WHERE NOT EXISTS (SELECT 1 FROM snapshot_user_states s
+        WHERE s.snapshot_id = a.snapshot_id AND s.user_id = a.user_id AND s.sku_id = a.sku_id)
+) x
+JOIN snapshot_users u ON u.snapshot_id = x.snapshot_id AND u.id = x.user_id
+GROUP BY x.snapshot_id, x.sku_id, x.user_id;
+
+INSERT INTO sku_history (sku_id, at, consumed, enabled, warning, suspended, locked_out)
+SELECT ss.sku_id, s.taken_at, ss.consumed_units, ss.prepaid_enabled, ss.prepaid_warning, ss.prepaid_suspended,
+    ss.prepaid_locked
+FROM snapshot_skus ss JOIN snapshots s ON s.id = ss.snapshot_id
+WHERE true
+ON CONFLICT (sku_id, at) DO NOTHING;
