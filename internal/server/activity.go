@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/a-h/templ"
+	"github.com/tenantdesk/tenantdesk/internal/export"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/web"
 )
@@ -134,10 +135,13 @@ func (s *Server) handleActivityCSV(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	name := "tenantdesk-activity-" + s.now().Format(dateLayout) + ".csv"
-	return s.serveCSV(w, r, name, activityCSVHeader, func(emit func([]string) error) error {
+	return s.serveCSV(w, r, name, true, func(c *export.CSV) error {
+		if err := c.Write(export.Texts(activityCSVHeader...)...); err != nil {
+			return err
+		}
 		return s.activity.EachActivity(r.Context(), q.Filter, func(a model.Activity) error {
-			return emit([]string{a.At.UTC().Format(time.RFC3339), a.ActorUPN, a.ActorName, a.Action, a.Target,
-				a.TargetName, a.Result, a.Detail, a.CorrelationID, a.RemoteIP})
+			return c.Write(append([]export.Cell{export.Time(a.At)}, export.Texts(a.ActorUPN, a.ActorName, a.Action,
+				a.Target, a.TargetName, a.Result, a.Detail, a.CorrelationID, a.RemoteIP)...)...)
 		})
 	})
 }

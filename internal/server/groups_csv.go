@@ -3,9 +3,8 @@ package server
 import (
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 
+	"github.com/tenantdesk/tenantdesk/internal/export"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
@@ -21,15 +20,19 @@ func (s *Server) handleGroupReportCSV(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	name := "tenantdesk-groups-" + s.now().Format(dateLayout) + ".csv"
-	err = s.serveCSV(w, r, name, csvHeader, func(emit func([]string) error) error {
+	err = s.serveCSV(w, r, name, true, func(c *export.CSV) error {
+		if err := c.Write(export.Texts(csvHeader...)...); err != nil {
+			return err
+		}
 		return s.store.EachGroupReportRow(r.Context(), q, func(row model.GroupReportRow) error {
 			names := make([]string, len(row.Licenses))
 			ids := make([]string, len(row.Licenses))
 			for i, l := range row.Licenses {
 				names[i], ids[i] = l.Name, l.ID
 			}
-			return emit([]string{row.ID, row.DisplayName, strconv.Itoa(row.MemberCount), strconv.Itoa(row.UserCount),
-				strconv.Itoa(row.ErrorCount), strings.Join(names, "; "), strings.Join(ids, "; "), row.ProcessingState})
+			return c.Write(export.Text(row.ID), export.Text(row.DisplayName), export.Number(row.MemberCount),
+				export.Number(row.UserCount), export.Number(row.ErrorCount), export.List(names), export.List(ids),
+				export.Text(row.ProcessingState))
 		})
 	})
 	if isNotFound(err) {
@@ -39,19 +42,4 @@ func (s *Server) handleGroupReportCSV(w http.ResponseWriter, r *http.Request) er
 		return fmt.Errorf("group report csv: %w", err)
 	}
 	return nil
-}
-
-// csvSafe neutralises formula injection: a spreadsheet runs a cell starting with = + - @ tab
-// or carriage return as a formula, so such cells get a leading apostrophe, which spreadsheets
-// show as text. Group names come from the tenant, where anyone who can create a group
-// chooses them.
-func csvSafe(cell string) string {
-	if cell == "" {
-		return cell
-	}
-	switch cell[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		return "'" + cell
-	}
-	return cell
 }

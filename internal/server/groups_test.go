@@ -12,6 +12,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/tenantdesk/tenantdesk/internal/export"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
@@ -332,14 +333,14 @@ func TestCSVSafe(t *testing.T) {
 		{"\t=cmd|' /C calc'!A0", "'\t=cmd|' /C calc'!A0"},
 		{"\r=1", "'\r=1"},
 		{"a=1", "a=1"},
-		{" =1", " =1"},
+		{" =1", "' =1"}, // a spreadsheet skips the space and reads a formula
 		{"'quoted", "'quoted"},
 		{"Ärzte = Doctors", "Ärzte = Doctors"},
 		{"42", "42"},
 	}
 	for _, tc := range tests {
-		if got := csvSafe(tc.in); got != tc.want {
-			t.Errorf("csvSafe(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := export.Neutralise(tc.in); got != tc.want {
+			t.Errorf("export.Neutralise(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
@@ -365,7 +366,8 @@ func TestGroupReportCSVHostileCells(t *testing.T) {
 	}
 	for i, n := range names {
 		r := recs[i+1]
-		if r[1] != csvSafe(n) {
+		// A carriage return inside a value does not survive CSV's CRLF line ends (export's doc).
+		if r[1] != strings.ReplaceAll(export.Neutralise(n), "\r", "") {
 			t.Errorf("name %q written as %q", n, r[1])
 		}
 		if r[5] != "'@name" || r[6] != "'-id" || r[7] != "'=bad" {
