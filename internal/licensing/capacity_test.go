@@ -1,6 +1,7 @@
 package licensing
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
@@ -49,5 +50,39 @@ func TestInWarning(t *testing.T) {
 		if got := InWarning(tc.sku); got != tc.want {
 			t.Errorf("InWarning(%+v) = %v, want %v", tc.sku, got, tc.want)
 		}
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		sku  model.SKU
+		want []string
+	}{
+		{"fine", model.SKU{AppliesTo: "User", CapabilityStatus: "Enabled", ConsumedUnits: 5, Prepaid: model.PrepaidUnits{Enabled: 100}}, nil},
+		{"used up", model.SKU{AppliesTo: "User", ConsumedUnits: 500, Prepaid: model.PrepaidUnits{Enabled: 500}},
+			[]string{"Used up: 0 of 500 available; new assignments fail"}},
+		{"nearly full", model.SKU{AppliesTo: "User", ConsumedUnits: 95, Prepaid: model.PrepaidUnits{Enabled: 100}},
+			[]string{"Nearly full: 5 of 100 available"}},
+		{"over-assigned", model.SKU{AppliesTo: "User", ConsumedUnits: 520, Prepaid: model.PrepaidUnits{Enabled: 500}},
+			[]string{"Over-assigned: 520 assigned, 500 purchased"}},
+		{"grace", model.SKU{AppliesTo: "User", CapabilityStatus: "Warning", ConsumedUnits: 10, Prepaid: model.PrepaidUnits{Warning: 25}},
+			[]string{"25 units in the grace period: renew before they are suspended"}},
+		{"suspended", model.SKU{AppliesTo: "User", CapabilityStatus: "Suspended", Prepaid: model.PrepaidUnits{Suspended: 1}},
+			[]string{"1 unit suspended: they cannot be assigned until reactivated"}},
+		{"locked out", model.SKU{CapabilityStatus: "LockedOut", Prepaid: model.PrepaidUnits{LockedOut: 3}},
+			[]string{"3 units locked out: the subscription was cancelled"}},
+		{"status only", model.SKU{CapabilityStatus: "Deleted"}, []string{"Subscription status Deleted"}},
+	} {
+		var got []string
+		for _, w := range Warnings(tc.sku) {
+			got = append(got, w.Text)
+		}
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := Purchased(model.SKU{Prepaid: model.PrepaidUnits{Enabled: 3, Warning: 25, Suspended: 5}}); got != 28 {
+		t.Errorf("purchased %d: grace units count, suspended ones do not", got)
 	}
 }

@@ -398,3 +398,25 @@ func (ex *Explainer) FirstError(u model.User) (ExplainedLicense, bool) {
 	}
 	return ExplainedLicense{}, false
 }
+
+// AddGroups makes groups known by name and template (for explanations of users the explainer
+// was not loaded with, such as a whole SKU's holders streamed to a file).
+func (ex *Explainer) AddGroups(groups map[string]model.GroupInfo) {
+	for id, g := range groups {
+		ex.groups[id] = g.DisplayName
+		if _, ok := ex.templates[id]; !ok {
+			ex.templates[id] = g.Template
+		}
+	}
+}
+
+// SKULicenses explains u's states (and stateless assignment) of one SKU, errors first.
+func (ex *Explainer) SKULicenses(u model.User, skuID string) []ExplainedLicense {
+	var out []ExplainedLicense
+	for _, l := range ex.Licenses(u) {
+		if model.SameID(l.SKU.ID, skuID) {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -145,12 +145,15 @@ func holderOrder(key string) (string, bool) {
 	return "json_extract(u.props, '$." + f + "') COLLATE NOCASE", true
 }
 
-// propsFields are the names in the props column, which are safe to put into SQL: they come
+// propsFields are the sortable names in the props column, which are safe to put into SQL: they come
 // from userProps' own tags, never from a request.
 var propsFields = func() map[string]string {
 	out := map[string]string{}
 	t := reflect.TypeFor[userProps]()
 	for i := range t.NumField() {
+		if t.Field(i).Type.Kind() == reflect.Slice {
+			continue // a list has no order to sort by
+		}
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
 		out[name] = name
 	}
@@ -263,31 +266,44 @@ func eachHolder(ctx context.Context, db querier, snapID int64, q model.HolderQue
 	if q.PageSize > 0 {
 		query += fmt.Sprintf(" LIMIT %d OFFSET %d", q.PageSize, (max(q.Page, 1)-1)*q.PageSize)
 	}
-	rows, err := db.QueryContext(ctx, query, all...)
+	return eachInBatches(ctx, db, snapID, query, all, func(rows *sql.Rows) (model.Holder, error) {
+		var h model.Holder
+		err := rows.Scan(&h.User.ID, &h.Direct, &h.ViaGroups, &h.InError, &h.State)
+		return h, err
+	}, func(h *model.Holder) *model.User { return &h.User }, fn)
+}
+
+// eachInBatches runs query, whose rows scan reads into items that each name a user (by the id
+// user points at), and calls fn with every item in order, its user loaded with every license and
+// state, holderBatch users at a time.
+func eachInBatches[T any](ctx context.Context, db querier, snapID int64, query string, args []any,
+	scan func(*sql.Rows) (T, error), user func(*T) *model.User, fn func(T) error) error {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("holders: %w", err)
+		return fmt.Errorf("list users: %w", err)
 	}
 	defer rows.Close()
-	var batch []model.Holder
+	var batch []T
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
 		ids := make([]string, len(batch))
-		for i, h := range batch {
-			ids[i] = h.User.ID
+		for i := range batch {
+			ids[i] = user(&batch[i]).ID
 		}
 		users, err := loadUsers(ctx, db, snapID, `SELECT value FROM json_each(?2)`, idsJSON(ids))
 		if err != nil {
-			return fmt.Errorf("holders: %w", err)
+			return fmt.Errorf("list users: %w", err)
 		}
 		byID := make(map[string]model.User, len(users))
 		for _, u := range users {
 			byID[u.ID] = u
 		}
-		for _, h := range batch {
-			h.User = byID[h.User.ID]
-			if err := fn(h); err != nil {
+		for i := range batch {
+			u := user(&batch[i])
+			*u = byID[u.ID]
+			if err := fn(batch[i]); err != nil {
 				return err
 			}
 		}
@@ -295,11 +311,11 @@ func eachHolder(ctx context.Context, db querier, snapID int64, q model.HolderQue
 		return nil
 	}
 	for rows.Next() {
-		var h model.Holder
-		if err := rows.Scan(&h.User.ID, &h.Direct, &h.ViaGroups, &h.InError, &h.State); err != nil {
-			return fmt.Errorf("holders: %w", err)
+		item, err := scan(rows)
+		if err != nil {
+			return fmt.Errorf("list users: %w", err)
 		}
-		batch = append(batch, h)
+		batch = append(batch, item)
 		if len(batch) == holderBatch {
 			if err := flush(); err != nil {
 				return err
@@ -307,9 +323,27 @@ func eachHolder(ctx context.Context, db querier, snapID int64, q model.HolderQue
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("holders: %w", err)
+		return fmt.Errorf("list users: %w", err)
 	}
 	return flush()
+}
+
+// EachLicensedUser calls fn with every user of the current snapshot who holds a license, by
+// name, with every license and state, from one consistent view, a batch at a time.
+func (s *Store) EachLicensedUser(ctx context.Context, fn func(model.User) error) error {
+	return s.read(ctx, func(db querier) error {
+		info, err := currentSnapshot(ctx, db)
+		if err != nil {
+			return err
+		}
+		query := `SELECT h.user_id FROM snapshot_holders h WHERE h.snapshot_id = ?1
+			GROUP BY h.user_id ORDER BY min(h.sort_name), h.user_id`
+		return eachInBatches(ctx, db, info.ID, query, []any{info.ID}, func(rows *sql.Rows) (model.User, error) {
+			var u model.User
+			err := rows.Scan(&u.ID)
+			return u, err
+		}, func(u *model.User) *model.User { return u }, fn)
+	})
 }
 
 // HolderValues are the distinct non-empty departments and usage locations among the holders of
