@@ -18,6 +18,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/config"
 	"github.com/tenantdesk/tenantdesk/internal/graph"
 	"github.com/tenantdesk/tenantdesk/internal/iprange"
+	"github.com/tenantdesk/tenantdesk/internal/licensereport"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
 	"github.com/tenantdesk/tenantdesk/internal/live"
 	"github.com/tenantdesk/tenantdesk/internal/model"
@@ -45,8 +46,10 @@ type App struct {
 	// Assign runs the licensing operations that write (reprocess, refresh errors).
 	Assign *assign.Service
 	// Live reads what the snapshot does not hold (members, audit events) while pages render.
-	Live   *live.Reader
-	Server *server.Server
+	Live *live.Reader
+	// Licenses is the license assignment report and its exports.
+	Licenses *licensereport.Report
+	Server   *server.Server
 }
 
 // New opens the database and connects the Graph client; it makes no network call yet.
@@ -85,6 +88,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
+	report, err := licensereport.New(st, nil)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	a := &App{
 		Config:      cfg,
 		Logger:      logger,
@@ -95,6 +103,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		Permissions: perms,
 		Assign:      ops,
 		Live:        lv,
+		Licenses:    report,
 		Catalog: &licensing.CatalogUpdater{
 			URL:    cfg.LicenseCatalogURL,
 			Store:  st,
@@ -161,6 +170,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		Operations:     a.Assign,
 		Live:           a.Live,
 		IP:             a.IP,
+		Licenses:       a.Licenses,
 		RoleNames:      roleNames(a.Config),
 		TrustedProxies: a.Config.TrustedProxies,
 		PublicURL:      a.Config.PublicURL,

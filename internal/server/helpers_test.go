@@ -19,6 +19,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/auth/authtest"
 	"github.com/tenantdesk/tenantdesk/internal/graphtest"
+	"github.com/tenantdesk/tenantdesk/internal/licensereport"
 	"github.com/tenantdesk/tenantdesk/internal/live"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/permissions"
@@ -275,8 +276,21 @@ func testDepsGranted(t testing.TB, st Store, dir *graphtest.Graph, fetch permiss
 	if err != nil {
 		t.Fatal(err)
 	}
+	var report LicenseReport = refusingReport{}
+	if rs, ok := st.(licensereport.Store); ok {
+		if report, err = licensereport.New(rs, now); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return Deps{Store: st, Activity: &activityRecorder{}, Syncer: &fakeSyncer{}, Auth: authtest.SignedIn(auth.RoleLicenseAdmin),
-		Operations: ops, Live: lv, IP: ipService(t, false), Now: now, Version: "test", Logger: slogText(io.Discard)}
+		Operations: ops, Live: lv, IP: ipService(t, false), Licenses: report, Now: now, Version: "test", Logger: slogText(io.Discard)}
+}
+
+// refusingReport is the license report of servers over a fakeStore: no data yet.
+type refusingReport struct{ LicenseReport }
+
+func (refusingReport) Summaries(context.Context) ([]licensereport.Summary, error) {
+	return nil, errFakeNotFound
 }
 
 // refusingOps are operations for servers over a fakeStore, which cannot be patched.

@@ -15,6 +15,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/iprange"
+	"github.com/tenantdesk/tenantdesk/internal/licensereport"
 	"github.com/tenantdesk/tenantdesk/internal/live"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/snapshot"
@@ -470,6 +471,7 @@ func TestNewRefusesMissingDependencies(t *testing.T) {
 		"Operations": func(d *Deps) { d.Operations = nil },
 		"Live":       func(d *Deps) { d.Live = nil },
 		"IP":         func(d *Deps) { d.IP = nil },
+		"Licenses":   func(d *Deps) { d.Licenses = nil },
 	} {
 		d := full
 		drop(&d)
@@ -502,4 +504,5 @@ var (
 	_ Operations    = (*assign.Service)(nil)
 	_ Live          = (*live.Reader)(nil)
 	_ IPLookup      = (*iprange.Service)(nil)
+	_ LicenseReport = (*licensereport.Report)(nil)
 )

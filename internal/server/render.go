@@ -22,6 +22,7 @@ type navEntry struct {
 var navEntries = []navEntry{
 	{"overview", "Overview", "/"},
 	{"groups", "Groups", "/groups"},
+	{"licenses", "Licenses", "/licenses"},
 	{"users", "Users", "/users"},
 	{"ip", "IP lookup", "/ip"},
 	{"activity", "Activity", "/activity"},

@@ -47,6 +47,13 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.require(auth.RoleReader)).Get("/users", s.handle(s.handleUserSearch))
 	r.With(s.require(auth.RoleReader)).Get("/users/{id}", s.handle(s.handleUser))
 
+	// License report (licenses.go, license_sku.go): Readers look and download.
+	r.With(s.require(auth.RoleReader)).Get("/licenses", s.handle(s.handleLicenses))
+	r.With(s.require(auth.RoleReader)).Get("/licenses/export", s.handle(s.handleLicensesExport))
+	r.With(s.require(auth.RoleReader)).Get("/licenses/users.csv", s.handle(s.handleLicenseUsersCSV))
+	r.With(s.require(auth.RoleReader)).Get("/licenses/{sku}", s.handle(s.handleLicense))
+	r.With(s.require(auth.RoleReader)).Get("/licenses/{sku}/holders.csv", s.handle(s.handleLicenseCSV))
+
 	// IP lookup (ip.go): Readers look up, Operators download and import.
 	r.With(s.require(auth.RoleReader)).Get("/ip", s.handle(s.handleIP))
 	r.With(s.require(auth.RoleReader)).Get("/api/ip", s.handle(s.handleIPAPI))

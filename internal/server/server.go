@@ -74,6 +74,7 @@ type Deps struct {
 	Operations Operations
 	Live       Live
 	IP         IPLookup
+	Licenses   LicenseReport
 
 	Logger *slog.Logger // nil discards
 	// Now is the clock; nil means time.Now.
@@ -104,6 +105,7 @@ type Server struct {
 	ops      Operations
 	live     Live
 	ip       IPLookup
+	licenses LicenseReport
 
 	log     *slog.Logger
 	now     func() time.Time
@@ -129,7 +131,7 @@ func New(deps Deps) (*Server, error) {
 	}{
 		{"Store", deps.Store != nil}, {"Activity", deps.Activity != nil}, {"Syncer", deps.Syncer != nil},
 		{"Auth", deps.Auth != nil}, {"Operations", deps.Operations != nil}, {"Live", deps.Live != nil},
-		{"IP", deps.IP != nil},
+		{"IP", deps.IP != nil}, {"Licenses", deps.Licenses != nil},
 	} {
 		if !d.ok {
 			missing = append(missing, d.name)
@@ -140,7 +142,7 @@ func New(deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		store: deps.Store, activity: deps.Activity, syncer: deps.Syncer, authn: deps.Auth,
-		ops: deps.Operations, live: deps.Live, ip: deps.IP,
+		ops: deps.Operations, live: deps.Live, ip: deps.IP, licenses: deps.Licenses,
 
 		log: deps.Logger, now: deps.Now, version: deps.Version, bg: deps.Background,
 
