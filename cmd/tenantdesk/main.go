@@ -38,6 +38,7 @@ func commands() []command {
 		{"refresh", "take one snapshot of the tenant now, with progress", runRefresh},
 		{"reprocess", "reprocess licenses: reprocess -group ID | -user ID...", runReprocess},
 		{"licenses", "manage license names: licenses import FILE | licenses refresh", runLicenses},
+		{"export", "export who holds which license: export licenses -sku X | -all | -users", runExport},
 		{"ip", "IP lookup data: ip lookup TEXT... | ip refresh | ip import FILE|DIR...", runIP},
 		{"config", "print the configuration reference (Markdown)", runConfigReference},
 	}

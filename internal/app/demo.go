@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 
 	"github.com/tenantdesk/tenantdesk/internal/config"
+	"github.com/tenantdesk/tenantdesk/internal/licensereport"
+	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 )
 
@@ -107,6 +109,9 @@ func (d *Demo) start(ctx context.Context, opts DemoOptions) (err error) {
 	if _, err := d.App.Syncer.Run(ctx); err != nil {
 		return fmt.Errorf("first snapshot of the simulated tenant: %w", err)
 	}
+	if err := d.App.Store.AddSKUHistory(ctx, demoHistory(d.Sim.Tenant)); err != nil {
+		return fmt.Errorf("the simulated tenant's license history: %w", err)
+	}
 	if d.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return fmt.Errorf("dashboard address: %w", err)
 	}
@@ -136,4 +141,17 @@ func (d *Demo) close() error {
 		errs = append(errs, os.RemoveAll(d.tempDir))
 	}
 	return errors.Join(errs...)
+}
+
+// demoHistory is the simulated tenant's past use of its SKUs, for the report's charts: a real
+// tenant's history grows with each snapshot tenantdesk takes, a demo should not start empty.
+func demoHistory(t *tenantsim.Tenant) map[string][]model.SKUHistoryPoint {
+	out := map[string][]model.SKUHistoryPoint{}
+	for sku, points := range t.UsageHistory(licensereport.HistoryDays) {
+		for _, p := range points {
+			out[sku] = append(out[sku], model.SKUHistoryPoint{At: p.At, Consumed: p.Consumed, Prepaid: model.PrepaidUnits{
+				Enabled: p.Prepaid.Enabled, Warning: p.Prepaid.Warning, Suspended: p.Prepaid.Suspended, LockedOut: p.Prepaid.LockedOut}})
+		}
+	}
+	return out
 }

@@ -176,8 +176,10 @@ func (g *generator) run() {
 	g.failures = map[*User][]outcome{}
 
 	g.users()
+	g.reportProperties()
 	g.devicesAndContacts()
 	g.groups()
+	g.reportScenarios()
 	g.licenses()
 	g.history()
 	g.ssprFlows()

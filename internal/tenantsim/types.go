@@ -272,6 +272,12 @@ type Scenarios struct {
 	UniquenessUser string
 	// FacultySKU and StudentSKU are the two A1 SKU ids.
 	FacultySKU, StudentSKU string
+	// HostileUsers have display names a spreadsheet would run or mangle (formulas, separators,
+	// right-to-left and wide scripts, emoji); the license report must export them safely.
+	HostileUsers []string
+	// DirectAndGroupsUser holds A1 for students directly and from two groups ("" in tenants
+	// too small to have two such groups).
+	DirectAndGroupsUser string
 }
 
 // Tenant is the simulated directory and licensing state. All exported methods are safe for
