@@ -15,10 +15,12 @@ type ChartPoint struct {
 	Purchased int
 }
 
-// Tick is one axis label at a position in the chart's coordinates.
+// Tick is one axis label at a position in the chart's coordinates; Anchor is its SVG
+// text-anchor, so the first and last date labels stay inside the chart.
 type Tick struct {
-	Pos   float64
-	Label string
+	Pos    float64
+	Label  string
+	Anchor string
 }
 
 // ChartView is a line chart of consumed against purchased units, drawn server-side as SVG: the
@@ -35,7 +37,19 @@ type ChartView struct {
 	PlotTop, PlotRight  int
 	ConsumedDot         [2]float64 // the newest point of each line, marked
 	PurchasedDot        [2]float64
+	// PurchasedOffScale is set when purchased units dwarf use (a free SKU's 1,000,000, say):
+	// the axis then fits use, and purchased is given in the caption rather than drawn as a
+	// flat line at the top with use a flat line at the bottom.
+	PurchasedOffScale bool
 }
+
+// offScaleFactor is how many times the most consumed the most purchased must be before the
+// chart stops drawing purchased to scale.
+const offScaleFactor = 5
+
+// tickCharWidth is roughly the width of one tick label character at the CSS font size, for
+// room on the left of the axis.
+const tickCharWidth = 6.2
 
 // niceMax rounds v up to 1, 2 or 5 times a power of ten, so axis labels read well.
 func niceMax(v int) int {
@@ -59,11 +73,16 @@ func LineChart(points []ChartPoint, from, to time.Time, width, height int, title
 		c.Desc = "No use recorded in this period yet: every snapshot adds a point."
 		return c
 	}
-	top := 0
+	mostConsumed, mostPurchased := 0, 0
 	for _, p := range points {
-		top = max(top, p.Consumed, p.Purchased)
+		mostConsumed, mostPurchased = max(mostConsumed, p.Consumed), max(mostPurchased, p.Purchased)
 	}
-	top = niceMax(top)
+	c.PurchasedOffScale = mostConsumed > 0 && mostPurchased > offScaleFactor*mostConsumed
+	top := niceMax(max(mostConsumed, mostPurchased))
+	if c.PurchasedOffScale {
+		top = niceMax(mostConsumed)
+	}
+	c.Left = max(c.Left, int(float64(len(Number(top)))*tickCharWidth)+12)
 	span := to.Sub(from).Seconds()
 	x := func(t time.Time) float64 {
 		f := t.Sub(from).Seconds() / span
@@ -93,12 +112,22 @@ func LineChart(points []ChartPoint, from, to time.Time, width, height int, title
 		if days > 200 {
 			label = t.Format("Jan 2006")
 		}
-		c.XTicks = append(c.XTicks, Tick{Pos: x(t), Label: label})
+		anchor := "middle"
+		switch i {
+		case 0:
+			anchor = "start"
+		case 4:
+			anchor = "end"
+		}
+		c.XTicks = append(c.XTicks, Tick{Pos: x(t), Label: label, Anchor: anchor})
 	}
 	first := points[0]
 	c.Desc = fmt.Sprintf("From %s to %s: consumed units went from %s to %s; purchased units from %s to %s.",
 		first.At.Format("2 Jan 2006"), last.At.Format("2 Jan 2006"), Number(first.Consumed), Number(last.Consumed),
 		Number(first.Purchased), Number(last.Purchased))
+	if c.PurchasedOffScale {
+		c.Desc += " Purchased units are far above use and are not drawn, so use can be read."
+	}
 	return c
 }
 
