@@ -67,8 +67,8 @@ func TestExportLicensesCommand(t *testing.T) {
 			t.Errorf("%s: %v %q", f.Name, err, recs)
 		}
 	}
-	out, err := cli("export", "licenses", "-sku", strings.ToLower(skus[0].PartNumber), "-columns", "userPrincipalName,state", "-no-bom")
-	if err != nil || !strings.HasPrefix(out, "userPrincipalName,state\r\n") {
+	out, err := cli("export", "licenses", "-sku", strings.ToLower(skus[0].PartNumber), "-columns", "userPrincipalName,licenseState", "-no-bom")
+	if err != nil || !strings.HasPrefix(out, "userPrincipalName,licenseState\r\n") {
 		t.Errorf("one SKU on stdout: %v %q", err, out[:min(len(out), 60)])
 	}
 	if _, err := cli("export", "licenses", "-sku", "NOPE"); err == nil || !strings.Contains(err.Error(), skus[0].PartNumber) {

@@ -146,7 +146,7 @@ func Columns() []Column {
 		text("preferredDataLocation", "Preferred data location", func(u *model.User) string { return u.PreferredDataLocation }),
 
 		license("assignment", "Assigned", true, func(r *Row) Value { return Value{Text: r.Assignment()} }),
-		license("state", "State", true, func(r *Row) Value { return Value{Text: r.StateLabel} }),
+		license("licenseState", "License state", true, func(r *Row) Value { return Value{Text: r.StateLabel} }),
 		license("error", "Error", false, func(r *Row) Value { return Value{Text: r.Error} }),
 		license("disabledPlans", "Disabled service plans", false, func(r *Row) Value {
 			names := make([]string, len(r.DisabledPlans))
@@ -168,7 +168,7 @@ func skuColumns() []Column {
 
 // DefaultColumns are the columns shown when none are asked for.
 func DefaultColumns() []string {
-	return []string{"displayName", "userPrincipalName", "accountEnabled", "assignment", "state"}
+	return []string{"displayName", "userPrincipalName", "accountEnabled", "assignment", "licenseState"}
 }
 
 // ParseColumns are the columns of names, in that order, without repeats; no names means the

@@ -160,7 +160,7 @@ func TestCSVRoundTripsHostileValues(t *testing.T) {
 	ctx := context.Background()
 	sums, _ := r.Summaries(ctx)
 	stu, _ := Find(sums, skuStudents)
-	cols, err := ParseColumns([]string{"displayName", "department", "accountEnabled", "createdDateTime", "proxyAddresses", "assignment", "state", "error", "disabledPlans"})
+	cols, err := ParseColumns([]string{"displayName", "department", "accountEnabled", "createdDateTime", "proxyAddresses", "assignment", "licenseState", "error", "disabledPlans"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestCSVRoundTripsHostileValues(t *testing.T) {
 		t.Error("no CRLF line ends")
 	}
 	recs := readCSV(t, buf.Bytes())
-	if strings.Join(recs[0], ",") != "displayName,department,accountEnabled,createdDateTime,proxyAddresses,assignment,state,error,disabledPlans" {
+	if strings.Join(recs[0], ",") != "displayName,department,accountEnabled,createdDateTime,proxyAddresses,assignment,licenseState,error,disabledPlans" {
 		t.Errorf("header %q", recs[0])
 	}
 	if len(recs) != len(hostile)+1 {
@@ -284,5 +284,19 @@ func TestSortableColumnsAreSortable(t *testing.T) {
 		if c.Sortable != store.HolderSortable(c.Name) {
 			t.Errorf("%s: sortable %v, store %v", c.Name, c.Sortable, store.HolderSortable(c.Name))
 		}
+	}
+}
+
+// Column names are what addresses, files and the command line name columns by, matched without
+// regard to case: two columns of one name would make one of them unreachable (a user's "state"
+// once hid the license's).
+func TestColumnNamesAreUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range append(Columns(), skuColumns()...) {
+		k := strings.ToLower(c.Name)
+		if seen[k] {
+			t.Errorf("two columns are named %q", c.Name)
+		}
+		seen[k] = true
 	}
 }

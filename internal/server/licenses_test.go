@@ -66,7 +66,7 @@ func TestLicensePageColumnsFiltersAndCSV(t *testing.T) {
 	d := res.doc(t)
 	var headers []string
 	d.Find("#holders thead th").Each(func(_ int, th *goquery.Selection) { headers = append(headers, th.AttrOr("data-col", "")) })
-	if strings.Join(headers, ",") != "displayName,userPrincipalName,accountEnabled,assignment,state" {
+	if strings.Join(headers, ",") != "displayName,userPrincipalName,accountEnabled,assignment,licenseState" {
 		t.Errorf("default columns %v", headers)
 	}
 	if n := d.Find("#holders tbody tr").Length(); n != 4 {
@@ -77,7 +77,7 @@ func TestLicensePageColumnsFiltersAndCSV(t *testing.T) {
 	}
 
 	// Pick columns and a filter: the page and its CSV show exactly the same.
-	view := url.Values{"col": {"displayName,department,usageLocation,state,error"}, "errors": {"1"}, "loc": {"de"}, "sort": {"department"}}
+	view := url.Values{"col": {"displayName,department,usageLocation,licenseState,error"}, "errors": {"1"}, "loc": {"de"}, "sort": {"department"}}
 	res = do(t, e.h, "GET", "/licenses/SPE_E5?"+view.Encode(), nil)
 	d = res.doc(t)
 	var rows [][]string
@@ -99,7 +99,7 @@ func TestLicensePageColumnsFiltersAndCSV(t *testing.T) {
 		t.Fatalf("CSV: %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Content-Disposition"))
 	}
 	recs := csvRecords(t, res.body)
-	if strings.Join(recs[0], ",") != "displayName,department,usageLocation,state,error" || len(recs) != len(rows)+1 {
+	if strings.Join(recs[0], ",") != "displayName,department,usageLocation,licenseState,error" || len(recs) != len(rows)+1 {
 		t.Fatalf("CSV %q", recs)
 	}
 	for i, row := range rows {

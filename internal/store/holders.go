@@ -103,7 +103,7 @@ func insertHolders(ctx context.Context, stmt *sql.Stmt, snapID int64, u *model.U
 }
 
 // holderSorts are the orders of a holder page, by report column name (Graph's property names,
-// "assignment" and "state"): an SQL expression each, the user id breaking ties.
+// "assignment" and "licenseState"): an SQL expression each, the user id breaking ties.
 var holderSorts = map[string]string{
 	"":                      "h.sort_name",
 	"displayName":           "h.sort_name",
@@ -124,7 +124,7 @@ var holderSorts = map[string]string{
 	"onPremisesSyncEnabled": "u.on_prem_sync",
 	"createdDateTime":       "u.created_at",
 	"assignment":            "(h.direct * 2 + (h.via_groups > 0))",
-	"state":                 "h.state",
+	"licenseState":          "h.state",
 }
 
 // HolderSortable reports whether holders can be ordered by key.

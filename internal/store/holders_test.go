@@ -86,7 +86,7 @@ func TestSKUHoldersFilterSortAndPage(t *testing.T) {
 		{"department, any case", model.HolderQuery{Department: "MATHS"}, []string{"u1", "u2"}},
 		{"usage location", model.HolderQuery{UsageLocation: "de"}, []string{"u1", "u3", "u5"}},
 		{"by a props property", model.HolderQuery{Sort: "officeLocation"}, []string{"u4", "u5", "u2", "u1", "u3"}},
-		{"by state", model.HolderQuery{Sort: "state", Desc: true}, []string{"u4", "u5", "u3", "u2", "u1"}},
+		{"by state", model.HolderQuery{Sort: "licenseState", Desc: true}, []string{"u4", "u5", "u3", "u2", "u1"}},
 		{"by assignment", model.HolderQuery{Sort: "assignment"}, []string{"u2", "u4", "u1", "u5", "u3"}},
 		{"page 2 of 2", model.HolderQuery{Page: 2, PageSize: 3}, []string{"u4", "u5"}},
 	} {

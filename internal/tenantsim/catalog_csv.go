@@ -2,6 +2,7 @@ package tenantsim
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 )
 
@@ -18,11 +19,7 @@ func (t *Tenant) ProductCatalogCSV() []byte {
 	w.Write([]string{"Product_Display_Name", "String_Id", "GUID", "Service_Plan_Name", "Service_Plan_Id", "Service_Plans_Included_Friendly_Names"})
 	for _, s := range t.skus {
 		for _, p := range s.Plans {
-			friendly := planFriendlyNames[p.ID]
-			if friendly == "" {
-				friendly = p.Name
-			}
-			w.Write([]string{s.DisplayName, s.PartNumber, s.ID, p.Name, p.ID, friendly})
+			w.Write([]string{s.DisplayName, s.PartNumber, s.ID, p.Name, p.ID, cmp.Or(planFriendlyNames[p.ID], p.Name)})
 		}
 	}
 	w.Flush()

@@ -1,6 +1,7 @@
 package tenantsim
 
 import (
+	"cmp"
 	"encoding/base64"
 	"fmt"
 	"strconv"
@@ -187,6 +188,12 @@ type SKUTruth struct {
 	ID, PartNumber string
 	Consumed       int
 	Prepaid        PrepaidUnits
+	Plans          []PlanTruth
+}
+
+// PlanTruth is one service plan of a SKU with the friendly name Microsoft's catalog gives it.
+type PlanTruth struct {
+	ID, Name, FriendlyName string
 }
 
 // SKUTruths lists the subscribed SKUs.
@@ -197,6 +204,9 @@ func (t *Tenant) SKUTruths() []SKUTruth {
 	out := make([]SKUTruth, len(t.skus))
 	for i, s := range t.skus {
 		out[i] = SKUTruth{ID: s.ID, PartNumber: s.PartNumber, Consumed: s.ConsumedUnits, Prepaid: s.Prepaid}
+		for _, p := range s.Plans {
+			out[i].Plans = append(out[i].Plans, PlanTruth{ID: p.ID, Name: p.Name, FriendlyName: cmp.Or(planFriendlyNames[p.ID], p.Name)})
+		}
 	}
 	return out
 }
@@ -205,6 +215,7 @@ func (t *Tenant) SKUTruths() []SKUTruth {
 // license report must list.
 type HolderTruth struct {
 	UserID        string
+	DisplayName   string
 	Direct        bool
 	Groups        []string // ids of the groups that assign it
 	States        []string // one per source
@@ -247,7 +258,7 @@ func (t *Tenant) HoldersOf(skuID string) []HolderTruth {
 			}
 		}
 		if held {
-			h.UserID = u.ID
+			h.UserID, h.DisplayName = u.ID, u.DisplayName
 			out = append(out, h)
 		}
 	}
