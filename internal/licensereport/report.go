@@ -24,7 +24,7 @@ type Store interface {
 	LicenseSummaries(ctx context.Context) ([]model.SKUSummary, error)
 	SKUHolders(ctx context.Context, q model.HolderQuery) (model.HolderPage, error)
 	EachSKUHolder(ctx context.Context, q model.HolderQuery, fn func(model.Holder) error) error
-	EachLicensedUser(ctx context.Context, fn func(model.User) error) error
+	EachLicensedUser(ctx context.Context, properties []string, fn func(model.User) error) error
 	SKUHistory(ctx context.Context, since time.Time) (map[string][]model.SKUHistoryPoint, error)
 	HolderValues(ctx context.Context, skuID string) (departments, locations []string, err error)
 }
@@ -287,15 +287,21 @@ func (r *Report) WriteZIP(ctx context.Context, w io.Writer, skus []Summary, opts
 }
 
 func writeHeader(c *export.CSV, cols []Column) error {
+	return c.Write(export.Texts(columnNames(cols)...)...)
+}
+
+// columnNames are the names of cols, never nil (nil would ask the store for every property).
+func columnNames(cols []Column) []string {
 	names := make([]string, len(cols))
 	for i, col := range cols {
 		names[i] = col.Name
 	}
-	return c.Write(export.Texts(names...)...)
+	return names
 }
 
 func (r *Report) writeRows(ctx context.Context, c *export.CSV, ex *licensing.Explainer, sku Summary, q model.HolderQuery, cols []Column) error {
 	q.SKUID = sku.ID
+	q.Properties = columnNames(cols)
 	b := rows{ex: ex, sku: sku}
 	cells := make([]export.Cell, len(cols))
 	return r.st.EachSKUHolder(ctx, q, func(h model.Holder) error {
@@ -329,15 +335,12 @@ func (r *Report) WriteUsersCSV(ctx context.Context, w io.Writer, opts Options) e
 	if err != nil {
 		return err
 	}
-	names := make([]string, 0, len(cols)+2)
-	for _, col := range cols {
-		names = append(names, col.Name)
-	}
-	if err := c.Write(export.Texts(append(names, "licenseCount", "licenses")...)...); err != nil {
+	names := columnNames(cols)
+	if err := c.Write(export.Texts(append(names[:len(names):len(names)], "licenseCount", "licenses")...)...); err != nil {
 		return err
 	}
 	cells := make([]export.Cell, len(cols)+2)
-	err = r.st.EachLicensedUser(ctx, func(u model.User) error {
+	err = r.st.EachLicensedUser(ctx, names, func(u model.User) error {
 		row := Row{Holder: model.Holder{User: u}}
 		for i, col := range cols {
 			cells[i] = col.Value(&row).Cell()

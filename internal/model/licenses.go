@@ -60,6 +60,9 @@ type HolderQuery struct {
 	Desc     bool
 	Page     int // 1-based
 	PageSize int // 0 means every holder (exports)
+	// Properties are the user properties (Graph names) the caller reads; nil reads them all.
+	// A file of a few columns then skips the rest, most of the cost of a row.
+	Properties []string
 }
 
 // Holder is one user holding a SKU: the user with every license and state (so an error can be

@@ -64,7 +64,8 @@ func genTenant(seed uint64, nUsers, nGroups int) model.Snapshot {
 	for i := range nUsers {
 		u := model.User{ID: testGUID(4, r.IntN(1<<40)<<20|i), DisplayName: fmt.Sprintf("User %d", i),
 			UserPrincipalName: fmt.Sprintf("user%d@contoso.example", i), UsageLocation: "DE", UserType: "Member",
-			AccountEnabled: true, CreatedAt: time.Date(2020, 1, 1, 0, 0, i, 0, time.UTC)}
+			AccountEnabled: true, CreatedAt: time.Date(2020, 1, 1, 0, 0, i, 0, time.UTC),
+			OfficeLocation: fmt.Sprintf("Building %d", i%7), ProxyAddresses: []string{fmt.Sprintf("SMTP:user%d@contoso.example", i)}}
 		seen := map[string]bool{}
 		for range 1 + r.IntN(3) {
 			st := model.LicenseState{State: model.StateActive, LastUpdated: time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -14,10 +15,10 @@ import (
 )
 
 // The license report's data: who holds each SKU (snapshot_holders, derived when users are
-// saved), the users' report-only properties (the props column) and the summaries per SKU.
+// saved), the users' report-only properties (snapshot_user_props) and the summaries per SKU.
 
-// userProps is the props column: a user's properties that pages show and sort but never
-// filter, under Graph's names (a sort is json_extract(props, '$.<name>')).
+// userProps is a user's props (snapshot_user_props): the properties that pages show and sort
+// but never filter, under Graph's names (a sort is json_extract(props, '$.<name>')).
 type userProps struct {
 	OfficeLocation               string    `json:"officeLocation,omitempty"`
 	State                        string    `json:"state,omitempty"`
@@ -103,11 +104,12 @@ func insertHolders(ctx context.Context, stmt *sql.Stmt, snapID int64, u *model.U
 }
 
 // holderSorts are the orders of a holder page, by report column name (Graph's property names,
-// "assignment" and "licenseState"): an SQL expression each, the user id breaking ties.
+// "assignment" and "licenseState"): an SQL expression each over snapshot_holders h or
+// snapshot_users u, the user id breaking ties.
 var holderSorts = map[string]string{
 	"":                      "h.sort_name",
 	"displayName":           "h.sort_name",
-	"id":                    "u.id",
+	"id":                    "h.user_id",
 	"userPrincipalName":     "u.upn COLLATE NOCASE",
 	"mail":                  "u.mail COLLATE NOCASE",
 	"givenName":             "u.given_name COLLATE NOCASE",
@@ -133,7 +135,8 @@ func HolderSortable(key string) bool {
 	return ok
 }
 
-// holderOrder is the SQL order of key: one of holderSorts, or a props property.
+// holderOrder is the SQL order of key: one of holderSorts, or a props property (over
+// snapshot_user_props p).
 func holderOrder(key string) (string, bool) {
 	if e, ok := holderSorts[key]; ok {
 		return e, true
@@ -142,37 +145,45 @@ func holderOrder(key string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	return "json_extract(u.props, '$." + f + "') COLLATE NOCASE", true
+	return "json_extract(p.props, '$." + f + "') COLLATE NOCASE", true
 }
 
-// propsFields are the sortable names in the props column, which are safe to put into SQL: they come
-// from userProps' own tags, never from a request.
-var propsFields = func() map[string]string {
-	out := map[string]string{}
+// propsNames are every name in the props, and propsFields the sortable ones (lists have no
+// order); safe to put into SQL, as they come from userProps' own tags, never from a request.
+var propsNames, propsFields = func() (all, sortable map[string]string) {
+	all, sortable = map[string]string{}, map[string]string{}
 	t := reflect.TypeFor[userProps]()
 	for i := range t.NumField() {
-		if t.Field(i).Type.Kind() == reflect.Slice {
-			continue // a list has no order to sort by
-		}
 		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
-		out[name] = name
+		all[name] = name
+		if t.Field(i).Type.Kind() != reflect.Slice {
+			sortable[name] = name
+		}
 	}
-	return out
+	return all, sortable
 }()
 
-// holderWhere is the WHERE clause of q over snapshot_holders h joined to snapshot_users u; ?1
-// is the snapshot, ?2 the SKU.
-func holderWhere(q model.HolderQuery) (string, []any, error) {
+// holderSelect is how a holder query reads: FROM (the holders, and the users and their
+// properties only when a filter or the order needs them: most views are a range scan of
+// snapshot_holders alone), WHERE with ?1 the snapshot and ?2 the SKU, and its arguments after
+// those two.
+type holderSelect struct {
+	from, where string
+	args        []any
+}
+
+func holderQuery(q model.HolderQuery, order string) (holderSelect, error) {
 	conds := []string{"h.snapshot_id = ?1", "h.sku_id = ?2"}
-	var args []any
+	var sel holderSelect
+	joinUsers := strings.HasPrefix(order, "u.")
 	switch q.Account {
 	case "":
 	case model.AccountEnabled:
-		conds = append(conds, "u.account_enabled = 1")
+		conds, joinUsers = append(conds, "u.account_enabled = 1"), true
 	case model.AccountBlocked:
-		conds = append(conds, "u.account_enabled = 0")
+		conds, joinUsers = append(conds, "u.account_enabled = 0"), true
 	default:
-		return "", nil, fmt.Errorf("account %q: %w", q.Account, model.ErrInvalid)
+		return sel, fmt.Errorf("account %q: %w", q.Account, model.ErrInvalid)
 	}
 	switch q.Source {
 	case "":
@@ -183,27 +194,27 @@ func holderWhere(q model.HolderQuery) (string, []any, error) {
 	case model.SourceBoth:
 		conds = append(conds, "h.direct = 1 AND h.via_groups > 0")
 	default:
-		return "", nil, fmt.Errorf("source %q: %w", q.Source, model.ErrInvalid)
+		return sel, fmt.Errorf("source %q: %w", q.Source, model.ErrInvalid)
 	}
 	if q.InError {
 		conds = append(conds, "h.in_error = 1")
 	}
 	if q.Department != "" {
-		args = append(args, q.Department)
-		conds = append(conds, fmt.Sprintf("u.department = ?%d COLLATE NOCASE", len(args)+2))
+		sel.args = append(sel.args, q.Department)
+		conds, joinUsers = append(conds, fmt.Sprintf("u.department = ?%d COLLATE NOCASE", len(sel.args)+2)), true
 	}
 	if q.UsageLocation != "" {
-		args = append(args, q.UsageLocation)
-		conds = append(conds, fmt.Sprintf("u.usage_location = ?%d COLLATE NOCASE", len(args)+2))
+		sel.args = append(sel.args, q.UsageLocation)
+		conds, joinUsers = append(conds, fmt.Sprintf("u.usage_location = ?%d COLLATE NOCASE", len(sel.args)+2)), true
 	}
-	return strings.Join(conds, " AND "), args, nil
+	sel.where = strings.Join(conds, " AND ")
+	sel.from = ` FROM snapshot_holders h `
+	if joinUsers {
+		sel.from += `JOIN snapshot_users u ON u.snapshot_id = h.snapshot_id AND u.id = h.user_id `
+	}
+	sel.from += propsSortJoin(order)
+	return sel, nil
 }
-
-const holderFrom = ` FROM snapshot_holders h JOIN snapshot_users u ON u.snapshot_id = h.snapshot_id AND u.id = h.user_id `
-
-// holderBatch is how many holders an export loads at a time: memory stays flat however many
-// hold the SKU.
-const holderBatch = 500
 
 // SKUHolders is one page of the holders of q.SKUID in the current snapshot, each with every
 // license and state, and how many match in all. ErrNotFound before the first sync; bad input
@@ -215,12 +226,12 @@ func (s *Store) SKUHolders(ctx context.Context, q model.HolderQuery) (model.Hold
 		if err != nil {
 			return err
 		}
-		where, args, err := holderWhere(q)
+		sel, err := holderQuery(q, "")
 		if err != nil {
 			return err
 		}
-		all := append([]any{info.ID, model.NormalizeID(q.SKUID)}, args...)
-		if err := db.QueryRowContext(ctx, `SELECT count(*)`+holderFrom+`WHERE `+where, all...).Scan(&page.Total); err != nil {
+		all := append([]any{info.ID, model.NormalizeID(q.SKUID)}, sel.args...)
+		if err := db.QueryRowContext(ctx, `SELECT count(*)`+sel.from+`WHERE `+sel.where, all...).Scan(&page.Total); err != nil {
 			return fmt.Errorf("count holders: %w", err)
 		}
 		page.Rows = []model.Holder{}
@@ -245,104 +256,94 @@ func (s *Store) EachSKUHolder(ctx context.Context, q model.HolderQuery, fn func(
 	})
 }
 
-// eachHolder lists the holders of q in order: their ids from snapshot_holders, then the users of
-// each batch with their licenses.
+// eachHolder lists the holders of q in order, each user with every property, license and state.
 func eachHolder(ctx context.Context, db querier, snapID int64, q model.HolderQuery, fn func(model.Holder) error) error {
-	where, args, err := holderWhere(q)
-	if err != nil {
-		return err
-	}
 	order, ok := holderOrder(q.Sort)
 	if !ok {
 		return fmt.Errorf("sort by %q: %w", q.Sort, model.ErrInvalid)
+	}
+	sel, err := holderQuery(q, order)
+	if err != nil {
+		return err
 	}
 	dir := ""
 	if q.Desc {
 		dir = " DESC"
 	}
-	query := `SELECT h.user_id, h.direct, h.via_groups, h.in_error, h.state` + holderFrom + `WHERE ` + where +
-		` ORDER BY ` + order + dir + `, h.user_id` + dir
-	all := append([]any{snapID, model.NormalizeID(q.SKUID)}, args...)
+	orderBy := ` ORDER BY ` + order + dir + `, h.user_id` + dir
+	columns := `h.direct, h.via_groups, h.in_error, h.state, ` + userFields(q.Properties == nil || slices.ContainsFunc(q.Properties, isProp))
+	const users = ` JOIN snapshot_users u ON u.snapshot_id = ?1 AND u.id = h.user_id `
+	// An export is one pass over the holders joined to their users. A page first finds its
+	// holders with only the joins its filters and order need, so skipping to page 500 does not
+	// read 25,000 users, then reads those users (ordering the page's rows again).
+	query := `SELECT ` + columns + ` FROM snapshot_holders h` + users + propsSortJoin(order) + `WHERE ` + sel.where + orderBy
 	if q.PageSize > 0 {
-		query += fmt.Sprintf(" LIMIT %d OFFSET %d", q.PageSize, (max(q.Page, 1)-1)*q.PageSize)
+		query = `WITH page AS (SELECT h.user_id, h.sort_name, h.direct, h.via_groups, h.in_error, h.state` + sel.from +
+			`WHERE ` + sel.where + orderBy + fmt.Sprintf(" LIMIT %d OFFSET %d", q.PageSize, (max(q.Page, 1)-1)*q.PageSize) +
+			`) SELECT ` + columns + ` FROM page h` + users + propsSortJoin(order) + orderBy
 	}
-	return eachInBatches(ctx, db, snapID, query, all, func(rows *sql.Rows) (model.Holder, error) {
+	all := append([]any{snapID, model.NormalizeID(q.SKUID)}, sel.args...)
+	return eachRow(ctx, db, query, all, func(rows *sql.Rows) error {
 		var h model.Holder
-		err := rows.Scan(&h.User.ID, &h.Direct, &h.ViaGroups, &h.InError, &h.State)
-		return h, err
-	}, func(h *model.Holder) *model.User { return &h.User }, fn)
+		if err := scanUser(rows, &h.User, &h.Direct, &h.ViaGroups, &h.InError, &h.State); err != nil {
+			return err
+		}
+		return fn(h)
+	})
 }
 
-// eachInBatches runs query, whose rows scan reads into items that each name a user (by the id
-// user points at), and calls fn with every item in order, its user loaded with every license and
-// state, holderBatch users at a time.
-func eachInBatches[T any](ctx context.Context, db querier, snapID int64, query string, args []any,
-	scan func(*sql.Rows) (T, error), user func(*T) *model.User, fn func(T) error) error {
+// eachRow runs query and calls fn on each row, streaming: memory stays flat however many rows.
+func eachRow(ctx context.Context, db querier, query string, args []any, fn func(*sql.Rows) error) error {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("list users: %w", err)
 	}
 	defer rows.Close()
-	var batch []T
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		ids := make([]string, len(batch))
-		for i := range batch {
-			ids[i] = user(&batch[i]).ID
-		}
-		users, err := loadUsers(ctx, db, snapID, `SELECT value FROM json_each(?2)`, idsJSON(ids))
-		if err != nil {
-			return fmt.Errorf("list users: %w", err)
-		}
-		byID := make(map[string]model.User, len(users))
-		for _, u := range users {
-			byID[u.ID] = u
-		}
-		for i := range batch {
-			u := user(&batch[i])
-			*u = byID[u.ID]
-			if err := fn(batch[i]); err != nil {
-				return err
-			}
-		}
-		batch = batch[:0]
-		return nil
-	}
 	for rows.Next() {
-		item, err := scan(rows)
-		if err != nil {
-			return fmt.Errorf("list users: %w", err)
-		}
-		batch = append(batch, item)
-		if len(batch) == holderBatch {
-			if err := flush(); err != nil {
-				return err
-			}
+		if err := fn(rows); err != nil {
+			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("list users: %w", err)
 	}
-	return flush()
+	return nil
+}
+
+// isProp reports whether name is a report-only property (kept in snapshot_user_props).
+func isProp(name string) bool {
+	_, ok := propsNames[name]
+	return ok
+}
+
+// propsSortJoin joins the users' properties when order sorts by one of them.
+func propsSortJoin(order string) string {
+	if strings.HasPrefix(order, "json_extract(p.props") {
+		return `LEFT JOIN snapshot_user_props p ON p.snapshot_id = h.snapshot_id AND p.user_id = h.user_id `
+	}
+	return ""
 }
 
 // EachLicensedUser calls fn with every user of the current snapshot who holds a license, by
-// name, with every license and state, from one consistent view, a batch at a time.
-func (s *Store) EachLicensedUser(ctx context.Context, fn func(model.User) error) error {
+// name, with every license and state, from one consistent view, streaming. properties are the
+// user properties (Graph names) fn reads; nil reads them all.
+func (s *Store) EachLicensedUser(ctx context.Context, properties []string, fn func(model.User) error) error {
 	return s.read(ctx, func(db querier) error {
 		info, err := currentSnapshot(ctx, db)
 		if err != nil {
 			return err
 		}
-		query := `SELECT h.user_id FROM snapshot_holders h WHERE h.snapshot_id = ?1
-			GROUP BY h.user_id ORDER BY min(h.sort_name), h.user_id`
-		return eachInBatches(ctx, db, info.ID, query, []any{info.ID}, func(rows *sql.Rows) (model.User, error) {
+		query := `SELECT ` + userFields(properties == nil || slices.ContainsFunc(properties, isProp)) + `
+			FROM (SELECT user_id, min(sort_name) AS sort_name FROM snapshot_holders WHERE snapshot_id = ?1 GROUP BY user_id) h
+			JOIN snapshot_users u ON u.snapshot_id = ?1 AND u.id = h.user_id
+			ORDER BY h.sort_name, h.user_id`
+		return eachRow(ctx, db, query, []any{info.ID}, func(rows *sql.Rows) error {
 			var u model.User
-			err := rows.Scan(&u.ID)
-			return u, err
-		}, func(u *model.User) *model.User { return u }, fn)
+			if err := scanUser(rows, &u); err != nil {
+				return err
+			}
+			return fn(u)
+		})
 	})
 }
 
@@ -358,8 +359,9 @@ func (s *Store) HolderValues(ctx context.Context, skuID string) (departments, lo
 			col string
 			out *[]string
 		}{{"u.department", &departments}, {"u.usage_location", &locations}} {
-			rows, err := db.QueryContext(ctx, `SELECT DISTINCT `+c.col+holderFrom+
-				`WHERE h.snapshot_id = ?1 AND h.sku_id = ?2 AND `+c.col+` <> ''`, info.ID, model.NormalizeID(skuID))
+			rows, err := db.QueryContext(ctx, `SELECT DISTINCT `+c.col+` FROM snapshot_holders h
+				JOIN snapshot_users u ON u.snapshot_id = h.snapshot_id AND u.id = h.user_id
+				WHERE h.snapshot_id = ?1 AND h.sku_id = ?2 AND `+c.col+` <> ''`, info.ID, model.NormalizeID(skuID))
 			if err != nil {
 				return fmt.Errorf("holder values: %w", err)
 			}

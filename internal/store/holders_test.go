@@ -118,6 +118,21 @@ func TestSKUHoldersFilterSortAndPage(t *testing.T) {
 	}); err != nil || len(streamed) != 5 {
 		t.Errorf("export ignores paging: %v, %v", streamed, err)
 	}
+	// A file of a few columns reads the report-only properties only when one of them is asked.
+	for _, c := range []struct {
+		props []string
+		want  bool
+	}{{nil, true}, {[]string{"displayName", "department"}, false}, {[]string{"displayName", "businessPhones"}, true}} {
+		if err := s.EachSKUHolder(ctx, model.HolderQuery{SKUID: skuA1Students, Properties: c.props}, func(h model.Holder) error {
+			if h.User.ID == ada.User.ID && (h.User.OfficeLocation != "") != c.want || h.User.Department == "" && h.User.ID == ada.User.ID ||
+				len(h.User.LicenseStates)+len(h.User.AssignedLicenses) == 0 {
+				t.Errorf("properties %q: %+v", c.props, h.User)
+			}
+			return nil
+		}); err != nil {
+			t.Error(err)
+		}
+	}
 	deps, locs, err := s.HolderValues(ctx, skuA1Students)
 	if err != nil || !slices.Equal(deps, []string{"maths", "Maths", "Physics"}) && !slices.Equal(deps, []string{"Maths", "maths", "Physics"}) ||
 		!slices.Equal(locs, []string{"DE", "FR"}) {

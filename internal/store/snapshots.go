@@ -186,12 +186,17 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 	userStmt, err := tx.PrepareContext(bg, `
 		INSERT INTO snapshot_users (snapshot_id, id, display_name, upn, mail, given_name, surname, department,
 			job_title, company_name, employee_id, city, country, usage_location, user_type,
-			account_enabled, on_prem_sync, created_at, has_errors, props)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			account_enabled, on_prem_sync, created_at, has_errors)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("insert users: %w", err)
 	}
 	defer userStmt.Close()
+	propsStmt, err := tx.PrepareContext(bg, `INSERT INTO snapshot_user_props (snapshot_id, user_id, props) VALUES (?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("insert user properties: %w", err)
+	}
+	defer propsStmt.Close()
 	assignedStmt, err := tx.PrepareContext(bg, `
 		INSERT INTO snapshot_user_assigned (snapshot_id, user_id, sku_id, disabled_plans)
 		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`)
@@ -226,8 +231,13 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 		if _, err := userStmt.ExecContext(bg, snapID, u.ID, u.DisplayName, u.UserPrincipalName, u.Mail,
 			u.GivenName, u.Surname, u.Department, u.JobTitle, u.CompanyName, u.EmployeeID, u.City, u.Country,
 			u.UsageLocation, u.UserType, u.AccountEnabled, u.OnPremisesSyncEnabled, timeToDB(u.CreatedAt),
-			hasErrors(u), props); err != nil {
+			hasErrors(u)); err != nil {
 			return fmt.Errorf("insert user %q: %w", u.ID, err)
+		}
+		if props != "{}" {
+			if _, err := propsStmt.ExecContext(bg, snapID, u.ID, props); err != nil {
+				return fmt.Errorf("insert properties of user %q: %w", u.ID, err)
+			}
 		}
 		if err := insertHolders(bg, holderStmt, snapID, u); err != nil {
 			return err
@@ -247,11 +257,12 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 	return nil
 }
 
+// userTables hold a snapshot's rows about each user (by user_id), besides snapshot_users.
+var userTables = []string{"snapshot_holders", "snapshot_user_props", "snapshot_user_states", "snapshot_user_assigned"}
+
 // snapshotTables are deleted child first.
-var snapshotTables = []string{
-	"snapshot_holders", "snapshot_user_states", "snapshot_user_assigned", "snapshot_users",
-	"snapshot_group_licenses", "snapshot_group_details", "snapshot_groups", "snapshot_sku_plans", "snapshot_skus",
-}
+var snapshotTables = append(append(userTables[:len(userTables):len(userTables)], "snapshot_users"),
+	"snapshot_group_licenses", "snapshot_group_details", "snapshot_groups", "snapshot_sku_plans", "snapshot_skus")
 
 // pruneSnapshots deletes every snapshot but current and the keepPrevious before it.
 func pruneSnapshots(ctx context.Context, tx *sql.Tx, current int64) error {

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
@@ -187,10 +189,9 @@ func (s *Store) UsersInErrorForGroup(ctx context.Context, groupID string) ([]mod
 }
 
 // loadUsers reads the users of snapshot snapID whose ids the subquery idsQuery selects (?1 is the
-// snapshot id, ?2 arg), with their licenses and states. It takes three queries, so db should
-// be a transaction.
+// snapshot id, ?2 arg), ordered by name, with every property, license and state.
 func loadUsers(ctx context.Context, db querier, snapID int64, idsQuery string, arg any) ([]model.User, error) {
-	rows, err := db.QueryContext(ctx, `SELECT `+userColumns+`, u.props FROM snapshot_users u
+	rows, err := db.QueryContext(ctx, `SELECT `+userFields(true)+` FROM snapshot_users u
 		WHERE u.snapshot_id = ?1 AND u.id IN (`+idsQuery+`)
 		ORDER BY u.display_name COLLATE NOCASE, u.id`, snapID, arg)
 	if err != nil {
@@ -198,73 +199,91 @@ func loadUsers(ctx context.Context, db querier, snapID int64, idsQuery string, a
 	}
 	defer rows.Close()
 	users := []model.User{}
-	index := map[string]int{}
 	for rows.Next() {
 		var u model.User
-		var created sql.NullInt64
-		var props string
-		if err := rows.Scan(append(userCols(&u, &created), &props)...); err != nil {
+		if err := scanUser(rows, &u); err != nil {
 			return nil, err
 		}
-		u.CreatedAt = timeFromDB(created)
-		if err := applyPropsJSON(&u, props); err != nil {
-			return nil, err
-		}
-		index[u.ID] = len(users)
 		users = append(users, u)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-
-	rows, err = db.QueryContext(ctx, `SELECT user_id, sku_id, disabled_plans FROM snapshot_user_assigned
-		WHERE snapshot_id = ?1 AND user_id IN (`+idsQuery+`) ORDER BY user_id, sku_id`, snapID, arg)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var userID, plans string
-		var l model.AssignedLicense
-		if err := rows.Scan(&userID, &l.SKUID, &plans); err != nil {
-			return nil, err
-		}
-		if l.DisabledPlans, err = parseList(plans); err != nil {
-			return nil, err
-		}
-		if i, ok := index[userID]; ok {
-			users[i].AssignedLicenses = append(users[i].AssignedLicenses, l)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-
-	rows, err = db.QueryContext(ctx, `SELECT user_id, sku_id, assigned_by_group, state, error, disabled_plans,
-		last_updated FROM snapshot_user_states
-		WHERE snapshot_id = ?1 AND user_id IN (`+idsQuery+`) ORDER BY user_id, sku_id, assigned_by_group`, snapID, arg)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var userID, plans string
-		var updated sql.NullInt64
-		var st model.LicenseState
-		if err := rows.Scan(&userID, &st.SKUID, &st.AssignedByGroup, &st.State, &st.Error, &plans, &updated); err != nil {
-			return nil, err
-		}
-		if st.DisabledPlans, err = parseList(plans); err != nil {
-			return nil, err
-		}
-		st.LastUpdated = timeFromDB(updated)
-		if i, ok := index[userID]; ok {
-			users[i].LicenseStates = append(users[i].LicenseStates, st)
-		}
-	}
 	return users, rows.Err()
+}
+
+// licenseFields are a user's assigned licenses and license states, each gathered into one JSON
+// array of arrays of text by SQLite (a range of each table's primary key), so a user and
+// everything they hold come in one row: a list of 100,000 holders is then one pass, with no
+// query per batch of users.
+const licenseFields = `
+	(SELECT json_group_array(json_array(a.sku_id, a.disabled_plans) ORDER BY a.sku_id)
+	 FROM snapshot_user_assigned a WHERE a.snapshot_id = u.snapshot_id AND a.user_id = u.id),
+	(SELECT json_group_array(json_array(s.sku_id, s.assigned_by_group, s.state, s.error, s.disabled_plans,
+		coalesce(CAST(s.last_updated AS TEXT), '')) ORDER BY s.sku_id, s.assigned_by_group)
+	 FROM snapshot_user_states s WHERE s.snapshot_id = u.snapshot_id AND s.user_id = u.id)`
+
+// userFields are the columns scanUser reads, over snapshot_users u: the user, licenseFields,
+// and the report-only properties unless props is false (then none are read: most views and
+// files show none of them, and decoding them is most of the cost of a row).
+func userFields(props bool) string {
+	p := `'{}'`
+	if props {
+		p = `coalesce((SELECT p.props FROM snapshot_user_props p WHERE p.snapshot_id = u.snapshot_id AND p.user_id = u.id), '{}')`
+	}
+	return userColumns + `,` + licenseFields + `, ` + p
+}
+
+// scanUser reads the columns of userFields, the last of the row after any in lead, into u.
+func scanUser(rows *sql.Rows, u *model.User, lead ...any) error {
+	var created sql.NullInt64
+	var assigned, states, props string
+	if err := rows.Scan(append(append(lead, userCols(u, &created)...), &assigned, &states, &props)...); err != nil {
+		return err
+	}
+	u.CreatedAt = timeFromDB(created)
+	if err := parseLicenses(u, assigned, states); err != nil {
+		return fmt.Errorf("user %q: %w", u.ID, err)
+	}
+	return applyPropsJSON(u, props)
+}
+
+// parseLicenses fills u's licenses and states from licenseFields.
+func parseLicenses(u *model.User, assigned, states string) error {
+	if assigned != "[]" {
+		var rows [][2]string
+		if err := json.Unmarshal([]byte(assigned), &rows); err != nil {
+			return fmt.Errorf("assigned licenses: %w", err)
+		}
+		u.AssignedLicenses = make([]model.AssignedLicense, len(rows))
+		for i, r := range rows {
+			plans, err := parseList(r[1])
+			if err != nil {
+				return err
+			}
+			u.AssignedLicenses[i] = model.AssignedLicense{SKUID: r[0], DisabledPlans: plans}
+		}
+	}
+	if states != "[]" {
+		var rows [][6]string
+		if err := json.Unmarshal([]byte(states), &rows); err != nil {
+			return fmt.Errorf("license states: %w", err)
+		}
+		u.LicenseStates = make([]model.LicenseState, len(rows))
+		for i, r := range rows {
+			plans, err := parseList(r[4])
+			if err != nil {
+				return err
+			}
+			st := model.LicenseState{SKUID: r[0], AssignedByGroup: r[1], State: r[2], Error: model.LicenseError(r[3]), DisabledPlans: plans}
+			if r[5] != "" {
+				n, err := strconv.ParseInt(r[5], 10, 64)
+				if err != nil {
+					return fmt.Errorf("license state updated %q: %w", r[5], err)
+				}
+				st.LastUpdated = timeFromDB(sql.NullInt64{Int64: n, Valid: true})
+			}
+			u.LicenseStates[i] = st
+		}
+	}
+	return nil
 }
 
 // UpdateUsers replaces these users (as just read from Graph) in the current snapshot, with their
@@ -319,7 +338,7 @@ func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []mo
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, table := range []string{"snapshot_holders", "snapshot_user_states", "snapshot_user_assigned", "snapshot_users"} {
+		for _, table := range append(userTables[:len(userTables):len(userTables)], "snapshot_users") {
 			col := "user_id"
 			if table == "snapshot_users" {
 				col = "id"
