@@ -90,15 +90,52 @@ func applyPropsJSON(u *model.User, s string) error {
 }
 
 const insertHolderSQL = `INSERT INTO snapshot_holders (snapshot_id, sku_id, user_id, sort_name, direct, via_groups,
-	in_error, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	in_error, state, account_enabled, department, usage_location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT DO NOTHING`
 
 // insertHolders writes how u holds each of its SKUs.
 func insertHolders(ctx context.Context, stmt *sql.Stmt, snapID int64, u *model.User) error {
 	for _, h := range u.Holdings() {
 		if _, err := stmt.ExecContext(ctx, snapID, h.SKUID, u.ID, fold(u.DisplayName), h.Direct, h.ViaGroups,
-			h.InError, h.State); err != nil {
+			h.InError, h.State, u.AccountEnabled, u.Department, u.UsageLocation); err != nil {
 			return fmt.Errorf("insert holding %q of user %q: %w", h.SKUID, u.ID, err)
 		}
+	}
+	return nil
+}
+
+// countHolders recounts the holders of each SKU of snapshot snapID by how they got it.
+func countHolders(ctx context.Context, tx *sql.Tx, snapID int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM snapshot_sku_holders WHERE snapshot_id = ?`, snapID); err != nil {
+		return fmt.Errorf("count holders: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO snapshot_sku_holders (snapshot_id, sku_id, holders, direct,
+			from_groups, both, in_error)
+		SELECT snapshot_id, sku_id, count(*), sum(direct = 1 AND via_groups = 0), sum(direct = 0 AND via_groups > 0),
+			sum(direct = 1 AND via_groups > 0), sum(in_error)
+		FROM snapshot_holders WHERE snapshot_id = ? GROUP BY sku_id`, snapID); err != nil {
+		return fmt.Errorf("count holders: %w", err)
+	}
+	return nil
+}
+
+// addHolderValues records the departments and usage locations among the holders of snapshot
+// snapID (users is nil) or of those users, for the filter lists.
+func addHolderValues(ctx context.Context, tx *sql.Tx, snapID int64, users []string) error {
+	only := ""
+	args := []any{snapID}
+	if users != nil {
+		only = ` AND user_id IN (SELECT value FROM json_each(?2))`
+		args = append(args, idsJSON(users))
+	}
+	_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO snapshot_holder_values (snapshot_id, sku_id, field, value)
+		SELECT DISTINCT snapshot_id, sku_id, 'department', department FROM snapshot_holders
+		WHERE snapshot_id = ?1 AND department <> ''`+only+`
+		UNION
+		SELECT DISTINCT snapshot_id, sku_id, 'usageLocation', usage_location FROM snapshot_holders
+		WHERE snapshot_id = ?1 AND usage_location <> ''`+only, args...)
+	if err != nil {
+		return fmt.Errorf("record filter values: %w", err)
 	}
 	return nil
 }
@@ -114,15 +151,15 @@ var holderSorts = map[string]string{
 	"mail":                  "u.mail COLLATE NOCASE",
 	"givenName":             "u.given_name COLLATE NOCASE",
 	"surname":               "u.surname COLLATE NOCASE",
-	"department":            "u.department COLLATE NOCASE",
+	"department":            "h.department COLLATE NOCASE",
 	"jobTitle":              "u.job_title COLLATE NOCASE",
 	"companyName":           "u.company_name COLLATE NOCASE",
 	"employeeId":            "u.employee_id COLLATE NOCASE",
 	"city":                  "u.city COLLATE NOCASE",
 	"country":               "u.country COLLATE NOCASE",
-	"usageLocation":         "u.usage_location COLLATE NOCASE",
+	"usageLocation":         "h.usage_location COLLATE NOCASE",
 	"userType":              "u.user_type COLLATE NOCASE",
-	"accountEnabled":        "u.account_enabled",
+	"accountEnabled":        "h.account_enabled",
 	"onPremisesSyncEnabled": "u.on_prem_sync",
 	"createdDateTime":       "u.created_at",
 	"assignment":            "(h.direct * 2 + (h.via_groups > 0))",
@@ -175,13 +212,12 @@ type holderSelect struct {
 func holderQuery(q model.HolderQuery, order string) (holderSelect, error) {
 	conds := []string{"h.snapshot_id = ?1", "h.sku_id = ?2"}
 	var sel holderSelect
-	joinUsers := strings.HasPrefix(order, "u.")
 	switch q.Account {
 	case "":
 	case model.AccountEnabled:
-		conds, joinUsers = append(conds, "u.account_enabled = 1"), true
+		conds = append(conds, "h.account_enabled = 1")
 	case model.AccountBlocked:
-		conds, joinUsers = append(conds, "u.account_enabled = 0"), true
+		conds = append(conds, "h.account_enabled = 0")
 	default:
 		return sel, fmt.Errorf("account %q: %w", q.Account, model.ErrInvalid)
 	}
@@ -201,15 +237,15 @@ func holderQuery(q model.HolderQuery, order string) (holderSelect, error) {
 	}
 	if q.Department != "" {
 		sel.args = append(sel.args, q.Department)
-		conds, joinUsers = append(conds, fmt.Sprintf("u.department = ?%d COLLATE NOCASE", len(sel.args)+2)), true
+		conds = append(conds, fmt.Sprintf("h.department = ?%d COLLATE NOCASE", len(sel.args)+2))
 	}
 	if q.UsageLocation != "" {
 		sel.args = append(sel.args, q.UsageLocation)
-		conds, joinUsers = append(conds, fmt.Sprintf("u.usage_location = ?%d COLLATE NOCASE", len(sel.args)+2)), true
+		conds = append(conds, fmt.Sprintf("h.usage_location = ?%d COLLATE NOCASE", len(sel.args)+2))
 	}
 	sel.where = strings.Join(conds, " AND ")
 	sel.from = ` FROM snapshot_holders h `
-	if joinUsers {
+	if strings.HasPrefix(order, "u.") {
 		sel.from += `JOIN snapshot_users u ON u.snapshot_id = h.snapshot_id AND u.id = h.user_id `
 	}
 	sel.from += propsSortJoin(order)
@@ -278,7 +314,8 @@ func eachHolder(ctx context.Context, db querier, snapID int64, q model.HolderQue
 	// read 25,000 users, then reads those users (ordering the page's rows again).
 	query := `SELECT ` + columns + ` FROM snapshot_holders h` + users + propsSortJoin(order) + `WHERE ` + sel.where + orderBy
 	if q.PageSize > 0 {
-		query = `WITH page AS (SELECT h.user_id, h.sort_name, h.direct, h.via_groups, h.in_error, h.state` + sel.from +
+		query = `WITH page AS (SELECT h.user_id, h.sort_name, h.direct, h.via_groups, h.in_error, h.state, h.account_enabled,
+			h.department, h.usage_location` + sel.from +
 			`WHERE ` + sel.where + orderBy + fmt.Sprintf(" LIMIT %d OFFSET %d", q.PageSize, (max(q.Page, 1)-1)*q.PageSize) +
 			`) SELECT ` + columns + ` FROM page h` + users + propsSortJoin(order) + orderBy
 	}
@@ -319,7 +356,7 @@ func isProp(name string) bool {
 // propsSortJoin joins the users' properties when order sorts by one of them.
 func propsSortJoin(order string) string {
 	if strings.HasPrefix(order, "json_extract(p.props") {
-		return `LEFT JOIN snapshot_user_props p ON p.snapshot_id = h.snapshot_id AND p.user_id = h.user_id `
+		return `LEFT JOIN snapshot_user_props p ON p.snapshot_id = ?1 AND p.user_id = h.user_id `
 	}
 	return ""
 }
@@ -356,12 +393,11 @@ func (s *Store) HolderValues(ctx context.Context, skuID string) (departments, lo
 			return err
 		}
 		for _, c := range []struct {
-			col string
-			out *[]string
-		}{{"u.department", &departments}, {"u.usage_location", &locations}} {
-			rows, err := db.QueryContext(ctx, `SELECT DISTINCT `+c.col+` FROM snapshot_holders h
-				JOIN snapshot_users u ON u.snapshot_id = h.snapshot_id AND u.id = h.user_id
-				WHERE h.snapshot_id = ?1 AND h.sku_id = ?2 AND `+c.col+` <> ''`, info.ID, model.NormalizeID(skuID))
+			field string
+			out   *[]string
+		}{{"department", &departments}, {"usageLocation", &locations}} {
+			rows, err := db.QueryContext(ctx, `SELECT value FROM snapshot_holder_values
+				WHERE snapshot_id = ?1 AND sku_id = ?2 AND field = ?3`, info.ID, model.NormalizeID(skuID), c.field)
 			if err != nil {
 				return fmt.Errorf("holder values: %w", err)
 			}
@@ -403,9 +439,8 @@ func (s *Store) LicenseSummaries(ctx context.Context) ([]model.SKUSummary, error
 			out[i].SKUUsage = u
 			index[model.NormalizeID(u.ID)] = i
 		}
-		rows, err := db.QueryContext(ctx, `SELECT sku_id, count(*), sum(direct = 1 AND via_groups = 0),
-				sum(direct = 0 AND via_groups > 0), sum(direct = 1 AND via_groups > 0), sum(in_error)
-			FROM snapshot_holders WHERE snapshot_id = ? GROUP BY sku_id`, info.ID)
+		rows, err := db.QueryContext(ctx, `SELECT sku_id, holders, direct, from_groups, both, in_error
+			FROM snapshot_sku_holders WHERE snapshot_id = ?`, info.ID)
 		if err != nil {
 			return nil, fmt.Errorf("license summaries: %w", err)
 		}

@@ -192,13 +192,30 @@ func TestUpdateUsersKeepsHoldersTrue(t *testing.T) {
 	if err := s.SaveSnapshot(ctx, 0, holderSnapshot()); err != nil {
 		t.Fatal(err)
 	}
-	dan := model.User{ID: "u4", DisplayName: "Dan", LicenseStates: []model.LicenseState{
+	dan := model.User{ID: "u4", DisplayName: "Dan", Department: "Archives", UsageLocation: "NL", LicenseStates: []model.LicenseState{
 		{SKUID: skuA1Students, AssignedByGroup: "g-a", State: model.StateActive}}}
 	if err := s.UpdateUsers(ctx, []model.User{dan}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := holderIDs(t, s, model.HolderQuery{InError: true}); len(got) != 0 {
 		t.Errorf("still in error after the update: %v", got)
+	}
+	sums, err := s.LicenseSummaries(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sum := range sums {
+		if sum.ID == skuA1Students && (sum.InError != 0 || sum.Holders != 5) {
+			t.Errorf("A1 summary after the update: %+v", sum.SKUHolders)
+		}
+	}
+	// The filters know the patched user's department and place at once, and find the user.
+	deps, locs, err := s.HolderValues(ctx, skuA1Students)
+	if err != nil || !slices.Contains(deps, "Archives") || !slices.Contains(locs, "NL") {
+		t.Errorf("filter values after the update: %v %v %v", deps, locs, err)
+	}
+	if got := holderIDs(t, s, model.HolderQuery{Department: "archives", UsageLocation: "nl"}); !slices.Equal(got, []string{"u4"}) {
+		t.Errorf("filtered by the new department: %v", got)
 	}
 }
 
@@ -220,7 +237,8 @@ func TestLicenseReportMigrationBackfills(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db2.Close()
-	for _, stmt := range []string{`DELETE FROM snapshot_holders`, `DELETE FROM sku_history`} {
+	for _, stmt := range []string{`DELETE FROM snapshot_holders`, `DELETE FROM snapshot_holder_values`, `DELETE FROM snapshot_sku_holders`,
+		`DELETE FROM sku_history`} {
 		if _, err := db2.Exec(stmt); err != nil {
 			t.Fatal(err)
 		}
@@ -237,6 +255,12 @@ func TestLicenseReportMigrationBackfills(t *testing.T) {
 	db2.QueryRow(`SELECT count(*) FROM sku_history`).Scan(&history)
 	if holders != 5 || history != 2 {
 		t.Errorf("backfilled %d holders and %d history rows, want 5 and 2", holders, history)
+	}
+	var dept, locs int
+	db2.QueryRow(`SELECT count(*) FILTER (WHERE field = 'department'), count(*) FILTER (WHERE field = 'usageLocation')
+		FROM snapshot_holder_values WHERE sku_id = ?`, skuA1Students).Scan(&dept, &locs)
+	if dept != 3 || locs != 2 {
+		t.Errorf("backfilled %d departments and %d usage locations, want 3 and 2", dept, locs)
 	}
 	var state string
 	var direct, via int

@@ -91,6 +91,12 @@ func (s *Store) SaveSnapshot(ctx context.Context, runID int64, snap model.Snapsh
 		if err := insertUsers(ctx, bg, tx, id, users); err != nil {
 			return err
 		}
+		if err := addHolderValues(bg, tx, id, nil); err != nil {
+			return err
+		}
+		if err := countHolders(bg, tx, id); err != nil {
+			return err
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -261,7 +267,7 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 var userTables = []string{"snapshot_holders", "snapshot_user_props", "snapshot_user_states", "snapshot_user_assigned"}
 
 // snapshotTables are deleted child first.
-var snapshotTables = append(append(userTables[:len(userTables):len(userTables)], "snapshot_users"),
+var snapshotTables = append(append(userTables[:len(userTables):len(userTables)], "snapshot_users", "snapshot_holder_values", "snapshot_sku_holders"),
 	"snapshot_group_licenses", "snapshot_group_details", "snapshot_groups", "snapshot_sku_plans", "snapshot_skus")
 
 // pruneSnapshots deletes every snapshot but current and the keepPrevious before it.

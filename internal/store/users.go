@@ -351,6 +351,12 @@ func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []mo
 		if err := insertUsers(ctx, ctx, tx, info.ID, list); err != nil {
 			return err
 		}
+		if err := addHolderValues(ctx, tx, info.ID, ids); err != nil {
+			return err
+		}
+		if err := countHolders(ctx, tx, info.ID); err != nil {
+			return err
+		}
 		for _, g := range groups {
 			if g.ProcessingState == "" {
 				continue
