@@ -21,7 +21,7 @@ type simEnv struct {
 	info tenantsim.Info
 }
 
-func startSim(t *testing.T, cfg tenantsim.Config) *simEnv {
+func startSim(t testing.TB, cfg tenantsim.Config) *simEnv {
 	t.Helper()
 	srv := simtest.Start(t, tenantsim.Options{Config: cfg, FaultSeed: 7})
 	return &simEnv{srv: srv, info: srv.Info()}
@@ -38,7 +38,7 @@ func (e *simEnv) config() Config {
 	}
 }
 
-func (e *simEnv) client(t *testing.T, cfg Config) *Client {
+func (e *simEnv) client(t testing.TB, cfg Config) *Client {
 	t.Helper()
 	c, err := New(cfg)
 	if err != nil {
