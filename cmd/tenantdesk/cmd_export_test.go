@@ -1,10 +1,8 @@
 package main
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"io"
 	"os"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim/simtest"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 func TestExportUsageErrors(t *testing.T) {
@@ -50,21 +49,18 @@ func TestExportLicensesCommand(t *testing.T) {
 	if _, err := cli("export", "licenses", "-all", "-o", zipPath); err != nil {
 		t.Fatal(err)
 	}
-	zr, err := zip.OpenReader(zipPath)
+	archive, err := os.ReadFile(zipPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer zr.Close()
+	files := testkit.ZipFiles(t, archive)
 	skus := sim.Tenant.SKUTruths()
-	if len(zr.File) != len(skus) {
-		t.Errorf("%d files for %d SKUs", len(zr.File), len(skus))
+	if len(files) != len(skus) {
+		t.Errorf("%d files for %d SKUs", len(files), len(skus))
 	}
-	for _, f := range zr.File {
-		rc, _ := f.Open()
-		b, _ := io.ReadAll(rc)
-		recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff")))).ReadAll()
-		if err != nil || len(recs) == 0 || recs[0][0] != "displayName" {
-			t.Errorf("%s: %v %q", f.Name, err, recs)
+	for _, f := range files {
+		if recs := testkit.ReadCSV(t, f.Data); recs[0][0] != "displayName" {
+			t.Errorf("%s: header %q", f.Name, recs[0])
 		}
 	}
 	out, err := cli("export", "licenses", "-sku", strings.ToLower(skus[0].PartNumber), "-columns", "userPrincipalName,licenseState", "-no-bom")

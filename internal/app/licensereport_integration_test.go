@@ -1,11 +1,8 @@
 package app_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/csv"
-	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -14,6 +11,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/app/apptest"
 	"github.com/tenantdesk/tenantdesk/internal/licensereport"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 // truthColumns are the report columns the simulator's truth can check.
@@ -115,10 +113,6 @@ func TestLicenseReportEqualsTheSimulatorsTruth(t *testing.T) {
 		if err := d.App.Licenses.WriteZIP(ctx, &buf, sums, licensereport.Options{Columns: cols}); err != nil {
 			t.Fatal(err)
 		}
-		zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-		if err != nil {
-			t.Fatal(err)
-		}
 		byName := map[string]tenantsim.SKUTruth{}
 		for _, s := range sim.SKUTruths() {
 			byName[s.PartNumber+".csv"] = s
@@ -127,22 +121,14 @@ func TestLicenseReportEqualsTheSimulatorsTruth(t *testing.T) {
 		for _, g := range sim.LicensedGroupTruth() {
 			groupNames[g.ID] = g.DisplayName
 		}
-		for _, f := range zr.File {
+		for _, f := range testkit.ZipFiles(t, buf.Bytes()) {
 			sku, ok := byName[f.Name]
 			if !ok {
 				t.Errorf("ZIP holds %s, which is no SKU's part number", f.Name)
 				continue
 			}
 			delete(byName, f.Name)
-			rc, err := f.Open()
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := io.ReadAll(rc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			compareWithTruth(t, sku, b, sim.HoldersOf(sku.ID), groupNames)
+			compareWithTruth(t, sku, f.Data, sim.HoldersOf(sku.ID), groupNames)
 		}
 		if len(byName) > 0 {
 			t.Errorf("ZIP lacks %d SKUs", len(byName))
@@ -153,11 +139,7 @@ func TestLicenseReportEqualsTheSimulatorsTruth(t *testing.T) {
 // compareWithTruth parses a report CSV of truthColumns and compares it row by row with truth.
 func compareWithTruth(t *testing.T, sku tenantsim.SKUTruth, file []byte, truth []tenantsim.HolderTruth, groupNames map[string]string) {
 	t.Helper()
-	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(file, []byte("\ufeff")))).ReadAll()
-	if err != nil {
-		t.Errorf("%s: the CSV does not parse: %v", sku.PartNumber, err)
-		return
-	}
+	recs := testkit.ReadCSV(t, file)
 	if !slices.Equal(recs[0], truthColumns) {
 		t.Errorf("%s: header %q", sku.PartNumber, recs[0])
 		return
@@ -193,7 +175,7 @@ func compareWithTruth(t *testing.T, sku tenantsim.SKUTruth, file []byte, truth [
 		for _, g := range h.Groups {
 			want = append(want, groupNames[g])
 		}
-		if got := strings.Split(assignment, "; "); !sameSet(got, want) {
+		if got := strings.Split(assignment, "; "); !testkit.SameElements(got, want) {
 			t.Errorf("%s: %q assigned %q, the tenant has %q", sku.PartNumber, h.DisplayName, assignment, want)
 		}
 		if wantState := worstLabel(h); state != wantState {
@@ -210,7 +192,7 @@ func compareWithTruth(t *testing.T, sku tenantsim.SKUTruth, file []byte, truth [
 		if plans != "" {
 			gotPlans = strings.Split(plans, "; ")
 		}
-		if !sameSet(gotPlans, wantPlans) {
+		if !testkit.SameElements(gotPlans, wantPlans) {
 			t.Errorf("%s: %q plans off %q, the tenant has %q", sku.PartNumber, h.DisplayName, gotPlans, wantPlans)
 		}
 	}
@@ -241,11 +223,4 @@ func startsLikeFormula(s string) bool {
 		}
 	}
 	return false
-}
-
-func sameSet(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
 }

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/export"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 // A Reader opens the license report, goes to one SKU, sees its use chart, picks columns and
@@ -69,7 +69,7 @@ func TestLicenseReportInTheBrowser(t *testing.T) {
 	}
 	wantCols := []string{"displayName", "assignment", "licenseState", "department", "disabledPlans"}
 	cols := headers(t, ctx)
-	if !sameElements(cols, wantCols) {
+	if !testkit.SameElements(cols, wantCols) {
 		t.Fatalf("table columns %q, want %q", cols, wantCols)
 	}
 	first := tableRows(t, ctx)
@@ -131,10 +131,7 @@ func TestLicenseReportInTheBrowser(t *testing.T) {
 	if !bytes.HasPrefix(b, []byte("\ufeff")) || !bytes.Contains(b, []byte("\r\n")) {
 		t.Error("the CSV lacks the BOM or CRLF line ends")
 	}
-	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff")))).ReadAll()
-	if err != nil {
-		t.Fatalf("the CSV does not parse: %v", err)
-	}
+	recs := testkit.ReadCSV(t, b)
 	if !slices.Equal(recs[0], cols) {
 		t.Errorf("CSV columns %q, the table's %q", recs[0], cols)
 	}
@@ -165,13 +162,6 @@ func tableRows(t *testing.T, ctx context.Context) [][]string {
 			? [...td.querySelectorAll('a')].map(a => a.textContent).join('; ')
 			: (td.querySelector('a') || td).textContent))`)
 	return rows
-}
-
-func sameElements(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -1,14 +1,14 @@
 package export
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/csv"
-	"io"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 func TestNeutralise(t *testing.T) {
@@ -115,17 +115,11 @@ func TestZipHasOneSafeCSVPerName(t *testing.T) {
 	if err := z.Close(); err != nil {
 		t.Fatal(err)
 	}
-	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var names []string
-	for _, f := range zr.File {
+	for _, f := range testkit.ZipFiles(t, buf.Bytes()) {
 		names = append(names, f.Name)
-		rc, _ := f.Open()
-		b, _ := io.ReadAll(rc)
-		if string(b) != "x\r\n" {
-			t.Errorf("%s: %q", f.Name, b)
+		if string(f.Data) != "x\r\n" {
+			t.Errorf("%s: %q", f.Name, f.Data)
 		}
 	}
 	want := []string{"SPE_E5.csv", "_.._etc_passwd.csv", "SPE_E5-2.csv", "_365_A1__students_.csv", "hidden.csv", "export.csv"}

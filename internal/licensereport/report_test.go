@@ -1,12 +1,9 @@
 package licensereport
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
-	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +13,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 const (
@@ -146,11 +144,7 @@ func readCSV(t *testing.T, b []byte) [][]string {
 	if !bytes.HasPrefix(b, []byte(export.BOM)) {
 		t.Fatal("no byte order mark")
 	}
-	recs, err := csv.NewReader(bytes.NewReader(b[len(export.BOM):])).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return recs
+	return testkit.ReadCSV(t, b)
 }
 
 // The hostile values come back, parsed by a standard reader, as they were but for the
@@ -226,16 +220,10 @@ func TestSeveralSKUsInOneCSVOrAZIP(t *testing.T) {
 	if err := r.WriteZIP(ctx, &buf, sums, Options{Columns: cols, BOM: true}); err != nil {
 		t.Fatal(err)
 	}
-	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var names []string
-	for _, f := range zr.File {
+	for _, f := range testkit.ZipFiles(t, buf.Bytes()) {
 		names = append(names, f.Name)
-		rc, _ := f.Open()
-		b, _ := io.ReadAll(rc)
-		if recs := readCSV(t, b); recs[0][0] != "displayName" {
+		if recs := readCSV(t, f.Data); recs[0][0] != "displayName" {
 			t.Errorf("%s header %q", f.Name, recs[0])
 		}
 	}

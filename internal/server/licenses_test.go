@@ -1,10 +1,7 @@
 package server
 
 import (
-	"archive/zip"
 	"bytes"
-	"encoding/csv"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,15 +9,12 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 func csvRecords(t *testing.T, body string) [][]string {
 	t.Helper()
-	recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return recs
+	return testkit.ReadCSV(t, []byte(body))
 }
 
 func TestLicensesPage(t *testing.T) {
@@ -149,18 +143,13 @@ func TestLicenseExports(t *testing.T) {
 	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/zip" {
 		t.Fatalf("zip: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
-	zr, err := zip.NewReader(bytes.NewReader([]byte(res.body)), int64(len(res.body)))
-	if err != nil {
-		t.Fatal(err)
+	files := testkit.ZipFiles(t, []byte(res.body))
+	if len(files) != 5 {
+		t.Errorf("%d files, want one per SKU", len(files))
 	}
-	if len(zr.File) != 5 {
-		t.Errorf("%d files, want one per SKU", len(zr.File))
-	}
-	for _, f := range zr.File {
-		rc, _ := f.Open()
-		b, _ := io.ReadAll(rc)
-		if bytes.HasPrefix(b, []byte("\ufeff")) || !bytes.HasPrefix(b, []byte("displayName,")) {
-			t.Errorf("%s starts %q", f.Name, b[:min(20, len(b))])
+	for _, f := range files {
+		if bytes.HasPrefix(f.Data, []byte("\ufeff")) || !bytes.HasPrefix(f.Data, []byte("displayName,")) {
+			t.Errorf("%s starts %q", f.Name, f.Data[:min(20, len(f.Data))])
 		}
 	}
 	res = do(t, e.h, "GET", "/licenses/export?sku=SPE_E5&sku=STANDARDWOFFPACK_FACULTY", nil)

@@ -1,7 +1,8 @@
 // Package testkit holds what tests across tenantdesk share: THE settable clock, plain HTTP
 // calls (to the simulated tenant or any server), the switch that keeps slow tests out of
-// `go test -short`, and the way to the real Microsoft files in ../shared/data. Only tests import
-// it; it imports nothing of the app.
+// `go test -short`, the way to the real Microsoft files in ../shared/data, and reading the CSV
+// and ZIP files the product writes back as a person's tools would. Only tests import it; it
+// imports nothing of the app.
 package testkit
 
 import (
