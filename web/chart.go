@@ -132,14 +132,19 @@ func LineChart(points []ChartPoint, from, to time.Time, width, height int, title
 }
 
 // Sparkline is the polyline points of consumed units (oldest first) in a width x height box,
-// scaled to the most purchased or consumed; "" without points.
+// scaled to the most purchased or consumed (to the most consumed when purchased dwarfs it, as
+// the chart does); "" without points.
 func Sparkline(points []ChartPoint, width, height int) string {
 	if len(points) == 0 {
 		return ""
 	}
-	top := 1
+	mostConsumed, mostPurchased := 0, 0
 	for _, p := range points {
-		top = max(top, p.Consumed, p.Purchased)
+		mostConsumed, mostPurchased = max(mostConsumed, p.Consumed), max(mostPurchased, p.Purchased)
+	}
+	top := max(1, mostConsumed, mostPurchased)
+	if mostConsumed > 0 && mostPurchased > offScaleFactor*mostConsumed {
+		top = mostConsumed
 	}
 	var out []string
 	for i, p := range points {

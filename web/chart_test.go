@@ -65,3 +65,33 @@ func TestLineChartRendersOffScale(t *testing.T) {
 		t.Error("chart not labelled for screen readers")
 	}
 }
+
+func TestSparklineFitsUseWhenPurchasedDwarfsIt(t *testing.T) {
+	at := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	pts := []ChartPoint{{at, 0, 1_000_000}, {at.AddDate(0, 0, 1), 500, 1_000_000}}
+	if got := Sparkline(pts, 120, 28); got != "0.0,27.0 120.0,1.0" {
+		t.Errorf("off scale: %q, want use from the bottom to the top", got)
+	}
+	pts[1].Purchased, pts[0].Purchased = 1000, 1000
+	if got := Sparkline(pts, 120, 28); got != "0.0,27.0 120.0,14.0" {
+		t.Errorf("to scale: %q, want use to half way", got)
+	}
+	if Sparkline(nil, 120, 28) != "" {
+		t.Error("a line without points")
+	}
+}
+
+func TestHolderSplit(t *testing.T) {
+	for _, c := range []struct {
+		row  SKURow
+		want string
+	}{
+		{SKURow{}, "nobody holds it"},
+		{SKURow{Direct: 10}, "10 direct"},
+		{SKURow{Direct: 500, FromGroups: 2500, Both: 1}, "500 direct, 2,500 by group, 1 both"},
+	} {
+		if got := holderSplit(c.row); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.row, got, c.want)
+		}
+	}
+}
