@@ -145,13 +145,17 @@ func Neutralise(s string) string {
 
 // Zip writes CSV files into one ZIP archive.
 type Zip struct {
-	zw    *zip.Writer
-	names map[string]int
-	open  *CSV
+	zw       *zip.Writer
+	names    map[string]int
+	open     *CSV
+	modified time.Time
 }
 
-// NewZip starts a ZIP archive on w.
-func NewZip(w io.Writer) *Zip { return &Zip{zw: zip.NewWriter(w), names: map[string]int{}} }
+// NewZip starts a ZIP archive on w whose files are dated modified (what an archive tool shows;
+// without a date it shows 1980).
+func NewZip(w io.Writer, modified time.Time) *Zip {
+	return &Zip{zw: zip.NewWriter(w), names: map[string]int{}, modified: modified}
+}
 
 // CSV starts the next file of the archive, named from name (made safe and unique, ".csv"
 // added); the previous one ends.
@@ -164,7 +168,7 @@ func (z *Zip) CSV(name string, bom bool) (*CSV, error) {
 	if n := z.names[base]; n > 1 {
 		base = fmt.Sprintf("%s-%d", base, n)
 	}
-	f, err := z.zw.Create(base + ".csv")
+	f, err := z.zw.CreateHeader(&zip.FileHeader{Name: base + ".csv", Method: zip.Deflate, Modified: z.modified})
 	if err != nil {
 		return nil, err
 	}

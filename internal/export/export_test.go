@@ -104,7 +104,7 @@ func TestCSVRoundTripsHostileValues(t *testing.T) {
 
 func TestZipHasOneSafeCSVPerName(t *testing.T) {
 	var buf bytes.Buffer
-	z := NewZip(&buf)
+	z := NewZip(&buf, time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC))
 	for _, name := range []string{"SPE_E5", "../../etc/passwd", "SPE_E5", "Ö365 A1 (students)", ".hidden", ""} {
 		c, err := z.CSV(name, false)
 		if err != nil {
@@ -118,8 +118,8 @@ func TestZipHasOneSafeCSVPerName(t *testing.T) {
 	var names []string
 	for _, f := range testkit.ZipFiles(t, buf.Bytes()) {
 		names = append(names, f.Name)
-		if string(f.Data) != "x\r\n" {
-			t.Errorf("%s: %q", f.Name, f.Data)
+		if string(f.Data) != "x\r\n" || !f.Modified.Equal(time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)) {
+			t.Errorf("%s: %q, dated %v", f.Name, f.Data, f.Modified)
 		}
 	}
 	want := []string{"SPE_E5.csv", "_.._etc_passwd.csv", "SPE_E5-2.csv", "_365_A1__students_.csv", "hidden.csv", "export.csv"}

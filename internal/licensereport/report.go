@@ -270,7 +270,7 @@ func (r *Report) WriteZIP(ctx context.Context, w io.Writer, skus []Summary, opts
 	if err != nil {
 		return err
 	}
-	z := export.NewZip(w)
+	z := export.NewZip(w, r.now())
 	for _, sku := range skus {
 		c, err := z.CSV(export.FileName(sku.PartNumber), opts.BOM)
 		if err != nil {

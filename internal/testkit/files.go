@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"testing"
+	"time"
 )
 
 // ReadCSV parses a downloaded CSV as a spreadsheet would: a leading UTF-8 byte order mark is
@@ -25,8 +26,9 @@ func ReadCSV(tb testing.TB, file []byte) [][]string {
 
 // ZipFile is one file of a ZIP archive.
 type ZipFile struct {
-	Name string
-	Data []byte
+	Name     string
+	Modified time.Time
+	Data     []byte
 }
 
 // ZipFiles are the files of a ZIP archive, in the archive's order. An archive that does not
@@ -48,7 +50,7 @@ func ZipFiles(tb testing.TB, archive []byte) []ZipFile {
 		if err != nil {
 			tb.Fatalf("%s in the ZIP: %v", f.Name, err)
 		}
-		out = append(out, ZipFile{Name: f.Name, Data: b})
+		out = append(out, ZipFile{Name: f.Name, Modified: f.Modified, Data: b})
 	}
 	return out
 }
