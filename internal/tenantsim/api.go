@@ -245,7 +245,7 @@ func (a *API) handle(rq *request) error {
 		}
 		return &apiError{status: 401, code: "InvalidAuthenticationToken", message: msg}
 	}
-	if !hasAnyRole(rq.caller.Roles, rt.roles) {
+	if rt.perms != nil && !hasAnyRole(rq.caller.Roles, rt.perms) {
 		return errInsufficient
 	}
 
@@ -260,9 +260,6 @@ func (a *API) handle(rq *request) error {
 
 func hasAnyRole(have, want []string) bool {
 	for _, w := range want {
-		if w == "*" {
-			return true
-		}
 		for _, h := range have {
 			if strings.EqualFold(h, w) {
 				return true

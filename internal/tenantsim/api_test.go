@@ -26,11 +26,17 @@ const (
 	tokNoRole = "tok-norole"
 )
 
+// fullRoles may do everything the simulator serves (it is not the full app registration, which
+// holds the README's set: see FullAppRoles).
 var fullRoles = []string{"Organization.Read.All", "Directory.Read.All", "Group.Read.All", "GroupMember.Read.All",
-	"User.Read.All", "AuditLog.Read.All", "LicenseAssignment.ReadWrite.All", "Group.ReadWrite.All"}
+	"User.Read.All", "AuditLog.Read.All", "LicenseAssignment.ReadWrite.All", "Group.ReadWrite.All", "User.ReadWrite.All"}
 
+// apiVerifier accepts the tok* tokens, and "perms:A,B" tokens that grant exactly A and B.
 func apiVerifier() TokenVerifier {
 	return TokenVerifierFunc(func(raw string) (Caller, error) {
+		if perms, ok := strings.CutPrefix(raw, "perms:"); ok {
+			return Caller{AppID: "app-" + perms, AppName: "app with " + perms, Roles: strings.Split(perms, ",")}, nil
+		}
 		switch raw {
 		case tokFull:
 			return Caller{AppID: "app-full", AppName: "tenantdesk full", Roles: fullRoles}, nil
