@@ -316,7 +316,7 @@ func TestReadOnlyAppRefusedOnWrites(t *testing.T) {
 	}
 	out := c.ReprocessUsers(ctx, []string{users[0].ID, users[1].ID}, nil)
 	for _, o := range out {
-		forbidden("reprocess "+o.UserID, o.Err, permissions.LicenseAssignment)
+		forbidden("reprocess "+o.UserID, o.Err, permissions.UserReadWrite)
 	}
 	// Writes the client does not make yet, sent plainly with the read-only app's token.
 	tok := e.token(t, e.info.ReadonlyClientID, e.info.ReadonlyClientSecret)
