@@ -204,11 +204,7 @@ func appendStates(b []byte, ss []LicenseState) []byte {
 		b = append(b, `,"disabledPlans":`...)
 		b = appendValue(b, strs(s.DisabledPlans))
 		b = append(b, `,"error":`...)
-		e := s.Error
-		if e == "" {
-			e = "None"
-		}
-		b = appendString(b, e)
+		b = appendValue(b, nz(s.Error)) // null when fine, as Graph documents it
 		b = append(b, `,"lastUpdatedDateTime":`...)
 		b = appendValue(b, s.LastUpdated)
 		b = append(b, `,"skuId":`...)

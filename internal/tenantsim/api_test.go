@@ -844,3 +844,38 @@ func validMethod(m string) bool {
 	}
 	return true
 }
+
+// Every license state comes out as Graph documents it: the four states by name and error null
+// (never "None") when there is none.
+func TestAPILicenseStatesJSON(t *testing.T) {
+	e := newAPIEnv(t)
+	all, _ := e.pageAll(t, "/v1.0/users?$select=id,licenseAssignmentStates&$top=999")
+	seen := map[string]int{}
+	for _, u := range all {
+		for _, raw := range u["licenseAssignmentStates"].([]any) {
+			st := raw.(map[string]any)
+			state, _ := st["state"].(string)
+			seen[state]++
+			errVal, present := st["error"]
+			switch {
+			case !present:
+				t.Fatalf("state without an error property: %v", st)
+			case state == "Active" || state == "Disabled":
+				if errVal != nil {
+					t.Fatalf("%s state with error %v, want null", state, errVal)
+				}
+			case errVal == nil || errVal == "None" || errVal == "":
+				t.Fatalf("%s state with error %v", state, errVal)
+			}
+		}
+	}
+	for _, s := range []string{"Active", "ActiveWithError", "Disabled", "Error"} {
+		if seen[s] == 0 {
+			t.Errorf("no %s state in the tenant: %v", s, seen)
+		}
+	}
+	r := e.get(t, "/v1.0/users?$select=licenseAssignmentStates&$top=999")
+	if strings.Contains(string(r.Body), `"None"`) {
+		t.Error(`a state says "None"`)
+	}
+}

@@ -35,13 +35,15 @@ type KnobsJSON struct {
 }
 
 type scenariosJSON struct {
-	A1Group            string `json:"a1_group"`
-	ConflictGroup      string `json:"conflict_group"`
-	DependencyGroup    string `json:"dependency_group"`
-	UsageLocationGroup string `json:"usage_location_group"`
-	UniquenessUser     string `json:"uniqueness_user"`
-	FacultySKU         string `json:"faculty_sku"`
-	StudentSKU         string `json:"student_sku"`
+	A1Group              string `json:"a1_group"`
+	ConflictGroup        string `json:"conflict_group"`
+	DependencyGroup      string `json:"dependency_group"`
+	UsageLocationGroup   string `json:"usage_location_group"`
+	UniquenessUser       string `json:"uniqueness_user"`
+	FacultySKU           string `json:"faculty_sku"`
+	StudentSKU           string `json:"student_sku"`
+	ActiveWithErrorGroup string `json:"active_with_error_group"`
+	DisabledGroup        string `json:"disabled_group"`
 }
 
 type ssprFlowJSON struct {

@@ -62,8 +62,8 @@ type LicenseState struct {
 	SKUID           string
 	DisabledPlans   []string
 	AssignedByGroup string // "" = direct
-	State           string // Active, ActiveWithError, Disabled, Error
-	Error           string // "None" when fine, else CountViolation, ..., Other
+	State           string // Active, ActiveWithError, Disabled, Error (see stateActiveWithError)
+	Error           string // "" when fine (null in JSON), else CountViolation, ..., Other
 	LastUpdated     time.Time
 }
 
@@ -253,6 +253,12 @@ type Scenarios struct {
 	UniquenessUser string
 	// FacultySKU and StudentSKU are the two A1 SKU ids.
 	FacultySKU, StudentSKU string
+	// ActiveWithErrorGroup's members hold its Office 365 E3, ActiveWithError ("Other"), since
+	// Visio Plan 2, which cannot be assigned (CountViolation), joined its template.
+	ActiveWithErrorGroup string
+	// DisabledGroup assigns Power Automate Free, whose subscription is suspended: its members'
+	// assignments are Disabled.
+	DisabledGroup string
 }
 
 // Tenant is the simulated directory and licensing state. All exported methods are safe for

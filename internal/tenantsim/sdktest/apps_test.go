@@ -17,7 +17,7 @@ import (
 // and is refused on reprocess, through the real SDK, with 403 Authorization_RequestDenied naming
 // User.ReadWrite.All; the full app (the README's set) does both.
 func TestLicenseOnlyAppChangesTemplatesButCannotReprocess(t *testing.T) {
-	e := start(t, tenantsim.Config{Seed: 26, Users: 200, Groups: 20, LicensedGroups: 6})
+	e := start(t, tenantsim.Config{Seed: 26, Users: 200, Groups: 20, LicensedGroups: 7})
 	ctx := context.Background()
 	sc := e.srv.Tenant.Scenarios
 	members := userMembers(t, newClient(t, e.secretConfig()), sc.A1Group)

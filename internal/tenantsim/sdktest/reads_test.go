@@ -282,7 +282,7 @@ func TestThrottlingRetriedTransparently(t *testing.T) {
 // TestReadOnlyAppRefusedOnWrites: the read-only app reads everything it needs and every write
 // is refused with Graph's 403, leaving the tenant as it was.
 func TestReadOnlyAppRefusedOnWrites(t *testing.T) {
-	e := start(t, tenantsim.Config{Seed: 25, Users: 200, Groups: 20, LicensedGroups: 6})
+	e := start(t, tenantsim.Config{Seed: 25, Users: 200, Groups: 20, LicensedGroups: 7})
 	ctx := context.Background()
 	c := newClient(t, e.readOnlyConfig())
 	sc := e.srv.Tenant.Scenarios
