@@ -21,6 +21,11 @@ type GroupView struct {
 	// ErrorUsers are the members in license error from this group (one page of them).
 	ErrorUsers []ErrorUserRow
 	ErrorPager Pager
+	// DisabledUsers hold a license from this group that is Disabled (one page of them);
+	// DisabledCount is how many do.
+	DisabledUsers []ErrorUserRow
+	DisabledPager Pager
+	DisabledCount int
 	// Reprocess controls: shown when CanReprocess; ReprocessBlocked (the missing Graph
 	// permission) disables them with that reason. "Refresh license errors" only reads, so
 	// nothing disables it.
@@ -35,7 +40,8 @@ type GroupView struct {
 	Problem *FormProblem
 }
 
-// ErrorUserRow is a member in license error with every license this group gives them.
+// ErrorUserRow is a member in license error, or with a disabled license, with every license
+// this group gives them.
 type ErrorUserRow struct {
 	ID             string
 	Name           string

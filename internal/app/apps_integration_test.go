@@ -1,11 +1,13 @@
 package app_test
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,5 +97,59 @@ func TestDashboardOffersWhatEachAppMay(t *testing.T) {
 				t.Fatalf("full app reprocess POST: %d, %d reprocess calls: %s", rec.Code, after-before, rec.Body)
 			}
 		})
+	}
+}
+
+// The group and user pages show ActiveWithError and Disabled licenses of the seeded scenarios
+// with their states in words and explained, read through the real SDK from the simulator.
+func TestPagesShowEveryLicenseState(t *testing.T) {
+	d := apptest.StartDemo(t, tenantsim.Options{Config: tenantsim.Config{Seed: 6, Users: 300, Groups: 40, LicensedGroups: 12}})
+	h := operatorHandler(t, d)
+	sc := d.Sim.Tenant.Scenarios
+	const e3, visio, flow = "6fd2c87f-b296-42f0-b197-1e91e994b900", "c5928f49-12ba-48f7-ada3-0d743a3601d5", "f30db892-07e9-47e9-837c-80727f46fd3d"
+	card := func(s *goquery.Selection) (label, summary string) {
+		return strings.TrimSpace(s.Find(".badge[data-state]").Text()), strings.TrimSpace(s.Find(".summary").Text())
+	}
+
+	doc := getPage(t, h, "/groups/"+sc.ActiveWithErrorGroup)
+	rows := doc.Find("#error-users tbody tr")
+	if rows.Length() < 2 {
+		t.Fatalf("architects group lists %d users in error", rows.Length())
+	}
+	rows.Each(func(_ int, tr *goquery.Selection) {
+		label, summary := card(tr.Find(`li[data-sku="` + e3 + `"]`))
+		if label != "Active with error" || !strings.HasPrefix(summary, "Still active, but blocked by all-or-none: Visio Plan 2 failed: not enough licenses") {
+			t.Errorf("E3: %q %q", label, summary)
+		}
+		label, summary = card(tr.Find(`li[data-sku="` + visio + `"]`))
+		if label != "Error" || !strings.HasPrefix(summary, "Not enough licenses: Visio Plan 2 has 0 of 0 available") {
+			t.Errorf("Visio: %q %q", label, summary)
+		}
+	})
+	arch, _ := rows.First().Attr("data-id")
+
+	doc = getPage(t, h, "/groups/"+sc.DisabledGroup)
+	if n := strings.TrimSpace(doc.Find("#error-count").Text()); n != "0" {
+		t.Errorf("pilot group: %s in error, want 0", n)
+	}
+	rows = doc.Find("#disabled-users tbody tr")
+	if rows.Length() < 2 || strings.TrimSpace(doc.Find("#disabled-count").Text()) != fmt.Sprint(rows.Length()) {
+		t.Fatalf("pilot group: %d rows with disabled licenses, count %q", rows.Length(), doc.Find("#disabled-count").Text())
+	}
+	rows.Each(func(_ int, tr *goquery.Selection) {
+		if label, summary := card(tr.Find(`li[data-sku="` + flow + `"]`)); label != "Disabled" ||
+			summary != "Microsoft Power Automate Free is assigned but disabled: the subscription is suspended" {
+			t.Errorf("Power Automate: %q %q", label, summary)
+		}
+	})
+	pilot, _ := rows.First().Attr("data-id")
+
+	for id, want := range map[string]string{arch: "Active with error", pilot: "Disabled"} {
+		doc := getPage(t, h, "/users/"+id)
+		var labels []string
+		doc.Find("#license-table .badge[data-state]").Each(func(_ int, s *goquery.Selection) { labels = append(labels, strings.TrimSpace(s.Text())) })
+		if !slices.Contains(labels, want) {
+			t.Errorf("user page of %s: states %v, want %q among them", id, labels, want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -77,33 +78,48 @@ func (s *Server) groupView(r *http.Request, g model.GroupDetail) (web.GroupView,
 	if err != nil && !isNotFound(err) {
 		return v, err
 	}
+	disabled, err := s.store.UsersDisabledForGroup(ctx, id)
+	if err != nil && !isNotFound(err) {
+		return v, err
+	}
 	q := r.URL.Query()
 	lg := s.live.Group(ctx, id, inError)
 	v.Members = membersView(id, lg, parseMemberQuery(q), q)
 
-	ex, err := licensing.LoadExplainer(ctx, s.store, inError, lg.Events)
+	ex, err := licensing.LoadExplainer(ctx, s.store, append(slices.Clone(inError), disabled...), lg.Events)
 	if err != nil {
 		s.log.WarnContext(ctx, "group page: names", "group", id, "err", err)
 	}
 	ex.AddGroup(id, g.DisplayName, g.Template)
 	v.Audit = auditView(ex, lg.Events, lg.AuditSince, lg.AuditErr)
 
-	win := pageWindow(len(inError), parsePageLenient(q.Get("epage")), errorPageSize)
-	v.ErrorPager = win.pager(func(n int) string {
+	v.ErrorUsers, v.ErrorPager = licenseRows(ex, id, inError, q, "epage", "#errors")
+	v.DisabledUsers, v.DisabledPager = licenseRows(ex, id, disabled, q, "dpage", "#disabled")
+	v.DisabledCount = len(disabled)
+	return v, nil
+}
+
+// licenseRows is the page of users that the query parameter param asks for, each with the
+// licenses group id gives them explained; its pager's links keep the members' view and end in
+// anchor.
+func licenseRows(ex *licensing.Explainer, id string, users []model.User, q url.Values, param, anchor string) ([]web.ErrorUserRow, web.Pager) {
+	win := pageWindow(len(users), parsePageLenient(q.Get(param)), errorPageSize)
+	pager := win.pager(func(n int) string {
 		u := keep(q, "mq", "mtype", "mpage")
 		if n > 1 {
-			u.Set("epage", strconv.Itoa(n))
+			u.Set(param, strconv.Itoa(n))
 		}
-		return withQuery(groupURL(id), u) + "#errors"
+		return withQuery(groupURL(id), u) + anchor
 	})
-	for _, u := range inError[win.lo:win.hi] {
-		v.ErrorUsers = append(v.ErrorUsers, web.ErrorUserRow{
+	var rows []web.ErrorUserRow
+	for _, u := range users[win.lo:win.hi] {
+		rows = append(rows, web.ErrorUserRow{
 			ID: u.ID, Name: userDisplayName(u), UPN: u.UserPrincipalName,
 			Href: userURL(u.ID), UsageLocation: u.UsageLocation, AccountEnabled: u.AccountEnabled,
 			Licenses: licenseViews(ex.GroupLicenses(u, id)),
 		})
 	}
-	return v, nil
+	return rows, pager
 }
 
 // keep is the parameters names of q that are set, for links that change one part of a view.
