@@ -116,6 +116,9 @@ type AuditView struct {
 	Since time.Time
 	Rows  []AuditRow
 	More  int // events left out of the list
+	// RecentWrite is when tenantdesk last changed what these events are about, if that was so
+	// recently that Microsoft may not have logged it yet (its audit events come minutes late).
+	RecentWrite time.Time
 }
 
 // AuditRow is one audit event, explained, with its target's page when it is a user.

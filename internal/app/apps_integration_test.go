@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -151,5 +152,43 @@ func TestPagesShowEveryLicenseState(t *testing.T) {
 		if !slices.Contains(labels, want) {
 			t.Errorf("user page of %s: states %v, want %q among them", id, labels, want)
 		}
+	}
+}
+
+// With Entra ID's audit latency (ten minutes here), the group page after a reprocess says the
+// events of that change may still be on their way, and does not list them yet although the
+// simulator has written them; before the reprocess it says no such thing.
+func TestGroupPageSaysAuditEventsMayBeOnTheirWay(t *testing.T) {
+	d := apptest.StartDemo(t, tenantsim.Options{Config: tenantsim.Config{Seed: 8, Users: 200, Groups: 30, LicensedGroups: 10, AuditDelay: 10 * time.Minute}})
+	h := operatorHandler(t, d)
+	a1 := "/groups/" + d.Sim.Tenant.Scenarios.A1Group
+	first := getPage(t, h, a1)
+	if n := first.Find("#audit .audit-pending").Length(); n != 0 {
+		t.Fatal("the group page says events are on their way before anything was changed")
+	}
+	rowsBefore := first.Find("#audit tbody tr").Length()
+	before := len(d.Sim.Tenant.AuditLog())
+	req := httptest.NewRequest("POST", a1+"/reprocess", strings.NewReader(url.Values{"scope": {"all"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("reprocess: %d %s", rec.Code, rec.Body)
+	}
+	written := d.Sim.Tenant.AuditLog()[before:]
+	if len(written) == 0 {
+		t.Fatal("the reprocess wrote no audit event")
+	}
+	loc, _, _ := strings.Cut(rec.Header().Get("Location"), "#")
+	doc := getPage(t, h, loc)
+	if got := strings.Join(strings.Fields(doc.Find("#audit .audit-pending").Text()), " "); !strings.Contains(got, "the audit events of that change may still be on their way") {
+		t.Fatalf("after the reprocess the audit section says %q", got)
+	}
+	if rows := doc.Find("#audit tbody tr").Length(); rows != rowsBefore {
+		t.Errorf("%d audit rows after the reprocess, %d before: its %d events are listed already", rows, rowsBefore, len(written))
+	}
+	// A bookmark of the group page, without the result, says the same while the change is fresh.
+	if n := getPage(t, h, a1).Find("#audit .audit-pending").Length(); n != 1 {
+		t.Error("the plain group page does not say events may be on their way")
 	}
 }

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -37,6 +39,7 @@ func (s *Server) handleGroup(w http.ResponseWriter, r *http.Request) error {
 			v.Result = &rv
 		}
 	}
+	v.Audit.RecentWrite = s.recentWrite(r.Context(), g.ID)
 	s.render(w, r, http.StatusOK, web.GroupPage(s.layout(r.Context(), g.DisplayName, "groups"), v))
 	return nil
 }
@@ -120,6 +123,27 @@ func licenseRows(ex *licensing.Explainer, id string, users []model.User, q url.V
 		})
 	}
 	return rows, pager
+}
+
+// auditLag is how long after a write the group page says that its audit events may still be on
+// their way: Entra ID shows them minutes after the change, now and then later.
+const auditLag = 15 * time.Minute
+
+// recentWrite is when the newest reprocess of the group within auditLag was done through
+// tenantdesk (the activity log knows; a write that was refused wrote nothing), zero if none.
+func (s *Server) recentWrite(ctx context.Context, groupID string) time.Time {
+	page, err := s.activity.ListActivity(ctx, model.ActivityFilter{Action: model.ActionReprocess, Text: groupID,
+		Since: s.now().Add(-auditLag), Limit: 5})
+	if err != nil {
+		s.log.WarnContext(ctx, "group page: recent writes", "group", groupID, "err", err)
+		return time.Time{}
+	}
+	for _, a := range page.Entries {
+		if a.Target == groupID && a.Result != model.ActivityRefused {
+			return a.At
+		}
+	}
+	return time.Time{}
 }
 
 // keep is the parameters names of q that are set, for links that change one part of a view.

@@ -60,7 +60,13 @@ type apiEnv struct {
 func newAPIEnv(tb testing.TB) *apiEnv {
 	tb.Helper()
 	clk := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
-	ten, err := New(Config{Seed: 7, Users: 200, Groups: 30, LicensedGroups: 10, Now: func() time.Time { return clk }})
+	return newAPIEnvWith(tb, Config{Seed: 7, Users: 200, Groups: 30, LicensedGroups: 10, Now: func() time.Time { return clk }})
+}
+
+// newAPIEnvWith is newAPIEnv for the tenant cfg.
+func newAPIEnvWith(tb testing.TB, cfg Config) *apiEnv {
+	tb.Helper()
+	ten, err := New(cfg)
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}
@@ -877,5 +883,54 @@ func TestAPILicenseStatesJSON(t *testing.T) {
 	r := e.get(t, "/v1.0/users?$select=licenseAssignmentStates&$top=999")
 	if strings.Contains(string(r.Body), `"None"`) {
 		t.Error(`a state says "None"`)
+	}
+}
+
+// Audit events appear AuditDelay after the change, as in Entra ID, minutes here: a reprocess's
+// failure event is not listed, nor found by id, until five minutes have passed; then it is, at
+// the time of the change. The control API's knob changes the delay for later events.
+func TestAPIAuditLatency(t *testing.T) {
+	clk := newFakeClock()
+	e := newAPIEnvWith(t, Config{Seed: 7, Users: 200, Groups: 30, LicensedGroups: 10, AuditDelay: 5 * time.Minute, Now: clk.Now})
+	user := userMembers(e.t, e.t.Scenarios.A1Group)[0]
+	changedAt := clk.Now().UTC().Truncate(time.Second)
+	since := "/v1.0/auditLogs/directoryAudits?$filter=" + url.QueryEscape("activityDateTime ge "+changedAt.Format(time.RFC3339)+
+		" and targetResources/any(t:t/id eq '"+user+"')")
+	if r := e.do(t, "POST", "/v1.0/users/"+user+"/reprocessLicenseAssignment", tokFull, nil); r.Status != 200 {
+		t.Fatalf("reprocess: %d %s", r.Status, r.Body)
+	}
+	log := e.t.AuditLog()
+	written := log[len(log)-1]
+	if written.ActivityDisplayName != "Change user license" || written.TargetResources[0].ID != user {
+		t.Fatalf("the reprocess wrote %+v", written)
+	}
+	for _, wait := range []time.Duration{0, 4*time.Minute + 59*time.Second} {
+		clk.Add(wait)
+		if got := values(t, e.get(t, since).JSON(t)); len(got) != 0 {
+			t.Fatalf("after %v: %d events listed, want none yet", wait, len(got))
+		}
+		wantError(t, e.get(t, "/v1.0/auditLogs/directoryAudits/"+written.ID), 404, "Request_ResourceNotFound", written.ID)
+	}
+	clk.Add(time.Second)
+	got := values(t, e.get(t, since).JSON(t))
+	if len(got) != 1 || got[0]["id"] != written.ID || got[0]["activityDateTime"] != changedAt.Format("2006-01-02T15:04:05Z") {
+		t.Fatalf("after five minutes: %v", got)
+	}
+	if r := e.get(t, "/v1.0/auditLogs/directoryAudits/"+written.ID); r.Status != 200 {
+		t.Fatalf("by id after five minutes: %d", r.Status)
+	}
+
+	ctl := httptest.NewRequest("POST", "/_sim/knobs", strings.NewReader(`{"audit_delay_ms":0}`))
+	ctl.RemoteAddr = "127.0.0.1:1234"
+	rec := httptest.NewRecorder()
+	NewControl(e.t, e.api, e.faults).ServeHTTP(rec, ctl)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"audit_delay_ms":0`) {
+		t.Fatalf("knob: %d %s", rec.Code, rec.Body)
+	}
+	if r := e.do(t, "POST", "/v1.0/users/"+user+"/reprocessLicenseAssignment", tokFull, nil); r.Status != 200 {
+		t.Fatalf("reprocess: %d", r.Status)
+	}
+	if got := values(t, e.get(t, since).JSON(t)); len(got) != 2 {
+		t.Fatalf("with no delay: %d events, want 2", len(got))
 	}
 }

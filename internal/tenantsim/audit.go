@@ -54,8 +54,15 @@ func (t *Tenant) appendAudit(e AuditEvent) {
 	if e.ID == "" {
 		e.ID = t.newAuditID("Directory")
 	}
+	if t.auditDelay > 0 {
+		// Entra ID writes the event at the change's time but shows it minutes later.
+		e.visibleAt = t.now().Add(t.auditDelay)
+	}
 	t.audits = append(t.audits, e.withEmptyLists())
 }
+
+// auditVisible reports whether the event e already shows in the audit log API at now.
+func auditVisible(e *AuditEvent, now time.Time) bool { return !now.Before(e.visibleAt) }
 
 // withEmptyLists is e with its absent lists empty, as Graph writes [] and never null there.
 func (e AuditEvent) withEmptyLists() AuditEvent {

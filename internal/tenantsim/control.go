@@ -32,6 +32,8 @@ type KnobsJSON struct {
 	FaultRate         *float64 `json:"fault_rate,omitempty"`
 	DropRate          *float64 `json:"drop_rate,omitempty"`
 	ProcessingDelayMS *int64   `json:"processing_delay_ms,omitempty"`
+	// AuditDelayMS applies to audit events written from now on.
+	AuditDelayMS *int64 `json:"audit_delay_ms,omitempty"`
 }
 
 type scenariosJSON struct {
@@ -167,10 +169,10 @@ func (c *Control) prepaid(w http.ResponseWriter, r *http.Request, skuID string) 
 func (c *Control) knobs() KnobsJSON {
 	k := c.faults.Knobs()
 	c.t.mu.RLock()
-	pd := c.t.cfg.ProcessingDelay.Milliseconds()
+	pd, ad := c.t.cfg.ProcessingDelay.Milliseconds(), c.t.auditDelay.Milliseconds()
 	c.t.mu.RUnlock()
 	lat, win := k.Latency.Milliseconds(), k.ThrottleWindow.Milliseconds()
-	return KnobsJSON{&lat, &k.ThrottleRequests, &win, &k.FaultRate, &k.DropRate, &pd}
+	return KnobsJSON{&lat, &k.ThrottleRequests, &win, &k.FaultRate, &k.DropRate, &pd, &ad}
 }
 
 func (c *Control) setKnobs(w http.ResponseWriter, r *http.Request) {
@@ -183,7 +185,7 @@ func (c *Control) setKnobs(w http.ResponseWriter, r *http.Request) {
 	}
 	bad := func(p *int64) bool { return p != nil && *p < 0 }
 	rate := func(p *float64) bool { return p != nil && !(*p >= 0 && *p <= 1) }
-	if bad(in.LatencyMS) || bad(in.ThrottleWindowMS) || bad(in.ProcessingDelayMS) || rate(in.FaultRate) || rate(in.DropRate) ||
+	if bad(in.LatencyMS) || bad(in.ThrottleWindowMS) || bad(in.ProcessingDelayMS) || bad(in.AuditDelayMS) || rate(in.FaultRate) || rate(in.DropRate) ||
 		(in.ThrottleRequests != nil && *in.ThrottleRequests < 0) {
 		ctlError(w, 400, "knobs must not be negative and rates must be within 0..1")
 		return
@@ -208,7 +210,17 @@ func (c *Control) setKnobs(w http.ResponseWriter, r *http.Request) {
 	if in.ProcessingDelayMS != nil {
 		setProcessingDelay(c.t, time.Duration(*in.ProcessingDelayMS)*time.Millisecond)
 	}
+	if in.AuditDelayMS != nil {
+		c.t.SetAuditDelay(time.Duration(*in.AuditDelayMS) * time.Millisecond)
+	}
 	ctlJSON(w, 200, c.knobs())
+}
+
+// SetAuditDelay changes how long audit events written from now on take to appear (Config.AuditDelay).
+func (t *Tenant) SetAuditDelay(d time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.cfg.AuditDelay, t.auditDelay = max(d, 0), max(d, 0)
 }
 
 // setProcessingDelay changes the delay of group processing queued from now on. The engine has

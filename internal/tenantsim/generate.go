@@ -79,6 +79,7 @@ func New(cfg Config) (*Tenant, error) {
 		now: cfg.Now().UTC().Truncate(time.Second),
 	}
 	g.run()
+	t.auditDelay = cfg.AuditDelay // the generated history is in the log already
 	return t, nil
 }
 
@@ -104,6 +105,8 @@ func withDefaults(cfg Config) (Config, error) {
 		return cfg, fmt.Errorf("tenantsim: %d groups cannot hold %d licensed groups", cfg.Groups, cfg.LicensedGroups)
 	case cfg.ProcessingDelay < 0:
 		return cfg, errors.New("tenantsim: processing delay must not be negative")
+	case cfg.AuditDelay < 0:
+		return cfg, errors.New("tenantsim: audit delay must not be negative")
 	}
 	return cfg, nil
 }

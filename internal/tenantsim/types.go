@@ -20,6 +20,10 @@ type Config struct {
 	// or a member joins: QueuedForProcessing for the first half, ProcessingInProgress for the
 	// second, then ProcessingComplete. 0 completes at the next Tick.
 	ProcessingDelay time.Duration
+	// AuditDelay is how long a directory audit event takes to appear in GET
+	// /auditLogs/directoryAudits after the change that wrote it: minutes in real Entra ID, a few
+	// seconds in the demo, 0 (at once) in unit tests. The generated history is there at once.
+	AuditDelay time.Duration
 	// Now is the clock; nil means time.Now. Generated timestamps are relative to Now at creation.
 	Now func() time.Time
 }
@@ -167,6 +171,10 @@ type AuditEvent struct {
 	InitiatedBy         AuditInitiator  `json:"initiatedBy"`
 	TargetResources     []AuditTarget   `json:"targetResources"`
 	AdditionalDetails   []AuditKeyValue `json:"additionalDetails"`
+
+	// visibleAt is when the event appears in the audit log API (Config.AuditDelay after it was
+	// written); zero means at once.
+	visibleAt time.Time
 }
 
 // AuditInitiator is initiatedBy: a user or an app.
@@ -288,7 +296,9 @@ type Tenant struct {
 	memberOf map[string][]string
 
 	audits []AuditEvent // oldest first
-	sspr   []SSPRFlow
+	// auditDelay is Config.AuditDelay, in force once generation is done.
+	auditDelay time.Duration
+	sspr       []SSPRFlow
 
 	rules rules
 	// rng drives every id and choice made after generation, so the same operations on the same
