@@ -250,6 +250,9 @@ func (a *API) handle(rq *request) error {
 	}
 
 	if r.Body != nil && r.Method != http.MethodGet {
+		if a.faults != nil && !rq.inBatch && isGzip(r) && a.faults.rejectsCompressed(rt.Key()) {
+			return errf(415, "BadRequest", "Content-Encoding 'gzip' is not supported for this request; send the body uncompressed.")
+		}
 		rq.body, err = readBody(r)
 		if err != nil {
 			return err
@@ -267,6 +270,10 @@ func hasAnyRole(have, want []string) bool {
 		}
 	}
 	return false
+}
+
+func isGzip(r *http.Request) bool {
+	return strings.EqualFold(strings.TrimSpace(r.Header.Get("Content-Encoding")), "gzip")
 }
 
 // readBody reads a request body, gunzipping it when the client says so (the Graph SDK

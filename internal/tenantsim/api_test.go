@@ -934,3 +934,48 @@ func TestAPIAuditLatency(t *testing.T) {
 		t.Fatalf("with no delay: %d events, want 2", len(got))
 	}
 }
+
+// With the knob, chosen routes answer 415 to a gzip body and take the same body uncompressed;
+// other routes still take gzip. The control API refuses routes the simulator does not have.
+func TestAPIRejectCompressedKnob(t *testing.T) {
+	e := newAPIEnv(t)
+	u := e.users()[0]
+	body := []byte(`{"addLicenses":[],"removeLicenses":[]}`)
+	assign := "/v1.0/users/" + u.ID + "/assignLicense"
+	if r := e.do(t, "POST", assign, tokFull, gz(body), "Content-Encoding", "gzip", "Content-Type", "application/json"); r.Status != 200 {
+		t.Fatalf("gzip accepted by default: %d %s", r.Status, r.Body)
+	}
+	k := e.faults.Knobs()
+	k.RejectCompressed = []string{"POST /users/{id}/assignLicense"}
+	e.faults.SetKnobs(k)
+	wantError(t, e.do(t, "POST", assign, tokFull, gz(body), "Content-Encoding", "gzip", "Content-Type", "application/json"), 415, "BadRequest", "uncompressed")
+	if r := e.do(t, "POST", assign, tokFull, body, "Content-Type", "application/json"); r.Status != 200 {
+		t.Fatalf("uncompressed after the 415: %d %s", r.Status, r.Body)
+	}
+	batch := []byte(`{"requests":[{"id":"1","method":"GET","url":"/users?$top=1"}]}`)
+	if r := e.do(t, "POST", "/v1.0/$batch", tokFull, gz(batch), "Content-Encoding", "gzip", "Content-Type", "application/json"); r.Status != 200 {
+		t.Fatalf("gzip on another route: %d %s", r.Status, r.Body)
+	}
+
+	ctl := NewControl(e.t, e.api, e.faults)
+	knob := func(body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/_sim/knobs", strings.NewReader(body))
+		req.RemoteAddr = "127.0.0.1:1"
+		rec := httptest.NewRecorder()
+		ctl.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := knob(`{"reject_compressed_routes":["POST /nowhere"]}`); rec.Code != 400 || !strings.Contains(rec.Body.String(), "POST /nowhere") {
+		t.Fatalf("unknown route: %d %s", rec.Code, rec.Body)
+	}
+	if rec := knob(`{"reject_compressed_routes":["*"]}`); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"reject_compressed_routes":["*"]`) {
+		t.Fatalf("all routes: %d %s", rec.Code, rec.Body)
+	}
+	wantError(t, e.do(t, "POST", "/v1.0/$batch", tokFull, gz(batch), "Content-Encoding", "gzip", "Content-Type", "application/json"), 415, "BadRequest", "")
+	if rec := knob(`{"reject_compressed_routes":[]}`); rec.Code != 200 {
+		t.Fatalf("reset: %d %s", rec.Code, rec.Body)
+	}
+	if r := e.do(t, "POST", "/v1.0/$batch", tokFull, gz(batch), "Content-Encoding", "gzip", "Content-Type", "application/json"); r.Status != 200 {
+		t.Fatalf("gzip after reset: %d %s", r.Status, r.Body)
+	}
+}

@@ -3,6 +3,7 @@ package tenantsim
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -34,6 +35,9 @@ type KnobsJSON struct {
 	ProcessingDelayMS *int64   `json:"processing_delay_ms,omitempty"`
 	// AuditDelayMS applies to audit events written from now on.
 	AuditDelayMS *int64 `json:"audit_delay_ms,omitempty"`
+	// RejectCompressedRoutes are the routes ("POST /$batch", "*" for all) that answer 415 to a
+	// gzip-compressed body; [] accepts compressed bodies everywhere again.
+	RejectCompressedRoutes *[]string `json:"reject_compressed_routes,omitempty"`
 }
 
 type scenariosJSON struct {
@@ -172,7 +176,7 @@ func (c *Control) knobs() KnobsJSON {
 	pd, ad := c.t.cfg.ProcessingDelay.Milliseconds(), c.t.auditDelay.Milliseconds()
 	c.t.mu.RUnlock()
 	lat, win := k.Latency.Milliseconds(), k.ThrottleWindow.Milliseconds()
-	return KnobsJSON{&lat, &k.ThrottleRequests, &win, &k.FaultRate, &k.DropRate, &pd, &ad}
+	return KnobsJSON{&lat, &k.ThrottleRequests, &win, &k.FaultRate, &k.DropRate, &pd, &ad, &k.RejectCompressed}
 }
 
 func (c *Control) setKnobs(w http.ResponseWriter, r *http.Request) {
@@ -190,7 +194,18 @@ func (c *Control) setKnobs(w http.ResponseWriter, r *http.Request) {
 		ctlError(w, 400, "knobs must not be negative and rates must be within 0..1")
 		return
 	}
+	if in.RejectCompressedRoutes != nil {
+		for _, r := range *in.RejectCompressedRoutes {
+			if !ValidRouteKey(r) {
+				ctlError(w, 400, fmt.Sprintf("reject_compressed_routes: %q is no route of the simulated Graph (like \"POST /$batch\", or \"*\")", r))
+				return
+			}
+		}
+	}
 	k := c.faults.Knobs()
+	if in.RejectCompressedRoutes != nil {
+		k.RejectCompressed = *in.RejectCompressedRoutes
+	}
 	if in.LatencyMS != nil {
 		k.Latency = time.Duration(*in.LatencyMS) * time.Millisecond
 	}

@@ -341,3 +341,26 @@ func TestReadOnlyAppRefusedOnWrites(t *testing.T) {
 		t.Fatalf("refusals not seen by the simulator: %v", st.Routes)
 	}
 }
+
+// When Graph answers 415 to a compressed body, the SDK's compression handler sends the request
+// again uncompressed and it succeeds: reprocess (a gzip $batch) through the real client with the
+// simulator refusing compressed $batch bodies.
+func TestCompressedBodyRefusedIsResentUncompressed(t *testing.T) {
+	e := start(t, tenantsim.Config{Seed: 29, Users: 200, Groups: 20, LicensedGroups: 7})
+	ctx := context.Background()
+	c := newClient(t, e.secretConfig())
+	members := userMembers(t, c, e.srv.Tenant.Scenarios.A1Group)
+	k := e.srv.Faults.Knobs()
+	k.RejectCompressed = []string{"POST /$batch"}
+	e.srv.SetKnobs(k)
+	e.resetStats(t)
+	for _, o := range c.ReprocessUsers(ctx, members[:3], nil) {
+		if o.Err != nil || o.User.ID != o.UserID {
+			t.Fatalf("reprocess %s: %+v", o.UserID, o)
+		}
+	}
+	st := e.statsWhen(t, func(s tenantsim.StatsSnapshot) bool { return s.Routes["POST /$batch"].Requests >= 2 })
+	if b := st.Routes["POST /$batch"]; b.Requests != 2 || b.Errors != 1 || st.Routes["POST /users/{id}/reprocessLicenseAssignment"].Batched != 3 {
+		t.Fatalf("want one 415 and one uncompressed resend of the $batch: %+v", st.Routes)
+	}
+}
