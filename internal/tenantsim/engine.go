@@ -548,7 +548,7 @@ func (t *Tenant) processGroup(g *Group, now time.Time) {
 	for _, m := range g.Members {
 		if u := t.userByID[m]; u != nil {
 			res := t.evaluate(u, now, false)
-			t.auditEvaluation(u, res, now, gblInitiator(), corr, g.ID)
+			t.auditEvaluation(u, res, now, t.gblInitiator(), corr, g.ID)
 		}
 	}
 	g.ProcessingState = processingComplete
@@ -774,7 +774,7 @@ func (t *Tenant) AssignGroupLicenses(groupID string, add []License, remove []str
 func (t *Tenant) ReprocessUser(userID string, by Actor) (User, error) {
 	return changeObject(t, userID, t.lookupUser, cloneUser, func(u *User, now time.Time) error {
 		res := t.evaluate(u, now, false)
-		t.auditEvaluation(u, res, now, gblInitiator(), t.newGUID(), "*")
+		t.auditEvaluation(u, res, now, t.gblInitiator(), t.newGUID(), "*")
 		return nil
 	})
 }

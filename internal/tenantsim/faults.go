@@ -291,9 +291,11 @@ func writeFaultError(w http.ResponseWriter, r *http.Request, status int, code, m
 	}
 	w.Header().Set("request-id", reqID)
 	w.Header().Set("client-request-id", client)
-	b, _ := json.Marshal(graphError{Error: graphErrorDetail{Code: code, Message: msg, InnerError: innerError{
-		Date: now.UTC().Format("2006-01-02T15:04:05"), RequestID: reqID, ClientRequestID: client,
-	}}})
+	in := innerError{Date: now.UTC().Format("2006-01-02T15:04:05"), RequestID: reqID, ClientRequestID: client}
+	if status == http.StatusTooManyRequests {
+		in = throttled(in)
+	}
+	b, _ := json.Marshal(graphError{Error: graphErrorDetail{Code: code, Message: msg, InnerError: in}})
 	writeRaw(w, status, "application/json", b)
 	return len(b)
 }

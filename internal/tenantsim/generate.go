@@ -976,10 +976,10 @@ func (g *generator) history() {
 		}
 		for _, oc := range fails {
 			at, _ := g.stateTime(u, oc.group)
-			t.auditLicenseFailure(u, oc.first, at, gblInitiator(), t.newGUID())
+			t.auditLicenseFailure(u, oc.first, at, t.gblInitiator(), t.newGUID())
 		}
 		if !u.CreatedDateTime.Before(since) && len(u.AssignedLicenses) > 0 {
-			by := gblInitiator()
+			by := t.gblInitiator()
 			if len(u.DirectLicenses) > 0 {
 				by = actorInitiator(admin)
 			}

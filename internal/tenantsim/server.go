@@ -229,7 +229,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		if err != nil {
 			return Caller{}, errors.New(identity.GraphMessage(err))
 		}
-		return Caller{AppID: c.AppID, AppName: c.AppName, Roles: c.Roles}, nil
+		return Caller{AppID: c.AppID, AppName: c.AppName, Roles: c.Roles, ServicePrincipalID: c.ObjectID}, nil
 	})
 	s.API = NewAPI(t, verifier, APIOptions{Faults: s.Faults, Logger: logger})
 	appOf := func(r *http.Request) string {

@@ -5,6 +5,7 @@
 package tenantsim
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -191,7 +192,7 @@ type AuditUser struct {
 	IPAddress         string `json:"ipAddress"`
 }
 
-// AuditApp is initiatedBy.app.
+// AuditApp is initiatedBy.app. Empty strings are null in JSON, as Graph writes them.
 type AuditApp struct {
 	AppID                string `json:"appId"`
 	DisplayName          string `json:"displayName"`
@@ -199,13 +200,42 @@ type AuditApp struct {
 	ServicePrincipalName string `json:"servicePrincipalName"`
 }
 
-// AuditTarget is a targetResources entry.
+// MarshalJSON writes empty strings as null.
+func (a AuditApp) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		AppID                *string `json:"appId"`
+		DisplayName          *string `json:"displayName"`
+		ServicePrincipalID   *string `json:"servicePrincipalId"`
+		ServicePrincipalName *string `json:"servicePrincipalName"`
+	}{orNull(a.AppID), orNull(a.DisplayName), orNull(a.ServicePrincipalID), orNull(a.ServicePrincipalName)})
+}
+
+func orNull(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// AuditTarget is a targetResources entry. An empty displayName or userPrincipalName is null in
+// JSON, as Graph writes them (a user target of "Change user license" has no displayName).
 type AuditTarget struct {
 	ID                 string                  `json:"id"`
 	DisplayName        string                  `json:"displayName"`
 	Type               string                  `json:"type"`
 	UserPrincipalName  string                  `json:"userPrincipalName"`
 	ModifiedProperties []AuditModifiedProperty `json:"modifiedProperties"`
+}
+
+// MarshalJSON writes empty names as null.
+func (t AuditTarget) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ID                 string                  `json:"id"`
+		DisplayName        *string                 `json:"displayName"`
+		Type               string                  `json:"type"`
+		UserPrincipalName  *string                 `json:"userPrincipalName"`
+		ModifiedProperties []AuditModifiedProperty `json:"modifiedProperties"`
+	}{t.ID, orNull(t.DisplayName), t.Type, orNull(t.UserPrincipalName), t.ModifiedProperties})
 }
 
 // AuditModifiedProperty is a modifiedProperties entry.
@@ -225,6 +255,9 @@ type AuditKeyValue struct {
 type Actor struct {
 	AppID       string
 	DisplayName string
+	// ServicePrincipalID is the app's service principal in the tenant (its token's oid); ""
+	// derives one from AppID.
+	ServicePrincipalID string
 }
 
 // Error is a Graph error the engine returns; the HTTP layer renders it as Graph's error body.
