@@ -85,7 +85,7 @@ func TestLicenseErrorsAndReprocessInTheBrowser(t *testing.T) {
 	do(t, ctx, "reprocess all in error", chromedp.WaitVisible(chromedp.CSS("#reprocess-all")), chromedp.Click(chromedp.CSS("#reprocess-all")))
 	waitURL(t, ctx, "result=")
 	do(t, ctx, "wait for the result", chromedp.WaitVisible(chromedp.CSS("#reprocess-result")))
-	screenshot(t, ctx, "a1-reprocessed")
+	screenshotWidths(t, ctx, "a1-reprocessed")
 	statuses := eval[[]string](t, ctx, `[...document.querySelectorAll('#outcomes tbody tr')].map(tr => tr.dataset.status)`)
 	if len(statuses) != users {
 		t.Errorf("%d outcomes for %d users in error", len(statuses), users)
@@ -145,5 +145,12 @@ func TestLicenseStatesInTheBrowser(t *testing.T) {
 		if s != "Disabled | Microsoft Power Automate Free is assigned but disabled: the subscription is suspended" {
 			t.Errorf("disabled license shown as %q", s)
 		}
+	}
+
+	// The pilot's own page says the same.
+	do(t, ctx, "open a pilot's page", chromedp.Click(chromedp.CSS("#disabled-users tbody tr a")), chromedp.WaitVisible(chromedp.CSS("#license-table")))
+	screenshotWidths(t, ctx, "state-disabled-user")
+	if got := eval[[]string](t, ctx, `[...document.querySelectorAll('#license-table .badge[data-state]')].map(b => b.textContent.trim())`); !slices.Contains(got, "Disabled") {
+		t.Errorf("the pilot's page shows states %v", got)
 	}
 }
