@@ -21,6 +21,11 @@ type GroupView struct {
 	// ErrorUsers are the members in license error from this group (one page of them).
 	ErrorUsers []ErrorUserRow
 	ErrorPager Pager
+	// DisabledUsers hold a license from this group that is Disabled (one page of them);
+	// DisabledCount is how many do.
+	DisabledUsers []ErrorUserRow
+	DisabledPager Pager
+	DisabledCount int
 	// Reprocess controls: shown when CanReprocess; ReprocessBlocked (the missing Graph
 	// permission) disables them with that reason. "Refresh license errors" only reads, so
 	// nothing disables it.
@@ -35,7 +40,8 @@ type GroupView struct {
 	Problem *FormProblem
 }
 
-// ErrorUserRow is a member in license error with every license this group gives them.
+// ErrorUserRow is a member in license error, or with a disabled license, with every license
+// this group gives them.
 type ErrorUserRow struct {
 	ID             string
 	Name           string
@@ -110,6 +116,9 @@ type AuditView struct {
 	Since time.Time
 	Rows  []AuditRow
 	More  int // events left out of the list
+	// RecentWrite is when tenantdesk last changed what these events are about, if that was so
+	// recently that Microsoft may not have logged it yet (its audit events come minutes late).
+	RecentWrite time.Time
 }
 
 // AuditRow is one audit event, explained, with its target's page when it is a user.

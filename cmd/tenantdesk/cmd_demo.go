@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/tenantdesk/tenantdesk/internal/app"
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 )
 
 // runDemo serves the dashboard on a simulated tenant started in the same process.
@@ -14,6 +16,7 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "demo", "")
 	fs.StringVar(&opts.Listen, "listen", "127.0.0.1:8080", "dashboard address")
 	fs.StringVar(&opts.DataDir, "data", "", "keep the demo's database in this folder (default: a temporary one)")
+	fs.StringVar(&opts.App, "app", tenantsim.AppFull, "the simulator's app registration the dashboard connects with: "+strings.Join(tenantsim.AppNames(), ", "))
 	simFlags(fs, &opts.Sim)
 	if err := parseFlags(fs, args); err != nil {
 		return err

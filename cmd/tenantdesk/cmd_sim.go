@@ -18,6 +18,7 @@ func simFlags(fs *flag.FlagSet, o *tenantsim.Options) {
 	fs.IntVar(&o.Config.Groups, "groups", tenantsim.DefaultGroups, "number of groups, licensed ones included")
 	fs.IntVar(&o.Config.LicensedGroups, "licensed-groups", tenantsim.DefaultLicensedGroups, "number of groups that assign licenses")
 	fs.DurationVar(&o.Config.ProcessingDelay, "processing-delay", 20*time.Second, "how long group license processing takes")
+	fs.DurationVar(&o.Config.AuditDelay, "audit-delay", 5*time.Second, "how long a directory audit event takes to appear after the change (minutes in Entra ID)")
 	fs.DurationVar(&o.Latency, "latency", 0, "added latency per Graph request")
 	fs.IntVar(&o.ThrottleRequests, "throttle-requests", 0, "answer 429 past this many requests per window and app (0 = off)")
 	fs.DurationVar(&o.ThrottleWindow, "throttle-window", time.Second, "throttling window")

@@ -20,7 +20,11 @@ type DemoOptions struct {
 	Listen  string // dashboard address; default 127.0.0.1:8080 ("127.0.0.1:0" picks a free port)
 	DataDir string // "" means a new temporary folder, removed when the demo ends
 	Sim     tenantsim.Options
-	Logger  *slog.Logger
+	// App is the simulator's app registration the dashboard connects with: tenantsim.AppFull
+	// (the default, the README's permissions), AppReadOnly or AppLicenseOnly, to see what the
+	// dashboard offers with each.
+	App    string
+	Logger *slog.Logger
 }
 
 // Demo is tenantdesk running against a simulated tenant in the same process.
@@ -34,7 +38,8 @@ type Demo struct {
 }
 
 // StartDemo starts the simulated tenant, connects the real Graph client to it over TLS with the
-// simulator's CA and a client secret — exactly as to a real tenant — imports the simulator's
+// simulator's CA and a client secret of the chosen app registration — exactly as to a real
+// tenant — imports the simulator's
 // license names, takes the first snapshot and opens the dashboard's listener. Serve with Run.
 func StartDemo(ctx context.Context, opts DemoOptions) (*Demo, error) {
 	d := &Demo{}
@@ -76,12 +81,16 @@ func (d *Demo) start(ctx context.Context, opts DemoOptions) (err error) {
 		return fmt.Errorf("simulated tenant: %w", err)
 	}
 	info := d.Sim.Info()
+	clientID, secret, err := info.App(opts.App)
+	if err != nil {
+		return err
+	}
 
 	cfg := config.Default()
 	cfg.DataDir = dataDir
 	cfg.TenantID = info.TenantID
-	cfg.ClientID = info.ClientID
-	cfg.ClientSecret = info.ClientSecret
+	cfg.ClientID = clientID
+	cfg.ClientSecret = secret
 	cfg.GraphURL = info.GraphURL
 	cfg.AuthorityURL = info.AuthorityURL
 	cfg.CAFile = info.CAFile

@@ -156,7 +156,7 @@ func TestReprocessWithoutThePermissionTouchesNothing(t *testing.T) {
 	s, _, g := fixture(t, 2, permissions.UserRead, permissions.GroupRead)
 	_, err := s.ReprocessGroup(context.Background(), group, Selection{All: true}, nil)
 	var pe *model.PermissionError
-	if !errors.As(err, &pe) || !errors.Is(err, model.ErrForbidden) || !strings.Contains(pe.Why, permissions.LicenseAssignment) {
+	if !errors.As(err, &pe) || !errors.Is(err, model.ErrForbidden) || !strings.Contains(pe.Why, permissions.UserReadWrite) {
 		t.Fatalf("err %v, want a PermissionError naming the permission", err)
 	}
 	if _, err := s.ReprocessUsers(context.Background(), []string{userID(0)}, nil); !errors.Is(err, model.ErrForbidden) {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,4 +81,20 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
 		t.Logf("screenshot %s: %v", name, err)
 	}
+}
+
+// screenshotWidths is screenshot at the widths people use (1024, 1280 and 1920 px), named
+// name-<width>, then back to the test window's width.
+func screenshotWidths(t *testing.T, ctx context.Context, name string) {
+	if os.Getenv("TENANTDESK_SCREENSHOTS") == "" {
+		return
+	}
+	for _, w := range []int64{1024, 1280, 1920} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, 900)); err != nil {
+			t.Logf("viewport %d: %v", w, err)
+			return
+		}
+		screenshot(t, ctx, fmt.Sprintf("%s-%d", name, w))
+	}
+	_ = chromedp.Do(ctx, chromedp.EmulateViewport(1400, 1000))
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -84,7 +85,7 @@ func TestLicenseErrorsAndReprocessInTheBrowser(t *testing.T) {
 	do(t, ctx, "reprocess all in error", chromedp.WaitVisible(chromedp.CSS("#reprocess-all")), chromedp.Click(chromedp.CSS("#reprocess-all")))
 	waitURL(t, ctx, "result=")
 	do(t, ctx, "wait for the result", chromedp.WaitVisible(chromedp.CSS("#reprocess-result")))
-	screenshot(t, ctx, "a1-reprocessed")
+	screenshotWidths(t, ctx, "a1-reprocessed")
 	statuses := eval[[]string](t, ctx, `[...document.querySelectorAll('#outcomes tbody tr')].map(tr => tr.dataset.status)`)
 	if len(statuses) != users {
 		t.Errorf("%d outcomes for %d users in error", len(statuses), users)
@@ -109,5 +110,47 @@ func TestLicenseErrorsAndReprocessInTheBrowser(t *testing.T) {
 	}
 	if got := text(t, ctx, "#group-list"); got == "" {
 		t.Error("the user page names no license-assigning group")
+	}
+}
+
+// A Reader sees every license state in words on the group pages of the seeded scenarios: the
+// architects' Office 365 E3 "Active with error", blocked by Visio Plan 2's "Error", and the
+// pilot's Power Automate "Disabled" in its own section, explained.
+func TestLicenseStatesInTheBrowser(t *testing.T) {
+	ctx := newBrowser(t)
+	d := startDemo(t, tenantsim.Config{Seed: 1})
+	sc := d.Sim.Tenant.Scenarios
+
+	licSignIn(t, ctx, d, "reader", "/groups/"+sc.ActiveWithErrorGroup)
+	do(t, ctx, "open the architects' group", chromedp.WaitVisible(chromedp.CSS("#error-users")))
+	screenshotWidths(t, ctx, "state-active-with-error")
+	labels := eval[[]string](t, ctx, `[...document.querySelectorAll('#error-users .badge[data-state]')].map(b => b.dataset.state + ' | ' + b.textContent.trim())`)
+	if !slices.Contains(labels, "ActiveWithError | Active with error") || !slices.Contains(labels, "Error | Error") {
+		t.Errorf("architects' states %v", labels)
+	}
+	if got := text(t, ctx, "#error-users .license-state[data-error=Other] .summary"); !strings.HasPrefix(got, "Still active, but blocked by all-or-none: Visio Plan 2 failed") {
+		t.Errorf("active with error explained as %q", got)
+	}
+
+	do(t, ctx, "open the pilot group", chromedp.Navigate(d.URL+"/groups/"+sc.DisabledGroup), chromedp.WaitVisible(chromedp.CSS("#disabled-users")))
+	screenshotWidths(t, ctx, "state-disabled")
+	if got := text(t, ctx, "#disabled-h"); got != "Disabled licenses" {
+		t.Errorf("disabled section heading %q", got)
+	}
+	disabled := eval[[]string](t, ctx, `[...document.querySelectorAll('#disabled-users .license-state')].map(li => li.querySelector('.badge').textContent.trim() + ' | ' + li.querySelector('.summary').textContent.trim())`)
+	if len(disabled) == 0 {
+		t.Fatal("no disabled license listed")
+	}
+	for _, s := range disabled {
+		if s != "Disabled | Microsoft Power Automate Free is assigned but disabled: the subscription is suspended" {
+			t.Errorf("disabled license shown as %q", s)
+		}
+	}
+
+	// The pilot's own page says the same.
+	do(t, ctx, "open a pilot's page", chromedp.Click(chromedp.CSS("#disabled-users tbody tr a")), chromedp.WaitVisible(chromedp.CSS("#license-table")))
+	screenshotWidths(t, ctx, "state-disabled-user")
+	if got := eval[[]string](t, ctx, `[...document.querySelectorAll('#license-table .badge[data-state]')].map(b => b.textContent.trim())`); !slices.Contains(got, "Disabled") {
+		t.Errorf("the pilot's page shows states %v", got)
 	}
 }

@@ -387,7 +387,7 @@ func TestFakeErrors(t *testing.T) {
 	// A 403 without a message in its body is classified, not a panic in the SDK.
 	_, err := c.Group(context.Background(), "forbidden")
 	var ge *model.GraphError
-	if !errors.As(err, &ge) || ge.Kind != model.GraphForbidden || ge.Code != "Authorization_RequestDenied" || ge.Permission != permissions.GroupRead {
+	if !errors.As(err, &ge) || ge.Kind != model.GraphForbidden || ge.Code != "Authorization_RequestDenied" || ge.Permission != permissions.GroupMemberRead {
 		t.Fatalf("err = %#v", err)
 	}
 	if _, err := c.Group(context.Background(), "nope"); !errors.Is(err, model.ErrNotFound) || !strings.Contains(err.Error(), "no route") {

@@ -278,12 +278,12 @@ func TestSimReadOnlyAppRefusedOnWrites(t *testing.T) {
 	}
 	out := c.ReprocessUsers(ctx, []string{uid}, nil)
 	if !errors.As(out[0].Err, &ge) || ge.Kind != model.GraphForbidden || !errors.Is(out[0].Err, model.ErrForbidden) ||
-		ge.Code != "Authorization_RequestDenied" || ge.Permission != permissions.LicenseAssignment || ge.Message == "" {
+		ge.Code != "Authorization_RequestDenied" || ge.Permission != permissions.UserReadWrite || ge.Message == "" {
 		t.Fatalf("read-only reprocess: %#v", out[0].Err)
 	}
 	t.Logf("read-only app: %v", out[0].Err)
 	roles, err := c.GrantedPermissions(ctx)
-	if err != nil || slices.Contains(roles, permissions.LicenseAssignment) {
+	if err != nil || slices.Contains(roles, permissions.UserReadWrite) || slices.Contains(roles, permissions.LicenseAssignment) {
 		t.Fatalf("read-only roles %v, %v", roles, err)
 	}
 }

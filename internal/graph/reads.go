@@ -108,7 +108,7 @@ func (c *Client) SubscribedSKUs(ctx context.Context) ([]model.SKU, error) {
 	const op = "list subscribed SKUs"
 	resp, err := subscribedskus.NewSubscribedSkusRequestBuilderInternal(c.root(), c.adapter).Get(ctx, nil)
 	if err != nil {
-		return nil, classify(err, op, permissions.OrganizationRead)
+		return nil, classify(err, op, permissions.ReadSKUs()[0])
 	}
 	var out []model.SKU
 	err = pages(ctx, c, resp, models.CreateSubscribedSkuCollectionResponseFromDiscriminatorValue, nil,
@@ -120,7 +120,7 @@ func (c *Client) SubscribedSKUs(ctx context.Context) ([]model.SKU, error) {
 			}
 			return nil
 		})
-	return out, classify(err, op, permissions.OrganizationRead)
+	return out, classify(err, op, permissions.ReadSKUs()[0])
 }
 
 func (c *Client) groupsBuilder() *groups.GroupsRequestBuilder {
@@ -144,11 +144,11 @@ func (c *Client) LicensedGroups(ctx context.Context) ([]model.Group, error) {
 	})
 	if err != nil {
 		var ge *model.GraphError
-		if errors.As(classify(err, op, permissions.GroupRead), &ge) && ge.Kind == model.GraphBadRequest && ge.Code == "Request_UnsupportedQuery" {
+		if errors.As(classify(err, op, permissions.ReadGroups()[0]), &ge) && ge.Kind == model.GraphBadRequest && ge.Code == "Request_UnsupportedQuery" {
 			c.log.Info("graph refused the licensed-groups query; reading all groups", "message", ge.Message)
 			return c.allGroupsLicensed(ctx)
 		}
-		return nil, classify(err, op, permissions.GroupRead)
+		return nil, classify(err, op, permissions.ReadGroups()[0])
 	}
 	var out []model.Group
 	err = pages(ctx, c, resp, models.CreateGroupCollectionResponseFromDiscriminatorValue, h,
@@ -161,7 +161,7 @@ func (c *Client) LicensedGroups(ctx context.Context) ([]model.Group, error) {
 			return nil
 		})
 	if err != nil {
-		return nil, classify(err, op, permissions.GroupRead)
+		return nil, classify(err, op, permissions.ReadGroups()[0])
 	}
 	return out, nil
 }
@@ -172,7 +172,7 @@ func (c *Client) allGroupsLicensed(ctx context.Context) ([]model.Group, error) {
 		QueryParameters: &groups.GroupsRequestBuilderGetQueryParameters{Select: groupSelect, Top: ptr(c.pageSize)},
 	})
 	if err != nil {
-		return nil, classify(err, op, permissions.GroupRead)
+		return nil, classify(err, op, permissions.ReadGroups()[0])
 	}
 	var out []model.Group
 	err = pages(ctx, c, resp, models.CreateGroupCollectionResponseFromDiscriminatorValue, nil,
@@ -185,7 +185,7 @@ func (c *Client) allGroupsLicensed(ctx context.Context) ([]model.Group, error) {
 			return nil
 		})
 	if err != nil {
-		return nil, classify(err, op, permissions.GroupRead)
+		return nil, classify(err, op, permissions.ReadGroups()[0])
 	}
 	return out, nil
 }
@@ -198,7 +198,7 @@ func (c *Client) Users(ctx context.Context, fn func(page []model.User) error) er
 		QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Select: userSelect, Top: ptr(c.pageSize)},
 	})
 	if err != nil {
-		return classify(err, op, permissions.UserRead)
+		return classify(err, op, permissions.ReadUsers()[0])
 	}
 	var fnErr error
 	err = pages(ctx, c, resp, models.CreateUserCollectionResponseFromDiscriminatorValue, nil,
@@ -215,7 +215,7 @@ func (c *Client) Users(ctx context.Context, fn func(page []model.User) error) er
 	if fnErr != nil {
 		return fnErr // the caller's own error, unclassified
 	}
-	return classify(err, op, permissions.UserRead)
+	return classify(err, op, permissions.ReadUsers()[0])
 }
 
 // User reads one user by object id or user principal name.
@@ -229,7 +229,7 @@ func (c *Client) User(ctx context.Context, idOrUPN string) (model.User, error) {
 			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
 		})
 	if err != nil {
-		return model.User{}, classify(err, op, permissions.UserRead)
+		return model.User{}, classify(err, op, permissions.ReadUsers()[0])
 	}
 	if u == nil {
 		return model.User{}, &model.GraphError{Kind: model.GraphOther, Message: "empty response", Op: op}
@@ -247,7 +247,7 @@ func (c *Client) Group(ctx context.Context, id string) (model.Group, error) {
 		QueryParameters: &groups.GroupItemRequestBuilderGetQueryParameters{Select: groupSelect},
 	})
 	if err != nil {
-		return model.Group{}, classify(err, op, permissions.GroupRead)
+		return model.Group{}, classify(err, op, permissions.ReadGroups()[0])
 	}
 	if g == nil {
 		return model.Group{}, &model.GraphError{Kind: model.GraphOther, Message: "empty response", Op: op}
@@ -276,7 +276,7 @@ func (c *Client) MemberCounts(ctx context.Context, groupIDs []string, progress f
 		}
 		res, err := c.runBatch(ctx, reqs)
 		if err != nil {
-			return classify(err, op, permissions.GroupRead)
+			return classify(err, op, permissions.ReadGroups()[0])
 		}
 		counts := make(map[string]model.MemberCounts, len(ids))
 		for i, id := range ids {
@@ -294,7 +294,7 @@ func (c *Client) MemberCounts(ctx context.Context, groupIDs []string, progress f
 					if x.r.Status == 0 {
 						return &model.GraphError{Kind: model.GraphThrottled, Op: op + " of " + id, Message: "no answer in $batch after retries"}
 					}
-					return innerError(x.r, op+" of "+id, permissions.GroupRead)
+					return innerError(x.r, op+" of "+id, permissions.ReadGroups()[0])
 				}
 				n, err := parseCount(x.r.Body)
 				if err != nil {
@@ -328,7 +328,7 @@ func (c *Client) GroupMembers(ctx context.Context, groupID string, fn func([]mod
 		QueryParameters: &groups.ItemMembersRequestBuilderGetQueryParameters{Select: memberSelect, Top: ptr(c.pageSize)},
 	})
 	if err != nil {
-		return classify(err, op, permissions.GroupRead)
+		return classify(err, op, permissions.ReadGroups()[0])
 	}
 	var fnErr error
 	err = pages(ctx, c, resp, models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue, nil,
@@ -339,7 +339,7 @@ func (c *Client) GroupMembers(ctx context.Context, groupID string, fn func([]mod
 	if fnErr != nil {
 		return fnErr
 	}
-	return classify(err, op, permissions.GroupRead)
+	return classify(err, op, permissions.ReadGroups()[0])
 }
 
 func toObjects(p []models.DirectoryObjectable) []model.DirectoryObject {
@@ -360,7 +360,7 @@ func (c *Client) MembersWithLicenseErrors(ctx context.Context, groupID string) (
 			QueryParameters: &groups.ItemMembersWithLicenseErrorsRequestBuilderGetQueryParameters{Select: memberSelect, Top: ptr(c.pageSize)},
 		})
 	if err != nil {
-		return nil, classify(err, op, permissions.GroupRead)
+		return nil, classify(err, op, permissions.ReadGroups()[0])
 	}
 	var out []model.DirectoryObject
 	err = pages(ctx, c, resp, models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue, nil,
@@ -369,7 +369,7 @@ func (c *Client) MembersWithLicenseErrors(ctx context.Context, groupID string) (
 			return nil
 		})
 	if err != nil {
-		return nil, classify(err, op, permissions.GroupRead)
+		return nil, classify(err, op, permissions.ReadGroups()[0])
 	}
 	return out, nil
 }
@@ -398,7 +398,7 @@ func (c *Client) DirectoryAudits(ctx context.Context, f model.AuditQuery) ([]mod
 	resp, err := auditlogs.NewAuditLogsRequestBuilderInternal(c.root(), c.adapter).DirectoryAudits().Get(ctx,
 		&auditlogs.DirectoryAuditsRequestBuilderGetRequestConfiguration{QueryParameters: q})
 	if err != nil {
-		return nil, classify(err, op, permissions.AuditLogRead)
+		return nil, classify(err, op, permissions.ReadAudit()[0])
 	}
 	var out []model.AuditEvent
 	errEnough := errors.New("enough")
@@ -416,7 +416,7 @@ func (c *Client) DirectoryAudits(ctx context.Context, f model.AuditQuery) ([]mod
 			return nil
 		})
 	if err != nil && !errors.Is(err, errEnough) {
-		return nil, classify(err, op, permissions.AuditLogRead)
+		return nil, classify(err, op, permissions.ReadAudit()[0])
 	}
 	return out, nil
 }

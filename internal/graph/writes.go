@@ -55,13 +55,13 @@ func (c *Client) ReprocessUsers(ctx context.Context, userIDs []string, progress 
 			case id == "":
 				o.Err = &model.GraphError{Kind: model.GraphBadRequest, Op: op, Message: "empty user id"}
 			case batchErr != nil:
-				o.Err = classify(batchErr, uop, permissions.LicenseAssignment)
+				o.Err = classify(batchErr, uop, permissions.Reprocess()[0])
 			case !ok || r.Status == 0:
 				o.Err = &model.GraphError{Kind: model.GraphThrottled, Op: uop, Message: "no answer in $batch after retries"}
 			case r.Status >= 200 && r.Status <= 299:
 				o.User = c.parseUser(r, id)
 			default:
-				o.Err = innerError(r, uop, permissions.LicenseAssignment)
+				o.Err = innerError(r, uop, permissions.Reprocess()[0])
 			}
 			out[p] = o
 		}
@@ -77,7 +77,7 @@ func (c *Client) ReprocessUsers(ctx context.Context, userIDs []string, progress 
 		// Cancelled: whatever was not reached gets the cancellation as its outcome.
 		for i := range out {
 			if out[i].Err == nil && out[i].User.ID == "" {
-				out[i].Err = classify(err, op+" of user "+out[i].UserID, permissions.LicenseAssignment)
+				out[i].Err = classify(err, op+" of user "+out[i].UserID, permissions.Reprocess()[0])
 			}
 		}
 	}

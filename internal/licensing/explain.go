@@ -83,8 +83,16 @@ func (x explainer) noError(st model.LicenseState) reason {
 	name := x.sku(st.SKUID)
 	switch st.State {
 	case model.StateDisabled:
-		return reason{summary: name + " is disabled", short: "disabled",
-			detail: fmt.Sprintf("%s is %s but disabled.", name, x.source(st))}
+		r := reason{summary: name + " is assigned but disabled", short: "disabled",
+			detail: fmt.Sprintf("%s is %s but disabled: its services are switched off for this user.", name, x.source(st)),
+			fix:    fmt.Sprintf("Check the %s subscription in the Microsoft 365 admin center (Billing).", name)}
+		if sku, ok := x.tenantSKU(st.SKUID); ok && sku.CapabilityStatus != "" && !strings.EqualFold(sku.CapabilityStatus, "Enabled") {
+			r.summary = fmt.Sprintf("%s is assigned but disabled: the subscription is %s", name, strings.ToLower(sku.CapabilityStatus))
+			r.detail = fmt.Sprintf("%s is %s, but the subscription's status is %s, so its services are switched off for this user. The assignment stays and still counts against the subscription.",
+				name, x.source(st), sku.CapabilityStatus)
+			r.fix = fmt.Sprintf("Renew or reactivate the %s subscription (Microsoft 365 admin center, Billing), or remove the license from %s if it is no longer needed.", name, x.where(st))
+		}
+		return r
 	case model.StateError, model.StateActiveWithError:
 		// An error state without an error code: nothing precise to say.
 		return reason{summary: name + " is in error without a reason given", short: "in error",
@@ -394,11 +402,7 @@ func (x explainer) other(st model.LicenseState) Explanation {
 		sib := x.reason(s)
 		blocker := x.User.LicenseStates[i]
 		e.Blocker = &blocker
-		sibName := x.sku(s.SKUID)
-		e.Summary = fmt.Sprintf("Blocked by all-or-none: %s failed: %s", sibName, sib.short)
-		e.Detail = fmt.Sprintf("%s (%s) is not assigned because %s, %s, could not be assigned to this user, and licenses %s are assigned all or none. %s itself is fine.",
-			name, x.source(st), sibName, from, x.sourcePhrase(st), name)
-		e.Fix = sib.fix + fmt.Sprintf(" %s is then assigned along with it.", name)
+		x.blockedBy(&e, st, name, x.sku(s.SKUID), from, sib, "")
 		return e
 	}
 	// No sibling state in error: the audit log may still say which license failed.
@@ -411,19 +415,37 @@ func (x explainer) other(st model.LicenseState) Explanation {
 				continue
 			}
 			sib := x.reason(model.LicenseState{SKUID: id, AssignedByGroup: st.AssignedByGroup, Error: d.Kind})
-			sibName := x.sku(id)
-			e.Summary = fmt.Sprintf("Blocked by all-or-none: %s failed: %s", sibName, sib.short)
-			e.Detail = fmt.Sprintf("%s (%s) is not assigned because %s, %s, could not be assigned to this user (from the audit log), and licenses %s are assigned all or none. %s itself is fine.",
-				name, x.source(st), sibName, from, x.sourcePhrase(st), name)
-			e.Fix = sib.fix + fmt.Sprintf(" %s is then assigned along with it.", name)
+			x.blockedBy(&e, st, name, x.sku(id), from, sib, " (from the audit log)")
 			return e
 		}
 	}
 	e.Summary = "Blocked by all-or-none: another license assigned with it failed"
 	e.Detail = fmt.Sprintf("%s (%s) was not assigned because another license %s could not be assigned to this user, but the current data shows no failing license for them: it may have been fixed or changed since.",
 		name, x.source(st), from)
+	if st.State == model.StateActiveWithError {
+		e.Summary = "Still active, but blocked by all-or-none: another license assigned with it failed"
+		e.Detail = fmt.Sprintf("%s (%s) is still assigned and works, but the last change of these licenses failed for another license %s; the current data shows no failing license for them: it may have been fixed or changed since.",
+			name, x.source(st), from)
+	}
 	e.Fix = fmt.Sprintf("Reprocess the user to apply the licenses again or get the current reason; if it stays, check the other licenses %s.", from)
 	return e
+}
+
+// blockedBy fills e for an "Other" state st (of license name) whose sibling sibName, from, failed
+// for reason sib. An ActiveWithError state is still assigned: the failed change waits, the
+// license works.
+func (x explainer) blockedBy(e *Explanation, st model.LicenseState, name, sibName, from string, sib reason, note string) {
+	if st.State == model.StateActiveWithError {
+		e.Summary = fmt.Sprintf("Still active, but blocked by all-or-none: %s failed: %s", sibName, sib.short)
+		e.Detail = fmt.Sprintf("%s (%s) is still assigned and works, but %s, %s, could not be assigned to this user%s, and licenses %s are assigned all or none: the change waits until %s can be assigned too.",
+			name, x.source(st), sibName, from, note, x.sourcePhrase(st), sibName)
+		e.Fix = sib.fix + fmt.Sprintf(" %s is then assigned along with %s.", sibName, name)
+		return
+	}
+	e.Summary = fmt.Sprintf("Blocked by all-or-none: %s failed: %s", sibName, sib.short)
+	e.Detail = fmt.Sprintf("%s (%s) is not assigned because %s, %s, could not be assigned to this user%s, and licenses %s are assigned all or none. %s itself is fine.",
+		name, x.source(st), sibName, from, note, x.sourcePhrase(st), name)
+	e.Fix = sib.fix + fmt.Sprintf(" %s is then assigned along with it.", name)
 }
 
 // inSameSource reports whether SKU id is assigned from the same source as st: in the group's

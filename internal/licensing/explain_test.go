@@ -300,6 +300,35 @@ func TestExplain(t *testing.T) {
 			contains: []string{"Reprocess the user"},
 		},
 		{
+			name: "active with error: still assigned, the sibling's failure named",
+			edit: func(c *ExplainContext) {
+				c.User.LicenseStates = []model.LicenseState{state(studentSKU, groupA1, model.StateActiveWithError, model.ErrorOther), a1Faculty}
+				c.User.AssignedLicenses = []model.AssignedLicense{{SKUID: studentSKU}}
+			},
+			st:         state(studentSKU, groupA1, model.StateActiveWithError, model.ErrorOther),
+			code:       model.ErrorOther,
+			summary:    "Still active, but blocked by all-or-none: Office 365 A1 for faculty failed: not enough licenses, 0 of 500 available",
+			contains:   []string{"is still assigned and works", "the change waits until Office 365 A1 for faculty can be assigned too", "Buy more"},
+			absent:     []string{"is not assigned"},
+			blockerSKU: facultySKU,
+		},
+		{
+			name: "disabled: the subscription is suspended",
+			edit: func(c *ExplainContext) {
+				c.SKUs = append(c.SKUs, model.SKU{ID: e5SKU, PartNumber: "SPE_E5", CapabilityStatus: "Suspended", ConsumedUnits: 3, Prepaid: model.PrepaidUnits{Suspended: 10}})
+				c.Names = NewNames(catalog, c.SKUs)
+			},
+			st:       state(e5SKU, groupBasic, model.StateDisabled, model.ErrorNone),
+			code:     "",
+			summary:  "Microsoft 365 E5 is assigned but disabled: the subscription is suspended",
+			contains: []string{`assigned by group "Business Basic staff"`, "status is Suspended", "Renew or reactivate", `the template of group "Business Basic staff"`},
+		},
+		{
+			name:    "disabled without a known subscription status",
+			st:      state(e3SKU, "", model.StateDisabled, model.ErrorNone),
+			summary: "Office 365 E3 is assigned but disabled",
+		},
+		{
 			name:    "no error",
 			st:      state(facultySKU, groupA1, model.StateActive, model.NormalizeLicenseError("None")),
 			code:    "",
@@ -367,6 +396,28 @@ func TestExplainZeroContext(t *testing.T) {
 		}
 		if code != "" && e.Fix == "" {
 			t.Errorf("%q: no fix", code)
+		}
+	}
+}
+
+// The states in words: one wording for every page, export and command.
+func TestStateLabel(t *testing.T) {
+	for _, tc := range []struct {
+		state string
+		code  model.LicenseError
+		want  string
+	}{
+		{model.StateActive, model.ErrorNone, "Active"},
+		{model.StateActiveWithError, model.ErrorOther, "Active with error"},
+		{model.StateDisabled, model.ErrorNone, "Disabled"},
+		{model.StateError, model.ErrorCountViolation, "Error"},
+		{"", model.ErrorNone, "Assigned"},
+		{"", model.ErrorDependency, "Error"},
+		{"PendingInput", model.ErrorNone, "PendingInput"},
+	} {
+		l := ExplainedLicense{State: tc.state, Code: tc.code}
+		if got := l.StateLabel(); got != tc.want {
+			t.Errorf("%q/%q: %q, want %q", tc.state, tc.code, got, tc.want)
 		}
 	}
 }

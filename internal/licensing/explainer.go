@@ -32,7 +32,11 @@ type ExplainedLicense struct {
 // InError reports whether the license carries an error.
 func (l ExplainedLicense) InError() bool { return l.Code != model.ErrorNone }
 
-// StateLabel is the license's state in words: "Active", "Active with error", "Error", ...
+// StateLabel is the license's state in words, THE one wording of license states for pages,
+// CSV exports and the command line: "Active", "Active with error" (assigned and working, but the
+// last change of its source failed), "Disabled" (assigned, services off), "Error" (not
+// assigned), "Assigned" for a license without a state; Graph's own word for a state tenantdesk
+// does not know.
 func (l ExplainedLicense) StateLabel() string {
 	switch {
 	case l.State == "" && !l.InError():
@@ -43,6 +47,12 @@ func (l ExplainedLicense) StateLabel() string {
 		return "Active with error"
 	}
 	return l.State
+}
+
+// Explained reports whether the license has an explanation to show: an error, or a state that
+// is not plainly active (Disabled).
+func (l ExplainedLicense) Explained() bool {
+	return l.Summary != "" && (l.InError() || l.State == model.StateDisabled)
 }
 
 // ExplainerSource is what LoadExplainer reads: the subscriptions, Microsoft's product names and
@@ -150,7 +160,7 @@ func (ex *Explainer) License(u model.User, st model.LicenseState) ExplainedLicen
 	for _, p := range st.DisabledPlans {
 		v.DisabledPlans = append(v.DisabledPlans, ex.names.NamedPlan(p))
 	}
-	if st.InError() {
+	if st.InError() || st.State == model.StateDisabled {
 		x := Explain(ex.context(u), st)
 		v.Summary, v.Detail, v.Fix = x.Summary, x.Detail, x.Fix
 		if x.Blocker != nil {

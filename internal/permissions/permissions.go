@@ -15,20 +15,45 @@ import (
 
 // Application permissions tenantdesk uses, by Graph's names.
 const (
-	OrganizationRead  = "Organization.Read.All"
-	GroupRead         = "Group.Read.All"
-	UserRead          = "User.Read.All"
-	AuditLogRead      = "AuditLog.Read.All"
-	LicenseAssignment = "LicenseAssignment.ReadWrite.All"
-	UserReadWrite     = "User.ReadWrite.All"
-	GroupReadWrite    = "Group.ReadWrite.All"
-	DirectoryRead     = "Directory.Read.All"
-	DirectoryWrite    = "Directory.ReadWrite.All"
+	LicenseAssignmentRead = "LicenseAssignment.Read.All"
+	OrganizationRead      = "Organization.Read.All"
+	OrganizationWrite     = "Organization.ReadWrite.All"
+	GroupMemberRead       = "GroupMember.Read.All"
+	GroupRead             = "Group.Read.All"
+	UserRead              = "User.Read.All"
+	AuditLogRead          = "AuditLog.Read.All"
+	LicenseAssignment     = "LicenseAssignment.ReadWrite.All"
+	UserReadWrite         = "User.ReadWrite.All"
+	GroupReadWrite        = "Group.ReadWrite.All"
+	DirectoryRead         = "Directory.Read.All"
+	DirectoryWrite        = "Directory.ReadWrite.All"
 )
 
-// Reprocess are the permissions with which reprocessLicenseAssignment works: any one of them,
-// the first the least privileged.
-func Reprocess() []string { return []string{LicenseAssignment, UserReadWrite, DirectoryWrite} }
+// The permissions with which each call of tenantdesk works, as ../shared/GRAPH.md's table
+// "Application permissions per call" lists them from Graph's pages: any one of a list suffices,
+// the first is the least privileged (the one the README recommends and Graph errors name).
+// Group license template changes (LicenseAssignment.ReadWrite.All, Group.ReadWrite.All or
+// Directory.ReadWrite.All) join the list with the feature.
+
+// ReadSKUs is GET /subscribedSkus.
+func ReadSKUs() []string {
+	return []string{LicenseAssignmentRead, OrganizationRead, DirectoryRead, OrganizationWrite, DirectoryWrite}
+}
+
+// ReadUsers is GET /users and /users/delta.
+func ReadUsers() []string { return []string{UserRead, DirectoryRead, UserReadWrite, DirectoryWrite} }
+
+// ReadGroups is GET /groups, their members, membersWithLicenseErrors and /groups/delta.
+func ReadGroups() []string {
+	return []string{GroupMemberRead, GroupRead, DirectoryRead, GroupReadWrite, DirectoryWrite}
+}
+
+// ReadAudit is GET /auditLogs/directoryAudits.
+func ReadAudit() []string { return []string{AuditLogRead} }
+
+// Reprocess is POST /users/{id}/reprocessLicenseAssignment. Graph does not list
+// LicenseAssignment.ReadWrite.All for it: an app with only that permission gets 403.
+func Reprocess() []string { return []string{UserReadWrite, DirectoryWrite} }
 
 // Fetch reads the application permissions the tenant granted (graph.Client.GrantedPermissions).
 type Fetch func(ctx context.Context) ([]string, error)

@@ -3,21 +3,27 @@ package permissions
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
-func TestReprocessAcceptsAnyWritePermission(t *testing.T) {
+// Reprocess works with the permissions Graph documents for reprocessLicenseAssignment only:
+// LicenseAssignment.ReadWrite.All, enough to change templates, is not among them.
+func TestReprocessNeedsUserReadWrite(t *testing.T) {
+	const lacks = "the app lacks User.ReadWrite.All (or instead Directory.ReadWrite.All)"
 	for _, tc := range []struct {
 		granted []string
 		fail    error
 		want    string
 	}{
-		{granted: []string{"LicenseAssignment.ReadWrite.All"}},
 		{granted: []string{"User.ReadWrite.All"}},
 		{granted: []string{"directory.readwrite.all"}},
-		{granted: []string{"User.Read.All", "Group.Read.All"},
-			want: "the app lacks LicenseAssignment.ReadWrite.All (or instead User.ReadWrite.All or Directory.ReadWrite.All)"},
+		{granted: []string{"LicenseAssignment.Read.All", "LicenseAssignment.ReadWrite.All", "User.Read.All"}, want: lacks},
+		{granted: []string{"Group.ReadWrite.All"}, want: lacks},
+		{granted: []string{"User.Read.All", "Group.Read.All"}, want: lacks},
 		{fail: errors.New("HTTP 503"), want: "could not read the app's permissions: HTTP 503"},
 	} {
 		c, err := NewChecker(func(context.Context) ([]string, error) { return tc.granted, tc.fail }, func() time.Time { return testNow }, nil)
@@ -78,5 +84,21 @@ func TestMissingPermission(t *testing.T) {
 	now = now.Add(11 * time.Second)
 	if m := s.Missing(ctx, "Group.Read.All"); m != "" || calls != 4 {
 		t.Errorf("after a failure the lookup is retried within 30s: %q, %d calls", m, calls)
+	}
+}
+
+// Each call's permissions are GRAPH.md's row for it, least privileged first.
+func TestCallPermissionsAreGRAPHmd(t *testing.T) {
+	rows := testkit.GraphPermissionTable(t)
+	for call, got := range map[string][]string{
+		"GET /subscribedSkus":      ReadSKUs(),
+		"GET /users, /users/delta": ReadUsers(),
+		"GET /groups, members, membersWithLicenseErrors, /groups/delta": ReadGroups(),
+		"GET /auditLogs/directoryAudits":                                ReadAudit(),
+		"POST /users/{id}/reprocessLicenseAssignment":                   Reprocess(),
+	} {
+		if want, ok := rows[call]; !ok || !slices.Equal(got, want) {
+			t.Errorf("%s: %v, GRAPH.md says %v", call, got, want)
+		}
 	}
 }

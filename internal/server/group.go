@@ -1,10 +1,13 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -36,6 +39,7 @@ func (s *Server) handleGroup(w http.ResponseWriter, r *http.Request) error {
 			v.Result = &rv
 		}
 	}
+	v.Audit.RecentWrite = s.recentWrite(r.Context(), g.ID)
 	s.render(w, r, http.StatusOK, web.GroupPage(s.layout(r.Context(), g.DisplayName, "groups"), v))
 	return nil
 }
@@ -77,33 +81,69 @@ func (s *Server) groupView(r *http.Request, g model.GroupDetail) (web.GroupView,
 	if err != nil && !isNotFound(err) {
 		return v, err
 	}
+	disabled, err := s.store.UsersDisabledForGroup(ctx, id)
+	if err != nil && !isNotFound(err) {
+		return v, err
+	}
 	q := r.URL.Query()
 	lg := s.live.Group(ctx, id, inError)
 	v.Members = membersView(id, lg, parseMemberQuery(q), q)
 
-	ex, err := licensing.LoadExplainer(ctx, s.store, inError, lg.Events)
+	ex, err := licensing.LoadExplainer(ctx, s.store, append(slices.Clone(inError), disabled...), lg.Events)
 	if err != nil {
 		s.log.WarnContext(ctx, "group page: names", "group", id, "err", err)
 	}
 	ex.AddGroup(id, g.DisplayName, g.Template)
 	v.Audit = auditView(ex, lg.Events, lg.AuditSince, lg.AuditErr)
 
-	win := pageWindow(len(inError), parsePageLenient(q.Get("epage")), errorPageSize)
-	v.ErrorPager = win.pager(func(n int) string {
+	v.ErrorUsers, v.ErrorPager = licenseRows(ex, id, inError, q, "epage", "#errors")
+	v.DisabledUsers, v.DisabledPager = licenseRows(ex, id, disabled, q, "dpage", "#disabled")
+	v.DisabledCount = len(disabled)
+	return v, nil
+}
+
+// licenseRows is the page of users that the query parameter param asks for, each with the
+// licenses group id gives them explained; its pager's links keep the members' view and end in
+// anchor.
+func licenseRows(ex *licensing.Explainer, id string, users []model.User, q url.Values, param, anchor string) ([]web.ErrorUserRow, web.Pager) {
+	win := pageWindow(len(users), parsePageLenient(q.Get(param)), errorPageSize)
+	pager := win.pager(func(n int) string {
 		u := keep(q, "mq", "mtype", "mpage")
 		if n > 1 {
-			u.Set("epage", strconv.Itoa(n))
+			u.Set(param, strconv.Itoa(n))
 		}
-		return withQuery(groupURL(id), u) + "#errors"
+		return withQuery(groupURL(id), u) + anchor
 	})
-	for _, u := range inError[win.lo:win.hi] {
-		v.ErrorUsers = append(v.ErrorUsers, web.ErrorUserRow{
+	var rows []web.ErrorUserRow
+	for _, u := range users[win.lo:win.hi] {
+		rows = append(rows, web.ErrorUserRow{
 			ID: u.ID, Name: userDisplayName(u), UPN: u.UserPrincipalName,
 			Href: userURL(u.ID), UsageLocation: u.UsageLocation, AccountEnabled: u.AccountEnabled,
 			Licenses: licenseViews(ex.GroupLicenses(u, id)),
 		})
 	}
-	return v, nil
+	return rows, pager
+}
+
+// auditLag is how long after a write the group page says that its audit events may still be on
+// their way: Entra ID shows them minutes after the change, now and then later.
+const auditLag = 15 * time.Minute
+
+// recentWrite is when the newest reprocess of the group within auditLag was done through
+// tenantdesk (the activity log knows; a write that was refused wrote nothing), zero if none.
+func (s *Server) recentWrite(ctx context.Context, groupID string) time.Time {
+	page, err := s.activity.ListActivity(ctx, model.ActivityFilter{Action: model.ActionReprocess, Text: groupID,
+		Since: s.now().Add(-auditLag), Limit: 5})
+	if err != nil {
+		s.log.WarnContext(ctx, "group page: recent writes", "group", groupID, "err", err)
+		return time.Time{}
+	}
+	for _, a := range page.Entries {
+		if a.Target == groupID && a.Result != model.ActivityRefused {
+			return a.At
+		}
+	}
+	return time.Time{}
 }
 
 // keep is the parameters names of q that are set, for links that change one part of a view.

@@ -551,13 +551,16 @@ func TestRefreshLicenseErrors(t *testing.T) {
 func TestReprocessMissingPermission(t *testing.T) {
 	st := openLicStore(t)
 	dir := licDirectory()
-	s, err := New(testDepsGranted(t, st, dir, func(context.Context) ([]string, error) { return []string{"User.Read.All", "Group.Read.All"}, nil }))
+	// LicenseAssignment.ReadWrite.All changes templates but is not enough for reprocess.
+	s, err := New(testDepsGranted(t, st, dir, func(context.Context) ([]string, error) {
+		return []string{"User.Read.All", "Group.Read.All", "LicenseAssignment.ReadWrite.All"}, nil
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := s.Handler()
 	d := do(t, h, "GET", "/groups/"+groupLT, nil).doc(t)
-	if got := d.Find("#reprocess-blocked").Text(); !strings.Contains(got, "the app lacks LicenseAssignment.ReadWrite.All (or instead User.ReadWrite.All or Directory.ReadWrite.All)") {
+	if got := d.Find("#reprocess-blocked").Text(); !strings.Contains(got, "the app lacks User.ReadWrite.All (or instead Directory.ReadWrite.All)") {
 		t.Errorf("blocked reason %q", got)
 	}
 	if !d.Find("#reprocess-selected").Is("[disabled]") || !d.Find("#reprocess-all").Is("[disabled]") {
@@ -568,7 +571,7 @@ func TestReprocessMissingPermission(t *testing.T) {
 		t.Error("refresh license errors disabled for lack of a write permission")
 	}
 	res := postForm(t, h, "/groups/"+groupLT+"/reprocess", url.Values{"scope": {"all"}}, "")
-	if res.StatusCode != http.StatusForbidden || !strings.Contains(res.body, "LicenseAssignment.ReadWrite.All") {
+	if res.StatusCode != http.StatusForbidden || !strings.Contains(res.body, "User.ReadWrite.All") {
 		t.Errorf("POST without the permission: %d", res.StatusCode)
 	}
 	if len(dir.Reprocessed) != 0 {

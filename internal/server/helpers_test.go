@@ -227,6 +227,9 @@ func (f *fakeStore) Ping(context.Context) error {
 func (f *fakeStore) UsersInErrorForGroup(context.Context, string) ([]model.User, error) {
 	return nil, errFakeNotFound
 }
+func (f *fakeStore) UsersDisabledForGroup(context.Context, string) ([]model.User, error) {
+	return nil, errFakeNotFound
+}
 func (f *fakeStore) User(context.Context, string) (model.User, error) {
 	return model.User{}, errFakeNotFound
 }

@@ -26,6 +26,7 @@ type Store interface {
 	EachGroupReportRow(ctx context.Context, q model.GroupReportQuery, fn func(model.GroupReportRow) error) error
 	GroupDetail(ctx context.Context, id string) (model.GroupDetail, error)
 	UsersInErrorForGroup(ctx context.Context, groupID string) ([]model.User, error)
+	UsersDisabledForGroup(ctx context.Context, groupID string) ([]model.User, error)
 	User(ctx context.Context, id string) (model.User, error)
 	SearchUsers(ctx context.Context, q string, offset, limit int) (model.UserSearchResult, error)
 	Overview(ctx context.Context) (model.Overview, error)

@@ -42,6 +42,10 @@ func TestGroupReportUsesIndexes(t *testing.T) {
 		info.ID, "g"); !strings.Contains(plan, "snapshot_user_states_group_errors") {
 		t.Errorf("users in error for a group: %s", plan)
 	}
+	if plan := explain(t, st, `SELECT user_id FROM snapshot_user_states WHERE snapshot_id = ?1 AND assigned_by_group = ?2 AND state = 'Disabled'`,
+		info.ID, "g"); !strings.Contains(plan, "snapshot_user_states_group_disabled") {
+		t.Errorf("users with disabled licenses of a group: %s", plan)
+	}
 }
 
 func explain(t *testing.T, st *Store, query string, args ...any) string {

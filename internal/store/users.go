@@ -166,6 +166,18 @@ func userCols(u *model.User, created *sql.NullInt64) []any {
 // all their licenses and states, ordered by name. ErrNotFound if the current snapshot has no
 // such licensed group.
 func (s *Store) UsersInErrorForGroup(ctx context.Context, groupID string) ([]model.User, error) {
+	return s.groupUsersWhere(ctx, groupID, "in error", `error <> ''`)
+}
+
+// UsersDisabledForGroup are the users holding a license from the group that is Disabled
+// (assigned, its services off: a suspended subscription), as UsersInErrorForGroup.
+func (s *Store) UsersDisabledForGroup(ctx context.Context, groupID string) ([]model.User, error) {
+	return s.groupUsersWhere(ctx, groupID, "with disabled licenses", `state = '`+model.StateDisabled+`'`)
+}
+
+// groupUsersWhere reads the users with a license state assigned by groupID for which cond (SQL
+// on snapshot_user_states, a constant) holds; what names them in errors.
+func (s *Store) groupUsersWhere(ctx context.Context, groupID, what, cond string) ([]model.User, error) {
 	return readValue(ctx, s, func(db querier) ([]model.User, error) {
 		info, err := currentSnapshot(ctx, db)
 		if err != nil {
@@ -178,11 +190,11 @@ func (s *Store) UsersInErrorForGroup(ctx context.Context, groupID string) ([]mod
 		} else if err != nil {
 			return nil, fmt.Errorf("group %q: %w", groupID, err)
 		}
-		const inError = `SELECT user_id FROM snapshot_user_states
-			WHERE snapshot_id = ?1 AND assigned_by_group = ?2 AND error <> ''`
-		users, err := loadUsers(ctx, db, info.ID, inError, groupID)
+		ids := `SELECT user_id FROM snapshot_user_states
+			WHERE snapshot_id = ?1 AND assigned_by_group = ?2 AND ` + cond
+		users, err := loadUsers(ctx, db, info.ID, ids, groupID)
 		if err != nil {
-			return nil, fmt.Errorf("users in error for group %q: %w", groupID, err)
+			return nil, fmt.Errorf("users %s for group %q: %w", what, groupID, err)
 		}
 		return users, nil
 	})

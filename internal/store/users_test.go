@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -211,6 +212,39 @@ func TestUpdateUsers(t *testing.T) {
 	}
 	if u, _ := st.User(ctx, "u1"); u.DisplayName != "Ada L." {
 		t.Error("a failed update changed the snapshot")
+	}
+}
+
+// The users holding a Disabled license from a group are listed apart from those in error.
+func TestUsersDisabledForGroup(t *testing.T) {
+	st := openTest(t)
+	ctx := context.Background()
+	mustSave(t, st, 0, smallTenant())
+	if users, err := st.UsersDisabledForGroup(ctx, "g-students"); err != nil || len(users) != 0 {
+		t.Fatalf("before: %d users, %v", len(users), err)
+	}
+	pilot := model.User{ID: "u7", DisplayName: "Pia Pilot", UserPrincipalName: "pia@x",
+		AssignedLicenses: []model.AssignedLicense{{SKUID: skuA1Students}},
+		LicenseStates: []model.LicenseState{
+			{SKUID: skuA1Students, AssignedByGroup: "g-students", State: model.StateDisabled},
+			{SKUID: skuE5, AssignedByGroup: "g-staff", State: model.StateActiveWithError, Error: model.ErrorOther},
+		}}
+	if err := st.UpdateUsers(ctx, []model.User{pilot}, nil); err != nil {
+		t.Fatal(err)
+	}
+	users, err := st.UsersDisabledForGroup(ctx, "g-students")
+	if err != nil || len(users) != 1 || users[0].ID != "u7" || len(users[0].LicenseStates) != 2 {
+		t.Fatalf("disabled in g-students: %+v, %v", users, err)
+	}
+	if users, err := st.UsersDisabledForGroup(ctx, "g-staff"); err != nil || len(users) != 0 {
+		t.Errorf("an ActiveWithError state counted as disabled: %+v, %v", users, err)
+	}
+	inError, err := st.UsersInErrorForGroup(ctx, "g-staff")
+	if err != nil || !slices.ContainsFunc(inError, func(u model.User) bool { return u.ID == "u7" }) {
+		t.Errorf("an ActiveWithError user is not listed in error: %+v, %v", inError, err)
+	}
+	if _, err := st.UsersDisabledForGroup(ctx, "g-none"); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("unknown group: %v, want ErrNotFound", err)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim/odata"
@@ -25,6 +26,8 @@ type Caller struct {
 	AppID   string
 	AppName string
 	Roles   []string
+	// ServicePrincipalID is the app's service principal (the token's oid), for audit events.
+	ServicePrincipalID string
 }
 
 // TokenVerifier checks a bearer token. The error text is what Graph puts in its 401 message.
@@ -81,9 +84,20 @@ type graphErrorDetail struct {
 }
 
 type innerError struct {
+	// Code, Message and Status are set on throttling errors only, as Graph's throttling
+	// guidance shows them: "429", "Please retry after", "429".
+	Code            string `json:"code,omitempty"`
 	Date            string `json:"date"`
+	Message         string `json:"message,omitempty"`
 	RequestID       string `json:"request-id"`
+	Status          string `json:"status,omitempty"`
 	ClientRequestID string `json:"client-request-id"`
+}
+
+// throttled is the inner error of a 429 with its ids and date.
+func throttled(in innerError) innerError {
+	in.Code, in.Message, in.Status = "429", "Please retry after", "429"
+	return in
 }
 
 // apiError is an error response a handler returns.
@@ -184,10 +198,94 @@ func isGUID(s string) bool {
 // maxBody bounds request bodies, compressed and decompressed (Graph's limit is 4 MB).
 const maxBody = 4 << 20
 
-// ServeHTTP serves one Graph request. The path must start with /v1.0.
+// ServeHTTP serves one Graph request. The path must start with /v1.0. The answer is gzip
+// compressed when the client accepts it, as Graph's are.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a.serve(w, r, false)
+	if !AcceptsGzip(r.Header.Values("Accept-Encoding")) {
+		a.serve(w, r, false)
+		return
+	}
+	gw := &gzipResponse{ResponseWriter: w}
+	defer gw.close()
+	a.serve(gw, r, false)
 }
+
+// AcceptsGzip reports whether Accept-Encoding header values admit gzip: "gzip" or "*" with a
+// q-value above 0 (RFC 9110 12.5.3); anything unreadable does not.
+func AcceptsGzip(values []string) bool {
+	ok := false
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			coding, params, _ := strings.Cut(part, ";")
+			coding = strings.ToLower(strings.TrimSpace(coding))
+			if coding != "gzip" && coding != "x-gzip" && coding != "*" {
+				continue
+			}
+			q := 1.0
+			for _, p := range strings.Split(params, ";") {
+				k, val, found := strings.Cut(strings.TrimSpace(p), "=")
+				if !found || !strings.EqualFold(strings.TrimSpace(k), "q") {
+					continue
+				}
+				f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+				if err != nil || f < 0 || f > 1 {
+					f = 0
+				}
+				q = f
+			}
+			if coding != "*" && q == 0 {
+				return false // gzip refused outright
+			}
+			ok = ok || q > 0
+		}
+	}
+	return ok
+}
+
+// gzipResponse compresses what the handler writes, for answers with a body.
+type gzipResponse struct {
+	http.ResponseWriter
+	zw          *gzip.Writer
+	wroteHeader bool
+}
+
+func (g *gzipResponse) WriteHeader(status int) {
+	if g.wroteHeader {
+		return
+	}
+	g.wroteHeader = true
+	h := g.Header()
+	h.Add("Vary", "Accept-Encoding")
+	if status != http.StatusNoContent && status != http.StatusNotModified && h.Get("Content-Encoding") == "" {
+		h.Del("Content-Length")
+		h.Set("Content-Encoding", "gzip")
+		g.zw = gzipWriters.Get().(*gzip.Writer)
+		g.zw.Reset(g.ResponseWriter)
+	}
+	g.ResponseWriter.WriteHeader(status)
+}
+
+func (g *gzipResponse) Write(b []byte) (int, error) {
+	if !g.wroteHeader {
+		g.WriteHeader(http.StatusOK)
+	}
+	if g.zw == nil {
+		return g.ResponseWriter.Write(b)
+	}
+	return g.zw.Write(b)
+}
+
+func (g *gzipResponse) close() {
+	if g.zw != nil {
+		_ = g.zw.Close() // the client went away: nothing to do
+		gzipWriters.Put(g.zw)
+		g.zw = nil
+	}
+}
+
+// gzipWriters are reused: a gzip.Writer costs hundreds of kilobytes to set up, more than most
+// answers it compresses.
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request, inBatch bool) {
 	rq := &request{w: w, r: r, inBatch: inBatch, reqID: newGUID(), clientReq: r.Header.Get("client-request-id")}
@@ -234,8 +332,7 @@ func (a *API) handle(rq *request) error {
 		raw, ok = strings.CutPrefix(auth, "bearer ")
 	}
 	if !ok || strings.TrimSpace(raw) == "" {
-		return &apiError{status: 401, code: "InvalidAuthenticationToken", message: "Access token is empty.",
-			header: http.Header{"Www-Authenticate": {`Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`}}}
+		return unauthorized("Access token is empty.")
 	}
 	rq.caller, err = a.verify.Verify(strings.TrimSpace(raw))
 	if err != nil {
@@ -243,13 +340,16 @@ func (a *API) handle(rq *request) error {
 		if !strings.HasSuffix(msg, ".") {
 			msg = "Access token validation failure."
 		}
-		return &apiError{status: 401, code: "InvalidAuthenticationToken", message: msg}
+		return unauthorized(msg)
 	}
-	if !hasAnyRole(rq.caller.Roles, rt.roles) {
+	if rt.perms != nil && !hasAnyRole(rq.caller.Roles, rt.perms) {
 		return errInsufficient
 	}
 
 	if r.Body != nil && r.Method != http.MethodGet {
+		if a.faults != nil && !rq.inBatch && isGzip(r) && a.faults.rejectsCompressed(rt.Key()) {
+			return errf(415, "BadRequest", "Content-Encoding 'gzip' is not supported for this request; send the body uncompressed.")
+		}
 		rq.body, err = readBody(r)
 		if err != nil {
 			return err
@@ -258,11 +358,15 @@ func (a *API) handle(rq *request) error {
 	return rt.handler(a, rq)
 }
 
+// unauthorized is Graph's 401: InvalidAuthenticationToken, with the WWW-Authenticate challenge
+// that names the authority, on every 401.
+func unauthorized(msg string) *apiError {
+	return &apiError{status: 401, code: "InvalidAuthenticationToken", message: msg,
+		header: http.Header{"Www-Authenticate": {`Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`}}}
+}
+
 func hasAnyRole(have, want []string) bool {
 	for _, w := range want {
-		if w == "*" {
-			return true
-		}
 		for _, h := range have {
 			if strings.EqualFold(h, w) {
 				return true
@@ -270,6 +374,10 @@ func hasAnyRole(have, want []string) bool {
 		}
 	}
 	return false
+}
+
+func isGzip(r *http.Request) bool {
+	return strings.EqualFold(strings.TrimSpace(r.Header.Get("Content-Encoding")), "gzip")
 }
 
 // readBody reads a request body, gunzipping it when the client says so (the Graph SDK

@@ -44,6 +44,7 @@ func (a *API) listAudits(rq *request) error {
 	a.t.Tick()
 	a.t.mu.RLock()
 	defer a.t.mu.RUnlock()
+	now := a.t.now()
 	ev := a.t.audits
 	n := len(ev)
 	pos := 0
@@ -62,7 +63,9 @@ func (a *API) listAudits(rq *request) error {
 	if desc {
 		step = -1
 	}
-	match := func(i int) bool { return filter == nil || odata.Eval(filter, auditAcc{&ev[i]}) }
+	match := func(i int) bool {
+		return auditVisible(&ev[i], now) && (filter == nil || odata.Eval(filter, auditAcc{&ev[i]}))
+	}
 	var items []byte
 	count, next := 0, -1
 	for i := pos; i >= 0 && i < n; i += step {
@@ -89,8 +92,9 @@ func (a *API) getAudit(rq *request) error {
 	a.t.Tick()
 	a.t.mu.RLock()
 	defer a.t.mu.RUnlock()
+	now := a.t.now()
 	for i := len(a.t.audits) - 1; i >= 0; i-- {
-		if strings.EqualFold(a.t.audits[i].ID, rq.params[0]) {
+		if strings.EqualFold(a.t.audits[i].ID, rq.params[0]) && auditVisible(&a.t.audits[i], now) {
 			writeJSON(rq.w, 200, entity(rq, "auditLogs/directoryAudits", appendValue(nil, auditJSON(a.t.audits[i]))))
 			return nil
 		}

@@ -163,9 +163,11 @@ func headerFold(h map[string]string, name string) string {
 }
 
 func (a *API) batchError(id string, status int, code, msg string) batchResult {
-	b, _ := json.Marshal(graphError{Error: graphErrorDetail{Code: code, Message: msg, InnerError: innerError{
-		Date: a.now().UTC().Format("2006-01-02T15:04:05"), RequestID: newGUID(), ClientRequestID: newGUID(),
-	}}})
+	in := innerError{Date: a.now().UTC().Format("2006-01-02T15:04:05"), RequestID: newGUID(), ClientRequestID: newGUID()}
+	if status == http.StatusTooManyRequests {
+		in = throttled(in)
+	}
+	b, _ := json.Marshal(graphError{Error: graphErrorDetail{Code: code, Message: msg, InnerError: in}})
 	return batchResult{ID: id, Status: status, Headers: map[string]string{"Content-Type": "application/json"}, Body: b}
 }
 

@@ -52,3 +52,10 @@ func BenchmarkLicensedGroups(b *testing.B) {
 func BenchmarkGroupsWithErrors(b *testing.B) {
 	benchGet(b, benchAPI(b), "/v1.0/groups?$select=id&$filter="+url.QueryEscape("hasMembersWithLicenseErrors eq true"))
 }
+
+// BenchmarkUsersPage999Gzip is BenchmarkUsersPage999 for a client that accepts gzip, as the
+// SDKs do: the cost of compressing and the bytes it saves.
+func BenchmarkUsersPage999Gzip(b *testing.B) {
+	benchGet(b, benchAPI(b), "/v1.0/users?$top=999&$select=id,displayName,userPrincipalName,accountEnabled,usageLocation,assignedLicenses,licenseAssignmentStates",
+		"Accept-Encoding", "gzip")
+}

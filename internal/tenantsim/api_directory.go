@@ -26,9 +26,16 @@ var (
 	groupSearchable = map[string]string{"displayname": "displayName", "description": "description", "mail": "mail", "mailnickname": "mailNickname"}
 )
 
+// Graph's texts when a filter needs an advanced query it was not sent as: without the
+// ConsistencyLevel header, and with it but without $count=true.
+const (
+	advancedNoHeader = "Operator '%s' is not supported because the 'ConsistencyLevel:eventual' header is missing. Refer to https://aka.ms/graph-docs/advanced-queries for more information"
+	advancedNoCount  = "Operator '%s' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information"
+)
+
 // parseList reads and validates the query options of a directory collection request and
-// applies Graph's advanced-query rules.
-func parseList(rq *request, schema *odata.Schema, searchable map[string]string) (listQuery, error) {
+// applies Graph's advanced-query rules; orderable says which properties $orderby takes.
+func parseList(rq *request, schema *odata.Schema, searchable map[string]string, orderable func(string) bool) (listQuery, error) {
 	q, err := odata.ParseQuery(rq.query)
 	if err != nil {
 		return listQuery{}, err
@@ -54,7 +61,7 @@ func parseList(rq *request, schema *odata.Schema, searchable map[string]string) 
 		return lq, errf(400, "Request_UnsupportedQuery", "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'")
 	}
 	if q.OrderBy != nil {
-		if !strings.EqualFold(q.OrderBy.Property, "displayName") || schema == nil {
+		if orderable == nil || !orderable(q.OrderBy.Property) || schema == nil {
 			return lq, errf(400, "Request_UnsupportedQuery", "Order by '%s' is not supported.", q.OrderBy.Property)
 		}
 		if (q.Filter != nil || len(q.Search) > 0) && !lq.advanced {
@@ -62,33 +69,17 @@ func parseList(rq *request, schema *odata.Schema, searchable map[string]string) 
 		}
 	}
 	if lq.usage.Advanced && !lq.advanced {
-		if hasCount(lq.filter) {
-			return lq, errf(400, "Request_UnsupportedQuery", "Unsupported Query.")
+		msg := advancedNoHeader
+		if rq.eventual {
+			msg = advancedNoCount
 		}
-		prop := schema.Resource
-		if len(lq.usage.Props) > 0 {
-			prop = lq.usage.Props[0]
-		}
-		return lq, errf(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property '%s' of resource '%s'.", prop, schema.Resource)
+		return lq, errf(400, "Request_UnsupportedQuery", msg, lq.usage.AdvancedOp)
 	}
 	// hasMembersWithLicenseErrors is served by the non-advanced store only.
 	if lq.usage.Uses("hasMembersWithLicenseErrors") && rq.eventual {
 		return lq, errf(400, "Request_UnsupportedQuery", "Unsupported or invalid query filter clause specified for property 'hasMembersWithLicenseErrors' of resource 'Group'.")
 	}
 	return lq, nil
-}
-
-func hasCount(e odata.Expr) bool {
-	switch x := e.(type) {
-	case odata.Logical:
-		return hasCount(x.L) || hasCount(x.R)
-	case odata.Not:
-		return hasCount(x.X)
-	case odata.Compare:
-		_, ok := x.Left.(odata.Count)
-		return ok
-	}
-	return false
 }
 
 // searchMatch is $search on one property: Graph tokenises values into words and matches a term
@@ -272,11 +263,12 @@ func countMatches(n int, match func(i int) bool) int {
 	return c
 }
 
-func byDisplayName[T any](items []T, name func(T) string, id func(T) string, desc bool) []T {
+// byKey sorts items by key (case-insensitively), id breaking ties.
+func byKey[T any](items []T, key func(T) string, id func(T) string, desc bool) []T {
 	out := make([]T, len(items))
 	copy(out, items)
 	sort.SliceStable(out, func(i, j int) bool {
-		a, b := strings.ToLower(name(out[i])), strings.ToLower(name(out[j]))
+		a, b := strings.ToLower(key(out[i])), strings.ToLower(key(out[j]))
 		if a == b {
 			return id(out[i]) < id(out[j])
 		}
@@ -318,8 +310,10 @@ type directoryCollection[T any] struct {
 	// of either holds the read lock.
 	all  func(*Tenant) []*T
 	find func(*API, string) (*T, error)
-	// displayName and id order $orderby=displayName, id breaking ties.
-	displayName, id func(*T) string
+	// orderBy are the properties $orderby takes, by lower-case name, each with its sort key;
+	// id breaks ties.
+	orderBy map[string]func(*T) string
+	id      func(*T) string
 	// accessor returns the $filter view of one object for the query lq; the caller holds the read
 	// lock.
 	accessor func(a *API, lq *listQuery) func(*T) odata.Accessor
@@ -328,20 +322,24 @@ type directoryCollection[T any] struct {
 var (
 	userCollection = directoryCollection[User]{
 		name: "users", schema: userSchema, searchable: userSearchable, props: userProps,
-		all:         func(t *Tenant) []*User { return t.users },
-		find:        (*API).findUser,
-		displayName: func(u *User) string { return u.DisplayName },
-		id:          func(u *User) string { return u.ID },
+		all:  func(t *Tenant) []*User { return t.users },
+		find: (*API).findUser,
+		// Graph sorts users by these two without an advanced query.
+		orderBy: map[string]func(*User) string{
+			"displayname":       func(u *User) string { return u.DisplayName },
+			"userprincipalname": func(u *User) string { return u.UserPrincipalName },
+		},
+		id: func(u *User) string { return u.ID },
 		accessor: func(*API, *listQuery) func(*User) odata.Accessor {
 			return func(u *User) odata.Accessor { return userAcc{u} }
 		},
 	}
 	groupCollection = directoryCollection[Group]{
 		name: "groups", schema: groupSchema, searchable: groupSearchable, props: groupProps,
-		all:         func(t *Tenant) []*Group { return t.groups },
-		find:        (*API).findGroup,
-		displayName: func(g *Group) string { return g.DisplayName },
-		id:          func(g *Group) string { return g.ID },
+		all:     func(t *Tenant) []*Group { return t.groups },
+		find:    (*API).findGroup,
+		orderBy: map[string]func(*Group) string{"displayname": func(g *Group) string { return g.DisplayName }},
+		id:      func(g *Group) string { return g.ID },
 		accessor: func(a *API, lq *listQuery) func(*Group) odata.Accessor {
 			// Finding the groups with license errors walks every user: only when filtered on.
 			var errGroups map[string]bool
@@ -353,9 +351,15 @@ var (
 	}
 )
 
+// orderable reports whether $orderby takes the property name.
+func (c directoryCollection[T]) orderable(name string) bool {
+	_, ok := c.orderBy[strings.ToLower(name)]
+	return ok
+}
+
 // listObjects filters, orders, pages, counts and renders one page of a collection.
 func listObjects[T any](a *API, rq *request, c directoryCollection[T]) error {
-	lq, err := parseList(rq, c.schema, c.searchable)
+	lq, err := parseList(rq, c.schema, c.searchable, c.orderable)
 	if err != nil {
 		return err
 	}
@@ -389,7 +393,7 @@ func withMatching[T any](a *API, c directoryCollection[T], lq *listQuery, use fu
 	acc := c.accessor(a, lq)
 	objs := c.all(a.t)
 	if lq.OrderBy != nil {
-		objs = byDisplayName(objs, c.displayName, c.id, lq.OrderBy.Desc)
+		objs = byKey(objs, c.orderBy[strings.ToLower(lq.OrderBy.Property)], c.id, lq.OrderBy.Desc)
 	}
 	return use(objs, func(i int) bool { return lq.matches(acc(objs[i])) })
 }
@@ -400,7 +404,7 @@ func countObjects[T any](a *API, rq *request, c directoryCollection[T]) error {
 		return errCountUnsupported()
 	}
 	rq.query.Set("$count", "true")
-	lq, err := parseList(rq, c.schema, c.searchable)
+	lq, err := parseList(rq, c.schema, c.searchable, c.orderable)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,8 @@ import (
 // rawJSON is a value that is already JSON.
 type rawJSON []byte
 
-// prop is one property of a resource as Graph returns it.
+// prop is one property of a resource as Graph returns it. A prop without val is accepted in
+// $select but never returned (hasMembersWithLicenseErrors: filter-only, as Graph has it).
 type prop[T any] struct {
 	name string
 	def  bool // in the default property set (no $select)
@@ -94,11 +95,14 @@ func (ps *propSet[T]) appendObject(b []byte, obj *T, idx []int, withType bool) [
 		first = false
 	}
 	for _, i := range idx {
+		p := &ps.props[i]
+		if p.val == nil {
+			continue
+		}
 		if !first {
 			b = append(b, ',')
 		}
 		first = false
-		p := &ps.props[i]
 		b = appendString(b, p.name)
 		b = append(b, ':')
 		b = appendValue(b, p.val(obj))
@@ -204,11 +208,7 @@ func appendStates(b []byte, ss []LicenseState) []byte {
 		b = append(b, `,"disabledPlans":`...)
 		b = appendValue(b, strs(s.DisabledPlans))
 		b = append(b, `,"error":`...)
-		e := s.Error
-		if e == "" {
-			e = "None"
-		}
-		b = appendString(b, e)
+		b = appendValue(b, nz(s.Error)) // null when fine, as Graph documents it
 		b = append(b, `,"lastUpdatedDateTime":`...)
 		b = appendValue(b, s.LastUpdated)
 		b = append(b, `,"skuId":`...)
@@ -350,6 +350,7 @@ var groupProps = newPropSet("microsoft.graph.group", []prop[Group]{
 	{"onPremisesProvisioningErrors", true, func(g *Group) any { return rawJSON("[]") }},
 	{"serviceProvisioningErrors", true, func(g *Group) any { return rawJSON("[]") }},
 	{"assignedLicenses", false, func(g *Group) any { return rawJSON(appendLicenses(nil, g.Licenses)) }},
+	{"hasMembersWithLicenseErrors", false, nil},
 	{"licenseProcessingState", false, func(g *Group) any {
 		if g.ProcessingState == "" {
 			return nil

@@ -5,37 +5,102 @@ import (
 	"strings"
 )
 
-// Application permissions per kind of call; any one of the list suffices, as in Graph's
-// permission tables (a ReadWrite permission includes the Read one).
+// Application permissions per call, as ../shared/GRAPH.md's table "Application permissions per
+// call" lists them from Graph's v1.0 pages: any one permission of a list suffices, and nothing
+// else does (a permission that sounds broader but is not listed is refused, as Graph refuses it).
 var (
-	rolesSKURead   = []string{"Organization.Read.All", "Directory.Read.All", "Organization.ReadWrite.All", "Directory.ReadWrite.All"}
-	rolesGroupRead = []string{"Group.Read.All", "Directory.Read.All", "GroupMember.Read.All", "Group.ReadWrite.All", "GroupMember.ReadWrite.All", "Directory.ReadWrite.All"}
-	rolesUserRead  = []string{"User.Read.All", "Directory.Read.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
-	rolesAudit     = []string{"AuditLog.Read.All"}
-	rolesUserLic   = []string{"LicenseAssignment.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
-	rolesGroupLic  = []string{"LicenseAssignment.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"}
-	rolesGroupNew  = []string{"Group.ReadWrite.All", "Group.Create", "Directory.ReadWrite.All"}
-	// $batch itself needs only a valid token; each part is checked on its own.
-	rolesAny = []string{"*"}
+	permsSKURead   = []string{"LicenseAssignment.Read.All", "Organization.Read.All", "Directory.Read.All", "Organization.ReadWrite.All", "Directory.ReadWrite.All"}
+	permsUserRead  = []string{"User.Read.All", "Directory.Read.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
+	permsGroupRead = []string{"GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"}
+	permsAudit     = []string{"AuditLog.Read.All"}
+	// reprocessLicenseAssignment: LicenseAssignment.ReadWrite.All is NOT listed for this call.
+	permsReprocess = []string{"User.ReadWrite.All", "Directory.ReadWrite.All"}
+	permsUserLic   = []string{"LicenseAssignment.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
+	permsGroupLic  = []string{"LicenseAssignment.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"}
+	permsGroupNew  = []string{"Group.Create", "Group.ReadWrite.All", "Directory.ReadWrite.All"}
+	// GET /users/{id}/memberOf is not in GRAPH.md's table (tenantdesk does not call it); Graph's
+	// page for it lists only Directory.Read.All and Directory.ReadWrite.All for applications
+	// reading another user's memberships, so that is what the simulator asks for.
+	permsMemberOf = []string{"Directory.Read.All", "Directory.ReadWrite.All"}
 )
 
 // route is one Graph operation the simulator serves.
 type route struct {
-	template string // "GET /groups/{id}/members/$count": the key of request statistics
-	roles    []string
-	handler  func(*API, *request) error
+	method   string
+	template string // the path below /v1.0, "{id}" for keys: "/groups/{id}/members/$count"
+	// perms are the application permissions of which any one suffices; nil means a valid token
+	// is enough ($batch: each part is checked on its own).
+	perms   []string
+	handler func(*API, *request) error
 }
 
-// memberCasts are the type-cast segments Graph accepts below /members.
-var memberCasts = map[string]string{
-	"microsoft.graph.user":       TypeUser,
-	"microsoft.graph.group":      TypeGroup,
-	"microsoft.graph.device":     TypeDevice,
-	"microsoft.graph.orgcontact": TypeContact,
+// Key names the route in request statistics: "GET /groups/{id}/members/$count".
+func (rt route) Key() string { return rt.method + " " + rt.template }
+
+// memberCasts are the type-cast segments Graph accepts below /members, by lower-case name, with
+// the object type they select and their canonical spelling.
+var memberCasts = map[string]struct{ typ, name string }{
+	"microsoft.graph.user":       {TypeUser, "microsoft.graph.user"},
+	"microsoft.graph.group":      {TypeGroup, "microsoft.graph.group"},
+	"microsoft.graph.device":     {TypeDevice, "microsoft.graph.device"},
+	"microsoft.graph.orgcontact": {TypeContact, "microsoft.graph.orgContact"},
+}
+
+// apiRoutes is every operation of the simulated Graph: the route table that matchRoute resolves
+// requests to and the permission test walks. routeIndex finds them by template, then method.
+// Both are set in init: the handlers reach matchRoute again through $batch.
+var (
+	apiRoutes  []route
+	routeIndex map[string]map[string]route
+)
+
+func init() {
+	apiRoutes = buildRoutes()
+	routeIndex = map[string]map[string]route{}
+	for _, rt := range apiRoutes {
+		if routeIndex[rt.template] == nil {
+			routeIndex[rt.template] = map[string]route{}
+		}
+		routeIndex[rt.template][rt.method] = rt
+	}
+}
+
+func buildRoutes() []route {
+	rs := []route{
+		{"GET", "/subscribedSkus", permsSKURead, (*API).listSKUs},
+		{"GET", "/subscribedSkus/{id}", permsSKURead, (*API).getSKU},
+		{"GET", "/users", permsUserRead, (*API).listUsers},
+		{"GET", "/users/$count", permsUserRead, (*API).countUsers},
+		{"GET", "/users/delta", permsUserRead, (*API).deltaUsers},
+		{"GET", "/users/{id}", permsUserRead, (*API).getUser},
+		{"GET", "/users/{id}/memberOf", permsMemberOf, (*API).userMemberOf},
+		{"POST", "/users/{id}/assignLicense", permsUserLic, (*API).assignUserLicense},
+		{"POST", "/users/{id}/reprocessLicenseAssignment", permsReprocess, (*API).reprocessUser},
+		{"GET", "/groups", permsGroupRead, (*API).listGroups},
+		{"POST", "/groups", permsGroupNew, (*API).createGroup},
+		{"GET", "/groups/$count", permsGroupRead, (*API).countGroups},
+		{"GET", "/groups/delta", permsGroupRead, (*API).deltaGroups},
+		{"GET", "/groups/{id}", permsGroupRead, (*API).getGroup},
+		{"POST", "/groups/{id}/assignLicense", permsGroupLic, (*API).assignGroupLicense},
+		{"GET", "/groups/{id}/members", permsGroupRead, (*API).listMembers},
+		{"GET", "/groups/{id}/members/$count", permsGroupRead, (*API).countMembers},
+		{"GET", "/groups/{id}/membersWithLicenseErrors", permsGroupRead, (*API).listMembersWithErrors},
+		{"GET", "/auditLogs/directoryAudits", permsAudit, (*API).listAudits},
+		{"GET", "/auditLogs/directoryAudits/{id}", permsAudit, (*API).getAudit},
+		{"POST", "/$batch", nil, (*API).batch},
+	}
+	for _, c := range []string{"microsoft.graph.user", "microsoft.graph.group", "microsoft.graph.device", "microsoft.graph.orgcontact"} {
+		name := memberCasts[c].name
+		rs = append(rs,
+			route{"GET", "/groups/{id}/members/" + name, permsGroupRead, (*API).listMembers},
+			route{"GET", "/groups/{id}/members/" + name + "/$count", permsGroupRead, (*API).countMembers})
+	}
+	return rs
 }
 
 // matchRoute finds the operation for a method and a path below /v1.0. Path segments match case
-// insensitively, as Graph's do; params are the {id} values in order.
+// insensitively, as Graph's do; params are the {id} values in order, and for members the object
+// type of a cast ("" without one).
 func matchRoute(method, path string) (route, []string, error) {
 	trimmed := strings.TrimPrefix(path, "/")
 	if trimmed == "" {
@@ -51,11 +116,11 @@ func matchRoute(method, path string) (route, []string, error) {
 	for i, s := range segs {
 		low[i] = strings.ToLower(s)
 	}
-	one := func(m string, rt route, params ...string) (route, []string, error) {
-		if method != m {
+	at := func(template string, params ...string) (route, []string, error) {
+		rt, ok := routeIndex[template][method]
+		if !ok {
 			return route{}, nil, methodNotAllowed()
 		}
-		rt.template = m + " " + rt.template
 		return rt, params, nil
 	}
 	n := len(segs)
@@ -63,64 +128,62 @@ func matchRoute(method, path string) (route, []string, error) {
 	case "subscribedskus":
 		switch n {
 		case 1:
-			return one("GET", route{"/subscribedSkus", rolesSKURead, (*API).listSKUs})
+			return at("/subscribedSkus")
 		case 2:
-			return one("GET", route{"/subscribedSkus/{id}", rolesSKURead, (*API).getSKU}, segs[1])
+			return at("/subscribedSkus/{id}", segs[1])
 		}
 		return route{}, nil, segmentNotFound(segs[2])
 	case "users":
 		switch {
 		case n == 1:
-			return one("GET", route{"/users", rolesUserRead, (*API).listUsers})
+			return at("/users")
 		case n == 2 && low[1] == "$count":
-			return one("GET", route{"/users/$count", rolesUserRead, (*API).countUsers})
+			return at("/users/$count")
 		case n == 2 && (low[1] == "delta" || low[1] == "delta()"):
-			return one("GET", route{"/users/delta", rolesUserRead, (*API).deltaUsers})
+			return at("/users/delta")
 		case n == 2:
-			return one("GET", route{"/users/{id}", rolesUserRead, (*API).getUser}, segs[1])
+			return at("/users/{id}", segs[1])
 		case n == 3 && low[2] == "assignlicense":
-			return one("POST", route{"/users/{id}/assignLicense", rolesUserLic, (*API).assignUserLicense}, segs[1])
+			return at("/users/{id}/assignLicense", segs[1])
 		case n == 3 && low[2] == "reprocesslicenseassignment":
-			return one("POST", route{"/users/{id}/reprocessLicenseAssignment", rolesUserLic, (*API).reprocessUser}, segs[1])
+			return at("/users/{id}/reprocessLicenseAssignment", segs[1])
 		case n == 3 && low[2] == "memberof":
-			return one("GET", route{"/users/{id}/memberOf", rolesUserRead, (*API).userMemberOf}, segs[1])
+			return at("/users/{id}/memberOf", segs[1])
 		case n == 3:
 			return route{}, nil, segmentNotFound(segs[2])
 		}
 		return route{}, nil, segmentNotFound(segs[3])
 	case "groups":
 		switch {
-		case n == 1 && method == "POST":
-			return one("POST", route{"/groups", rolesGroupNew, (*API).createGroup})
 		case n == 1:
-			return one("GET", route{"/groups", rolesGroupRead, (*API).listGroups})
+			return at("/groups")
 		case n == 2 && low[1] == "$count":
-			return one("GET", route{"/groups/$count", rolesGroupRead, (*API).countGroups})
+			return at("/groups/$count")
 		case n == 2 && (low[1] == "delta" || low[1] == "delta()"):
-			return one("GET", route{"/groups/delta", rolesGroupRead, (*API).deltaGroups})
+			return at("/groups/delta")
 		case n == 2:
-			return one("GET", route{"/groups/{id}", rolesGroupRead, (*API).getGroup}, segs[1])
+			return at("/groups/{id}", segs[1])
 		case n == 3 && low[2] == "assignlicense":
-			return one("POST", route{"/groups/{id}/assignLicense", rolesGroupLic, (*API).assignGroupLicense}, segs[1])
+			return at("/groups/{id}/assignLicense", segs[1])
 		case n == 3 && low[2] == "members":
-			return one("GET", route{"/groups/{id}/members", rolesGroupRead, (*API).listMembers}, segs[1], "")
+			return at("/groups/{id}/members", segs[1], "")
 		case n == 3 && low[2] == "memberswithlicenseerrors":
-			return one("GET", route{"/groups/{id}/membersWithLicenseErrors", rolesGroupRead, (*API).listMembersWithErrors}, segs[1])
+			return at("/groups/{id}/membersWithLicenseErrors", segs[1])
 		case n == 3:
 			return route{}, nil, segmentNotFound(segs[2])
 		case low[2] != "members":
 			return route{}, nil, segmentNotFound(segs[3])
 		case n == 4 && low[3] == "$count":
-			return one("GET", route{"/groups/{id}/members/$count", rolesGroupRead, (*API).countMembers}, segs[1], "")
+			return at("/groups/{id}/members/$count", segs[1], "")
 		}
 		cast, ok := memberCasts[low[3]]
 		switch {
 		case !ok:
 			return route{}, nil, segmentNotFound(segs[3])
 		case n == 4:
-			return one("GET", route{"/groups/{id}/members/" + segs[3], rolesGroupRead, (*API).listMembers}, segs[1], cast)
+			return at("/groups/{id}/members/"+cast.name, segs[1], cast.typ)
 		case n == 5 && low[4] == "$count":
-			return one("GET", route{"/groups/{id}/members/" + low[3] + "/$count", rolesGroupRead, (*API).countMembers}, segs[1], cast)
+			return at("/groups/{id}/members/"+cast.name+"/$count", segs[1], cast.typ)
 		}
 		return route{}, nil, segmentNotFound(segs[4])
 	case "auditlogs":
@@ -130,16 +193,16 @@ func matchRoute(method, path string) (route, []string, error) {
 		case low[1] != "directoryaudits":
 			return route{}, nil, segmentNotFound(segs[1])
 		case n == 2:
-			return one("GET", route{"/auditLogs/directoryAudits", rolesAudit, (*API).listAudits})
+			return at("/auditLogs/directoryAudits")
 		case n == 3:
-			return one("GET", route{"/auditLogs/directoryAudits/{id}", rolesAudit, (*API).getAudit}, segs[2])
+			return at("/auditLogs/directoryAudits/{id}", segs[2])
 		}
 		return route{}, nil, segmentNotFound(segs[3])
 	case "$batch":
 		if n > 1 {
 			return route{}, nil, segmentNotFound(segs[1])
 		}
-		return one("POST", route{"/$batch", rolesAny, (*API).batch})
+		return at("/$batch")
 	}
 	return route{}, nil, segmentNotFound(segs[0])
 }
@@ -155,5 +218,5 @@ func Route(r *http.Request) string {
 	if err != nil {
 		return r.Method + " (unmatched)"
 	}
-	return rt.template
+	return rt.Key()
 }

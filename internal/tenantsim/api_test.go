@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -26,11 +27,17 @@ const (
 	tokNoRole = "tok-norole"
 )
 
+// fullRoles may do everything the simulator serves (it is not the full app registration, which
+// holds the README's set: see FullAppRoles).
 var fullRoles = []string{"Organization.Read.All", "Directory.Read.All", "Group.Read.All", "GroupMember.Read.All",
-	"User.Read.All", "AuditLog.Read.All", "LicenseAssignment.ReadWrite.All", "Group.ReadWrite.All"}
+	"User.Read.All", "AuditLog.Read.All", "LicenseAssignment.ReadWrite.All", "Group.ReadWrite.All", "User.ReadWrite.All"}
 
+// apiVerifier accepts the tok* tokens, and "perms:A,B" tokens that grant exactly A and B.
 func apiVerifier() TokenVerifier {
 	return TokenVerifierFunc(func(raw string) (Caller, error) {
+		if perms, ok := strings.CutPrefix(raw, "perms:"); ok {
+			return Caller{AppID: "app-" + perms, AppName: "app with " + perms, Roles: strings.Split(perms, ",")}, nil
+		}
 		switch raw {
 		case tokFull:
 			return Caller{AppID: "app-full", AppName: "tenantdesk full", Roles: fullRoles}, nil
@@ -54,7 +61,13 @@ type apiEnv struct {
 func newAPIEnv(tb testing.TB) *apiEnv {
 	tb.Helper()
 	clk := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
-	ten, err := New(Config{Seed: 7, Users: 200, Groups: 30, LicensedGroups: 10, Now: func() time.Time { return clk }})
+	return newAPIEnvWith(tb, Config{Seed: 7, Users: 200, Groups: 30, LicensedGroups: 10, Now: func() time.Time { return clk }})
+}
+
+// newAPIEnvWith is newAPIEnv for the tenant cfg.
+func newAPIEnvWith(tb testing.TB, cfg Config) *apiEnv {
+	tb.Helper()
+	ten, err := New(cfg)
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}
@@ -294,8 +307,15 @@ func TestAPIFilters(t *testing.T) {
 		}
 	}
 	lf := "/v1.0/groups?$filter=" + url.QueryEscape("assignedLicenses/$count ne 0") + "&$count=true&$select=id,assignedLicenses&$top=4"
-	wantError(t, e.get(t, lf), 400, "Request_UnsupportedQuery", "Unsupported")
-	wantError(t, e.get(t, strings.Replace(lf, "&$count=true", "", 1), "ConsistencyLevel", "eventual"), 400, "Request_UnsupportedQuery", "")
+	// Graph's texts: the header is missing; with it, $count=true may be.
+	wantError(t, e.get(t, lf), 400, "Request_UnsupportedQuery",
+		"Operator 'ne' is not supported because the 'ConsistencyLevel:eventual' header is missing. Refer to https://aka.ms/graph-docs/advanced-queries for more information")
+	wantError(t, e.get(t, strings.Replace(lf, "&$count=true", "", 1), "ConsistencyLevel", "eventual"), 400, "Request_UnsupportedQuery",
+		"Operator 'ne' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header.")
+	for filter, op := range map[string]string{"endswith(mail,'@contoso.edu')": "endsWith", "not(userType eq 'Guest')": "not",
+		"userType ne 'Guest'": "ne", "assignedLicenses/$count eq 0": "eq"} {
+		wantError(t, e.get(t, "/v1.0/users?$filter="+url.QueryEscape(filter)), 400, "Request_UnsupportedQuery", "Operator '"+op+"' is not supported because")
+	}
 	r := e.get(t, lf, "ConsistencyLevel", "eventual")
 	m := r.JSON(t)
 	if n, _ := m["@odata.count"].(float64); int(n) != licensed || licensed == 0 {
@@ -324,7 +344,7 @@ func TestAPIFilters(t *testing.T) {
 		t.Fatalf("startswith: %v", got)
 	}
 	// ne needs advanced query
-	wantError(t, e.get(t, "/v1.0/users?$filter="+url.QueryEscape("accountEnabled ne true")), 400, "Request_UnsupportedQuery", "accountEnabled")
+	wantError(t, e.get(t, "/v1.0/users?$filter="+url.QueryEscape("accountEnabled ne true")), 400, "Request_UnsupportedQuery", "Operator 'ne'")
 	disabled := values(t, e.get(t, "/v1.0/users?$count=true&$top=999&$filter="+url.QueryEscape("accountEnabled ne true"), "ConsistencyLevel", "eventual").JSON(t))
 	for _, u := range disabled {
 		if uu := slices.IndexFunc(users, func(x User) bool { return x.ID == u["id"] }); users[uu].AccountEnabled {
@@ -837,4 +857,321 @@ func validMethod(m string) bool {
 		}
 	}
 	return true
+}
+
+// Every license state comes out as Graph documents it: the four states by name and error null
+// (never "None") when there is none.
+func TestAPILicenseStatesJSON(t *testing.T) {
+	e := newAPIEnv(t)
+	all, _ := e.pageAll(t, "/v1.0/users?$select=id,licenseAssignmentStates&$top=999")
+	seen := map[string]int{}
+	for _, u := range all {
+		for _, raw := range u["licenseAssignmentStates"].([]any) {
+			st := raw.(map[string]any)
+			state, _ := st["state"].(string)
+			seen[state]++
+			errVal, present := st["error"]
+			switch {
+			case !present:
+				t.Fatalf("state without an error property: %v", st)
+			case state == "Active" || state == "Disabled":
+				if errVal != nil {
+					t.Fatalf("%s state with error %v, want null", state, errVal)
+				}
+			case errVal == nil || errVal == "None" || errVal == "":
+				t.Fatalf("%s state with error %v", state, errVal)
+			}
+		}
+	}
+	for _, s := range []string{"Active", "ActiveWithError", "Disabled", "Error"} {
+		if seen[s] == 0 {
+			t.Errorf("no %s state in the tenant: %v", s, seen)
+		}
+	}
+	r := e.get(t, "/v1.0/users?$select=licenseAssignmentStates&$top=999")
+	if strings.Contains(string(r.Body), `"None"`) {
+		t.Error(`a state says "None"`)
+	}
+}
+
+// Audit events appear AuditDelay after the change, as in Entra ID, minutes here: a reprocess's
+// failure event is not listed, nor found by id, until five minutes have passed; then it is, at
+// the time of the change. The control API's knob changes the delay for later events.
+func TestAPIAuditLatency(t *testing.T) {
+	clk := newFakeClock()
+	e := newAPIEnvWith(t, Config{Seed: 7, Users: 200, Groups: 30, LicensedGroups: 10, AuditDelay: 5 * time.Minute, Now: clk.Now})
+	user := userMembers(e.t, e.t.Scenarios.A1Group)[0]
+	changedAt := clk.Now().UTC().Truncate(time.Second)
+	since := "/v1.0/auditLogs/directoryAudits?$filter=" + url.QueryEscape("activityDateTime ge "+changedAt.Format(time.RFC3339)+
+		" and targetResources/any(t:t/id eq '"+user+"')")
+	if r := e.do(t, "POST", "/v1.0/users/"+user+"/reprocessLicenseAssignment", tokFull, nil); r.Status != 200 {
+		t.Fatalf("reprocess: %d %s", r.Status, r.Body)
+	}
+	log := e.t.AuditLog()
+	written := log[len(log)-1]
+	if written.ActivityDisplayName != "Change user license" || written.TargetResources[0].ID != user {
+		t.Fatalf("the reprocess wrote %+v", written)
+	}
+	for _, wait := range []time.Duration{0, 4*time.Minute + 59*time.Second} {
+		clk.Add(wait)
+		if got := values(t, e.get(t, since).JSON(t)); len(got) != 0 {
+			t.Fatalf("after %v: %d events listed, want none yet", wait, len(got))
+		}
+		wantError(t, e.get(t, "/v1.0/auditLogs/directoryAudits/"+written.ID), 404, "Request_ResourceNotFound", written.ID)
+	}
+	clk.Add(time.Second)
+	got := values(t, e.get(t, since).JSON(t))
+	if len(got) != 1 || got[0]["id"] != written.ID || got[0]["activityDateTime"] != changedAt.Format("2006-01-02T15:04:05Z") {
+		t.Fatalf("after five minutes: %v", got)
+	}
+	if r := e.get(t, "/v1.0/auditLogs/directoryAudits/"+written.ID); r.Status != 200 {
+		t.Fatalf("by id after five minutes: %d", r.Status)
+	}
+
+	ctl := httptest.NewRequest("POST", "/_sim/knobs", strings.NewReader(`{"audit_delay_ms":0}`))
+	ctl.RemoteAddr = "127.0.0.1:1234"
+	rec := httptest.NewRecorder()
+	NewControl(e.t, e.api, e.faults).ServeHTTP(rec, ctl)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"audit_delay_ms":0`) {
+		t.Fatalf("knob: %d %s", rec.Code, rec.Body)
+	}
+	if r := e.do(t, "POST", "/v1.0/users/"+user+"/reprocessLicenseAssignment", tokFull, nil); r.Status != 200 {
+		t.Fatalf("reprocess: %d", r.Status)
+	}
+	if got := values(t, e.get(t, since).JSON(t)); len(got) != 2 {
+		t.Fatalf("with no delay: %d events, want 2", len(got))
+	}
+}
+
+// With the knob, chosen routes answer 415 to a gzip body and take the same body uncompressed;
+// other routes still take gzip. The control API refuses routes the simulator does not have.
+func TestAPIRejectCompressedKnob(t *testing.T) {
+	e := newAPIEnv(t)
+	u := e.users()[0]
+	body := []byte(`{"addLicenses":[],"removeLicenses":[]}`)
+	assign := "/v1.0/users/" + u.ID + "/assignLicense"
+	if r := e.do(t, "POST", assign, tokFull, gz(body), "Content-Encoding", "gzip", "Content-Type", "application/json"); r.Status != 200 {
+		t.Fatalf("gzip accepted by default: %d %s", r.Status, r.Body)
+	}
+	k := e.faults.Knobs()
+	k.RejectCompressed = []string{"POST /users/{id}/assignLicense"}
+	e.faults.SetKnobs(k)
+	wantError(t, e.do(t, "POST", assign, tokFull, gz(body), "Content-Encoding", "gzip", "Content-Type", "application/json"), 415, "BadRequest", "uncompressed")
+	if r := e.do(t, "POST", assign, tokFull, body, "Content-Type", "application/json"); r.Status != 200 {
+		t.Fatalf("uncompressed after the 415: %d %s", r.Status, r.Body)
+	}
+	batch := []byte(`{"requests":[{"id":"1","method":"GET","url":"/users?$top=1"}]}`)
+	if r := e.do(t, "POST", "/v1.0/$batch", tokFull, gz(batch), "Content-Encoding", "gzip", "Content-Type", "application/json"); r.Status != 200 {
+		t.Fatalf("gzip on another route: %d %s", r.Status, r.Body)
+	}
+
+	ctl := NewControl(e.t, e.api, e.faults)
+	knob := func(body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/_sim/knobs", strings.NewReader(body))
+		req.RemoteAddr = "127.0.0.1:1"
+		rec := httptest.NewRecorder()
+		ctl.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := knob(`{"reject_compressed_routes":["POST /nowhere"]}`); rec.Code != 400 || !strings.Contains(rec.Body.String(), "POST /nowhere") {
+		t.Fatalf("unknown route: %d %s", rec.Code, rec.Body)
+	}
+	if rec := knob(`{"reject_compressed_routes":["*"]}`); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"reject_compressed_routes":["*"]`) {
+		t.Fatalf("all routes: %d %s", rec.Code, rec.Body)
+	}
+	wantError(t, e.do(t, "POST", "/v1.0/$batch", tokFull, gz(batch), "Content-Encoding", "gzip", "Content-Type", "application/json"), 415, "BadRequest", "")
+	if rec := knob(`{"reject_compressed_routes":[]}`); rec.Code != 200 {
+		t.Fatalf("reset: %d %s", rec.Code, rec.Body)
+	}
+	if r := e.do(t, "POST", "/v1.0/$batch", tokFull, gz(batch), "Content-Encoding", "gzip", "Content-Type", "application/json"); r.Status != 200 {
+		t.Fatalf("gzip after reset: %d %s", r.Status, r.Body)
+	}
+}
+
+// The smaller deviations from Graph found by driving the simulator with Microsoft's own
+// JavaScript libraries, each as Graph documents or answers it.
+func TestAPIGraphDetails(t *testing.T) {
+	e := newAPIEnv(t)
+	sc := e.t.Scenarios
+
+	// $select=hasMembersWithLicenseErrors is accepted and the property is not returned.
+	r := e.get(t, "/v1.0/groups?$select=id,hasMembersWithLicenseErrors&$top=3")
+	if r.Status != 200 {
+		t.Fatalf("$select=hasMembersWithLicenseErrors: %d %s", r.Status, r.Body)
+	}
+	for _, g := range values(t, r.JSON(t)) {
+		if _, ok := g["hasMembersWithLicenseErrors"]; ok || g["id"] == nil {
+			t.Fatalf("group %v", g)
+		}
+	}
+
+	// $orderby=userPrincipalName, both ways, without an advanced query; groups do not take it.
+	for _, desc := range []bool{false, true} {
+		q := "/v1.0/users?$select=userPrincipalName&$top=999&$orderby=userPrincipalName"
+		if desc {
+			q += "%20desc"
+		}
+		got := values(t, e.get(t, q).JSON(t))
+		upns := make([]string, len(got))
+		for i, u := range got {
+			upns[i] = strings.ToLower(u["userPrincipalName"].(string))
+		}
+		sorted := slices.IsSorted(upns)
+		if desc {
+			slices.Reverse(upns)
+			sorted = slices.IsSorted(upns)
+		}
+		if !sorted || len(upns) != len(e.users()) {
+			t.Fatalf("$orderby=userPrincipalName desc=%v: sorted %v, %d users", desc, sorted, len(upns))
+		}
+	}
+	wantError(t, e.get(t, "/v1.0/groups?$orderby=userPrincipalName"), 400, "Request_UnsupportedQuery", "Order by 'userPrincipalName' is not supported.")
+
+	// Every 401 carries the WWW-Authenticate challenge.
+	for _, tok := range []string{"", "forged"} {
+		r := e.do(t, "GET", "/v1.0/users", tok, nil)
+		if r.Status != 401 || !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize"`) {
+			t.Fatalf("401 with token %q: %d, WWW-Authenticate %q", tok, r.Status, r.Header.Get("WWW-Authenticate"))
+		}
+	}
+
+	// Group assignLicense errors name the group.
+	bad := []byte(`{"addLicenses":[]}`)
+	wantError(t, e.do(t, "POST", "/v1.0/groups/"+sc.A1Group+"/assignLicense", tokFull, bad), 400, "Request_BadRequest",
+		"Invalid value specified for property 'removeLicenses' of resource 'Group'.")
+	wantError(t, e.do(t, "POST", "/v1.0/users/"+e.users()[0].ID+"/assignLicense", tokFull, bad), 400, "Request_BadRequest",
+		"Invalid value specified for property 'removeLicenses' of resource 'User'.")
+
+	// Throttling errors carry Graph's inner fields, whole requests and $batch parts alike.
+	k := e.faults.Knobs()
+	k.ThrottleRequests, k.ThrottleWindow = 2, time.Hour
+	e.faults.SetKnobs(k)
+	batch := `{"requests":[{"id":"1","method":"GET","url":"/users?$top=1"},{"id":"2","method":"GET","url":"/users?$top=1"}]}`
+	br := e.do(t, "POST", "/v1.0/$batch", tokRead, []byte(batch), "Content-Type", "application/json").JSON(t)
+	var part map[string]any
+	for _, p := range br["responses"].([]any) {
+		if p := p.(map[string]any); p["status"].(float64) == 429 {
+			part = p["body"].(map[string]any)
+		}
+	}
+	whole := e.do(t, "GET", "/v1.0/users", tokRead, nil)
+	if whole.Status != 429 || part == nil {
+		t.Fatalf("throttling: whole %d, part %v", whole.Status, br)
+	}
+	for _, body := range []map[string]any{whole.JSON(t), part} {
+		ge := body["error"].(map[string]any)
+		in := ge["innerError"].(map[string]any)
+		if ge["code"] != "TooManyRequests" || ge["message"] != "Please retry again later." || in["code"] != "429" ||
+			in["message"] != "Please retry after" || in["status"] != "429" || in["request-id"] == "" || in["date"] == "" {
+			t.Fatalf("throttling body %v", body)
+		}
+	}
+	e.faults.SetKnobs(Knobs{})
+
+	// Audit events: servicePrincipalId a GUID for every app, an empty target name null.
+	if r := e.do(t, "POST", "/v1.0/users/"+userMembers(e.t, sc.A1Group)[0]+"/reprocessLicenseAssignment", tokFull, nil); r.Status != 200 {
+		t.Fatalf("reprocess: %d", r.Status)
+	}
+	all, _ := e.pageAll(t, "/v1.0/auditLogs/directoryAudits?$top=999")
+	nullName := false
+	for _, ev := range all {
+		if app, _ := ev["initiatedBy"].(map[string]any)["app"].(map[string]any); app != nil {
+			if sp, _ := app["servicePrincipalId"].(string); !isGUID(sp) {
+				t.Fatalf("initiatedBy.app %v: servicePrincipalId not a GUID", app)
+			}
+		}
+		for _, tr := range ev["targetResources"].([]any) {
+			tr := tr.(map[string]any)
+			name, present := tr["displayName"]
+			if !present || name == "" {
+				t.Fatalf("target %v: displayName missing or empty, want null or a name", tr)
+			}
+			nullName = nullName || name == nil
+		}
+	}
+	if !nullName {
+		t.Error("no audit target with a null displayName (user targets of Change user license have none)")
+	}
+}
+
+// Responses are gzip-compressed when the client accepts it, and not otherwise.
+func TestAPIGzipResponses(t *testing.T) {
+	e := newAPIEnv(t)
+	tr := &http.Transport{DisableCompression: true}
+	t.Cleanup(tr.CloseIdleConnections)
+	client := &http.Client{Transport: tr}
+	get := func(accept string) (*http.Response, []byte) {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/v1.0/users?$top=50", nil)
+		req.Header.Set("Authorization", "Bearer "+tokFull)
+		if accept != "" {
+			req.Header.Set("Accept-Encoding", accept)
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, b
+	}
+	res, zipped := get("gzip, deflate, br")
+	if res.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(res.Header.Get("Vary"), "Accept-Encoding") {
+		t.Fatalf("accepting gzip: headers %v", res.Header)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(zipped))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil || !json.Valid(plain) {
+		t.Fatalf("gzip body: %v %q", err, plain)
+	}
+	res, body := get("")
+	if res.Header.Get("Content-Encoding") != "" || !bytes.Equal(body, plain) {
+		t.Fatalf("without Accept-Encoding: %v, same body %v", res.Header, bytes.Equal(body, plain))
+	}
+	if res, _ := get("gzip;q=0, identity"); res.Header.Get("Content-Encoding") != "" {
+		t.Fatal("gzip;q=0 answered gzipped")
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want bool
+	}{
+		{nil, false},
+		{[]string{""}, false},
+		{[]string{"gzip"}, true},
+		{[]string{"GZIP"}, true},
+		{[]string{"deflate, gzip;q=0.5"}, true},
+		{[]string{"br", "gzip"}, true},
+		{[]string{"*"}, true},
+		{[]string{"*;q=0"}, false},
+		{[]string{"gzip;q=0"}, false},
+		{[]string{"gzip;q=0, *"}, false},
+		{[]string{"gzip;q=abc"}, false},
+		{[]string{"gzip;q=2"}, false},
+		{[]string{"gzip;q=-1"}, false},
+		{[]string{"identity"}, false},
+		{[]string{"gzipped"}, false},
+		{[]string{";;;,,,=;q="}, false},
+		{[]string{"x-gzip"}, true},
+	} {
+		if got := AcceptsGzip(tc.in); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func FuzzAcceptsGzip(f *testing.F) {
+	for _, s := range []string{"gzip", "gzip;q=0.3, br", "*;q=0", "", ";q=;", "gzip;q=1e400"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		got := AcceptsGzip([]string{v})
+		if got && !strings.Contains(strings.ToLower(v), "gzip") && !strings.Contains(v, "*") {
+			t.Fatalf("%q accepted without naming gzip or *", v)
+		}
+	})
 }

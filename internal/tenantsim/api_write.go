@@ -15,20 +15,22 @@ type assignedLicenseJSON struct {
 	DisabledPlans []string `json:"disabledPlans"`
 }
 
-func actor(c Caller) Actor { return Actor{AppID: c.AppID, DisplayName: c.AppName} }
+func actor(c Caller) Actor {
+	return Actor{AppID: c.AppID, DisplayName: c.AppName, ServicePrincipalID: c.ServicePrincipalID}
+}
 
 // parseAssign validates an assignLicense body as Graph does: both lists are required (empty is
-// fine) and every id must be a GUID.
-func parseAssign(body []byte) (add []License, remove []string, err error) {
+// fine) and every id must be a GUID. resource is "User" or "Group", the object the errors name.
+func parseAssign(body []byte, resource string) (add []License, remove []string, err error) {
 	var b assignLicenseBody
 	if err := decodeJSON(body, &b); err != nil {
 		return nil, nil, err
 	}
 	if b.AddLicenses == nil {
-		return nil, nil, errf(400, "Request_BadRequest", "Invalid value specified for property 'addLicenses' of resource 'User'.")
+		return nil, nil, errf(400, "Request_BadRequest", "Invalid value specified for property 'addLicenses' of resource '%s'.", resource)
 	}
 	if b.RemoveLicenses == nil {
-		return nil, nil, errf(400, "Request_BadRequest", "Invalid value specified for property 'removeLicenses' of resource 'User'.")
+		return nil, nil, errf(400, "Request_BadRequest", "Invalid value specified for property 'removeLicenses' of resource '%s'.", resource)
 	}
 	for _, l := range *b.AddLicenses {
 		if !isGUID(l.SKUID) {
@@ -45,7 +47,7 @@ func parseAssign(body []byte) (add []License, remove []string, err error) {
 	}
 	for _, r := range *b.RemoveLicenses {
 		if !isGUID(r) {
-			return nil, nil, errf(400, "Request_BadRequest", "Invalid value specified for property 'removeLicenses' of resource 'User'.")
+			return nil, nil, errf(400, "Request_BadRequest", "Invalid value specified for property 'removeLicenses' of resource '%s'.", resource)
 		}
 		remove = append(remove, strings.ToLower(r))
 	}
@@ -77,7 +79,7 @@ func assignLicense[T any](a *API, rq *request, c directoryCollection[T], assign 
 	if err != nil {
 		return none, err
 	}
-	add, remove, err := parseAssign(rq.body)
+	add, remove, err := parseAssign(rq.body, c.schema.Resource)
 	if err != nil {
 		return none, err
 	}

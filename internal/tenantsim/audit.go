@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // The directory audit log: the events Entra ID writes for license changes, in the shapes
@@ -23,12 +25,25 @@ const (
 	detailLicenseMsg  = "Licensing Error Message"
 )
 
-func gblInitiator() AuditInitiator {
-	return AuditInitiator{App: &AuditApp{DisplayName: gblAppName}}
+// gblInitiator is the group-based licensing service as Entra ID names it in audit events: a
+// first-party service principal of the tenant (its id a GUID, stable per tenant), without an
+// app id or service principal name.
+func (t *Tenant) gblInitiator() AuditInitiator {
+	return AuditInitiator{App: &AuditApp{DisplayName: gblAppName, ServicePrincipalID: stableGUID("gbl-service-principal", t.ID)}}
 }
 
+// actorInitiator is the app that made a change; its service principal id is its token's oid.
 func actorInitiator(by Actor) AuditInitiator {
-	return AuditInitiator{App: &AuditApp{AppID: by.AppID, DisplayName: by.DisplayName, ServicePrincipalName: by.DisplayName}}
+	sp := by.ServicePrincipalID
+	if sp == "" {
+		sp = stableGUID("service-principal", strings.ToLower(by.AppID))
+	}
+	return AuditInitiator{App: &AuditApp{AppID: by.AppID, DisplayName: by.DisplayName, ServicePrincipalID: sp, ServicePrincipalName: by.DisplayName}}
+}
+
+// stableGUID is a GUID derived from a kind and a name: the same for the same inputs.
+func stableGUID(kind, name string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("tenantsim:"+kind+":"+name)).String()
 }
 
 // newGUID is a random (version 4 shaped) GUID drawn from the tenant's deterministic rng.
@@ -54,8 +69,15 @@ func (t *Tenant) appendAudit(e AuditEvent) {
 	if e.ID == "" {
 		e.ID = t.newAuditID("Directory")
 	}
+	if t.auditDelay > 0 {
+		// Entra ID writes the event at the change's time but shows it minutes later.
+		e.visibleAt = t.now().Add(t.auditDelay)
+	}
 	t.audits = append(t.audits, e.withEmptyLists())
 }
+
+// auditVisible reports whether the event e already shows in the audit log API at now.
+func auditVisible(e *AuditEvent, now time.Time) bool { return !now.Before(e.visibleAt) }
 
 // withEmptyLists is e with its absent lists empty, as Graph writes [] and never null there.
 func (e AuditEvent) withEmptyLists() AuditEvent {
@@ -138,7 +160,7 @@ func (t *Tenant) auditEvaluation(u *User, res evalResult, at time.Time, by Audit
 		if oc.changed || focus == "*" && oc.group != "" || focus != "" && oc.group == focus {
 			init := by
 			if oc.group != "" {
-				init = gblInitiator()
+				init = t.gblInitiator()
 			}
 			t.auditLicenseFailure(u, oc.first, at, init, corr)
 		}
@@ -153,7 +175,7 @@ func (t *Tenant) auditGroupProcessing(g *Group, activity string, at time.Time) {
 	t.appendAudit(AuditEvent{
 		Category: "GroupManagement", CorrelationID: t.newGUID(), Result: "success",
 		ActivityDisplayName: activity, ActivityDateTime: at, LoggedByService: serviceCore,
-		OperationType: "Update", InitiatedBy: gblInitiator(), TargetResources: []AuditTarget{groupTarget(g)},
+		OperationType: "Update", InitiatedBy: t.gblInitiator(), TargetResources: []AuditTarget{groupTarget(g)},
 	})
 }
 

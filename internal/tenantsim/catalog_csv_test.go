@@ -7,7 +7,7 @@ import (
 )
 
 func TestProductCatalogCSVHasEveryPlanWithFriendlyNames(t *testing.T) {
-	ten, _ := newTestTenant(t, Config{Seed: 1, Users: 60, Groups: 10, LicensedGroups: 5})
+	ten, _ := newTestTenant(t, Config{Seed: 1, Users: 60, Groups: 10, LicensedGroups: 7})
 	data := ten.ProductCatalogCSV()
 	if !bytes.HasPrefix(data, []byte("\ufeff")) || !bytes.Contains(data, []byte("\r\n")) {
 		t.Fatal("catalog must start with a BOM and use CRLF like Microsoft's file")

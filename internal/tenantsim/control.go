@@ -3,6 +3,7 @@ package tenantsim
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -32,18 +33,25 @@ type KnobsJSON struct {
 	FaultRate         *float64 `json:"fault_rate,omitempty"`
 	DropRate          *float64 `json:"drop_rate,omitempty"`
 	ProcessingDelayMS *int64   `json:"processing_delay_ms,omitempty"`
+	// AuditDelayMS applies to audit events written from now on.
+	AuditDelayMS *int64 `json:"audit_delay_ms,omitempty"`
+	// RejectCompressedRoutes are the routes ("POST /$batch", "*" for all) that answer 415 to a
+	// gzip-compressed body; [] accepts compressed bodies everywhere again.
+	RejectCompressedRoutes *[]string `json:"reject_compressed_routes,omitempty"`
 }
 
 type scenariosJSON struct {
-	A1Group             string   `json:"a1_group"`
-	ConflictGroup       string   `json:"conflict_group"`
-	DependencyGroup     string   `json:"dependency_group"`
-	UsageLocationGroup  string   `json:"usage_location_group"`
-	UniquenessUser      string   `json:"uniqueness_user"`
-	FacultySKU          string   `json:"faculty_sku"`
-	StudentSKU          string   `json:"student_sku"`
-	HostileUsers        []string `json:"hostile_users"`
-	DirectAndGroupsUser string   `json:"direct_and_groups_user"`
+	A1Group              string   `json:"a1_group"`
+	ConflictGroup        string   `json:"conflict_group"`
+	DependencyGroup      string   `json:"dependency_group"`
+	UsageLocationGroup   string   `json:"usage_location_group"`
+	UniquenessUser       string   `json:"uniqueness_user"`
+	FacultySKU           string   `json:"faculty_sku"`
+	StudentSKU           string   `json:"student_sku"`
+	ActiveWithErrorGroup string   `json:"active_with_error_group"`
+	DisabledGroup        string   `json:"disabled_group"`
+	HostileUsers         []string `json:"hostile_users"`
+	DirectAndGroupsUser  string   `json:"direct_and_groups_user"`
 }
 
 type ssprFlowJSON struct {
@@ -167,10 +175,10 @@ func (c *Control) prepaid(w http.ResponseWriter, r *http.Request, skuID string) 
 func (c *Control) knobs() KnobsJSON {
 	k := c.faults.Knobs()
 	c.t.mu.RLock()
-	pd := c.t.cfg.ProcessingDelay.Milliseconds()
+	pd, ad := c.t.cfg.ProcessingDelay.Milliseconds(), c.t.auditDelay.Milliseconds()
 	c.t.mu.RUnlock()
 	lat, win := k.Latency.Milliseconds(), k.ThrottleWindow.Milliseconds()
-	return KnobsJSON{&lat, &k.ThrottleRequests, &win, &k.FaultRate, &k.DropRate, &pd}
+	return KnobsJSON{&lat, &k.ThrottleRequests, &win, &k.FaultRate, &k.DropRate, &pd, &ad, &k.RejectCompressed}
 }
 
 func (c *Control) setKnobs(w http.ResponseWriter, r *http.Request) {
@@ -183,12 +191,23 @@ func (c *Control) setKnobs(w http.ResponseWriter, r *http.Request) {
 	}
 	bad := func(p *int64) bool { return p != nil && *p < 0 }
 	rate := func(p *float64) bool { return p != nil && !(*p >= 0 && *p <= 1) }
-	if bad(in.LatencyMS) || bad(in.ThrottleWindowMS) || bad(in.ProcessingDelayMS) || rate(in.FaultRate) || rate(in.DropRate) ||
+	if bad(in.LatencyMS) || bad(in.ThrottleWindowMS) || bad(in.ProcessingDelayMS) || bad(in.AuditDelayMS) || rate(in.FaultRate) || rate(in.DropRate) ||
 		(in.ThrottleRequests != nil && *in.ThrottleRequests < 0) {
 		ctlError(w, 400, "knobs must not be negative and rates must be within 0..1")
 		return
 	}
+	if in.RejectCompressedRoutes != nil {
+		for _, r := range *in.RejectCompressedRoutes {
+			if !ValidRouteKey(r) {
+				ctlError(w, 400, fmt.Sprintf("reject_compressed_routes: %q is no route of the simulated Graph (like \"POST /$batch\", or \"*\")", r))
+				return
+			}
+		}
+	}
 	k := c.faults.Knobs()
+	if in.RejectCompressedRoutes != nil {
+		k.RejectCompressed = *in.RejectCompressedRoutes
+	}
 	if in.LatencyMS != nil {
 		k.Latency = time.Duration(*in.LatencyMS) * time.Millisecond
 	}
@@ -208,7 +227,17 @@ func (c *Control) setKnobs(w http.ResponseWriter, r *http.Request) {
 	if in.ProcessingDelayMS != nil {
 		setProcessingDelay(c.t, time.Duration(*in.ProcessingDelayMS)*time.Millisecond)
 	}
+	if in.AuditDelayMS != nil {
+		c.t.SetAuditDelay(time.Duration(*in.AuditDelayMS) * time.Millisecond)
+	}
 	ctlJSON(w, 200, c.knobs())
+}
+
+// SetAuditDelay changes how long audit events written from now on take to appear (Config.AuditDelay).
+func (t *Tenant) SetAuditDelay(d time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.cfg.AuditDelay, t.auditDelay = max(d, 0), max(d, 0)
 }
 
 // setProcessingDelay changes the delay of group processing queued from now on. The engine has

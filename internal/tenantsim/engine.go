@@ -16,12 +16,25 @@ import (
 // several sources consumes one unit, and a SKU the user already holds keeps its unit, so
 // re-evaluating a user never takes a unit away from them.
 
-// License states and errors as Graph spells them.
+// License states and errors as Graph spells them. Graph documents the four states by name only
+// (licenseAssignmentState: Active, ActiveWithError, Disabled, Error), not when each occurs; the
+// engine gives the two rarer ones the most conservative meaning that fits their names, so a
+// client cannot take either for "fine" or for "not assigned":
+//   - ActiveWithError: a license a source already gave the user stays assigned (and keeps its
+//     unit) when a later processing of that source fails because of a sibling ("Other"), e.g. a
+//     license added to a group's template that cannot be assigned. All-or-none stops the change,
+//     it does not take working licenses away.
+//   - Disabled: the user holds a license of a subscription that is Suspended, LockedOut or
+//     Deleted: still assigned, services off, no error.
+//
+// No error is null in Graph's JSON ("" here); "None" is never written.
 const (
-	stateActive = "Active"
-	stateError  = "Error"
+	stateActive          = "Active"
+	stateActiveWithError = "ActiveWithError"
+	stateDisabled        = "Disabled"
+	stateError           = "Error"
 
-	errNone          = "None"
+	errNone          = ""
 	errCount         = "CountViolation"
 	errMutuallyExcl  = "MutuallyExclusiveViolation"
 	errDependency    = "DependencyViolation"
@@ -358,6 +371,7 @@ func (t *Tenant) evalPass(u *User, srcs []source, offered map[string]bool, force
 		if fv, ok := forced[si]; ok && !oc.failed {
 			oc.failed, oc.first = true, fv
 		}
+		kept := make([]bool, len(src.licenses)) // assigned from this source after this pass
 		for i, lic := range src.licenses {
 			st := LicenseState{
 				SKUID:           lic.SKUID,
@@ -367,32 +381,53 @@ func (t *Tenant) evalPass(u *User, srcs []source, offered map[string]bool, force
 				Error:           errNone,
 				LastUpdated:     now,
 			}
-			if oc.failed {
+			old, hadState := findState(u.LicenseStates, lic.SKUID, gid)
+			switch {
+			case oc.failed && errs[i] == "" && hadState && old.State != stateError && held(lic.SKUID):
+				st.State, st.Error = stateActiveWithError, errOther
+				kept[i] = true
+			case oc.failed:
 				st.State, st.Error = stateError, errs[i]
 				if st.Error == "" {
 					st.Error = errOther
 				}
+			default:
+				kept[i] = true
+				if skus[i] != nil && subscriptionOff(skus[i].CapabilityStatus) {
+					st.State = stateDisabled
+				}
 			}
-			if old, ok := findState(u.LicenseStates, lic.SKUID, gid); ok && sameState(old, st) {
+			if hadState && sameState(old, st) {
 				st.LastUpdated = old.LastUpdated
 			} else {
 				oc.changed = true
 			}
 			p.states = append(p.states, st)
 		}
-		if !oc.failed {
-			for i, lic := range src.licenses {
-				p.granted = mergeLicense(p.granted, lic)
-				for _, pl := range enabled[i] {
-					if _, ok := p.grantedPlans[pl]; !ok {
-						p.grantedPlans[pl] = lic.SKUID
-					}
+		for i, lic := range src.licenses {
+			if !kept[i] {
+				continue
+			}
+			p.granted = mergeLicense(p.granted, lic)
+			for _, pl := range enabled[i] {
+				if _, ok := p.grantedPlans[pl]; !ok {
+					p.grantedPlans[pl] = lic.SKUID
 				}
 			}
 		}
 		p.outcomes = append(p.outcomes, oc)
 	}
 	return p
+}
+
+// subscriptionOff reports whether a subscription in this capabilityStatus has its services off:
+// its licenses stay assigned, their states Disabled. Warning is a grace period: still on.
+func subscriptionOff(status string) bool {
+	switch status {
+	case "Suspended", "LockedOut", "Deleted":
+		return true
+	}
+	return false
 }
 
 // missingPrereq reports the first license of src with a plan whose prerequisites none of the
@@ -513,7 +548,7 @@ func (t *Tenant) processGroup(g *Group, now time.Time) {
 	for _, m := range g.Members {
 		if u := t.userByID[m]; u != nil {
 			res := t.evaluate(u, now, false)
-			t.auditEvaluation(u, res, now, gblInitiator(), corr, g.ID)
+			t.auditEvaluation(u, res, now, t.gblInitiator(), corr, g.ID)
 		}
 	}
 	g.ProcessingState = processingComplete
@@ -739,7 +774,7 @@ func (t *Tenant) AssignGroupLicenses(groupID string, add []License, remove []str
 func (t *Tenant) ReprocessUser(userID string, by Actor) (User, error) {
 	return changeObject(t, userID, t.lookupUser, cloneUser, func(u *User, now time.Time) error {
 		res := t.evaluate(u, now, false)
-		t.auditEvaluation(u, res, now, gblInitiator(), t.newGUID(), "*")
+		t.auditEvaluation(u, res, now, t.gblInitiator(), t.newGUID(), "*")
 		return nil
 	})
 }
@@ -910,7 +945,7 @@ func (t *Tenant) adopt(f *Tenant) {
 	t.groups, t.groupByID = f.groups, f.groupByID
 	t.devices, t.contacts = f.devices, f.contacts
 	t.objectType, t.memberOf = f.objectType, f.memberOf
-	t.audits, t.sspr = f.audits, f.sspr
+	t.audits, t.sspr, t.auditDelay = f.audits, f.sspr, f.auditDelay
 	t.rules, t.rng, t.proxyOwners, t.pending = f.rules, f.rng, f.proxyOwners, f.pending
 	t.country, t.vanity = f.country, f.vanity
 }

@@ -46,7 +46,7 @@ func detail(e AuditEvent, key string) string {
 }
 
 func TestA1ScenarioEndToEnd(t *testing.T) {
-	for _, cfg := range []Config{{Seed: 11}, {Seed: 12, Users: 50, Groups: 10, LicensedGroups: 5}} {
+	for _, cfg := range []Config{{Seed: 11}, {Seed: 12, Users: 50, Groups: 10, LicensedGroups: 7}} {
 		tn, clk := newTestTenant(t, cfg)
 		sc := tn.Scenarios
 		members := userMembers(tn, sc.A1Group)
@@ -326,6 +326,81 @@ func TestTwoSourcesOneUnit(t *testing.T) {
 	checkConsumed(t, tn)
 }
 
+// ActiveWithError and Disabled follow the engine, not only the generator: the architects keep
+// E3 (ActiveWithError) while Visio fails, reprocessing without units keeps it so, buying Visio
+// licenses makes both Active, and dropping Visio from the template of a group in the same
+// situation makes E3 Active again. Holders of the suspended subscription stay Disabled through
+// a reprocess, and nobody new can be given it.
+func TestActiveWithErrorAndDisabled(t *testing.T) {
+	tn, clk := newTestTenant(t, Config{Seed: 15, Users: 400, Groups: 40, LicensedGroups: 12})
+	sc := tn.Scenarios
+	members := userMembers(tn, sc.ActiveWithErrorGroup)
+	want := func(u User, e3State, e3Err, visioState, visioErr string) {
+		t.Helper()
+		st := map[string]LicenseState{}
+		for _, s := range statesOf(u, sc.ActiveWithErrorGroup) {
+			st[s.SKUID] = s
+		}
+		if e3, v := st[skuO365E3], st[skuVisioP2]; e3.State != e3State || e3.Error != e3Err || v.State != visioState || v.Error != visioErr {
+			t.Fatalf("%s: E3 %s/%q, Visio %s/%q; want %s/%q, %s/%q", u.UserPrincipalName, e3.State, e3.Error, v.State, v.Error, e3State, e3Err, visioState, visioErr)
+		}
+		if !holds(u, skuO365E3) || holds(u, skuVisioP2) != (visioState == stateActive) {
+			t.Fatalf("%s holds %+v", u.UserPrincipalName, u.AssignedLicenses)
+		}
+	}
+	clk.Add(time.Minute)
+	u, err := tn.ReprocessUser(members[0], testActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(u, stateActiveWithError, errOther, stateError, errCount)
+	visio := tn.skuCopy(skuVisioP2)
+	if err := tn.SetPrepaidUnits(skuVisioP2, visio.ConsumedUnits+1); err != nil {
+		t.Fatal(err)
+	}
+	if u, err = tn.ReprocessUser(members[0], testActor); err != nil {
+		t.Fatal(err)
+	}
+	want(u, stateActive, errNone, stateActive, errNone)
+	if u, err = tn.ReprocessUser(members[1], testActor); err != nil {
+		t.Fatal(err)
+	}
+	want(u, stateActiveWithError, errOther, stateError, errCount) // the one unit is taken
+	if _, err := tn.AssignGroupLicenses(sc.ActiveWithErrorGroup, nil, []string{skuVisioP2}, testActor); err != nil {
+		t.Fatal(err)
+	}
+	tn.AdvanceProcessing()
+	for _, s := range statesOf(tn.userCopy(members[1]), sc.ActiveWithErrorGroup) {
+		if s.SKUID != skuO365E3 || s.State != stateActive || s.Error != errNone {
+			t.Fatalf("after dropping Visio: %+v", s)
+		}
+	}
+	checkConsumed(t, tn)
+
+	pilots := userMembers(tn, sc.DisabledGroup)
+	for _, id := range pilots {
+		u, err := tn.ReprocessUser(id, testActor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := statesOf(u, sc.DisabledGroup); len(st) != 1 || st[0].State != stateDisabled || st[0].Error != errNone || !holds(u, skuPowerAutoFree) {
+			t.Fatalf("pilot %s after reprocess: %+v, holds %+v", u.UserPrincipalName, st, u.AssignedLicenses)
+		}
+	}
+	var other string
+	for _, u := range tn.users {
+		if u.UsageLocation != "" && !slices.Contains(pilots, u.ID) {
+			other = u.ID
+			break
+		}
+	}
+	if _, err := tn.AssignUserLicenses(other, []License{{SKUID: skuPowerAutoFree}}, nil, testActor); err == nil ||
+		!strings.Contains(err.Error(), "does not have any available licenses") {
+		t.Fatalf("a suspended subscription was assigned to a new user: %v", err)
+	}
+	checkConsumed(t, tn)
+}
+
 func TestGroupProcessingStates(t *testing.T) {
 	tn, clk := newTestTenant(t, Config{Seed: 13, ProcessingDelay: 10 * time.Minute})
 	gid := tn.Scenarios.A1Group
@@ -441,23 +516,33 @@ func TestConsumedUnitsInvariant(t *testing.T) {
 	}
 	tn.AdvanceProcessing()
 	checkConsumed(t, tn)
-	// Every state is consistent with the assignment: Active means held, all-or-none per source.
+	// Every state is consistent with the assignment: Active, ActiveWithError and Disabled are
+	// held, Error is not; all-or-none per source: a source with an Error has no plain Active,
+	// only ActiveWithError (what it had before); a source without one has no ActiveWithError.
 	for _, u := range tn.users {
 		bySource := map[string][]LicenseState{}
 		for _, s := range u.LicenseStates {
 			bySource[s.AssignedByGroup] = append(bySource[s.AssignedByGroup], s)
-			if s.State == stateActive && !holds(cloneUser(u), s.SKUID) {
-				t.Fatalf("%s: Active state for %s not held", u.UserPrincipalName, s.SKUID)
+			if held := holds(cloneUser(u), s.SKUID); held == (s.State == stateError) && !(s.State == stateError && heldElsewhere(u, s)) {
+				t.Fatalf("%s: state %s for %s, held %v", u.UserPrincipalName, s.State, s.SKUID, held)
 			}
 		}
 		for src, states := range bySource {
-			active := slices.ContainsFunc(states, func(s LicenseState) bool { return s.State == stateActive })
-			failed := slices.ContainsFunc(states, func(s LicenseState) bool { return s.State == stateError })
-			if active && failed {
+			is := func(st string) bool {
+				return slices.ContainsFunc(states, func(s LicenseState) bool { return s.State == st })
+			}
+			if is(stateError) && is(stateActive) || !is(stateError) && is(stateActiveWithError) {
 				t.Fatalf("%s: source %q partly applied: %+v", u.UserPrincipalName, src, states)
 			}
 		}
 	}
+}
+
+// heldElsewhere reports whether another source of u has s's SKU assigned.
+func heldElsewhere(u *User, s LicenseState) bool {
+	return slices.ContainsFunc(u.LicenseStates, func(o LicenseState) bool {
+		return o.SKUID == s.SKUID && o.AssignedByGroup != s.AssignedByGroup && o.State != stateError
+	})
 }
 
 func TestCreateGroup(t *testing.T) {

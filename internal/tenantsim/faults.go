@@ -24,6 +24,10 @@ type Knobs struct {
 	FaultRate float64
 	// DropRate is the share of requests whose connection is closed without an answer.
 	DropRate float64
+	// RejectCompressed lists routes (as statistics name them, "POST /$batch"; "*" for all) that
+	// answer 415 to a gzip-compressed request body, as a service that does not take them would.
+	// The Graph SDKs' compression handler then sends the request again uncompressed.
+	RejectCompressed []string
 }
 
 // Faults injects latency, throttling, errors and dropped connections in front of the Graph API
@@ -34,6 +38,8 @@ type Faults struct {
 	throttleWin atomic.Int64
 	faultRate   atomic.Uint64 // float64 bits
 	dropRate    atomic.Uint64
+	// noGzip is RejectCompressed as a set.
+	noGzip atomic.Pointer[map[string]bool]
 
 	rngMu sync.Mutex
 	rng   *rand.Rand
@@ -89,6 +95,11 @@ func (f *Faults) SetKnobs(k Knobs) {
 	f.throttleWin.Store(int64(k.ThrottleWindow))
 	f.faultRate.Store(math.Float64bits(clamp01(k.FaultRate)))
 	f.dropRate.Store(math.Float64bits(clamp01(k.DropRate)))
+	set := map[string]bool{}
+	for _, r := range k.RejectCompressed {
+		set[r] = true
+	}
+	f.noGzip.Store(&set)
 	f.winMu.Lock()
 	f.windows = map[string]*window{}
 	f.winMu.Unlock()
@@ -102,7 +113,41 @@ func (f *Faults) Knobs() Knobs {
 		ThrottleWindow:   time.Duration(f.throttleWin.Load()),
 		FaultRate:        math.Float64frombits(f.faultRate.Load()),
 		DropRate:         math.Float64frombits(f.dropRate.Load()),
+		RejectCompressed: f.rejectedCompressed(),
 	}
+}
+
+func (f *Faults) rejectedCompressed() []string {
+	out := []string{}
+	set := f.noGzip.Load()
+	if set == nil {
+		return out
+	}
+	for r := range *set {
+		out = append(out, r)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// rejectsCompressed reports whether route answers 415 to a compressed body.
+func (f *Faults) rejectsCompressed(route string) bool {
+	set := f.noGzip.Load()
+	return set != nil && ((*set)["*"] || (*set)[route])
+}
+
+// ValidRouteKey reports whether key names a route of the simulated Graph ("GET /users") or is
+// "*", for knobs that take routes.
+func ValidRouteKey(key string) bool {
+	if key == "*" {
+		return true
+	}
+	for _, rt := range apiRoutes {
+		if rt.Key() == key {
+			return true
+		}
+	}
+	return false
 }
 
 // Stats returns the request statistics.
@@ -246,9 +291,11 @@ func writeFaultError(w http.ResponseWriter, r *http.Request, status int, code, m
 	}
 	w.Header().Set("request-id", reqID)
 	w.Header().Set("client-request-id", client)
-	b, _ := json.Marshal(graphError{Error: graphErrorDetail{Code: code, Message: msg, InnerError: innerError{
-		Date: now.UTC().Format("2006-01-02T15:04:05"), RequestID: reqID, ClientRequestID: client,
-	}}})
+	in := innerError{Date: now.UTC().Format("2006-01-02T15:04:05"), RequestID: reqID, ClientRequestID: client}
+	if status == http.StatusTooManyRequests {
+		in = throttled(in)
+	}
+	b, _ := json.Marshal(graphError{Error: graphErrorDetail{Code: code, Message: msg, InnerError: in}})
 	writeRaw(w, status, "application/json", b)
 	return len(b)
 }

@@ -26,7 +26,7 @@ const (
 // Minimum sizes that still hold every seeded scenario.
 const (
 	minUsers          = 50
-	minLicensedGroups = 5
+	minLicensedGroups = 7
 )
 
 // userRole is the generator's population of a user.
@@ -46,6 +46,8 @@ const (
 	roleUniqueness  // uniqueness scenario: claims a former colleague's address
 	roleFormer      // the former colleague: disabled, unlicensed
 	roleProhibitedX // unlicensed users in a prohibited location
+	roleArchitect   // ActiveWithError scenario: E3 from a group whose template later gained Visio
+	rolePilot       // Disabled scenario: Power Automate Free from a group; the subscription is suspended
 )
 
 // staff license tiers: which base template a staff member's group carries.
@@ -77,6 +79,7 @@ func New(cfg Config) (*Tenant, error) {
 		now: cfg.Now().UTC().Truncate(time.Second),
 	}
 	g.run()
+	t.auditDelay = cfg.AuditDelay // the generated history is in the log already
 	return t, nil
 }
 
@@ -102,6 +105,8 @@ func withDefaults(cfg Config) (Config, error) {
 		return cfg, fmt.Errorf("tenantsim: %d groups cannot hold %d licensed groups", cfg.Groups, cfg.LicensedGroups)
 	case cfg.ProcessingDelay < 0:
 		return cfg, errors.New("tenantsim: processing delay must not be negative")
+	case cfg.AuditDelay < 0:
+		return cfg, errors.New("tenantsim: audit delay must not be negative")
 	}
 	return cfg, nil
 }
@@ -139,6 +144,14 @@ type generator struct {
 	faculty   int
 	// failures remembers the group outcomes that failed at generation, for the audit history.
 	failures map[*User][]outcome
+	// changes are template changes made after a group's first processing, for the history.
+	changes map[*Group]templateChange
+}
+
+// templateChange is a license template change of a group after it was created.
+type templateChange struct {
+	old []License
+	at  time.Time
 }
 
 func (g *generator) pick(list []string) string { return list[g.rng.IntN(len(list))] }
@@ -174,6 +187,7 @@ func (g *generator) run() {
 	g.tier = map[*User]licKind{}
 	g.kinds = map[licKind][]*Group{}
 	g.failures = map[*User][]outcome{}
+	g.changes = map[*Group]templateChange{}
 
 	g.users()
 	g.reportProperties()
@@ -202,6 +216,8 @@ func (g *generator) roles(n int) []userRole {
 		{roleUniqueness, 1},
 		{roleFormer, 1},
 		{roleProhibitedX, clamp(n/500, 1, 4)},
+		{roleArchitect, clamp(n/100, 2, 8)},
+		{rolePilot, clamp(n/150, 2, 6)},
 		{roleGuest, max(1, n/50)},
 		{roleService, max(1, n/500)},
 		{roleFrontline, n * 8 / 100},
@@ -348,6 +364,10 @@ func (g *generator) user(r userRole) {
 		u.Department, u.JobTitle = g.pick(academicDepts), "Visiting Lecturer"
 	case roleDependency:
 		u.Department, u.JobTitle, u.CompanyName = "IT", "Contractor", "Fabrikam Consulting"
+	case roleArchitect:
+		u.Department, u.JobTitle = "Campus Planning", "Architect"
+	case rolePilot:
+		u.Department, u.JobTitle = "Research Office", "Process Automation Pilot"
 	case roleFrontline:
 		u.Department = g.pick(frontDepts)
 		u.JobTitle = g.pick(frontTitles[u.Department])
@@ -484,7 +504,7 @@ func (g *generator) newGroup(name, desc string, unified, security bool, created 
 func (g *generator) groups() {
 	t := g.t
 	total, licensed := t.cfg.Groups, t.cfg.LicensedGroups
-	general := licensed - 4
+	general := licensed - 6 // the scenario groups are the others
 	unlicensed := total - licensed
 	// Creation times: general groups over the last five years, scenario groups in the last weeks.
 	step := 5 * 365 * 24 * time.Hour / time.Duration(general+unlicensed+1)
@@ -764,10 +784,17 @@ func (g *generator) scenarioGroups() {
 	dep.Licenses = []License{{SKUID: skuAudioConf}, {SKUID: skuPowerBIPro}}
 	loc := g.newGroup("LIC-O365-E3-Minsk-Office", "Office 365 E3 with audio conferencing for the Minsk office", false, true, at(3))
 	loc.Licenses = []License{{SKUID: skuO365E3}, {SKUID: skuAudioConf}}
+	// Visio Plan 2 joins this template later (laterChanges): its expired subscription takes no new
+	// users, so the change fails all-or-none and the E3 the architects have stays, ActiveWithError.
+	arch := g.newGroup("LIC-O365-E3-Campus-Architects", "Office 365 E3 for campus planning; Visio Plan 2 added recently", false, true, at(21))
+	arch.Licenses = []License{{SKUID: skuO365E3}}
+	// Its subscription was suspended after the pilot started: the assignments are Disabled.
+	pilot := g.newGroup("LIC-Power-Automate-Pilot", "Power Automate for the process automation pilot", false, true, at(26))
+	pilot.Licenses = []License{{SKUID: skuPowerAutoFree}}
 	for _, p := range []struct {
 		gr *Group
 		r  userRole
-	}{{a1, roleTA}, {conflict, roleConflict}, {dep, roleDependency}, {loc, roleLocation}} {
+	}{{a1, roleTA}, {conflict, roleConflict}, {dep, roleDependency}, {loc, roleLocation}, {arch, roleArchitect}, {pilot, rolePilot}} {
 		for _, u := range g.byRole[p.r] {
 			t.addMember(p.gr, u.ID)
 		}
@@ -775,6 +802,7 @@ func (g *generator) scenarioGroups() {
 	t.Scenarios.A1Group, t.Scenarios.ConflictGroup = a1.ID, conflict.ID
 	t.Scenarios.DependencyGroup, t.Scenarios.UsageLocationGroup = dep.ID, loc.ID
 	t.Scenarios.FacultySKU, t.Scenarios.StudentSKU = skuA1Faculty, skuA1Students
+	t.Scenarios.ActiveWithErrorGroup, t.Scenarios.DisabledGroup = arch.ID, pilot.ID
 }
 
 // dynamicMemberships evaluates every dynamic group's rule in creation order, so a memberof
@@ -864,6 +892,34 @@ func (g *generator) licenses() {
 			s.Prepaid.Enabled = ample(c)
 		}
 	}
+	g.laterChanges()
+}
+
+// laterChanges plays what happened after the licenses were first processed: the Power Automate
+// subscription was suspended ten days ago (its holders' assignments turn Disabled), and two days
+// ago Visio Plan 2, whose expired subscription takes no new users, joined the architects'
+// template (the change fails all-or-none; the E3 they hold stays, ActiveWithError).
+func (g *generator) laterChanges() {
+	t := g.t
+	suspended := g.now.Add(-10 * 24 * time.Hour)
+	for _, u := range t.users {
+		if slices.ContainsFunc(u.AssignedLicenses, func(l License) bool { return subscriptionOff(t.skuByID[l.SKUID].CapabilityStatus) }) {
+			t.evaluate(u, suspended, false)
+		}
+	}
+	arch := t.groupByID[t.Scenarios.ActiveWithErrorGroup]
+	changed := g.now.Add(-2*24*time.Hour - time.Duration(g.rng.IntN(36000))*time.Second)
+	g.changes[arch] = templateChange{old: cloneLicenses(arch.Licenses), at: changed}
+	arch.Licenses = append(arch.Licenses, License{SKUID: skuVisioP2})
+	for _, id := range arch.Members {
+		if u := t.userByID[id]; u != nil {
+			for _, oc := range t.evaluate(u, changed.Add(10*time.Minute), false).outcomes {
+				if oc.failed {
+					g.failures[u] = append(g.failures[u], oc)
+				}
+			}
+		}
+	}
 }
 
 // backdateStates sets each license state's lastUpdatedDateTime to when it was plausibly
@@ -897,10 +953,22 @@ func (g *generator) history() {
 			continue
 		}
 		t.auditAddGroup(gr, gr.CreatedDateTime, admin)
-		if len(gr.Licenses) > 0 {
-			t.auditSetGroupLicense(gr, nil, gr.CreatedDateTime.Add(time.Minute), admin)
-			t.auditGroupProcessing(gr, activityStartGBL, gr.CreatedDateTime.Add(2*time.Minute))
-			t.auditGroupProcessing(gr, activityFinishGBL, gr.CreatedDateTime.Add(12*time.Minute))
+		if len(gr.Licenses) == 0 {
+			continue
+		}
+		tpl := gr.Licenses
+		ch, changed := g.changes[gr]
+		if changed {
+			gr.Licenses = ch.old // as it was at creation
+		}
+		t.auditSetGroupLicense(gr, nil, gr.CreatedDateTime.Add(time.Minute), admin)
+		t.auditGroupProcessing(gr, activityStartGBL, gr.CreatedDateTime.Add(2*time.Minute))
+		t.auditGroupProcessing(gr, activityFinishGBL, gr.CreatedDateTime.Add(12*time.Minute))
+		gr.Licenses = tpl
+		if changed {
+			t.auditSetGroupLicense(gr, ch.old, ch.at, admin)
+			t.auditGroupProcessing(gr, activityStartGBL, ch.at.Add(time.Minute))
+			t.auditGroupProcessing(gr, activityFinishGBL, ch.at.Add(11*time.Minute))
 		}
 	}
 	for _, u := range t.users {
@@ -910,10 +978,10 @@ func (g *generator) history() {
 		}
 		for _, oc := range fails {
 			at, _ := g.stateTime(u, oc.group)
-			t.auditLicenseFailure(u, oc.first, at, gblInitiator(), t.newGUID())
+			t.auditLicenseFailure(u, oc.first, at, t.gblInitiator(), t.newGUID())
 		}
 		if !u.CreatedDateTime.Before(since) && len(u.AssignedLicenses) > 0 {
-			by := gblInitiator()
+			by := t.gblInitiator()
 			if len(u.DirectLicenses) > 0 {
 				by = actorInitiator(admin)
 			}

@@ -45,28 +45,60 @@ type Options struct {
 
 // Info is how clients reach the running simulator; `tenantdesk sim` prints it as one JSON line.
 type Info struct {
-	GraphURL             string   `json:"graph_url"`
-	AuthorityURL         string   `json:"authority_url"`
-	TenantID             string   `json:"tenant_id"`
-	ClientID             string   `json:"client_id"`
-	ClientSecret         string   `json:"client_secret"`
-	ReadonlyClientID     string   `json:"readonly_client_id"`
-	ReadonlyClientSecret string   `json:"readonly_client_secret"`
-	CAFile               string   `json:"ca_file"`
-	OIDCIssuer           string   `json:"oidc_issuer"`
-	DemoAccounts         []string `json:"demo_accounts"`
-	ClientCertFile       string   `json:"client_cert_file"`
-	DashboardClientID    string   `json:"dashboard_client_id"`
-	DashboardSecret      string   `json:"dashboard_client_secret"`
-	ControlURL           string   `json:"control_url"`
+	GraphURL             string `json:"graph_url"`
+	AuthorityURL         string `json:"authority_url"`
+	TenantID             string `json:"tenant_id"`
+	ClientID             string `json:"client_id"`
+	ClientSecret         string `json:"client_secret"`
+	ReadonlyClientID     string `json:"readonly_client_id"`
+	ReadonlyClientSecret string `json:"readonly_client_secret"`
+	// The license-only app may change license templates but not reprocess (see LicenseOnlyAppRoles).
+	LicenseOnlyClientID     string   `json:"licenseonly_client_id"`
+	LicenseOnlyClientSecret string   `json:"licenseonly_client_secret"`
+	CAFile                  string   `json:"ca_file"`
+	OIDCIssuer              string   `json:"oidc_issuer"`
+	DemoAccounts            []string `json:"demo_accounts"`
+	ClientCertFile          string   `json:"client_cert_file"`
+	DashboardClientID       string   `json:"dashboard_client_id"`
+	DashboardSecret         string   `json:"dashboard_client_secret"`
+	ControlURL              string   `json:"control_url"`
 }
 
-// Full and read-only app permissions.
+// The simulator's three app registrations and their application permissions (the roles of
+// their tokens). The full app holds the set the README recommends, the least privileged
+// permission of each of GRAPH.md's calls tenantdesk makes; the read-only app reads with other
+// permissions Graph accepts; the license-only app may change group license templates
+// (LicenseAssignment.ReadWrite.All) but, without User.ReadWrite.All, not reprocess.
 var (
-	FullAppRoles = []string{"Organization.Read.All", "Directory.Read.All", "Group.Read.All", "GroupMember.Read.All",
-		"User.Read.All", "AuditLog.Read.All", "LicenseAssignment.ReadWrite.All", "Group.ReadWrite.All"}
-	ReadOnlyAppRoles = []string{"Organization.Read.All", "Group.Read.All", "User.Read.All", "AuditLog.Read.All"}
+	FullAppRoles = []string{"LicenseAssignment.Read.All", "GroupMember.Read.All", "User.Read.All", "AuditLog.Read.All",
+		"User.ReadWrite.All", "LicenseAssignment.ReadWrite.All"}
+	ReadOnlyAppRoles    = []string{"Organization.Read.All", "Group.Read.All", "User.Read.All", "AuditLog.Read.All"}
+	LicenseOnlyAppRoles = []string{"LicenseAssignment.Read.All", "GroupMember.Read.All", "User.Read.All", "AuditLog.Read.All",
+		"LicenseAssignment.ReadWrite.All"}
 )
+
+// Names of the app registrations, for Info.App.
+const (
+	AppFull        = "full"
+	AppReadOnly    = "read-only"
+	AppLicenseOnly = "license-only"
+)
+
+// AppNames lists the app registrations by name, full first.
+func AppNames() []string { return []string{AppFull, AppReadOnly, AppLicenseOnly} }
+
+// App returns the client id and secret of the app registration called name ("" means full).
+func (i Info) App(name string) (clientID, secret string, err error) {
+	switch name {
+	case "", AppFull:
+		return i.ClientID, i.ClientSecret, nil
+	case AppReadOnly:
+		return i.ReadonlyClientID, i.ReadonlyClientSecret, nil
+	case AppLicenseOnly:
+		return i.LicenseOnlyClientID, i.LicenseOnlyClientSecret, nil
+	}
+	return "", "", fmt.Errorf("tenantsim: no app registration %q (there are %s)", name, strings.Join(AppNames(), ", "))
+}
 
 // Server is a running simulated tenant: Graph v1.0 at /v1.0, the control API at /_sim/ and
 // the identity provider (token endpoint, OIDC) at the root, over TLS with its own CA.
@@ -166,6 +198,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 	full := identity.App{ClientID: newGUID(), DisplayName: "tenantdesk (simulated, full)", Secret: randomSecret(), CertPEM: certPEM, Roles: FullAppRoles}
 	ro := identity.App{ClientID: newGUID(), DisplayName: "tenantdesk (simulated, read-only)", Secret: randomSecret(), Roles: ReadOnlyAppRoles}
+	lo := identity.App{ClientID: newGUID(), DisplayName: "tenantdesk (simulated, license-only)", Secret: randomSecret(), Roles: LicenseOnlyAppRoles}
 	dash := identity.DashboardClient{ClientID: newGUID(), Secret: randomSecret()}
 	var accounts []identity.Account
 	var upns []string
@@ -181,7 +214,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		upns = append(upns, acc.UPN)
 	}
 	s.Provider, err = identity.New(identity.Config{
-		TenantID: t.ID, BaseURL: base, BrowserURL: browserURL, Apps: []identity.App{full, ro}, Accounts: accounts, Dashboard: dash, Logger: logger,
+		TenantID: t.ID, BaseURL: base, BrowserURL: browserURL, Apps: []identity.App{full, ro, lo}, Accounts: accounts, Dashboard: dash, Logger: logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("tenantsim: identity provider: %w", err)
@@ -196,7 +229,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		if err != nil {
 			return Caller{}, errors.New(identity.GraphMessage(err))
 		}
-		return Caller{AppID: c.AppID, AppName: c.AppName, Roles: c.Roles}, nil
+		return Caller{AppID: c.AppID, AppName: c.AppName, Roles: c.Roles, ServicePrincipalID: c.ObjectID}, nil
 	})
 	s.API = NewAPI(t, verifier, APIOptions{Faults: s.Faults, Logger: logger})
 	appOf := func(r *http.Request) string {
@@ -221,6 +254,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		GraphURL: base + "/v1.0", AuthorityURL: base, TenantID: t.ID,
 		ClientID: full.ClientID, ClientSecret: full.Secret,
 		ReadonlyClientID: ro.ClientID, ReadonlyClientSecret: ro.Secret,
+		LicenseOnlyClientID: lo.ClientID, LicenseOnlyClientSecret: lo.Secret,
 		CAFile: caFile, OIDCIssuer: s.Provider.IssuerURL(), DemoAccounts: upns,
 		ClientCertFile: certFile, DashboardClientID: dash.ClientID, DashboardSecret: dash.Secret,
 		ControlURL: base + "/_sim",

@@ -208,7 +208,7 @@ func TestControlLoopbackOnly(t *testing.T) {
 // With BrowserAddr the sign-in pages are also served over plain loopback http and discovery
 // sends browsers there, while tokens, keys and discovery itself stay on TLS.
 func TestBrowserSignInOverPlainLoopbackHTTP(t *testing.T) {
-	s, err := Start(context.Background(), Options{Config: Config{Seed: 3, Users: 60, Groups: 10, LicensedGroups: 5}, BrowserAddr: "127.0.0.1:0"})
+	s, err := Start(context.Background(), Options{Config: Config{Seed: 3, Users: 60, Groups: 10, LicensedGroups: 7}, BrowserAddr: "127.0.0.1:0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestBrowserSignInOverPlainLoopbackHTTP(t *testing.T) {
 	if res.StatusCode == http.StatusOK {
 		t.Error("the token endpoint answered over plain http")
 	}
-	if _, err := Start(context.Background(), Options{Config: Config{Seed: 3, Users: 60, Groups: 10, LicensedGroups: 5}, BrowserAddr: "0.0.0.0:0"}); err == nil {
+	if _, err := Start(context.Background(), Options{Config: Config{Seed: 3, Users: 60, Groups: 10, LicensedGroups: 7}, BrowserAddr: "0.0.0.0:0"}); err == nil {
 		t.Error("a non-loopback plain-http sign-in address was accepted")
 	}
 }

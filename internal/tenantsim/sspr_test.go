@@ -6,7 +6,7 @@ import (
 )
 
 func TestSSPRFlows(t *testing.T) {
-	for _, cfg := range []Config{{Seed: 30}, {Seed: 31, Users: 50, Groups: 10, LicensedGroups: 5}} {
+	for _, cfg := range []Config{{Seed: 30}, {Seed: 31, Users: 50, Groups: 10, LicensedGroups: 7}} {
 		tn, clk := newTestTenant(t, cfg)
 		flows := tn.SSPRFlows()
 		outcomes := map[string]int{}

@@ -5,6 +5,7 @@
 package tenantsim
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -20,6 +21,10 @@ type Config struct {
 	// or a member joins: QueuedForProcessing for the first half, ProcessingInProgress for the
 	// second, then ProcessingComplete. 0 completes at the next Tick.
 	ProcessingDelay time.Duration
+	// AuditDelay is how long a directory audit event takes to appear in GET
+	// /auditLogs/directoryAudits after the change that wrote it: minutes in real Entra ID, a few
+	// seconds in the demo, 0 (at once) in unit tests. The generated history is there at once.
+	AuditDelay time.Duration
 	// Now is the clock; nil means time.Now. Generated timestamps are relative to Now at creation.
 	Now func() time.Time
 }
@@ -62,8 +67,8 @@ type LicenseState struct {
 	SKUID           string
 	DisabledPlans   []string
 	AssignedByGroup string // "" = direct
-	State           string // Active, ActiveWithError, Disabled, Error
-	Error           string // "None" when fine, else CountViolation, ..., Other
+	State           string // Active, ActiveWithError, Disabled, Error (see stateActiveWithError)
+	Error           string // "" when fine (null in JSON), else CountViolation, ..., Other
 	LastUpdated     time.Time
 }
 
@@ -186,6 +191,10 @@ type AuditEvent struct {
 	InitiatedBy         AuditInitiator  `json:"initiatedBy"`
 	TargetResources     []AuditTarget   `json:"targetResources"`
 	AdditionalDetails   []AuditKeyValue `json:"additionalDetails"`
+
+	// visibleAt is when the event appears in the audit log API (Config.AuditDelay after it was
+	// written); zero means at once.
+	visibleAt time.Time
 }
 
 // AuditInitiator is initiatedBy: a user or an app.
@@ -202,7 +211,7 @@ type AuditUser struct {
 	IPAddress         string `json:"ipAddress"`
 }
 
-// AuditApp is initiatedBy.app.
+// AuditApp is initiatedBy.app. Empty strings are null in JSON, as Graph writes them.
 type AuditApp struct {
 	AppID                string `json:"appId"`
 	DisplayName          string `json:"displayName"`
@@ -210,13 +219,42 @@ type AuditApp struct {
 	ServicePrincipalName string `json:"servicePrincipalName"`
 }
 
-// AuditTarget is a targetResources entry.
+// MarshalJSON writes empty strings as null.
+func (a AuditApp) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		AppID                *string `json:"appId"`
+		DisplayName          *string `json:"displayName"`
+		ServicePrincipalID   *string `json:"servicePrincipalId"`
+		ServicePrincipalName *string `json:"servicePrincipalName"`
+	}{orNull(a.AppID), orNull(a.DisplayName), orNull(a.ServicePrincipalID), orNull(a.ServicePrincipalName)})
+}
+
+func orNull(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// AuditTarget is a targetResources entry. An empty displayName or userPrincipalName is null in
+// JSON, as Graph writes them (a user target of "Change user license" has no displayName).
 type AuditTarget struct {
 	ID                 string                  `json:"id"`
 	DisplayName        string                  `json:"displayName"`
 	Type               string                  `json:"type"`
 	UserPrincipalName  string                  `json:"userPrincipalName"`
 	ModifiedProperties []AuditModifiedProperty `json:"modifiedProperties"`
+}
+
+// MarshalJSON writes empty names as null.
+func (t AuditTarget) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		ID                 string                  `json:"id"`
+		DisplayName        *string                 `json:"displayName"`
+		Type               string                  `json:"type"`
+		UserPrincipalName  *string                 `json:"userPrincipalName"`
+		ModifiedProperties []AuditModifiedProperty `json:"modifiedProperties"`
+	}{t.ID, orNull(t.DisplayName), t.Type, orNull(t.UserPrincipalName), t.ModifiedProperties})
 }
 
 // AuditModifiedProperty is a modifiedProperties entry.
@@ -236,6 +274,9 @@ type AuditKeyValue struct {
 type Actor struct {
 	AppID       string
 	DisplayName string
+	// ServicePrincipalID is the app's service principal in the tenant (its token's oid); ""
+	// derives one from AppID.
+	ServicePrincipalID string
 }
 
 // Error is a Graph error the engine returns; the HTTP layer renders it as Graph's error body.
@@ -272,6 +313,12 @@ type Scenarios struct {
 	UniquenessUser string
 	// FacultySKU and StudentSKU are the two A1 SKU ids.
 	FacultySKU, StudentSKU string
+	// ActiveWithErrorGroup's members hold its Office 365 E3, ActiveWithError ("Other"), since
+	// Visio Plan 2, which cannot be assigned (CountViolation), joined its template.
+	ActiveWithErrorGroup string
+	// DisabledGroup assigns Power Automate Free, whose subscription is suspended: its members'
+	// assignments are Disabled.
+	DisabledGroup string
 	// HostileUsers have display names a spreadsheet would run or mangle (formulas, separators,
 	// right-to-left and wide scripts, emoji); the license report must export them safely.
 	HostileUsers []string
@@ -307,7 +354,9 @@ type Tenant struct {
 	memberOf map[string][]string
 
 	audits []AuditEvent // oldest first
-	sspr   []SSPRFlow
+	// auditDelay is Config.AuditDelay, in force once generation is done.
+	auditDelay time.Duration
+	sspr       []SSPRFlow
 
 	rules rules
 	// rng drives every id and choice made after generation, so the same operations on the same

@@ -1,8 +1,8 @@
 // Package testkit holds what tests across tenantdesk share: THE settable clock, plain HTTP
 // calls (to the simulated tenant or any server), the switch that keeps slow tests out of
-// `go test -short`, the way to the real Microsoft files in ../shared/data, and reading the CSV
-// and ZIP files the product writes back as a person's tools would. Only tests import it; it
-// imports nothing of the app.
+// `go test -short`, the way to the real Microsoft files in ../shared/data and to the shared
+// documents (GRAPH.md's permission table), and reading the CSV and ZIP files the product writes
+// back as a person's tools would. Only tests import it; it imports nothing of the app.
 package testkit
 
 import (
@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -126,12 +128,24 @@ func AppToken(tb testing.TB, client *http.Client, tokenURL, clientID, secret str
 // TENANTDESK_DATA_TESTS=required, where a missing file must fail rather than pass unseen.
 func SharedData(tb testing.TB, rel string) string {
 	tb.Helper()
+	return sharedFile(tb, filepath.Join("data", rel))
+}
+
+// SharedDoc is SharedData for the shared documents next to shared/data (GRAPH.md, DESIGN.md),
+// which tests hold the code against.
+func SharedDoc(tb testing.TB, name string) string {
+	tb.Helper()
+	return sharedFile(tb, name)
+}
+
+func sharedFile(tb testing.TB, rel string) string {
+	tb.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	for {
-		p := filepath.Join(dir, "shared", "data", rel)
+		p := filepath.Join(dir, "shared", rel)
 		if _, err := os.Stat(p); err == nil {
 			return p
 		}
@@ -142,8 +156,61 @@ func SharedData(tb testing.TB, rel string) string {
 		dir = parent
 	}
 	if os.Getenv("CI") != "" || os.Getenv("TENANTDESK_DATA_TESTS") == "required" {
-		tb.Fatalf("shared/data/%s not found above the package directory (required in CI)", rel)
+		tb.Fatalf("shared/%s not found above the package directory (required in CI)", filepath.ToSlash(rel))
 	}
-	tb.Skipf("shared/data/%s not found above the package directory; set TENANTDESK_DATA_TESTS=required to make this a failure", rel)
+	tb.Skipf("shared/%s not found above the package directory; set TENANTDESK_DATA_TESTS=required to make this a failure", filepath.ToSlash(rel))
 	return ""
 }
+
+// GraphPermissionTable reads the table "Application permissions per call" of the shared
+// GRAPH.md (see SharedDoc): each call as its first column names it, without backticks, and the
+// permissions of which any one suffices, least privileged first ("A plus B" rows list both,
+// which are needed together). Bold and parenthesised remarks and what follows the first full
+// stop are left out.
+func GraphPermissionTable(tb testing.TB) map[string][]string {
+	tb.Helper()
+	b, err := os.ReadFile(SharedDoc(tb, "GRAPH.md"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rows := map[string][]string{}
+	in := false
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "## ") {
+			in = strings.HasPrefix(line, "## Application permissions per call")
+			continue
+		}
+		if !in || !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "| "), "|")
+		if len(cells) != 2 {
+			tb.Fatalf("GRAPH.md permission row with %d cells: %s", len(cells), line)
+		}
+		call := strings.TrimSpace(strings.ReplaceAll(cells[0], "`", ""))
+		text := remarkRE.ReplaceAllString(strings.ReplaceAll(cells[1], "**", ""), "")
+		if i := strings.Index(text, ". "); i >= 0 {
+			text = text[:i]
+		}
+		var perms []string
+		for _, p := range strings.Split(text, ",") {
+			for _, q := range strings.Split(strings.TrimSuffix(strings.TrimSpace(p), "."), " plus ") {
+				q = strings.TrimSpace(q)
+				if !permissionRE.MatchString(q) {
+					tb.Fatalf("GRAPH.md row %q: %q is not a permission name", call, q)
+				}
+				perms = append(perms, q)
+			}
+		}
+		rows[call] = perms
+	}
+	if len(rows) == 0 {
+		tb.Fatal(`GRAPH.md has no rows under "## Application permissions per call"`)
+	}
+	return rows
+}
+
+var (
+	remarkRE     = regexp.MustCompile(`\([^)]*\)`)
+	permissionRE = regexp.MustCompile(`^[A-Z][A-Za-z]+(\.[A-Za-z]+)+$`)
+)

@@ -14,8 +14,16 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
-// StartDemo runs the demo on sim until t ends and fails t if it ends with an error.
+// StartDemo runs the demo on sim, connected with the full app registration, until t ends and
+// fails t if it ends with an error.
 func StartDemo(t testing.TB, sim tenantsim.Options) *app.Demo {
+	t.Helper()
+	return StartDemoAs(t, sim, tenantsim.AppFull)
+}
+
+// StartDemoAs is StartDemo with the dashboard connected as the named app registration
+// (tenantsim.AppFull, AppReadOnly or AppLicenseOnly).
+func StartDemoAs(t testing.TB, sim tenantsim.Options, appName string) *app.Demo {
 	t.Helper()
 	testkit.Slow(t, "starts the demo")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -23,6 +31,7 @@ func StartDemo(t testing.TB, sim tenantsim.Options) *app.Demo {
 		Listen:  "127.0.0.1:0",
 		DataDir: t.TempDir(),
 		Sim:     sim,
+		App:     appName,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

@@ -98,7 +98,7 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		fail(badRequest("invalid_scope", 70011, "The provided request must include an 'openid' scope."))
 		return
 	}
-	if _, oerr := resourceFromScope(scope, false); oerr != nil {
+	if _, oerr := p.resourceFromScope(scope, false); oerr != nil {
 		fail(oerr)
 		return
 	}
@@ -233,7 +233,7 @@ func (p *Provider) redeemCode(r *http.Request, form url.Values) (tokenReply, *oa
 		return tokenReply{}, badRequest("invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.")
 	}
 	now := p.now()
-	resource, oerr := resourceFromScope(grant.scope, false)
+	resource, oerr := p.resourceFromScope(grant.scope, false)
 	if oerr != nil {
 		return tokenReply{}, oerr
 	}

@@ -182,7 +182,7 @@ func (p *Provider) clientCredentials(r *http.Request, seg string, form url.Value
 	}
 	// claims (a CAE challenge or client capabilities) is accepted and ignored, as a tenant
 	// without CAE policies does.
-	resource, oerr := resourceFromScope(form.Get("scope"), true)
+	resource, oerr := p.resourceFromScope(form.Get("scope"), true)
 	if oerr != nil {
 		return tokenReply{}, oerr
 	}
@@ -195,8 +195,28 @@ func (p *Provider) clientCredentials(r *http.Request, seg string, form url.Value
 }
 
 // resourceFromScope finds the one resource the scopes name. Client credentials require the
-// "<resource>/.default" form; OIDC scopes ride along (MSAL always adds them).
-func resourceFromScope(scope string, appOnly bool) (string, *oauthError) {
+// "<resource>/.default" form; OIDC scopes ride along (MSAL always adds them). Microsoft Graph
+// (see isGraphResource) is the only resource of the simulated tenant: any other answers
+// AADSTS500011, as Entra does for a resource the tenant does not have.
+func (p *Provider) resourceFromScope(scope string, appOnly bool) (string, *oauthError) {
+	resource, oerr := scopeResource(scope, appOnly)
+	if oerr != nil {
+		return "", oerr
+	}
+	if !p.isGraphResource(resource) {
+		return "", p.resourceNotFound(resource)
+	}
+	return resource, nil
+}
+
+// resourceNotFound is Entra's answer for a resource the tenant does not have.
+func (p *Provider) resourceNotFound(resource string) *oauthError {
+	return badRequest("invalid_resource", 500011, "The resource principal named %s was not found in the tenant named %s. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
+		truncate(resource, 128), p.tenantID)
+}
+
+// scopeResource is the one resource the scopes name, unchecked.
+func scopeResource(scope string, appOnly bool) (string, *oauthError) {
 	resource := ""
 	for _, s := range strings.Fields(scope) {
 		switch s {

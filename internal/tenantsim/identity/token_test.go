@@ -158,6 +158,25 @@ func TestClientSecret(t *testing.T) {
 		}
 	})
 
+	t.Run("unknown resource named in Entra's words", func(t *testing.T) {
+		status, body := e.postToken(t, with("scope", "https://management.azure.com/.default"), nil)
+		desc, _ := body["error_description"].(string)
+		if status != http.StatusBadRequest || !strings.HasPrefix(desc, "AADSTS500011: The resource principal named https://management.azure.com was not found in the tenant named ") {
+			t.Fatalf("status %d: %v", status, body)
+		}
+	})
+
+	t.Run("the simulator's own URL as the Graph resource", func(t *testing.T) {
+		base := strings.TrimSuffix(e.p.AuthorityURL(), "/")
+		status, body := e.postToken(t, with("scope", base+"/.default"), nil)
+		if status != http.StatusOK {
+			t.Fatalf("status %d: %v", status, body)
+		}
+		if c, err := e.p.VerifyAccessToken(body["access_token"].(string)); err != nil || c.Audience != base {
+			t.Errorf("claims %+v, %v", c, err)
+		}
+	})
+
 	t.Run("national cloud resource", func(t *testing.T) {
 		status, body := e.postToken(t, with("scope", "https://graph.microsoft.us/.default"), nil)
 		if status != http.StatusOK {
@@ -186,6 +205,8 @@ func TestClientSecret(t *testing.T) {
 		{"scope without .default", with("scope", "User.Read.All"), 400, "invalid_scope", 1002012},
 		{"two resources", with("scope", "https://graph.microsoft.com/.default https://management.azure.com/.default"), 400, "invalid_scope", 28000},
 		{"empty resource", with("scope", "/.default"), 400, "invalid_resource", 500011},
+		{"unknown resource", with("scope", "https://management.azure.com/.default"), 400, "invalid_resource", 500011},
+		{"an API of the tenant's own", with("scope", "api://tenantdesk/.default"), 400, "invalid_resource", 500011},
 		{"no grant type", with("grant_type", ""), 400, "invalid_request", 900144},
 		{"password grant", with("grant_type", "password"), 400, "unsupported_grant_type", 70003},
 	} {

@@ -23,6 +23,15 @@ var graphAudiences = map[string]bool{
 
 const graphResource = "https://graph.microsoft.com"
 
+// isGraphResource reports whether resource names Microsoft Graph: one of the clouds' Graph
+// hosts, Graph's app id, or the simulator's own base URL, at which its Graph answers (as a
+// client configured with a custom Graph endpoint, like PowerShell's Add-MgEnvironment, asks
+// for "<endpoint>/.default").
+func (p *Provider) isGraphResource(resource string) bool {
+	r := strings.ToLower(strings.TrimSuffix(resource, "/"))
+	return graphAudiences[r] || r == strings.ToLower(p.base)
+}
+
 // Access token verification failures. GraphMessage turns them into the message Graph puts in its
 // 401 InvalidAuthenticationToken error.
 var (
@@ -336,7 +345,7 @@ func (p *Provider) VerifyAccessToken(raw string) (AccessClaims, error) {
 		return AccessClaims{}, fmt.Errorf("%w: tid %q, iss %q", ErrTokenTenant, c.TID, c.Issuer)
 	}
 	aud := c.Aud
-	if !graphAudiences[strings.TrimSuffix(aud, "/")] {
+	if !p.isGraphResource(aud) {
 		return AccessClaims{}, fmt.Errorf("%w: aud %q", ErrTokenAudience, aud)
 	}
 	out := AccessClaims{

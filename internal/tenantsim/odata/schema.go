@@ -94,6 +94,9 @@ type Usage struct {
 	// Advanced is set when the filter uses a construct Graph serves only as an advanced query
 	// (ConsistencyLevel: eventual plus $count=true): ne, not, endswith, or a /$count.
 	Advanced bool
+	// AdvancedOp names the first construct that made the filter advanced, as Graph names it in
+	// its refusal: "ne", "not", "endsWith", or the operator compared with a /$count.
+	AdvancedOp string
 	// Props are the top-level properties referenced, canonical spelling, in first-use order.
 	Props []string
 }
@@ -124,6 +127,13 @@ func (s *Schema) Validate(e Expr) (Expr, Usage, error) {
 
 func (v *validator) unsupportedProp(name string) *Error {
 	return unsupported("Unsupported or invalid query filter clause specified for property '%s' of resource '%s'.", name, v.s.Resource)
+}
+
+// advanced records that the filter needs an advanced query because of construct op.
+func (v *validator) advanced(op string) {
+	if !v.usage.Advanced {
+		v.usage.Advanced, v.usage.AdvancedOp = true, op
+	}
 }
 
 func (v *validator) note(name string) {
@@ -224,7 +234,7 @@ func (v *validator) expr(e Expr) (Expr, error) {
 		}
 		return Logical{Op: x.Op, L: l, R: r}, nil
 	case Not:
-		v.usage.Advanced = true
+		v.advanced("not")
 		in, err := v.expr(x.X)
 		if err != nil {
 			return nil, err
@@ -236,7 +246,7 @@ func (v *validator) expr(e Expr) (Expr, error) {
 			return nil, err
 		}
 		if x.Name == "endswith" {
-			v.usage.Advanced = true
+			v.advanced("endsWith")
 		}
 		return Call{Name: x.Name, Path: path, Arg: x.Arg}, nil
 	case Lambda:
@@ -318,7 +328,7 @@ func (v *validator) compare(x Compare) (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		v.usage.Advanced = true
+		v.advanced(x.Op)
 		kind, ops, name, left = KInt, p.CountOps, p.Name, Count{Path: path}
 	default:
 		// Graph wants the property on the left.
@@ -328,7 +338,7 @@ func (v *validator) compare(x Compare) (Expr, error) {
 		return nil, v.unsupportedProp(name)
 	}
 	if x.Op == "ne" {
-		v.usage.Advanced = true
+		v.advanced("ne")
 	}
 	switch r := x.Right.(type) {
 	case Literal:

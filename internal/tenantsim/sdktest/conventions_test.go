@@ -12,7 +12,7 @@ import (
 // TestGraphConventionsOverHTTPS walks GRAPH.md's OData conventions against the whole server
 // (fault middleware, router, API) with plain HTTP, as curl or another SDK would see them.
 func TestGraphConventionsOverHTTPS(t *testing.T) {
-	e := start(t, tenantsim.Config{Seed: 28, Users: 250, Groups: 20, LicensedGroups: 6})
+	e := start(t, tenantsim.Config{Seed: 28, Users: 250, Groups: 20, LicensedGroups: 7})
 	tok := e.token(t, e.info.ClientID, e.info.ClientSecret)
 
 	t.Run("@odata.count only with ConsistencyLevel and $count=true", func(t *testing.T) {

@@ -282,7 +282,7 @@ func TestThrottlingRetriedTransparently(t *testing.T) {
 // TestReadOnlyAppRefusedOnWrites: the read-only app reads everything it needs and every write
 // is refused with Graph's 403, leaving the tenant as it was.
 func TestReadOnlyAppRefusedOnWrites(t *testing.T) {
-	e := start(t, tenantsim.Config{Seed: 25, Users: 200, Groups: 20, LicensedGroups: 6})
+	e := start(t, tenantsim.Config{Seed: 25, Users: 200, Groups: 20, LicensedGroups: 7})
 	ctx := context.Background()
 	c := newClient(t, e.readOnlyConfig())
 	sc := e.srv.Tenant.Scenarios
@@ -316,7 +316,7 @@ func TestReadOnlyAppRefusedOnWrites(t *testing.T) {
 	}
 	out := c.ReprocessUsers(ctx, []string{users[0].ID, users[1].ID}, nil)
 	for _, o := range out {
-		forbidden("reprocess "+o.UserID, o.Err, permissions.LicenseAssignment)
+		forbidden("reprocess "+o.UserID, o.Err, permissions.UserReadWrite)
 	}
 	// Writes the client does not make yet, sent plainly with the read-only app's token.
 	tok := e.token(t, e.info.ReadonlyClientID, e.info.ReadonlyClientSecret)
@@ -339,5 +339,28 @@ func TestReadOnlyAppRefusedOnWrites(t *testing.T) {
 	st := e.statsWhen(t, func(s tenantsim.StatsSnapshot) bool { return s.Routes["POST /groups"].Errors >= 1 })
 	if st.Routes["POST /groups/{id}/assignLicense"].Errors != 1 || st.Routes["POST /groups"].Errors != 1 {
 		t.Fatalf("refusals not seen by the simulator: %v", st.Routes)
+	}
+}
+
+// When Graph answers 415 to a compressed body, the SDK's compression handler sends the request
+// again uncompressed and it succeeds: reprocess (a gzip $batch) through the real client with the
+// simulator refusing compressed $batch bodies.
+func TestCompressedBodyRefusedIsResentUncompressed(t *testing.T) {
+	e := start(t, tenantsim.Config{Seed: 29, Users: 200, Groups: 20, LicensedGroups: 7})
+	ctx := context.Background()
+	c := newClient(t, e.secretConfig())
+	members := userMembers(t, c, e.srv.Tenant.Scenarios.A1Group)
+	k := e.srv.Faults.Knobs()
+	k.RejectCompressed = []string{"POST /$batch"}
+	e.srv.SetKnobs(k)
+	e.resetStats(t)
+	for _, o := range c.ReprocessUsers(ctx, members[:3], nil) {
+		if o.Err != nil || o.User.ID != o.UserID {
+			t.Fatalf("reprocess %s: %+v", o.UserID, o)
+		}
+	}
+	st := e.statsWhen(t, func(s tenantsim.StatsSnapshot) bool { return s.Routes["POST /$batch"].Requests >= 2 })
+	if b := st.Routes["POST /$batch"]; b.Requests != 2 || b.Errors != 1 || st.Routes["POST /users/{id}/reprocessLicenseAssignment"].Batched != 3 {
+		t.Fatalf("want one 415 and one uncompressed resend of the $batch: %+v", st.Routes)
 	}
 }
