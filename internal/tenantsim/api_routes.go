@@ -15,6 +15,9 @@ var (
 	rolesUserLic   = []string{"LicenseAssignment.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"}
 	rolesGroupLic  = []string{"LicenseAssignment.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"}
 	rolesGroupNew  = []string{"Group.ReadWrite.All", "Group.Create", "Directory.ReadWrite.All"}
+	// "List directoryRoles" and "List members of a directory role" (Graph v1.0 docs, least
+	// privileged first).
+	rolesDirRoles = []string{"RoleManagement.Read.Directory", "Directory.Read.All", "RoleManagement.ReadWrite.Directory", "Directory.ReadWrite.All"}
 	// $batch itself needs only a valid token; each part is checked on its own.
 	rolesAny = []string{"*"}
 )
@@ -59,6 +62,16 @@ func matchRoute(method, path string) (route, []string, error) {
 		return rt, params, nil
 	}
 	n := len(segs)
+	if tmpl, ok := roleTemplateKey(segs[0]); ok {
+		// The alternate key: /directoryRoles(roleTemplateId='{id}')[/members].
+		switch {
+		case n == 1:
+			return one("GET", route{"/directoryRoles(roleTemplateId={id})", rolesDirRoles, (*API).getDirectoryRole}, "roleTemplateId="+tmpl)
+		case n == 2 && low[1] == "members":
+			return one("GET", route{"/directoryRoles(roleTemplateId={id})/members", rolesDirRoles, (*API).listDirectoryRoleMembers}, "roleTemplateId="+tmpl)
+		}
+		return route{}, nil, segmentNotFound(segs[n-1])
+	}
 	switch low[0] {
 	case "subscribedskus":
 		switch n {
@@ -133,6 +146,18 @@ func matchRoute(method, path string) (route, []string, error) {
 			return one("GET", route{"/auditLogs/directoryAudits", rolesAudit, (*API).listAudits})
 		case n == 3:
 			return one("GET", route{"/auditLogs/directoryAudits/{id}", rolesAudit, (*API).getAudit}, segs[2])
+		}
+		return route{}, nil, segmentNotFound(segs[3])
+	case "directoryroles":
+		switch {
+		case n == 1:
+			return one("GET", route{"/directoryRoles", rolesDirRoles, (*API).listDirectoryRoles})
+		case n == 2:
+			return one("GET", route{"/directoryRoles/{id}", rolesDirRoles, (*API).getDirectoryRole}, segs[1])
+		case n == 3 && low[2] == "members":
+			return one("GET", route{"/directoryRoles/{id}/members", rolesDirRoles, (*API).listDirectoryRoleMembers}, segs[1])
+		case n == 3:
+			return route{}, nil, segmentNotFound(segs[2])
 		}
 		return route{}, nil, segmentNotFound(segs[3])
 	case "$batch":

@@ -283,6 +283,7 @@ type Tenant struct {
 
 	audits []AuditEvent // oldest first
 	sspr   []SSPRFlow
+	roles  []*DirectoryRole // activated directory roles
 
 	rules rules
 	// rng drives every id and choice made after generation, so the same operations on the same
