@@ -24,7 +24,15 @@ const (
 	GroupReadWrite    = "Group.ReadWrite.All"
 	DirectoryRead     = "Directory.Read.All"
 	DirectoryWrite    = "Directory.ReadWrite.All"
+	// RoleManagementRead reads directory roles and their members (GET /directoryRoles).
+	RoleManagementRead = "RoleManagement.Read.Directory"
 )
+
+// DirectoryRolesRead are the permissions with which directory roles and their members can be
+// read: any one of them, the first the least privileged (Graph's "List directoryRoles").
+func DirectoryRolesRead() []string {
+	return []string{RoleManagementRead, DirectoryRead, "RoleManagement.ReadWrite.Directory", DirectoryWrite}
+}
 
 // Reprocess are the permissions with which reprocessLicenseAssignment works: any one of them,
 // the first the least privileged.
