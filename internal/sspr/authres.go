@@ -225,7 +225,7 @@ func itemTokens(item string) ([]token, []string) {
 
 // senderIP is the address in EOP's SPF comment "(sender IP is 40.93.12.1)", "" when there is none.
 func (r Result) senderIP() string {
-	c := strings.ToLower(r.Comment)
+	c := asciiLower(r.Comment) // same length as the comment, so its indexes hold there
 	i := strings.Index(c, "sender ip is ")
 	if i < 0 {
 		return ""
@@ -235,4 +235,15 @@ func (r Result) senderIP() string {
 		rest = rest[:j]
 	}
 	return rest
+}
+
+// asciiLower lower-cases A-Z only, keeping every byte where it was.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

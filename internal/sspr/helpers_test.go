@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/iprange"
-	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/sspr/ssprtest"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 )
 
@@ -30,12 +30,7 @@ func newSim(tb testing.TB) *tenantsim.Tenant {
 // contacted returns the simulator's flows that ended in contacting an administrator.
 func contacted(tb testing.TB, t *tenantsim.Tenant) []tenantsim.SSPRFlow {
 	tb.Helper()
-	var out []tenantsim.SSPRFlow
-	for _, f := range t.SSPRFlows() {
-		if f.Outcome == "contacted-admin" {
-			out = append(out, f)
-		}
-	}
+	out := ssprtest.ContactedFlows(t)
 	if len(out) == 0 {
 		tb.Fatal("the simulated tenant has no contacted-admin flow")
 	}
@@ -51,115 +46,19 @@ func render(tb testing.TB, t *tenantsim.Tenant, corr, variant string) string {
 	return string(b)
 }
 
-// simUsers answers user look-ups from the simulated directory, as the store would.
-type simUsers struct{ t *tenantsim.Tenant }
-
-func (s simUsers) User(_ context.Context, key string) (model.User, error) {
-	u, ok := s.t.LookupUser(key)
-	if !ok {
-		return model.User{}, fmt.Errorf("user %q: %w", key, model.ErrNotFound)
-	}
-	return model.User{ID: u.ID, DisplayName: u.DisplayName, UserPrincipalName: u.UserPrincipalName, Mail: u.Mail,
-		GivenName: u.GivenName, Surname: u.Surname, AccountEnabled: u.AccountEnabled}, nil
-}
-
-// simAudits filters the simulated audit log as Graph's $filter would.
-type simAudits struct {
-	t    *tenantsim.Tenant
-	err  error
-	none bool // the log holds nothing
-	// queries records what was asked.
-	queries []model.AuditQuery
-}
-
-func (s *simAudits) DirectoryAudits(_ context.Context, q model.AuditQuery) ([]model.AuditEvent, error) {
-	s.queries = append(s.queries, q)
-	if s.err != nil || s.none {
-		return nil, s.err
-	}
-	var out []model.AuditEvent
-	for _, e := range s.t.AuditLog() {
-		if q.LoggedByService != "" && e.LoggedByService != q.LoggedByService ||
-			!q.Since.IsZero() && e.ActivityDateTime.Before(q.Since) || !q.Until.IsZero() && e.ActivityDateTime.After(q.Until) {
-			continue
-		}
-		if q.TargetID != "" && (len(e.TargetResources) == 0 || !strings.EqualFold(e.TargetResources[0].ID, q.TargetID)) {
-			continue
-		}
-		me := model.AuditEvent{ID: e.ID, Category: e.Category, CorrelationID: e.CorrelationID, Result: e.Result,
-			ResultReason: e.ResultReason, Activity: e.ActivityDisplayName, At: e.ActivityDateTime, LoggedByService: e.LoggedByService}
-		if u := e.InitiatedBy.User; u != nil {
-			me.InitiatedByUser = &model.AuditUser{ID: u.ID, DisplayName: u.DisplayName, UserPrincipalName: u.UserPrincipalName, IPAddress: u.IPAddress}
-		}
-		out = append(out, me)
-	}
-	return out, nil
-}
-
-// simRoles reads the simulated tenant's directory roles.
-type simRoles struct {
-	t   *tenantsim.Tenant
-	err error
-}
-
-func (s simRoles) DirectoryRoles(context.Context) ([]model.DirectoryRole, error) {
-	if s.err != nil {
-		return nil, s.err
-	}
-	var out []model.DirectoryRole
-	for _, r := range s.t.DirectoryRoles() {
-		out = append(out, model.DirectoryRole{ID: r.ID, DisplayName: r.DisplayName, TemplateID: r.TemplateID})
-	}
-	return out, nil
-}
-
-func (s simRoles) DirectoryRoleMembers(_ context.Context, id string) ([]model.DirectoryObject, error) {
-	for _, r := range s.t.DirectoryRoles() {
-		if r.ID == id {
-			var out []model.DirectoryObject
-			for _, m := range r.Members {
-				// Limited information, as Graph gives an app that may not read users: only ids.
-				out = append(out, model.DirectoryObject{ID: m, Type: model.ObjectUser})
-			}
-			return out, nil
-		}
-	}
-	return nil, &model.GraphError{Kind: model.GraphNotFound, Op: "role members"}
-}
-
-// eopEndpoints is the part of Microsoft's Worldwide endpoint list the checks look at: Exchange
-// Online Protection (sets 9 and 10) and Exchange Online's client endpoints (set 1).
-const eopEndpoints = `[
- {"id":1,"serviceArea":"Exchange","serviceAreaDisplayName":"Exchange Online","urls":["outlook.office.com","outlook.office365.com"],"ips":["13.107.6.152/31","40.96.0.0/13","52.96.0.0/14"],"tcpPorts":"80,443","expressRoute":true,"category":"Optimize","required":true},
- {"id":9,"serviceArea":"Exchange","serviceAreaDisplayName":"Exchange Online","urls":["*.protection.outlook.com"],"ips":["40.92.0.0/15","40.107.0.0/16","52.100.0.0/14","104.47.0.0/17"],"tcpPorts":"443","expressRoute":false,"category":"Allow","required":true},
- {"id":10,"serviceArea":"Exchange","serviceAreaDisplayName":"Exchange Online","urls":["*.mail.protection.outlook.com","*.mx.microsoft"],"ips":["40.92.0.0/15","40.107.0.0/16","52.100.0.0/14","104.47.0.0/17"],"tcpPorts":"25","expressRoute":false,"category":"Allow","required":true}
-]`
-
-// indexLooker serves lookups from an index, as iprange.Service does.
-type indexLooker struct{ *iprange.Index }
-
-func (l indexLooker) Status() []iprange.SourceStatus { return l.Sources() }
-
 func eopLooker(tb testing.TB) iprange.Looker {
 	tb.Helper()
-	idx, err := iprange.Build([]model.IPSource{{Kind: string(iprange.KindM365), Instance: iprange.InstanceWorldwide,
-		Version: "2025120100", FetchedAt: simNow, CheckedAt: simNow, URL: "test", Raw: []byte(eopEndpoints)}})
+	l, err := ssprtest.EOPLooker(simNow)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return indexLooker{idx}
-}
-
-func emptyLooker(tb testing.TB) iprange.Looker {
-	tb.Helper()
-	idx, _ := iprange.Build(nil)
-	return indexLooker{idx}
+	return l
 }
 
 type env struct {
 	sim    *tenantsim.Tenant
-	audits *simAudits
-	roles  *simRoles
+	audits *ssprtest.Audits
+	roles  *ssprtest.Roles
 	ip     iprange.Looker
 	opts   Options
 	now    time.Time // the verifier's clock; zero means simNow
@@ -167,12 +66,12 @@ type env struct {
 
 func newEnv(tb testing.TB) *env {
 	sim := newSim(tb)
-	return &env{sim: sim, audits: &simAudits{t: sim}, roles: &simRoles{t: sim}, ip: eopLooker(tb)}
+	return &env{sim: sim, audits: &ssprtest.Audits{Tenant: sim}, roles: &ssprtest.Roles{Tenant: sim}, ip: eopLooker(tb)}
 }
 
 func (e *env) verifier(tb testing.TB) *Verifier {
 	tb.Helper()
-	v, err := New(Deps{Users: []UserSource{simUsers{e.sim}}, Audits: e.audits, Roles: e.roles, IP: e.ip,
+	v, err := New(Deps{Users: []UserSource{ssprtest.Users{Tenant: e.sim}}, Audits: e.audits, Roles: e.roles, IP: e.ip,
 		TenantID: func(context.Context) (string, error) { return e.sim.ID, nil }, Options: e.opts,
 		Now: func() time.Time {
 			if e.now.IsZero() {

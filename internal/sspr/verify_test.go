@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/encoding/japanese"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/sspr/ssprtest"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 )
 
@@ -147,7 +148,7 @@ func TestVerifyMessages(t *testing.T) {
 			checks: map[string]Status{checkTrusted: pass, checkSPF: pass, checkDKIM: pass, checkDMARC: pass, checkCompauth: pass,
 				checkARC: pass, checkSender: pass, checkIP: pass, checkTenant: pass, checkSpam: pass, checkLinks: pass, checkRecipient: pass}}},
 		{name: "the same message with no flow in the audit log", msg: genuine,
-			setup: func(e *env) { e.audits.none = true },
+			setup: func(e *env) { e.audits.None = true },
 			want:  want{verdict: VerdictSuspicious, in: []string{"ran no password reset"}}},
 		{name: "genuine headers naming a user who ran no flow", msg: render(t, e.sim, flow.CorrelationID, "no-audit"),
 			want: want{verdict: VerdictSuspicious, checks: map[string]Status{checkSender: pass, checkDMARC: pass}}},
@@ -195,15 +196,15 @@ func TestVerifyMessages(t *testing.T) {
 			want: want{verdict: VerdictSuspicious, checks: map[string]Status{checkRecipient: StatusFail}}},
 		{name: "directory roles cannot be read", msg: genuine,
 			setup: func(e *env) {
-				e.roles.err = &model.GraphError{Kind: model.GraphForbidden, Status: 403, Code: "Authorization_RequestDenied"}
+				e.roles.Err = &model.GraphError{Kind: model.GraphForbidden, Status: 403, Code: "Authorization_RequestDenied"}
 			},
 			want: want{verdict: VerdictGenuine, checks: map[string]Status{checkRecipient: StatusWarn}, in: []string{"RoleManagement.Read.Directory"}}},
 		{name: "the audit log cannot be read", msg: genuine,
 			setup: func(e *env) {
-				e.audits.err = &model.GraphError{Kind: model.GraphForbidden, Status: 403, Permission: "AuditLog.Read.All"}
+				e.audits.Err = &model.GraphError{Kind: model.GraphForbidden, Status: 403, Permission: "AuditLog.Read.All"}
 			},
 			want: want{verdict: VerdictCannotTell, in: []string{"AuditLog.Read.All"}}},
-		{name: "no IP range data loaded", msg: genuine, setup: func(e *env) { e.ip = emptyLooker(t) },
+		{name: "no IP range data loaded", msg: genuine, setup: func(e *env) { e.ip = ssprtest.EmptyLooker() },
 			want: want{verdict: VerdictGenuine, checks: map[string]Status{checkIP: StatusWarn}, in: []string{"not loaded"}}},
 	}
 	for _, c := range cases {
@@ -310,7 +311,7 @@ func TestVerifyDecodedDetails(t *testing.T) {
 	if rep.Window.To.Sub(rep.Window.From) != DefaultBefore+DefaultAfter || !strings.Contains(rep.Window.Basis, "received") {
 		t.Errorf("window %+v", rep.Window)
 	}
-	q := e.audits.queries[0]
+	q := e.audits.Queries()[0]
 	if q.LoggedByService != SSPRService || q.TargetID == "" || q.Since.IsZero() || q.Until.IsZero() {
 		t.Errorf("audit query %+v", q)
 	}
