@@ -24,6 +24,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/permissions"
 	"github.com/tenantdesk/tenantdesk/internal/server"
 	"github.com/tenantdesk/tenantdesk/internal/snapshot"
+	"github.com/tenantdesk/tenantdesk/internal/sspr"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 )
 
@@ -45,8 +46,13 @@ type App struct {
 	// Assign runs the licensing operations that write (reprocess, refresh errors).
 	Assign *assign.Service
 	// Live reads what the snapshot does not hold (members, audit events) while pages render.
-	Live   *live.Reader
-	Server *server.Server
+	Live *live.Reader
+	// SSPR checks password-reset request mails against the trusted headers and the audit log.
+	SSPR *sspr.Verifier
+	// SSPRSamples offers sample mails on the verifier's page: the demo's simulated tenant sets
+	// it; nil otherwise.
+	SSPRSamples server.SSPRSamples
+	Server      *server.Server
 }
 
 // New opens the database and connects the Graph client; it makes no network call yet.
@@ -85,6 +91,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
+	verifier, err := NewSSPRVerifier(cfg, st, gc, ipSvc, logger.With("component", "sspr"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	a := &App{
 		Config:      cfg,
 		Logger:      logger,
@@ -95,6 +106,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		Permissions: perms,
 		Assign:      ops,
 		Live:        lv,
+		SSPR:        verifier,
 		Catalog: &licensing.CatalogUpdater{
 			URL:    cfg.LicenseCatalogURL,
 			Store:  st,
@@ -161,6 +173,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		Operations:     a.Assign,
 		Live:           a.Live,
 		IP:             a.IP,
+		SSPR:           a.SSPR,
+		SSPRSamples:    a.SSPRSamples,
 		RoleNames:      roleNames(a.Config),
 		TrustedProxies: a.Config.TrustedProxies,
 		PublicURL:      a.Config.PublicURL,

@@ -22,9 +22,13 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/live"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/permissions"
+	"github.com/tenantdesk/tenantdesk/internal/sspr"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
 )
+
+// testTenantID is the directory id of the test servers' tenant.
+const testTenantID = "0e0e0e0e-0000-4000-8000-00000000000e"
 
 // testNow is the clock of every test server: the snapshot below is 5 minutes old.
 var testNow = time.Date(2026, 3, 4, 10, 5, 0, 0, time.UTC)
@@ -275,8 +279,14 @@ func testDepsGranted(t testing.TB, st Store, dir *graphtest.Graph, fetch permiss
 	if err != nil {
 		t.Fatal(err)
 	}
+	ip := ipService(t, false)
+	verifier, err := sspr.New(sspr.Deps{Users: []sspr.UserSource{st, dir}, Audits: dir, Roles: dir, IP: ip,
+		TenantID: func(context.Context) (string, error) { return testTenantID, nil }, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return Deps{Store: st, Activity: &activityRecorder{}, Syncer: &fakeSyncer{}, Auth: authtest.SignedIn(auth.RoleLicenseAdmin),
-		Operations: ops, Live: lv, IP: ipService(t, false), Now: now, Version: "test", Logger: slogText(io.Discard)}
+		Operations: ops, Live: lv, IP: ip, SSPR: verifier, Now: now, Version: "test", Logger: slogText(io.Discard)}
 }
 
 // refusingOps are operations for servers over a fakeStore, which cannot be patched.

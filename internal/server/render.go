@@ -24,6 +24,7 @@ var navEntries = []navEntry{
 	{"groups", "Groups", "/groups"},
 	{"users", "Users", "/users"},
 	{"ip", "IP lookup", "/ip"},
+	{"sspr", "Reset requests", "/sspr"},
 	{"activity", "Activity", "/activity"},
 }
 

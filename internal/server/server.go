@@ -74,6 +74,10 @@ type Deps struct {
 	Operations Operations
 	Live       Live
 	IP         IPLookup
+	SSPR       SSPRVerifier
+	// SSPRSamples offers the simulated tenant's sample mails on the verifier's page (the demo);
+	// nil elsewhere.
+	SSPRSamples SSPRSamples
 
 	Logger *slog.Logger // nil discards
 	// Now is the clock; nil means time.Now.
@@ -104,6 +108,8 @@ type Server struct {
 	ops      Operations
 	live     Live
 	ip       IPLookup
+	sspr     SSPRVerifier
+	samples  SSPRSamples
 
 	log     *slog.Logger
 	now     func() time.Time
@@ -129,7 +135,7 @@ func New(deps Deps) (*Server, error) {
 	}{
 		{"Store", deps.Store != nil}, {"Activity", deps.Activity != nil}, {"Syncer", deps.Syncer != nil},
 		{"Auth", deps.Auth != nil}, {"Operations", deps.Operations != nil}, {"Live", deps.Live != nil},
-		{"IP", deps.IP != nil},
+		{"IP", deps.IP != nil}, {"SSPR", deps.SSPR != nil},
 	} {
 		if !d.ok {
 			missing = append(missing, d.name)
@@ -140,7 +146,7 @@ func New(deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		store: deps.Store, activity: deps.Activity, syncer: deps.Syncer, authn: deps.Auth,
-		ops: deps.Operations, live: deps.Live, ip: deps.IP,
+		ops: deps.Operations, live: deps.Live, ip: deps.IP, sspr: deps.SSPR, samples: deps.SSPRSamples,
 
 		log: deps.Logger, now: deps.Now, version: deps.Version, bg: deps.Background,
 
