@@ -294,12 +294,19 @@ func parseFields(m *Message, raw []rawField) textproto.Header {
 	fs := h.Fields()
 	for fs.Next() {
 		v := fs.Value()
+		// The name as written (go-message canonicalises Key: X-Ms-Exchange-Crosstenant-Id).
+		name := fs.Key()
+		if raw, err := fs.Raw(); err == nil {
+			if n, _, ok := strings.Cut(string(raw), ":"); ok && strings.EqualFold(strings.TrimSpace(n), name) {
+				name = strings.TrimSpace(n)
+			}
+		}
 		if !utf8.ValidString(v) {
 			if s, err := charmap.Windows1252.NewDecoder().String(v); err == nil {
 				v, recoded = s, true
 			}
 		}
-		m.Fields = append(m.Fields, Field{Name: fs.Key(), Value: v, Index: len(m.Fields)})
+		m.Fields = append(m.Fields, Field{Name: name, Value: v, Index: len(m.Fields)})
 	}
 	if recoded {
 		m.Notes = append(m.Notes, "Some header values had 8-bit characters without a declared charset; they were read as Windows-1252.")
