@@ -23,7 +23,7 @@ type SSPRSampleView struct {
 
 // SSPRSampleLink puts a sample into the paste box (PasteHref) or downloads it (EMLHref).
 type SSPRSampleLink struct {
-	Key, Label, PasteHref, EMLHref string
+	Key, Label, Description, PasteHref, EMLHref string
 }
 
 // SSPRResultView is the verdict, what to do, and the findings behind it.

@@ -21,7 +21,7 @@ func (s *Server) ssprView(r *http.Request, message string) web.SSPRView {
 		sv := web.SSPRSampleView{User: smp.User, At: smp.At}
 		for _, x := range smp.Variants {
 			q := url.Values{"sample": {smp.ID}, "variant": {x.Key}}
-			sv.Variants = append(sv.Variants, web.SSPRSampleLink{Key: x.Key, Label: x.Label,
+			sv.Variants = append(sv.Variants, web.SSPRSampleLink{Key: x.Key, Label: x.Label, Description: x.Description,
 				PasteHref: "/sspr?" + q.Encode() + "#sspr-form",
 				EMLHref:   "/sspr/samples/" + url.PathEscape(smp.ID) + "/" + url.PathEscape(x.Key) + ".eml"})
 		}

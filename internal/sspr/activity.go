@@ -38,6 +38,7 @@ type Sample struct {
 
 // SampleVariant is one rendering of a sample: what it is and what the verifier should say.
 type SampleVariant struct {
-	Key   string // genuine, spoofed-lookalike, spoofed-injected-authres, no-audit
-	Label string
+	Key         string // genuine, spoofed-lookalike, spoofed-injected-authres, no-audit
+	Label       string // a few words
+	Description string // what the variant is, in a sentence
 }

@@ -43,6 +43,9 @@ func decide(rep *Report, m *Message, f *facts, c correlation, basis time.Time) {
 		rep.Summary = "This message was not sent by Microsoft for this tenant: " + strings.Join(failed, ", ") + " failed. " + first
 		if flow, ok := rep.MatchingFlow(); ok {
 			rep.Summary += " (" + who + " did ask an administrator at " + clock(flow.Ended) + " UTC, but this message is not Microsoft's notification of it: someone may be using the request as cover.)"
+			for i := range rep.Flows {
+				rep.Flows[i].Matches = false // a flow explains Microsoft's mail, not this one
+			}
 		}
 		rep.NextSteps = []string{
 			"Do not open its links, open attachments or reply.",
@@ -110,8 +113,13 @@ func decide(rep *Report, m *Message, f *facts, c correlation, basis time.Time) {
 		}
 	}
 	if rep.Verdict == VerdictCannotTell {
-		rep.Summary = "Cannot tell whether this request is genuine: " + strings.Join(missingShort(rep.Missing), "; ") + " missing."
-		rep.NextSteps = append(rep.NextSteps, rep.Missing...)
+		short := missingShort(rep.Missing)
+		verb := " is missing."
+		if len(short) > 1 {
+			verb = " are missing."
+		}
+		rep.Summary = "Cannot tell whether this request is genuine: " + strings.Join(short, " and ") + verb
+		rep.NextSteps = append(rep.NextSteps, "Give what is missing (see above) and check the message again; until then, treat it as unconfirmed.")
 	}
 	rep.Headline = rep.Verdict.Headline()
 	rep.NextSteps = append([]string{confirmStep}, rep.NextSteps...)
