@@ -108,3 +108,11 @@ func ssprStatusWord(status string) string {
 	}
 	return status
 }
+
+// dateOrDash is an instant for people, or a dash when there is none.
+func dateOrDash(t time.Time) string {
+	if t.IsZero() {
+		return "–"
+	}
+	return DateTime(t)
+}

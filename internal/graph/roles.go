@@ -46,17 +46,5 @@ func (c *Client) DirectoryRoleMembers(ctx context.Context, roleID string) ([]mod
 		&directoryroles.ItemMembersRequestBuilderGetRequestConfiguration{
 			QueryParameters: &directoryroles.ItemMembersRequestBuilderGetQueryParameters{Select: roleMemberSelect},
 		})
-	if err != nil {
-		return nil, classify(err, op, permissions.RoleManagementRead)
-	}
-	var out []model.DirectoryObject
-	err = pages(ctx, c, resp, models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue, nil,
-		func(p []models.DirectoryObjectable) error {
-			out = append(out, toObjects(p)...)
-			return nil
-		})
-	if err != nil {
-		return nil, classify(err, op, permissions.RoleManagementRead)
-	}
-	return out, nil
+	return allObjects(ctx, c, resp, err, op, permissions.RoleManagementRead)
 }

@@ -33,13 +33,18 @@ func parseReceived(f Field) Hop {
 		}
 		v = v[:i]
 	}
-	words, comments := topLevelWords(v)
+	// The same tokens as Authentication-Results: words at depth 0, each with the comment after it.
+	words, comments := itemTokens(v)
 	for i := 0; i+1 < len(words); i++ {
 		switch strings.ToLower(words[i].text) {
 		case "from":
 			if h.From == "" {
+				comment := ""
+				if c := words[i+1].comment; c >= 0 {
+					comment = comments[c]
+				}
 				h.From = words[i+1].text
-				h.FromIP = firstIP(comments[words[i+1].comment], words[i+1].text)
+				h.FromIP = firstIP(comment, words[i+1].text)
 			}
 		case "by":
 			if h.By == "" {
@@ -48,63 +53,6 @@ func parseReceived(f Field) Hop {
 		}
 	}
 	return h
-}
-
-// word is a token at depth 0 and the comment that follows it (index into comments, -1 none).
-type word struct {
-	text    string
-	comment int
-}
-
-// topLevelWords splits v into the words outside parentheses and the comments, each word linked
-// to the comment right after it.
-func topLevelWords(v string) ([]word, []string) {
-	var words []word
-	var comments []string
-	depth := 0
-	var cur, com strings.Builder
-	flush := func() {
-		if cur.Len() > 0 {
-			words = append(words, word{text: cur.String(), comment: -1})
-			cur.Reset()
-		}
-	}
-	for _, r := range v {
-		switch {
-		case r == '(':
-			if depth == 0 {
-				flush()
-				com.Reset()
-			} else {
-				com.WriteRune(r)
-			}
-			depth++
-		case r == ')' && depth > 0:
-			depth--
-			if depth == 0 {
-				comments = append(comments, com.String())
-				if len(words) > 0 && words[len(words)-1].comment == -1 {
-					words[len(words)-1].comment = len(comments) - 1
-				}
-			} else {
-				com.WriteRune(r)
-			}
-		case depth > 0:
-			com.WriteRune(r)
-		case r == ' ' || r == '\t' || r == '\r' || r == '\n':
-			flush()
-		default:
-			cur.WriteRune(r)
-		}
-	}
-	flush()
-	comments = append(comments, "") // index -1 reads as len-1: no comment
-	for i := range words {
-		if words[i].comment < 0 {
-			words[i].comment = len(comments) - 1
-		}
-	}
-	return words, comments
 }
 
 // firstIP is the first address literal in a Received comment, else the host itself when it is
