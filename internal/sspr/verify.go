@@ -66,7 +66,8 @@ type Deps struct {
 	TenantID func(ctx context.Context) (string, error)
 	Options  Options
 	Now      func() time.Time // nil means time.Now
-	Logger   *slog.Logger     // nil discards
+	// Logger gets failures to read the tenant (never anything of a message); nil discards.
+	Logger *slog.Logger
 }
 
 // Verifier checks messages. It is safe for concurrent use.
@@ -255,6 +256,7 @@ func (v *Verifier) correlate(ctx context.Context, m *Message, f *facts, rep *Rep
 	if c.user == nil {
 		rep.User = &UserMatch{UPN: c.upn}
 		if len(errs) > 0 {
+			v.log.WarnContext(ctx, "password-reset check: the directory could not be read", "err", errs[0])
 			c.lookupErr = errs[0]
 			rep.Warnings = append(rep.Warnings, "The directory could not be read to find "+c.upn+": "+model.DescribeGraphError(errs[0]))
 		}
@@ -269,6 +271,7 @@ func (v *Verifier) correlate(ctx context.Context, m *Message, f *facts, rep *Rep
 	events, err := v.audits.DirectoryAudits(ctx, model.AuditQuery{LoggedByService: SSPRService, TargetID: u.ID,
 		Since: rep.Window.From, Until: rep.Window.To, Max: 500})
 	if err != nil {
+		v.log.WarnContext(ctx, "password-reset check: the audit log could not be read", "err", err)
 		c.auditErr = err
 		c.auditDenied = errors.Is(err, model.ErrForbidden)
 		rep.Warnings = append(rep.Warnings, "The audit log could not be read: "+model.DescribeGraphError(err))
@@ -318,6 +321,7 @@ func (v *Verifier) recipientCheck(ctx context.Context, f *facts, m *Message, rep
 	rcpts := parseAddresses(to.Value)
 	holders, err := v.roleHolders(ctx)
 	if err != nil {
+		v.log.WarnContext(ctx, "password-reset check: directory roles could not be read", "err", err)
 		why := model.DescribeGraphError(err)
 		c.Status = StatusWarn
 		c.Message = "The tenant's administrator roles could not be read, so the recipients were not checked (" + why + "). Grant the app " + permissions.RoleManagementRead + " (or " + permissions.DirectoryRead + ")."
