@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // facts is what the header and body checks found: the checks themselves and what the verdict
@@ -25,7 +24,6 @@ type facts struct {
 	from    []Address
 	fromRaw string // the domain of From as written (case kept), for messages
 	to      []Address
-	date    time.Time
 }
 
 func (f *facts) add(c Check) { f.checks = append(f.checks, c) }

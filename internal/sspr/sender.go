@@ -214,8 +214,10 @@ func (f *facts) tenantCheck(m *Message, tenantID string, tenantErr error) {
 	switch {
 	case len(ids) == 0:
 		c.Status, c.Message = StatusWarn, "No X-MS-Exchange-CrossTenant-Id: the headers do not say which tenant received the message."
+	case len(ids) > 1 && tenantID != "" && slices.Contains(ids, strings.ToLower(tenantID)):
+		c.Status, c.Message = StatusWarn, "X-MS-Exchange-CrossTenant-Id names more than one tenant ("+c.Value+"); one is this tenant, the others were added on the way or by the sender."
 	case len(ids) > 1:
-		c.Status, c.Message = StatusFail, "X-MS-Exchange-CrossTenant-Id names more than one tenant ("+c.Value+"): someone added one."
+		c.Status, c.Message = StatusFail, "X-MS-Exchange-CrossTenant-Id names more than one tenant ("+c.Value+"), none of them this one: someone added them, or another tenant received the message."
 	case tenantID == "":
 		msg := "The message was received by tenant " + ids[0] + ", but this tenant's id is not known"
 		if tenantErr != nil {

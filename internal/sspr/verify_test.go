@@ -190,6 +190,8 @@ func TestVerifyMessages(t *testing.T) {
 		{name: "an .eml file", msg: genuine, file: "request.eml", want: want{verdict: VerdictGenuine}},
 		{name: "received by another tenant", msg: strings.Replace(genuine, "X-MS-Exchange-CrossTenant-Id: "+e.sim.ID, "X-MS-Exchange-CrossTenant-Id: 0ddba11c-0000-4000-8000-000000000001", 1),
 			want: want{verdict: VerdictSpoofed, checks: map[string]Status{checkTenant: StatusFail}, in: []string{"Received by another tenant"}}},
+		{name: "a second receiving tenant added besides this one", msg: strings.Replace(genuine, "X-MS-Exchange-CrossTenant-Id: "+e.sim.ID, "X-MS-Exchange-CrossTenant-Id: "+e.sim.ID+"\r\nX-MS-Exchange-CrossTenant-Id: 0ddba11c-0000-4000-8000-000000000001", 1),
+			want: want{verdict: VerdictGenuine, checks: map[string]Status{checkTenant: StatusWarn}}},
 		{name: "the body names no user of this tenant", msg: strings.ReplaceAll(genuine, userOf(t, e, flow).UserPrincipalName, "nobody.here@contoso.edu"),
 			want: want{verdict: VerdictSuspicious, in: []string{"not a user of this tenant"}}},
 		{name: "sent to someone who holds no admin role", msg: regexp.MustCompile(`(?m)^To: .*$`).ReplaceAllString(genuine, "To: "+student(t, e).Mail+"\r"),
