@@ -148,3 +148,27 @@
     })(boxes[i]);
   }
 })();
+
+// Password-reset request check (web/sspr.templ): Ctrl+Enter (or Cmd+Enter) in the paste box
+// checks the message; choosing a file clears the paste box (the form takes one or the other);
+// after a check the result gets the focus so screen readers start there.
+(function () {
+  "use strict";
+  var box = document.getElementById("sspr-message");
+  if (!box || !box.form) return;
+  box.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      if (box.form.requestSubmit) box.form.requestSubmit();
+      else box.form.submit();
+    }
+  });
+  var file = document.getElementById("sspr-file");
+  if (file) {
+    file.addEventListener("change", function () {
+      if (file.files && file.files.length > 0) box.value = "";
+    });
+  }
+  var result = document.getElementById("sspr-result");
+  if (result && location.hash === "#sspr-result") result.focus();
+})();

@@ -1,7 +1,8 @@
 // Command tenantdesk is the Microsoft 365 licensing dashboard: `tenantdesk demo` runs it on a
 // built-in simulated tenant, `tenantdesk serve` against a real tenant, `tenantdesk sim` runs the
-// simulated tenant alone, `tenantdesk refresh` takes one snapshot and `tenantdesk reprocess`
-// reprocesses license assignments from the command line.
+// simulated tenant alone, `tenantdesk refresh` takes one snapshot, `tenantdesk reprocess`
+// reprocesses license assignments and `tenantdesk sspr verify` checks a password-reset request
+// mail from the command line.
 package main
 
 import (
@@ -40,6 +41,7 @@ func commands() []command {
 		{"licenses", "manage license names: licenses import FILE | licenses refresh", runLicenses},
 		{"export", "export who holds which license: export licenses -sku X | -all | -users", runExport},
 		{"ip", "IP lookup data: ip lookup TEXT... | ip refresh | ip import FILE|DIR...", runIP},
+		{"sspr", "is a password-reset request mail genuine: sspr verify FILE|- [-json]", runSSPR},
 		{"config", "print the configuration reference (Markdown)", runConfigReference},
 	}
 }
@@ -52,8 +54,11 @@ func main() {
 	e := env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, lookupEnv: os.LookupEnv, readFile: os.ReadFile}
 	err := run(ctx, e, os.Args[1:])
 	stop()
+	var ee exitError
 	switch {
 	case err == nil:
+	case errors.As(err, &ee):
+		os.Exit(ee.code)
 	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
 		os.Exit(2)
 	default:

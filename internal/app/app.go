@@ -25,6 +25,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/permissions"
 	"github.com/tenantdesk/tenantdesk/internal/server"
 	"github.com/tenantdesk/tenantdesk/internal/snapshot"
+	"github.com/tenantdesk/tenantdesk/internal/sspr"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 )
 
@@ -49,7 +50,12 @@ type App struct {
 	Live *live.Reader
 	// Licenses is the license assignment report and its exports.
 	Licenses *licensereport.Report
-	Server   *server.Server
+	// SSPR checks password-reset request mails against the trusted headers and the audit log.
+	SSPR *sspr.Verifier
+	// SSPRSamples offers sample mails on the verifier's page: the demo's simulated tenant sets
+	// it; nil otherwise.
+	SSPRSamples server.SSPRSamples
+	Server      *server.Server
 }
 
 // New opens the database and connects the Graph client; it makes no network call yet.
@@ -93,6 +99,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
+	verifier, err := NewSSPRVerifier(cfg, st, gc, ipSvc, logger.With("component", "sspr"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	a := &App{
 		Config:      cfg,
 		Logger:      logger,
@@ -104,6 +115,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		Assign:      ops,
 		Live:        lv,
 		Licenses:    report,
+		SSPR:        verifier,
 		Catalog: &licensing.CatalogUpdater{
 			URL:    cfg.LicenseCatalogURL,
 			Store:  st,
@@ -171,6 +183,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		Live:           a.Live,
 		IP:             a.IP,
 		Licenses:       a.Licenses,
+		SSPR:           a.SSPR,
+		SSPRSamples:    a.SSPRSamples,
 		RoleNames:      roleNames(a.Config),
 		TrustedProxies: a.Config.TrustedProxies,
 		PublicURL:      a.Config.PublicURL,

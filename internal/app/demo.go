@@ -108,6 +108,7 @@ func (d *Demo) start(ctx context.Context, opts DemoOptions) (err error) {
 	if d.App, err = New(ctx, cfg, logger); err != nil {
 		return err
 	}
+	d.App.SSPRSamples = demoSamples{d.Sim.Tenant}
 	catalog := filepath.Join(simOpts.Dir, "product-names.csv")
 	if err := os.WriteFile(catalog, d.Sim.Tenant.ProductCatalogCSV(), 0o600); err != nil {
 		return err

@@ -13,10 +13,12 @@ import (
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
+	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
 // Clouds tenantdesk can talk to.
@@ -76,6 +78,13 @@ type Config struct {
 
 	SessionKeys    []string       // secret; first signs, all verify (rotation); empty = generated once
 	TrustedProxies []netip.Prefix // reverse proxies whose X-Forwarded-* headers are believed
+
+	// Password-reset request check: the size limit of a message, the audit window around its
+	// time, and the gateways whose ARC results count (Exchange's trusted ARC sealers).
+	SSPRMaxBytes          int64
+	SSPRWindowBefore      time.Duration
+	SSPRWindowAfter       time.Duration
+	SSPRTrustedARCSealers []string
 
 	LicenseCatalogURL string        // "" turns the download off (import a file instead)
 	IPRangeDownloads  bool          // download Microsoft 365 endpoints and Azure service tags daily
@@ -196,6 +205,39 @@ var vars = []setting{
 			}
 			return "off"
 		},
+	},
+	{
+		Var: Var{Env: envPrefix + "SSPR_MAX_MESSAGE_SIZE", Flag: "sspr-max-message-size", Default: "10MB",
+			Description: "Largest message the password-reset request check reads (e.g. 10MB, 512KB; 1 MB = 1,048,576 bytes)."},
+		set: func(c *Config, v string) error {
+			n, err := parseSize(v)
+			if err != nil {
+				return err
+			}
+			c.SSPRMaxBytes = n
+			return nil
+		},
+		get: func(c *Config) string { return strings.ReplaceAll(model.FormatBytes(c.SSPRMaxBytes), " ", "") },
+	},
+	duration("SSPR_WINDOW_BEFORE", "sspr-window-before", "2h", "How far before a password-reset mail's time the check looks for the user's reset attempt in the audit log.",
+		func(c *Config) *time.Duration { return &c.SSPRWindowBefore }),
+	duration("SSPR_WINDOW_AFTER", "sspr-window-after", "15m", "How far after the mail's time the check still counts an attempt (clock skew, delivery delay).",
+		func(c *Config) *time.Duration { return &c.SSPRWindowAfter }),
+	{
+		Var: Var{Env: envPrefix + "SSPR_TRUSTED_ARC_SEALERS", Flag: "sspr-trusted-arc-sealers",
+			Description: "Comma-separated domains of mail gateways in front of Exchange Online whose ARC results the password-reset check trusts, as in Exchange's trusted ARC sealers (e.g. mimecast.com)."},
+		set: func(c *Config, v string) error {
+			c.SSPRTrustedARCSealers = nil
+			for _, d := range splitList(v) {
+				d = strings.ToLower(strings.Trim(d, "."))
+				if !strings.Contains(d, ".") || strings.ContainsAny(d, "/@:") {
+					return fmt.Errorf("%q is not a domain name", d)
+				}
+				c.SSPRTrustedARCSealers = append(c.SSPRTrustedARCSealers, d)
+			}
+			return nil
+		},
+		get: func(c *Config) string { return strings.Join(c.SSPRTrustedARCSealers, ",") },
 	},
 	duration("SESSION_IDLE_TIMEOUT", "session-idle-timeout", "8h", "A dashboard session not used for this long ends (sign in again).",
 		func(c *Config) *time.Duration { return &c.SessionIdle }),
@@ -394,6 +436,9 @@ func (c Config) Validate(mode Mode) error {
 	checkURL("TENANTDESK_LICENSE_CATALOG_URL", c.LicenseCatalogURL, false)
 	if c.SessionIdle > c.SessionMaxAge {
 		add("TENANTDESK_SESSION_IDLE_TIMEOUT (%s) is longer than TENANTDESK_SESSION_MAX_AGE (%s): the idle limit would never apply", formatDuration(c.SessionIdle), formatDuration(c.SessionMaxAge))
+	}
+	if c.SSPRWindowBefore > 7*24*time.Hour || c.SSPRWindowAfter > 24*time.Hour {
+		add("TENANTDESK_SSPR_WINDOW_BEFORE (%s) or TENANTDESK_SSPR_WINDOW_AFTER (%s) is too long: a reset attempt comes minutes before its mail; use at most 7 days before and 1 day after", formatDuration(c.SSPRWindowBefore), formatDuration(c.SSPRWindowAfter))
 	}
 	if c.SyncInterval < 0 || (c.SyncInterval > 0 && c.SyncInterval < time.Minute) {
 		add("TENANTDESK_SYNC_INTERVAL: %s is too short: use at least 1m, or 0 to turn the periodic sync off", c.SyncInterval)
@@ -626,6 +671,30 @@ func setProxies(c *Config, v string) error {
 }
 
 // splitList splits a comma- or whitespace-separated list, dropping empty items.
+// parseSize reads a size such as 10MB, 10M, 512KB or 1048576 (1 MB = 1,048,576 bytes) between
+// 64 KB and 100 MB.
+func parseSize(v string) (int64, error) {
+	s := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(v), " ", ""))
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"MIB", 1 << 20}, {"MB", 1 << 20}, {"M", 1 << 20}, {"KIB", 1 << 10}, {"KB", 1 << 10}, {"K", 1 << 10}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (100<<20)/mult {
+		return 0, fmt.Errorf("%q is not a size up to 100MB: use e.g. 10MB or 512KB", v)
+	}
+	if n*mult < 64<<10 {
+		return 0, fmt.Errorf("%q is too small: a message needs at least 64KB", v)
+	}
+	return n * mult, nil
+}
+
 func splitList(v string) []string {
 	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' })
 }

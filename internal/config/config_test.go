@@ -47,6 +47,7 @@ func TestDefaults(t *testing.T) {
 		LicenseCatalogURL: licensing.DefaultCatalogURL, SyncInterval: time.Hour, LogLevel: slog.LevelInfo,
 		IPRangeDownloads: true, SessionIdle: 8 * time.Hour, SessionMaxAge: 24 * time.Hour,
 		RoleReader: "Reader", RoleOperator: "Operator", RoleLicenseAdmin: "LicenseAdmin",
+		SSPRMaxBytes: 10 << 20, SSPRWindowBefore: 2 * time.Hour, SSPRWindowAfter: 15 * time.Minute,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults:\n%#v\nwant\n%#v", c, want)
@@ -458,5 +459,35 @@ func TestSessionAndIPDownloadSettings(t *testing.T) {
 	}
 	if err := c.Validate(ModeDemo); err == nil || !strings.Contains(err.Error(), "TENANTDESK_SESSION_MAX_AGE") {
 		t.Errorf("idle timeout longer than the max age: %v", err)
+	}
+}
+
+func TestSSPRSettings(t *testing.T) {
+	c, err := load(t, map[string]string{"TENANTDESK_SSPR_MAX_MESSAGE_SIZE": "512KB", "TENANTDESK_SSPR_WINDOW_BEFORE": "3h",
+		"TENANTDESK_SSPR_WINDOW_AFTER": "30m", "TENANTDESK_SSPR_TRUSTED_ARC_SEALERS": "Mimecast.com, pphosted.com."}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SSPRMaxBytes != 512<<10 || c.SSPRWindowBefore != 3*time.Hour || c.SSPRWindowAfter != 30*time.Minute ||
+		strings.Join(c.SSPRTrustedARCSealers, ",") != "mimecast.com,pphosted.com" {
+		t.Fatalf("%+v", c)
+	}
+	for _, size := range []string{"10MB", "10M", "10MiB", "10485760", "10 mb"} {
+		if n, err := parseSize(size); err != nil || n != 10<<20 {
+			t.Errorf("parseSize(%q) = %d, %v", size, n, err)
+		}
+	}
+	for _, bad := range []string{"", "x", "-1MB", "1KB", "101MB", "1e9", "10 GB"} {
+		if _, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) succeeded", bad)
+		}
+	}
+	if _, err := load(t, map[string]string{"TENANTDESK_SSPR_TRUSTED_ARC_SEALERS": "https://x"}, nil); err == nil {
+		t.Error("a URL taken for a sealer domain")
+	}
+	c = Default()
+	c.SSPRWindowBefore = 30 * 24 * time.Hour
+	if err := c.Validate(ModeDemo); err == nil || !strings.Contains(err.Error(), "SSPR_WINDOW") {
+		t.Errorf("a month-long window: %v", err)
 	}
 }

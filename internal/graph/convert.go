@@ -185,6 +185,7 @@ func toDirectoryObject(o models.DirectoryObjectable) model.DirectoryObject {
 		out.Type = model.ObjectUser
 		out.DisplayName = str(v.GetDisplayName())
 		out.UserPrincipalName = str(v.GetUserPrincipalName())
+		out.Mail = str(v.GetMail())
 	case models.Groupable:
 		out.Type = model.ObjectGroup
 		out.DisplayName = str(v.GetDisplayName())

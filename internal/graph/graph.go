@@ -121,6 +121,7 @@ type Stats struct {
 type Client struct {
 	adapter    *msgraphcore.GraphRequestAdapterBase
 	cred       azcore.TokenCredential
+	tenant     string // as configured: a GUID or a domain name
 	scope      string
 	baseURL    string
 	maxRetries int
@@ -185,7 +186,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{scope: scope, baseURL: baseURL, maxRetries: maxRetries, pageSize: maxPageSize, log: log}
+	c := &Client{tenant: cfg.TenantID, scope: scope, baseURL: baseURL, maxRetries: maxRetries, pageSize: maxPageSize, log: log}
 
 	azOpts := azcore.ClientOptions{
 		Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: authority + "/"},

@@ -359,8 +359,14 @@ func (c *Client) MembersWithLicenseErrors(ctx context.Context, groupID string) (
 		&groups.ItemMembersWithLicenseErrorsRequestBuilderGetRequestConfiguration{
 			QueryParameters: &groups.ItemMembersWithLicenseErrorsRequestBuilderGetQueryParameters{Select: memberSelect, Top: ptr(c.pageSize)},
 		})
+	return allObjects(ctx, c, resp, err, op, permissions.GroupRead)
+}
+
+// allObjects reads every page of a directory object collection whose first page the SDK
+// answered with resp and err; failures are classified for op, needing perm.
+func allObjects(ctx context.Context, c *Client, resp models.DirectoryObjectCollectionResponseable, err error, op, perm string) ([]model.DirectoryObject, error) {
 	if err != nil {
-		return nil, classify(err, op, permissions.ReadGroups()[0])
+		return nil, classify(err, op, perm)
 	}
 	var out []model.DirectoryObject
 	err = pages(ctx, c, resp, models.CreateDirectoryObjectCollectionResponseFromDiscriminatorValue, nil,
@@ -369,7 +375,7 @@ func (c *Client) MembersWithLicenseErrors(ctx context.Context, groupID string) (
 			return nil
 		})
 	if err != nil {
-		return nil, classify(err, op, permissions.ReadGroups()[0])
+		return nil, classify(err, op, perm)
 	}
 	return out, nil
 }

@@ -1,10 +1,15 @@
 package graph
 
 import (
+	"context"
 	"encoding/base64"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 )
 
 func jwtWith(payload string) string {
@@ -60,4 +65,32 @@ func FuzzTokenRoles(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fakeCred hands out a fixed token.
+type fakeCred struct{ token string }
+
+func (f fakeCred) GetToken(context.Context, policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	return azcore.AccessToken{Token: f.token, ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+func TestTenantID(t *testing.T) {
+	ctx := context.Background()
+	const tid = "ab934a33-445e-47bf-a5bd-d65f90e05ca1"
+	for _, tc := range []struct {
+		tenant, token, want string
+		ok                  bool
+	}{
+		{strings.ToUpper(tid), "", tid, true}, // a configured GUID needs no token
+		{"contoso.onmicrosoft.com", jwtWith(`{"tid":"` + strings.ToUpper(tid) + `"}`), tid, true},
+		{"contoso.onmicrosoft.com", jwtWith(`{"roles":["A"]}`), "", false},
+		{"contoso.onmicrosoft.com", jwtWith(`{"tid":"not-a-guid"}`), "", false},
+		{"contoso.onmicrosoft.com", "garbage", "", false},
+	} {
+		c := &Client{tenant: tc.tenant, cred: fakeCred{tc.token}, scope: "https://graph.microsoft.com/.default"}
+		got, err := c.TenantID(ctx)
+		if got != tc.want || (err == nil) != tc.ok {
+			t.Errorf("TenantID(%q, %q) = %q, %v; want %q ok=%v", tc.tenant, tc.token, got, err, tc.want, tc.ok)
+		}
+	}
 }

@@ -26,6 +26,8 @@ type Graph struct {
 	GroupErr   error
 	InError    []model.DirectoryObject // MembersWithLicenseErrors
 	InErrorErr error
+	Roles      []model.DirectoryRole // DirectoryRoles (without members) and each role's DirectoryRoleMembers
+	RolesErr   error
 
 	// What was asked.
 	Reprocessed  [][]string
@@ -140,4 +142,33 @@ func (g *Graph) DirectoryAudits(_ context.Context, q model.AuditQuery) ([]model.
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// DirectoryRoles returns Roles without their members, or RolesErr.
+func (g *Graph) DirectoryRoles(context.Context) ([]model.DirectoryRole, error) {
+	g.Lock()
+	defer g.Unlock()
+	if g.RolesErr != nil {
+		return nil, g.RolesErr
+	}
+	out := make([]model.DirectoryRole, len(g.Roles))
+	for i, r := range g.Roles {
+		out[i] = model.DirectoryRole{ID: r.ID, DisplayName: r.DisplayName, TemplateID: r.TemplateID}
+	}
+	return out, nil
+}
+
+// DirectoryRoleMembers returns the members of the role in Roles with this id, else Graph's 404.
+func (g *Graph) DirectoryRoleMembers(_ context.Context, id string) ([]model.DirectoryObject, error) {
+	g.Lock()
+	defer g.Unlock()
+	if g.RolesErr != nil {
+		return nil, g.RolesErr
+	}
+	for _, r := range g.Roles {
+		if r.ID == id {
+			return append([]model.DirectoryObject(nil), r.Members...), nil
+		}
+	}
+	return nil, &model.GraphError{Kind: model.GraphNotFound, Status: 404, Code: "Request_ResourceNotFound", Message: "Resource '" + id + "' does not exist."}
 }

@@ -14,12 +14,13 @@ const (
 	ActionReprocess     = "reprocess"
 	ActionIPRefresh     = "ip-refresh"
 	ActionIPImport      = "ip-import"
+	ActionSSPRVerify    = "sspr-verify" // a password-reset request mail checked; never the mail itself
 )
 
 // ActivityActions are the actions in the order the activity filter offers them.
 func ActivityActions() []string {
 	return []string{ActionSignIn, ActionSignOut, ActionRefused, ActionRefresh, ActionRefreshErrors,
-		ActionReprocess, ActionIPRefresh, ActionIPImport}
+		ActionReprocess, ActionIPRefresh, ActionIPImport, ActionSSPRVerify}
 }
 
 // Activity results.

@@ -17,6 +17,7 @@ var (
 	ErrForbidden    = errors.New("forbidden")
 	ErrThrottled    = errors.New("throttled")
 	ErrUnavailable  = errors.New("temporarily unavailable")
+	ErrTooLarge     = errors.New("too large")
 )
 
 // NotFoundError says what does not exist: What is a noun ("group", "user"), ID how it was asked
@@ -60,6 +61,47 @@ func (e *InputError) Is(target error) bool { return target == ErrInvalid }
 // Invalid is an InputError with a formatted message.
 func Invalid(format string, args ...any) *InputError {
 	return &InputError{Message: fmt.Sprintf(format, args...)}
+}
+
+// TooLargeError is input past a size limit: What names it ("the message"), Limit is the limit in
+// bytes and Hint says what to do instead. It matches ErrTooLarge and, being bad input, ErrInvalid.
+type TooLargeError struct {
+	What  string
+	Limit int64
+	Hint  string
+}
+
+func (e *TooLargeError) Error() string {
+	msg := fmt.Sprintf("%s is larger than the limit of %s", capitalizeFirst(e.What), FormatBytes(e.Limit))
+	if e.Hint != "" {
+		msg += ". " + e.Hint
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrTooLarge) and errors.Is(err, ErrInvalid) true.
+func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge || target == ErrInvalid }
+
+// FormatBytes writes a size for people: "10 MB", "512 KB", "900 bytes" (1 MB = 1,048,576 bytes).
+func FormatBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MB", n>>20)
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KB", n>>10)
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func capitalizeFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // GraphErrorKind says what sort of failure a GraphError is, so callers can react without

@@ -230,6 +230,15 @@ type DirectoryObject struct {
 	Type              string // ObjectUser, ...
 	DisplayName       string
 	UserPrincipalName string // users only
+	Mail              string // users only
+}
+
+// DirectoryRole is an activated Entra directory (administrator) role with its direct members.
+type DirectoryRole struct {
+	ID          string
+	DisplayName string
+	TemplateID  string // roleTemplateId: the same in every tenant, e.g. Global Administrator's
+	Members     []DirectoryObject
 }
 
 // AuditEvent is one entry of /auditLogs/directoryAudits.

@@ -27,6 +27,8 @@ const (
 	GroupReadWrite        = "Group.ReadWrite.All"
 	DirectoryRead         = "Directory.Read.All"
 	DirectoryWrite        = "Directory.ReadWrite.All"
+	// RoleManagementRead reads directory roles and their members (GET /directoryRoles).
+	RoleManagementRead = "RoleManagement.Read.Directory"
 )
 
 // The permissions with which each call of tenantdesk works, as ../shared/GRAPH.md's table
@@ -54,6 +56,9 @@ func ReadAudit() []string { return []string{AuditLogRead} }
 // Reprocess is POST /users/{id}/reprocessLicenseAssignment. Graph does not list
 // LicenseAssignment.ReadWrite.All for it: an app with only that permission gets 403.
 func Reprocess() []string { return []string{UserReadWrite, DirectoryWrite} }
+
+// DirectoryRolesRead is GET /directoryRoles and their members.
+func DirectoryRolesRead() []string { return []string{RoleManagementRead, DirectoryRead} }
 
 // Fetch reads the application permissions the tenant granted (graph.Client.GrantedPermissions).
 type Fetch func(ctx context.Context) ([]string, error)

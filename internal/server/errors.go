@@ -45,27 +45,32 @@ func (e *pageError) Unwrap() error { return e.err }
 // formError is bad input that belongs to a form: its page shows the form again with the problem
 // beside it.
 type formError struct {
-	input *model.InputError
-	page  func(p *web.FormProblem) templ.Component
+	input  *model.InputError
+	status int // 400, or 413 for input past a size limit
+	page   func(p *web.FormProblem) templ.Component
 }
 
 func (e *formError) Error() string { return e.input.Error() }
 func (e *formError) Unwrap() error { return e.input }
 
-// onForm returns err, when it is bad input, as one to show inside the form that page renders;
-// other errors pass unchanged.
+// onForm returns err, when it is bad input (or input past a size limit), as one to show inside
+// the form that page renders; other errors pass unchanged.
 func onForm(err error, page func(p *web.FormProblem) templ.Component) error {
+	if te, ok := errors.AsType[*model.TooLargeError](err); ok {
+		return &formError{input: &model.InputError{Message: te.Error() + "."}, status: http.StatusRequestEntityTooLarge, page: page}
+	}
 	var ie *model.InputError
 	if !errors.As(err, &ie) {
 		return err
 	}
-	return &formError{input: ie, page: page}
+	return &formError{input: ie, status: http.StatusBadRequest, page: page}
 }
 
 // serveError is THE mapping from an error to a response: every handler's failure goes through
 // here, so the same kind of failure always gets the same status and the same kind of page.
 //
-//   - bad input: 400 with the message (inside the form it came from, when there is one)
+//   - bad input: 400 with the message (inside the form it came from, when there is one); 413
+//     for input past a size limit
 //   - not found: 404 saying what was not found
 //   - forbidden: 403 naming the role or Graph permission
 //   - Graph throttled or unavailable: 503 with when to retry
@@ -76,7 +81,7 @@ func (s *Server) serveError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var fe *formError
 	if errors.As(err, &fe) {
-		s.render(w, r, http.StatusBadRequest, fe.page(&web.FormProblem{Message: fe.input.Message, Details: fe.input.Problems}))
+		s.render(w, r, fe.status, fe.page(&web.FormProblem{Message: fe.input.Message, Details: fe.input.Problems}))
 		return
 	}
 	v := s.errorView(r, err)
@@ -100,6 +105,7 @@ func (s *Server) errorView(r *http.Request, err error) web.ErrorView {
 	var (
 		pe  *pageError
 		ie  *model.InputError
+		tl  *model.TooLargeError
 		nf  *model.NotFoundError
 		pme *model.PermissionError
 		ge  *model.GraphError
@@ -107,6 +113,8 @@ func (s *Server) errorView(r *http.Request, err error) web.ErrorView {
 	switch {
 	case errors.As(err, &pe):
 		return pe.view
+	case errors.As(err, &tl):
+		return web.ErrorView{Status: http.StatusRequestEntityTooLarge, Heading: "Too large", Message: tl.Error() + ".", BackURL: backFrom(r)}
 	case errors.As(err, &ie):
 		return web.ErrorView{Status: http.StatusBadRequest, Heading: "Bad request", Message: ie.Message,
 			Details: ie.Problems, BackURL: backFrom(r)}

@@ -23,9 +23,13 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/live"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/permissions"
+	"github.com/tenantdesk/tenantdesk/internal/sspr"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
 )
+
+// testTenantID is the directory id of the test servers' tenant.
+const testTenantID = "0e0e0e0e-0000-4000-8000-00000000000e"
 
 // testNow is the clock of every test server: the snapshot below is 5 minutes old.
 var testNow = time.Date(2026, 3, 4, 10, 5, 0, 0, time.UTC)
@@ -279,6 +283,12 @@ func testDepsGranted(t testing.TB, st Store, dir *graphtest.Graph, fetch permiss
 	if err != nil {
 		t.Fatal(err)
 	}
+	ip := ipService(t, false)
+	verifier, err := sspr.New(sspr.Deps{Users: []sspr.UserSource{st, dir}, Audits: dir, Roles: dir, IP: ip,
+		TenantID: func(context.Context) (string, error) { return testTenantID, nil }, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var report LicenseReport = refusingReport{}
 	if rs, ok := st.(licensereport.Store); ok {
 		if report, err = licensereport.New(rs, now); err != nil {
@@ -286,7 +296,7 @@ func testDepsGranted(t testing.TB, st Store, dir *graphtest.Graph, fetch permiss
 		}
 	}
 	return Deps{Store: st, Activity: &activityRecorder{}, Syncer: &fakeSyncer{}, Auth: authtest.SignedIn(auth.RoleLicenseAdmin),
-		Operations: ops, Live: lv, IP: ipService(t, false), Licenses: report, Now: now, Version: "test", Logger: slogText(io.Discard)}
+		Operations: ops, Live: lv, IP: ip, Licenses: report, SSPR: verifier, Now: now, Version: "test", Logger: slogText(io.Discard)}
 }
 
 // refusingReport is the license report of servers over a fakeStore: no data yet.

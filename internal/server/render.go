@@ -25,6 +25,7 @@ var navEntries = []navEntry{
 	{"licenses", "Licenses", "/licenses"},
 	{"users", "Users", "/users"},
 	{"ip", "IP lookup", "/ip"},
+	{"sspr", "Reset requests", "/sspr"},
 	{"activity", "Activity", "/activity"},
 }
 

@@ -60,6 +60,12 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.require(auth.RoleOperator)).Post("/ip/refresh", s.handleIPRefresh)
 	r.With(s.require(auth.RoleOperator)).Post("/ip/import", s.handle(s.handleIPImport))
 
+	// Password-reset request check (sspr.go): Readers check mails; nothing of a mail is kept.
+	r.With(s.require(auth.RoleReader)).Get("/sspr", s.handle(s.handleSSPR))
+	r.With(s.require(auth.RoleReader)).Post("/sspr", s.handle(s.handleSSPRVerify))
+	r.With(s.require(auth.RoleReader)).Post("/api/sspr/verify", s.handle(s.handleSSPRAPI))
+	r.With(s.require(auth.RoleReader)).Get("/sspr/samples/{id}/{variant}", s.handle(s.handleSSPRSample))
+
 	// Refresh.
 	r.With(s.require(auth.RoleOperator)).Post("/refresh", s.handleRefresh)
 	r.With(s.require(auth.RoleReader)).Get("/sync/progress", s.handleSyncProgress)

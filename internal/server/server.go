@@ -76,6 +76,10 @@ type Deps struct {
 	Live       Live
 	IP         IPLookup
 	Licenses   LicenseReport
+	SSPR       SSPRVerifier
+	// SSPRSamples offers the simulated tenant's sample mails on the verifier's page (the demo);
+	// nil elsewhere.
+	SSPRSamples SSPRSamples
 
 	Logger *slog.Logger // nil discards
 	// Now is the clock; nil means time.Now.
@@ -107,6 +111,8 @@ type Server struct {
 	live     Live
 	ip       IPLookup
 	licenses LicenseReport
+	sspr     SSPRVerifier
+	samples  SSPRSamples
 
 	log     *slog.Logger
 	now     func() time.Time
@@ -132,7 +138,7 @@ func New(deps Deps) (*Server, error) {
 	}{
 		{"Store", deps.Store != nil}, {"Activity", deps.Activity != nil}, {"Syncer", deps.Syncer != nil},
 		{"Auth", deps.Auth != nil}, {"Operations", deps.Operations != nil}, {"Live", deps.Live != nil},
-		{"IP", deps.IP != nil}, {"Licenses", deps.Licenses != nil},
+		{"IP", deps.IP != nil}, {"Licenses", deps.Licenses != nil}, {"SSPR", deps.SSPR != nil},
 	} {
 		if !d.ok {
 			missing = append(missing, d.name)
@@ -143,7 +149,7 @@ func New(deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		store: deps.Store, activity: deps.Activity, syncer: deps.Syncer, authn: deps.Auth,
-		ops: deps.Operations, live: deps.Live, ip: deps.IP, licenses: deps.Licenses,
+		ops: deps.Operations, live: deps.Live, ip: deps.IP, licenses: deps.Licenses, sspr: deps.SSPR, samples: deps.SSPRSamples,
 
 		log: deps.Logger, now: deps.Now, version: deps.Version, bg: deps.Background,
 

@@ -18,6 +18,9 @@ type listQuery struct {
 	filter   odata.Expr
 	usage    odata.Usage
 	advanced bool // ConsistencyLevel: eventual and $count=true
+	// limited writes only @odata.type and id of each directory object: Graph's answer to an app
+	// that may read the relationship but not the objects' type (documented "limited information").
+	limited bool
 }
 
 // searchable lists the properties $search accepts per resource.
@@ -576,6 +579,13 @@ func (a *API) writeRefPage(rq *request, ctx string, lq listQuery, ids []string, 
 	for _, i := range hits {
 		if len(items) > 0 {
 			items = append(items, ',')
+		}
+		if lq.limited {
+			items = append(items, `{"@odata.type":"#microsoft.graph.`...)
+			items = append(items, a.t.objectType[ids[i]]...)
+			items = append(items, `","id":`...)
+			items = append(appendString(items, ids[i]), '}')
+			continue
 		}
 		items, _ = a.appendDirectoryObject(items, ids[i], lq.Select)
 	}

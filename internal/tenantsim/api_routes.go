@@ -22,6 +22,10 @@ var (
 	// page for it lists only Directory.Read.All and Directory.ReadWrite.All for applications
 	// reading another user's memberships, so that is what the simulator asks for.
 	permsMemberOf = []string{"Directory.Read.All", "Directory.ReadWrite.All"}
+	// "List directoryRoles" and "List members of a directory role": GRAPH.md's row. Microsoft's
+	// pages also name the two ReadWrite permissions; the simulator holds to the row, the most
+	// conservative reading.
+	permsDirRoles = []string{"RoleManagement.Read.Directory", "Directory.Read.All"}
 )
 
 // route is one Graph operation the simulator serves.
@@ -87,6 +91,11 @@ func buildRoutes() []route {
 		{"GET", "/groups/{id}/membersWithLicenseErrors", permsGroupRead, (*API).listMembersWithErrors},
 		{"GET", "/auditLogs/directoryAudits", permsAudit, (*API).listAudits},
 		{"GET", "/auditLogs/directoryAudits/{id}", permsAudit, (*API).getAudit},
+		{"GET", "/directoryRoles", permsDirRoles, (*API).listDirectoryRoles},
+		{"GET", "/directoryRoles/{id}", permsDirRoles, (*API).getDirectoryRole},
+		{"GET", "/directoryRoles/{id}/members", permsDirRoles, (*API).listDirectoryRoleMembers},
+		{"GET", "/directoryRoles(roleTemplateId={id})", permsDirRoles, (*API).getDirectoryRole},
+		{"GET", "/directoryRoles(roleTemplateId={id})/members", permsDirRoles, (*API).listDirectoryRoleMembers},
 		{"POST", "/$batch", nil, (*API).batch},
 	}
 	for _, c := range []string{"microsoft.graph.user", "microsoft.graph.group", "microsoft.graph.device", "microsoft.graph.orgcontact"} {
@@ -124,6 +133,16 @@ func matchRoute(method, path string) (route, []string, error) {
 		return rt, params, nil
 	}
 	n := len(segs)
+	if tmpl, ok := roleTemplateKey(segs[0]); ok {
+		// The alternate key: /directoryRoles(roleTemplateId='{id}')[/members].
+		switch {
+		case n == 1:
+			return at("/directoryRoles(roleTemplateId={id})", "roleTemplateId="+tmpl)
+		case n == 2 && low[1] == "members":
+			return at("/directoryRoles(roleTemplateId={id})/members", "roleTemplateId="+tmpl)
+		}
+		return route{}, nil, segmentNotFound(segs[n-1])
+	}
 	switch low[0] {
 	case "subscribedskus":
 		switch n {
@@ -196,6 +215,18 @@ func matchRoute(method, path string) (route, []string, error) {
 			return at("/auditLogs/directoryAudits")
 		case n == 3:
 			return at("/auditLogs/directoryAudits/{id}", segs[2])
+		}
+		return route{}, nil, segmentNotFound(segs[3])
+	case "directoryroles":
+		switch {
+		case n == 1:
+			return at("/directoryRoles")
+		case n == 2:
+			return at("/directoryRoles/{id}", segs[1])
+		case n == 3 && low[2] == "members":
+			return at("/directoryRoles/{id}/members", segs[1])
+		case n == 3:
+			return route{}, nil, segmentNotFound(segs[2])
 		}
 		return route{}, nil, segmentNotFound(segs[3])
 	case "$batch":

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"html"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -128,28 +129,25 @@ func (m *mailRenderer) ipv6() string {
 
 func (m *mailRenderer) stamp(d time.Time) string { return d.Format("Mon, 2 Jan 2006 15:04:05 -0700") }
 
-// recipients are the tenant's helpdesk administrators (else IT staff), as the mail goes to
-// admins of the tenant.
+// recipients are who Entra ID mails: the enabled Helpdesk and Password Administrators; when
+// there are none, the User Administrators; else the Global Administrators; at most 100.
 func (m *mailRenderer) recipients() []string {
-	var out []string
-	for _, u := range m.t.users {
-		if u.JobTitle == "Helpdesk Administrator" && u.AccountEnabled {
-			out = append(out, u.Mail)
-			if len(out) == 3 {
-				return out
+	var holders []*User
+	for _, tier := range [][]string{{RoleHelpdeskAdmin, RolePasswordAdmin}, {RoleUserAdmin}, {RoleGlobalAdmin}} {
+		for _, role := range tier {
+			for _, u := range m.t.roleHolders(role) {
+				if !slices.Contains(holders, u) {
+					holders = append(holders, u)
+				}
 			}
 		}
-	}
-	for _, u := range m.t.users {
-		if len(out) >= 2 {
+		if len(holders) > 0 {
 			break
 		}
-		if u.Department == "IT" && u.UserType == "Member" && u.AccountEnabled && u.role == roleStaff {
-			out = append(out, u.Mail)
-		}
 	}
-	if len(out) == 0 {
-		out = append(out, "admin@"+m.t.DefaultDomain)
+	out := make([]string, 0, min(len(holders), 100))
+	for _, u := range holders[:min(len(holders), 100)] {
+		out = append(out, u.Mail)
 	}
 	return out
 }

@@ -945,7 +945,7 @@ func (t *Tenant) adopt(f *Tenant) {
 	t.groups, t.groupByID = f.groups, f.groupByID
 	t.devices, t.contacts = f.devices, f.contacts
 	t.objectType, t.memberOf = f.objectType, f.memberOf
-	t.audits, t.sspr, t.auditDelay = f.audits, f.sspr, f.auditDelay
+	t.audits, t.sspr, t.auditDelay, t.roles = f.audits, f.sspr, f.auditDelay, f.roles
 	t.rules, t.rng, t.proxyOwners, t.pending = f.rules, f.rng, f.proxyOwners, f.pending
 	t.country, t.vanity = f.country, f.vanity
 }

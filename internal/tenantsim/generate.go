@@ -197,6 +197,7 @@ func (g *generator) run() {
 	g.licenses()
 	g.history()
 	g.ssprFlows()
+	g.directoryRoles()
 	t.sortAudits()
 }
 

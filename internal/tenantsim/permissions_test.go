@@ -57,6 +57,11 @@ var routeCalls = map[string]string{
 	"GET /groups/{id}/members/microsoft.graph.orgContact/$count": "GET /groups, members, membersWithLicenseErrors, /groups/delta",
 	"GET /auditLogs/directoryAudits":                             "GET /auditLogs/directoryAudits",
 	"GET /auditLogs/directoryAudits/{id}":                        "GET /auditLogs/directoryAudits",
+	"GET /directoryRoles":                                        "GET /directoryRoles, role members",
+	"GET /directoryRoles/{id}":                                   "GET /directoryRoles, role members",
+	"GET /directoryRoles/{id}/members":                           "GET /directoryRoles, role members",
+	"GET /directoryRoles(roleTemplateId={id})":                   "GET /directoryRoles, role members",
+	"GET /directoryRoles(roleTemplateId={id})/members":           "GET /directoryRoles, role members",
 	"POST /$batch":                                               "", // a valid token suffices; each part is checked as its own call
 }
 
@@ -81,8 +86,10 @@ func TestRoutesEnforceGRAPHmdPermissions(t *testing.T) {
 	e := newAPIEnv(t)
 	u, g := e.users()[0], e.group(e.t.Scenarios.A1Group)
 	audit := e.t.AuditLog()[0].ID
+	role := e.t.roles[0]
 	sample := strings.NewReplacer("/users/{id}", "/users/"+u.ID, "/groups/{id}", "/groups/"+g.ID,
-		"/subscribedSkus/{id}", "/subscribedSkus/"+skuA1Students, "/directoryAudits/{id}", "/directoryAudits/"+audit)
+		"/subscribedSkus/{id}", "/subscribedSkus/"+skuA1Students, "/directoryAudits/{id}", "/directoryAudits/"+audit,
+		"/directoryRoles/{id}", "/directoryRoles/"+role.ID, "(roleTemplateId={id})", "(roleTemplateId='"+role.TemplateID+"')")
 	bodies := map[string]string{
 		"POST /users/{id}/assignLicense":  `{"addLicenses":[],"removeLicenses":[]}`,
 		"POST /groups/{id}/assignLicense": `{"addLicenses":[],"removeLicenses":[]}`,

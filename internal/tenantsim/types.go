@@ -357,6 +357,7 @@ type Tenant struct {
 	// auditDelay is Config.AuditDelay, in force once generation is done.
 	auditDelay time.Duration
 	sspr       []SSPRFlow
+	roles      []*DirectoryRole // activated directory roles
 
 	rules rules
 	// rng drives every id and choice made after generation, so the same operations on the same
