@@ -27,6 +27,8 @@ type ExplainedLicense struct {
 	DisabledPlans []model.NamedPlan
 	// Blocker is, for Other, the name of the sibling license that really failed.
 	Blocker string
+	// Then is what would fail next once this error is fixed (see Explanation.Then), named.
+	Then []Ahead
 }
 
 // InError reports whether the license carries an error.
@@ -73,6 +75,9 @@ type Explainer struct {
 	templates map[string][]model.AssignedLicense
 	groups    map[string]string // group id -> name
 	audit     map[string][]LicensingErrorDetail
+	// disabledHolders counts disabled accounts among the holders of used-up SKUs (see
+	// CountDisabledHolders); nil until read.
+	disabledHolders map[string]int
 }
 
 // LoadExplainer reads the names of licenses and plans, the subscriptions, and the names and
@@ -141,7 +146,7 @@ func (ex *Explainer) context(u model.User) ExplainContext {
 	return ExplainContext{
 		Names: ex.names, SKUs: ex.skus, User: u,
 		GroupTemplates: ex.templates, GroupNames: ex.groups,
-		Audit: ex.audit[model.NormalizeID(u.ID)],
+		Audit: ex.audit[model.NormalizeID(u.ID)], DisabledHolders: ex.disabledHolders,
 	}
 }
 
@@ -162,7 +167,7 @@ func (ex *Explainer) License(u model.User, st model.LicenseState) ExplainedLicen
 	}
 	if st.InError() || st.State == model.StateDisabled {
 		x := Explain(ex.context(u), st)
-		v.Summary, v.Detail, v.Fix = x.Summary, x.Detail, x.Fix
+		v.Summary, v.Detail, v.Fix, v.Then = x.Summary, x.Detail, x.Fix, x.Then
 		if x.Blocker != nil {
 			v.Blocker = ex.names.SKU(x.Blocker.SKUID)
 		}
