@@ -223,6 +223,11 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 		return fmt.Errorf("insert holders: %w", err)
 	}
 	defer holderStmt.Close()
+	keyStmt, err := tx.PrepareContext(bg, insertUserKeySQL)
+	if err != nil {
+		return fmt.Errorf("insert search keys: %w", err)
+	}
+	defer keyStmt.Close()
 
 	for i, u := range users {
 		if i%checkEvery == 0 {
@@ -248,6 +253,9 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 		if err := insertHolders(bg, holderStmt, snapID, u); err != nil {
 			return err
 		}
+		if err := insertUserKeys(bg, keyStmt, snapID, u); err != nil {
+			return err
+		}
 		for _, l := range u.AssignedLicenses {
 			if _, err := assignedStmt.ExecContext(bg, snapID, u.ID, model.NormalizeID(l.SKUID), guidList(l.DisabledPlans)); err != nil {
 				return fmt.Errorf("insert license %q of user %q: %w", l.SKUID, u.ID, err)
@@ -264,7 +272,7 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 }
 
 // userTables hold a snapshot's rows about each user (by user_id), besides snapshot_users.
-var userTables = []string{"snapshot_holders", "snapshot_user_props", "snapshot_user_states", "snapshot_user_assigned"}
+var userTables = []string{"snapshot_holders", "snapshot_user_props", "snapshot_user_states", "snapshot_user_assigned", "snapshot_user_keys"}
 
 // snapshotTables are deleted child first.
 var snapshotTables = append(append(userTables[:len(userTables):len(userTables)], "snapshot_users", "snapshot_holder_values", "snapshot_sku_holders"),

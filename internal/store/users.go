@@ -59,9 +59,10 @@ func (s *Store) UsersByID(ctx context.Context, ids []string) ([]model.User, erro
 	})
 }
 
-// SearchUsers finds users of the current snapshot whose display name, user principal name or
-// mail contains q (case-insensitive; a whole object id matches too), ordered by name. It
-// returns at most limit users (1..MaxUserSearch) starting at offset, and the total.
+// SearchUsers finds users of the current snapshot by what people type: a part of the display
+// name, user principal name or mail (case-insensitive), a whole object id, a whole proxy
+// address (with or without its "smtp:") or a whole employee id, ordered by name. It returns
+// at most limit users (1..MaxUserSearch) starting at offset, and the total.
 func (s *Store) SearchUsers(ctx context.Context, q string, offset, limit int) (model.UserSearchResult, error) {
 	return readValue(ctx, s, func(db querier) (model.UserSearchResult, error) { return searchUsers(ctx, db, q, offset, limit) })
 }
@@ -74,18 +75,22 @@ func searchUsers(ctx context.Context, db querier, q string, offset, limit int) (
 	limit = min(max(limit, 1), MaxUserSearch)
 	offset = max(offset, 0)
 	// instr, not LIKE: the query is a plain substring, so % _ and \ mean themselves; fold (see
-	// store.go) folds case in SQL as in Go, for every script.
-	q = fold(strings.TrimSpace(q))
+	// store.go) folds case in SQL as in Go, for every script. Proxy addresses and employee ids
+	// match whole, by an index seek of snapshot_user_keys (?5 is the text as a key).
+	q = strings.TrimSpace(q)
+	key := userKey(q)
+	q = fold(q)
 	where := `u.snapshot_id = ?1 AND (?2 = '' OR instr(fold(u.display_name), ?2) > 0 OR instr(fold(u.upn), ?2) > 0
-		OR instr(fold(u.mail), ?2) > 0 OR fold(u.id) = ?2)`
+		OR instr(fold(u.mail), ?2) > 0 OR fold(u.id) = ?2
+		OR u.id IN (SELECT k.user_id FROM snapshot_user_keys k WHERE k.snapshot_id = ?1 AND k.key = ?5))`
 	res := model.UserSearchResult{Users: []model.UserHit{}}
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM snapshot_users u WHERE `+where, info.ID, q).Scan(&res.Total); err != nil {
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM snapshot_users u WHERE `+where, info.ID, q, nil, nil, key).Scan(&res.Total); err != nil {
 		return model.UserSearchResult{}, fmt.Errorf("search users: %w", err)
 	}
 	rows, err := db.QueryContext(ctx, `SELECT `+userColumns+`, u.has_errors, EXISTS (SELECT 1 FROM snapshot_user_assigned a
 			WHERE a.snapshot_id = u.snapshot_id AND a.user_id = u.id)
 		FROM snapshot_users u WHERE `+where+`
-		ORDER BY u.display_name COLLATE NOCASE, u.id LIMIT ?3 OFFSET ?4`, info.ID, q, limit, offset)
+		ORDER BY u.display_name COLLATE NOCASE, u.id LIMIT ?3 OFFSET ?4`, info.ID, q, limit, offset, key)
 	if err != nil {
 		return model.UserSearchResult{}, fmt.Errorf("search users: %w", err)
 	}
@@ -167,6 +172,25 @@ func userCols(u *model.User, created *sql.NullInt64) []any {
 // such licensed group.
 func (s *Store) UsersInErrorForGroup(ctx context.Context, groupID string) ([]model.User, error) {
 	return s.groupUsersWhere(ctx, groupID, "in error", `error <> ''`)
+}
+
+// UsersInError are the users of the current snapshot with an errored license state from any
+// source (directly or from any group), with all their licenses and states, ordered by name:
+// the tenant-wide list of users in license error. ErrNotFound before the first sync.
+func (s *Store) UsersInError(ctx context.Context) ([]model.User, error) {
+	return readValue(ctx, s, func(db querier) ([]model.User, error) {
+		info, err := currentSnapshot(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		// The partial index of errors by group holds every state in error: one scan of it.
+		users, err := loadUsers(ctx, db, info.ID, `SELECT user_id FROM snapshot_user_states INDEXED BY snapshot_user_states_group_errors
+			WHERE snapshot_id = ?1 AND error <> '' AND ?2 = ''`, "")
+		if err != nil {
+			return nil, fmt.Errorf("users in error: %w", err)
+		}
+		return users, nil
+	})
 }
 
 // UsersDisabledForGroup are the users holding a license from the group that is Disabled
