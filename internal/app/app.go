@@ -196,6 +196,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	a.Server = srv
+	if err := a.Catalog.SeedBuiltin(ctx); err != nil {
+		a.Logger.Warn("license names: the built-in table could not be stored; part numbers are shown until a catalog is imported", "err", err)
+	}
 	httpServer := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

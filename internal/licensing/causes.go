@@ -53,27 +53,31 @@ func (p people) String() string { return number(p.n) + " " + plural(p.n, p.one, 
 // verb picks the verb's form for p: p.verb("has", "have").
 func (p people) verb(one, many string) string { return plural(p.n, one, many) }
 
-// Nouns for Causes.
-const (
-	NounMembers = "members" // on a group's page
-	NounUsers   = "users"   // tenant-wide
-)
-
-// Causes groups the license errors of users by cause: for groupID, the errors from that group
-// (a group's page, people are "members"); for "" every error from any source (tenant-wide,
-// "users"). An "Other" counts under the error of the sibling that blocks it; an "Other" whose
-// blocker is nowhere to be found is a cause of its own. A user with two causes is under both.
-// Causes come most users first; each carries what would fail next for its users (Then).
+// Causes groups the license errors from group groupID of users (its members) by cause, for the
+// group's page: people are "members". An "Other" counts under the error of the sibling that
+// blocks it; an "Other" whose blocker is nowhere to be found is a cause of its own. A user with
+// two causes is under both. Causes come most users first; each carries what would fail next
+// for its users (Then).
 func (ex *Explainer) Causes(users []model.User, groupID string) []Cause {
-	noun := people{one: "member", many: "members"}
-	if groupID == "" {
-		noun = people{one: "user", many: "users"}
+	return ex.causes(users, func(st model.LicenseState) bool { return model.SameID(st.AssignedByGroup, groupID) },
+		people{one: "member", many: "members"})
+}
+
+// TenantCauses is Causes over the errors of any source for which keep holds (nil keeps every
+// one), tenant-wide: people are "users", and a shortage from a group and directly is one cause.
+func (ex *Explainer) TenantCauses(users []model.User, keep func(model.LicenseState) bool) []Cause {
+	if keep == nil {
+		keep = func(model.LicenseState) bool { return true }
 	}
+	return ex.causes(users, keep, people{one: "user", many: "users"})
+}
+
+func (ex *Explainer) causes(users []model.User, keep func(model.LicenseState) bool, noun people) []Cause {
 	var top causeSet
 	for _, u := range users {
 		x := explainer{ex.context(u)}
 		for _, st := range u.LicenseStates {
-			if !st.InError() || (groupID != "" && !model.SameID(st.AssignedByGroup, groupID)) {
+			if !st.InError() || !keep(st) {
 				continue
 			}
 			var r reason

@@ -395,12 +395,16 @@ func (x explainer) dependency(st model.LicenseState) reason {
 			r.fix = fmt.Sprintf("Add a license that includes %s to the template of group %s (or enable that plan in a license it has), then reprocess the group.",
 				m.need.what, x.groupName(st.AssignedByGroup))
 		}
+		it := what // "it needs", when the add-on plan is named as its license is
+		if it == name {
+			it = "it"
+		}
 		r.many = func(p people) (string, string) {
 			if st.Direct() {
-				return fmt.Sprintf("%s cannot get %s: %s %s %s, which none of their licenses provides", p, name, what, verb, m.need.what),
+				return fmt.Sprintf("%s cannot get %s: %s %s %s, which none of their licenses provides", p, name, it, verb, m.need.what),
 					fmt.Sprintf("Assign them a license that includes %s (or enable that plan in one they have), then reprocess them.", m.need.what)
 			}
-			return fmt.Sprintf("%s cannot get %s: %s %s %s in the same group", p, name, what, verb, m.need.what),
+			return fmt.Sprintf("%s cannot get %s: %s %s %s in the same group", p, name, it, verb, m.need.what),
 				fmt.Sprintf("Add a license that includes %s to the template of group %s (a user who already holds that license uses no extra one), then reprocess them.",
 					m.need.what, x.groupName(st.AssignedByGroup))
 		}

@@ -94,7 +94,11 @@ func (s *Server) groupView(r *http.Request, g model.GroupDetail) (web.GroupView,
 		s.log.WarnContext(ctx, "group page: names", "group", id, "err", err)
 	}
 	ex.AddGroup(id, g.DisplayName, g.Template)
+	if err := ex.CountDisabledHolders(ctx, s.store); err != nil {
+		s.log.WarnContext(ctx, "group page: disabled holders", "group", id, "err", err)
+	}
 	v.Audit = auditView(ex, lg.Events, lg.AuditSince, lg.AuditErr)
+	v.Causes = causeViews(ex.Causes(inError, id), inError, "cause", v.CanReprocess)
 
 	v.ErrorUsers, v.ErrorPager = licenseRows(ex, id, inError, q, "epage", "#errors")
 	v.DisabledUsers, v.DisabledPager = licenseRows(ex, id, disabled, q, "dpage", "#disabled")

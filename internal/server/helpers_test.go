@@ -234,6 +234,10 @@ func (f *fakeStore) UsersInErrorForGroup(context.Context, string) ([]model.User,
 func (f *fakeStore) UsersDisabledForGroup(context.Context, string) ([]model.User, error) {
 	return nil, errFakeNotFound
 }
+func (f *fakeStore) UsersInError(context.Context) ([]model.User, error) { return nil, errFakeNotFound }
+func (f *fakeStore) DisabledAccountHolders(context.Context, []string) (map[string]int, error) {
+	return nil, errFakeNotFound
+}
 func (f *fakeStore) User(context.Context, string) (model.User, error) {
 	return model.User{}, errFakeNotFound
 }

@@ -40,10 +40,13 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.require(auth.RoleReader)).Get("/groups.csv", s.handle(s.handleGroupReportCSV))
 	r.With(s.require(auth.RoleReader)).Get("/groups/{id}", s.handle(s.handleGroup))
 
-	// Licensing (group.go, user.go, search.go, reprocess.go): Readers look, Operators reprocess.
+	// Licensing (group.go, user.go, search.go, license_errors.go, reprocess.go): Readers look,
+	// Operators reprocess.
 	// Handlers that return errors go through s.handle, whose one mapping (errors.go) answers them.
 	r.With(s.require(auth.RoleOperator)).Post("/groups/{id}/reprocess", s.handle(s.handleReprocess))
 	r.With(s.require(auth.RoleOperator)).Post("/groups/{id}/refresh-errors", s.handle(s.handleRefreshErrors))
+	r.With(s.require(auth.RoleReader)).Get("/errors", s.handle(s.handleLicenseErrors))
+	r.With(s.require(auth.RoleReader)).Get("/errors.csv", s.handle(s.handleLicenseErrorsCSV))
 	r.With(s.require(auth.RoleReader)).Get("/users", s.handle(s.handleUserSearch))
 	r.With(s.require(auth.RoleReader)).Get("/users/{id}", s.handle(s.handleUser))
 

@@ -27,6 +27,8 @@ type Store interface {
 	GroupDetail(ctx context.Context, id string) (model.GroupDetail, error)
 	UsersInErrorForGroup(ctx context.Context, groupID string) ([]model.User, error)
 	UsersDisabledForGroup(ctx context.Context, groupID string) ([]model.User, error)
+	UsersInError(ctx context.Context) ([]model.User, error)
+	DisabledAccountHolders(ctx context.Context, skuIDs []string) (map[string]int, error)
 	User(ctx context.Context, id string) (model.User, error)
 	SearchUsers(ctx context.Context, q string, offset, limit int) (model.UserSearchResult, error)
 	Overview(ctx context.Context) (model.Overview, error)
