@@ -233,6 +233,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 // background runs the jobs that keep the data current.
 func (a *App) background(ctx context.Context) {
 	go a.runIPRanges(ctx)
+	if a.IP != nil {
+		go a.IP.Watch(ctx, IPWatchInterval) // `tenantdesk ip import` by another process
+	}
 	if a.Config.LicenseCatalogURL != "" {
 		// Run refreshes a missing or stale catalog at once, then weekly; failures are logged
 		// there and the stored catalog (or part numbers) stays in use.
