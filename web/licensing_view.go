@@ -78,6 +78,8 @@ type LicenseView struct {
 	// ShowSource names where the license comes from beside its state (lists of several
 	// sources).
 	ShowSource bool
+	// Plans are the license's service plans, each on or off for the user (the user page).
+	Plans []licensing.LicensePlan
 }
 
 // ReprocessResultView is what a reprocess or a refresh of license errors found, user by user.
@@ -159,12 +161,20 @@ type UserView struct {
 	SSPR       AuditView
 	InError    bool
 	SearchURL  string
+	// "Reprocess this user": shown when CanReprocess, disabled with ReprocessBlocked (the
+	// missing Graph permission); Result is its outcome, Problem why it was refused.
+	CanReprocess     bool
+	ReprocessBlocked string
+	ReprocessAction  string
+	Result           *ReprocessResultView
+	Problem          *FormProblem
 }
 
 // UserSearchView is the user search.
 type UserSearchView struct {
 	HasData    bool
 	Query      string
+	Licensed   bool // only users who hold a license
 	Rows       []UserRow
 	Total      int
 	Pager      Pager

@@ -194,6 +194,34 @@ func (ex *Explainer) Licenses(u model.User) []ExplainedLicense {
 	return out
 }
 
+// LicensePlan is one service plan of a license, named, on or off for the user.
+type LicensePlan struct {
+	model.NamedPlan
+	Enabled bool
+}
+
+// Plans are the service plans of license l (as the tenant's subscription lists them, else
+// Microsoft's catalog), each enabled unless l disables it, by name; disabled plans the SKU is
+// not known to have are listed too.
+func (ex *Explainer) Plans(l ExplainedLicense) []LicensePlan {
+	var out []LicensePlan
+	off := map[string]bool{}
+	for _, p := range l.DisabledPlans {
+		off[model.NormalizeID(p.ID)] = true
+	}
+	for _, id := range ex.names.SKUPlans(l.SKU.ID) {
+		out = append(out, LicensePlan{NamedPlan: ex.names.NamedPlan(id), Enabled: !off[id]})
+		delete(off, id)
+	}
+	for _, p := range l.DisabledPlans {
+		if off[model.NormalizeID(p.ID)] {
+			out = append(out, LicensePlan{NamedPlan: p})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b LicensePlan) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	return out
+}
+
 // GroupLicenses explains the states of u that groupID assigns, in the order of Licenses.
 func (ex *Explainer) GroupLicenses(u model.User, groupID string) []ExplainedLicense {
 	var out []ExplainedLicense
@@ -265,7 +293,7 @@ func (ex *Explainer) NameGUIDs(s string) string {
 
 // DecodedMessage is a "Licensing Error Message" of the audit log with every GUID named.
 type DecodedMessage struct {
-	Text      string // the message with GUIDs replaced by names
+	Text      string // the message with GUIDs replaced by names, without the licenses being added or removed
 	Raw       string // as Microsoft wrote it, for copying
 	KindLabel string // "Not enough licenses", ...
 	SKUs      []model.NamedSKU
@@ -277,10 +305,19 @@ type DecodedMessage struct {
 // PlanPair is a pair of service plans in conflict.
 type PlanPair struct{ A, B model.NamedPlan }
 
-// DecodeMessage takes a "Licensing Error Message" apart and names every GUID in it.
+// beingChangedRE is the "Licenses being added: [...]" (or removed) part of a licensing message,
+// which DecodedMessage lists apart (Added, Removed).
+var beingChangedRE = regexp.MustCompile(`(?i)\s*licen[cs]es? being (?:added|removed):\s*\[[^\]]*\]\.?`)
+
+// DecodeMessage takes a "Licensing Error Message" apart and names every GUID in it. Its Text
+// leaves out the licenses being added or removed, which Added and Removed list by name.
 func (ex *Explainer) DecodeMessage(raw string) DecodedMessage {
 	d := ParseLicensingErrorMessage(raw)
-	m := DecodedMessage{Raw: raw, Text: ex.NameGUIDs(raw), KindLabel: KindLabel(d.Kind)}
+	text := raw
+	if len(d.LicensesAdded) > 0 || len(d.LicensesRemoved) > 0 {
+		text = strings.TrimSpace(beingChangedRE.ReplaceAllString(raw, ""))
+	}
+	m := DecodedMessage{Raw: raw, Text: ex.NameGUIDs(text), KindLabel: KindLabel(d.Kind)}
 	named := func(ids []string) []model.NamedSKU {
 		var out []model.NamedSKU
 		for _, id := range ids {

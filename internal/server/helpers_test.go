@@ -244,6 +244,9 @@ func (f *fakeStore) User(context.Context, string) (model.User, error) {
 func (f *fakeStore) SearchUsers(context.Context, string, int, int) (model.UserSearchResult, error) {
 	return model.UserSearchResult{}, errFakeNotFound
 }
+func (f *fakeStore) SearchLicensedUsers(context.Context, string, int, int) (model.UserSearchResult, error) {
+	return model.UserSearchResult{}, errFakeNotFound
+}
 func (f *fakeStore) SKUs(context.Context) ([]model.SKUUsage, error)          { return nil, errFakeNotFound }
 func (f *fakeStore) ProductCatalog(context.Context) ([]model.Product, error) { return nil, nil }
 func (f *fakeStore) Groups(context.Context, []string) (map[string]model.GroupInfo, error) {
@@ -317,6 +320,9 @@ var errNoOps = errors.New("test: no operations over a fake store")
 
 func (refusingOps) ReprocessBlocked(context.Context) string { return "" }
 func (refusingOps) ReprocessGroup(context.Context, string, assign.Selection, assign.Progress) (assign.Result, error) {
+	return assign.Result{}, errNoOps
+}
+func (refusingOps) ReprocessUsers(context.Context, []string, assign.Progress) (assign.Result, error) {
 	return assign.Result{}, errNoOps
 }
 func (refusingOps) RefreshGroupErrors(context.Context, string) (assign.Result, error) {

@@ -178,3 +178,26 @@ func TestUserKeysMigrationBackfills(t *testing.T) {
 		t.Errorf("backfilled keys %q, want %q", keys, want)
 	}
 }
+
+// Licensed users only: those holding a license, searched the same way.
+func TestSearchLicensedUsers(t *testing.T) {
+	st := openTest(t)
+	ctx := context.Background()
+	mustSave(t, st, 0, smallTenant())
+	for q, want := range map[string]string{"": "u1,u3", "ada": "u1", "bob": ""} {
+		r, err := st.SearchLicensedUsers(ctx, q, 0, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, u := range r.Users {
+			ids = append(ids, u.ID)
+			if !u.Licensed {
+				t.Errorf("%q: unlicensed %s", q, u.ID)
+			}
+		}
+		if got := strings.Join(ids, ","); got != want || r.Total != len(ids) {
+			t.Errorf("SearchLicensedUsers(%q) = %q (total %d), want %q", q, got, r.Total, want)
+		}
+	}
+}

@@ -64,10 +64,15 @@ func (s *Store) UsersByID(ctx context.Context, ids []string) ([]model.User, erro
 // address (with or without its "smtp:") or a whole employee id, ordered by name. It returns
 // at most limit users (1..MaxUserSearch) starting at offset, and the total.
 func (s *Store) SearchUsers(ctx context.Context, q string, offset, limit int) (model.UserSearchResult, error) {
-	return readValue(ctx, s, func(db querier) (model.UserSearchResult, error) { return searchUsers(ctx, db, q, offset, limit) })
+	return readValue(ctx, s, func(db querier) (model.UserSearchResult, error) { return searchUsers(ctx, db, q, false, offset, limit) })
 }
 
-func searchUsers(ctx context.Context, db querier, q string, offset, limit int) (model.UserSearchResult, error) {
+// SearchLicensedUsers is SearchUsers among the users who hold at least one license.
+func (s *Store) SearchLicensedUsers(ctx context.Context, q string, offset, limit int) (model.UserSearchResult, error) {
+	return readValue(ctx, s, func(db querier) (model.UserSearchResult, error) { return searchUsers(ctx, db, q, true, offset, limit) })
+}
+
+func searchUsers(ctx context.Context, db querier, q string, licensed bool, offset, limit int) (model.UserSearchResult, error) {
 	info, err := currentSnapshot(ctx, db)
 	if err != nil {
 		return model.UserSearchResult{}, err
@@ -83,6 +88,9 @@ func searchUsers(ctx context.Context, db querier, q string, offset, limit int) (
 	where := `u.snapshot_id = ?1 AND (?2 = '' OR instr(fold(u.display_name), ?2) > 0 OR instr(fold(u.upn), ?2) > 0
 		OR instr(fold(u.mail), ?2) > 0 OR fold(u.id) = ?2
 		OR u.id IN (SELECT k.user_id FROM snapshot_user_keys k WHERE k.snapshot_id = ?1 AND k.key = ?5))`
+	if licensed {
+		where += ` AND EXISTS (SELECT 1 FROM snapshot_user_assigned a WHERE a.snapshot_id = u.snapshot_id AND a.user_id = u.id)`
+	}
 	res := model.UserSearchResult{Users: []model.UserHit{}}
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM snapshot_users u WHERE `+where, info.ID, q, nil, nil, key).Scan(&res.Total); err != nil {
 		return model.UserSearchResult{}, fmt.Errorf("search users: %w", err)
