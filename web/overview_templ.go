@@ -315,7 +315,7 @@ func attention(v OverviewView) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if len(v.ErrorGroups) > 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<div class=\"card\" id=\"error-groups\"><h3>Groups with license errors</h3><table class=\"compact\"><thead><tr><th scope=\"col\">Group</th><th scope=\"col\" class=\"num\">Errors</th><th scope=\"col\" class=\"num\">Members</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<div class=\"card\" id=\"error-groups\"><h3 id=\"error-groups-h\">Groups with license errors</h3><table class=\"compact\" aria-labelledby=\"error-groups-h\"><thead><tr><th scope=\"col\">Group</th><th scope=\"col\" class=\"num\">Errors</th><th scope=\"col\" class=\"num\">Members</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -432,7 +432,7 @@ func attention(v OverviewView) templ.Component {
 			}
 		}
 		if len(v.PendingGroups) > 0 {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<div class=\"card\" id=\"pending-groups\"><h3>Groups not processed</h3><p class=\"muted\">Microsoft has not finished applying these groups' licenses.</p><table class=\"compact\"><thead><tr><th scope=\"col\">Group</th><th scope=\"col\">State</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<div class=\"card\" id=\"pending-groups\"><h3 id=\"pending-groups-h\">Groups not processed</h3><p class=\"muted\">Microsoft has not finished applying these groups' licenses.</p><table class=\"compact\" aria-labelledby=\"pending-groups-h\"><thead><tr><th scope=\"col\">Group</th><th scope=\"col\">State</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
