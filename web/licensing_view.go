@@ -78,6 +78,9 @@ type LicenseView struct {
 	// ShowSource names where the license comes from beside its state (lists of several
 	// sources).
 	ShowSource bool
+	// Compact shows the summary and keeps why, the fix and what fails next behind a
+	// disclosure (long lists, where the causes above already say it).
+	Compact bool
 	// Plans are the license's service plans, each on or off for the user (the user page).
 	Plans []licensing.LicensePlan
 }

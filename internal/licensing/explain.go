@@ -162,9 +162,16 @@ func (x explainer) count(st model.LicenseState) reason {
 	}
 	avail, total := sku.Available(), sku.Prepaid.Enabled
 	free := x.freeable(st.SKUID)
+	left := fmt.Sprintf("%d of %d available", avail, total) // what is left, in words
+	switch {
+	case total == 0 && sku.Prepaid.Warning > 0:
+		left = fmt.Sprintf("0 available, its %s in the grace period", nUnits(sku.Prepaid.Warning))
+	case total == 0 && sku.Prepaid.Suspended > 0:
+		left = fmt.Sprintf("0 available, its %s suspended", nUnits(sku.Prepaid.Suspended))
+	}
 	r := reason{
-		summary: fmt.Sprintf("Not enough licenses: %s has %d of %d available", name, avail, total),
-		short:   fmt.Sprintf("not enough licenses, %d of %d available", avail, total),
+		summary: fmt.Sprintf("Not enough licenses: %s has %s", name, left),
+		short:   "not enough licenses, " + left,
 		detail: fmt.Sprintf("%s is %s, but all %d purchased licenses were in use (%d assigned).",
 			name, x.source(st), total, sku.ConsumedUnits),
 		fix: fmt.Sprintf("Buy more %s licenses, or remove it from users who no longer need it (direct assignments or groups)%s, then %s.",
@@ -174,7 +181,7 @@ func (x explainer) count(st model.LicenseState) reason {
 	status := sku.CapabilityStatus
 	off := status != "" && !strings.EqualFold(status, "Enabled")
 	r.many = func(p people) (string, string) {
-		head := fmt.Sprintf("%s cannot get %s: %d of %d available", p, name, avail, total)
+		head := fmt.Sprintf("%s cannot get %s: %s", p, name, left)
 		need := p.n - avail
 		switch {
 		case off:

@@ -165,6 +165,16 @@ func TestExplain(t *testing.T) {
 			contains: []string{"status is Suspended", "Renew or reactivate"},
 		},
 		{
+			name: "count violation, subscription in its grace period",
+			edit: func(c *ExplainContext) {
+				c.SKUs = append([]model.SKU{}, c.SKUs...)
+				c.SKUs[0].CapabilityStatus, c.SKUs[0].Prepaid = "Warning", model.PrepaidUnits{Warning: 500}
+			},
+			st: a1Faculty, code: model.ErrorCountViolation,
+			summary:  "Not enough licenses: Office 365 A1 for faculty has 0 available, its 500 units in the grace period",
+			contains: []string{"status is Warning", "Renew or reactivate"},
+		},
+		{
 			name: "count violation, licenses free now",
 			edit: func(c *ExplainContext) {
 				c.SKUs = append([]model.SKU{}, c.SKUs...)

@@ -157,7 +157,7 @@ func errorsView(v web.LicenseErrorsView, rep licensereport.Errors, f licenserepo
 		u := eu.User
 		ls := licenseViews(eu.Licenses)
 		for i := range ls {
-			ls[i].ShowSource = true
+			ls[i].ShowSource, ls[i].Compact = true, true
 		}
 		v.Rows = append(v.Rows, web.ErrorUserRow{ID: u.ID, Name: userDisplayName(u), UPN: u.UserPrincipalName,
 			Href: userURL(u.ID), UsageLocation: u.UsageLocation, AccountEnabled: u.AccountEnabled, Licenses: ls})
