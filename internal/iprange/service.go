@@ -84,17 +84,24 @@ func (s *Service) ReloadIfChanged(ctx context.Context) (bool, error) {
 
 // Watch calls ReloadIfChanged every interval until ctx ends, so data another process stored
 // is served without a restart.
-func (s *Service) Watch(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
+func (s *Service) Watch(ctx context.Context, interval time.Duration) {
+	every(ctx, interval, func() {
+		if _, err := s.ReloadIfChanged(ctx); err != nil && ctx.Err() == nil {
+			s.updater.logger().Warn("ip range sources: cannot check the store for new data", "err", err)
+		}
+	})
+}
+
+// every calls f every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := s.ReloadIfChanged(ctx); err != nil && ctx.Err() == nil {
-				s.updater.logger().Warn("ip range sources: cannot check the store for new data", "err", err)
-			}
+			f()
 		}
 	}
 }
@@ -203,16 +210,7 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) {
 	if s.stale(interval) {
 		s.refreshLogged(ctx, log)
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.refreshLogged(ctx, log)
-		}
-	}
+	every(ctx, interval, func() { s.refreshLogged(ctx, log) })
 }
 
 func (s *Service) stale(interval time.Duration) bool {

@@ -162,17 +162,7 @@ func TestLookAhead(t *testing.T) {
 			} else if !slices.Equal(texts, tt.then) {
 				t.Errorf("Then = %q\n want %q", texts, tt.then)
 			}
-			all := e.Summary + "\n" + e.Detail + "\n" + e.Fix
-			for _, s := range tt.contains {
-				if !strings.Contains(all, s) {
-					t.Errorf("missing %q in\n%s", s, all)
-				}
-			}
-			for _, s := range tt.absent {
-				if strings.Contains(all, s) {
-					t.Errorf("unexpected %q in\n%s", s, all)
-				}
-			}
+			checkWords(t, e.Summary+"\n"+e.Detail+"\n"+e.Fix, tt.contains, tt.absent)
 		})
 	}
 }
