@@ -94,3 +94,40 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkSearchUsers searches 50,000 users the ways people type: a part of a name, a whole
+// proxy address (found through snapshot_user_keys), a whole object id; and lists every user in
+// error, tenant-wide (/errors).
+func BenchmarkSearchUsers(b *testing.B) {
+	st := openTest(b)
+	ctx := context.Background()
+	snap := genTenant(3, 50_000, 1_000)
+	if err := st.SaveSnapshot(ctx, 0, snap); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct{ name, q string }{
+		{"name part", "user 4242"},
+		{"proxy address", "smtp:USER31337@contoso.example"},
+		{"object id", snap.Users[777].ID},
+		{"no match", "nobody at all"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			cpu := cpuTime()
+			defer func() { b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op") }()
+			for b.Loop() {
+				if _, err := st.SearchUsers(ctx, c.q, 0, 50); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("users in error", func(b *testing.B) {
+		for b.Loop() {
+			users, err := st.UsersInError(ctx)
+			if err != nil || len(users) == 0 {
+				b.Fatal(len(users), err)
+			}
+			b.ReportMetric(float64(len(users)), "users")
+		}
+	})
+}
