@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"slices"
@@ -15,7 +16,6 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/groups"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/subscribedskus"
-	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/permissions"
@@ -194,28 +194,33 @@ func (c *Client) allGroupsLicensed(ctx context.Context) ([]model.Group, error) {
 // per page (up to 999 users) so that callers can stream them into storage.
 func (c *Client) Users(ctx context.Context, fn func(page []model.User) error) error {
 	const op = "list users"
-	resp, err := users.NewUsersRequestBuilderInternal(c.root(), c.adapter).Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
-		QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Select: userSelect, Top: ptr(c.pageSize)},
-	})
-	if err != nil {
-		return classify(err, op, permissions.ReadUsers()[0])
+	first := c.collectionURL("/users", selectOption(userSelect), topOption(c.pageSize))
+	_, err := eachPage(ctx, c, first, nil, func(p []jsonUser) error { return userPage(fn, p) })
+	return classifyUnlessCaller(err, op, permissions.ReadUsers()[0])
+}
+
+// callerError carries an error of the caller's fn through a listing, so it comes back as it was.
+type callerError struct{ err error }
+
+func (e callerError) Error() string { return e.err.Error() }
+func (e callerError) Unwrap() error { return e.err }
+
+// userPage hands a decoded page to fn, marking fn's error as the caller's.
+func userPage(fn func([]model.User) error, p []jsonUser) error {
+	if err := fn(jsonUsers(p)); err != nil {
+		return callerError{err}
 	}
-	var fnErr error
-	err = pages(ctx, c, resp, models.CreateUserCollectionResponseFromDiscriminatorValue, nil,
-		func(p []models.Userable) error {
-			page := make([]model.User, 0, len(p))
-			for _, u := range p {
-				if u != nil {
-					page = append(page, toUser(u))
-				}
-			}
-			fnErr = fn(page)
-			return fnErr
-		})
-	if fnErr != nil {
-		return fnErr // the caller's own error, unclassified
+	return nil
+}
+
+// classifyUnlessCaller classifies a listing's failure, except the caller's own error, which
+// comes back unclassified.
+func classifyUnlessCaller(err error, op, perm string) error {
+	var ce callerError
+	if errors.As(err, &ce) {
+		return ce.err
 	}
-	return classify(err, op, permissions.ReadUsers()[0])
+	return classify(err, op, perm)
 }
 
 // User reads one user by object id or user principal name.
@@ -224,17 +229,15 @@ func (c *Client) User(ctx context.Context, idOrUPN string) (model.User, error) {
 	if idOrUPN == "" {
 		return model.User{}, &model.GraphError{Kind: model.GraphBadRequest, Message: "empty user id", Op: "get user"}
 	}
-	u, err := users.NewUsersRequestBuilderInternal(c.root(), c.adapter).ByUserId(idOrUPN).Get(ctx,
-		&users.UserItemRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
-		})
+	body, err := c.getJSON(ctx, c.collectionURL("/users/"+url.PathEscape(idOrUPN), selectOption(userSelect)), nil)
 	if err != nil {
 		return model.User{}, classify(err, op, permissions.ReadUsers()[0])
 	}
-	if u == nil {
-		return model.User{}, &model.GraphError{Kind: model.GraphOther, Message: "empty response", Op: op}
+	var u jsonUser
+	if err := json.Unmarshal(body, &u); err != nil || u.ID == "" {
+		return model.User{}, &model.GraphError{Kind: model.GraphOther, Message: "the user came back unreadable", Op: op}
 	}
-	return toUser(u), nil
+	return u.model(), nil
 }
 
 // Group reads one group by object id.
