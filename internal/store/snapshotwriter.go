@@ -29,7 +29,7 @@ type SnapshotWriter struct {
 
 // BeginSnapshot starts a snapshot taken at takenAt for sync run runID (0 for none), clearing
 // what syncs that died left half written.
-func (s *Store) BeginSnapshot(ctx context.Context, runID int64, takenAt time.Time) (*SnapshotWriter, error) {
+func (s *Store) BeginSnapshot(ctx context.Context, runID int64, takenAt time.Time) (model.SnapshotWriter, error) {
 	if takenAt.IsZero() {
 		takenAt = s.Now()
 	}
