@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -30,8 +31,20 @@ func runBench(ctx context.Context, e env, args []string) error {
 	throttle := fs.Int("throttle-requests", 0, "the simulator answers 429 past this many requests per second and app (0 = off)")
 	runs := fs.Int("runs", 3, "repetitions of each strategy; medians are printed")
 	change := fs.Float64("change", 0.01, "share of users changed before each incremental refresh")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the client) to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if *runs < 1 || *users < 1 || *change < 0 || *change > 1 {
 		fmt.Fprintln(e.stderr, "tenantdesk bench: -runs and -users must be at least 1, -change between 0 and 1")

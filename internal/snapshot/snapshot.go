@@ -288,17 +288,7 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) error {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		usersErr = s.src.Users(ctx, func(page []model.User) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := w.AddUsers(ctx, page); err != nil {
-				return err
-			}
-			users += len(page)
-			s.setDone(users)
-			return nil
-		})
+		usersErr = s.readUsers(ctx, w, func(n int) { users = n; s.setDone(n) })
 		if usersErr != nil {
 			usersErr = fmt.Errorf("read users: %w", usersErr)
 			cancel()
@@ -334,6 +324,59 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) error {
 	run.SKUs, run.Groups, run.Users = len(skus), len(groups), users
 	s.setPhase(PhaseSaving, 0)
 	return w.Commit(ctx, skus, groups, counts)
+}
+
+// pagesAhead is how many pages of users may wait for the store while the next are fetched.
+const pagesAhead = 8
+
+// readUsers streams every user into w: Graph's pages are fetched one after another while a
+// second goroutine writes them, taking every page that has arrived meanwhile into one
+// transaction, so neither waits for the other. written gets the running total.
+func (s *Syncer) readUsers(ctx context.Context, w model.SnapshotWriter, written func(int)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan []model.User, pagesAhead)
+	writeErr := make(chan error, 1)
+	go func() {
+		total := 0
+		for page := range pages {
+		more:
+			for {
+				select {
+				case p, ok := <-pages:
+					if !ok {
+						break more
+					}
+					page = append(page, p...)
+				default:
+					break more
+				}
+			}
+			if err := w.AddUsers(ctx, page); err != nil {
+				cancel()
+				for range pages { // let the reader see ctx and stop
+				}
+				writeErr <- err
+				return
+			}
+			total += len(page)
+			written(total)
+		}
+		writeErr <- nil
+	}()
+	readErr := s.src.Users(ctx, func(page []model.User) error {
+		select {
+		case pages <- page:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	close(pages)
+	if err := <-writeErr; err != nil {
+		return err
+	}
+	return readErr
 }
 
 // readDirectory reads the subscriptions, the licensed groups and their member counts,

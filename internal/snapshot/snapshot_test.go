@@ -29,9 +29,9 @@ type fakeSource struct {
 	failErr   error         //
 	failAfter int           // for PhaseUsers: pages delivered before failing
 	block     chan struct{} // if set, Users waits for it (or ctx) after the first page
-	// usersDone, if set, is closed when Users has delivered every page; MemberCounts waits for
-	// it before its fifth batch, so counting is still going when the users are read.
-	usersDone chan struct{}
+	// beforeFifthBatch, if set, runs before MemberCounts' fifth batch (a test waits there
+	// until the users are saved, so counting is still going after them).
+	beforeFifthBatch func()
 	// onCall, if set, runs at the start of every call and after every page/batch, so a test can
 	// look at the Syncer from inside the sync.
 	onCall func()
@@ -83,9 +83,6 @@ func (f *fakeSource) Users(ctx context.Context, fn func([]model.User) error) err
 			return err
 		}
 	}
-	if f.usersDone != nil {
-		close(f.usersDone)
-	}
 	return nil
 }
 
@@ -94,12 +91,8 @@ func (f *fakeSource) Users(ctx context.Context, fn func([]model.User) error) err
 func (f *fakeSource) MemberCounts(ctx context.Context, ids []string, countUsers func(string) bool, progress func(int)) (map[string]model.MemberCounts, error) {
 	counts := map[string]model.MemberCounts{}
 	for i := 0; i < len(ids); i += 20 {
-		if i == 80 && f.usersDone != nil {
-			select {
-			case <-f.usersDone:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
+		if i == 80 && f.beforeFifthBatch != nil {
+			f.beforeFifthBatch()
 		}
 		if err := f.call(PhaseMemberCounts); err != nil {
 			return nil, err
@@ -335,9 +328,9 @@ func TestRunCancelledByCaller(t *testing.T) {
 	st := openStore(t)
 	src := tenant(3000, 10)
 	ctx, cancel := context.WithCancel(context.Background())
-	calls := 0
+	var calls atomic.Int64
 	src.onCall = func() {
-		if calls++; calls == 4 { // during the users
+		if calls.Add(1) == 4 { // during the users
 			cancel()
 		}
 	}
@@ -353,8 +346,12 @@ func TestRunCancelledByCaller(t *testing.T) {
 func TestProgressMonotonic(t *testing.T) {
 	st := openStore(t)
 	src := tenant(5000, 95)
-	src.usersDone = make(chan struct{})
 	s := newSyncer(src, st)
+	src.beforeFifthBatch = func() {
+		for deadline := time.Now().Add(10 * time.Second); s.Progress().Phase != PhaseMemberCounts && time.Now().Before(deadline); {
+			time.Sleep(time.Millisecond)
+		}
+	}
 	var mu sync.Mutex
 	var seen []model.SyncProgress
 	src.onCall = func() { // sampled from inside the sync

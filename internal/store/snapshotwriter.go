@@ -178,22 +178,26 @@ func deriveUserFacts(ctx context.Context, tx *sql.Tx, snapID int64) error {
 }
 
 // recountGroups recomputes the error count of the groups of ids (every group when nil) and the
-// user count of those whose users Graph did not count (user_count < 0 while written).
+// user count of those whose users Graph did not count (user_count < 0 while written): one pass
+// over the snapshot's license states, grouped by group.
 func recountGroups(ctx context.Context, tx *sql.Tx, snapID int64, ids []string) error {
 	only, args := "", []any{snapID}
 	if ids != nil {
 		only = ` AND id IN (SELECT value FROM json_each(?2))`
 		args = append(args, idsJSON(ids))
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE snapshot_groups SET error_count =
-			(SELECT count(DISTINCT s.user_id) FROM snapshot_user_states s
-				WHERE s.snapshot_id = ?1 AND s.assigned_by_group = snapshot_groups.id AND s.error <> '')
-		WHERE snapshot_id = ?1`+only, args...); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE snapshot_groups SET error_count = 0 WHERE snapshot_id = ?1`+only, args...); err != nil {
 		return fmt.Errorf("count errors per group: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE snapshot_groups SET user_count =
-			(SELECT count(DISTINCT s.user_id) FROM snapshot_user_states s
-				WHERE s.snapshot_id = ?1 AND s.assigned_by_group = snapshot_groups.id)
+	if _, err := tx.ExecContext(ctx, `UPDATE snapshot_groups SET error_count = c.n
+		FROM (SELECT assigned_by_group AS g, count(DISTINCT user_id) AS n FROM snapshot_user_states
+			WHERE snapshot_id = ?1 AND error <> '' GROUP BY assigned_by_group) c
+		WHERE snapshot_id = ?1 AND id = c.g`+only, args...); err != nil {
+		return fmt.Errorf("count errors per group: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `WITH c AS MATERIALIZED (SELECT assigned_by_group AS g, count(DISTINCT user_id) AS n
+			FROM snapshot_user_states WHERE snapshot_id = ?1 AND assigned_by_group <> '' GROUP BY assigned_by_group)
+		UPDATE snapshot_groups SET user_count = coalesce((SELECT n FROM c WHERE c.g = snapshot_groups.id), 0)
 		WHERE snapshot_id = ?1 AND user_count < 0`+only, args...); err != nil {
 		return fmt.Errorf("count users per group: %w", err)
 	}
