@@ -105,19 +105,34 @@ func BenchmarkSearchUsers(b *testing.B) {
 	if err := st.SaveSnapshot(ctx, 0, snap); err != nil {
 		b.Fatal(err)
 	}
-	for _, c := range []struct{ name, q string }{
-		{"name part", "user 4242"},
-		{"proxy address", "smtp:USER31337@contoso.example"},
-		{"object id", snap.Users[777].ID},
-		{"no match", "nobody at all"},
+	for _, c := range []struct {
+		name, q  string
+		offset   int
+		licensed bool
+	}{
+		{"name part", "user 4242", 0, false},
+		{"proxy address", "smtp:USER31337@contoso.example", 0, false},
+		{"object id", snap.Users[777].ID, 0, false},
+		{"no match", "nobody at all", 0, false},
+		{"everyone matches", "user", 0, false},
+		{"all users page 1", "", 0, false},
+		{"all users page 500", "", 500 * 50, false},
+		{"licensed users", "", 0, true},
+		{"licensed name part", "user 42", 0, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
+			search := st.SearchUsers
+			if c.licensed {
+				search = st.SearchLicensedUsers
+			}
 			cpu := cpuTime()
 			defer func() { b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op") }()
 			for b.Loop() {
-				if _, err := st.SearchUsers(ctx, c.q, 0, 50); err != nil {
+				r, err := search(ctx, c.q, c.offset, 50)
+				if err != nil {
 					b.Fatal(err)
 				}
+				b.ReportMetric(float64(r.Total), "matches")
 			}
 		})
 	}

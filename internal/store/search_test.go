@@ -179,6 +179,40 @@ func TestUserKeysMigrationBackfills(t *testing.T) {
 	}
 }
 
+// The migration's backfill of search_text and licensed finds users of snapshots saved before it,
+// folded as Go folds (İ, Σ).
+func TestSearchTextMigrationBackfills(t *testing.T) {
+	st := openTest(t)
+	ctx := context.Background()
+	snap := smallTenant()
+	snap.Users = append(snap.Users, model.User{ID: "g1", DisplayName: "İLKNUR ΣΟΦΙΑ", UserPrincipalName: "ilknur@contoso.edu"})
+	mustSave(t, st, 0, snap)
+	if _, err := st.db.ExecContext(ctx, `UPDATE snapshot_users SET search_text = '', licensed = 0`); err != nil {
+		t.Fatal(err)
+	}
+	mig, err := readMigration("0011_user_search_keys.up.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmt := mig[strings.Index(mig, "UPDATE snapshot_users"):]
+	if _, err := st.db.ExecContext(ctx, stmt[:strings.Index(stmt, ";")+1]); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{"İlknur σοφια": "g1", "ADA": "u1"} {
+		r, err := st.SearchUsers(ctx, q, 0, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Users) != 1 || r.Users[0].ID != want || r.Total != 1 {
+			t.Errorf("after the backfill SearchUsers(%q) = %+v, want %s", q, r, want)
+		}
+	}
+	r, err := st.SearchLicensedUsers(ctx, "", 0, 50)
+	if err != nil || r.Total != 2 {
+		t.Errorf("after the backfill %d licensed users (%v), want 2", r.Total, err)
+	}
+}
+
 // Licensed users only: those holding a license, searched the same way.
 func TestSearchLicensedUsers(t *testing.T) {
 	st := openTest(t)

@@ -127,7 +127,7 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 	ins := []*rowInserter{
 		newRowInserter(tx, "snapshot_users", []string{"snapshot_id", "id", "display_name", "upn", "mail", "given_name",
 			"surname", "department", "job_title", "company_name", "employee_id", "city", "country", "usage_location",
-			"user_type", "account_enabled", "on_prem_sync", "created_at", "has_errors", "sort_name"}, snapID, " ON CONFLICT DO NOTHING"),
+			"user_type", "account_enabled", "on_prem_sync", "created_at", "has_errors", "sort_name", "search_text", "licensed"}, snapID, " ON CONFLICT DO NOTHING"),
 		newRowInserter(tx, "snapshot_user_props", []string{"snapshot_id", "user_id", "props"}, snapID, " ON CONFLICT DO NOTHING"),
 		newRowInserter(tx, "snapshot_user_assigned", []string{"snapshot_id", "user_id", "sku_id", "disabled_plans"}, snapID,
 			" ON CONFLICT DO NOTHING"),
@@ -154,7 +154,7 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 		if err := userRows.add(bg, u.ID, u.DisplayName, u.UserPrincipalName, u.Mail,
 			u.GivenName, u.Surname, u.Department, u.JobTitle, u.CompanyName, u.EmployeeID, u.City, u.Country,
 			u.UsageLocation, u.UserType, u.AccountEnabled, u.OnPremisesSyncEnabled, timeToDB(u.CreatedAt),
-			hasErrors(u), fold(u.DisplayName)); err != nil {
+			hasErrors(u), fold(u.DisplayName), searchText(u), len(u.AssignedLicenses) > 0); err != nil {
 			return fmt.Errorf("insert users: %w", err)
 		}
 		if props != "{}" {
