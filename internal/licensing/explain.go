@@ -446,9 +446,21 @@ type missing struct {
 // prerequisite together), all of the user's licenses for a direct one.
 func (x explainer) missingPrerequisite(st model.LicenseState) (missing, bool) {
 	mine := x.enabledPlans(st.SKUID, st.DisabledPlans)
+	names := make([]string, len(mine))
+	addon := false
+	for i, p := range mine {
+		names[i] = strings.ToUpper(x.Names.ServicePlanName(p))
+		_, needs := prerequisites[names[i]]
+		addon = addon || needs
+	}
+	if !addon {
+		// Most licenses have no add-on plan: nothing to look for among the user's others (the
+		// look-ahead asks this of every license of every user in error).
+		return missing{}, false
+	}
 	have := map[string]bool{}
-	for _, p := range mine {
-		have[strings.ToUpper(x.Names.ServicePlanName(p))] = true
+	for _, n := range names {
+		have[n] = true
 	}
 	elsewhere := map[string]holder{} // plan name -> a license of the user outside the group
 	for _, h := range x.otherLicenses(st) {
@@ -472,8 +484,8 @@ func (x explainer) missingPrerequisite(st model.LicenseState) (missing, bool) {
 		}
 	}
 	var m missing
-	for _, p := range mine {
-		pr, ok := prerequisites[strings.ToUpper(x.Names.ServicePlanName(p))]
+	for i, p := range mine {
+		pr, ok := prerequisites[names[i]]
 		if !ok || anyIn(have, pr.plans) || (len(m.addons) > 0 && pr.what != m.need.what) {
 			continue
 		}
