@@ -52,12 +52,27 @@ type Errors struct {
 	Codes []model.LicenseError
 	// All is how many users are in error, before the filter.
 	All int
+
+	ex   *licensing.Explainer
+	keep func(model.LicenseState) bool
 }
 
-// ErrorUser is a user in error with the licenses that are, explained.
+// ErrorUser is a user in error (Errors.Licenses explains them).
 type ErrorUser struct {
-	User     model.User
-	Licenses []licensing.ExplainedLicense
+	User model.User
+}
+
+// Licenses are eu's licenses in error from the filter's source, explained. They are explained
+// when asked for, as a page shows a few of the users (each explanation looks ahead at every
+// license of its source, and a tenant can have thousands of users in error).
+func (r Errors) Licenses(eu ErrorUser) []licensing.ExplainedLicense {
+	var out []licensing.ExplainedLicense
+	for _, l := range r.ex.Licenses(eu.User) {
+		if l.InError() && r.keep(model.LicenseState{AssignedByGroup: l.GroupID}) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // ErrorSource is a group (ID "" for direct assignments) with how many users are in error from it.
@@ -86,7 +101,7 @@ func LoadErrors(ctx context.Context, st ErrorStore, f ErrorFilter) (rep Errors, 
 
 // BuildErrors is the report of users (every user in error) for f, explained by ex.
 func BuildErrors(ex *licensing.Explainer, users []model.User, f ErrorFilter) Errors {
-	rep := Errors{All: len(users)}
+	rep := Errors{All: len(users), ex: ex}
 	bySource := map[string]*ErrorSource{}
 	for _, u := range users {
 		seen := map[string]bool{}
@@ -128,6 +143,7 @@ func BuildErrors(ex *licensing.Explainer, users []model.User, f ErrorFilter) Err
 		}
 		return model.SameID(st.AssignedByGroup, f.Source)
 	}
+	rep.keep = keep
 	text := strings.ToLower(strings.TrimSpace(f.Text))
 	var matching []model.User
 	for _, u := range users {
@@ -139,13 +155,17 @@ func BuildErrors(ex *licensing.Explainer, users []model.User, f ErrorFilter) Err
 			matching = append(matching, u)
 		}
 	}
-	for _, c := range ex.TenantCauses(users, nil) {
+	all := ex.TenantCauses(users, nil)
+	for _, c := range all {
 		if !slices.Contains(rep.Codes, c.Code) {
 			rep.Codes = append(rep.Codes, c.Code)
 		}
 	}
 	slices.Sort(rep.Codes)
-	causes := ex.TenantCauses(matching, keep)
+	causes := all
+	if text != "" || f.Source != "" {
+		causes = ex.TenantCauses(matching, keep) // else the same users, the same states
+	}
 	inCause := map[string]bool{}
 	for _, c := range causes {
 		if f.Code != "" && c.Code != f.Code {
@@ -160,13 +180,7 @@ func BuildErrors(ex *licensing.Explainer, users []model.User, f ErrorFilter) Err
 		if f.Code != "" && !inCause[u.ID] {
 			continue
 		}
-		eu := ErrorUser{User: u}
-		for _, l := range ex.Licenses(u) {
-			if l.InError() && keep(model.LicenseState{AssignedByGroup: l.GroupID}) {
-				eu.Licenses = append(eu.Licenses, l)
-			}
-		}
-		rep.Users = append(rep.Users, eu)
+		rep.Users = append(rep.Users, ErrorUser{User: u})
 	}
 	return rep
 }
@@ -187,7 +201,7 @@ func WriteErrorsCSV(w io.Writer, rep Errors, bom bool) error {
 	}
 	for _, eu := range rep.Users {
 		u := eu.User
-		for _, l := range eu.Licenses {
+		for _, l := range rep.Licenses(eu) {
 			by := "Direct"
 			if !l.Direct {
 				by = l.GroupName

@@ -86,7 +86,7 @@ func TestErrorsReport(t *testing.T) {
 		t.Errorf("codes %v", all.Codes)
 	}
 	// Ann's two licenses in error are listed, the real error first.
-	if ls := all.Users[0].Licenses; len(ls) != 2 || ls[0].Code != model.ErrorCountViolation || ls[1].Code != model.ErrorOther {
+	if ls := all.Licenses(all.Users[0]); len(ls) != 2 || ls[0].Code != model.ErrorCountViolation || ls[1].Code != model.ErrorOther {
 		t.Errorf("Ann's licenses %+v", ls)
 	}
 
@@ -117,7 +117,7 @@ func TestErrorsReport(t *testing.T) {
 	}
 	// Filtered to one group, its users' other errors are left out.
 	rep, _, _ := LoadErrors(ctx, st, ErrorFilter{Source: "00000000-0000-4000-8000-00000000000a"})
-	if len(rep.Users) != 1 || len(rep.Users[0].Licenses) != 2 || len(rep.Causes) != 1 || rep.Causes[0].Headline != "1 user cannot get Office 365 A1 for faculty: 0 of 10 available" {
+	if len(rep.Users) != 1 || len(rep.Licenses(rep.Users[0])) != 2 || len(rep.Causes) != 1 || rep.Causes[0].Headline != "1 user cannot get Office 365 A1 for faculty: 0 of 10 available" {
 		t.Errorf("one group: %+v", rep)
 	}
 }

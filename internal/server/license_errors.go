@@ -155,7 +155,7 @@ func errorsView(v web.LicenseErrorsView, rep licensereport.Errors, f licenserepo
 	v.Pager = win.pager(func(n int) string { return errorsURL("/errors", f, n) + "#error-users" })
 	for _, eu := range rep.Users[win.lo:win.hi] {
 		u := eu.User
-		ls := licenseViews(eu.Licenses)
+		ls := licenseViews(rep.Licenses(eu))
 		for i := range ls {
 			ls[i].ShowSource, ls[i].Compact = true, true
 		}
