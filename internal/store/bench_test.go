@@ -3,11 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 // BenchmarkSaveSnapshot saves a 100,000-user tenant (1-3 license states each, 10,000 groups)
@@ -86,14 +86,8 @@ func BenchmarkGroupReport(b *testing.B) {
 	})
 }
 
-// cpuTime is the CPU time (user + system) the process has used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+// cpuTime is the CPU time the process has used so far.
+func cpuTime() time.Duration { return testkit.CPUTime() }
 
 // BenchmarkSearchUsers searches 50,000 users the ways people type: a part of a name, a whole
 // proxy address (found through snapshot_user_keys), a whole object id; and lists every user in
