@@ -196,6 +196,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	a.Server = srv
+	if err := a.Catalog.SeedBuiltin(ctx); err != nil {
+		a.Logger.Warn("license names: the built-in table could not be stored; part numbers are shown until a catalog is imported", "err", err)
+	}
 	httpServer := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -230,6 +233,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 // background runs the jobs that keep the data current.
 func (a *App) background(ctx context.Context) {
 	go a.runIPRanges(ctx)
+	if a.IP != nil {
+		go a.IP.Watch(ctx, IPWatchInterval) // `tenantdesk ip import` by another process
+	}
 	if a.Config.LicenseCatalogURL != "" {
 		// Run refreshes a missing or stale catalog at once, then weekly; failures are logged
 		// there and the stored catalog (or part numbers) stays in use.

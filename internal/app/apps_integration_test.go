@@ -123,7 +123,7 @@ func TestPagesShowEveryLicenseState(t *testing.T) {
 			t.Errorf("E3: %q %q", label, summary)
 		}
 		label, summary = card(tr.Find(`li[data-sku="` + visio + `"]`))
-		if label != "Error" || !strings.HasPrefix(summary, "Not enough licenses: Visio Plan 2 has 0 of 0 available") {
+		if label != "Error" || !strings.HasPrefix(summary, "Not enough licenses: Visio Plan 2 has 0 available, its ") || !strings.Contains(summary, "in the grace period") {
 			t.Errorf("Visio: %q %q", label, summary)
 		}
 	})

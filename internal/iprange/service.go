@@ -16,6 +16,7 @@ import (
 type Service struct {
 	updater *Updater
 	idx     atomic.Pointer[Index]
+	stamp   atomic.Pointer[string] // the store's IPSourcesStamp when idx was built
 
 	mu      sync.Mutex        // serialises Refresh, Import and Reload
 	errMu   sync.Mutex        // guards lastErr
@@ -39,10 +40,16 @@ func NewService(ctx context.Context, u *Updater) (*Service, error) {
 
 // Reload rebuilds the index from the store and swaps it in.
 func (s *Service) Reload(ctx context.Context) error {
+	// The stamp first: a source saved between the two reads is seen again next time.
+	stamp, err := s.updater.Store.IPSourcesStamp(ctx)
+	if err != nil {
+		return fmt.Errorf("load ip ranges: %w", err)
+	}
 	srcs, err := s.updater.Store.IPSources(ctx)
 	if err != nil {
 		return fmt.Errorf("load ip ranges: %w", err)
 	}
+	s.stamp.Store(&stamp)
 	idx, err := Build(srcs)
 	if err != nil {
 		// Keep serving what did parse; the status shows the rest.
@@ -50,6 +57,53 @@ func (s *Service) Reload(ctx context.Context) error {
 	}
 	s.idx.Store(idx)
 	return nil
+}
+
+// ReloadIfChanged rebuilds the index when the stored sources changed since it was built: by
+// another process on the same database (`tenantdesk ip import` into a running server's data
+// directory). It reports whether it did. One small query when nothing changed.
+func (s *Service) ReloadIfChanged(ctx context.Context) (bool, error) {
+	stamp, err := s.updater.Store.IPSourcesStamp(ctx)
+	if err != nil {
+		return false, err
+	}
+	if p := s.stamp.Load(); p != nil && *p == stamp {
+		return false, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.stamp.Load(); p != nil && *p == stamp { // another caller got here first
+		return false, nil
+	}
+	if err := s.Reload(ctx); err != nil {
+		return false, err
+	}
+	s.updater.logger().Info("ip range sources changed in the store; index rebuilt")
+	return true, nil
+}
+
+// Watch calls ReloadIfChanged every interval until ctx ends, so data another process stored
+// is served without a restart.
+func (s *Service) Watch(ctx context.Context, interval time.Duration) {
+	every(ctx, interval, func() {
+		if _, err := s.ReloadIfChanged(ctx); err != nil && ctx.Err() == nil {
+			s.updater.logger().Warn("ip range sources: cannot check the store for new data", "err", err)
+		}
+	})
+}
+
+// every calls f every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f()
+		}
+	}
 }
 
 // Index returns the current index (never nil after NewService).
@@ -156,16 +210,7 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) {
 	if s.stale(interval) {
 		s.refreshLogged(ctx, log)
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.refreshLogged(ctx, log)
-		}
-	}
+	every(ctx, interval, func() { s.refreshLogged(ctx, log) })
 }
 
 func (s *Service) stale(interval time.Duration) bool {

@@ -99,7 +99,7 @@ func (e *authEnv) activity(t *testing.T, f model.ActivityFilter) []model.Activit
 // openRoutes are the only routes an anonymous request may use.
 func openRoute(path string) bool {
 	switch path {
-	case "/healthz", "/readyz", loginPath, auth.CallbackPath, logoutPath, signedOutPath:
+	case "/healthz", "/readyz", "/favicon.ico", loginPath, auth.CallbackPath, logoutPath, signedOutPath:
 		return true
 	}
 	return strings.HasPrefix(path, assetPrefix)

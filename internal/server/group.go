@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -48,7 +49,9 @@ func (s *Server) handleGroup(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) groupDetail(r *http.Request) (model.GroupDetail, error) {
 	id := strings.TrimSpace(chi.URLParam(r, "id"))
 	if !model.ValidObjectRef(id) {
-		return model.GroupDetail{}, model.GroupNotFound(text.Clip(id, model.MaxIDLen))
+		id = text.Clip(id, model.MaxIDLen)
+		return model.GroupDetail{}, &model.NotFoundError{What: "group", ID: id,
+			Detail: fmt.Sprintf("%q is not a group object id (a GUID such as 6f2c9a10-…): the link is mistyped or cut short.", id)}
 	}
 	g, err := s.store.GroupDetail(r.Context(), id)
 	if isNotFound(err) {
@@ -94,7 +97,11 @@ func (s *Server) groupView(r *http.Request, g model.GroupDetail) (web.GroupView,
 		s.log.WarnContext(ctx, "group page: names", "group", id, "err", err)
 	}
 	ex.AddGroup(id, g.DisplayName, g.Template)
+	if err := ex.CountDisabledHolders(ctx, s.store); err != nil {
+		s.log.WarnContext(ctx, "group page: disabled holders", "group", id, "err", err)
+	}
 	v.Audit = auditView(ex, lg.Events, lg.AuditSince, lg.AuditErr)
+	v.Causes = causeViews(ex.Causes(inError, id), inError, "cause", v.CanReprocess)
 
 	v.ErrorUsers, v.ErrorPager = licenseRows(ex, id, inError, q, "epage", "#errors")
 	v.DisabledUsers, v.DisabledPager = licenseRows(ex, id, disabled, q, "dpage", "#disabled")

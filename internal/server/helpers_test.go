@@ -234,10 +234,17 @@ func (f *fakeStore) UsersInErrorForGroup(context.Context, string) ([]model.User,
 func (f *fakeStore) UsersDisabledForGroup(context.Context, string) ([]model.User, error) {
 	return nil, errFakeNotFound
 }
+func (f *fakeStore) UsersInError(context.Context) ([]model.User, error) { return nil, errFakeNotFound }
+func (f *fakeStore) DisabledAccountHolders(context.Context, []string) (map[string]int, error) {
+	return nil, errFakeNotFound
+}
 func (f *fakeStore) User(context.Context, string) (model.User, error) {
 	return model.User{}, errFakeNotFound
 }
 func (f *fakeStore) SearchUsers(context.Context, string, int, int) (model.UserSearchResult, error) {
+	return model.UserSearchResult{}, errFakeNotFound
+}
+func (f *fakeStore) SearchLicensedUsers(context.Context, string, int, int) (model.UserSearchResult, error) {
 	return model.UserSearchResult{}, errFakeNotFound
 }
 func (f *fakeStore) SKUs(context.Context) ([]model.SKUUsage, error)          { return nil, errFakeNotFound }
@@ -313,6 +320,9 @@ var errNoOps = errors.New("test: no operations over a fake store")
 
 func (refusingOps) ReprocessBlocked(context.Context) string { return "" }
 func (refusingOps) ReprocessGroup(context.Context, string, assign.Selection, assign.Progress) (assign.Result, error) {
+	return assign.Result{}, errNoOps
+}
+func (refusingOps) ReprocessUsers(context.Context, []string, assign.Progress) (assign.Result, error) {
 	return assign.Result{}, errNoOps
 }
 func (refusingOps) RefreshGroupErrors(context.Context, string) (assign.Result, error) {

@@ -18,6 +18,8 @@ type IPLookup interface {
 	StartRefresh(ctx context.Context, by string) bool
 	ImportAs(ctx context.Context, by string, files ...iprange.ImportFile) (iprange.Report, error)
 	Jobs() (refresh, imp *iprange.Job)
+	// ReloadIfChanged picks up sources another process stored (tenantdesk ip import).
+	ReloadIfChanged(ctx context.Context) (bool, error)
 }
 
 // ipDetailed is how many addresses of one lookup get a section with full tables; the summary
@@ -38,6 +40,9 @@ func (s *Server) handleIP(w http.ResponseWriter, r *http.Request) error {
 
 // ipView is the IP lookup page of r: its lookup, the sources and the last jobs.
 func (s *Server) ipView(r *http.Request) web.IPView {
+	if _, err := s.ip.ReloadIfChanged(r.Context()); err != nil {
+		s.log.WarnContext(r.Context(), "ip lookup: cannot check the store for new sources", "err", err)
+	}
 	text := ipQueryText(r)
 	searched := strings.TrimSpace(text) != ""
 	var res iprange.LookupResult

@@ -440,7 +440,7 @@ func TestIPImportUpload(t *testing.T) {
 		t.Errorf("activity %v, want one ip-import (failed: one file was bad)", got)
 	}
 	d := do(t, h, "GET", "/ip?q=52.112.0.1", nil).doc(t)
-	rows := d.Find("#ip-import-result tr")
+	rows := d.Find("#ip-import-result tbody tr")
 	if rows.Length() != 2 {
 		t.Fatalf("import result rows %d: %q", rows.Length(), d.Find("#ip-import-result").Text())
 	}

@@ -25,7 +25,7 @@ var navEntries = []navEntry{
 	{"licenses", "Licenses", "/licenses"},
 	{"users", "Users", "/users"},
 	{"ip", "IP lookup", "/ip"},
-	{"sspr", "Reset requests", "/sspr"},
+	{"sspr", "Password reset check (SSPR)", "/sspr"},
 	{"activity", "Activity", "/activity"},
 }
 

@@ -61,17 +61,7 @@ func detached(ctx context.Context) (context.Context, context.CancelFunc) {
 // shown on the group page's form.
 func (s *Server) finishGroupWrite(w http.ResponseWriter, r *http.Request, g model.GroupDetail, a model.Activity, res assign.Result, err error) error {
 	a.Target, a.TargetName = g.ID, g.DisplayName
-	switch {
-	case errors.Is(err, model.ErrInvalid), errors.Is(err, model.ErrForbidden):
-		a.Result, a.Detail = model.ActivityRefused, err.Error()
-	case err != nil:
-		a.Result, a.Detail = model.ActivityFailed, err.Error()
-	case res.Refused > 0:
-		a.Result, a.Detail = model.ActivityFailed, res.Summary()
-	default:
-		a.Result, a.Detail = model.ActivityOK, res.Summary()
-	}
-	s.logActivity(r, a)
+	s.logWrite(r, a, res, err)
 	if err != nil {
 		return onForm(err, func(p *web.FormProblem) templ.Component {
 			v, verr := s.groupView(r, g)
@@ -85,6 +75,22 @@ func (s *Server) finishGroupWrite(w http.ResponseWriter, r *http.Request, g mode
 	token := s.results.Put(principalUPN(r), res, s.now())
 	http.Redirect(w, r, groupURL(g.ID)+"?result="+token+"#reprocess-result", http.StatusSeeOther)
 	return nil
+}
+
+// logWrite records a write and how it ended in the activity log: refused (bad input, no
+// permission), failed (an error, or users Graph refused) or done, with the result's summary.
+func (s *Server) logWrite(r *http.Request, a model.Activity, res assign.Result, err error) {
+	switch {
+	case errors.Is(err, model.ErrInvalid), errors.Is(err, model.ErrForbidden):
+		a.Result, a.Detail = model.ActivityRefused, err.Error()
+	case err != nil:
+		a.Result, a.Detail = model.ActivityFailed, err.Error()
+	case res.Refused > 0:
+		a.Result, a.Detail = model.ActivityFailed, res.Summary()
+	default:
+		a.Result, a.Detail = model.ActivityOK, res.Summary()
+	}
+	s.logActivity(r, a)
 }
 
 // parseReprocessForm reads which users a reprocess form selects: scope=all, or user values,

@@ -26,6 +26,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
 	r.Get(assetPrefix+"{hash}/*", s.handleStatic)
+	r.Get("/favicon.ico", s.handleFavicon) // asked for by browsers and tools that read no page
 
 	// Sign-in flow: open to everyone.
 	signInLimit := s.signInLimit() // one budget for both steps
@@ -40,10 +41,14 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.require(auth.RoleReader)).Get("/groups.csv", s.handle(s.handleGroupReportCSV))
 	r.With(s.require(auth.RoleReader)).Get("/groups/{id}", s.handle(s.handleGroup))
 
-	// Licensing (group.go, user.go, search.go, reprocess.go): Readers look, Operators reprocess.
+	// Licensing (group.go, user.go, search.go, license_errors.go, reprocess.go): Readers look,
+	// Operators reprocess.
 	// Handlers that return errors go through s.handle, whose one mapping (errors.go) answers them.
 	r.With(s.require(auth.RoleOperator)).Post("/groups/{id}/reprocess", s.handle(s.handleReprocess))
 	r.With(s.require(auth.RoleOperator)).Post("/groups/{id}/refresh-errors", s.handle(s.handleRefreshErrors))
+	r.With(s.require(auth.RoleOperator)).Post("/users/{id}/reprocess", s.handle(s.handleUserReprocess))
+	r.With(s.require(auth.RoleReader)).Get("/errors", s.handle(s.handleLicenseErrors))
+	r.With(s.require(auth.RoleReader)).Get("/errors.csv", s.handle(s.handleLicenseErrorsCSV))
 	r.With(s.require(auth.RoleReader)).Get("/users", s.handle(s.handleUserSearch))
 	r.With(s.require(auth.RoleReader)).Get("/users/{id}", s.handle(s.handleUser))
 

@@ -28,8 +28,11 @@ type Store interface {
 	GroupDetail(ctx context.Context, id string) (model.GroupDetail, error)
 	UsersInErrorForGroup(ctx context.Context, groupID string) ([]model.User, error)
 	UsersDisabledForGroup(ctx context.Context, groupID string) ([]model.User, error)
+	UsersInError(ctx context.Context) ([]model.User, error)
+	DisabledAccountHolders(ctx context.Context, skuIDs []string) (map[string]int, error)
 	User(ctx context.Context, id string) (model.User, error)
 	SearchUsers(ctx context.Context, q string, offset, limit int) (model.UserSearchResult, error)
+	SearchLicensedUsers(ctx context.Context, q string, offset, limit int) (model.UserSearchResult, error)
 	Overview(ctx context.Context) (model.Overview, error)
 	CurrentSnapshot(ctx context.Context) (model.SnapshotInfo, error)
 	LatestSyncRun(ctx context.Context) (model.SyncRun, error)
@@ -56,6 +59,7 @@ type Syncer interface {
 type Operations interface {
 	ReprocessBlocked(ctx context.Context) string
 	ReprocessGroup(ctx context.Context, groupID string, sel assign.Selection, progress assign.Progress) (assign.Result, error)
+	ReprocessUsers(ctx context.Context, ids []string, progress assign.Progress) (assign.Result, error)
 	RefreshGroupErrors(ctx context.Context, groupID string) (assign.Result, error)
 }
 
