@@ -153,7 +153,7 @@ func TestUserKeysMigrationBackfills(t *testing.T) {
 	if _, err := st.db.ExecContext(ctx, `DELETE FROM snapshot_user_keys`); err != nil {
 		t.Fatal(err)
 	}
-	mig, err := readMigration("0011_user_search_keys.up.sql")
+	mig, err := readMigration("0013_user_search_keys.up.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestSearchTextMigrationBackfills(t *testing.T) {
 	if _, err := st.db.ExecContext(ctx, `UPDATE snapshot_users SET search_text = '', licensed = 0`); err != nil {
 		t.Fatal(err)
 	}
-	mig, err := readMigration("0011_user_search_keys.up.sql")
+	mig, err := readMigration("0013_user_search_keys.up.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
