@@ -188,6 +188,10 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		RoleNames:      roleNames(a.Config),
 		TrustedProxies: a.Config.TrustedProxies,
 		PublicURL:      a.Config.PublicURL,
+		SignInRate:     a.Config.RateSignIn,
+		WriteRate:      a.Config.RateWrites,
+		RefusedRate:    a.Config.RateRefused,
+		RefusalPolicy:  model.RefusalPolicy{Window: a.Config.ActivityCollapseWindow, AnonymousRows: a.Config.ActivityAnonymousRows},
 		Logger:         a.Logger.With("component", "web"),
 		Version:        Version,
 		Background:     ctx,
@@ -230,6 +234,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 // background runs the jobs that keep the data current.
 func (a *App) background(ctx context.Context) {
 	go a.runIPRanges(ctx)
+	go a.housekeeping(ctx)
 	if a.Config.LicenseCatalogURL != "" {
 		// Run refreshes a missing or stale catalog at once, then weekly; failures are logged
 		// there and the stored catalog (or part numbers) stays in use.

@@ -53,8 +53,10 @@ func (s *Server) signInFailed(w http.ResponseWriter, r *http.Request, err error)
 	if !errors.As(err, &se) {
 		se = &auth.SignInError{Status: http.StatusInternalServerError, Reason: "Sign-in failed.", Err: err}
 	}
-	s.log.WarnContext(r.Context(), "sign-in failed", "err", err)
-	s.logActivity(r, model.Activity{Action: model.ActionSignIn, Result: model.ActivityFailed, Detail: text.Clip(err.Error(), 1000)})
+	s.logFailure(r.Context(), "sign-in failed", err)
+	// Bounded like refusals: anyone can send the callback garbage, and the sign-in rate limit
+	// has counted it already.
+	s.recordRefusal(r, model.Activity{Action: model.ActionSignIn, Result: model.ActivityFailed, Detail: text.Clip(err.Error(), 1000)})
 	s.errorPage(w, r, web.ErrorView{
 		Status:  se.Status,
 		Heading: "Sign-in failed",
@@ -80,8 +82,10 @@ func (s *Server) handleSignedOut(w http.ResponseWriter, r *http.Request) {
 // noRole shows a signed-in person without a dashboard role which role to ask for, and
 // records the attempt.
 func (s *Server) noRole(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	s.logActivity(r, model.Activity{Action: model.ActionRefused, Target: r.Method + " " + r.URL.Path,
-		Result: model.ActivityRefused, Detail: "no tenantdesk role"})
+	if !s.refuse(w, r, model.Activity{Action: model.ActionRefused, Target: r.Method + " " + r.URL.Path,
+		Result: model.ActivityRefused, Detail: "no tenantdesk role"}) {
+		return
+	}
 	l := s.layout(r.Context(), "No role", "")
 	v := web.NoRoleView{Name: p.Name, UPN: p.UPN, ReaderRole: s.roleName(auth.RoleReader),
 		OtherRoles: []string{s.roleName(auth.RoleOperator), s.roleName(auth.RoleLicenseAdmin)}}

@@ -54,7 +54,7 @@ func (s *Server) logActivity(r *http.Request, a model.Activity) {
 		a.RemoteIP = s.proxies.ClientIP(r)
 	}
 	if err := s.activity.AddActivity(r.Context(), a); err != nil {
-		s.log.ErrorContext(r.Context(), "activity log", "action", a.Action, "err", err)
+		s.logFailure(r.Context(), "activity log", err, "action", a.Action)
 	}
 }
 
@@ -90,10 +90,12 @@ func (s *Server) signInRequired(w http.ResponseWriter, r *http.Request) {
 // forbidden refuses a request the person's role does not allow, names the role to ask for, and
 // records the refusal.
 func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, p auth.Principal, need auth.Role) {
-	s.logActivity(r, model.Activity{
+	if !s.refuse(w, r, model.Activity{
 		Action: model.ActionRefused, Target: r.Method + " " + r.URL.Path, Result: model.ActivityRefused,
 		Detail: "needs role " + s.roleName(need) + ", has " + s.roleName(p.Role),
-	})
+	}) {
+		return
+	}
 	s.errorPage(w, r, web.ErrorView{
 		Status:  http.StatusForbidden,
 		Heading: "Not allowed",

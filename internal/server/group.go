@@ -91,7 +91,7 @@ func (s *Server) groupView(r *http.Request, g model.GroupDetail) (web.GroupView,
 
 	ex, err := licensing.LoadExplainer(ctx, s.store, append(slices.Clone(inError), disabled...), lg.Events)
 	if err != nil {
-		s.log.WarnContext(ctx, "group page: names", "group", id, "err", err)
+		s.logFailure(ctx, "group page: names", err, "group", id)
 	}
 	ex.AddGroup(id, g.DisplayName, g.Template)
 	v.Audit = auditView(ex, lg.Events, lg.AuditSince, lg.AuditErr)
@@ -135,7 +135,7 @@ func (s *Server) recentWrite(ctx context.Context, groupID string) time.Time {
 	page, err := s.activity.ListActivity(ctx, model.ActivityFilter{Action: model.ActionReprocess, Text: groupID,
 		Since: s.now().Add(-auditLag), Limit: 5})
 	if err != nil {
-		s.log.WarnContext(ctx, "group page: recent writes", "group", groupID, "err", err)
+		s.logFailure(ctx, "group page: recent writes", err, "group", groupID)
 		return time.Time{}
 	}
 	for _, a := range page.Entries {

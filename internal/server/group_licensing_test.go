@@ -160,6 +160,11 @@ func (a *activityRecorder) AddActivity(_ context.Context, x model.Activity) erro
 	return nil
 }
 
+// AddRefusal records every refusal as its own entry (the store's counting is tested there).
+func (a *activityRecorder) AddRefusal(ctx context.Context, x model.Activity, _ model.RefusalPolicy) error {
+	return a.AddActivity(ctx, x)
+}
+
 func (a *activityRecorder) ListActivity(_ context.Context, f model.ActivityFilter) (model.ActivityPage, error) {
 	all := a.list()
 	slices.Reverse(all)

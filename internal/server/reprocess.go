@@ -76,7 +76,7 @@ func (s *Server) finishGroupWrite(w http.ResponseWriter, r *http.Request, g mode
 		return onForm(err, func(p *web.FormProblem) templ.Component {
 			v, verr := s.groupView(r, g)
 			if verr != nil {
-				s.log.WarnContext(r.Context(), "group page after a refused form", "group", g.ID, "err", verr)
+				s.logFailure(r.Context(), "group page after a refused form", verr, "group", g.ID)
 			}
 			v.Problem = p
 			return web.GroupPage(s.layout(r.Context(), g.DisplayName, "groups"), v)

@@ -13,12 +13,14 @@ import (
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
 	// GetHead answers HEAD with the GET route (probes and link checkers use HEAD).
-	r.Use(middleware.RequestID, s.logRequests, s.recoverPanics, s.securityHeaders, middleware.GetHead)
+	r.Use(middleware.RequestID, s.logRequests, s.recoverPanics, s.securityHeaders, s.cleanControls, middleware.GetHead)
 	// Sign-in (auth.go): the session's person into the context, then the cross-origin check
 	// and the rate limit of every state-changing request. Each route declares its role.
 	// The second recoverer answers a panic of a handler with the person still known, so its
 	// 500 page keeps the navigation; the first catches what happens before sign-in is read.
-	r.Use(s.authenticate, s.recoverPanics, s.crossOrigin(), s.writeLimit())
+	// The write limit comes before the cross-origin check, so a flood of forged requests gets
+	// 429 before anything is recorded.
+	r.Use(s.authenticate, s.recoverPanics, s.writeLimit(), s.crossOrigin())
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 

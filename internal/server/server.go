@@ -6,11 +6,14 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/go-chi/httprate"
 
 	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/auth"
@@ -38,6 +41,8 @@ type Store interface {
 // ActivityLog records and lists what people do in the dashboard. *store.Store implements it.
 type ActivityLog interface {
 	AddActivity(ctx context.Context, a model.Activity) error
+	// AddRefusal records a refused request within p (see model.RefusalPolicy).
+	AddRefusal(ctx context.Context, a model.Activity, p model.RefusalPolicy) error
 	ListActivity(ctx context.Context, f model.ActivityFilter) (model.ActivityPage, error)
 	EachActivity(ctx context.Context, f model.ActivityFilter, fn func(model.Activity) error) error
 }
@@ -93,9 +98,13 @@ type Deps struct {
 	TrustedProxies auth.Proxies
 	// PublicURL is the dashboard's external URL; its origin is trusted for cross-origin checks.
 	PublicURL string
-	// SignInRate and WriteRate are requests per minute per client IP to the sign-in flow and
-	// to POST routes; 0 means the defaults (30 and 120).
-	SignInRate, WriteRate int
+	// SignInRate, WriteRate and RefusedRate are requests per minute per client address to the
+	// sign-in flow, to POST routes, and refused requests that are recorded; 0 means the defaults
+	// (30, 120 and 30).
+	SignInRate, WriteRate, RefusedRate int
+	// RefusalPolicy bounds what refusals write to the activity log; zero means the default
+	// (10 minutes, 100 anonymous entries).
+	RefusalPolicy model.RefusalPolicy
 	// Background is the parent context of work started from the web that outlives its request
 	// (refreshes, downloads), so shutdown can cancel it. nil means context.Background().
 	Background context.Context
@@ -124,7 +133,9 @@ type Server struct {
 	proxies   auth.Proxies
 	publicURL string
 
-	signInRate, writeRate int
+	signInRate, writeRate, refusedRate int
+	refusalPolicy                      model.RefusalPolicy
+	refusedLimit                       *httprate.RateLimiter
 
 	results assign.Results // of reprocesses, for the page after the redirect
 }
@@ -154,7 +165,11 @@ func New(deps Deps) (*Server, error) {
 		log: deps.Logger, now: deps.Now, version: deps.Version, bg: deps.Background,
 
 		roleNames: deps.RoleNames, proxies: deps.TrustedProxies, publicURL: deps.PublicURL,
-		signInRate: deps.SignInRate, writeRate: deps.WriteRate,
+		signInRate: cmp.Or(deps.SignInRate, defaultSignInRate), writeRate: cmp.Or(deps.WriteRate, defaultWriteRate),
+		refusedRate: cmp.Or(deps.RefusedRate, defaultRefusedRate), refusalPolicy: deps.RefusalPolicy,
+	}
+	if s.refusalPolicy.Window <= 0 || s.refusalPolicy.AnonymousRows <= 0 {
+		s.refusalPolicy = defaultRefusalPolicy
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -168,6 +183,7 @@ func New(deps Deps) (*Server, error) {
 	if s.bg == nil {
 		s.bg = context.Background()
 	}
+	s.refusedLimit = s.newLimiter(s.refusedRate)
 	a, err := loadAssets()
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
