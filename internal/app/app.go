@@ -170,7 +170,7 @@ func (a *App) Close() error { return a.Store.Close() }
 // when there is none, the periodic sync and the weekly license-name catalog refresh. It shuts
 // down gracefully, letting requests in flight finish.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
-	authn, err := NewAuthenticator(a.Config, ln, a.Logger.With("component", "auth"))
+	authn, err := NewAuthenticator(a.Config, ln, a.Store, a.Logger.With("component", "auth"))
 	if err != nil {
 		return err
 	}
@@ -192,6 +192,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		WriteRate:      a.Config.RateWrites,
 		RefusedRate:    a.Config.RateRefused,
 		RefusalPolicy:  model.RefusalPolicy{Window: a.Config.ActivityCollapseWindow, AnonymousRows: a.Config.ActivityAnonymousRows},
+		RoleCheck:      a.Config.SessionRoleCheck,
 		Logger:         a.Logger.With("component", "web"),
 		Version:        Version,
 		Background:     ctx,

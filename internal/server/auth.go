@@ -33,17 +33,43 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// handleCallback is where the identity provider sends the browser back.
+// handleCallback is where the identity provider sends the browser back: from a sign-in, or
+// from the silent sign-in that re-reads a session's roles.
 func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	p, next, err := s.authn.FinishSignIn(w, r)
+	if se, ok := errors.AsType[*auth.SignInError](err); ok && se.SessionEnded {
+		s.sessionEnded(w, r, p, se)
+		return
+	}
 	if err != nil {
 		s.signInFailed(w, r, err)
+		return
+	}
+	if p.Rechecked {
+		detail := "roles read again from the identity provider: " + s.roleName(p.Role) + ", unchanged"
+		if p.RolesChanged {
+			detail = "roles changed in the identity provider: " + s.roleName(p.PreviousRole) + " → " + s.roleName(p.Role)
+		}
+		s.logActivity(r, model.Activity{ActorUPN: p.UPN, ActorName: p.Name, Action: model.ActionRoleCheck,
+			Result: model.ActivityOK, Detail: detail})
+		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
 	s.logActivity(r, model.Activity{ActorUPN: p.UPN, ActorName: p.Name, Action: model.ActionSignIn,
 		Result: model.ActivityOK, Detail: "role " + s.roleName(p.Role)})
 	s.log.InfoContext(r.Context(), "signed in", "upn", p.UPN, "role", s.roleName(p.Role))
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// sessionEnded answers a silent re-check of a session's roles that the identity provider did
+// not confirm: the session has ended, and the person is told to sign in again.
+func (s *Server) sessionEnded(w http.ResponseWriter, r *http.Request, p auth.Principal, se *auth.SignInError) {
+	s.logFailure(r.Context(), "session ended at its role re-check", se)
+	s.logActivity(r, model.Activity{ActorUPN: p.UPN, ActorName: p.Name, Action: model.ActionSessionEnd, Target: p.UPN,
+		TargetName: p.Name, Result: model.ActivityFailed, Detail: "the role re-check failed: " + text.Clip(se.Error(), 1000)})
+	l := s.layout(auth.WithoutPrincipal(r.Context()), "Session ended", "")
+	s.render(w, r, se.Status, web.SignedOutPage(l, web.SignedOutView{SignInURL: loginPath, Heading: "Your session has ended",
+		Message: se.Reason}))
 }
 
 // signInFailed records a failed sign-in and tells the person what happened, never why in
@@ -127,6 +153,9 @@ func (s *Server) applyUser(ctx context.Context, l *web.Layout) bool {
 		role = "no role"
 	}
 	l.User = web.SignedInUser{Name: p.Name, UPN: p.UPN, Role: role, SignOutAction: logoutPath}
+	if p.Role != auth.RoleNone {
+		l.User.SessionsURL = sessionsPath
+	}
 	if p.Role == auth.RoleNone {
 		l.Bare, l.RefreshAction, l.ProgressURL, l.SearchAction = true, "", "", ""
 		return true

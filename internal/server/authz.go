@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
@@ -71,6 +72,14 @@ type Authenticator interface {
 	FinishSignIn(w http.ResponseWriter, r *http.Request) (auth.Principal, string, error)
 	// SignOut ends the session and returns who was signed in.
 	SignOut(w http.ResponseWriter, r *http.Request) (auth.Principal, bool)
+	// SignOutEverywhere ends every session of the signed-in person and says how many.
+	SignOutEverywhere(w http.ResponseWriter, r *http.Request) (auth.Principal, int, error)
+	// ActiveSessions lists the sessions within their timeouts, of the person with object id oid
+	// or, for "", everyone's.
+	ActiveSessions(ctx context.Context, oid string) ([]model.Session, error)
+	// EndSession ends the session named ref; EndSessionsOf every session of a person.
+	EndSession(ctx context.Context, ref string) (model.Session, error)
+	EndSessionsOf(ctx context.Context, oid string) (int, error)
 }
 
 // signInRequired sends a browser to sign in and back; other requests get a plain 401.

@@ -36,6 +36,12 @@ func (s *Server) Handler() http.Handler {
 	r.Post(logoutPath, s.handleLogout)
 	r.Get(signedOutPath, s.handleSignedOut)
 
+	// Sessions (sessions.go): everyone sees and ends their own; LicenseAdmins anyone's.
+	r.With(s.require(auth.RoleReader)).Get(sessionsPath, s.handle(s.handleSessions))
+	r.Post(sessionsPath+"/sign-out-everywhere", s.handle(s.handleSignOutEverywhere))
+	r.With(s.require(auth.RoleReader)).Post(sessionsPath+"/{ref}/end", s.handle(s.handleEndSession))
+	r.With(s.require(auth.RoleLicenseAdmin)).Post(sessionsPath+"/people/{oid}/end", s.handle(s.handleEndPersonSessions))
+
 	// Pages.
 	r.With(s.require(auth.RoleReader)).Get("/", s.handle(s.handleOverview))
 	r.With(s.require(auth.RoleReader)).Get("/groups", s.handle(s.handleGroupReport))

@@ -105,6 +105,9 @@ type Deps struct {
 	// RefusalPolicy bounds what refusals write to the activity log; zero means the default
 	// (10 minutes, 100 anonymous entries).
 	RefusalPolicy model.RefusalPolicy
+	// RoleCheck is how often sessions' roles are re-read (shown on the sessions page); zero
+	// means an hour.
+	RoleCheck time.Duration
 	// Background is the parent context of work started from the web that outlives its request
 	// (refreshes, downloads), so shutdown can cancel it. nil means context.Background().
 	Background context.Context
@@ -136,6 +139,7 @@ type Server struct {
 	signInRate, writeRate, refusedRate int
 	refusalPolicy                      model.RefusalPolicy
 	refusedLimit                       *httprate.RateLimiter
+	roleCheck                          time.Duration
 
 	results assign.Results // of reprocesses, for the page after the redirect
 }
@@ -167,6 +171,7 @@ func New(deps Deps) (*Server, error) {
 		roleNames: deps.RoleNames, proxies: deps.TrustedProxies, publicURL: deps.PublicURL,
 		signInRate: cmp.Or(deps.SignInRate, defaultSignInRate), writeRate: cmp.Or(deps.WriteRate, defaultWriteRate),
 		refusedRate: cmp.Or(deps.RefusedRate, defaultRefusedRate), refusalPolicy: deps.RefusalPolicy,
+		roleCheck: cmp.Or(deps.RoleCheck, time.Hour),
 	}
 	if s.refusalPolicy.Window <= 0 || s.refusalPolicy.AnonymousRows <= 0 {
 		s.refusalPolicy = defaultRefusalPolicy
