@@ -18,6 +18,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/config"
 	"github.com/tenantdesk/tenantdesk/internal/graph"
 	"github.com/tenantdesk/tenantdesk/internal/iprange"
+	"github.com/tenantdesk/tenantdesk/internal/jobs"
 	"github.com/tenantdesk/tenantdesk/internal/licensereport"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
 	"github.com/tenantdesk/tenantdesk/internal/live"
@@ -46,6 +47,8 @@ type App struct {
 	Permissions *permissions.Checker
 	// Assign runs the licensing operations that write (reprocess, refresh errors).
 	Assign *assign.Service
+	// Jobs runs long writes in the background and takes up those a stopped process left.
+	Jobs *jobs.Manager
 	// Live reads what the snapshot does not hold (members, audit events) while pages render.
 	Live *live.Reader
 	// Licenses is the license assignment report and its exports.
@@ -89,6 +92,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
+	ops.LiveTimeout = cfg.GraphLiveTimeout
+	jm, err := jobs.New(st, st, logger.With("component", "jobs"), ops.JobKinds()...)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	lv, err := live.New(gc, nil)
 	if err != nil {
 		st.Close()
@@ -113,6 +122,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		IP:          ipSvc,
 		Permissions: perms,
 		Assign:      ops,
+		Jobs:        jm,
 		Live:        lv,
 		Licenses:    report,
 		SSPR:        verifier,
@@ -180,6 +190,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		Syncer:         a.Syncer,
 		Auth:           authn,
 		Operations:     a.Assign,
+		Jobs:           a.Jobs,
 		Live:           a.Live,
 		IP:             a.IP,
 		Licenses:       a.Licenses,
@@ -210,11 +221,17 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
 	}
 	go a.background(ctx)
+	jobsCtx, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	jobsDone := make(chan struct{})
+	go func() { a.Jobs.Run(jobsCtx); close(jobsDone) }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
 	select {
 	case err := <-errc:
+		stopJobs()
+		<-jobsDone
 		return err
 	case <-ctx.Done():
 	}
@@ -222,10 +239,12 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	a.Syncer.Cancel()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := httpServer.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
+	shutdownErr := httpServer.Shutdown(shutdownCtx)
 	a.Syncer.Wait()
+	<-jobsDone // running jobs stop between batches and are released for the next start
+	if shutdownErr != nil {
+		return fmt.Errorf("shutdown: %w", shutdownErr)
+	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

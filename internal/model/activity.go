@@ -22,13 +22,14 @@ const (
 	ActionActivityPrune     = "activity-prune"      // entries past the retention deleted
 	ActionBackup            = "backup"              // a copy of the database written (tenantdesk backup)
 	ActionRestore           = "restore"             // the database replaced by a backup (tenantdesk restore)
+	ActionJob               = "job"                 // a background job of a kind this tenantdesk does not know, interrupted
 )
 
 // ActivityActions are the actions in the order the activity filter offers them.
 func ActivityActions() []string {
 	return []string{ActionSignIn, ActionSignOut, ActionRefused, ActionRefresh, ActionRefreshErrors,
 		ActionReprocess, ActionIPRefresh, ActionIPImport, ActionSSPRVerify,
-		ActionSignOutEverywhere, ActionSessionEnd, ActionRoleCheck, ActionActivityPrune, ActionBackup, ActionRestore}
+		ActionSignOutEverywhere, ActionSessionEnd, ActionRoleCheck, ActionActivityPrune, ActionBackup, ActionRestore, ActionJob}
 }
 
 // Activity results.

@@ -122,6 +122,7 @@ func (s *Server) noRole(w http.ResponseWriter, r *http.Request, p auth.Principal
 // again.
 var navRoles = map[string]auth.Role{
 	"activity": auth.RoleLicenseAdmin,
+	"jobs":     auth.RoleOperator,
 }
 
 // canCtx is can for code that has only the request's context.

@@ -33,10 +33,11 @@ func (s *Server) handleGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if tok := r.URL.Query().Get("result"); tok != "" {
-		if res, ok := s.results.Get(g.ID, principalUPN(r), tok, s.now()); ok {
-			rv := resultView(res)
-			v.Result = &rv
+	if s.can(r, auth.RoleOperator) {
+		if list, _, err := s.jobs.Jobs(r.Context(), model.JobQuery{Target: g.ID, Limit: 3}); err == nil {
+			v.Jobs = s.jobRows(list)
+		} else {
+			s.logFailure(r.Context(), "group page: jobs", err, "group", g.ID)
 		}
 	}
 	v.Audit.RecentWrite = s.recentWrite(r.Context(), g.ID)

@@ -26,6 +26,7 @@ var navEntries = []navEntry{
 	{"users", "Users", "/users"},
 	{"ip", "IP lookup", "/ip"},
 	{"sspr", "Reset requests", "/sspr"},
+	{"jobs", "Jobs", "/jobs"},
 	{"activity", "Activity", "/activity"},
 }
 

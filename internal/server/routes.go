@@ -48,10 +48,15 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.require(auth.RoleReader)).Get("/groups.csv", s.handle(s.handleGroupReportCSV))
 	r.With(s.require(auth.RoleReader)).Get("/groups/{id}", s.handle(s.handleGroup))
 
-	// Licensing (group.go, user.go, search.go, reprocess.go): Readers look, Operators reprocess.
+	// Licensing (group.go, user.go, search.go, reprocess.go, jobs.go): Readers look, Operators
+	// reprocess; reprocess and re-reading errors run as background jobs with pages of their own.
 	// Handlers that return errors go through s.handle, whose one mapping (errors.go) answers them.
 	r.With(s.require(auth.RoleOperator)).Post("/groups/{id}/reprocess", s.handle(s.handleReprocess))
 	r.With(s.require(auth.RoleOperator)).Post("/groups/{id}/refresh-errors", s.handle(s.handleRefreshErrors))
+	r.With(s.require(auth.RoleOperator)).Get(jobsPath, s.handle(s.handleJobs))
+	r.With(s.require(auth.RoleOperator)).Get(jobsPath+"/{id}", s.handle(s.handleJob))
+	r.With(s.require(auth.RoleOperator)).Get(jobsPath+"/{id}/progress", s.handle(s.handleJobProgress))
+	r.With(s.require(auth.RoleOperator)).Get(jobsPath+"/{id}/outcomes.csv", s.handle(s.handleJobCSV))
 	r.With(s.require(auth.RoleReader)).Get("/users", s.handle(s.handleUserSearch))
 	r.With(s.require(auth.RoleReader)).Get("/users/{id}", s.handle(s.handleUser))
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/auth"
+	"github.com/tenantdesk/tenantdesk/internal/jobs"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
 	"github.com/tenantdesk/tenantdesk/internal/live"
 	"github.com/tenantdesk/tenantdesk/internal/model"
@@ -55,12 +56,23 @@ type Syncer interface {
 	Progress() model.SyncProgress
 }
 
-// Operations are the licensing operations behind the group page's forms. *assign.Service
-// implements it.
+// Operations are the licensing operations behind the group page's forms, prepared as jobs.
+// *assign.Service implements it.
 type Operations interface {
 	ReprocessBlocked(ctx context.Context) string
-	ReprocessGroup(ctx context.Context, groupID string, sel assign.Selection, progress assign.Progress) (assign.Result, error)
-	RefreshGroupErrors(ctx context.Context, groupID string) (assign.Result, error)
+	ReprocessGroupJob(ctx context.Context, groupID, name string, sel assign.Selection) (jobs.Spec, error)
+	RefreshErrorsJob(ctx context.Context, groupID, name string) (jobs.Spec, error)
+}
+
+// JobRunner runs long writes as background jobs and shows them. *jobs.Manager implements it.
+type JobRunner interface {
+	Start(ctx context.Context, s jobs.Spec) (model.Job, error)
+	Job(ctx context.Context, id int64) (model.Job, error)
+	Jobs(ctx context.Context, q model.JobQuery) ([]model.Job, int, error)
+	Items(ctx context.Context, id int64, q model.JobItemQuery) (model.JobItemPage, error)
+	EachItem(ctx context.Context, id int64, fn func(model.JobItem) error) error
+	Kind(name string) (jobs.Kind, bool)
+	Active(ctx context.Context, kind, target string) (model.Job, bool, error)
 }
 
 // Live reads what Graph says now and the snapshot does not hold. *live.Reader implements it.
@@ -78,6 +90,7 @@ type Deps struct {
 	Syncer     Syncer
 	Auth       Authenticator
 	Operations Operations
+	Jobs       JobRunner
 	Live       Live
 	IP         IPLookup
 	Licenses   LicenseReport
@@ -120,6 +133,7 @@ type Server struct {
 	syncer   Syncer
 	authn    Authenticator
 	ops      Operations
+	jobs     JobRunner
 	live     Live
 	ip       IPLookup
 	licenses LicenseReport
@@ -140,8 +154,6 @@ type Server struct {
 	refusalPolicy                      model.RefusalPolicy
 	refusedLimit                       *httprate.RateLimiter
 	roleCheck                          time.Duration
-
-	results assign.Results // of reprocesses, for the page after the redirect
 }
 
 // New checks deps and prepares the server, hashing the embedded static files.
@@ -152,7 +164,7 @@ func New(deps Deps) (*Server, error) {
 		ok   bool
 	}{
 		{"Store", deps.Store != nil}, {"Activity", deps.Activity != nil}, {"Syncer", deps.Syncer != nil},
-		{"Auth", deps.Auth != nil}, {"Operations", deps.Operations != nil}, {"Live", deps.Live != nil},
+		{"Auth", deps.Auth != nil}, {"Operations", deps.Operations != nil}, {"Jobs", deps.Jobs != nil}, {"Live", deps.Live != nil},
 		{"IP", deps.IP != nil}, {"Licenses", deps.Licenses != nil}, {"SSPR", deps.SSPR != nil},
 	} {
 		if !d.ok {
@@ -164,7 +176,7 @@ func New(deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		store: deps.Store, activity: deps.Activity, syncer: deps.Syncer, authn: deps.Auth,
-		ops: deps.Operations, live: deps.Live, ip: deps.IP, licenses: deps.Licenses, sspr: deps.SSPR, samples: deps.SSPRSamples,
+		ops: deps.Operations, jobs: deps.Jobs, live: deps.Live, ip: deps.IP, licenses: deps.Licenses, sspr: deps.SSPR, samples: deps.SSPRSamples,
 
 		log: deps.Logger, now: deps.Now, version: deps.Version, bg: deps.Background,
 

@@ -223,10 +223,13 @@ func TestJobsRecordEachItemOnce(t *testing.T) {
 	if ok, _ := other.OwnsJob(ctx, j.ID); !ok {
 		t.Error("the claimer does not own the job")
 	}
-	if err := other.FinishJob(ctx, j.ID, model.JobDone, "50 users", "", []string{"p1"}); err != nil {
+	if err := other.AddJobProblems(ctx, j.ID, []string{"p1"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := other.FinishJob(ctx, j.ID, model.JobFailed, "", "", nil); !errors.Is(err, model.ErrNotFound) {
+	if err := other.FinishJob(ctx, j.ID, model.JobDone, "50 users", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.FinishJob(ctx, j.ID, model.JobFailed, "", ""); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("finishing twice: %v", err)
 	}
 	if jobs, total, err := st.Jobs(ctx, model.JobQuery{Target: "G1"}); err != nil || total != 1 || jobs[0].State != model.JobDone || jobs[0].Problems[0] != "p1" {

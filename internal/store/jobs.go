@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -303,15 +304,15 @@ func (s *Store) StartJob(ctx context.Context, id int64) error {
 	return nil
 }
 
-// FinishJob records how job id ended: its state (done, failed or interrupted), summary, error
-// and problems, now. A job that has finished already is left as it is (ErrNotFound).
-func (s *Store) FinishJob(ctx context.Context, id int64, state model.JobState, summary, errText string, problems []string) error {
+// FinishJob records how job id ended: its state (done, failed or interrupted), summary and
+// error, now. A job that has finished already is left as it is (ErrNotFound).
+func (s *Store) FinishJob(ctx context.Context, id int64, state model.JobState, summary, errText string) error {
 	if !state.Finished() {
 		return fmt.Errorf("finish job %d: %q is not a final state", id, state)
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = ?, summary = ?, error = ?, problems = ?, finished_at = ?, owner_nonce = ''
+	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = ?, summary = ?, error = ?, finished_at = ?, owner_nonce = ''
 		WHERE id = ? AND state IN ('queued', 'running')`,
-		state, text.Truncate(summary, maxJobText), text.Truncate(errText, maxJobText), jsonList(clipAll(problems)), timeToDB(s.Now()), id)
+		state, text.Truncate(summary, maxJobText), text.Truncate(errText, maxJobText), timeToDB(s.Now()), id)
 	if err != nil {
 		return fmt.Errorf("finish job %d: %w", id, err)
 	}
@@ -323,7 +324,7 @@ func (s *Store) FinishJob(ctx context.Context, id int64, state model.JobState, s
 	return nil
 }
 
-// AddJobProblems appends warnings to job id's problems.
+// AddJobProblems appends warnings to job id's problems, each one once.
 func (s *Store) AddJobProblems(ctx context.Context, id int64, problems []string) error {
 	if len(problems) == 0 {
 		return nil
@@ -337,7 +338,12 @@ func (s *Store) AddJobProblems(ctx context.Context, id int64, problems []string)
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE jobs SET problems = ? WHERE id = ?`, jsonList(clipAll(append(old, problems...))), id)
+		for _, p := range problems { // a warning that every batch repeats is kept once
+			if p != "" && !slices.Contains(old, p) {
+				old = append(old, p)
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE jobs SET problems = ? WHERE id = ?`, jsonList(clipAll(old)), id)
 		return err
 	})
 	if err != nil {
