@@ -172,3 +172,44 @@
   var result = document.getElementById("sspr-result");
   if (result && location.hash === "#sspr-result") result.focus();
 })();
+
+// Background jobs (web/jobs.templ): while a job runs, follow its progress (bar and words) and
+// reload the page once it has ended, so every user's outcome shows without a reload by hand.
+// Without JS the page says the same on each reload.
+(function () {
+  "use strict";
+  var box = document.getElementById("job");
+  if (!box) return;
+  var state = box.getAttribute("data-state");
+  if (state !== "queued" && state !== "running") return;
+  var url = box.getAttribute("data-progress-url");
+  var bar = document.getElementById("job-bar");
+  var text = document.getElementById("job-progress-text");
+  var failures = 0;
+  function poll() {
+    fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
+      .then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      })
+      .then(function (p) {
+        failures = 0;
+        if (p.finished) {
+          window.location.reload();
+          return;
+        }
+        if (bar) {
+          bar.max = p.total;
+          bar.value = Math.min(p.done, p.total);
+        }
+        if (text && p.text) text.textContent = p.text;
+        setTimeout(poll, 1500);
+      })
+      .catch(function () {
+        failures++;
+        if (text) text.textContent = "Progress unavailable for the moment; the job goes on. Reload the page to see it.";
+        setTimeout(poll, Math.min(15000, 1500 * Math.pow(2, failures)));
+      });
+  }
+  setTimeout(poll, 1000);
+})();
