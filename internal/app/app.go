@@ -92,7 +92,6 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
-	ops.LiveTimeout = cfg.GraphLiveTimeout
 	jm, err := jobs.New(st, st, logger.With("component", "jobs"), ops.JobKinds()...)
 	if err != nil {
 		st.Close()
@@ -103,12 +102,14 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
+	lv.SetLimits(cfg.GraphLiveTimeout, cfg.GraphLiveRetry)
+	ops.Live = lv.Guard()
 	report, err := licensereport.New(st, nil)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	verifier, err := NewSSPRVerifier(cfg, st, gc, ipSvc, logger.With("component", "sspr"))
+	verifier, err := NewSSPRVerifier(cfg, st, gc, ipSvc, lv.Guard(), logger.With("component", "sspr"))
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -40,6 +40,11 @@ type Store interface {
 	UpdateSKUs(ctx context.Context, skus []model.SKU) error
 }
 
+// Guard runs a read of Graph within a page's limits. *live.Guard implements it.
+type Guard interface {
+	Do(ctx context.Context, read func(ctx context.Context) error) error
+}
+
 // Permissions says why the app may not do what needs any one of anyOf, "" when it may.
 // *permissions.Checker implements it.
 type Permissions interface {
@@ -55,9 +60,10 @@ const MaxUsers = 5000
 
 // Service runs the operations. It is safe for concurrent use.
 type Service struct {
-	// LiveTimeout bounds what preparing a job reads from Graph while the person waits (the
-	// members in error of a group); zero means DefaultLiveTimeout. Set it before use.
-	LiveTimeout time.Duration
+	// Live bounds what preparing a job reads from Graph while the person waits (the members in
+	// error of a group), as a page's live reads are bounded (*live.Guard); nil means only a
+	// DefaultLiveTimeout. Set it before use.
+	Live Guard
 
 	graph Graph
 	store Store
@@ -235,7 +241,9 @@ func (s *Service) reprocessBatch(ctx context.Context, groupID string, ids []stri
 // RefreshGroupErrors re-reads the members in error of a group, those Graph lists now and those
 // the snapshot has (they may be fixed), and saves what it finds.
 func (s *Service) RefreshGroupErrors(ctx context.Context, groupID string) (Result, error) {
-	ids, problems, err := s.refreshErrorIDs(ctx, groupID)
+	ids, problems, err := s.refreshErrorIDs(ctx, groupID, func(ctx context.Context, read func(context.Context) error) error {
+		return read(ctx)
+	})
 	if err != nil {
 		return Result{Kind: KindRefresh, GroupID: groupID, At: s.now()}, err
 	}
@@ -252,9 +260,14 @@ func (s *Service) RefreshGroupErrors(ctx context.Context, groupID string) (Resul
 // refreshErrorIDs are the users a refresh of a group's errors re-reads: those Graph lists in
 // error now, and those the snapshot has in error (they may be fixed). When Graph's list cannot
 // be read, the snapshot's are re-read and a problem says so.
-func (s *Service) refreshErrorIDs(ctx context.Context, groupID string) ([]string, []string, error) {
+func (s *Service) refreshErrorIDs(ctx context.Context, groupID string, within func(context.Context, func(context.Context) error) error) ([]string, []string, error) {
 	var ids, problems []string
-	live, err := s.graph.MembersWithLicenseErrors(ctx, groupID)
+	var live []model.DirectoryObject
+	err := within(ctx, func(ctx context.Context) error {
+		var err error
+		live, err = s.graph.MembersWithLicenseErrors(ctx, groupID)
+		return err
+	})
 	if err != nil {
 		problems = append(problems, "Graph's list of members in error could not be read ("+
 			model.DescribeGraphError(err)+"); re-read the users the snapshot has in error only.")

@@ -1,7 +1,6 @@
 package assign
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,7 +21,7 @@ const (
 	JobRefreshErrors = "refresh-errors"
 )
 
-// DefaultLiveTimeout is Service.LiveTimeout when it is not set.
+// DefaultLiveTimeout bounds the live read of RefreshErrorsJob when Service.Live is not set.
 const DefaultLiveTimeout = 2 * time.Second
 
 // jobParams are a licensing job's own parameters.
@@ -132,12 +131,18 @@ func (s *Service) ReprocessUsersJob(ctx context.Context, ids []string) (jobs.Spe
 }
 
 // RefreshErrorsJob is the job that re-reads group groupID's members in error: those Graph lists
-// now (read within LiveTimeout, as a page would: when Graph does not answer, a problem says so
-// and the snapshot's are re-read) and those the snapshot has.
+// now (read within the Live guard, as a page reads: when Graph does not answer, a problem says
+// so and the snapshot's are re-read) and those the snapshot has.
 func (s *Service) RefreshErrorsJob(ctx context.Context, groupID, name string) (jobs.Spec, error) {
-	rctx, cancel := context.WithTimeout(ctx, cmp.Or(s.LiveTimeout, DefaultLiveTimeout))
-	defer cancel()
-	ids, problems, err := s.refreshErrorIDs(rctx, groupID)
+	within := func(ctx context.Context, read func(context.Context) error) error {
+		if s.Live != nil {
+			return s.Live.Do(ctx, read)
+		}
+		rctx, cancel := context.WithTimeout(ctx, DefaultLiveTimeout)
+		defer cancel()
+		return read(rctx)
+	}
+	ids, problems, err := s.refreshErrorIDs(ctx, groupID, within)
 	if err != nil {
 		return jobs.Spec{}, err
 	}
