@@ -197,6 +197,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		Licenses:       a.Licenses,
 		SSPR:           a.SSPR,
 		SSPRSamples:    a.SSPRSamples,
+		IPDownloads:    IPDownloadsEnabled(a.Config),
 		RoleNames:      roleNames(a.Config),
 		TrustedProxies: a.Config.TrustedProxies,
 		PublicURL:      a.Config.PublicURL,

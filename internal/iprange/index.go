@@ -71,8 +71,10 @@ type SourceStatus struct {
 	URL       string    `json:"url"`
 	Entries   int       `json:"entries"`  // endpoint sets or tags
 	Prefixes  int       `json:"prefixes"` // prefix entries, as listed (with repeats across entries)
-	// Err is why the stored source could not be loaded (Index) or refreshed (Service).
-	Err string `json:"error,omitempty"`
+	// Err is why the stored source could not be loaded (Index) or refreshed (Service), ErrAt
+	// when the refresh failed (zero for a source that did not load).
+	Err   string    `json:"error,omitempty"`
+	ErrAt time.Time `json:"errorAt,omitzero"`
 }
 
 // span locates one prefix's entry ids in Index.ids; a small value keeps the table compact.

@@ -77,7 +77,10 @@ func ipPorts(tcp, udp string) string {
 	return strings.Join(parts, "; ")
 }
 
-func ipSourceViews(sources []iprange.SourceStatus) []web.IPSourceView {
+// ipSourceViews are the sources as the page lists them: an Operator reads why a download
+// failed; anyone else only that it did and which data is in use (a resolver's message names
+// internal addresses).
+func ipSourceViews(sources []iprange.SourceStatus, detail bool) []web.IPSourceView {
 	out := make([]web.IPSourceView, len(sources))
 	for i, st := range sources {
 		out[i] = web.IPSourceView{
@@ -85,8 +88,27 @@ func ipSourceViews(sources []iprange.SourceStatus) []web.IPSourceView {
 			FetchedAt: st.FetchedAt, CheckedAt: st.CheckedAt, From: st.URL,
 			Entries: st.Entries, Prefixes: st.Prefixes, Error: st.Err,
 		}
+		if !detail {
+			out[i].Error = ipFailureText(st)
+		}
 	}
 	return out
+}
+
+// ipFailureText says that a source's last download failed, without why: "The last download
+// failed at 2 May 2026 10:04 UTC; data from 1 May 2026 06:00 UTC is in use."
+func ipFailureText(st iprange.SourceStatus) string {
+	if st.Err == "" {
+		return ""
+	}
+	msg := "The last download failed"
+	if !st.ErrAt.IsZero() {
+		msg += " at " + web.DateTime(st.ErrAt.UTC())
+	}
+	if st.FetchedAt.IsZero() {
+		return msg + "; there is no data from it yet. An Operator sees why on this page."
+	}
+	return msg + "; data from " + web.DateTime(st.FetchedAt.UTC()) + " is in use. An Operator sees why on this page."
 }
 
 func ipKindLabel(k iprange.Kind) string {

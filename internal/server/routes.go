@@ -70,7 +70,7 @@ func (s *Server) Handler() http.Handler {
 	// IP lookup (ip.go): Readers look up, Operators download and import.
 	r.With(s.require(auth.RoleReader)).Get("/ip", s.handle(s.handleIP))
 	r.With(s.require(auth.RoleReader)).Get("/api/ip", s.handle(s.handleIPAPI))
-	r.With(s.require(auth.RoleOperator)).Post("/ip/refresh", s.handleIPRefresh)
+	r.With(s.require(auth.RoleOperator)).Post("/ip/refresh", s.handle(s.handleIPRefresh))
 	r.With(s.require(auth.RoleOperator)).Post("/ip/import", s.handle(s.handleIPImport))
 
 	// Password-reset request check (sspr.go): Readers check mails; nothing of a mail is kept.

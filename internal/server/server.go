@@ -98,6 +98,9 @@ type Deps struct {
 	// SSPRSamples offers the simulated tenant's sample mails on the verifier's page (the demo);
 	// nil elsewhere.
 	SSPRSamples SSPRSamples
+	// IPDownloads says the IP range sources may be downloaded (TENANTDESK_IP_RANGE_DOWNLOADS):
+	// without it the IP page offers only imports and refuses a download.
+	IPDownloads bool
 
 	Logger *slog.Logger // nil discards
 	// Now is the clock; nil means time.Now.
@@ -139,6 +142,7 @@ type Server struct {
 	licenses LicenseReport
 	sspr     SSPRVerifier
 	samples  SSPRSamples
+	ipOnline bool
 
 	log     *slog.Logger
 	now     func() time.Time
@@ -176,7 +180,7 @@ func New(deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		store: deps.Store, activity: deps.Activity, syncer: deps.Syncer, authn: deps.Auth,
-		ops: deps.Operations, jobs: deps.Jobs, live: deps.Live, ip: deps.IP, licenses: deps.Licenses, sspr: deps.SSPR, samples: deps.SSPRSamples,
+		ops: deps.Operations, jobs: deps.Jobs, live: deps.Live, ip: deps.IP, licenses: deps.Licenses, sspr: deps.SSPR, samples: deps.SSPRSamples, ipOnline: deps.IPDownloads,
 
 		log: deps.Logger, now: deps.Now, version: deps.Version, bg: deps.Background,
 
