@@ -221,6 +221,18 @@ func Restore(ctx context.Context, dbPath, from string) (BackupInfo, error) {
 	return info, nil
 }
 
+// CheckNotInUse answers ErrInUse while any tenantdesk process has the database at path open.
+func CheckNotInUse(path string) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	lock, err := lockFile(path, true)
+	if err != nil {
+		return err
+	}
+	return lock.release()
+}
+
 func isNoSuchTable(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.Code == sqlite3.ErrError
