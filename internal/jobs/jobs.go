@@ -219,6 +219,9 @@ func New(st Store, act Activity, logger *slog.Logger, kinds ...Kind) (*Manager, 
 		if k.Name == "" || k.Action == "" || k.Run == nil {
 			return nil, fmt.Errorf("jobs: kind %q needs a name, an activity action and Run", k.Name)
 		}
+		if !slices.Contains(model.ActivityActions(), k.Action) {
+			return nil, fmt.Errorf("jobs: kind %q records action %q, which the activity filter does not offer: add it to model.ActivityActions", k.Name, k.Action)
+		}
 		if _, dup := m.kinds[k.Name]; dup {
 			return nil, fmt.Errorf("jobs: kind %q registered twice", k.Name)
 		}

@@ -285,6 +285,11 @@ func TestCreateRefusesBadJobs(t *testing.T) {
 	if _, err := New(st, st, nil, Kind{Name: "x"}); err == nil {
 		t.Error("a kind without Run accepted")
 	}
+	k := (&testKind{}).kind(true)
+	k.Action = "made-up"
+	if _, err := New(st, st, nil, k); err == nil || !strings.Contains(err.Error(), "activity filter") {
+		t.Errorf("a kind with an action the activity filter does not offer: %v", err)
+	}
 }
 
 func waitRunning(t *testing.T, m *Manager) {
