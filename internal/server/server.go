@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/go-chi/httprate"
@@ -131,6 +132,7 @@ type Deps struct {
 
 // Server serves the dashboard. Create it with New; it is safe for concurrent use.
 type Server struct {
+	compress func(http.Handler) http.Handler // gzip for clients that accept it
 	store    Store
 	activity ActivityLog
 	syncer   Syncer
@@ -210,6 +212,9 @@ func New(deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.assets = a
+	if s.compress, err = newCompressor(); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	return s, nil
 }
 
