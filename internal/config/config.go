@@ -268,7 +268,7 @@ var vars = []setting{
 		func(c *Config) *int { return &c.RateWrites }),
 	count("RATE_LIMIT_REFUSED", "rate-limit-refused", "30", "Refused requests (another site's form, a missing role) per minute from one client address that are answered 403 and recorded in the activity log; more get 429 and are not recorded.",
 		func(c *Config) *int { return &c.RateRefused }),
-	days("ACTIVITY_RETENTION", "activity-retention", "400d", "How long activity log entries and finished jobs are kept (e.g. 400d, 90d); older ones are deleted daily.",
+	days("ACTIVITY_RETENTION", "activity-retention", "400d", "How long activity log entries and finished jobs are kept (e.g. 400d, 90d); older ones are deleted every hour.",
 		func(c *Config) *time.Duration { return &c.ActivityRetention }),
 	duration("ACTIVITY_COLLAPSE_WINDOW", "activity-collapse-window", "10m", "Refused requests from one source (a person, or an address when nobody is signed in) within this window are one activity entry with a count.",
 		func(c *Config) *time.Duration { return &c.ActivityCollapseWindow }),
