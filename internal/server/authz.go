@@ -42,19 +42,7 @@ func (s *Server) can(r *http.Request, need auth.Role) bool { return s.canCtx(r.C
 // logActivity records an action of the request's person. A failure to record is logged, never
 // shown: the action itself has happened.
 func (s *Server) logActivity(r *http.Request, a model.Activity) {
-	if p, ok := auth.PrincipalFrom(r.Context()); ok && a.ActorUPN == "" {
-		a.ActorUPN, a.ActorName = p.UPN, p.Name
-	}
-	if a.At.IsZero() {
-		a.At = s.now()
-	}
-	if a.CorrelationID == "" {
-		a.CorrelationID = middleware.GetReqID(r.Context())
-	}
-	if a.RemoteIP == "" {
-		a.RemoteIP = s.proxies.ClientIP(r)
-	}
-	if err := s.activity.AddActivity(r.Context(), a); err != nil {
+	if err := s.activity.AddActivity(r.Context(), s.requestActivity(r, a)); err != nil {
 		s.logFailure(r.Context(), "activity log", err, "action", a.Action)
 	}
 }
@@ -136,4 +124,22 @@ func principalUPN(r *http.Request) string {
 		return p.UPN
 	}
 	return ""
+}
+
+// requestActivity is a with what the request tells filled in where a leaves it empty: the
+// person, the time, the request id and the client's address.
+func (s *Server) requestActivity(r *http.Request, a model.Activity) model.Activity {
+	if p, ok := auth.PrincipalFrom(r.Context()); ok && a.ActorUPN == "" {
+		a.ActorUPN, a.ActorName = p.UPN, p.Name
+	}
+	if a.At.IsZero() {
+		a.At = s.now()
+	}
+	if a.CorrelationID == "" {
+		a.CorrelationID = middleware.GetReqID(r.Context())
+	}
+	if a.RemoteIP == "" {
+		a.RemoteIP = s.proxies.ClientIP(r)
+	}
+	return a
 }

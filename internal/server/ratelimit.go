@@ -5,10 +5,8 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/go-chi/httprate"
 
-	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/web"
 )
@@ -95,19 +93,7 @@ func (s *Server) refuse(w http.ResponseWriter, r *http.Request, a model.Activity
 // recordRefusal writes a refusal (or a failed sign-in) to the activity log under the refusal
 // policy: repeats from one source within its window are counted on one entry.
 func (s *Server) recordRefusal(r *http.Request, a model.Activity) {
-	if p, ok := auth.PrincipalFrom(r.Context()); ok && a.ActorUPN == "" {
-		a.ActorUPN, a.ActorName = p.UPN, p.Name
-	}
-	if a.At.IsZero() {
-		a.At = s.now()
-	}
-	if a.CorrelationID == "" {
-		a.CorrelationID = middleware.GetReqID(r.Context())
-	}
-	if a.RemoteIP == "" {
-		a.RemoteIP = s.proxies.ClientIP(r)
-	}
-	if err := s.activity.AddRefusal(r.Context(), a, s.refusalPolicy); err != nil {
+	if err := s.activity.AddRefusal(r.Context(), s.requestActivity(r, a), s.refusalPolicy); err != nil {
 		s.logFailure(r.Context(), "activity log", err, "action", a.Action)
 	}
 }
