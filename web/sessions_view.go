@@ -14,7 +14,7 @@ type SessionsView struct {
 	// People is every person with an active session (LicenseAdmins only; nil otherwise).
 	People   []PersonSessions
 	CanAdmin bool
-	// RoleCheck says how often roles are re-read, e.g. "1 hour".
+	// RoleCheck says how often roles are re-read, e.g. "every hour".
 	RoleCheck string
 	Notice    string // what the last action did
 }
@@ -77,13 +77,14 @@ func BrowserName(ua string) string {
 	return ua
 }
 
-// DurationWords says a duration the way people do: "1 hour", "90 minutes", "30 seconds".
-func DurationWords(d time.Duration) string {
+// EveryWords says how often something happens the way people do: "every hour", "every 90
+// minutes", "every 30 seconds".
+func EveryWords(d time.Duration) string {
 	unit := func(n int64, one string) string {
 		if n == 1 {
-			return "1 " + one
+			return "every " + one
 		}
-		return strconv.FormatInt(n, 10) + " " + one + "s"
+		return "every " + strconv.FormatInt(n, 10) + " " + one + "s"
 	}
 	switch {
 	case d >= 24*time.Hour && d%(24*time.Hour) == 0:

@@ -31,7 +31,7 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := web.SessionsView{SignOutEverywhereAction: sessionsPath + "/sign-out-everywhere",
-		CanAdmin: s.can(r, auth.RoleLicenseAdmin), RoleCheck: web.DurationWords(s.roleCheck)}
+		CanAdmin: s.can(r, auth.RoleLicenseAdmin), RoleCheck: web.EveryWords(s.roleCheck)}
 	for _, ses := range mine {
 		v.Mine = append(v.Mine, s.sessionRow(ses, p, true))
 	}
@@ -97,7 +97,7 @@ func (s *Server) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request)
 	l := s.layout(auth.WithoutPrincipal(r.Context()), "Signed out everywhere", "") // the sessions just ended
 	s.render(w, r, http.StatusOK, web.SignedOutPage(l, web.SignedOutView{SignInURL: loginPath,
 		Heading: "You have signed out everywhere",
-		Message: "All " + plural(n, "session", "sessions") + " of yours ended: every browser signed in as " + p.UPN + " has to sign in again."}))
+		Message: web.Plural(n, "Your one session", "All "+plural(n, "session", "sessions")+" of yours") + " ended: every browser signed in as " + p.UPN + " has to sign in again."}))
 	return nil
 }
 
