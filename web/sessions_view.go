@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/text"
 )
 
 // SessionsView is the sessions page: the person's own sessions, and for a LicenseAdmin every
@@ -71,10 +73,7 @@ func BrowserName(ua string) string {
 	case browser != "":
 		return browser
 	}
-	if len(ua) > 40 {
-		return ua[:40] + "…"
-	}
-	return ua
+	return text.Clip(ua, 40) // another program: its own words, cut without splitting a character
 }
 
 // EveryWords says how often something happens the way people do: "every hour", "every 90
