@@ -733,12 +733,16 @@ func TestIPDownloadFailureWords(t *testing.T) {
 	h := newIPServer(t, svc, Deps{}).Handler()
 	reader := do(t, h, "GET", "/ip", http.Header{"X-Test-Role": {"reader"}}).doc(t)
 	operator := do(t, h, "GET", "/ip", http.Header{"X-Test-Role": {"operator"}}).doc(t)
-	rt, ot := reader.Find(".ip-source-error").First().Text(), operator.Find(".ip-source-error").First().Text()
-	if !strings.HasPrefix(rt, "The last download failed at ") || !strings.Contains(rt, "is in use") || strings.Contains(rt, "127.0.0.1") {
+	rt, ot := reader.Find("#ip-sources").Text(), operator.Find(".ip-source-error").First().Text()
+	if !strings.HasPrefix(reader.Find(".ip-source-error").First().Text(), "The last download failed at ") ||
+		!strings.Contains(rt, "is in use") || strings.Contains(rt, "127.0.0.1") || reader.Find(".ip-source-reason").Length() != 0 {
 		t.Errorf("a Reader reads %q", rt)
 	}
-	if !strings.Contains(ot, "127.0.0.1") {
-		t.Errorf("an Operator reads %q, want the reason", ot)
+	if reader.Find("#ip-sources-why").Length() != 1 {
+		t.Error("a Reader is not told that an Operator sees why")
+	}
+	if why := operator.Find(".ip-source-reason").First().Text(); !strings.HasPrefix(ot, "The last download failed at ") || !strings.Contains(why, "127.0.0.1") {
+		t.Errorf("an Operator reads %q, why %q; want when and the reason", ot, why)
 	}
 	api := do(t, h, "GET", "/api/ip?q=52.112.0.1", http.Header{"X-Test-Role": {"reader"}})
 	if strings.Contains(api.body, "127.0.0.1:1") || !strings.Contains(api.body, "The last download failed") {

@@ -77,19 +77,19 @@ func ipPorts(tcp, udp string) string {
 	return strings.Join(parts, "; ")
 }
 
-// ipSourceViews are the sources as the page lists them: an Operator reads why a download
-// failed; anyone else only that it did and which data is in use (a resolver's message names
-// internal addresses).
+// ipSourceViews are the sources as the page lists them: everyone reads when a download failed
+// and which data is in use; an Operator also reads why (a resolver's message names internal
+// addresses, so nobody else does).
 func ipSourceViews(sources []iprange.SourceStatus, detail bool) []web.IPSourceView {
 	out := make([]web.IPSourceView, len(sources))
 	for i, st := range sources {
 		out[i] = web.IPSourceView{
 			Kind: ipKindLabel(st.Kind), Instance: st.Instance, Version: st.Version,
 			FetchedAt: st.FetchedAt, CheckedAt: st.CheckedAt, From: st.URL,
-			Entries: st.Entries, Prefixes: st.Prefixes, Error: st.Err,
+			Entries: st.Entries, Prefixes: st.Prefixes, Error: ipFailureText(st),
 		}
-		if !detail {
-			out[i].Error = ipFailureText(st)
+		if detail {
+			out[i].Reason = st.Err
 		}
 	}
 	return out
@@ -106,9 +106,9 @@ func ipFailureText(st iprange.SourceStatus) string {
 		msg += " at " + web.DateTime(st.ErrAt.UTC())
 	}
 	if st.FetchedAt.IsZero() {
-		return msg + "; there is no data from it yet. An Operator sees why on this page."
+		return msg + "; there is no data from it yet."
 	}
-	return msg + "; data from " + web.DateTime(st.FetchedAt.UTC()) + " is in use. An Operator sees why on this page."
+	return msg + "; data from " + web.DateTime(st.FetchedAt.UTC()) + " is in use."
 }
 
 func ipKindLabel(k iprange.Kind) string {
