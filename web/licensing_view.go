@@ -3,7 +3,6 @@ package web
 import (
 	"time"
 
-	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
@@ -36,7 +35,7 @@ type GroupView struct {
 	ReprocessBlocked    string
 	ReprocessAction     string
 	RefreshErrorsAction string
-	Result              *ReprocessResultView // after a reprocess or a refresh of errors
+	Jobs                []JobRow // the group's recent reprocess and re-read jobs, newest first
 	Members             MembersView
 	Audit               AuditView
 	// Problem is what was wrong with the reprocess form just sent.
@@ -84,27 +83,6 @@ type LicenseView struct {
 	// Plans are the license's service plans, each on or off for the user (the user page).
 	Plans []licensing.LicensePlan
 }
-
-// ReprocessResultView is what a reprocess or a refresh of license errors found, user by user.
-type ReprocessResultView struct {
-	assign.Result
-	Rows []OutcomeRow
-}
-
-// Refresh reports whether the result is of a refresh of license errors (no reprocess).
-func (r ReprocessResultView) Refresh() bool { return r.Kind == assign.KindRefresh }
-
-// OutcomeRow is the outcome for one user, with the user's page when the snapshot has it.
-type OutcomeRow struct {
-	assign.Outcome
-	Href string
-}
-
-// Licensed reports whether the user is now licensed.
-func (o OutcomeRow) Licensed() bool { return o.Status == assign.StatusLicensed }
-
-// StatusLabel is the outcome's status in words.
-func (o OutcomeRow) StatusLabel() string { return o.Status.Label() }
 
 // MembersView is one page of a group's direct members, read live from Graph.
 type MembersView struct {
@@ -165,11 +143,10 @@ type UserView struct {
 	InError    bool
 	SearchURL  string
 	// "Reprocess this user": shown when CanReprocess, disabled with ReprocessBlocked (the
-	// missing Graph permission); Result is its outcome, Problem why it was refused.
+	// missing Graph permission); Problem is why it was refused (a started one is a job).
 	CanReprocess     bool
 	ReprocessBlocked string
 	ReprocessAction  string
-	Result           *ReprocessResultView
 	Problem          *FormProblem
 }
 

@@ -164,8 +164,8 @@ func TestAccessibilityOfEveryPage(t *testing.T) {
 	check("user, Operator", user, "#user-reprocess-form")
 	check("A1 group, Operator", "/groups/"+sc.A1Group, "#reprocess-form")
 	do(t, ctx, "reprocess these", chromedp.Click(chromedp.CSS("#causes .cause-reprocess button")))
-	waitURL(t, ctx, "result=")
-	do(t, ctx, "the outcome", chromedp.WaitVisible(chromedp.CSS("#reprocess-result")))
+	waitURL(t, ctx, "/jobs/")
+	do(t, ctx, "the outcome", chromedp.WaitVisible(chromedp.CSS(`#job[data-state="done"]`)))
 	checkA11y(t, ctx, script, "reprocess result")
 
 	signIn(t, ctx, d, "licenseadmin")

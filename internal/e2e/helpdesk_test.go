@@ -106,11 +106,12 @@ func TestCausesBeforeCasesInTheBrowser(t *testing.T) {
 		t.Errorf("the cause's button says %q", got)
 	}
 	do(t, ctx, "reprocess these", chromedp.Click(chromedp.CSS(button)))
-	waitURL(t, ctx, "result=")
-	do(t, ctx, "the outcome", chromedp.WaitVisible(chromedp.CSS("#reprocess-result")))
+	waitURL(t, ctx, "/jobs/")
+	do(t, ctx, "the outcome", chromedp.WaitVisible(chromedp.CSS(`#job[data-state="done"]`)))
 	if n := count(t, ctx, `#outcomes tbody tr[data-status="licensed"]`); n != a1.Errors {
 		t.Errorf("%d of %d members licensed after reprocessing the cause", n, a1.Errors)
 	}
+	do(t, ctx, "back to the group", chromedp.Click(chromedp.CSS("#job-back")), chromedp.WaitVisible(chromedp.CSS("#group-name")))
 	if n := count(t, ctx, "#causes"); n != 0 {
 		t.Error("causes are still shown after they were fixed")
 	}
@@ -186,14 +187,14 @@ func TestIPFitsTheWindow(t *testing.T) {
 func TestHeaderIsOneLineForEveryRole(t *testing.T) {
 	ctx := newBrowser(t)
 	d := startDemo(t, tenantsim.Config{Seed: 1})
-	base := []string{"Overview", "Groups", "Licenses", "Users", "IP lookup", "Password reset check (SSPR)"}
+	base := []string{"Overview", "Groups", "Licenses", "Users", "IP lookup", "Reset requests"}
 	for _, tc := range []struct {
 		role string
 		nav  []string
 	}{
 		{"reader", base},
-		{"operator", base},
-		{"licenseadmin", append(append([]string{}, base...), "Activity")},
+		{"operator", append(append([]string{}, base...), "Jobs")},
+		{"licenseadmin", append(append([]string{}, base...), "Jobs", "Activity")},
 	} {
 		signIn(t, ctx, d, tc.role)
 		do(t, ctx, "1280 px", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(d.URL+"/errors"), chromedp.WaitVisible(chromedp.CSS("header.top")))
@@ -311,8 +312,8 @@ func TestKeyboardOnly(t *testing.T) {
 	}
 	tabBackTo(t, ctx, "#reprocess-selected")
 	press(t, ctx, kb.Enter)
-	waitURL(t, ctx, "result=")
-	do(t, ctx, "the outcome", chromedp.WaitVisible(chromedp.CSS("#outcomes")))
+	waitURL(t, ctx, "/jobs/")
+	do(t, ctx, "the outcome", chromedp.WaitVisible(chromedp.CSS(`#job[data-state="done"]`)))
 	if n := count(t, ctx, "#outcomes tbody tr"); n != 1 {
 		t.Errorf("%d outcomes for one user reprocessed by keyboard", n)
 	}
@@ -356,8 +357,8 @@ func TestUserPageErrorsAndLocalTime(t *testing.T) {
 		t.Error("the audit events show no local time")
 	}
 	do(t, ctx, "reprocess this user", chromedp.Click(chromedp.CSS("#user-reprocess")))
-	waitURL(t, ctx, "result=")
-	do(t, ctx, "the outcome", chromedp.WaitVisible(chromedp.CSS("#reprocess-result")))
+	waitURL(t, ctx, "/jobs/")
+	do(t, ctx, "the outcome", chromedp.WaitVisible(chromedp.CSS(`#job[data-state="done"]`)))
 	if n := count(t, ctx, "#outcomes tbody tr"); n != 1 {
 		t.Errorf("%d outcomes for one user", n)
 	}

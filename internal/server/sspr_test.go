@@ -110,7 +110,7 @@ func TestSSPRPageEmpty(t *testing.T) {
 	if d.Find("#sspr-result").Length() != 0 {
 		t.Error("a result on the empty page")
 	}
-	if got := d.Find(`nav a[aria-current="page"]`).Text(); got != "Password reset check (SSPR)" {
+	if got := d.Find(`nav a[aria-current="page"]`).Text(); got != "Reset requests" {
 		t.Errorf("active nav %q", got)
 	}
 	if d.Find(`#sspr-samples a.sspr-sample-paste`).Length() != 2 || d.Find(`#sspr-samples a.sspr-sample-eml[download]`).Length() != 2 {

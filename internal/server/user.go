@@ -18,7 +18,7 @@ import (
 // handleUser serves /users/{id}: one user of the current snapshot (by object id or UPN) with
 // every license explained and its service plans, the license-assigning groups, live from Graph
 // the user's licensing and password reset audit events, and for Operators "Reprocess this
-// user". ?result=<token> shows the outcome of a reprocess just done.
+// user".
 func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) error {
 	u, err := s.userOfRoute(r)
 	if err != nil {
@@ -27,12 +27,6 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.userView(r, u)
 	if err != nil {
 		return err
-	}
-	if tok := r.URL.Query().Get("result"); tok != "" {
-		if res, ok := s.results.Get("", principalUPN(r), tok, s.now()); ok && len(res.Outcomes) == 1 && model.SameID(res.Outcomes[0].UserID, u.ID) {
-			rv := resultView(res)
-			v.Result = &rv
-		}
 	}
 	s.render(w, r, http.StatusOK, web.UserPage(s.layout(r.Context(), userDisplayName(u), "users"), v))
 	return nil
@@ -64,7 +58,7 @@ func (s *Server) userView(r *http.Request, u model.User) (web.UserView, error) {
 	lu := s.live.User(ctx, u.ID)
 	ex, err := licensing.LoadExplainer(ctx, s.store, []model.User{u}, lu.All)
 	if err != nil {
-		s.log.WarnContext(ctx, "user page: names", "user", u.ID, "err", err)
+		s.logFailure(ctx, "user page: names", err, "user", u.ID)
 	}
 	if err := ex.CountDisabledHolders(ctx, s.store); err != nil {
 		s.log.WarnContext(ctx, "user page: disabled holders", "user", u.ID, "err", err)
@@ -81,29 +75,25 @@ func (s *Server) userView(r *http.Request, u model.User) (web.UserView, error) {
 }
 
 // handleUserReprocess is POST /users/{id}/reprocess: reprocess this one user's license
-// assignments (Operator) and show the outcome on the user's page.
+// assignments (Operator) as a background job, whose page shows the outcome.
 func (s *Server) handleUserReprocess(w http.ResponseWriter, r *http.Request) error {
 	u, err := s.userOfRoute(r)
 	if err != nil {
 		return err
 	}
-	work, cancel := detached(r.Context())
-	defer cancel()
-	res, err := s.ops.ReprocessUsers(work, []string{u.ID}, nil)
-	s.logWrite(r, model.Activity{Action: model.ActionReprocess, Target: u.ID, TargetName: userDisplayName(u)}, res, err)
-	if err != nil {
-		return onForm(err, func(p *web.FormProblem) templ.Component {
-			v, verr := s.userView(r, u)
-			if verr != nil {
-				s.log.WarnContext(r.Context(), "user page after a refused reprocess", "user", u.ID, "err", verr)
-			}
-			v.Problem = p
-			return web.UserPage(s.layout(r.Context(), userDisplayName(u), "users"), v)
-		})
+	spec, err := s.ops.ReprocessUsersJob(r.Context(), []string{u.ID})
+	if err == nil {
+		return s.startJob(w, r, spec)
 	}
-	token := s.results.Put(principalUPN(r), res, s.now())
-	http.Redirect(w, r, userURL(u.ID)+"?result="+token+"#reprocess-result", http.StatusSeeOther)
-	return nil
+	a := model.Activity{Action: model.ActionReprocess, Target: u.ID, TargetName: userDisplayName(u)}
+	return s.refuseWrite(r, a, err, func(p *web.FormProblem) templ.Component {
+		v, verr := s.userView(r, u)
+		if verr != nil {
+			s.logFailure(r.Context(), "user page after a refused reprocess", verr, "user", u.ID)
+		}
+		v.Problem = p
+		return web.UserPage(s.layout(r.Context(), userDisplayName(u), "users"), v)
+	})
 }
 
 // userGroups are the groups that assign the user a license, by name, those in error first.
