@@ -124,6 +124,8 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		c.api.ResetDelta()
 		ctlJSON(w, 200, map[string]bool{"ok": true})
+	case strings.HasPrefix(path, "/groups/") && strings.HasSuffix(path, "/members") && post:
+		c.handleMembers(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/groups/"), "/members"))
 	case path == "/scenarios" && get:
 		c.t.mu.RLock()
 		s := c.t.Scenarios
@@ -149,11 +151,19 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeRaw(w, 200, "message/rfc822", msg)
 	case path == "/stats", path == "/stats/reset", path == "/knobs", path == "/advance-processing", path == "/reset",
-		path == "/scenarios", path == "/sspr/flows", path == "/sspr/email", strings.HasPrefix(path, "/skus/"):
+		path == "/scenarios", path == "/sspr/flows", path == "/sspr/email", strings.HasPrefix(path, "/skus/"),
+		strings.HasPrefix(path, "/groups/"):
 		ctlError(w, http.StatusMethodNotAllowed, "method not allowed")
 	default:
 		ctlError(w, http.StatusNotFound, "no such control endpoint: "+r.URL.Path)
 	}
+}
+
+// decodeControl reads a small JSON body of a control endpoint, refusing unknown fields.
+func decodeControl(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 func (c *Control) prepaid(w http.ResponseWriter, r *http.Request, skuID string) {
