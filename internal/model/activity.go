@@ -15,12 +15,17 @@ const (
 	ActionIPRefresh     = "ip-refresh"
 	ActionIPImport      = "ip-import"
 	ActionSSPRVerify    = "sspr-verify" // a password-reset request mail checked; never the mail itself
+	// ActionTemplateChange is one assignLicense call on a group (editor, bulk, split): its
+	// detail holds the request body.
+	ActionTemplateChange = "template-change"
+	// ActionGroupCreate is a group created by tenantdesk (the split wizard's dynamic groups).
+	ActionGroupCreate = "group-create"
 )
 
 // ActivityActions are the actions in the order the activity filter offers them.
 func ActivityActions() []string {
 	return []string{ActionSignIn, ActionSignOut, ActionRefused, ActionRefresh, ActionRefreshErrors,
-		ActionReprocess, ActionIPRefresh, ActionIPImport, ActionSSPRVerify}
+		ActionReprocess, ActionIPRefresh, ActionIPImport, ActionSSPRVerify, ActionTemplateChange, ActionGroupCreate}
 }
 
 // Activity results.
