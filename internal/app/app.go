@@ -27,6 +27,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/snapshot"
 	"github.com/tenantdesk/tenantdesk/internal/sspr"
 	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/internal/templates"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/app.Version=...".
@@ -46,6 +47,8 @@ type App struct {
 	Permissions *permissions.Checker
 	// Assign runs the licensing operations that write (reprocess, refresh errors).
 	Assign *assign.Service
+	// Templates manages groups' license templates: editor, preview, apply, copy, bulk, split.
+	Templates *templates.Service
 	// Live reads what the snapshot does not hold (members, audit events) while pages render.
 	Live *live.Reader
 	// Licenses is the license assignment report and its exports.
@@ -89,6 +92,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
+	tpl, err := templates.New(gc, st, ops, st, perms, nil, logger.With("component", "templates"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	lv, err := live.New(gc, nil)
 	if err != nil {
 		st.Close()
@@ -113,6 +121,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		IP:          ipSvc,
 		Permissions: perms,
 		Assign:      ops,
+		Templates:   tpl,
 		Live:        lv,
 		Licenses:    report,
 		SSPR:        verifier,

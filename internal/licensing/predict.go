@@ -151,8 +151,21 @@ type Consequence struct {
 func Predict(in PredictInput) Consequence {
 	p := newPredictor(in)
 	var c Consequence
+	same := SameTemplate(in.Group.Template, in.Proposed)
 	for _, u := range in.Members {
-		m := p.member(u)
+		var m MemberPrediction
+		if same {
+			// Nothing to write, nothing processed: every member stays as they are.
+			m = MemberPrediction{User: u, Outcome: OutcomeUnchanged}
+			for _, st := range u.LicenseStates {
+				if model.NormalizeID(st.AssignedByGroup) == p.target {
+					m.Before = append(m.Before, st)
+				}
+			}
+			m.After = m.Before
+		} else {
+			m = p.member(u)
+		}
 		c.Members = append(c.Members, m)
 		switch m.Outcome {
 		case OutcomeUnchanged:

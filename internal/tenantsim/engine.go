@@ -621,8 +621,16 @@ func (t *Tenant) validateLicenses(add []License, remove []string) ([]License, []
 	return outAdd, outRemove, nil
 }
 
+// sortLicenses orders a template by SKU id. Graph documents no order of assignedLicenses nor in
+// which order processing checks a template's licenses (it decides which of two conflicting
+// licenses of one template carries the error and which "Other"); the simulator keeps every
+// template in this one order, returns it so and processes it so.
+func sortLicenses(ls []License) {
+	slices.SortFunc(ls, func(a, b License) int { return strings.Compare(a.SKUID, b.SKUID) })
+}
+
 // applyLicenseChange returns current with remove taken out and add put in (replacing a SKU's
-// disabled plans when it is already there).
+// disabled plans when it is already there), in SKU order.
 func applyLicenseChange(current, add []License, remove []string) []License {
 	var out []License
 	for _, l := range current {
@@ -637,6 +645,7 @@ func applyLicenseChange(current, add []License, remove []string) []License {
 			out = append(out, a)
 		}
 	}
+	sortLicenses(out)
 	return out
 }
 
@@ -930,6 +939,7 @@ func (t *Tenant) CreateGroup(spec GroupSpec, by Actor) (Group, error) {
 	if err != nil {
 		return Group{}, err
 	}
+	sortLicenses(lics)
 	g := &Group{
 		ID:              t.newGUID(),
 		DisplayName:     spec.DisplayName,
