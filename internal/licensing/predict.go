@@ -110,8 +110,8 @@ type SKUUnits struct {
 	Takes     int // units the change would take
 	Frees     int // units it would give back
 	Short     int // members who would fail for want of units of it
-	// ShortLosing are the short members who would then lose licenses they hold now; ShortKeep
-	// those who keep what they have, marked Active with error.
+	// ShortLosing are the short members who would then lose licenses they hold now;
+	// ShortKeeping those who keep what the group gives them, marked Active with error.
 	ShortLosing, ShortKeeping int
 }
 
@@ -747,9 +747,10 @@ func (p *predictor) units(members []MemberPrediction) []SKUUnits {
 			}
 			if m.Failure != nil && m.Failure.Code == model.ErrorCountViolation && m.Failure.SKUID == id {
 				su.Short++
-				if len(m.Losses) > 0 {
+				switch {
+				case len(m.Losses) > 0:
 					su.ShortLosing++
-				} else {
+				case slices.ContainsFunc(m.After, func(st model.LicenseState) bool { return st.State == model.StateActiveWithError }):
 					su.ShortKeeping++
 				}
 			}

@@ -116,7 +116,7 @@ func TestPredictConsequences(t *testing.T) {
 			if u.Needed != 1 || u.Takes != 1 || u.Short != 0 || u.Available != 1 {
 				t.Errorf("units %+v: only c needs one", u)
 			}
-			if s := n.UnitsSentence(u, true); s != "SPE_E5 needs 1 more unit and 1 is available." {
+			if s := n.UnitsSentence(u, true, false); s != "SPE_E5 needs 1 more unit and 1 is available." {
 				t.Errorf("sentence %q", s)
 			}
 		},
@@ -131,7 +131,7 @@ func TestPredictConsequences(t *testing.T) {
 			if !slices.Equal(m.Gains, []string{skuE5}) || !slices.Equal(m.Losses, []string{skuE3}) {
 				t.Errorf("gains %v losses %v", m.Gains, m.Losses)
 			}
-			if e3 := unitsOf(c, skuE3); e3.Frees != 2 || n.UnitsSentence(e3, false) != "Removing ENTERPRISEPACK gives back 2 units." {
+			if e3 := unitsOf(c, skuE3); e3.Frees != 2 || n.UnitsSentence(e3, false, false) != "Removing ENTERPRISEPACK gives back 2 units." {
 				t.Errorf("E3 %+v", e3)
 			}
 			if c.FullyLicensed != 2 || c.Licensed != 2 || c.NewlyInError != 0 || len(c.Findings) != 0 {
@@ -151,7 +151,7 @@ func TestPredictConsequences(t *testing.T) {
 				t.Errorf("units %+v", u)
 			}
 			want := "SPE_E5 needs 4 more units and 2 are available: all or none, so 2 members would get no new license from this group, SPE_E5 failing stops the others it assigns too. 2 of them would lose licenses they have now."
-			if s := n.UnitsSentence(u, true); s != want {
+			if s := n.UnitsSentence(u, true, false); s != want {
 				t.Errorf("sentence\n%q\nwant\n%q", s, want)
 			}
 			cm := c.Members[2]
@@ -183,8 +183,8 @@ func TestPredictConsequences(t *testing.T) {
 					t.Errorf("A1 students after a failed change: %+v, want Active with error", st)
 				}
 			}
-			if u := unitsOf(c, skuE5); u.ShortKeeping != 1 || !strings.Contains(n.UnitsSentence(u, true), "1 keep what this group gives them now, marked Active with error.") {
-				t.Errorf("units %+v: %s", u, n.UnitsSentence(u, true))
+			if u := unitsOf(c, skuE5); u.ShortKeeping != 1 || !strings.Contains(n.UnitsSentence(u, true, false), "1 keep what this group gives them now, marked Active with error.") {
+				t.Errorf("units %+v: %s", u, n.UnitsSentence(u, true, false))
 			}
 		},
 	}, {
@@ -198,7 +198,7 @@ func TestPredictConsequences(t *testing.T) {
 				t.Errorf("%d without usage location", c.NoUsageLocation)
 			}
 			if len(c.Findings) != 1 || c.Findings[0].Location != "RU" ||
-				n.FindingSentence(c.Findings[0], nil) != "1 member with usage location RU: MCOMEETADV in MCOMEETADV is not offered there." {
+				n.FindingSentence(c.Findings[0], nil) != "1 member: MCOMEETADV in MCOMEETADV is not offered in usage location RU." {
 				t.Errorf("findings %+v", c.Findings)
 			}
 		},

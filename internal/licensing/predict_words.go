@@ -9,19 +9,24 @@ import (
 // The consequence in words: THE sentences pages and the command line show for a prediction.
 
 // UnitsSentence says what the change does to one SKU's units, "" when it does nothing to them.
-// added tells whether the proposed template has the SKU.
-func (n *Names) UnitsSentence(u SKUUnits, added bool) string {
+// added tells whether the change adds the SKU, kept whether the template has it before and
+// after (then only a shortage is worth saying).
+func (n *Names) UnitsSentence(u SKUUnits, added, kept bool) string {
 	name := n.SKU(u.SKUID)
 	switch {
-	case !added && u.Frees > 0:
+	case !added && !kept && u.Frees > 0:
 		return fmt.Sprintf("Removing %s gives back %s %s.", name, count(u.Frees), plural(u.Frees, "unit", "units"))
-	case !added:
+	case !added && !kept, kept && u.Short == 0:
 		return ""
 	case u.Needed == 0:
 		return fmt.Sprintf("%s takes no new unit: every member holds it already, directly or from another group.", name)
 	}
 	s := fmt.Sprintf("%s needs %s more %s and %s %s available", name, count(u.Needed), plural(u.Needed, "unit", "units"),
 		count(u.Available), plural(u.Available, "is", "are"))
+	if kept {
+		s = fmt.Sprintf("%s, already in the template, is still short: it needs %s more %s and %s %s available", name,
+			count(u.Needed), plural(u.Needed, "unit", "units"), count(u.Available), plural(u.Available, "is", "are"))
+	}
 	if u.Short == 0 {
 		return s + "."
 	}
@@ -40,7 +45,14 @@ func (n *Names) UnitsSentence(u SKUUnits, added bool) string {
 // what they clash with or need, and how many members it hits. group names a group id.
 func (n *Names) FindingSentence(f Finding, group func(id string) string) string {
 	who := fmt.Sprintf("%s %s", count(len(f.Members)), plural(len(f.Members), "member", "members"))
-	name := n.SKU(f.SKUID)
+	return who + ": " + n.Reason(f.Violation, group)
+}
+
+// Reason says why a license fails for a member, without saying who: "Yammer for Academic in
+// Office 365 A1 for students conflicts with Yammer Enterprise in Office 365 E3, which they hold
+// directly; a user cannot hold both."
+func (n *Names) Reason(v Violation, group func(id string) string) string {
+	name := n.SKU(v.SKUID)
 	plans := func(ids []string) string {
 		s := make([]string, len(ids))
 		for i, id := range ids {
@@ -48,29 +60,30 @@ func (n *Names) FindingSentence(f Finding, group func(id string) string) string 
 		}
 		return andList(s)
 	}
-	switch f.Code {
+	switch v.Code {
 	case model.ErrorCountViolation:
-		return fmt.Sprintf("%s: not enough %s licenses left for them.", who, name)
+		return fmt.Sprintf("not enough %s licenses left for them.", name)
 	case model.ErrorMutuallyExclusive:
 		src := "which they hold directly"
 		switch {
-		case f.WithinSource:
+		case v.WithinSource:
 			src = "in the same template"
-		case f.WithSource != "":
-			src = "which they hold from group " + group(f.WithSource)
+		case v.WithSource != "" && group != nil:
+			src = "which they hold from group " + group(v.WithSource)
+		case v.WithSource != "":
+			src = "which they hold from group " + v.WithSource
 		}
-		return fmt.Sprintf("%s: %s in %s conflicts with %s in %s, %s; a user cannot hold both.",
-			who, plans(f.Plans), name, plans(f.With), n.SKU(f.WithSKU), src)
+		return fmt.Sprintf("%s in %s conflicts with %s in %s, %s; a user cannot hold both.",
+			plans(v.Plans), name, plans(v.With), n.SKU(v.WithSKU), src)
 	case model.ErrorDependency:
-		return fmt.Sprintf("%s: %s in %s %s %s, which none of their licenses provides.",
-			who, plans(f.Plans), name, plural(len(f.Plans), "needs", "need"), f.Need)
+		return fmt.Sprintf("%s in %s %s %s, which none of their licenses provides.",
+			plans(v.Plans), name, plural(len(v.Plans), "needs", "need"), v.Need)
 	case model.ErrorUsageLocation:
-		return fmt.Sprintf("%s with usage location %s: %s in %s %s not offered there.",
-			who, f.Location, plans(f.Plans), name, plural(len(f.Plans), "is", "are"))
+		return fmt.Sprintf("%s in %s %s not offered in usage location %s.", plans(v.Plans), name, plural(len(v.Plans), "is", "are"), v.Location)
 	case model.ErrorUniqueness:
-		return fmt.Sprintf("%s: %s includes an Exchange Online mailbox, and another object already uses one of their proxy addresses.", who, name)
+		return fmt.Sprintf("%s includes an Exchange Online mailbox, and another object already uses one of their proxy addresses.", name)
 	}
-	return fmt.Sprintf("%s: %s fails (%s).", who, name, f.Code)
+	return fmt.Sprintf("%s fails (%s).", name, v.Code)
 }
 
 // TemplatePrereqSentence says that an add-on of the template lacks its prerequisite in the same

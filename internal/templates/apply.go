@@ -83,6 +83,7 @@ func (s *Service) apply(ctx context.Context, by Actor, t tenant, g model.Group, 
 // Processing is where a group's license processing stands.
 type Processing struct {
 	GroupID string
+	Name    string
 	State   string // QueuedForProcessing, ProcessingInProgress, ProcessingComplete ("" unknown)
 	At      time.Time
 }
@@ -109,7 +110,7 @@ func (s *Service) Status(ctx context.Context, groupID string) (Processing, error
 	if err != nil {
 		return Processing{GroupID: groupID}, err
 	}
-	return Processing{GroupID: g.ID, State: g.ProcessingState, At: s.now()}, nil
+	return Processing{GroupID: g.ID, Name: g.DisplayName, State: g.ProcessingState, At: s.now()}, nil
 }
 
 // Settle re-reads the group and every member after processing, writes them into the snapshot

@@ -66,6 +66,16 @@ func (s *Service) Editor(ctx context.Context, groupID string) (Editor, error) {
 	return e, nil
 }
 
+// SKUOptions are the subscriptions a group can assign, with their plans named (the bulk form's
+// choices).
+func (s *Service) SKUOptions(ctx context.Context) ([]SKUOption, error) {
+	t, err := s.tenant(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return skuOptions(t), nil
+}
+
 func skuOptions(t tenant) []SKUOption {
 	var out []SKUOption
 	for _, s := range t.userSKUs() {

@@ -170,11 +170,11 @@ func (s *Service) splitRequirements(ctx context.Context, t tenant, g model.Group
 
 // SplitStep is the outcome of one part of a split run.
 type SplitStep struct {
-	Part   int
-	Name   string
-	Action string // "created", "template set", "already done", "skipped", "failed"
-	Group  *model.Group
-	Err    error
+	Part  int
+	Name  string
+	Did   string // "created", "template set", "already done", "skipped", "failed"
+	Group *model.Group
+	Err   error
 }
 
 // RunSplit makes the split's groups: each part's dynamic group found or created, then its
@@ -198,9 +198,9 @@ func (s *Service) RunSplit(ctx context.Context, by Actor, groupID string, progre
 		st := SplitStep{Part: i, Name: part.Name}
 		switch part.State {
 		case PartReady:
-			st.Action, st.Group = "already done", part.Group
+			st.Did, st.Group = "already done", part.Group
 		case PartNameTaken:
-			st.Action, st.Err = "skipped", model.Invalid("%s", part.Problem)
+			st.Did, st.Err = "skipped", model.Invalid("%s", part.Problem)
 		default:
 			st = s.runPart(ctx, by, t, p.Group, part, st)
 		}
@@ -221,22 +221,22 @@ func (s *Service) runPart(ctx context.Context, by Actor, t tenant, src model.Gro
 		s.record(ctx, by, model.Activity{Action: model.ActionGroupCreate, Target: created.ID, TargetName: part.Name, Result: resultOf(err),
 			Detail: "dynamic group, rule " + part.Rule + errDetail(err)})
 		if err != nil {
-			st.Action, st.Err = "failed", err
+			st.Did, st.Err = "failed", err
 			return st
 		}
 		g = &created
-		st.Action = "created"
+		st.Did = "created"
 	}
 	next := licensing.CanonicalTemplate(append(slices.DeleteFunc(slices.Clone(g.AssignedLicenses), func(l model.AssignedLicense) bool {
 		return model.SameID(l.SKUID, part.License.SKUID)
 	}), part.License))
 	a, err := s.apply(ctx, by, t, *g, g.AssignedLicenses, next)
 	if err != nil {
-		st.Action, st.Err, st.Group = "failed", err, g
+		st.Did, st.Err, st.Group = "failed", err, g
 		return st
 	}
-	if st.Action == "" {
-		st.Action = "template set"
+	if st.Did == "" {
+		st.Did = "template set"
 	}
 	st.Group = &a.Group
 	if mc, err := s.graph.MemberCounts(ctx, []string{a.Group.ID}, nil); err == nil {

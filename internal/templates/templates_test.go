@@ -318,7 +318,7 @@ func TestSplitIsSafeToRunAgain(t *testing.T) {
 		t.Fatalf("parts %+v", p.Parts)
 	}
 	_, steps, err := f.svc.RunSplit(ctx, actor, groupTAs, nil)
-	if err != nil || len(steps) != 2 || steps[0].Action != "created" || steps[1].Action != "skipped" || steps[1].Err == nil {
+	if err != nil || len(steps) != 2 || steps[0].Did != "created" || steps[1].Did != "skipped" || steps[1].Err == nil {
 		t.Fatalf("run: %+v, %v", steps, err)
 	}
 	if len(f.graph.Created) != 1 || len(f.graph.Assigned) != 1 || !strings.HasPrefix(f.graph.Created[0].MailNickname, "teaching-assistants-standardwoffpack-student-") {
@@ -329,7 +329,7 @@ func TestSplitIsSafeToRunAgain(t *testing.T) {
 	}
 	// Again: the group is found by name and rule, nothing is created or written twice.
 	_, steps, err = f.svc.RunSplit(ctx, actor, groupTAs, nil)
-	if err != nil || steps[0].Action != "already done" || len(f.graph.Created) != 1 || len(f.graph.Assigned) != 1 {
+	if err != nil || steps[0].Did != "already done" || len(f.graph.Created) != 1 || len(f.graph.Assigned) != 1 {
 		t.Fatalf("second run: %+v, %v; %d created", steps, err, len(f.graph.Created))
 	}
 	p, st, err := f.svc.SplitStatus(ctx, groupTAs)
