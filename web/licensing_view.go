@@ -17,6 +17,8 @@ type GroupView struct {
 	Kind      string // "Security", "Microsoft 365", ...
 	Dynamic   bool
 	ReportURL string
+	// TemplateHref is the license editor, SplitHref the split wizard.
+	TemplateHref, SplitHref string
 
 	// ErrorUsers are the members in license error from this group (one page of them).
 	ErrorUsers []ErrorUserRow
@@ -56,12 +58,16 @@ type ErrorUserRow struct {
 type LicenseView struct {
 	licensing.ExplainedLicense
 	GroupHref string
+	// TemplateHref is the assigning group's license editor, when the fix is to change it.
+	TemplateHref string
 }
 
 // ReprocessResultView is what a reprocess or a refresh of license errors found, user by user.
 type ReprocessResultView struct {
 	assign.Result
 	Rows []OutcomeRow
+	// Heading replaces the panel's heading (the members after a template change's processing).
+	Heading string
 }
 
 // Refresh reports whether the result is of a refresh of license errors (no reprocess).

@@ -189,6 +189,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		Syncer:         a.Syncer,
 		Auth:           authn,
 		Operations:     a.Assign,
+		Templates:      a.Templates,
 		Live:           a.Live,
 		IP:             a.IP,
 		Licenses:       a.Licenses,

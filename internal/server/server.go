@@ -73,6 +73,7 @@ type Deps struct {
 	Syncer     Syncer
 	Auth       Authenticator
 	Operations Operations
+	Templates  Templates
 	Live       Live
 	IP         IPLookup
 	Licenses   LicenseReport
@@ -108,6 +109,7 @@ type Server struct {
 	syncer   Syncer
 	authn    Authenticator
 	ops      Operations
+	tpl      Templates
 	live     Live
 	ip       IPLookup
 	licenses LicenseReport
@@ -137,7 +139,7 @@ func New(deps Deps) (*Server, error) {
 		ok   bool
 	}{
 		{"Store", deps.Store != nil}, {"Activity", deps.Activity != nil}, {"Syncer", deps.Syncer != nil},
-		{"Auth", deps.Auth != nil}, {"Operations", deps.Operations != nil}, {"Live", deps.Live != nil},
+		{"Auth", deps.Auth != nil}, {"Operations", deps.Operations != nil}, {"Templates", deps.Templates != nil}, {"Live", deps.Live != nil},
 		{"IP", deps.IP != nil}, {"Licenses", deps.Licenses != nil}, {"SSPR", deps.SSPR != nil},
 	} {
 		if !d.ok {
@@ -149,7 +151,7 @@ func New(deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		store: deps.Store, activity: deps.Activity, syncer: deps.Syncer, authn: deps.Auth,
-		ops: deps.Operations, live: deps.Live, ip: deps.IP, licenses: deps.Licenses, sspr: deps.SSPR, samples: deps.SSPRSamples,
+		ops: deps.Operations, tpl: deps.Templates, live: deps.Live, ip: deps.IP, licenses: deps.Licenses, sspr: deps.SSPR, samples: deps.SSPRSamples,
 
 		log: deps.Logger, now: deps.Now, version: deps.Version, bg: deps.Background,
 
