@@ -38,6 +38,7 @@ func commands() []command {
 		{"sim", "run the simulated tenant alone and print how to reach it", runSim},
 		{"refresh", "take one snapshot of the tenant now, with progress", runRefresh},
 		{"reprocess", "reprocess licenses: reprocess -group ID | -user ID...", runReprocess},
+		{"group", "change a group's licenses: group licenses GROUP --add SKU[:disable=PLAN,...] --remove SKU --dry-run|--apply", runGroup},
 		{"licenses", "manage license names: licenses import FILE | licenses refresh", runLicenses},
 		{"export", "export who holds which license: export licenses -sku X | -all | -users", runExport},
 		{"ip", "IP lookup data: ip lookup TEXT... | ip refresh | ip import FILE|DIR...", runIP},
