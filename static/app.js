@@ -212,7 +212,10 @@
             return;
           }
           box.setAttribute("data-done", "true");
-          if (box.getAttribute("data-reload") === "true" && allDone()) window.location.reload();
+          if (box.getAttribute("data-reload") !== "true" || !allDone()) return;
+          var next = box.getAttribute("data-reload-url");
+          if (next) window.location.assign(next);
+          else window.location.reload();
         })
         .catch(function () {
           failures++;

@@ -106,6 +106,8 @@ type Consequence struct {
 	MoreRows                                                    int // members not listed
 	MembersAt                                                   time.Time
 	ShortSKUs                                                   bool
+	// Basis says what the prediction was made from, in a sentence.
+	Basis string
 }
 
 // MemberOutcomeRow is one member's predicted outcome.
@@ -134,6 +136,8 @@ type ProcessingView struct {
 	// Reload: when every such box on the page is done, app.js reloads the page (which then
 	// shows what came next); bulk results, the answer to a POST, are not reloaded.
 	Reload bool
+	// ReloadURL, when set, is loaded instead of reloading (the page answered a POST).
+	ReloadURL string
 }
 
 // Done reports whether the processing is complete.
@@ -241,7 +245,9 @@ type SplitPartView struct {
 	Problem    string
 	Group      *GroupRef
 	Members    int
+	InError    int
 	Processing *ProcessingView
+	Error      string // why its state could not be read
 }
 
 // RequirementView is one requirement of the split, met or not.

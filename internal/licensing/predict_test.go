@@ -198,7 +198,7 @@ func TestPredictConsequences(t *testing.T) {
 				t.Errorf("%d without usage location", c.NoUsageLocation)
 			}
 			if len(c.Findings) != 1 || c.Findings[0].Location != "RU" ||
-				n.FindingSentence(c.Findings[0], nil) != "1 member: MCOMEETADV in MCOMEETADV is not offered in usage location RU." {
+				n.FindingSentence(c.Findings[0], nil) != "1 member: MCOMEETADV is not offered in usage location RU." {
 				t.Errorf("findings %+v", c.Findings)
 			}
 		},
@@ -239,7 +239,7 @@ func TestPredictConsequences(t *testing.T) {
 			if f.Code != model.ErrorDependency || !strings.Contains(f.Need, "Exchange Online mailbox") {
 				t.Errorf("finding %+v", f)
 			}
-			if len(c.MissingInTemplate) != 1 || !strings.HasPrefix(n.TemplatePrereqSentence(c.MissingInTemplate[0]), "THREAT_INTELLIGENCE in THREAT_INTELLIGENCE needs an Exchange Online mailbox plan") {
+			if len(c.MissingInTemplate) != 1 || !strings.HasPrefix(n.TemplatePrereqSentence(c.MissingInTemplate[0]), "THREAT_INTELLIGENCE needs an Exchange Online mailbox plan") {
 				t.Errorf("template check %+v", c.MissingInTemplate)
 			}
 		},

@@ -2,6 +2,7 @@ package licensing
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
@@ -53,13 +54,6 @@ func (n *Names) FindingSentence(f Finding, group func(id string) string) string 
 // directly; a user cannot hold both."
 func (n *Names) Reason(v Violation, group func(id string) string) string {
 	name := n.SKU(v.SKUID)
-	plans := func(ids []string) string {
-		s := make([]string, len(ids))
-		for i, id := range ids {
-			s[i] = n.Plan(id)
-		}
-		return andList(s)
-	}
 	switch v.Code {
 	case model.ErrorCountViolation:
 		return fmt.Sprintf("not enough %s licenses left for them.", name)
@@ -73,13 +67,13 @@ func (n *Names) Reason(v Violation, group func(id string) string) string {
 		case v.WithSource != "":
 			src = "which they hold from group " + v.WithSource
 		}
-		return fmt.Sprintf("%s in %s conflicts with %s in %s, %s; a user cannot hold both.",
-			plans(v.Plans), name, plans(v.With), n.SKU(v.WithSKU), src)
+		return fmt.Sprintf("%s conflicts with %s, %s; a user cannot hold both.",
+			n.plansIn(v.Plans, v.SKUID), n.plansIn(v.With, v.WithSKU), src)
 	case model.ErrorDependency:
-		return fmt.Sprintf("%s in %s %s %s, which none of their licenses provides.",
-			plans(v.Plans), name, plural(len(v.Plans), "needs", "need"), v.Need)
+		return fmt.Sprintf("%s %s %s, which none of their licenses provides.",
+			n.plansIn(v.Plans, v.SKUID), plural(len(v.Plans), "needs", "need"), v.Need)
 	case model.ErrorUsageLocation:
-		return fmt.Sprintf("%s in %s %s not offered in usage location %s.", plans(v.Plans), name, plural(len(v.Plans), "is", "are"), v.Location)
+		return fmt.Sprintf("%s %s not offered in usage location %s.", n.plansIn(v.Plans, v.SKUID), plural(len(v.Plans), "is", "are"), v.Location)
 	case model.ErrorUniqueness:
 		return fmt.Sprintf("%s includes an Exchange Online mailbox, and another object already uses one of their proxy addresses.", name)
 	}
@@ -93,8 +87,22 @@ func (n *Names) TemplatePrereqSentence(v Violation) string {
 	for i, id := range v.Plans {
 		plans[i] = n.Plan(id)
 	}
-	return fmt.Sprintf("%s in %s %s %s in the same group: Microsoft refuses a group template without it (\"License operation failed. Make sure that the group has necessary services before adding or removing a dependent service\"). Add a license that includes it to this template, or disable %s.",
-		andList(plans), n.SKU(v.SKUID), plural(len(plans), "needs", "need"), v.Need, andList(plans))
+	return fmt.Sprintf("%s %s %s in the same group: Microsoft refuses a group template without it (\"License operation failed. Make sure that the group has necessary services before adding or removing a dependent service\"). Add a license that includes it to this template, or disable %s.",
+		n.plansIn(v.Plans, v.SKUID), plural(len(plans), "needs", "need"), v.Need, andList(plans))
+}
+
+// plansIn names plans of a SKU: "Yammer for Academic in Office 365 A1 for students", or just
+// the name when the SKU is that one plan ("Microsoft 365 Audio Conferencing").
+func (n *Names) plansIn(ids []string, sku string) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = n.Plan(id)
+	}
+	list, name := andList(s), n.SKU(sku)
+	if sku == "" || strings.EqualFold(list, name) {
+		return list
+	}
+	return list + " in " + name
 }
 
 // OutcomeLabel is a member's outcome in words.

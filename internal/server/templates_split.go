@@ -73,10 +73,13 @@ func (s *Server) renderSplit(w http.ResponseWriter, r *http.Request, steps []web
 			g := groupRef(*p.Group)
 			pv.Group = &g
 			if i < len(status) {
-				pv.Members = status[i].Members
+				pv.Members, pv.InError = status[i].Members, status[i].InError
+				if status[i].Err != nil {
+					pv.Error = model.DescribeGraphError(status[i].Err)
+				}
 				if p.State == templates.PartReady {
 					pr := processingView(status[i].Processing)
-					pr.Reload = true
+					pr.Reload, pr.ReloadURL = true, splitURL(id) // after a run (a POST), load the page, do not resend
 					pv.Processing = &pr
 				}
 			}

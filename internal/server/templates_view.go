@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -80,6 +81,15 @@ func consequenceView(p templates.Preview) web.Consequence {
 		Fixed: c.Fixed, Unchanged: c.Unchanged, Removed: c.Removed, NoUsageLocation: c.NoUsageLocation,
 		NotUsers: p.NotUsers, Fresh: p.Fresh, MembersAt: p.MembersAt,
 	}
+	v.Basis = fmt.Sprintf("Predicted from the current data for the %d %s among the group's direct members as Microsoft Graph listed them at %s",
+		len(c.Members), plural(len(c.Members), "user", "users"), web.DateTime(p.MembersAt))
+	if p.NotUsers > 0 {
+		v.Basis += fmt.Sprintf("; %d other %s not a user (group-based licensing skips them)", p.NotUsers, plural(p.NotUsers, "member is", "members are"))
+	}
+	if p.Fresh > 0 {
+		v.Basis += fmt.Sprintf("; %d %s newer than the data, read from Graph", p.Fresh, plural(p.Fresh, "member is", "members are"))
+	}
+	v.Basis += "."
 	for _, u := range c.Units {
 		in := func(tpl []model.AssignedLicense) bool {
 			return slices.ContainsFunc(tpl, func(l model.AssignedLicense) bool { return l.SKUID == u.SKUID })
@@ -168,4 +178,11 @@ func stateWords(st model.LicenseState) string {
 		return l.StateLabel() + " (" + string(st.Error) + ")"
 	}
 	return l.StateLabel()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

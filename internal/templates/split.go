@@ -285,6 +285,7 @@ type PartStatus struct {
 	Group      *model.Group
 	Processing Processing
 	Members    int // direct user members now
+	InError    int // members in license error from it (read once it is processed)
 	Err        error
 }
 
@@ -316,6 +317,17 @@ func (s *Service) SplitStatus(ctx context.Context, groupID string) (SplitPlan, [
 			}
 			out[i].Members = counts[out[i].Group.ID].Users
 		}
+	}
+	for i := range out {
+		if out[i].Group == nil || !out[i].Processing.Done() {
+			continue
+		}
+		inError, err := s.graph.MembersWithLicenseErrors(ctx, out[i].Group.ID)
+		if err != nil {
+			out[i].Err = err
+			continue
+		}
+		out[i].InError = len(inError)
 	}
 	return p, out, nil
 }

@@ -36,6 +36,7 @@ type Graph interface {
 	GroupsNamed(ctx context.Context, name string) ([]model.Group, error)
 	User(ctx context.Context, idOrUPN string) (model.User, error)
 	MemberCounts(ctx context.Context, ids []string, progress func(done int)) (map[string]model.MemberCounts, error)
+	MembersWithLicenseErrors(ctx context.Context, id string) ([]model.DirectoryObject, error)
 }
 
 // Store is what it reads of the current snapshot and writes back into it. *store.Store
