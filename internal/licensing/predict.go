@@ -150,7 +150,7 @@ type Consequence struct {
 // Predict computes the consequence of changing in.Group's template to in.Proposed.
 func Predict(in PredictInput) Consequence {
 	p := newPredictor(in)
-	var c Consequence
+	c := Consequence{Members: make([]MemberPrediction, 0, len(in.Members))}
 	same := SameTemplate(in.Group.Template, in.Proposed)
 	for _, u := range in.Members {
 		var m MemberPrediction
@@ -214,6 +214,15 @@ type predictor struct {
 	skus   map[string]*skuState
 	groups map[string]GroupTemplate
 	target string
+	// The plan knowledge resolved to the tenant's plan ids once: the plans each plan excludes
+	// (sorted, so answers do not depend on map order) and each add-on's prerequisite plans.
+	excludes map[string][]string
+	prereqs  map[string]prereqIDs
+}
+
+type prereqIDs struct {
+	what  string
+	plans []string // sorted
 }
 
 func newPredictor(in PredictInput) *predictor {
@@ -230,10 +239,41 @@ func newPredictor(in PredictInput) *predictor {
 	for _, g := range in.Groups {
 		p.groups[model.NormalizeID(g.ID)] = g
 	}
+	p.resolveKnowledge()
 	g := in.Group
 	g.Template = in.Proposed
 	p.groups[p.target] = g
 	return p
+}
+
+// resolveKnowledge maps the product's plan knowledge (by servicePlanName) onto the tenant's
+// plan ids.
+func (p *predictor) resolveKnowledge() {
+	all := map[string]bool{}
+	for _, sk := range p.skus {
+		for _, pl := range sk.plans {
+			all[pl] = true
+		}
+	}
+	ids := slices.Sorted(maps.Keys(all))
+	p.excludes, p.prereqs = map[string][]string{}, map[string]prereqIDs{}
+	for _, a := range ids {
+		an := p.names.ServicePlanName(a)
+		for _, b := range ids {
+			if a != b && Excludes(an, p.names.ServicePlanName(b)) {
+				p.excludes[a] = append(p.excludes[a], b)
+			}
+		}
+		if pre, ok := PrerequisiteOf(an); ok {
+			r := prereqIDs{what: pre.What}
+			for _, b := range ids {
+				if containsFold(pre.Plans, p.names.ServicePlanName(b)) {
+					r.plans = append(r.plans, b)
+				}
+			}
+			p.prereqs[a] = r
+		}
+	}
 }
 
 // source is one origin of a member's licenses: direct (group "") or a group's template.
@@ -572,14 +612,17 @@ func (p *predictor) check(skuID string, sk *skuState, enabled []string, granted,
 		return Violation{Code: model.ErrorUsageLocation, SKUID: skuID, Plans: bad, Location: location}, true
 	}
 	for _, pl := range enabled {
-		pn := p.names.ServicePlanName(pl)
-		if q, from, ok := p.excluded(pn, granted, skuID); ok {
-			return Violation{Code: model.ErrorMutuallyExclusive, SKUID: skuID, Plans: []string{pl}, With: []string{q},
-				WithSKU: from, WithSource: grantedFrom[q]}, true
+		for _, q := range p.excludes[pl] {
+			if from, ok := granted[q]; ok && from != skuID {
+				return Violation{Code: model.ErrorMutuallyExclusive, SKUID: skuID, Plans: []string{pl}, With: []string{q},
+					WithSKU: from, WithSource: grantedFrom[q]}, true
+			}
 		}
-		if q, from, ok := p.excluded(pn, earlier, skuID); ok {
-			return Violation{Code: model.ErrorMutuallyExclusive, SKUID: skuID, Plans: []string{pl}, With: []string{q},
-				WithSKU: from, WithSource: srcGroup, WithinSource: true}, true
+		for _, q := range p.excludes[pl] {
+			if from, ok := earlier[q]; ok && from != skuID {
+				return Violation{Code: model.ErrorMutuallyExclusive, SKUID: skuID, Plans: []string{pl}, With: []string{q},
+					WithSKU: from, WithSource: srcGroup, WithinSource: true}, true
+			}
 		}
 	}
 	if v, bad := p.dependency(skuID, enabled, func(pl string) bool {
@@ -598,63 +641,24 @@ func (p *predictor) check(skuID string, sk *skuState, enabled []string, granted,
 	return Violation{}, false
 }
 
-// excluded finds a plan of holder, from a SKU other than skuID, that plan name pn excludes;
-// plans are tried in id order so the answer does not depend on map order.
-func (p *predictor) excluded(pn string, holder map[string]string, skuID string) (plan, from string, ok bool) {
-	for _, q := range slices.Sorted(maps.Keys(holder)) {
-		if holder[q] != skuID && Excludes(pn, p.names.ServicePlanName(q)) {
-			return q, holder[q], true
-		}
-	}
-	return "", "", false
-}
-
 // dependency finds enabled plans of a license none of whose prerequisites has(plan).
 func (p *predictor) dependency(skuID string, enabled []string, has func(string) bool) (Violation, bool) {
-	var need []string
-	var what string
 	var deps []string
+	var need prereqIDs
 	for _, pl := range enabled {
-		pre, ok := PrerequisiteOf(p.names.ServicePlanName(pl))
-		if !ok {
-			continue
-		}
-		met := false
-		for q := range p.planIDsNamed(pre.Plans) {
-			if has(q) {
-				met = true
-				break
-			}
-		}
-		if met {
+		pre, ok := p.prereqs[pl]
+		if !ok || slices.ContainsFunc(pre.plans, has) {
 			continue
 		}
 		deps = append(deps, pl)
-		if what == "" {
-			what = pre.What
-			for q := range p.planIDsNamed(pre.Plans) {
-				need = append(need, q)
-			}
-			slices.Sort(need)
+		if need.what == "" {
+			need = pre
 		}
 	}
 	if len(deps) == 0 {
 		return Violation{}, false
 	}
-	return Violation{Code: model.ErrorDependency, SKUID: skuID, Plans: deps, With: need, Need: what}, true
-}
-
-// planIDsNamed are the ids of the tenant's plans with these servicePlanNames.
-func (p *predictor) planIDsNamed(names []string) map[string]bool {
-	out := map[string]bool{}
-	for _, sk := range p.skus {
-		for _, pl := range sk.plans {
-			if containsFold(names, p.names.ServicePlanName(pl)) {
-				out[pl] = true
-			}
-		}
-	}
-	return out
+	return Violation{Code: model.ErrorDependency, SKUID: skuID, Plans: deps, With: need.plans, Need: need.what}, true
 }
 
 // missingPrereq reports the first license of src with a plan whose prerequisites none of the
