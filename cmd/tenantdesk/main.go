@@ -1,8 +1,9 @@
 // Command tenantdesk is the Microsoft 365 licensing dashboard: `tenantdesk demo` runs it on a
 // built-in simulated tenant, `tenantdesk serve` against a real tenant, `tenantdesk sim` runs the
 // simulated tenant alone, `tenantdesk refresh` takes one snapshot, `tenantdesk reprocess`
-// reprocesses license assignments and `tenantdesk sspr verify` checks a password-reset request
-// mail from the command line.
+// reprocesses license assignments, `tenantdesk group licenses` previews and changes a group's
+// licenses and `tenantdesk sspr verify` checks a password-reset request mail from the command
+// line.
 package main
 
 import (
