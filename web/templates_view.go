@@ -105,7 +105,6 @@ type Consequence struct {
 	Rows                                                        []MemberOutcomeRow
 	MoreRows                                                    int // members not listed
 	MembersAt                                                   time.Time
-	ShortSKUs                                                   bool
 	// Basis says what the prediction was made from, in a sentence.
 	Basis string
 }

@@ -120,17 +120,11 @@ func runGroupLicenses(ctx context.Context, e env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	if err := cfg.Validate(config.ModeRefresh); err != nil {
-		return err
-	}
-	a, err := app.New(ctx, cfg, newLogger(e, cfg))
+	a, err := openWithSnapshot(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if _, err := a.Store.CurrentSnapshot(ctx); errors.Is(err, model.ErrNotFound) {
-		return errors.New("there is no snapshot of the tenant yet: run 'tenantdesk refresh' first")
-	}
 	g, err := a.Templates.FindGroup(ctx, group)
 	if err != nil {
 		return err

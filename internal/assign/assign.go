@@ -233,7 +233,12 @@ func (s *Service) RefreshGroupErrors(ctx context.Context, groupID string) (Resul
 	for _, u := range old {
 		ids = append(ids, u.ID)
 	}
-	ids = uniqueIDs(ids)
+	return s.rereadReport(ctx, res, uniqueIDs(ids))
+}
+
+// rereadReport re-reads these users (nothing was written to them), saves them and reports each
+// one's state.
+func (s *Service) rereadReport(ctx context.Context, res Result, ids []string) (Result, error) {
 	fresh, err := s.rereadAndSave(ctx, &res, ids)
 	if err != nil {
 		return res, err

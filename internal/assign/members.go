@@ -24,15 +24,5 @@ func (s *Service) RefreshGroupMembers(ctx context.Context, groupID string) (Resu
 	if err != nil {
 		return res, fmt.Errorf("members of group %s: %w", groupID, err)
 	}
-	ids = uniqueIDs(ids)
-	fresh, err := s.rereadAndSave(ctx, &res, ids)
-	if err != nil {
-		return res, err
-	}
-	outcomes := make([]model.ReprocessOutcome, len(ids))
-	for i, id := range ids {
-		outcomes[i].UserID = id
-	}
-	s.outcomes(ctx, &res, ids, outcomes, fresh)
-	return res, nil
+	return s.rereadReport(ctx, res, uniqueIDs(ids))
 }

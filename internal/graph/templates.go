@@ -100,18 +100,5 @@ func (c *Client) GroupsNamed(ctx context.Context, name string) ([]model.Group, e
 	if err != nil {
 		return nil, classify(err, op, permissions.ReadGroups()[0])
 	}
-	var out []model.Group
-	err = pages(ctx, c, resp, models.CreateGroupCollectionResponseFromDiscriminatorValue, nil,
-		func(p []models.Groupable) error {
-			for _, g := range p {
-				if g != nil {
-					out = append(out, toGroup(g))
-				}
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, classify(err, op, permissions.ReadGroups()[0])
-	}
-	return out, nil
+	return groupPages(ctx, c, resp, nil, op, nil)
 }

@@ -1,13 +1,17 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/graphtest"
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/permissions"
 	"github.com/tenantdesk/tenantdesk/internal/templates"
 )
 
@@ -121,5 +125,69 @@ func TestTemplatePagesRefuse(t *testing.T) {
 		if r := do(t, h, tc.method, tc.target, hdr); r.StatusCode != tc.status {
 			t.Errorf("%s %s as %q: %d, want %d\n%.300s", tc.method, tc.target, tc.role, r.StatusCode, tc.status, r.body)
 		}
+	}
+}
+
+// tplServer is a server over the licensing fixture whose template management sees the
+// snapshot's groups as Graph's, with the Graph permissions fetch grants.
+func tplServer(t *testing.T, fetch permissions.Fetch) http.Handler {
+	t.Helper()
+	st := openLicStore(t)
+	dir := licDirectory()
+	deps := testDepsGranted(t, st, dir, fetch)
+	g := &graphtest.Templates{Graph: dir, Groups: map[string]model.Group{}, Counts: map[string]model.MemberCounts{}}
+	groups, err := st.LicensedGroups(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, gr := range groups {
+		g.Groups[gr.ID] = gr
+	}
+	perms, err := permissions.NewChecker(fetch, func() time.Time { return testNow }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deps.Templates, err = templates.New(g, st, deps.Operations.(templates.Members), st, perms, func() time.Time { return testNow }, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Handler()
+}
+
+// Applying needs the LicenseAdmin role and a Graph permission that allows it: without the
+// permission the editor and the preview work and Apply is disabled, naming it; a Reader sees
+// both read-only.
+func TestTemplateApplyNeedsRoleAndPermission(t *testing.T) {
+	preview := "/groups/" + groupLT + "/licenses/preview?lic=" + skuStudents
+	h := tplServer(t, allPermissions)
+	d := do(t, h, "GET", preview, nil).doc(t)
+	if d.Find("#apply-button").Length() != 1 || d.Find("#apply-button[disabled]").Length() != 0 || d.Find("#apply-blocked").Length() != 0 {
+		t.Error("a LicenseAdmin with the permission cannot apply")
+	}
+	if got := d.Find("#diff").Text(); !strings.Contains(got, "Remove") {
+		t.Errorf("diff %q", got)
+	}
+
+	readOnly := func(context.Context) ([]string, error) {
+		return []string{permissions.GroupRead, permissions.UserRead, permissions.OrganizationRead}, nil
+	}
+	h = tplServer(t, readOnly)
+	d = do(t, h, "GET", preview, nil).doc(t)
+	if d.Find("#apply-button[disabled]").Length() != 1 || !strings.Contains(d.Find("#apply-blocked").Text(), "LicenseAssignment.ReadWrite.All") {
+		t.Errorf("without the permission: %q", d.Find("#apply-form").Text())
+	}
+	ed := do(t, h, "GET", "/groups/"+groupLT+"/licenses", nil).doc(t)
+	if !strings.Contains(ed.Find("#apply-blocked").Text(), "LicenseAssignment.ReadWrite.All") || ed.Find("#preview-button").Length() != 1 {
+		t.Error("without the permission the editor must still work and say why apply will not")
+	}
+	reader := http.Header{"X-Test-Role": {"reader"}}
+	if d := do(t, h, "GET", preview, reader).doc(t); d.Find("#apply-form").Length() != 0 || d.Find("#consequence").Length() != 1 {
+		t.Error("a Reader's preview")
+	}
+	if d := do(t, h, "GET", "/groups/"+groupLT+"/licenses", reader).doc(t); d.Find("#read-only").Length() != 1 || d.Find("fieldset[disabled]").Length() != 1 {
+		t.Error("a Reader's editor is not read-only")
 	}
 }

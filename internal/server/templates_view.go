@@ -98,7 +98,6 @@ func consequenceView(p templates.Preview) web.Consequence {
 		if s := n.UnitsSentence(u, in(p.Proposed) && !kept, kept); s != "" {
 			v.Units = append(v.Units, s)
 		}
-		v.ShortSKUs = v.ShortSKUs || u.Short > 0
 	}
 	for _, f := range c.Findings {
 		if f.Code != model.ErrorCountViolation { // the units say it, with the numbers

@@ -95,6 +95,7 @@ func (op BulkOp) check(t tenant) (BulkOp, error) {
 		problems = append(problems, "Choose a license of the tenant.")
 	}
 	op.SKU = model.NormalizeID(op.SKU)
+	op.Plans = slices.Clone(op.Plans) // the caller's slice stays as it was
 	if op.Kind == BulkReplace {
 		if _, ok := t.sku(op.With); !ok {
 			problems = append(problems, "Choose the license that replaces it.")

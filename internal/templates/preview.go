@@ -225,27 +225,16 @@ func (s *Service) memberUsers(ctx context.Context, p *Preview) ([]model.User, er
 func (s *Service) readUsers(ctx context.Context, ids []string) map[string]model.User {
 	out := map[string]model.User{}
 	var mu sync.Mutex
-	jobs := make(chan string)
-	var wg sync.WaitGroup
-	for range min(workers, len(ids)) {
-		wg.Go(func() {
-			for id := range jobs {
-				u, err := s.graph.User(ctx, id)
-				if err != nil {
-					s.log.DebugContext(ctx, "member not read", "user", id, "err", err)
-					continue
-				}
-				mu.Lock()
-				out[id] = u
-				mu.Unlock()
-			}
-		})
-	}
-	for _, id := range ids {
-		jobs <- id
-	}
-	close(jobs)
-	wg.Wait()
+	s.each(len(ids), func(i int) {
+		u, err := s.graph.User(ctx, ids[i])
+		if err != nil {
+			s.log.DebugContext(ctx, "member not read", "user", ids[i], "err", err)
+			return
+		}
+		mu.Lock()
+		out[ids[i]] = u
+		mu.Unlock()
+	})
 	return out
 }
 

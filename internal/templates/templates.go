@@ -126,11 +126,6 @@ func (s *Service) ApplyBlocked(ctx context.Context) string {
 	return s.perms.Missing(ctx, permissions.ChangeTemplates()...)
 }
 
-// CreateBlocked says why the split wizard cannot create groups, "" when it can.
-func (s *Service) CreateBlocked(ctx context.Context) string {
-	return s.perms.Missing(ctx, permissions.CreateGroups()...)
-}
-
 // tenant is what every operation reads first: names, the subscriptions, the licensed groups.
 type tenant struct {
 	names  *licensing.Names
