@@ -58,6 +58,35 @@ func TestTemplateEditPreviewApplyInTheBrowser(t *testing.T) {
 	licSignIn(t, ctx, d, "licenseadmin", "/groups/"+sc.A1Group)
 	do(t, ctx, "open the editor from the group page", chromedp.Click(chromedp.CSS("#edit-template")), chromedp.WaitVisible(chromedp.CSS("#template-form")))
 	screenshotWidths(t, ctx, "template-editor")
+
+	// Copying from a template user ticks exactly what they hold; nothing is written.
+	found, err := d.App.Store.SearchUsers(context.Background(), "@", 0, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tplUser model.UserHit
+	for _, h := range found.Users {
+		if u, err := d.App.Store.User(context.Background(), h.ID); err == nil && len(u.AssignedLicenses) > 1 {
+			tplUser, tplUser.AssignedLicenses = h, u.AssignedLicenses
+			break
+		}
+	}
+	if tplUser.ID == "" {
+		t.Fatal("no user holds two licenses")
+	}
+	do(t, ctx, "copy from a user", chromedp.SendKeys(chromedp.CSS("#from-user"), tplUser.UserPrincipalName),
+		chromedp.Submit(chromedp.CSS("#from-user")), chromedp.WaitVisible(chromedp.CSS("#copied-from")))
+	ticked := eval[[]string](t, ctx, `[...document.querySelectorAll('#template-form input[name=sku]:checked')].map(i => i.value)`)
+	var held []string
+	for _, l := range tplUser.AssignedLicenses {
+		held = append(held, l.SKUID)
+	}
+	slices.Sort(ticked)
+	slices.Sort(held)
+	if !slices.Equal(ticked, held) {
+		t.Errorf("copied from %s: ticked %v, the user holds %v", tplUser.UserPrincipalName, ticked, held)
+	}
+	do(t, ctx, "back to the group's template", chromedp.Navigate(d.URL+"/groups/"+sc.A1Group+"/licenses"), chromedp.WaitVisible(chromedp.CSS("#template-form")))
 	if n := count(t, ctx, `#template-form input[name=sku]:checked`); n != 2 {
 		t.Fatalf("%d licenses ticked, want the template's 2", n)
 	}
