@@ -102,66 +102,6 @@ func toGroup(g models.Groupable) model.Group {
 	return out
 }
 
-func toUser(u models.Userable) model.User {
-	out := model.User{
-		ID:                    str(u.GetId()),
-		DisplayName:           str(u.GetDisplayName()),
-		UserPrincipalName:     str(u.GetUserPrincipalName()),
-		Mail:                  str(u.GetMail()),
-		GivenName:             str(u.GetGivenName()),
-		Surname:               str(u.GetSurname()),
-		Department:            str(u.GetDepartment()),
-		JobTitle:              str(u.GetJobTitle()),
-		CompanyName:           str(u.GetCompanyName()),
-		EmployeeID:            str(u.GetEmployeeId()),
-		City:                  str(u.GetCity()),
-		Country:               str(u.GetCountry()),
-		UsageLocation:         str(u.GetUsageLocation()),
-		UserType:              str(u.GetUserType()),
-		AccountEnabled:        deref(u.GetAccountEnabled()),
-		OnPremisesSyncEnabled: deref(u.GetOnPremisesSyncEnabled()),
-		CreatedAt:             when(u.GetCreatedDateTime()),
-		AssignedLicenses:      toAssigned(u.GetAssignedLicenses()),
-
-		OfficeLocation:               str(u.GetOfficeLocation()),
-		State:                        str(u.GetState()),
-		PostalCode:                   str(u.GetPostalCode()),
-		StreetAddress:                str(u.GetStreetAddress()),
-		PreferredLanguage:            str(u.GetPreferredLanguage()),
-		EmployeeType:                 str(u.GetEmployeeType()),
-		MobilePhone:                  str(u.GetMobilePhone()),
-		BusinessPhones:               u.GetBusinessPhones(),
-		OtherMails:                   u.GetOtherMails(),
-		ProxyAddresses:               u.GetProxyAddresses(),
-		OnPremisesSamAccountName:     str(u.GetOnPremisesSamAccountName()),
-		OnPremisesUserPrincipalName:  str(u.GetOnPremisesUserPrincipalName()),
-		OnPremisesDistinguishedName:  str(u.GetOnPremisesDistinguishedName()),
-		OnPremisesDomainName:         str(u.GetOnPremisesDomainName()),
-		OnPremisesImmutableID:        str(u.GetOnPremisesImmutableId()),
-		OnPremisesLastSyncAt:         when(u.GetOnPremisesLastSyncDateTime()),
-		OnPremisesSecurityIdentifier: str(u.GetOnPremisesSecurityIdentifier()),
-		ExternalUserState:            str(u.GetExternalUserState()),
-		LastPasswordChangeAt:         when(u.GetLastPasswordChangeDateTime()),
-		SignInSessionsValidFrom:      when(u.GetSignInSessionsValidFromDateTime()),
-		PasswordPolicies:             str(u.GetPasswordPolicies()),
-		PreferredDataLocation:        str(u.GetPreferredDataLocation()),
-	}
-	for _, s := range u.GetLicenseAssignmentStates() {
-		if s == nil {
-			continue
-		}
-		out.LicenseStates = append(out.LicenseStates, model.LicenseState{
-			SKUID:           guid(s.GetSkuId()),
-			DisabledPlans:   guids(s.GetDisabledPlans()),
-			AssignedByGroup: str(s.GetAssignedByGroup()),
-			State:           str(s.GetState()),
-			Error:           model.NormalizeLicenseError(str(s.GetError())),
-			LastUpdated:     when(s.GetLastUpdatedDateTime()),
-		})
-	}
-	return out
-}
-
 // objectType maps "#microsoft.graph.user" to model.ObjectUser, etc.
 func objectType(odataType string) string {
 	t := strings.TrimPrefix(strings.TrimPrefix(odataType, "#"), "microsoft.graph.")

@@ -371,7 +371,7 @@ func TestFakeReprocessGivesUpAfterRetries(t *testing.T) {
 func TestFakeMemberCounts(t *testing.T) {
 	_, c := newFakeClient(t)
 	ids := []string{"a", "bb", "ccc", "dddd", "eeeee", "ffffff", "g", "h", "i", "j", "k", "longer-id"}
-	counts, err := c.MemberCounts(context.Background(), ids, nil)
+	counts, err := c.MemberCounts(context.Background(), ids, everyGroup, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,3 +445,6 @@ func TestMiddlewareOrder(t *testing.T) {
 		}
 	}
 }
+
+// everyGroup counts the user members of every group.
+func everyGroup(string) bool { return true }

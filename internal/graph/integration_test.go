@@ -157,7 +157,7 @@ func TestSimPagingAndCounts(t *testing.T) {
 		groupIDs = append(groupIDs, g.ID)
 	}
 	var progressed int
-	counts, err := c.MemberCounts(ctx, groupIDs, func(done int) { progressed = max(progressed, done) })
+	counts, err := c.MemberCounts(ctx, groupIDs, everyGroup, func(done int) { progressed = max(progressed, done) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestSimThrottledReadsRetried(t *testing.T) {
 	for _, g := range groups {
 		ids = append(ids, g.ID)
 	}
-	counts, err := c.MemberCounts(ctx, ids, nil)
+	counts, err := c.MemberCounts(ctx, ids, nil, nil)
 	if err != nil || len(counts) != len(ids) {
 		t.Fatalf("member counts under throttling: %d of %d, %v", len(counts), len(ids), err)
 	}

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/url"
 	"slices"
@@ -15,7 +16,6 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/groups"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/subscribedskus"
-	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/permissions"
@@ -187,28 +187,33 @@ func (c *Client) allGroupsLicensed(ctx context.Context) ([]model.Group, error) {
 // per page (up to 999 users) so that callers can stream them into storage.
 func (c *Client) Users(ctx context.Context, fn func(page []model.User) error) error {
 	const op = "list users"
-	resp, err := users.NewUsersRequestBuilderInternal(c.root(), c.adapter).Get(ctx, &users.UsersRequestBuilderGetRequestConfiguration{
-		QueryParameters: &users.UsersRequestBuilderGetQueryParameters{Select: userSelect, Top: ptr(c.pageSize)},
-	})
-	if err != nil {
-		return classify(err, op, permissions.ReadUsers()[0])
+	first := c.collectionURL("/users", selectOption(userSelect), topOption(c.pageSize))
+	_, err := eachPage(ctx, c, first, nil, func(p []jsonUser) error { return userPage(fn, p) })
+	return classifyUnlessCaller(err, op, permissions.ReadUsers()[0])
+}
+
+// callerError carries an error of the caller's fn through a listing, so it comes back as it was.
+type callerError struct{ err error }
+
+func (e callerError) Error() string { return e.err.Error() }
+func (e callerError) Unwrap() error { return e.err }
+
+// userPage hands a decoded page to fn, marking fn's error as the caller's.
+func userPage(fn func([]model.User) error, p []jsonUser) error {
+	if err := fn(jsonUsers(p)); err != nil {
+		return callerError{err}
 	}
-	var fnErr error
-	err = pages(ctx, c, resp, models.CreateUserCollectionResponseFromDiscriminatorValue, nil,
-		func(p []models.Userable) error {
-			page := make([]model.User, 0, len(p))
-			for _, u := range p {
-				if u != nil {
-					page = append(page, toUser(u))
-				}
-			}
-			fnErr = fn(page)
-			return fnErr
-		})
-	if fnErr != nil {
-		return fnErr // the caller's own error, unclassified
+	return nil
+}
+
+// classifyUnlessCaller classifies a listing's failure, except the caller's own error, which
+// comes back unclassified.
+func classifyUnlessCaller(err error, op, perm string) error {
+	var ce callerError
+	if errors.As(err, &ce) {
+		return ce.err
 	}
-	return classify(err, op, permissions.ReadUsers()[0])
+	return classify(err, op, perm)
 }
 
 // User reads one user by object id or user principal name.
@@ -217,17 +222,15 @@ func (c *Client) User(ctx context.Context, idOrUPN string) (model.User, error) {
 	if idOrUPN == "" {
 		return model.User{}, &model.GraphError{Kind: model.GraphBadRequest, Message: "empty user id", Op: "get user"}
 	}
-	u, err := users.NewUsersRequestBuilderInternal(c.root(), c.adapter).ByUserId(idOrUPN).Get(ctx,
-		&users.UserItemRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{Select: userSelect},
-		})
+	body, err := c.getJSON(ctx, c.collectionURL("/users/"+url.PathEscape(idOrUPN), selectOption(userSelect)), nil)
 	if err != nil {
 		return model.User{}, classify(err, op, permissions.ReadUsers()[0])
 	}
-	if u == nil {
-		return model.User{}, &model.GraphError{Kind: model.GraphOther, Message: "empty response", Op: op}
+	var u jsonUser
+	if err := json.Unmarshal(body, &u); err != nil || u.ID == "" {
+		return model.User{}, &model.GraphError{Kind: model.GraphOther, Message: "the user came back unreadable", Op: op}
 	}
-	return toUser(u), nil
+	return u.model(), nil
 }
 
 // Group reads one group by object id.
@@ -248,61 +251,75 @@ func (c *Client) Group(ctx context.Context, id string) (model.Group, error) {
 	return toGroup(g), nil
 }
 
-// MemberCounts counts each group's direct members and direct user members, two /$count requests
-// per group, 20 to a $batch. progress, if not nil, gets the number of groups done so far. Groups
-// that no longer exist are left out of the result.
-func (c *Client) MemberCounts(ctx context.Context, groupIDs []string, progress func(done int)) (map[string]model.MemberCounts, error) {
+// MemberCounts counts each group's direct members, one /$count request per group, 20 to a
+// $batch, and its direct user members only where countUsers says so (groups still processing:
+// once a group is processed its user members are exactly the users whose license states name
+// it, which the store counts, so asking Graph too would double the requests for nothing).
+// progress, if not nil, gets the number of groups done so far. Groups that no longer exist are
+// left out of the result.
+func (c *Client) MemberCounts(ctx context.Context, groupIDs []string, countUsers func(id string) bool, progress func(done int)) (map[string]model.MemberCounts, error) {
 	const op = "count group members"
+	type countReq struct {
+		group string
+		users bool
+	}
+	var reqs []countReq
+	for _, id := range groupIDs {
+		reqs = append(reqs, countReq{group: id})
+		if countUsers != nil && countUsers(id) {
+			reqs = append(reqs, countReq{group: id, users: true})
+		}
+	}
 	out := make(map[string]model.MemberCounts, len(groupIDs))
+	for _, id := range groupIDs {
+		out[id] = model.MemberCounts{UsersFromStates: countUsers == nil || !countUsers(id)}
+	}
+	gone := map[string]bool{}
 	var (
 		mu   sync.Mutex
 		done int
 	)
-	err := forEachChunk(ctx, groupIDs, maxBatch/2, func(ctx context.Context, ids []string) error {
-		reqs := make([]batchRequest, 0, 2*len(ids))
+	err := forEachChunk(ctx, reqs, maxBatch, func(ctx context.Context, chunk []countReq) error {
+		batch := make([]batchRequest, len(chunk))
 		hdr := map[string]string{"ConsistencyLevel": "eventual"}
-		for i, id := range ids {
-			p := "/groups/" + url.PathEscape(id) + "/members"
-			reqs = append(reqs,
-				batchRequest{ID: strconv.Itoa(2 * i), Method: "GET", URL: p + "/$count", Headers: hdr},
-				batchRequest{ID: strconv.Itoa(2*i + 1), Method: "GET", URL: p + "/microsoft.graph.user/$count", Headers: hdr})
+		for i, q := range chunk {
+			p := "/groups/" + url.PathEscape(q.group) + "/members"
+			if q.users {
+				p += "/microsoft.graph.user"
+			}
+			batch[i] = batchRequest{ID: strconv.Itoa(i), Method: "GET", URL: p + "/$count", Headers: hdr}
 		}
-		res, err := c.runBatch(ctx, reqs)
+		res, err := c.runBatch(ctx, batch)
 		if err != nil {
 			return classify(err, op, permissions.ReadGroups()[0])
 		}
-		counts := make(map[string]model.MemberCounts, len(ids))
-		for i, id := range ids {
-			all, users := res[strconv.Itoa(2*i)], res[strconv.Itoa(2*i+1)]
-			if all.Status == 404 || users.Status == 404 {
-				c.log.Debug("group vanished before its members were counted", "group", id)
-				continue
-			}
-			var mc model.MemberCounts
-			for _, x := range []struct {
-				r   batchResponse
-				dst *int
-			}{{all, &mc.All}, {users, &mc.Users}} {
-				if x.r.Status < 200 || x.r.Status > 299 {
-					if x.r.Status == 0 {
-						return &model.GraphError{Kind: model.GraphThrottled, Op: op + " of " + id, Message: "no answer in $batch after retries"}
-					}
-					return innerError(x.r, op+" of "+id, permissions.ReadGroups()[0])
-				}
-				n, err := parseCount(x.r.Body)
-				if err != nil {
-					return &model.GraphError{Kind: model.GraphOther, Op: op + " of " + id, Message: err.Error(), Status: x.r.Status}
-				}
-				*x.dst = n
-			}
-			counts[id] = mc
-		}
 		mu.Lock()
 		defer mu.Unlock()
-		for k, v := range counts {
-			out[k] = v
+		for i, q := range chunk {
+			r := res[strconv.Itoa(i)]
+			switch {
+			case r.Status == 404:
+				c.log.Debug("group vanished before its members were counted", "group", q.group)
+				gone[q.group] = true
+				continue
+			case r.Status == 0:
+				return &model.GraphError{Kind: model.GraphThrottled, Op: op + " of " + q.group, Message: "no answer in $batch after retries"}
+			case r.Status < 200 || r.Status > 299:
+				return innerError(r, op+" of "+q.group, permissions.ReadGroups()[0])
+			}
+			n, err := parseCount(r.Body)
+			if err != nil {
+				return &model.GraphError{Kind: model.GraphOther, Op: op + " of " + q.group, Message: err.Error(), Status: r.Status}
+			}
+			mc := out[q.group]
+			if q.users {
+				mc.Users = n
+			} else {
+				mc.All = n
+				done++
+			}
+			out[q.group] = mc
 		}
-		done += len(ids)
 		if progress != nil {
 			progress(done)
 		}
@@ -310,6 +327,9 @@ func (c *Client) MemberCounts(ctx context.Context, groupIDs []string, progress f
 	})
 	if err != nil {
 		return nil, err
+	}
+	for id := range gone {
+		delete(out, id)
 	}
 	return out, nil
 }

@@ -2,12 +2,10 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"strconv"
 	"sync"
-
-	jsonser "github.com/microsoft/kiota-serialization-json-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/permissions"
@@ -84,26 +82,15 @@ func (c *Client) ReprocessUsers(ctx context.Context, userIDs []string, progress 
 	return out
 }
 
-// parseUser reads a user from a batch response body with the SDK's own model, so the same
-// conversion applies as everywhere else. A body we cannot read still means success: Graph did
-// reprocess; we then know only the id.
+// parseUser reads a user from a batch response body with the conversion every user read uses.
+// A body we cannot read still means success: Graph did reprocess; we then know only the id.
 func (c *Client) parseUser(r batchResponse, id string) model.User {
-	fallback := model.User{ID: id}
-	if len(r.Body) == 0 || r.Body[0] != '{' {
-		return fallback
+	var u jsonUser
+	if len(r.Body) == 0 || r.Body[0] != '{' || json.Unmarshal(r.Body, &u) != nil {
+		c.log.Debug("unreadable user in batch response", "user", id)
+		return model.User{ID: id}
 	}
-	node, err := jsonser.NewJsonParseNode(r.Body)
-	if err != nil {
-		c.log.Debug("unreadable user in batch response", "user", id, "err", err)
-		return fallback
-	}
-	v, err := node.GetObjectValue(models.CreateUserFromDiscriminatorValue)
-	u, ok := v.(models.Userable)
-	if err != nil || !ok || u == nil {
-		c.log.Debug("unreadable user in batch response", "user", id, "err", err)
-		return fallback
-	}
-	mu := toUser(u)
+	mu := u.model()
 	if mu.ID == "" {
 		mu.ID = id
 	}

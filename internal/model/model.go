@@ -214,6 +214,9 @@ func (g Group) Dynamic() bool {
 type MemberCounts struct {
 	All   int // every direct member: users, groups, devices, contacts
 	Users int
+	// UsersFromStates says Users was not counted by Graph: once a group is processed, its user
+	// members are exactly the users whose license states name it, which the store counts.
+	UsersFromStates bool
 }
 
 // Directory object types of group members.

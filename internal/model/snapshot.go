@@ -1,6 +1,9 @@
 package model
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Snapshot is everything one sync read from the tenant.
 type Snapshot struct {
@@ -44,4 +47,16 @@ type GroupInfo struct {
 type GroupUpdate struct {
 	ID              string
 	ProcessingState string // "" keeps the stored one
+}
+
+// SnapshotWriter writes a new snapshot as a sync reads it: pages of users as they come, then
+// the rest and the switch to it, all or nothing. The store implements it.
+type SnapshotWriter interface {
+	// AddUsers writes a page of users; a user already written is left as it is.
+	AddUsers(ctx context.Context, users []User) error
+	// Commit adds the subscriptions, licensed groups and member counts and makes the snapshot
+	// current; on error nothing changes.
+	Commit(ctx context.Context, skus []SKU, groups []Group, counts map[string]MemberCounts) error
+	// Abort discards the unfinished snapshot.
+	Abort(ctx context.Context) error
 }

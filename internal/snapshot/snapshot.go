@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
@@ -25,9 +26,10 @@ type Source interface {
 	// Users calls fn with every user, a page at a time, with assignedLicenses and
 	// licenseAssignmentStates; fn's error stops the listing and is returned.
 	Users(ctx context.Context, fn func([]model.User) error) error
-	// MemberCounts counts the direct members of each group, calling progress with how many groups
-	// are done so far.
-	MemberCounts(ctx context.Context, groupIDs []string, progress func(done int)) (map[string]model.MemberCounts, error)
+	// MemberCounts counts the direct members of each group, and its user members where
+	// countUsers says so (else the store counts them from license states), calling progress with
+	// how many groups are done so far.
+	MemberCounts(ctx context.Context, groupIDs []string, countUsers func(id string) bool, progress func(done int)) (map[string]model.MemberCounts, error)
 }
 
 // Store is what a sync needs of the database: sync run records and snapshots. *store.Store
@@ -38,8 +40,8 @@ type Store interface {
 	// HeartbeatSyncRun records that run id is still alive; model.ErrNotFound when it no longer
 	// runs (another process took it for dead).
 	HeartbeatSyncRun(ctx context.Context, id int64) error
-	// SaveSnapshot writes snap and makes it current, all or nothing.
-	SaveSnapshot(ctx context.Context, runID int64, snap model.Snapshot) error
+	// BeginSnapshot starts writing a new snapshot, which becomes current when committed.
+	BeginSnapshot(ctx context.Context, runID int64, takenAt time.Time) (model.SnapshotWriter, error)
 	// FinishSyncRun records how run ended.
 	FinishSyncRun(ctx context.Context, run model.SyncRun) error
 	// RecentSyncRuns are the last limit runs, newest first.
@@ -193,11 +195,7 @@ func (s *Syncer) run(ctx context.Context) (model.SyncRun, error) {
 	}
 	s.log.Info("sync started", "run", run.ID)
 	stopBeating := s.heartbeat(ctx, run.ID)
-	snap, err := s.collect(ctx, &run)
-	if err == nil {
-		s.setPhase(PhaseSaving, 0)
-		err = s.st.SaveSnapshot(ctx, run.ID, snap)
-	}
+	err = s.collect(ctx, &run)
 	stopBeating()
 	run.FinishedAt = s.Now()
 	run.Requests = s.requests()
@@ -262,58 +260,159 @@ func (s *Syncer) heartbeat(ctx context.Context, id int64) (stop func()) {
 	}
 }
 
-// collect reads the whole tenant, phase by phase, counting into run.
-func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) (model.Snapshot, error) {
-	snap := model.Snapshot{TakenAt: run.StartedAt}
-	var err error
-
-	s.setPhase(PhaseLicenses, 0)
-	if snap.SKUs, err = s.src.SubscribedSKUs(ctx); err != nil {
-		return snap, fmt.Errorf("read subscribed SKUs: %w", err)
+// collect reads the whole tenant into a new snapshot, counting into run. Users stream into the
+// store page by page as Graph answers (no whole-tenant slice in memory); beside that chain of
+// pages, the subscriptions, the licensed groups and their member counts are read. The snapshot
+// becomes current only when everything was read.
+func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) error {
+	w, err := s.st.BeginSnapshot(ctx, run.ID, run.StartedAt)
+	if err != nil {
+		return err
 	}
-	run.SKUs = len(snap.SKUs)
-	s.setDone(len(snap.SKUs))
-	// A source that does not watch ctx still stops between phases.
-	if err := ctx.Err(); err != nil {
-		return snap, err
-	}
-
-	s.setPhase(PhaseGroups, 0)
-	if snap.Groups, err = s.src.LicensedGroups(ctx); err != nil {
-		return snap, fmt.Errorf("read licensed groups: %w", err)
-	}
-	run.Groups = len(snap.Groups)
-	s.setDone(len(snap.Groups))
-	if err := ctx.Err(); err != nil {
-		return snap, err
-	}
-
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg           sync.WaitGroup
+		usersErr     error
+		users        int
+		skus         []model.SKU
+		groups       []model.Group
+		counts       map[string]model.MemberCounts
+		directoryErr error
+		// Progress shows the users while they are read, then the member counts if those are
+		// still going.
+		usersRead, countsRead atomic.Bool
+		countsDone, countsAll atomic.Int64
+	)
 	s.setPhase(PhaseUsers, 0)
-	err = s.src.Users(ctx, func(page []model.User) error {
-		if err := ctx.Err(); err != nil {
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		usersErr = s.readUsers(ctx, w, func(n int) { users = n; s.setDone(n) })
+		if usersErr != nil {
+			usersErr = fmt.Errorf("read users: %w", usersErr)
+			cancel()
+			return
+		}
+		usersRead.Store(true)
+		if !countsRead.Load() {
+			s.setPhase(PhaseMemberCounts, int(countsAll.Load()))
+			s.setDone(int(countsDone.Load()))
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		skus, groups, counts, directoryErr = s.readDirectory(ctx, func(done, all int) {
+			// Batches report out of order: keep the highest.
+			for cur := countsDone.Load(); int64(done) > cur && !countsDone.CompareAndSwap(cur, int64(done)); cur = countsDone.Load() {
+			}
+			countsAll.Store(int64(all))
+			if usersRead.Load() {
+				s.setDone(done)
+			}
+		})
+		countsRead.Store(true)
+		if directoryErr != nil {
+			cancel()
+		}
+	}()
+	wg.Wait()
+	// The first failure is the cause; the other side then stopped with ctx's.
+	if err := firstCause(usersErr, directoryErr); err != nil {
+		return errors.Join(err, w.Abort(context.WithoutCancel(ctx)))
+	}
+	run.SKUs, run.Groups, run.Users = len(skus), len(groups), users
+	s.setPhase(PhaseSaving, 0)
+	return w.Commit(ctx, skus, groups, counts)
+}
+
+// pagesAhead is how many pages of users may wait for the store while the next are fetched.
+const pagesAhead = 8
+
+// readUsers streams every user into w: Graph's pages are fetched one after another while a
+// second goroutine writes them, taking every page that has arrived meanwhile into one
+// transaction, so neither waits for the other. written gets the running total.
+func (s *Syncer) readUsers(ctx context.Context, w model.SnapshotWriter, written func(int)) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan []model.User, pagesAhead)
+	writeErr := make(chan error, 1)
+	go func() {
+		total := 0
+		for page := range pages {
+		more:
+			for {
+				select {
+				case p, ok := <-pages:
+					if !ok {
+						break more
+					}
+					page = append(page, p...)
+				default:
+					break more
+				}
+			}
+			if err := w.AddUsers(ctx, page); err != nil {
+				cancel()
+				for range pages { // let the reader see ctx and stop
+				}
+				writeErr <- err
+				return
+			}
+			total += len(page)
+			written(total)
+		}
+		writeErr <- nil
+	}()
+	readErr := s.src.Users(ctx, func(page []model.User) error {
+		select {
+		case pages <- page:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	close(pages)
+	if err := <-writeErr; err != nil {
+		return err
+	}
+	return readErr
+}
+
+// readDirectory reads the subscriptions, the licensed groups and their member counts,
+// reporting how many groups are counted of how many.
+func (s *Syncer) readDirectory(ctx context.Context, progress func(done, all int)) ([]model.SKU, []model.Group, map[string]model.MemberCounts, error) {
+	skus, err := s.src.SubscribedSKUs(ctx)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read subscribed SKUs: %w", err)
+	}
+	groups, err := s.src.LicensedGroups(ctx)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read licensed groups: %w", err)
+	}
+	ids := make([]string, len(groups))
+	processing := make(map[string]bool, len(groups))
+	for i, g := range groups {
+		ids[i] = g.ID
+		processing[g.ID] = g.ProcessingState != model.ProcessingComplete
+	}
+	progress(0, len(ids))
+	counts, err := s.src.MemberCounts(ctx, ids, func(id string) bool { return processing[id] },
+		func(done int) { progress(done, len(ids)) })
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("count group members: %w", err)
+	}
+	return skus, groups, counts, ctx.Err()
+}
+
+// firstCause is the first error that is not a cancellation caused by the other, else any error.
+func firstCause(errs ...error) error {
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
-		snap.Users = append(snap.Users, page...)
-		s.setDone(len(snap.Users))
-		return nil
-	})
-	if err != nil {
-		return snap, fmt.Errorf("read users: %w", err)
 	}
-	run.Users = len(snap.Users)
-	if err := ctx.Err(); err != nil {
-		return snap, err
-	}
-
-	s.setPhase(PhaseMemberCounts, len(snap.Groups))
-	ids := make([]string, len(snap.Groups))
-	for i, g := range snap.Groups {
-		ids[i] = g.ID
-	}
-	if snap.MemberCounts, err = s.src.MemberCounts(ctx, ids, s.setDone); err != nil {
-		return snap, fmt.Errorf("count group members: %w", err)
-	}
-	return snap, ctx.Err()
+	return errors.Join(errs...)
 }
 
 func (s *Syncer) requests() int64 {

@@ -89,17 +89,38 @@ func applyPropsJSON(u *model.User, s string) error {
 	return nil
 }
 
-const insertHolderSQL = `INSERT INTO snapshot_holders (snapshot_id, sku_id, user_id, sort_name, direct, via_groups,
-	in_error, state, account_enabled, department, usage_location) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-	ON CONFLICT DO NOTHING`
-
-// insertHolders writes how u holds each of its SKUs.
-func insertHolders(ctx context.Context, stmt *sql.Stmt, snapID int64, u *model.User) error {
-	for _, h := range u.Holdings() {
-		if _, err := stmt.ExecContext(ctx, snapID, h.SKUID, u.ID, fold(u.DisplayName), h.Direct, h.ViaGroups,
-			h.InError, h.State, u.AccountEnabled, u.Department, u.UsageLocation); err != nil {
-			return fmt.Errorf("insert holding %q of user %q: %w", h.SKUID, u.ID, err)
-		}
+// deriveHolders writes snapshot_holders of snapshot snapID from the users' license states and
+// assigned licenses (for the users of ids, or every user when ids is nil): one row per user and
+// SKU, direct when a state has no group or a license has no state at all, the worst state, the
+// user's filter properties. Written in the table's own order, so SQLite appends rather than
+// inserting all over the b-tree. model.User.Holdings says the same in Go.
+func deriveHolders(ctx context.Context, tx *sql.Tx, snapID int64, ids []string) error {
+	only, args := "", []any{snapID}
+	if ids != nil {
+		only = ` AND user_id IN (SELECT value FROM json_each(?2))`
+		args = append(args, idsJSON(ids))
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO snapshot_holders (snapshot_id, sku_id, user_id, sort_name, direct,
+			via_groups, in_error, state, account_enabled, department, usage_location)
+		SELECT ?1, x.sku_id, x.user_id, u.sort_name, max(x.direct), sum(x.via), max(x.err),
+			CASE max(CASE x.state WHEN 'Error' THEN 4 WHEN 'ActiveWithError' THEN 3 WHEN 'Disabled' THEN 2
+			                      WHEN 'Active' THEN 1 ELSE 0 END)
+				WHEN 4 THEN 'Error' WHEN 3 THEN 'ActiveWithError' WHEN 2 THEN 'Disabled' WHEN 1 THEN 'Active' ELSE '' END,
+			u.account_enabled, u.department, u.usage_location
+		FROM (
+			SELECT sku_id, user_id, assigned_by_group = '' AS direct, assigned_by_group <> '' AS via,
+				error <> '' AS err, state
+			FROM snapshot_user_states WHERE snapshot_id = ?1`+only+`
+			UNION ALL
+			SELECT a.sku_id, a.user_id, 1, 0, 0, 'Active' FROM snapshot_user_assigned a
+			WHERE a.snapshot_id = ?1`+strings.ReplaceAll(only, "user_id", "a.user_id")+` AND NOT EXISTS (SELECT 1 FROM snapshot_user_states s
+				WHERE s.snapshot_id = ?1 AND s.user_id = a.user_id AND s.sku_id = a.sku_id)
+		) x
+		JOIN snapshot_users u ON u.snapshot_id = ?1 AND u.id = x.user_id
+		GROUP BY x.sku_id, x.user_id
+		ORDER BY x.sku_id, u.sort_name, x.user_id`, args...)
+	if err != nil {
+		return fmt.Errorf("derive holders: %w", err)
 	}
 	return nil
 }

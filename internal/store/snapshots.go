@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
@@ -20,97 +19,25 @@ const keepPrevious = 1
 // because go-sqlite3 starts a goroutine per statement that has one.
 const checkEvery = 1024
 
-// SaveSnapshot writes snap under a new snapshot id and makes it current, in one transaction: on
-// any error (ctx cancelled included) nothing changes and the previous snapshot stays current.
-// Snapshots older than the previous one are deleted in the same transaction. Users and groups
-// that appear twice are written once (the first wins), and so are duplicate license entries.
+// SaveSnapshot writes snap under a new snapshot id and makes it current: on any error (ctx
+// cancelled included) nothing changes and the previous snapshot stays current. Snapshots older
+// than the previous one are deleted. Users and groups that appear twice are written once (the
+// first wins), and so are duplicate license entries. A sync streams pages through a
+// SnapshotWriter instead; this is the same for a snapshot already in memory.
 func (s *Store) SaveSnapshot(ctx context.Context, runID int64, snap model.Snapshot) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("save snapshot: %w", err)
 	}
-	if snap.TakenAt.IsZero() {
-		snap.TakenAt = s.Now()
-	}
-	groups := uniqueBy(snap.Groups, func(g model.Group) string { return g.ID })
-	users := uniqueBy(snap.Users, func(u model.User) string { return u.ID })
-	// Writing in key order appends to the b-trees instead of splitting pages all over them.
-	slices.SortFunc(users, func(a, b *model.User) int { return strings.Compare(a.ID, b.ID) })
-
-	errorCounts := make(map[string]int, len(groups))
-	var licensed, inError int
-	seen := make(map[string]bool)
-	for _, u := range users {
-		if len(u.AssignedLicenses) > 0 {
-			licensed++
-		}
-		clear(seen)
-		userInError := false
-		for _, st := range u.LicenseStates {
-			if st.Error == model.ErrorNone {
-				continue
-			}
-			userInError = true
-			if !st.Direct() && !seen[st.AssignedByGroup] {
-				seen[st.AssignedByGroup] = true
-				errorCounts[st.AssignedByGroup]++
-			}
-		}
-		if userInError {
-			inError++
-		}
-	}
-
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		// Statements below run without ctx (see checkEvery); the transaction still watches it and
-		// rolls back when it is cancelled.
-		bg := context.WithoutCancel(ctx)
-		res, err := tx.ExecContext(bg, `
-			INSERT INTO snapshots (run_id, taken_at, saved_at, user_count, licensed_users, users_with_errors)
-			VALUES (?, ?, ?, ?, ?, ?)`,
-			sql.NullInt64{Int64: runID, Valid: runID != 0}, timeToDB(snap.TakenAt), timeToDB(s.Now()),
-			len(users), licensed, inError)
-		if err != nil {
-			return fmt.Errorf("insert snapshot: %w", err)
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		if err := insertSKUs(bg, tx, id, snap.SKUs); err != nil {
-			return err
-		}
-		if err := recordSKUHistory(bg, tx, snap.TakenAt, snap.SKUs); err != nil {
-			return err
-		}
-		if err := insertGroups(bg, tx, id, groups, snap.MemberCounts, errorCounts); err != nil {
-			return err
-		}
-		if err := updateLicenseKeys(bg, tx, id); err != nil {
-			return err
-		}
-		if err := insertUsers(ctx, bg, tx, id, users); err != nil {
-			return err
-		}
-		if err := addHolderValues(bg, tx, id, nil); err != nil {
-			return err
-		}
-		if err := countHolders(bg, tx, id); err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(bg, `
-			INSERT INTO current_snapshot (id, snapshot_id) VALUES (1, ?)
-			ON CONFLICT (id) DO UPDATE SET snapshot_id = excluded.snapshot_id`, id); err != nil {
-			return fmt.Errorf("make snapshot %d current: %w", id, err)
-		}
-		return pruneSnapshots(bg, tx, id)
-	})
+	w, err := s.BeginSnapshot(ctx, runID, snap.TakenAt)
 	if err != nil {
 		return fmt.Errorf("save snapshot: %w", err)
 	}
-	return nil
+	for page := range slices.Chunk(snap.Users, 4096) {
+		if err := w.AddUsers(ctx, page); err != nil {
+			return errors.Join(fmt.Errorf("save snapshot: %w", err), w.Abort(context.WithoutCancel(ctx)))
+		}
+	}
+	return w.Commit(ctx, snap.SKUs, snap.Groups, snap.MemberCounts)
 }
 
 func insertSKUs(ctx context.Context, tx *sql.Tx, snapID int64, skus []model.SKU) error {
@@ -144,8 +71,9 @@ func insertSKUs(ctx context.Context, tx *sql.Tx, snapID int64, skus []model.SKU)
 	return nil
 }
 
-func insertGroups(ctx context.Context, tx *sql.Tx, snapID int64, groups []*model.Group,
-	counts map[string]model.MemberCounts, errorCounts map[string]int) error {
+// insertGroups writes the licensed groups with their member counts; error counts, and user
+// counts Graph did not give (written as -1), are derived from the users afterwards.
+func insertGroups(ctx context.Context, tx *sql.Tx, snapID int64, groups []*model.Group, counts map[string]model.MemberCounts) error {
 	groupStmt, err := tx.PrepareContext(ctx, `
 		INSERT INTO snapshot_groups (snapshot_id, id, display_name, sort_name, processing_state,
 			member_count, user_count, error_count, licenses_key)
@@ -171,8 +99,12 @@ func insertGroups(ctx context.Context, tx *sql.Tx, snapID int64, groups []*model
 	defer licStmt.Close()
 	for _, g := range groups {
 		c := counts[g.ID]
+		users := c.Users
+		if c.UsersFromStates {
+			users = -1
+		}
 		if _, err := groupStmt.ExecContext(ctx, snapID, g.ID, g.DisplayName, fold(g.DisplayName), g.ProcessingState,
-			c.All, c.Users, errorCounts[g.ID]); err != nil {
+			c.All, users, 0); err != nil {
 			return fmt.Errorf("insert group %q: %w", g.ID, err)
 		}
 		if _, err := detailStmt.ExecContext(ctx, snapID, g.ID, g.Description, g.Mail, jsonList(g.GroupTypes),
@@ -188,42 +120,26 @@ func insertGroups(ctx context.Context, tx *sql.Tx, snapID int64, groups []*model
 	return nil
 }
 
+// insertUsers writes users into snapshot snapID with their properties, licenses and states
+// (deriveHolders then derives their holdings), in multi-row statements; a user already there is left as it is. Statements run
+// with bg; ctx is checked between users.
 func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*model.User) error {
-	userStmt, err := tx.PrepareContext(bg, `
-		INSERT INTO snapshot_users (snapshot_id, id, display_name, upn, mail, given_name, surname, department,
-			job_title, company_name, employee_id, city, country, usage_location, user_type,
-			account_enabled, on_prem_sync, created_at, has_errors)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("insert users: %w", err)
+	ins := []*rowInserter{
+		newRowInserter(tx, "snapshot_users", []string{"snapshot_id", "id", "display_name", "upn", "mail", "given_name",
+			"surname", "department", "job_title", "company_name", "employee_id", "city", "country", "usage_location",
+			"user_type", "account_enabled", "on_prem_sync", "created_at", "has_errors", "sort_name"}, snapID, " ON CONFLICT DO NOTHING"),
+		newRowInserter(tx, "snapshot_user_props", []string{"snapshot_id", "user_id", "props"}, snapID, " ON CONFLICT DO NOTHING"),
+		newRowInserter(tx, "snapshot_user_assigned", []string{"snapshot_id", "user_id", "sku_id", "disabled_plans"}, snapID,
+			" ON CONFLICT DO NOTHING"),
+		newRowInserter(tx, "snapshot_user_states", []string{"snapshot_id", "user_id", "sku_id", "assigned_by_group", "state",
+			"error", "disabled_plans", "last_updated"}, snapID, " ON CONFLICT DO NOTHING"),
 	}
-	defer userStmt.Close()
-	propsStmt, err := tx.PrepareContext(bg, `INSERT INTO snapshot_user_props (snapshot_id, user_id, props) VALUES (?, ?, ?)`)
-	if err != nil {
-		return fmt.Errorf("insert user properties: %w", err)
-	}
-	defer propsStmt.Close()
-	assignedStmt, err := tx.PrepareContext(bg, `
-		INSERT INTO snapshot_user_assigned (snapshot_id, user_id, sku_id, disabled_plans)
-		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return fmt.Errorf("insert assigned licenses: %w", err)
-	}
-	defer assignedStmt.Close()
-	stateStmt, err := tx.PrepareContext(bg, `
-		INSERT INTO snapshot_user_states (snapshot_id, user_id, sku_id, assigned_by_group, state, error,
-			disabled_plans, last_updated)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return fmt.Errorf("insert license states: %w", err)
-	}
-	defer stateStmt.Close()
-	holderStmt, err := tx.PrepareContext(bg, insertHolderSQL)
-	if err != nil {
-		return fmt.Errorf("insert holders: %w", err)
-	}
-	defer holderStmt.Close()
-
+	defer func() {
+		for _, r := range ins {
+			r.close()
+		}
+	}()
+	userRows, propRows, assignedRows, stateRows := ins[0], ins[1], ins[2], ins[3]
 	for i, u := range users {
 		if i%checkEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -234,29 +150,26 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 		if err != nil {
 			return fmt.Errorf("user %q props: %w", u.ID, err)
 		}
-		if _, err := userStmt.ExecContext(bg, snapID, u.ID, u.DisplayName, u.UserPrincipalName, u.Mail,
+		if err := userRows.add(bg, u.ID, u.DisplayName, u.UserPrincipalName, u.Mail,
 			u.GivenName, u.Surname, u.Department, u.JobTitle, u.CompanyName, u.EmployeeID, u.City, u.Country,
 			u.UsageLocation, u.UserType, u.AccountEnabled, u.OnPremisesSyncEnabled, timeToDB(u.CreatedAt),
-			hasErrors(u)); err != nil {
-			return fmt.Errorf("insert user %q: %w", u.ID, err)
+			hasErrors(u), fold(u.DisplayName)); err != nil {
+			return fmt.Errorf("insert users: %w", err)
 		}
 		if props != "{}" {
-			if _, err := propsStmt.ExecContext(bg, snapID, u.ID, props); err != nil {
-				return fmt.Errorf("insert properties of user %q: %w", u.ID, err)
+			if err := propRows.add(bg, u.ID, props); err != nil {
+				return fmt.Errorf("insert user properties: %w", err)
 			}
 		}
-		if err := insertHolders(bg, holderStmt, snapID, u); err != nil {
-			return err
-		}
 		for _, l := range u.AssignedLicenses {
-			if _, err := assignedStmt.ExecContext(bg, snapID, u.ID, model.NormalizeID(l.SKUID), guidList(l.DisabledPlans)); err != nil {
-				return fmt.Errorf("insert license %q of user %q: %w", l.SKUID, u.ID, err)
+			if err := assignedRows.add(bg, u.ID, model.NormalizeID(l.SKUID), guidList(l.DisabledPlans)); err != nil {
+				return fmt.Errorf("insert assigned licenses: %w", err)
 			}
 		}
 		for _, st := range u.LicenseStates {
-			if _, err := stateStmt.ExecContext(bg, snapID, u.ID, model.NormalizeID(st.SKUID), st.AssignedByGroup, st.State,
+			if err := stateRows.add(bg, u.ID, model.NormalizeID(st.SKUID), st.AssignedByGroup, st.State,
 				st.Error, guidList(st.DisabledPlans), timeToDB(st.LastUpdated)); err != nil {
-				return fmt.Errorf("insert license state %q of user %q: %w", st.SKUID, u.ID, err)
+				return fmt.Errorf("insert license states: %w", err)
 			}
 		}
 	}
@@ -270,37 +183,15 @@ var userTables = []string{"snapshot_holders", "snapshot_user_props", "snapshot_u
 var snapshotTables = append(append(userTables[:len(userTables):len(userTables)], "snapshot_users", "snapshot_holder_values", "snapshot_sku_holders"),
 	"snapshot_group_licenses", "snapshot_group_details", "snapshot_groups", "snapshot_sku_plans", "snapshot_skus")
 
-// pruneSnapshots deletes every snapshot but current and the keepPrevious before it.
+// pruneSnapshots deletes every snapshot older than current but the keepPrevious complete ones
+// before it (unfinished ones among them go too).
 func pruneSnapshots(ctx context.Context, tx *sql.Tx, current int64) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM snapshots WHERE id < ? ORDER BY id DESC LIMIT -1 OFFSET ?`,
-		current, keepPrevious)
+	old, err := collectIDs(ctx, tx, `SELECT id FROM snapshots WHERE id < ?1 AND (complete = 0 OR id NOT IN
+		(SELECT id FROM snapshots WHERE id < ?1 AND complete = 1 ORDER BY id DESC LIMIT ?2))`, current, keepPrevious)
 	if err != nil {
 		return fmt.Errorf("prune snapshots: %w", err)
 	}
-	var old []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return fmt.Errorf("prune snapshots: %w", err)
-		}
-		old = append(old, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("prune snapshots: %w", err)
-	}
-	for _, id := range old {
-		for _, table := range snapshotTables {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE snapshot_id = ?`, id); err != nil {
-				return fmt.Errorf("prune snapshot %d from %s: %w", id, table, err)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM snapshots WHERE id = ?`, id); err != nil {
-			return fmt.Errorf("prune snapshot %d: %w", id, err)
-		}
-	}
-	return nil
+	return deleteSnapshots(ctx, tx, old)
 }
 
 // CurrentSnapshot identifies the snapshot pages read; ErrNotFound before the first sync.

@@ -363,6 +363,9 @@ func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []mo
 		if err := insertUsers(ctx, ctx, tx, info.ID, list); err != nil {
 			return err
 		}
+		if err := deriveHolders(ctx, tx, info.ID, ids); err != nil {
+			return err
+		}
 		if err := addHolderValues(ctx, tx, info.ID, ids); err != nil {
 			return err
 		}
@@ -378,25 +381,14 @@ func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []mo
 				return fmt.Errorf("group %q processing state: %w", g.ID, err)
 			}
 		}
-		stmt, err := tx.PrepareContext(ctx, `UPDATE snapshot_groups SET error_count =
-			(SELECT count(DISTINCT user_id) FROM snapshot_user_states
-				WHERE snapshot_id = ?1 AND assigned_by_group = ?2 AND error <> '')
-			WHERE snapshot_id = ?1 AND id = ?2`)
-		if err != nil {
+		groupIDs := make([]string, 0, len(affected))
+		for g := range affected {
+			groupIDs = append(groupIDs, g)
+		}
+		if err := recountGroups(ctx, tx, info.ID, groupIDs); err != nil {
 			return err
 		}
-		defer stmt.Close()
-		for g := range affected {
-			if _, err := stmt.ExecContext(ctx, info.ID, g); err != nil {
-				return fmt.Errorf("group %q error count: %w", g, err)
-			}
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE snapshots SET
-				user_count = (SELECT count(*) FROM snapshot_users WHERE snapshot_id = ?1),
-				licensed_users = (SELECT count(DISTINCT user_id) FROM snapshot_user_assigned WHERE snapshot_id = ?1),
-				users_with_errors = (SELECT count(*) FROM snapshot_users WHERE snapshot_id = ?1 AND has_errors)
-			WHERE id = ?1`, info.ID)
-		return err
+		return recountSnapshot(ctx, tx, info.ID)
 	})
 	if err != nil {
 		return fmt.Errorf("update users in snapshot %d: %w", snapID, err)

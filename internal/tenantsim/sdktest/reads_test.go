@@ -185,7 +185,7 @@ func TestMemberCountsAndBatch(t *testing.T) {
 		t.Run(cred.name, func(t *testing.T) {
 			c := newClient(t, cred.cfg(e, t))
 			e.resetStats(t)
-			counts, err := c.MemberCounts(ctx, ids, nil)
+			counts, err := c.MemberCounts(ctx, ids, func(string) bool { return true }, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -256,7 +256,7 @@ func TestThrottlingRetriedTransparently(t *testing.T) {
 	}
 	// Parts of a $batch are throttled one by one; the client retries those within the batch.
 	gids := []string{groups[0].ID, groups[1].ID}
-	counts, err := c.MemberCounts(ctx, gids, nil)
+	counts, err := c.MemberCounts(ctx, gids, nil, nil)
 	if err != nil || len(counts) != len(gids) {
 		t.Fatalf("member counts under throttling: %d of %d, %v", len(counts), len(gids), err)
 	}

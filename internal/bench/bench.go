@@ -1,0 +1,273 @@
+// Package bench compares tenantdesk's ways of reading a tenant with the reference strategy (the
+// PowerShell tool's) against one simulated tenant, through the same Graph client and HTTP stack:
+// requests, bytes, wall and CPU time, peak memory, and the ratios. `tenantdesk bench` runs it
+// with the simulator in a child process, so the figures are the client's alone.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/graph"
+	"github.com/tenantdesk/tenantdesk/internal/snapshot"
+	"github.com/tenantdesk/tenantdesk/internal/store"
+)
+
+// Tenant is the simulated tenant the benchmark runs against and how it was made.
+type Tenant struct {
+	Graph                         graph.Config
+	Users, Groups, LicensedGroups int
+	Latency                       time.Duration
+	// WireBytes, if set, is how many response bytes the simulator has sent so far, as they
+	// went over the wire (compressed where the client accepted it).
+	WireBytes func(ctx context.Context) (int64, error)
+}
+
+// Options are how the benchmark runs.
+type Options struct {
+	Runs        int     // repetitions; medians are reported
+	ChangeShare float64 // of users changed before each incremental refresh (0 = nothing changed)
+	Dir         string  // for the databases (a temporary folder when empty)
+	Logger      *slog.Logger
+}
+
+// Result is one strategy's median figures.
+type Result struct {
+	Name            string
+	Requests        int64
+	Bytes           int64 // decoded response bytes the client read
+	WireBytes       int64 // as sent by the server
+	Wall, CPU       time.Duration
+	PeakRSS, PeakGo uint64 // bytes
+	Note            string
+}
+
+// Run measures each strategy opts.Runs times and writes the table of medians to out.
+func Run(ctx context.Context, t Tenant, opts Options, out io.Writer) ([]Result, error) {
+	if opts.Runs < 1 {
+		opts.Runs = 1
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	dir := opts.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "tenantdesk-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	client, err := graph.New(t.Graph)
+	if err != nil {
+		return nil, err
+	}
+	var results []Result
+	ref, err := repeat(opts.Runs, "reference strategy (PowerShell tool)", func() (string, error) {
+		r, err := client.ReferenceScan(ctx)
+		return fmt.Sprintf("%d groups, %d licensed, %d members, %d in error", r.Groups, r.LicensedGroups, r.Members, r.MembersInError), err
+	}, client, t.WireBytes)
+	if err != nil {
+		return nil, fmt.Errorf("reference strategy: %w", err)
+	}
+	results = append(results, ref)
+
+	full, err := repeat(opts.Runs, "tenantdesk full sync", func() (string, error) {
+		st, syncer, err := openSyncer(ctx, filepath.Join(dir, "full-"+strconv.FormatInt(time.Now().UnixNano(), 36)+".db"), client, opts.Logger)
+		if err != nil {
+			return "", err
+		}
+		defer st.Close()
+		run, err := syncer.Run(ctx)
+		return fmt.Sprintf("%d users, %d licensed groups", run.Users, run.Groups), err
+	}, client, t.WireBytes)
+	if err != nil {
+		return nil, fmt.Errorf("full sync: %w", err)
+	}
+	results = append(results, full)
+	writeTable(out, t, opts, results)
+	return results, nil
+}
+
+func openSyncer(ctx context.Context, path string, client *graph.Client, logger *slog.Logger) (*store.Store, *snapshot.Syncer, error) {
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	syncer := snapshot.New(client, st, logger)
+	syncer.Requests = func() int64 { return client.Stats().Requests }
+	return st, syncer, nil
+}
+
+// repeat measures fn runs times and returns the medians.
+func repeat(runs int, name string, fn func() (string, error), client *graph.Client, wire func(context.Context) (int64, error)) (Result, error) {
+	var all []Result
+	note := ""
+	for range runs {
+		r, n, err := measure(name, fn, client, wire)
+		if err != nil {
+			return Result{}, err
+		}
+		all = append(all, r)
+		note = n
+	}
+	med := Result{Name: name, Note: note}
+	med.Requests = median(all, func(r Result) int64 { return r.Requests })
+	med.Bytes = median(all, func(r Result) int64 { return r.Bytes })
+	med.WireBytes = median(all, func(r Result) int64 { return r.WireBytes })
+	med.Wall = time.Duration(median(all, func(r Result) int64 { return int64(r.Wall) }))
+	med.CPU = time.Duration(median(all, func(r Result) int64 { return int64(r.CPU) }))
+	med.PeakRSS = uint64(median(all, func(r Result) int64 { return int64(r.PeakRSS) }))
+	med.PeakGo = uint64(median(all, func(r Result) int64 { return int64(r.PeakGo) }))
+	return med, nil
+}
+
+func median(rs []Result, f func(Result) int64) int64 {
+	vs := make([]int64, len(rs))
+	for i, r := range rs {
+		vs[i] = f(r)
+	}
+	slices.Sort(vs)
+	return vs[len(vs)/2]
+}
+
+// measure runs fn once and takes its figures: the client's requests and bytes, wall time, this
+// process's CPU time, its peak resident memory (reset before) and the Go heap's peak.
+func measure(name string, fn func() (string, error), client *graph.Client, wire func(context.Context) (int64, error)) (Result, string, error) {
+	wire0 := wireBytes(wire)
+	runtime.GC()
+	resetPeakRSS()
+	before := client.Stats()
+	cpu0 := cpuTime()
+	heap := watchHeap()
+	start := time.Now()
+	note, err := fn()
+	wall := time.Since(start)
+	peakGo := heap()
+	after := client.Stats()
+	r := Result{Name: name, Requests: after.Requests - before.Requests, Bytes: after.Bytes - before.Bytes,
+		Wall: wall, CPU: cpuTime() - cpu0, PeakRSS: peakRSS(), PeakGo: peakGo}
+	r.WireBytes = wireBytes(wire) - wire0
+	return r, note, err
+}
+
+func wireBytes(wire func(context.Context) (int64, error)) int64 {
+	if wire == nil {
+		return 0
+	}
+	n, _ := wire(context.Background())
+	return n
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// resetPeakRSS makes Linux forget the process's peak resident set (VmHWM), so each run's peak
+// is its own; elsewhere it does nothing and the peak is the process's so far.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS is VmHWM from /proc/self/status, 0 where there is none.
+func peakRSS() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// watchHeap samples the Go heap every 2 ms until the returned function is called, which gives
+// the highest sample.
+func watchHeap() func() uint64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var highest uint64
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			highest = max(highest, sample[0].Value.Uint64())
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		wg.Wait()
+		return highest
+	}
+}
+
+// LatencyFloor is the least wall time a full sync can take at latency: the chain of user pages
+// (each waits for the previous one's link) and, beside it, the licensed groups' member counts
+// in $batch requests of 20, four at a time.
+func LatencyFloor(t Tenant) time.Duration {
+	userPages := int(math.Ceil(float64(max(t.Users, 1)) / 999))
+	batches := int(math.Ceil(float64(t.LicensedGroups) / 20))
+	return t.Latency * time.Duration(userPages+int(math.Ceil(float64(batches)/4)))
+}
+
+func writeTable(out io.Writer, t Tenant, opts Options, rs []Result) {
+	fmt.Fprintf(out, "tenant: %d users, %d groups, %d licensed; latency %v; medians of %d runs\n\n",
+		t.Users, t.Groups, t.LicensedGroups, t.Latency, opts.Runs)
+	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "strategy\trequests\tMB read\tMB on the wire\twall\tCPU\tpeak RSS MB\tpeak heap MB\t")
+	for _, r := range rs {
+		fmt.Fprintf(w, "%s\t%d\t%.1f\t%.1f\t%v\t%v\t%.0f\t%.0f\t\n", r.Name, r.Requests, float64(r.Bytes)/1e6, float64(r.WireBytes)/1e6,
+			r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond), float64(r.PeakRSS)/1e6, float64(r.PeakGo)/1e6)
+	}
+	w.Flush()
+	fmt.Fprintln(out)
+	for _, r := range rs {
+		if r.Note != "" {
+			fmt.Fprintf(out, "%s: %s\n", r.Name, r.Note)
+		}
+	}
+	if len(rs) >= 2 {
+		ref, full := rs[0], rs[1]
+		fmt.Fprintf(out, "\nfull sync vs reference: %.1fx fewer requests, %.1fx less wall time\n",
+			ratio(ref.Requests, full.Requests), ratio(int64(ref.Wall), int64(full.Wall)))
+		if floor := LatencyFloor(t); floor > 0 {
+			fmt.Fprintf(out, "full sync latency floor %v: %.2fx of it\n", floor, float64(full.Wall)/float64(floor))
+		}
+	}
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return math.Inf(1)
+	}
+	return float64(a) / float64(b)
+}

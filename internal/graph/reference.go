@@ -1,0 +1,70 @@
+package graph
+
+import (
+	"context"
+	"net/url"
+
+	"github.com/tenantdesk/tenantdesk/internal/permissions"
+)
+
+// ReferenceResult is what the reference strategy found.
+type ReferenceResult struct {
+	Groups, LicensedGroups, Members, MembersInError, UsersRead int
+}
+
+// referenceObject is what the reference strategy reads of any directory object.
+type referenceObject struct {
+	ID               string        `json:"id"`
+	AssignedLicenses []jsonLicense `json:"assignedLicenses"`
+}
+
+// ReferenceScan reads the tenant the way the widely used PowerShell GUI does, for the benchmark
+// to compare with: every group at Graph's default page size (100), kept on the client when it
+// assigns licenses; for each licensed group, every member and every member with license errors
+// at page size 100; then each user in error one request at a time. All of it one request after
+// another, through the same client (token, retry, compression) as tenantdesk's own sync.
+func (c *Client) ReferenceScan(ctx context.Context) (ReferenceResult, error) {
+	var res ReferenceResult
+	var licensed []string
+	_, err := eachPage(ctx, c, c.collectionURL("/groups", selectOption([]string{"id", "displayName", "assignedLicenses"})), nil, func(p []referenceObject) error {
+		res.Groups += len(p)
+		for _, g := range p {
+			if len(g.AssignedLicenses) > 0 {
+				licensed = append(licensed, g.ID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return res, classify(err, "reference scan: list groups", permissions.ReadGroups()[0])
+	}
+	res.LicensedGroups = len(licensed)
+	for _, id := range licensed {
+		base := "/groups/" + url.PathEscape(id)
+		_, err := eachPage(ctx, c, c.collectionURL(base+"/members", topOption(100)), nil, func(p []referenceObject) error {
+			res.Members += len(p)
+			return nil
+		})
+		if err != nil {
+			return res, classify(err, "reference scan: list members", permissions.ReadGroups()[0])
+		}
+		var inError []string
+		_, err = eachPage(ctx, c, c.collectionURL(base+"/membersWithLicenseErrors", topOption(100)), nil, func(p []referenceObject) error {
+			for _, m := range p {
+				inError = append(inError, m.ID)
+			}
+			return nil
+		})
+		if err != nil {
+			return res, classify(err, "reference scan: list members with license errors", permissions.ReadGroups()[0])
+		}
+		res.MembersInError += len(inError)
+		for _, uid := range inError {
+			if _, err := c.getJSON(ctx, c.collectionURL("/users/"+url.PathEscape(uid)), nil); err != nil {
+				return res, classify(err, "reference scan: get user", permissions.ReadUsers()[0])
+			}
+			res.UsersRead++
+		}
+	}
+	return res, nil
+}

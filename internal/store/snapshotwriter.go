@@ -1,0 +1,251 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+)
+
+// SnapshotWriter writes a new snapshot as a sync reads it: users a page at a time, each page in a
+// short transaction of its own (so reprocess patches and other writers are never held up for a
+// whole sync), then one transaction that adds the subscriptions and groups, derives what depends
+// on users (holders, error and user counts, totals) and makes the snapshot current. Until
+// Commit nobody sees it; Abort, or a sync that dies, leaves nothing behind that the next sync
+// does not clear.
+type SnapshotWriter struct {
+	s       *Store
+	id      int64
+	runID   int64
+	takenAt time.Time
+	seen    map[string]bool // user ids written: the first of duplicates wins
+	done    bool
+}
+
+// BeginSnapshot starts a snapshot taken at takenAt for sync run runID (0 for none), clearing
+// what syncs that died left half written.
+func (s *Store) BeginSnapshot(ctx context.Context, runID int64, takenAt time.Time) (model.SnapshotWriter, error) {
+	if takenAt.IsZero() {
+		takenAt = s.Now()
+	}
+	w := &SnapshotWriter{s: s, runID: runID, takenAt: takenAt, seen: map[string]bool{}}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := clearAbandoned(ctx, tx); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO snapshots (run_id, taken_at, saved_at, user_count, licensed_users,
+				users_with_errors, complete) VALUES (?, ?, ?, 0, 0, 0, 0)`,
+			sql.NullInt64{Int64: runID, Valid: runID != 0}, timeToDB(takenAt), timeToDB(s.Now()))
+		if err != nil {
+			return fmt.Errorf("insert snapshot: %w", err)
+		}
+		w.id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("begin snapshot: %w", err)
+	}
+	return w, nil
+}
+
+// clearAbandoned deletes the incomplete snapshots whose sync no longer runs.
+func clearAbandoned(ctx context.Context, tx *sql.Tx) error {
+	ids, err := collectIDs(ctx, tx, `SELECT id FROM snapshots WHERE complete = 0 AND (run_id IS NULL OR
+		run_id NOT IN (SELECT id FROM sync_runs WHERE status = 'running'))`)
+	if err != nil {
+		return fmt.Errorf("find abandoned snapshots: %w", err)
+	}
+	return deleteSnapshots(ctx, tx, ids)
+}
+
+// AddUsers writes a page of users, in its own transaction; users already written are skipped.
+func (w *SnapshotWriter) AddUsers(ctx context.Context, users []model.User) error {
+	if w.done {
+		return errors.New("add users: the snapshot is finished")
+	}
+	page := make([]*model.User, 0, len(users))
+	for i := range users {
+		id := users[i].ID
+		if id == "" {
+			return fmt.Errorf("save users: a user without id (%q)", users[i].DisplayName)
+		}
+		if !w.seen[id] {
+			w.seen[id] = true
+			page = append(page, &users[i])
+		}
+	}
+	if len(page) == 0 {
+		return nil
+	}
+	// Key order appends to the b-trees instead of splitting pages all over them.
+	slices.SortFunc(page, func(a, b *model.User) int { return strings.Compare(a.ID, b.ID) })
+	err := w.s.inTx(ctx, func(tx *sql.Tx) error {
+		return insertUsers(ctx, context.WithoutCancel(ctx), tx, w.id, page)
+	})
+	if err != nil {
+		return fmt.Errorf("save users: %w", err)
+	}
+	return nil
+}
+
+// Users is how many distinct users were written.
+func (w *SnapshotWriter) Users() int { return len(w.seen) }
+
+// Commit adds the subscriptions, the licensed groups and their member counts, derives what
+// depends on the users, and makes the snapshot current, pruning old ones, in one transaction:
+// on any error (ctx cancelled included) the previous snapshot stays current and this one is
+// deleted.
+func (w *SnapshotWriter) Commit(ctx context.Context, skus []model.SKU, groups []model.Group, counts map[string]model.MemberCounts) error {
+	if w.done {
+		return errors.New("commit snapshot: already finished")
+	}
+	unique := uniqueBy(groups, func(g model.Group) string { return g.ID })
+	err := w.s.inTx(ctx, func(tx *sql.Tx) error {
+		// Statements run without ctx (go-sqlite3 starts a goroutine per statement that has
+		// one); the transaction still watches it and rolls back when it is cancelled.
+		bg := context.WithoutCancel(ctx)
+		if err := insertSKUs(bg, tx, w.id, skus); err != nil {
+			return err
+		}
+		if err := recordSKUHistory(bg, tx, w.takenAt, skus); err != nil {
+			return err
+		}
+		if err := insertGroups(bg, tx, w.id, unique, counts); err != nil {
+			return err
+		}
+		if err := updateLicenseKeys(bg, tx, w.id); err != nil {
+			return err
+		}
+		if err := deriveUserFacts(bg, tx, w.id); err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(bg, `UPDATE snapshots SET complete = 1, saved_at = ? WHERE id = ?`, timeToDB(w.s.Now()), w.id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(bg, `
+			INSERT INTO current_snapshot (id, snapshot_id) VALUES (1, ?)
+			ON CONFLICT (id) DO UPDATE SET snapshot_id = excluded.snapshot_id`, w.id); err != nil {
+			return fmt.Errorf("make snapshot %d current: %w", w.id, err)
+		}
+		return pruneSnapshots(bg, tx, w.id)
+	})
+	if err != nil {
+		abortErr := w.Abort(context.WithoutCancel(ctx))
+		return errors.Join(fmt.Errorf("save snapshot: %w", err), abortErr)
+	}
+	w.done = true
+	return nil
+}
+
+// Abort deletes the unfinished snapshot.
+func (w *SnapshotWriter) Abort(ctx context.Context) error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	err := w.s.inTx(ctx, func(tx *sql.Tx) error { return deleteSnapshots(ctx, tx, []int64{w.id}) })
+	if err != nil {
+		return fmt.Errorf("discard unfinished snapshot %d: %w", w.id, err)
+	}
+	return nil
+}
+
+// deriveUserFacts computes, for every user and group of snapshot snapID, what follows from the
+// users: holders and what the license report keeps of them, each group's error count and (where
+// Graph did not count them) user count, and the snapshot's totals.
+func deriveUserFacts(ctx context.Context, tx *sql.Tx, snapID int64) error {
+	if err := deriveHolders(ctx, tx, snapID, nil); err != nil {
+		return err
+	}
+	if err := addHolderValues(ctx, tx, snapID, nil); err != nil {
+		return err
+	}
+	if err := countHolders(ctx, tx, snapID); err != nil {
+		return err
+	}
+	if err := recountGroups(ctx, tx, snapID, nil); err != nil {
+		return err
+	}
+	return recountSnapshot(ctx, tx, snapID)
+}
+
+// recountGroups recomputes the error count of the groups of ids (every group when nil) and the
+// user count of those whose users Graph did not count (user_count < 0 while written): one pass
+// over the snapshot's license states, grouped by group.
+func recountGroups(ctx context.Context, tx *sql.Tx, snapID int64, ids []string) error {
+	only, args := "", []any{snapID}
+	if ids != nil {
+		only = ` AND id IN (SELECT value FROM json_each(?2))`
+		args = append(args, idsJSON(ids))
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE snapshot_groups SET error_count = 0 WHERE snapshot_id = ?1`+only, args...); err != nil {
+		return fmt.Errorf("count errors per group: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE snapshot_groups SET error_count = c.n
+		FROM (SELECT assigned_by_group AS g, count(DISTINCT user_id) AS n FROM snapshot_user_states
+			WHERE snapshot_id = ?1 AND error <> '' GROUP BY assigned_by_group) c
+		WHERE snapshot_id = ?1 AND id = c.g`+only, args...); err != nil {
+		return fmt.Errorf("count errors per group: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `WITH c AS MATERIALIZED (SELECT assigned_by_group AS g, count(DISTINCT user_id) AS n
+			FROM snapshot_user_states WHERE snapshot_id = ?1 AND assigned_by_group <> '' GROUP BY assigned_by_group)
+		UPDATE snapshot_groups SET user_count = coalesce((SELECT n FROM c WHERE c.g = snapshot_groups.id), 0)
+		WHERE snapshot_id = ?1 AND user_count < 0`+only, args...); err != nil {
+		return fmt.Errorf("count users per group: %w", err)
+	}
+	return nil
+}
+
+// recountSnapshot recomputes the snapshot's users, licensed users and users in error.
+func recountSnapshot(ctx context.Context, tx *sql.Tx, snapID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE snapshots SET
+			user_count = (SELECT count(*) FROM snapshot_users WHERE snapshot_id = ?1),
+			licensed_users = (SELECT count(DISTINCT user_id) FROM snapshot_user_assigned WHERE snapshot_id = ?1),
+			users_with_errors = (SELECT count(*) FROM snapshot_users WHERE snapshot_id = ?1 AND has_errors)
+		WHERE id = ?1`, snapID)
+	if err != nil {
+		return fmt.Errorf("count the snapshot's users: %w", err)
+	}
+	return nil
+}
+
+// collectIDs runs a query of one integer column.
+func collectIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// deleteSnapshots deletes the snapshots of ids and every row of theirs.
+func deleteSnapshots(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	for _, id := range ids {
+		for _, table := range snapshotTables {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE snapshot_id = ?`, id); err != nil {
+				return fmt.Errorf("delete snapshot %d from %s: %w", id, table, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM snapshots WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("delete snapshot %d: %w", id, err)
+		}
+	}
+	return nil
+}
