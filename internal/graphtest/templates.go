@@ -101,7 +101,7 @@ func (g *Templates) GroupsNamed(_ context.Context, name string) ([]model.Group, 
 }
 
 // MemberCounts returns Counts for the groups it has.
-func (g *Templates) MemberCounts(_ context.Context, ids []string, _ func(int)) (map[string]model.MemberCounts, error) {
+func (g *Templates) MemberCounts(_ context.Context, ids []string, _ func(string) bool, _ func(int)) (map[string]model.MemberCounts, error) {
 	g.Lock()
 	defer g.Unlock()
 	out := map[string]model.MemberCounts{}

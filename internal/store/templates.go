@@ -100,12 +100,10 @@ func (s *Store) SaveGroupTemplate(ctx context.Context, g model.Group, counts *mo
 		if len(g.AssignedLicenses) == 0 {
 			return nil
 		}
-		var errs int
-		if err := tx.QueryRowContext(ctx, `SELECT count(DISTINCT user_id) FROM snapshot_user_states
-			WHERE snapshot_id = ? AND assigned_by_group = ? AND error <> ''`, info.ID, g.ID).Scan(&errs); err != nil {
-			return fmt.Errorf("group %q error count: %w", g.ID, err)
+		if err := insertGroups(ctx, tx, info.ID, []*model.Group{&g}, map[string]model.MemberCounts{g.ID: c}); err != nil {
+			return err
 		}
-		if err := insertGroups(ctx, tx, info.ID, []*model.Group{&g}, map[string]model.MemberCounts{g.ID: c}, map[string]int{g.ID: errs}); err != nil {
+		if err := recountGroups(ctx, tx, info.ID, []string{g.ID}); err != nil {
 			return err
 		}
 		return updateLicenseKeys(ctx, tx, info.ID)

@@ -121,7 +121,7 @@ func (s *Service) Settle(ctx context.Context, groupID string) (assign.Result, er
 		return assign.Result{}, err
 	}
 	var counts *model.MemberCounts
-	if mc, err := s.graph.MemberCounts(ctx, []string{g.ID}, nil); err == nil {
+	if mc, err := s.memberCounts(ctx, g.ID); err == nil {
 		if c, ok := mc[g.ID]; ok {
 			counts = &c
 		}
@@ -152,4 +152,11 @@ func (s *Service) WaitProcessed(ctx context.Context, groupID string, progress fu
 		case <-time.After(s.Poll):
 		}
 	}
+}
+
+// memberCounts counts the direct members and user members of the groups of ids. Template
+// pages show the users a group has now, so Graph counts them even where the snapshot would
+// derive them from license states.
+func (s *Service) memberCounts(ctx context.Context, ids ...string) (map[string]model.MemberCounts, error) {
+	return s.graph.MemberCounts(ctx, ids, func(string) bool { return true }, nil)
 }

@@ -239,7 +239,7 @@ func (s *Service) runPart(ctx context.Context, by Actor, t tenant, src model.Gro
 		st.Did = "template set"
 	}
 	st.Group = &a.Group
-	if mc, err := s.graph.MemberCounts(ctx, []string{a.Group.ID}, nil); err == nil {
+	if mc, err := s.memberCounts(ctx, a.Group.ID); err == nil {
 		if c, ok := mc[a.Group.ID]; ok {
 			if err := s.store.SaveGroupTemplate(ctx, a.Group, &c); err != nil {
 				s.log.WarnContext(ctx, "new group not saved in the snapshot", "group", a.Group.ID, "err", err)
@@ -306,7 +306,7 @@ func (s *Service) SplitStatus(ctx context.Context, groupID string) (SplitPlan, [
 		}
 	}
 	if len(ids) > 0 {
-		counts, err := s.graph.MemberCounts(ctx, ids, nil)
+		counts, err := s.memberCounts(ctx, ids...)
 		for i := range out {
 			if out[i].Group == nil {
 				continue

@@ -35,7 +35,7 @@ type Graph interface {
 	CreateDynamicGroup(ctx context.Context, g model.NewGroup) (model.Group, error)
 	GroupsNamed(ctx context.Context, name string) ([]model.Group, error)
 	User(ctx context.Context, idOrUPN string) (model.User, error)
-	MemberCounts(ctx context.Context, ids []string, progress func(done int)) (map[string]model.MemberCounts, error)
+	MemberCounts(ctx context.Context, ids []string, countUsers func(id string) bool, progress func(done int)) (map[string]model.MemberCounts, error)
 	MembersWithLicenseErrors(ctx context.Context, id string) ([]model.DirectoryObject, error)
 }
 
