@@ -279,23 +279,9 @@ func previewReport(p templates.Preview) groupReport {
 	r.Consequence = consequenceJSON{Members: len(c.Members), FullyLicensed: c.FullyLicensed, NewlyInError: c.NewlyInError,
 		StillInError: c.StillInError, Fixed: c.Fixed, Unchanged: c.Unchanged, Units: []string{}, Problems: []string{},
 		Warnings: append([]string{}, p.Problems...), Changing: []memberJSON{}}
-	for _, u := range c.Units {
-		in := func(tpl []model.AssignedLicense) bool {
-			return slices.ContainsFunc(tpl, func(l model.AssignedLicense) bool { return l.SKUID == u.SKUID })
-		}
-		kept := in(p.Proposed) && in(p.Current)
-		if s := p.Names.UnitsSentence(u, in(p.Proposed) && !kept, kept); s != "" {
-			r.Consequence.Units = append(r.Consequence.Units, s)
-		}
-	}
-	for _, f := range c.Findings {
-		if f.Code != model.ErrorCountViolation {
-			r.Consequence.Problems = append(r.Consequence.Problems, p.Names.FindingSentence(f, p.GroupName))
-		}
-	}
-	for _, v := range c.MissingInTemplate {
-		r.Consequence.Problems = append(r.Consequence.Problems, p.Names.TemplatePrereqSentence(v))
-	}
+	w := p.Words()
+	r.Consequence.Units = append(r.Consequence.Units, w.Units...)
+	r.Consequence.Problems = append(append(r.Consequence.Problems, w.TemplateProblems...), w.Findings...)
 	for _, m := range c.Members {
 		if m.Outcome == licensing.OutcomeUnchanged {
 			continue

@@ -90,26 +90,8 @@ func consequenceView(p templates.Preview) web.Consequence {
 		v.Basis += fmt.Sprintf("; %d %s newer than the data, read from Graph", p.Fresh, plural(p.Fresh, "member is", "members are"))
 	}
 	v.Basis += "."
-	for _, u := range c.Units {
-		in := func(tpl []model.AssignedLicense) bool {
-			return slices.ContainsFunc(tpl, func(l model.AssignedLicense) bool { return l.SKUID == u.SKUID })
-		}
-		kept := in(p.Proposed) && in(p.Current)
-		if s := n.UnitsSentence(u, in(p.Proposed) && !kept, kept); s != "" {
-			v.Units = append(v.Units, s)
-		}
-	}
-	for _, f := range c.Findings {
-		if f.Code != model.ErrorCountViolation { // the units say it, with the numbers
-			v.Findings = append(v.Findings, n.FindingSentence(f, p.GroupName))
-		}
-	}
-	for _, m := range c.MissingInTemplate {
-		v.TemplateProblems = append(v.TemplateProblems, n.TemplatePrereqSentence(m))
-	}
-	for _, id := range c.Unsubscribed {
-		v.TemplateProblems = append(v.TemplateProblems, "The tenant has no subscription "+id+": Microsoft refuses the change.")
-	}
+	w := p.Words()
+	v.Units, v.Findings, v.TemplateProblems = w.Units, w.Findings, w.TemplateProblems
 	rank := func(m licensing.MemberPrediction) int {
 		switch m.Outcome {
 		case licensing.OutcomeNewlyInError:
