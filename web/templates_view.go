@@ -133,7 +133,7 @@ type ProcessingView struct {
 	StatusURL string
 	Error     string
 	// Reload: when every such box on the page is done, app.js reloads the page (which then
-	// shows what came next); bulk results, the answer to a POST, are not reloaded.
+	// shows what came next).
 	Reload bool
 	// ReloadURL, when set, is loaded instead of reloading (the page answered a POST).
 	ReloadURL string
@@ -195,6 +195,10 @@ type BulkItemView struct {
 	// After an apply:
 	Outcome    string // "applied", "already so", "changed meanwhile", "refused", "failed"
 	Processing *ProcessingView
+	// Followed: Members (direct user members) and InError (in license error from the
+	// group, once it is processed) were read from Graph.
+	Followed                   bool
+	Licenses, Members, InError int
 }
 
 // BulkApplyForm writes every affected group's change.
@@ -217,6 +221,12 @@ type BulkResultView struct {
 	Applied     int
 	Failed      int
 	BackHref    string
+	// OutcomeHref follows the applied groups (their outcome page).
+	OutcomeHref string
+	// Following: this is the outcome page, with Processed groups done and InError members
+	// in license error from them in all.
+	Following          bool
+	Processed, InError int
 }
 
 // SplitView is the split wizard of one group.
@@ -260,4 +270,27 @@ type SplitStepView struct {
 	Name, Did, Error string
 	Group            *GroupRef
 	Failed           bool
+}
+
+// Summary is the bulk result's first sentence.
+func (v BulkResultView) Summary() string {
+	if !v.Following {
+		s := Number(v.Applied) + " " + Plural(v.Applied, "group", "groups") + " changed"
+		if v.Failed > 0 {
+			s += ", " + Number(v.Failed) + " not (see below)"
+		}
+		return s + ". Microsoft processes each group's members in the background; this page follows them and then shows how they came out."
+	}
+	s := Number(v.Processed) + " of " + Number(len(v.Items)) + " " + Plural(len(v.Items), "group", "groups") + " processed"
+	if v.Processed > 0 {
+		s += ", " + Number(v.InError) + " " + Plural(v.InError, "member", "members") + " in license error from them"
+	}
+	if v.Failed > 0 {
+		s += ", " + Number(v.Failed) + " not read (see below)"
+	}
+	s += "."
+	if v.Processed < len(v.Items) {
+		s += " This page follows the rest."
+	}
+	return s
 }

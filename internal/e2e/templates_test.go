@@ -342,6 +342,19 @@ func TestBulkChangeInTheBrowser(t *testing.T) {
 			t.Errorf("outcome %q", o)
 		}
 	}
+	// Each processed group says how its members came out; the bookmarkable outcome page
+	// follows the groups afterwards.
+	waitFor(t, ctx, "every group processed and its members counted", `document.querySelectorAll('#bulk-groups-table .part-outcome').length === `+strconv.Itoa(affected), 30*time.Second)
+	do(t, ctx, "the outcome page", chromedp.Click(chromedp.CSS("#bulk-outcome-link")))
+	waitURL(t, ctx, "/licenses/bulk/outcome?")
+	do(t, ctx, "every group's outcome", chromedp.WaitVisible(chromedp.CSS("#bulk-result-summary")))
+	screenshotWidths(t, ctx, "bulk-outcome")
+	if got := text(t, ctx, "#bulk-result-summary"); !strings.HasPrefix(got, strconv.Itoa(affected)+" of "+strconv.Itoa(affected)+" groups processed, ") {
+		t.Errorf("summary %q", got)
+	}
+	if n := count(t, ctx, "#bulk-groups-table .part-outcome"); n != affected {
+		t.Errorf("%d outcomes on the outcome page, want %d", n, affected)
+	}
 	page, _ := d.App.Store.ListActivity(context.Background(), model.ActivityFilter{Action: model.ActionTemplateChange, Limit: 500})
 	if page.Total != affected {
 		t.Errorf("%d template changes logged for %d groups", page.Total, affected)

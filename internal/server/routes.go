@@ -57,6 +57,7 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.require(auth.RoleReader)).Get(bulkURL, s.handle(s.handleBulkForm))
 	r.With(s.require(auth.RoleReader)).Get(bulkURL+"/preview", s.handle(s.handleBulkPreview))
 	r.With(s.require(auth.RoleLicenseAdmin)).Post(bulkURL+"/apply", s.handle(s.handleBulkApply))
+	r.With(s.require(auth.RoleReader)).Get(bulkURL+"/outcome", s.handle(s.handleBulkOutcome))
 	r.With(s.require(auth.RoleReader)).Get("/users", s.handle(s.handleUserSearch))
 	r.With(s.require(auth.RoleReader)).Get("/users/{id}", s.handle(s.handleUser))
 

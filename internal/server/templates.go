@@ -34,6 +34,7 @@ type Templates interface {
 	PlanSplit(ctx context.Context, groupID string) (templates.SplitPlan, error)
 	RunSplit(ctx context.Context, by templates.Actor, groupID string, progress func(templates.SplitStep)) (templates.SplitPlan, []templates.SplitStep, error)
 	SplitStatus(ctx context.Context, groupID string) (templates.SplitPlan, []templates.PartStatus, error)
+	GroupsStatus(ctx context.Context, ids []string) ([]templates.GroupStatus, error)
 }
 
 // URLs of template management.

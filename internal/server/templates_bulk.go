@@ -167,6 +167,15 @@ func (s *Server) handleBulkApply(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := web.BulkResultView{Description: clipText(r.PostForm.Get("what"), 300), BackHref: bulkURL}
+	var applied []string
+	for _, o := range out {
+		if o.Err == nil && !o.Applied.NoChange {
+			applied = append(applied, o.GroupID)
+		}
+	}
+	if len(applied) > 0 {
+		v.OutcomeHref = bulkOutcomeURL(v.Description, applied)
+	}
 	for _, o := range out {
 		iv := web.BulkItemView{Group: web.GroupRef{ID: o.GroupID, Name: displayName(o.Name), Href: groupURL(o.GroupID)}}
 		switch {
@@ -175,6 +184,7 @@ func (s *Server) handleBulkApply(w http.ResponseWriter, r *http.Request) error {
 		case o.Err == nil:
 			iv.Outcome, iv.Diff = "applied", o.Applied.Diff.String()
 			pv := processingView(templates.Processing{GroupID: o.GroupID, State: o.Applied.Group.ProcessingState})
+			pv.Reload, pv.ReloadURL = true, v.OutcomeHref // when all are processed, their outcome
 			iv.Processing = &pv
 			v.Applied++
 		default:
@@ -183,6 +193,7 @@ func (s *Server) handleBulkApply(w http.ResponseWriter, r *http.Request) error {
 		}
 		v.Items = append(v.Items, iv)
 	}
+	s.addProcessedOutcomes(work, v.Items)
 	s.render(w, r, http.StatusOK, web.BulkResultPage(s.layout(r.Context(), "Applied: "+v.Description, "licenses"), v))
 	return nil
 }

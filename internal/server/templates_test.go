@@ -117,6 +117,8 @@ func TestTemplatePagesRefuse(t *testing.T) {
 		{"POST", "/groups/g1/split", http.StatusForbidden, "Reader"},
 		{"POST", "/licenses/bulk/apply", http.StatusForbidden, "Operator"},
 		{"GET", "/groups/g1/licenses/applied", http.StatusForbidden, "Reader"},
+		{"GET", "/licenses/bulk/outcome", http.StatusBadRequest, ""},
+		{"GET", "/licenses/bulk/outcome?g=" + groupLT + "&g=not%20an%20id", http.StatusBadRequest, ""},
 	} {
 		hdr := http.Header{}
 		if tc.role != "" {

@@ -281,12 +281,8 @@ func mailNickname(name string) string {
 
 // PartStatus is how one of a split's groups stands after the run.
 type PartStatus struct {
-	Name       string
-	Group      *model.Group
-	Processing Processing
-	Members    int // direct user members now
-	InError    int // members in license error from it (read once it is processed)
-	Err        error
+	Name string
+	GroupStatus
 }
 
 // SplitStatus reads the processing state and member count of each of the split's groups; the
@@ -296,38 +292,13 @@ func (s *Service) SplitStatus(ctx context.Context, groupID string) (SplitPlan, [
 	if err != nil {
 		return p, nil, err
 	}
-	out := make([]PartStatus, len(p.Parts))
-	var ids []string
+	groups := make([]*model.Group, len(p.Parts))
 	for i, part := range p.Parts {
-		out[i] = PartStatus{Name: part.Name, Group: part.Group}
-		if part.Group != nil {
-			out[i].Processing = Processing{GroupID: part.Group.ID, State: part.Group.ProcessingState, At: s.now()}
-			ids = append(ids, part.Group.ID)
-		}
+		groups[i] = part.Group
 	}
-	if len(ids) > 0 {
-		counts, err := s.memberCounts(ctx, ids...)
-		for i := range out {
-			if out[i].Group == nil {
-				continue
-			}
-			if err != nil {
-				out[i].Err = err
-				continue
-			}
-			out[i].Members = counts[out[i].Group.ID].Users
-		}
-	}
-	for i := range out {
-		if out[i].Group == nil || !out[i].Processing.Done() {
-			continue
-		}
-		inError, err := s.graph.MembersWithLicenseErrors(ctx, out[i].Group.ID)
-		if err != nil {
-			out[i].Err = err
-			continue
-		}
-		out[i].InError = len(inError)
+	out := make([]PartStatus, len(p.Parts))
+	for i, st := range s.groupStatuses(ctx, groups) {
+		out[i] = PartStatus{Name: p.Parts[i].Name, GroupStatus: st}
 	}
 	return p, out, nil
 }

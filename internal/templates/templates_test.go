@@ -281,6 +281,29 @@ func TestBulk(t *testing.T) {
 	if err != nil || len(out) != 1 || out[0].Err != nil || len(f.graph.Assigned) != 1 {
 		t.Fatalf("apply %+v, %v", out, err)
 	}
+	// Followed afterwards: processing, then the members in error once processed; a group
+	// that cannot be read says why and does not stop the others.
+	const gone = "00000000-0000-4000-8000-00000000dead"
+	f.graph.Lock()
+	f.graph.Counts[groupTAs] = model.MemberCounts{All: 3, Users: 2}
+	f.graph.Unlock()
+	st, err := f.svc.GroupsStatus(ctx, []string{groupTAs, gone})
+	if err != nil || len(st) != 2 || st[0].Group == nil || st[0].Processing.Done() || st[0].Members != 2 || st[0].InError != 0 ||
+		st[1].Group != nil || !errors.Is(st[1].Err, model.ErrNotFound) || st[1].Processing.GroupID != gone {
+		t.Fatalf("status %+v, %v", st, err)
+	}
+	f.graph.Lock()
+	gr := f.graph.Groups[groupTAs]
+	gr.ProcessingState = model.ProcessingComplete
+	f.graph.Groups[groupTAs] = gr
+	f.graph.InError = []model.DirectoryObject{{ID: "u1", Type: model.ObjectUser}}
+	f.graph.Unlock()
+	if st, err = f.svc.GroupsStatus(ctx, []string{groupTAs}); err != nil || !st[0].Processing.Done() || st[0].InError != 1 {
+		t.Fatalf("processed: %+v, %v", st, err)
+	}
+	if _, err := f.svc.GroupsStatus(ctx, make([]string, MaxBulkGroups+1)); !errors.Is(err, model.ErrInvalid) {
+		t.Errorf("too many groups: %v", err)
+	}
 	// Replace: the replaced license's disabled plans stay off where the new one has them.
 	op := BulkOp{Kind: BulkReplace, SKU: skuStudents, With: skuE5}
 	next, changed := op.Next(f.svc.keepPlans(mustTenant(t, f), op, []model.AssignedLicense{{SKUID: skuStudents, DisabledPlans: []string{planTeams, planYammer}}}))
