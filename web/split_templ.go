@@ -591,7 +591,7 @@ func SplitPage(l Layout, v SplitView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if len(v.Steps) > 0 {
+				if len(v.Steps) > 0 || v.Done {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 57, "Run again")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

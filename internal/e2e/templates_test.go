@@ -271,6 +271,11 @@ func TestSplitWizardInTheBrowser(t *testing.T) {
 	if text(t, ctx, "#c-new-errors") != "0" {
 		t.Errorf("removing the licenses from the original puts %s members newly in error", text(t, ctx, "#c-new-errors"))
 	}
+	// Each member is told what stays: the students license, from its new group.
+	keep := "They keep Office 365 A1 for students from LIC-A1-Teaching-Assistants - Office 365 A1 for students."
+	if got := text(t, ctx, "#consequence"); !strings.Contains(got, keep) {
+		t.Errorf("the removal preview does not say %q:\n%.2000s", keep, got)
+	}
 }
 
 func checkSplit(t *testing.T, d *app.Demo, original, students, faculty string) {

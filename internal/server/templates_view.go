@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
@@ -127,7 +128,7 @@ func memberRow(n *licensing.Names, m licensing.MemberPrediction, group func(stri
 	case m.Failure != nil:
 		row.Reason = "Another license of this group fails for them, so none applies (all or none)."
 	case m.Outcome == licensing.OutcomeRemoved:
-		row.Reason = "This group no longer gives them licenses."
+		row.Reason = "This group no longer gives them licenses." + keptElsewhere(n, m, group)
 	}
 	for _, id := range m.Gains {
 		row.Gains = append(row.Gains, n.NamedSKU(id))
@@ -166,4 +167,26 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// keptElsewhere names the licenses a member keeps from other sources when this group stops
+// giving them (after a split: from the new groups), as a sentence, or "".
+func keptElsewhere(n *licensing.Names, m licensing.MemberPrediction, group func(string) string) string {
+	var kept []string
+	for _, before := range m.Before {
+		for _, st := range m.User.LicenseStates {
+			if model.SameID(st.SKUID, before.SKUID) && !model.SameID(st.AssignedByGroup, before.AssignedByGroup) && !st.InError() {
+				from := "directly"
+				if st.AssignedByGroup != "" {
+					from = "from " + group(st.AssignedByGroup)
+				}
+				kept = append(kept, n.SKU(st.SKUID)+" "+from)
+				break
+			}
+		}
+	}
+	if len(kept) == 0 {
+		return ""
+	}
+	return " They keep " + strings.Join(kept, ", ") + "."
 }

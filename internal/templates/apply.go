@@ -68,6 +68,7 @@ func (s *Service) apply(ctx context.Context, by Actor, t tenant, g model.Group, 
 		return a, err
 	}
 	s.record(ctx, by, act)
+	s.unsettle(g.ID)
 	if fresh, err := s.graph.Group(ctx, g.ID); err == nil {
 		a.Group = fresh
 	} else {

@@ -3,6 +3,7 @@ package templates
 import (
 	"context"
 
+	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
@@ -69,6 +70,12 @@ func (s *Service) groupStatuses(ctx context.Context, groups []*model.Group) []Gr
 		if !st.Processing.Done() {
 			return
 		}
+		if res, ok, err := s.settleOnce(ctx, st.Group.ID); ok {
+			st.Members, st.InError = res.Total, res.InError
+			return
+		} else if err != nil {
+			s.log.WarnContext(ctx, "members of a processed group not re-read", "group", st.Group.ID, "err", err)
+		}
 		inError, err := s.graph.MembersWithLicenseErrors(ctx, st.Group.ID)
 		if err != nil {
 			st.Err = err
@@ -77,4 +84,35 @@ func (s *Service) groupStatuses(ctx context.Context, groups []*model.Group) []Gr
 		st.InError = len(inError)
 	})
 	return out
+}
+
+// settleOnce settles groupID (its members re-read into the snapshot, as after an apply) the
+// first time it is seen processed after a change made here, so the pages that follow a split
+// or a bulk change, and the previews after them, see the members' new states; ok reports that
+// it settled now. Later calls leave it to the live reads.
+func (s *Service) settleOnce(ctx context.Context, groupID string) (res assign.Result, ok bool, err error) {
+	id := model.NormalizeID(groupID)
+	s.settledMu.Lock()
+	done := s.settled[id]
+	s.settledMu.Unlock()
+	if done {
+		return res, false, nil
+	}
+	if res, err = s.Settle(ctx, id); err != nil {
+		return res, false, err
+	}
+	s.settledMu.Lock()
+	if s.settled == nil {
+		s.settled = map[string]bool{}
+	}
+	s.settled[id] = true
+	s.settledMu.Unlock()
+	return res, true, nil
+}
+
+// unsettle forgets that groupID was settled: it was just changed.
+func (s *Service) unsettle(groupID string) {
+	s.settledMu.Lock()
+	delete(s.settled, model.NormalizeID(groupID))
+	s.settledMu.Unlock()
 }

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/assign"
@@ -94,6 +95,11 @@ type Service struct {
 	log      *slog.Logger
 	// Poll is how often WaitProcessed asks Graph for a group's processing state.
 	Poll time.Duration
+
+	// settled are the groups whose members were re-read into the snapshot since they were
+	// last changed here and processed (see settleOnce).
+	settledMu sync.Mutex
+	settled   map[string]bool
 }
 
 // New returns a Service; every dependency is required (now nil means time.Now, logger nil

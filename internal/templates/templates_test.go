@@ -298,8 +298,15 @@ func TestBulk(t *testing.T) {
 	f.graph.Groups[groupTAs] = gr
 	f.graph.InError = []model.DirectoryObject{{ID: "u1", Type: model.ObjectUser}}
 	f.graph.Unlock()
-	if st, err = f.svc.GroupsStatus(ctx, []string{groupTAs}); err != nil || !st[0].Processing.Done() || st[0].InError != 1 {
-		t.Fatalf("processed: %+v, %v", st, err)
+	// Seen processed for the first time since the change: its members are re-read into the
+	// snapshot (the fake says 2 users, both licensed); afterwards Graph's members in error.
+	asked := len(f.mem.asked)
+	if st, err = f.svc.GroupsStatus(ctx, []string{groupTAs}); err != nil || !st[0].Processing.Done() || st[0].Members != 2 || st[0].InError != 0 ||
+		len(f.mem.asked) != asked+1 || f.mem.asked[asked] != groupTAs {
+		t.Fatalf("processed: %+v, %v, members re-read for %v", st, err, f.mem.asked)
+	}
+	if st, err = f.svc.GroupsStatus(ctx, []string{groupTAs}); err != nil || st[0].InError != 1 || len(f.mem.asked) != asked+1 {
+		t.Fatalf("processed, seen again: %+v, %v, members re-read for %v", st, err, f.mem.asked)
 	}
 	if _, err := f.svc.GroupsStatus(ctx, make([]string, MaxBulkGroups+1)); !errors.Is(err, model.ErrInvalid) {
 		t.Errorf("too many groups: %v", err)
