@@ -318,3 +318,96 @@
   var result = document.getElementById("sspr-result");
   if (result && location.hash === "#sspr-result") result.focus();
 })();
+
+// License templates (web/templates.templ, bulk.templ, split.templ): follow each group's license
+// processing while it runs (queued, in progress, complete); when every box marked data-reload
+// is complete, reload: the page then shows the members' new states or the next step. Without
+// JS the pages say the state as it was and a reload shows the new one.
+(function () {
+  "use strict";
+  var boxes = document.querySelectorAll(".processing[data-status-url]");
+  if (!boxes.length) return;
+  function allDone() {
+    var waiting = document.querySelectorAll('.processing[data-reload="true"][data-done="false"]');
+    return waiting.length === 0;
+  }
+  function show(box, p) {
+    var bar = box.querySelector("progress");
+    if (bar) bar.value = p.step;
+    var steps = box.querySelectorAll("ol.steps li");
+    for (var i = 0; i < steps.length; i++) {
+      steps[i].classList.toggle("done", i + 1 < p.step || (p.done && i + 1 === p.step));
+      steps[i].classList.toggle("current", i + 1 === p.step && !p.done);
+    }
+    var label = box.querySelector(".processing-state");
+    if (label) label.textContent = p.label;
+  }
+  function follow(box) {
+    var failures = 0;
+    function poll() {
+      fetch(box.getAttribute("data-status-url"), { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
+        .then(function (r) {
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          return r.json();
+        })
+        .then(function (p) {
+          failures = 0;
+          show(box, p);
+          if (!p.done) {
+            setTimeout(poll, 2000);
+            return;
+          }
+          box.setAttribute("data-done", "true");
+          if (box.getAttribute("data-reload") !== "true" || !allDone()) return;
+          var next = box.getAttribute("data-reload-url");
+          if (next) window.location.assign(next);
+          else window.location.reload();
+        })
+        .catch(function () {
+          failures++;
+          setTimeout(poll, Math.min(15000, 1000 * Math.pow(2, failures)));
+        });
+    }
+    setTimeout(poll, 1500);
+  }
+  for (var i = 0; i < boxes.length; i++) {
+    if (boxes[i].getAttribute("data-done") !== "true") follow(boxes[i]);
+  }
+})();
+
+// License editor: ticking a license opens its service plans.
+(function () {
+  "use strict";
+  var form = document.getElementById("template-form");
+  if (!form) return;
+  form.addEventListener("change", function (e) {
+    var el = e.target;
+    if (el.name !== "sku" || !el.checked) return;
+    var box = el.closest(".editor-license");
+    var details = box && box.querySelector("details");
+    if (details) details.open = true;
+  });
+})();
+
+// Bulk form: only the plans of the license the change is about are shown (the new license's for
+// "replace" and "add"); without JS every license's plans are listed.
+(function () {
+  "use strict";
+  var kind = document.getElementById("bulk-kind");
+  var sku = document.getElementById("bulk-sku");
+  var withSel = document.getElementById("bulk-with");
+  if (!kind || !sku) return;
+  function update() {
+    var target = kind.value === "replace" && withSel && withSel.value ? withSel.value : sku.value;
+    var groups = document.querySelectorAll(".bulk-plan-group");
+    for (var i = 0; i < groups.length; i++) {
+      var other = groups[i].getAttribute("data-sku") !== target;
+      groups[i].hidden = other;
+      groups[i].disabled = other; // a hidden license's plans are not sent
+    }
+  }
+  kind.addEventListener("change", update);
+  sku.addEventListener("change", update);
+  if (withSel) withSel.addEventListener("change", update);
+  update();
+})();

@@ -3,6 +3,7 @@ package web
 import (
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
@@ -16,6 +17,8 @@ type GroupView struct {
 	Kind      string // "Security", "Microsoft 365", ...
 	Dynamic   bool
 	ReportURL string
+	// TemplateHref is the license editor, SplitHref the split wizard.
+	TemplateHref, SplitHref string
 
 	// Causes sum up the members in error by cause, most members first, before the members
 	// one by one (ErrorUsers).
@@ -82,7 +85,32 @@ type LicenseView struct {
 	Compact bool
 	// Plans are the license's service plans, each on or off for the user (the user page).
 	Plans []licensing.LicensePlan
+	// TemplateHref is the assigning group's license editor, when the fix is to change it.
+	TemplateHref string
 }
+
+// ReprocessResultView is what a reprocess or a refresh of license errors found, user by user.
+type ReprocessResultView struct {
+	assign.Result
+	Rows []OutcomeRow
+	// Heading replaces the panel's heading (the members after a template change's processing).
+	Heading string
+}
+
+// Refresh reports whether the result is of a refresh of license errors (no reprocess).
+func (r ReprocessResultView) Refresh() bool { return r.Kind == assign.KindRefresh }
+
+// OutcomeRow is the outcome for one user, with the user's page when the snapshot has it.
+type OutcomeRow struct {
+	assign.Outcome
+	Href string
+}
+
+// Licensed reports whether the user is now licensed.
+func (o OutcomeRow) Licensed() bool { return o.Status == assign.StatusLicensed }
+
+// StatusLabel is the outcome's status in words.
+func (o OutcomeRow) StatusLabel() string { return o.Status.Label() }
 
 // MembersView is one page of a group's direct members, read live from Graph.
 type MembersView struct {

@@ -459,7 +459,7 @@ func UserPage(l Layout, v UserView) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = planList(lic).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = licensePlans(lic).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -571,7 +571,7 @@ func UserPage(l Layout, v UserView) templ.Component {
 
 // planList says which service plans of a license are off, and lists every plan on or off (in
 // words, not only by mark) behind a disclosure.
-func planList(lic LicenseView) templ.Component {
+func licensePlans(lic LicenseView) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

@@ -66,17 +66,11 @@ func runReprocess(ctx context.Context, e env, args []string) error {
 	if *group != "" && !model.ValidObjectID(*group) {
 		return fmt.Errorf("%q is not a group object id", *group)
 	}
-	if err := cfg.Validate(config.ModeRefresh); err != nil {
-		return err
-	}
-	a, err := app.New(ctx, cfg, newLogger(e, cfg))
+	a, err := openWithSnapshot(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if _, err := a.Store.CurrentSnapshot(ctx); errors.Is(err, model.ErrNotFound) {
-		return errors.New("there is no snapshot of the tenant yet: run 'tenantdesk refresh' first")
-	}
 
 	var spec jobs.Spec
 	if *group != "" {
@@ -133,6 +127,23 @@ func runReprocess(ctx context.Context, e env, args []string) error {
 		return errNotAllLicensed
 	}
 	return nil
+}
+
+// openWithSnapshot opens the app for a command that works on the current snapshot and Graph
+// (reprocess, group licenses): a snapshot must exist.
+func openWithSnapshot(ctx context.Context, e env, cfg config.Config) (*app.App, error) {
+	if err := cfg.Validate(config.ModeRefresh); err != nil {
+		return nil, err
+	}
+	a, err := app.New(ctx, cfg, newLogger(e, cfg))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.Store.CurrentSnapshot(ctx); errors.Is(err, model.ErrNotFound) {
+		a.Close()
+		return nil, errors.New("there is no snapshot of the tenant yet: run 'tenantdesk refresh' first")
+	}
+	return a, nil
 }
 
 // recordRefusal writes a reprocess the command line refused before it started (bad ids, no

@@ -1,8 +1,9 @@
 // Command tenantdesk is the Microsoft 365 licensing dashboard: `tenantdesk demo` runs it on a
 // built-in simulated tenant, `tenantdesk serve` against a real tenant, `tenantdesk sim` runs the
 // simulated tenant alone, `tenantdesk refresh` takes one snapshot, `tenantdesk reprocess`
-// reprocesses license assignments and `tenantdesk sspr verify` checks a password-reset request
-// mail from the command line.
+// reprocesses license assignments, `tenantdesk group licenses` previews and changes a group's
+// licenses and `tenantdesk sspr verify` checks a password-reset request mail from the command
+// line.
 package main
 
 import (
@@ -38,6 +39,7 @@ func commands() []command {
 		{"sim", "run the simulated tenant alone and print how to reach it", runSim},
 		{"refresh", "take one snapshot of the tenant now, with progress", runRefresh},
 		{"reprocess", "reprocess licenses: reprocess -group ID | -user ID...", runReprocess},
+		{"group", "change a group's licenses: group licenses GROUP --add SKU[:disable=PLAN,...] --remove SKU --dry-run|--apply", runGroup},
 		{"licenses", "manage license names: licenses import FILE | licenses refresh", runLicenses},
 		{"export", "export who holds which license: export licenses -sku X | -all | -users", runExport},
 		{"ip", "IP lookup data: ip lookup TEXT... | ip refresh | ip import FILE|DIR...", runIP},

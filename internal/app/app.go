@@ -28,6 +28,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/snapshot"
 	"github.com/tenantdesk/tenantdesk/internal/sspr"
 	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/internal/templates"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/app.Version=...".
@@ -49,6 +50,8 @@ type App struct {
 	Assign *assign.Service
 	// Jobs runs long writes in the background and takes up those a stopped process left.
 	Jobs *jobs.Manager
+	// Templates manages groups' license templates: editor, preview, apply, copy, bulk, split.
+	Templates *templates.Service
 	// Live reads what the snapshot does not hold (members, audit events) while pages render.
 	Live *live.Reader
 	// Licenses is the license assignment report and its exports.
@@ -97,6 +100,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
+	tpl, err := templates.New(gc, st, ops, st, perms, nil, logger.With("component", "templates"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	lv, err := live.New(gc, nil)
 	if err != nil {
 		st.Close()
@@ -124,6 +132,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		Permissions: perms,
 		Assign:      ops,
 		Jobs:        jm,
+		Templates:   tpl,
 		Live:        lv,
 		Licenses:    report,
 		SSPR:        verifier,
@@ -192,6 +201,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		Auth:           authn,
 		Operations:     a.Assign,
 		Jobs:           a.Jobs,
+		Templates:      a.Templates,
 		Live:           a.Live,
 		IP:             a.IP,
 		Licenses:       a.Licenses,

@@ -26,6 +26,7 @@ type Graph interface {
 	Users(ctx context.Context, fn func([]model.User) error) error
 	Group(ctx context.Context, id string) (model.Group, error)
 	MembersWithLicenseErrors(ctx context.Context, id string) ([]model.DirectoryObject, error)
+	GroupMembers(ctx context.Context, id string, fn func([]model.DirectoryObject) error) error
 	SubscribedSKUs(ctx context.Context) ([]model.SKU, error)
 }
 

@@ -150,11 +150,17 @@ func (c *Client) LicensedGroups(ctx context.Context) ([]model.Group, error) {
 		}
 		return nil, classify(err, op, permissions.ReadGroups()[0])
 	}
+	return groupPages(ctx, c, resp, h, op, nil)
+}
+
+// groupPages collects the groups of every page of resp that keep accepts (nil keeps all).
+func groupPages(ctx context.Context, c *Client, resp models.GroupCollectionResponseable, h *abstractions.RequestHeaders,
+	op string, keep func(models.Groupable) bool) ([]model.Group, error) {
 	var out []model.Group
-	err = pages(ctx, c, resp, models.CreateGroupCollectionResponseFromDiscriminatorValue, h,
+	err := pages(ctx, c, resp, models.CreateGroupCollectionResponseFromDiscriminatorValue, h,
 		func(p []models.Groupable) error {
 			for _, g := range p {
-				if g != nil {
+				if g != nil && (keep == nil || keep(g)) {
 					out = append(out, toGroup(g))
 				}
 			}
@@ -174,20 +180,7 @@ func (c *Client) allGroupsLicensed(ctx context.Context) ([]model.Group, error) {
 	if err != nil {
 		return nil, classify(err, op, permissions.ReadGroups()[0])
 	}
-	var out []model.Group
-	err = pages(ctx, c, resp, models.CreateGroupCollectionResponseFromDiscriminatorValue, nil,
-		func(p []models.Groupable) error {
-			for _, g := range p {
-				if g != nil && len(g.GetAssignedLicenses()) > 0 {
-					out = append(out, toGroup(g))
-				}
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, classify(err, op, permissions.ReadGroups()[0])
-	}
-	return out, nil
+	return groupPages(ctx, c, resp, nil, op, func(g models.Groupable) bool { return len(g.GetAssignedLicenses()) > 0 })
 }
 
 // Users reads every user with the attributes and license states reports need, calling fn once

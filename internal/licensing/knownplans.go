@@ -10,6 +10,9 @@ type exclusiveFamily struct {
 	plans   []string
 	// note, when set, is added to the fix: Microsoft relaxed some of these rules.
 	note string
+	// together are pairs of the family Microsoft now lets a user hold at once: an error
+	// between them is stale (the explanation says so), and a change no longer causes one.
+	together [][2]string
 }
 
 var exclusiveFamilies = []exclusiveFamily{
@@ -22,7 +25,8 @@ var exclusiveFamilies = []exclusiveFamily{
 			"EXCHANGE_S_ENTERPRISE_GOV",
 		},
 		// Microsoft's troubleshooting guide says Plan 1 and Plan 2 may now be held together.
-		note: "Microsoft now allows Exchange Online (Plan 1) and (Plan 2) together, so reprocessing alone may clear this.",
+		note:     "Microsoft now allows Exchange Online (Plan 1) and (Plan 2) together, so reprocessing alone may clear this.",
+		together: [][2]string{{"EXCHANGE_S_STANDARD", "EXCHANGE_S_ENTERPRISE"}, {"EXCHANGE_S_STANDARD_GOV", "EXCHANGE_S_ENTERPRISE_GOV"}},
 	},
 	{
 		service: "SharePoint Online site",
@@ -88,6 +92,55 @@ var prerequisites = map[string]prerequisite{
 	"MCOEV":      teams,
 	"MCOPSTN1":   teamsPhone,
 	"MCOPSTN2":   teamsPhone,
+}
+
+// Excludes reports whether a user can hold service plans a and b (servicePlanNames) only one at a
+// time today: the same exclusive family, and not a pair Microsoft has since allowed together.
+// A change that would give a user both fails with MutuallyExclusiveViolation.
+func Excludes(a, b string) bool {
+	f, ok := exclusiveWith(a, b)
+	if !ok {
+		return false
+	}
+	for _, p := range f.together {
+		if strings.EqualFold(p[0], a) && strings.EqualFold(p[1], b) || strings.EqualFold(p[0], b) && strings.EqualFold(p[1], a) {
+			return false
+		}
+	}
+	return true
+}
+
+// Prerequisite is what an add-on service plan needs: any one of Plans (servicePlanNames), in
+// words What.
+type Prerequisite struct {
+	What  string
+	Plans []string
+}
+
+// PrerequisiteOf returns what service plan name needs before it can be assigned, if anything.
+func PrerequisiteOf(plan string) (Prerequisite, bool) {
+	p, ok := prerequisites[strings.ToUpper(plan)]
+	return Prerequisite{What: p.what, Plans: p.plans}, ok
+}
+
+// ProvisionsMailbox reports whether service plan name gives the user an Exchange Online mailbox,
+// which needs proxy addresses no other object uses (UniquenessViolation otherwise).
+func ProvisionsMailbox(plan string) bool { return containsFold(exchangeMailbox.plans, plan) }
+
+// prohibitedLocations maps a service plan (servicePlanName) to the usage locations (ISO 3166
+// alpha-2) where Microsoft does not offer it, so licensing fails there with
+// ProhibitedInUsageLocationViolation. Microsoft publishes availability per country for each
+// service on its pages, not as data; these are the restrictions tenants meet: Microsoft stopped
+// selling Teams calling and conferencing in Russia and Belarus.
+var prohibitedLocations = map[string][]string{
+	"MCOMEETADV": {"BY", "RU"},
+	"MCOEV":      {"BY", "RU"},
+}
+
+// ProhibitedIn reports whether service plan name cannot be assigned to a user whose usage
+// location is location.
+func ProhibitedIn(plan, location string) bool {
+	return containsFold(prohibitedLocations[strings.ToUpper(plan)], strings.TrimSpace(location))
 }
 
 func containsFold(list []string, s string) bool {

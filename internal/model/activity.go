@@ -23,13 +23,19 @@ const (
 	ActionBackup            = "backup"              // a copy of the database written (tenantdesk backup)
 	ActionRestore           = "restore"             // the database replaced by a backup (tenantdesk restore)
 	ActionJob               = "job"                 // a background job of a kind this tenantdesk does not know, interrupted
+	// ActionTemplateChange is one assignLicense call on a group (editor, bulk, split): its
+	// detail holds the request body.
+	ActionTemplateChange = "template-change"
+	// ActionGroupCreate is a group created by tenantdesk (the split wizard's dynamic groups).
+	ActionGroupCreate = "group-create"
 )
 
 // ActivityActions are the actions in the order the activity filter offers them.
 func ActivityActions() []string {
 	return []string{ActionSignIn, ActionSignOut, ActionRefused, ActionRefresh, ActionRefreshErrors,
 		ActionReprocess, ActionIPRefresh, ActionIPImport, ActionSSPRVerify,
-		ActionSignOutEverywhere, ActionSessionEnd, ActionRoleCheck, ActionActivityPrune, ActionBackup, ActionRestore, ActionJob}
+		ActionSignOutEverywhere, ActionSessionEnd, ActionRoleCheck, ActionActivityPrune, ActionBackup, ActionRestore, ActionJob,
+		ActionTemplateChange, ActionGroupCreate}
 }
 
 // Activity results.

@@ -270,3 +270,21 @@ func UserNotFound(id string) *NotFoundError {
 	return &NotFoundError{What: "user", ID: id, Detail: "No user with object id or user principal name " + id +
 		" is in the current data. The user may have been deleted or be newer than the data: refresh to read the tenant again, or search by name."}
 }
+
+// ErrConflict is a write refused because what it was based on changed meanwhile.
+var ErrConflict = errors.New("changed meanwhile")
+
+// TemplateChangedError is a template change refused because the group's template in Microsoft
+// 365 is no longer the one the change was previewed against (someone changed it meanwhile):
+// Current is the template now. It matches ErrConflict.
+type TemplateChangedError struct {
+	GroupID string
+	Current []AssignedLicense
+}
+
+func (e *TemplateChangedError) Error() string {
+	return "the license template of group " + e.GroupID + " changed since the preview: nothing was written; preview the change again"
+}
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *TemplateChangedError) Is(target error) bool { return target == ErrConflict }

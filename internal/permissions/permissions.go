@@ -25,6 +25,7 @@ const (
 	LicenseAssignment     = "LicenseAssignment.ReadWrite.All"
 	UserReadWrite         = "User.ReadWrite.All"
 	GroupReadWrite        = "Group.ReadWrite.All"
+	GroupCreate           = "Group.Create"
 	DirectoryRead         = "Directory.Read.All"
 	DirectoryWrite        = "Directory.ReadWrite.All"
 	// RoleManagementRead reads directory roles and their members (GET /directoryRoles).
@@ -34,8 +35,6 @@ const (
 // The permissions with which each call of tenantdesk works, as ../shared/GRAPH.md's table
 // "Application permissions per call" lists them from Graph's pages: any one of a list suffices,
 // the first is the least privileged (the one the README recommends and Graph errors name).
-// Group license template changes (LicenseAssignment.ReadWrite.All, Group.ReadWrite.All or
-// Directory.ReadWrite.All) join the list with the feature.
 
 // ReadSKUs is GET /subscribedSkus.
 func ReadSKUs() []string {
@@ -56,6 +55,13 @@ func ReadAudit() []string { return []string{AuditLogRead} }
 // Reprocess is POST /users/{id}/reprocessLicenseAssignment. Graph does not list
 // LicenseAssignment.ReadWrite.All for it: an app with only that permission gets 403.
 func Reprocess() []string { return []string{UserReadWrite, DirectoryWrite} }
+
+// ChangeTemplates is POST /groups/{id}/assignLicense: changing a group's license template.
+func ChangeTemplates() []string { return []string{LicenseAssignment, GroupReadWrite, DirectoryWrite} }
+
+// CreateGroups is POST /groups (the split wizard's dynamic groups; dynamic membership also needs
+// Microsoft Entra ID P1 in the tenant).
+func CreateGroups() []string { return []string{GroupCreate, GroupReadWrite, DirectoryWrite} }
 
 // DirectoryRolesRead is GET /directoryRoles and their members.
 func DirectoryRolesRead() []string { return []string{RoleManagementRead, DirectoryRead} }

@@ -27,6 +27,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/sspr"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
+	"github.com/tenantdesk/tenantdesk/internal/templates"
 )
 
 // testTenantID is the directory id of the test servers' tenant.
@@ -290,6 +291,21 @@ func testDepsGranted(t testing.TB, st Store, dir *graphtest.Graph, fetch permiss
 		}
 		ops, kinds = svc, svc.JobKinds()
 	}
+	var tpl Templates = refusingTemplates{}
+	if ts, ok := st.(templates.Store); ok {
+		act, _ := st.(templates.ActivityLog)
+		if act == nil {
+			act = &activityRecorder{}
+		}
+		members, _ := ops.(templates.Members)
+		if members == nil {
+			members = refusingMembers{}
+		}
+		if tpl, err = templates.New(&graphtest.Templates{Graph: dir, Groups: map[string]model.Group{}, Counts: map[string]model.MemberCounts{}},
+			ts, members, act, perms, now, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 	lv, err := live.New(dir, now)
 	if err != nil {
 		t.Fatal(err)
@@ -307,7 +323,7 @@ func testDepsGranted(t testing.TB, st Store, dir *graphtest.Graph, fetch permiss
 		}
 	}
 	deps := Deps{Store: st, Activity: &activityRecorder{}, Syncer: &fakeSyncer{}, Auth: authtest.SignedIn(auth.RoleLicenseAdmin),
-		Operations: ops, Live: lv, IP: ip, Licenses: report, SSPR: verifier, Now: now, Version: "test", Logger: slogText(io.Discard)}
+		Operations: ops, Templates: tpl, Live: lv, IP: ip, Licenses: report, SSPR: verifier, Now: now, Version: "test", Logger: slogText(io.Discard)}
 	withJobs(t, &deps, st, kinds...)
 	return deps
 }
@@ -363,6 +379,16 @@ type refusingReport struct{ LicenseReport }
 
 func (refusingReport) Summaries(context.Context) ([]licensereport.Summary, error) {
 	return nil, errFakeNotFound
+}
+
+// refusingTemplates is template management for servers over a fakeStore.
+type refusingTemplates struct{ Templates }
+
+// refusingMembers re-reads nobody.
+type refusingMembers struct{}
+
+func (refusingMembers) RefreshGroupMembers(context.Context, string) (assign.Result, error) {
+	return assign.Result{}, errNoOps
 }
 
 // refusingOps are operations for servers over a fakeStore, which cannot be patched.

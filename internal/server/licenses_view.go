@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
@@ -15,6 +16,9 @@ func licenseViews(ls []licensing.ExplainedLicense) []web.LicenseView {
 		out[i] = web.LicenseView{ExplainedLicense: l}
 		if !l.Direct {
 			out[i].GroupHref = groupURL(l.GroupID)
+			if l.InError() && strings.Contains(l.Fix, "template") { // the fix is a template change: the editor
+				out[i].TemplateHref = templateURL(l.GroupID)
+			}
 		}
 	}
 	return out

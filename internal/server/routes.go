@@ -62,6 +62,20 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.require(auth.RoleOperator)).Get(jobsPath+"/{id}", s.handle(s.handleJob))
 	r.With(s.require(auth.RoleOperator)).Get(jobsPath+"/{id}/progress", s.handle(s.handleJobProgress))
 	r.With(s.require(auth.RoleOperator)).Get(jobsPath+"/{id}/outcomes.csv", s.handle(s.handleJobCSV))
+	// License templates (templates*.go): Readers and Operators see the editor, previews and
+	// processing read-only; LicenseAdmins change templates, in bulk too, and split groups.
+	r.With(s.require(auth.RoleReader)).Get("/groups/{id}/licenses", s.handle(s.handleTemplateEditor))
+	r.With(s.require(auth.RoleLicenseAdmin)).Post("/groups/{id}/licenses", s.handle(s.handleTemplateForm))
+	r.With(s.require(auth.RoleReader)).Get("/groups/{id}/licenses/preview", s.handle(s.handleTemplatePreview))
+	r.With(s.require(auth.RoleLicenseAdmin)).Post("/groups/{id}/licenses/apply", s.handle(s.handleTemplateApply))
+	r.With(s.require(auth.RoleOperator)).Get("/groups/{id}/licenses/applied", s.handle(s.handleTemplateApplied))
+	r.With(s.require(auth.RoleReader)).Get("/groups/{id}/licenses/status", s.handle(s.handleTemplateStatus))
+	r.With(s.require(auth.RoleReader)).Get("/groups/{id}/split", s.handle(s.handleSplit))
+	r.With(s.require(auth.RoleLicenseAdmin)).Post("/groups/{id}/split", s.handle(s.handleSplitRun))
+	r.With(s.require(auth.RoleReader)).Get(bulkURL, s.handle(s.handleBulkForm))
+	r.With(s.require(auth.RoleReader)).Get(bulkURL+"/preview", s.handle(s.handleBulkPreview))
+	r.With(s.require(auth.RoleLicenseAdmin)).Post(bulkURL+"/apply", s.handle(s.handleBulkApply))
+	r.With(s.require(auth.RoleReader)).Get(bulkURL+"/outcome", s.handle(s.handleBulkOutcome))
 	r.With(s.require(auth.RoleReader)).Get("/users", s.handle(s.handleUserSearch))
 	r.With(s.require(auth.RoleReader)).Get("/users/{id}", s.handle(s.handleUser))
 

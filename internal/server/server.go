@@ -96,6 +96,7 @@ type Deps struct {
 	Auth       Authenticator
 	Operations Operations
 	Jobs       JobRunner
+	Templates  Templates
 	Live       Live
 	IP         IPLookup
 	Licenses   LicenseReport
@@ -143,6 +144,7 @@ type Server struct {
 	authn    Authenticator
 	ops      Operations
 	jobs     JobRunner
+	tpl      Templates
 	live     Live
 	ip       IPLookup
 	licenses LicenseReport
@@ -174,7 +176,7 @@ func New(deps Deps) (*Server, error) {
 		ok   bool
 	}{
 		{"Store", deps.Store != nil}, {"Activity", deps.Activity != nil}, {"Syncer", deps.Syncer != nil},
-		{"Auth", deps.Auth != nil}, {"Operations", deps.Operations != nil}, {"Jobs", deps.Jobs != nil}, {"Live", deps.Live != nil},
+		{"Auth", deps.Auth != nil}, {"Operations", deps.Operations != nil}, {"Jobs", deps.Jobs != nil}, {"Templates", deps.Templates != nil}, {"Live", deps.Live != nil},
 		{"IP", deps.IP != nil}, {"Licenses", deps.Licenses != nil}, {"SSPR", deps.SSPR != nil},
 	} {
 		if !d.ok {
@@ -186,7 +188,7 @@ func New(deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		store: deps.Store, activity: deps.Activity, syncer: deps.Syncer, authn: deps.Auth,
-		ops: deps.Operations, jobs: deps.Jobs, live: deps.Live, ip: deps.IP, licenses: deps.Licenses, sspr: deps.SSPR, samples: deps.SSPRSamples, ipOnline: deps.IPDownloads,
+		ops: deps.Operations, jobs: deps.Jobs, tpl: deps.Templates, live: deps.Live, ip: deps.IP, licenses: deps.Licenses, sspr: deps.SSPR, samples: deps.SSPRSamples, ipOnline: deps.IPDownloads,
 
 		log: deps.Logger, now: deps.Now, version: deps.Version, bg: deps.Background,
 

@@ -506,7 +506,8 @@ func TestAPIWrites(t *testing.T) {
 	// Group template change: 202, Location, processing queued.
 	body = fmt.Sprintf(`{"addLicenses":[],"removeLicenses":["%s"]}`, sc.FacultySKU)
 	r := e.do(t, "POST", "/v1.0/groups/"+sc.A1Group+"/assignLicense", tokFull, gz([]byte(body)), "Content-Encoding", "gzip")
-	if r.Status != 202 || r.Header.Get("Location") != e.srv.URL+"/v1.0/groups/"+sc.A1Group || r.JSON(t)["id"] != sc.A1Group {
+	wantLoc := e.srv.URL + "/v2/" + e.t.ID + "/directoryObjects/" + sc.A1Group + "/Microsoft.DirectoryServices.Group"
+	if r.Status != 202 || r.Header.Get("Location") != wantLoc || r.JSON(t)["id"] != sc.A1Group {
 		t.Fatalf("group assignLicense: %d %v %s", r.Status, r.Header, r.Body)
 	}
 	if lic := e.group(sc.A1Group).Licenses; slices.ContainsFunc(lic, func(l License) bool { return l.SKUID == sc.FacultySKU }) {
@@ -532,6 +533,37 @@ func TestAPIWrites(t *testing.T) {
 	}
 	wantError(t, e.do(t, "POST", "/v1.0/groups", tokFull, []byte(`{"displayName":"x","mailEnabled":false,"securityEnabled":true}`)),
 		400, "Request_BadRequest", "mailNickname")
+	// Graph's rules for a new group: no period or non-ASCII in mailNickname; assignedLicenses
+	// is read-only; membershipRuleProcessingState is On or Paused, and Paused evaluates nothing.
+	for _, nick := range []string{"a.b", "grüppe", "a b", "a@b"} {
+		wantError(t, e.do(t, "POST", "/v1.0/groups", tokFull, []byte(`{"displayName":"x","mailEnabled":false,"securityEnabled":true,"mailNickname":"`+nick+`"}`)),
+			400, "Request_BadRequest", "mailNickname")
+	}
+	wantError(t, e.do(t, "POST", "/v1.0/groups", tokFull, []byte(`{"displayName":"x","mailEnabled":false,"securityEnabled":true,"mailNickname":"x1",
+		"assignedLicenses":[{"skuId":"`+sc.StudentSKU+`","disabledPlans":[]}]}`)), 400, "Request_BadRequest", "read-only")
+	paused, _ := json.Marshal(map[string]any{"displayName": "A1 paused", "mailEnabled": false, "mailNickname": "a1paused",
+		"securityEnabled": true, "groupTypes": []string{"DynamicMembership"}, "membershipRule": rule, "membershipRuleProcessingState": "Paused"})
+	r = e.do(t, "POST", "/v1.0/groups", tokFull, paused, "Content-Type", "application/json")
+	if r.Status != 201 || r.JSON(t)["membershipRuleProcessingState"] != "Paused" || len(e.group(r.JSON(t)["id"].(string)).Members) != 0 {
+		t.Fatalf("paused dynamic group: %d %s", r.Status, r.Body)
+	}
+	bad, _ := json.Marshal(map[string]any{"displayName": "A1 odd", "mailEnabled": false, "mailNickname": "a1odd",
+		"securityEnabled": true, "groupTypes": []string{"DynamicMembership"}, "membershipRule": rule, "membershipRuleProcessingState": "Sometimes"})
+	wantError(t, e.do(t, "POST", "/v1.0/groups", tokFull, bad), 400, "Request_BadRequest", "membershipRuleProcessingState")
+	// A memberOf rule may not be combined with other expressions, nor name a memberOf group.
+	for _, rl := range []string{rule + ` -and (user.department -eq "Sales")`, `user.memberof -any (group.objectId -in ['` + id + `'])`} {
+		b, _ := json.Marshal(map[string]any{"displayName": "x", "mailEnabled": false, "mailNickname": "x2", "securityEnabled": true,
+			"groupTypes": []string{"DynamicMembership"}, "membershipRule": rl})
+		wantError(t, e.do(t, "POST", "/v1.0/groups", tokFull, b), 400, "Request_BadRequest", "membershipRule")
+	}
+	// Removing a license the group does not have, and an add-on without its prerequisite in
+	// the same group, are refused; the template stays as it was.
+	body = fmt.Sprintf(`{"addLicenses":[],"removeLicenses":["%s"]}`, sc.FacultySKU)
+	wantError(t, e.do(t, "POST", "/v1.0/groups/"+sc.A1Group+"/assignLicense", tokFull, []byte(body)), 400, "Request_BadRequest", "does not have a corresponding license")
+	body = fmt.Sprintf(`{"addLicenses":[{"skuId":"%s","disabledPlans":["%s","%s"]},{"skuId":"%s","disabledPlans":[]}],"removeLicenses":[]}`,
+		sc.StudentSKU, planTeams, planSkypeP2, skuAudioConf)
+	wantError(t, e.do(t, "POST", "/v1.0/groups/"+sc.A1Group+"/assignLicense", tokFull, []byte(body)), 400, "Request_BadRequest",
+		"The service Microsoft 365 Audio Conferencing requires Microsoft Teams or Skype for Business Online (Plan 2) to be enabled as well.")
 }
 
 func TestAPIBatch(t *testing.T) {

@@ -1,6 +1,7 @@
 package tenantsim
 
 import (
+	"encoding/json"
 	"strings"
 )
 
@@ -113,29 +114,36 @@ func (a *API) assignGroupLicense(rq *request) error {
 	if err != nil {
 		return err
 	}
-	// Graph answers 202: the template is saved, members are processed asynchronously.
-	rq.w.Header().Set("Location", rq.base+"/groups/"+g.ID)
+	// Graph answers 202: the template is saved, members are processed asynchronously. The
+	// Location is the directory object's, as Graph's page shows it.
+	rq.w.Header().Set("Location", directoryObjectURL(rq, a.t.ID, g.ID, "Group"))
 	writeWritten(rq, 202, groupCollection, &g)
 	return nil
 }
 
 // createGroupBody is what POST /groups accepts.
 type createGroupBody struct {
-	DisplayName                   *string               `json:"displayName"`
-	Description                   string                `json:"description"`
-	MailNickname                  *string               `json:"mailNickname"`
-	MailEnabled                   *bool                 `json:"mailEnabled"`
-	SecurityEnabled               *bool                 `json:"securityEnabled"`
-	GroupTypes                    []string              `json:"groupTypes"`
-	MembershipRule                string                `json:"membershipRule"`
-	MembershipRuleProcessingState string                `json:"membershipRuleProcessingState"`
-	AssignedLicenses              []assignedLicenseJSON `json:"assignedLicenses"`
+	DisplayName                   *string         `json:"displayName"`
+	Description                   string          `json:"description"`
+	MailNickname                  *string         `json:"mailNickname"`
+	MailEnabled                   *bool           `json:"mailEnabled"`
+	SecurityEnabled               *bool           `json:"securityEnabled"`
+	GroupTypes                    []string        `json:"groupTypes"`
+	MembershipRule                string          `json:"membershipRule"`
+	MembershipRuleProcessingState string          `json:"membershipRuleProcessingState"`
+	AssignedLicenses              json.RawMessage `json:"assignedLicenses"`
 }
 
 func invalidGroupProp(name string) *apiError {
 	return errf(400, "Request_BadRequest", "Invalid value specified for property '%s' of resource 'Group'.", name)
 }
 
+// createGroup is POST /groups: the four required properties (displayName at most 256
+// characters; mailNickname 1-64 characters of ASCII without @ ( ) \ [ ] " ; : . < > , and
+// space), groupTypes "Unified" and "DynamicMembership", a membership rule exactly for dynamic
+// groups, membershipRuleProcessingState On or Paused. assignedLicenses is read-only on a group
+// (licenses come with assignLicense): Graph's page does not say how a create that sets it
+// fails, the simulator refuses it, the conservative reading.
 func (a *API) createGroup(rq *request) error {
 	var b createGroupBody
 	if err := decodeJSON(rq.body, &b); err != nil {
@@ -144,12 +152,14 @@ func (a *API) createGroup(rq *request) error {
 	switch {
 	case b.DisplayName == nil || strings.TrimSpace(*b.DisplayName) == "" || len(*b.DisplayName) > 256:
 		return invalidGroupProp("displayName")
-	case b.MailNickname == nil || *b.MailNickname == "" || len(*b.MailNickname) > 64 || strings.ContainsAny(*b.MailNickname, " @()\\[]\";:<>,"):
+	case b.MailNickname == nil || !validMailNickname(*b.MailNickname):
 		return invalidGroupProp("mailNickname")
 	case b.MailEnabled == nil:
 		return invalidGroupProp("mailEnabled")
 	case b.SecurityEnabled == nil:
 		return invalidGroupProp("securityEnabled")
+	case len(b.AssignedLicenses) > 0 && string(b.AssignedLicenses) != "null":
+		return errf(400, "Request_BadRequest", "Property 'assignedLicenses' is read-only and cannot be set.")
 	}
 	dynamic := false
 	for _, t := range b.GroupTypes {
@@ -166,13 +176,7 @@ func (a *API) createGroup(rq *request) error {
 	spec := GroupSpec{
 		DisplayName: *b.DisplayName, Description: b.Description, MailNickname: *b.MailNickname,
 		MailEnabled: *b.MailEnabled, SecurityEnabled: *b.SecurityEnabled, GroupTypes: b.GroupTypes,
-		MembershipRule: b.MembershipRule,
-	}
-	for _, l := range b.AssignedLicenses {
-		if !isGUID(l.SKUID) {
-			return invalidGroupProp("assignedLicenses")
-		}
-		spec.Licenses = append(spec.Licenses, License{SKUID: strings.ToLower(l.SKUID), DisabledPlans: l.DisabledPlans})
+		MembershipRule: b.MembershipRule, ProcessingState: b.MembershipRuleProcessingState,
 	}
 	g, err := a.t.CreateGroup(spec, actor(rq.caller))
 	if err != nil {
@@ -181,4 +185,11 @@ func (a *API) createGroup(rq *request) error {
 	rq.w.Header().Set("Location", rq.base+"/groups/"+g.ID)
 	writeWritten(rq, 201, groupCollection, &g)
 	return nil
+}
+
+// directoryObjectURL is the Location Graph gives a written directory object:
+// https://<host>/v2/<tenant id>/directoryObjects/<id>/Microsoft.DirectoryServices.<kind>.
+func directoryObjectURL(rq *request, tenantID, id, kind string) string {
+	root := strings.TrimSuffix(rq.base, "/v1.0")
+	return root + "/v2/" + tenantID + "/directoryObjects/" + id + "/Microsoft.DirectoryServices." + kind
 }

@@ -71,15 +71,21 @@ func newRules() rules {
 		prohibited: map[string][]string{},
 		mailbox:    map[string]bool{planEXOStandard: true, planEXOEnterprise: true, planEXODeskless: true},
 	}
+	// Exchange Online (Plan 1) and (Plan 2) were such a pair until Microsoft let them be held
+	// together ("Previously, Exchange Online Plan1 and Plan2 were unique and couldn't be
+	// duplicated. Now, both service plans have been updated to allow duplication", Entra ID's
+	// "Resolve group license assignment problems"); the kiosk plan still excludes both. The
+	// SharePoint plans exclude each other level for level, commercial and education alike.
 	pairs := [][2]string{
 		{planYammerEnterprise, planYammerEdu},
-		{planEXOStandard, planEXOEnterprise},
 		{planEXODeskless, planEXOStandard},
 		{planEXODeskless, planEXOEnterprise},
 		{planSPOStandard, planSPOEnterprise},
 		{planSPOStandardEdu, planSPOEnterprise},
+		{planSPOStandardEdu, planSPOStandard},
 		{planSPODeskless, planSPOEnterprise},
 		{planSPODeskless, planSPOStandard},
+		{planSPODeskless, planSPOStandardEdu},
 	}
 	for _, p := range pairs {
 		r.conflicts[p[0]] = append(r.conflicts[p[0]], p[1])

@@ -133,6 +133,8 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		c.api.ResetDelta()
 		ctlJSON(w, 200, map[string]bool{"ok": true})
+	case strings.HasPrefix(path, "/groups/") && strings.HasSuffix(path, "/members") && post:
+		c.handleMembers(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/groups/"), "/members"))
 	case path == "/scenarios" && get:
 		c.t.mu.RLock()
 		s := c.t.Scenarios
@@ -160,11 +162,19 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/accounts" && post && c.Accounts != nil:
 		c.setAccount(w, r)
 	case path == "/stats", path == "/stats/reset", path == "/knobs", path == "/advance-processing", path == "/reset",
-		path == "/scenarios", path == "/sspr/flows", path == "/sspr/email", strings.HasPrefix(path, "/skus/"):
+		path == "/scenarios", path == "/sspr/flows", path == "/sspr/email", strings.HasPrefix(path, "/skus/"),
+		strings.HasPrefix(path, "/groups/"):
 		ctlError(w, http.StatusMethodNotAllowed, "method not allowed")
 	default:
 		ctlError(w, http.StatusNotFound, "no such control endpoint: "+r.URL.Path)
 	}
+}
+
+// decodeControl reads a small JSON body of a control endpoint, refusing unknown fields.
+func decodeControl(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 // setAccount changes a demo account's app roles or blocks its sign-in:
@@ -175,9 +185,7 @@ func (c *Control) setAccount(w http.ResponseWriter, r *http.Request) {
 		Roles    *[]string `json:"roles"`
 		Disabled *bool     `json:"disabled"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil || body.UPN == "" || body.Roles == nil && body.Disabled == nil {
+	if err := decodeControl(w, r, &body); err != nil || body.UPN == "" || body.Roles == nil && body.Disabled == nil {
 		ctlError(w, 400, `body must be {"upn": "...", "roles": [...]} and/or "disabled": true|false`)
 		return
 	}

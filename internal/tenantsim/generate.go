@@ -193,6 +193,9 @@ func (g *generator) run() {
 	g.reportProperties()
 	g.devicesAndContacts()
 	g.groups()
+	for _, gr := range t.groups {
+		sortLicenses(gr.Licenses)
+	}
 	g.reportScenarios()
 	g.licenses()
 	g.history()
@@ -851,6 +854,9 @@ func (g *generator) licenses() {
 			}
 		}
 	}
+	for _, u := range t.users {
+		sortLicenses(u.DirectLicenses) // the one order of every license list (sortLicenses)
+	}
 	t.skuByID[skuA1Faculty].Prepaid.Enabled = g.faculty
 	// Direct assignments came first and hold their units; then group licensing ran.
 	for _, u := range t.users {
@@ -912,6 +918,7 @@ func (g *generator) laterChanges() {
 	changed := g.now.Add(-2*24*time.Hour - time.Duration(g.rng.IntN(36000))*time.Second)
 	g.changes[arch] = templateChange{old: cloneLicenses(arch.Licenses), at: changed}
 	arch.Licenses = append(arch.Licenses, License{SKUID: skuVisioP2})
+	sortLicenses(arch.Licenses)
 	for _, id := range arch.Members {
 		if u := t.userByID[id]; u != nil {
 			for _, oc := range t.evaluate(u, changed.Add(10*time.Minute), false).outcomes {

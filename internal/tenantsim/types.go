@@ -150,6 +150,7 @@ type Group struct {
 
 	seq      int       // creation order: groups are evaluated for a user in this order
 	queuedAt time.Time // when license processing was queued
+	leavers  []string  // users who left since the last processing: their licenses from it go then
 }
 
 // Device is a directory device (only ever a group member here).
