@@ -91,6 +91,8 @@ func buildRoutes() []route {
 		{"GET", "/groups/{id}/membersWithLicenseErrors", permsGroupRead, (*API).listMembersWithErrors},
 		{"GET", "/auditLogs/directoryAudits", permsAudit, (*API).listAudits},
 		{"GET", "/auditLogs/directoryAudits/{id}", permsAudit, (*API).getAudit},
+		{"GET", "/directory/subscriptions", permsOrgRead, (*API).listDirectorySubscriptions},
+		{"GET", "/directory/subscriptions/{id}", permsOrgRead, (*API).getDirectorySubscription},
 		{"GET", "/directoryRoles", permsDirRoles, (*API).listDirectoryRoles},
 		{"GET", "/directoryRoles/{id}", permsDirRoles, (*API).getDirectoryRole},
 		{"GET", "/directoryRoles/{id}/members", permsDirRoles, (*API).listDirectoryRoleMembers},
@@ -215,6 +217,18 @@ func matchRoute(method, path string) (route, []string, error) {
 			return at("/auditLogs/directoryAudits")
 		case n == 3:
 			return at("/auditLogs/directoryAudits/{id}", segs[2])
+		}
+		return route{}, nil, segmentNotFound(segs[3])
+	case "directory":
+		switch {
+		case n == 1:
+			return route{}, nil, segmentNotFound(segs[0])
+		case low[1] != "subscriptions":
+			return route{}, nil, segmentNotFound(segs[1])
+		case n == 2:
+			return at("/directory/subscriptions")
+		case n == 3:
+			return at("/directory/subscriptions/{id}", segs[2])
 		}
 		return route{}, nil, segmentNotFound(segs[3])
 	case "directoryroles":

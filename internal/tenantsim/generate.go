@@ -195,6 +195,7 @@ func (g *generator) run() {
 	g.groups()
 	g.reportScenarios()
 	g.licenses()
+	g.healthScenarios()
 	g.history()
 	g.ssprFlows()
 	g.directoryRoles()
