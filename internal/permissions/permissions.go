@@ -57,6 +57,15 @@ func ReadAudit() []string { return []string{AuditLogRead} }
 // LicenseAssignment.ReadWrite.All for it: an app with only that permission gets 403.
 func Reprocess() []string { return []string{UserReadWrite, DirectoryWrite} }
 
+// ReadSignIns is GET /users?$select=signInActivity: AuditLog.Read.All together with one of
+// ReadUsers (and Entra ID P1 or P2 in the tenant).
+func ReadSignIns() []string { return []string{AuditLogRead} }
+
+// ReadSubscriptions is GET /directory/subscriptions. Not in GRAPH.md's table: Microsoft's page
+// lists Organization.Read.All, Directory.Read.All and Organization.ReadWrite.All;
+// LicenseAssignment.Read.All, enough for /subscribedSkus, is not.
+func ReadSubscriptions() []string { return []string{OrganizationRead, DirectoryRead, OrganizationWrite} }
+
 // DirectoryRolesRead is GET /directoryRoles and their members.
 func DirectoryRolesRead() []string { return []string{RoleManagementRead, DirectoryRead} }
 

@@ -30,6 +30,11 @@ type Source interface {
 	// countUsers says so (else the store counts them from license states), calling progress with
 	// how many groups are done so far.
 	MemberCounts(ctx context.Context, groupIDs []string, countUsers func(id string) bool, progress func(done int)) (map[string]model.MemberCounts, error)
+	// SignIns calls fn with every user's signInActivity, a page at a time; a *model.GraphError
+	// of kind GraphForbidden when the app or the tenant may not read it.
+	SignIns(ctx context.Context, fn func([]model.SignIn) error) error
+	// Subscriptions are the tenant's commercial subscriptions; GraphForbidden as SignIns.
+	Subscriptions(ctx context.Context) ([]model.Subscription, error)
 }
 
 // Store is what a sync needs of the database: sync run records and snapshots. *store.Store
@@ -283,9 +288,16 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) error {
 		// still going.
 		usersRead, countsRead atomic.Bool
 		countsDone, countsAll atomic.Int64
+		healthErr             error
 	)
 	s.setPhase(PhaseUsers, 0)
-	wg.Add(2)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if healthErr = s.readHealth(ctx, w); healthErr != nil {
+			cancel()
+		}
+	}()
 	go func() {
 		defer wg.Done()
 		usersErr = s.readUsers(ctx, w, func(n int) { users = n; s.setDone(n) })
@@ -318,7 +330,7 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) error {
 	}()
 	wg.Wait()
 	// The first failure is the cause; the other side then stopped with ctx's.
-	if err := firstCause(usersErr, directoryErr); err != nil {
+	if err := firstCause(usersErr, directoryErr, healthErr); err != nil {
 		return errors.Join(err, w.Abort(context.WithoutCancel(ctx)))
 	}
 	run.SKUs, run.Groups, run.Users = len(skus), len(groups), users

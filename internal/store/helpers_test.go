@@ -88,7 +88,17 @@ func genTenant(seed uint64, nUsers, nGroups int) model.Snapshot {
 			u.LicenseStates = append(u.LicenseStates, st)
 		}
 		snap.Users = append(snap.Users, u)
+		if i%3 > 0 { // every third user never signed in
+			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(-time.Duration(r.IntN(400)) * 24 * time.Hour)
+			snap.SignIns = append(snap.SignIns, model.SignIn{UserID: u.ID, LastInteractive: at, LastSuccessful: at})
+		}
 	}
+	ex := model.SnapshotExtras{}
+	for i, s := range snap.SKUs {
+		ex.Subscriptions = append(ex.Subscriptions, model.Subscription{ID: testGUID(9, i), SKUID: s.ID, SKUPartNumber: s.PartNumber,
+			Status: model.SubscriptionEnabled, TotalLicenses: 100, NextLifecycleAt: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)})
+	}
+	snap.Extras = &ex
 	return snap
 }
 

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+)
+
+// notRead is why sign-ins or subscriptions of a snapshot saved without them are missing.
+const notRead = "Not read with this snapshot."
+
+// AddSignIns writes a page of users' signInActivity in its own transaction. Users who never
+// signed in need no row; a user given twice keeps the first.
+func (w *SnapshotWriter) AddSignIns(ctx context.Context, page []model.SignIn) error {
+	if w.done {
+		return errors.New("add sign-ins: the snapshot is finished")
+	}
+	if len(page) == 0 {
+		return nil
+	}
+	err := w.s.inTx(ctx, func(tx *sql.Tx) error {
+		bg := context.WithoutCancel(ctx)
+		stmt, err := tx.PrepareContext(bg, `INSERT INTO snapshot_signins (snapshot_id, user_id, last_interactive,
+			last_noninteractive, last_successful) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for i, si := range page {
+			if i%checkEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if si.UserID == "" || si.Never() {
+				continue
+			}
+			if _, err := stmt.ExecContext(bg, w.id, si.UserID, timeToDB(si.LastInteractive),
+				timeToDB(si.LastNonInteractive), timeToDB(si.LastSuccessful)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save sign-ins: %w", err)
+	}
+	return nil
+}
+
+// SetExtras keeps the subscriptions and what could not be read; Commit writes them.
+func (w *SnapshotWriter) SetExtras(extras model.SnapshotExtras) {
+	w.extras = &extras
+}
+
+// writeExtras writes the subscriptions and the reasons for what is missing, in Commit's
+// transaction.
+func (w *SnapshotWriter) writeExtras(ctx context.Context, tx *sql.Tx) error {
+	ex := model.SnapshotExtras{SignInsMissing: notRead, SubscriptionsMissing: notRead}
+	if w.extras != nil {
+		ex = *w.extras
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE snapshots SET signins_missing = ?, subscriptions_missing = ? WHERE id = ?`,
+		ex.SignInsMissing, ex.SubscriptionsMissing, w.id); err != nil {
+		return fmt.Errorf("save what was not read: %w", err)
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO snapshot_subscriptions (snapshot_id, id, commerce_id, sku_id,
+		part_number, status, is_trial, total_licenses, created_at, next_lifecycle_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("save subscriptions: %w", err)
+	}
+	defer stmt.Close()
+	for _, s := range ex.Subscriptions {
+		if s.ID == "" {
+			return fmt.Errorf("save subscriptions: a subscription without id (SKU %s)", s.SKUPartNumber)
+		}
+		if _, err := stmt.ExecContext(ctx, w.id, s.ID, s.CommerceSubscriptionID, model.NormalizeID(s.SKUID),
+			s.SKUPartNumber, s.Status, s.IsTrial, s.TotalLicenses, timeToDB(s.CreatedAt), timeToDB(s.NextLifecycleAt)); err != nil {
+			return fmt.Errorf("save subscriptions: %w", err)
+		}
+	}
+	return nil
+}
+
+// HealthData is what the license health checks read of the current snapshot besides its users'
+// licenses: sign-ins by user id, subscriptions, and why either is missing.
+type HealthData struct {
+	Info    model.SnapshotInfo
+	SignIns map[string]model.SignIn
+	model.SnapshotExtras
+}
+
+// HealthData reads the current snapshot's sign-ins and subscriptions in one read transaction.
+// model.ErrNotFound when there is no snapshot yet.
+func (s *Store) HealthData(ctx context.Context) (HealthData, error) {
+	return readValue(ctx, s, func(q querier) (HealthData, error) {
+		var d HealthData
+		var taken sql.NullInt64
+		err := q.QueryRowContext(ctx, `SELECT s.id, coalesce(s.run_id, 0), s.taken_at, s.signins_missing, s.subscriptions_missing
+			FROM current_snapshot c JOIN snapshots s ON s.id = c.snapshot_id WHERE c.id = 1`).
+			Scan(&d.Info.ID, &d.Info.RunID, &taken, &d.SignInsMissing, &d.SubscriptionsMissing)
+		if errors.Is(err, sql.ErrNoRows) {
+			return d, fmt.Errorf("license health: %w", model.ErrNotFound)
+		}
+		if err != nil {
+			return d, fmt.Errorf("read snapshot: %w", err)
+		}
+		d.Info.TakenAt = timeFromDB(taken)
+		rows, err := q.QueryContext(ctx, `SELECT user_id, last_interactive, last_noninteractive, last_successful
+			FROM snapshot_signins WHERE snapshot_id = ?`, d.Info.ID)
+		if err != nil {
+			return d, fmt.Errorf("read sign-ins: %w", err)
+		}
+		d.SignIns = map[string]model.SignIn{}
+		for rows.Next() {
+			var si model.SignIn
+			var a, b, c sql.NullInt64
+			if err := rows.Scan(&si.UserID, &a, &b, &c); err != nil {
+				rows.Close()
+				return d, err
+			}
+			si.LastInteractive, si.LastNonInteractive, si.LastSuccessful = timeFromDB(a), timeFromDB(b), timeFromDB(c)
+			d.SignIns[si.UserID] = si
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return d, err
+		}
+		rows, err = q.QueryContext(ctx, `SELECT id, commerce_id, sku_id, part_number, status, is_trial, total_licenses,
+			created_at, next_lifecycle_at FROM snapshot_subscriptions WHERE snapshot_id = ? ORDER BY next_lifecycle_at, id`, d.Info.ID)
+		if err != nil {
+			return d, fmt.Errorf("read subscriptions: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var sub model.Subscription
+			var created, next sql.NullInt64
+			if err := rows.Scan(&sub.ID, &sub.CommerceSubscriptionID, &sub.SKUID, &sub.SKUPartNumber, &sub.Status,
+				&sub.IsTrial, &sub.TotalLicenses, &created, &next); err != nil {
+				return d, err
+			}
+			sub.CreatedAt, sub.NextLifecycleAt = timeFromDB(created), timeFromDB(next)
+			d.Subscriptions = append(d.Subscriptions, sub)
+		}
+		return d, rows.Err()
+	})
+}
