@@ -64,7 +64,9 @@ func ReadSignIns() []string { return []string{AuditLogRead} }
 // ReadSubscriptions is GET /directory/subscriptions. Not in GRAPH.md's table: Microsoft's page
 // lists Organization.Read.All, Directory.Read.All and Organization.ReadWrite.All;
 // LicenseAssignment.Read.All, enough for /subscribedSkus, is not.
-func ReadSubscriptions() []string { return []string{OrganizationRead, DirectoryRead, OrganizationWrite} }
+func ReadSubscriptions() []string {
+	return []string{OrganizationRead, DirectoryRead, OrganizationWrite}
+}
 
 // DirectoryRolesRead is GET /directoryRoles and their members.
 func DirectoryRolesRead() []string { return []string{RoleManagementRead, DirectoryRead} }
