@@ -71,7 +71,22 @@ func (g *generator) healthScenarios() {
 	}
 	for _, u := range t.users {
 		u.SignIns = g.signInsOf(u, rng, days)
+		if u.SignIns != nil {
+			clampSignIns(u.SignIns, u.CreatedDateTime, now)
+		}
 	}
+	// Some guests were given Office 365 E1 directly (with a usage location, which a direct
+	// assignment needs): licenses a guest who never came back wastes.
+	added := 0
+	for _, u := range t.users {
+		if u.UserType == "Guest" && rng.Float64() < 0.4 {
+			u.UsageLocation = t.country
+			u.DirectLicenses = append(u.DirectLicenses, License{SKUID: skuO365E1})
+			t.evaluate(u, u.CreatedDateTime.Add(time.Hour), true)
+			added++
+		}
+	}
+	t.skuByID[skuO365E1].Prepaid.Enabled += added
 	t.terms = map[string]subscriptionTerm{}
 	for _, s := range t.skus {
 		h := fnv.New64a()
@@ -151,6 +166,21 @@ func (g *generator) signInsOf(u *User, rng *rand.Rand, days func(lo, hi int) tim
 	return both(days(0, 29))
 }
 
+// clampSignIns keeps a sign-in history between the account's creation and now.
+func clampSignIns(s *SignInActivity, created, now time.Time) {
+	for _, at := range []*time.Time{&s.LastSignIn, &s.LastNonInteractive, &s.LastSuccessful} {
+		if at.IsZero() {
+			continue
+		}
+		if at.Before(created) {
+			*at = created.Add(37 * time.Minute)
+		}
+		if at.After(now) {
+			*at = now
+		}
+	}
+}
+
 // hasEntraPremium reports whether the tenant holds Entra ID P1 or P2, which Graph requires for
 // signInActivity: a subscribed SKU with the AAD_PREMIUM or AAD_PREMIUM_P2 plan and units enabled
 // or in grace, unless Config.EntraIDFree takes them away. The caller holds the read lock.
@@ -214,6 +244,23 @@ func (t *Tenant) SignInTruth() map[string]*SignInActivity {
 			out[u.ID] = &s
 		} else {
 			out[u.ID] = nil
+		}
+	}
+	return out
+}
+
+// UsersTruth is a copy of every user, in creation order, for tests that recompute what a
+// report should find.
+func (t *Tenant) UsersTruth() []User {
+	t.Tick()
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]User, len(t.users))
+	for i, u := range t.users {
+		out[i] = cloneUser(u)
+		if u.SignIns != nil {
+			s := *u.SignIns
+			out[i].SignIns = &s
 		}
 	}
 	return out
