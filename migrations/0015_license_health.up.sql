@@ -44,3 +44,10 @@ CREATE TABLE sku_prices (
     updated_at   INTEGER NOT NULL,
     updated_by   TEXT    NOT NULL
 ) WITHOUT ROWID;
+
+-- When a snapshot first found each licensed group still processing (Graph keeps no such date):
+-- a group processing for more than a day is stuck. Groups that finished are forgotten.
+CREATE TABLE group_processing_seen (
+    group_id TEXT    NOT NULL PRIMARY KEY CHECK (group_id <> ''),
+    since    INTEGER NOT NULL
+) WITHOUT ROWID;

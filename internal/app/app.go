@@ -17,6 +17,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/config"
 	"github.com/tenantdesk/tenantdesk/internal/graph"
+	"github.com/tenantdesk/tenantdesk/internal/health"
 	"github.com/tenantdesk/tenantdesk/internal/iprange"
 	"github.com/tenantdesk/tenantdesk/internal/licensereport"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
@@ -50,6 +51,8 @@ type App struct {
 	Live *live.Reader
 	// Licenses is the license assignment report and its exports.
 	Licenses *licensereport.Report
+	// Health is license health: waste, renewals, hygiene, and SKU prices.
+	Health *health.Service
 	// SSPR checks password-reset request mails against the trusted headers and the audit log.
 	SSPR *sspr.Verifier
 	// SSPRSamples offers sample mails on the verifier's page: the demo's simulated tenant sets
@@ -99,6 +102,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
+	hs, err := health.New(st, st, nil)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	verifier, err := NewSSPRVerifier(cfg, st, gc, ipSvc, logger.With("component", "sspr"))
 	if err != nil {
 		st.Close()
@@ -115,6 +123,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		Assign:      ops,
 		Live:        lv,
 		Licenses:    report,
+		Health:      hs,
 		SSPR:        verifier,
 		Catalog: &licensing.CatalogUpdater{
 			URL:    cfg.LicenseCatalogURL,

@@ -15,12 +15,13 @@ const (
 	ActionIPRefresh     = "ip-refresh"
 	ActionIPImport      = "ip-import"
 	ActionSSPRVerify    = "sspr-verify" // a password-reset request mail checked; never the mail itself
+	ActionPriceSet      = "price-set"   // a SKU's monthly price set or cleared (license health)
 )
 
 // ActivityActions are the actions in the order the activity filter offers them.
 func ActivityActions() []string {
 	return []string{ActionSignIn, ActionSignOut, ActionRefused, ActionRefresh, ActionRefreshErrors,
-		ActionReprocess, ActionIPRefresh, ActionIPImport, ActionSSPRVerify}
+		ActionReprocess, ActionIPRefresh, ActionIPImport, ActionSSPRVerify, ActionPriceSet}
 }
 
 // Activity results.

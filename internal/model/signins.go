@@ -55,3 +55,22 @@ type SnapshotExtras struct {
 	// or the tenant has no Entra ID P1); inactivity findings then say so.
 	SignInsMissing string
 }
+
+// HealthData is what the license health checks read of the current snapshot besides users'
+// licenses: sign-ins by user id, subscriptions, why either is missing, and since when each group
+// still processing has been seen processing.
+type HealthData struct {
+	SnapshotInfo
+	SignIns map[string]SignIn
+	SnapshotExtras
+	ProcessingSince map[string]time.Time
+}
+
+// Price is what one unit of a SKU costs a month, set by a LicenseAdmin.
+type Price struct {
+	SKUID       string
+	AmountCents int64  // hundredths of the currency
+	Currency    string // ISO 4217, upper case
+	UpdatedAt   time.Time
+	UpdatedBy   string
+}

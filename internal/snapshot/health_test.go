@@ -48,13 +48,13 @@ func TestSyncReadsHealthData(t *testing.T) {
 		len(d.SignIns) != 0 || len(d.Subscriptions) != 0 {
 		t.Fatalf("after 403s: %+v, %v", d, err)
 	}
-	before := d.Info.ID
+	before := d.ID
 
 	src.signInsErr = &model.GraphError{Kind: model.GraphTransient, Status: 503}
 	if run, err := newSyncer(src, st).Run(context.Background()); err == nil || run.Status != model.SyncFailed {
 		t.Fatalf("a 503 reading sign-ins: run %+v, %v", run, err)
 	}
-	if d, _ := st.HealthData(context.Background()); d.Info.ID != before {
+	if d, _ := st.HealthData(context.Background()); d.ID != before {
 		t.Fatalf("a failed sync replaced the snapshot")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
@@ -63,6 +64,9 @@ func (w *SnapshotWriter) writeExtras(ctx context.Context, tx *sql.Tx) error {
 	if w.extras != nil {
 		ex = *w.extras
 	}
+	if err := recordProcessing(ctx, tx, w.id, w.takenAt); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE snapshots SET signins_missing = ?, subscriptions_missing = ? WHERE id = ?`,
 		ex.SignInsMissing, ex.SubscriptionsMissing, w.id); err != nil {
 		return fmt.Errorf("save what was not read: %w", err)
@@ -86,32 +90,24 @@ func (w *SnapshotWriter) writeExtras(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// HealthData is what the license health checks read of the current snapshot besides its users'
-// licenses: sign-ins by user id, subscriptions, and why either is missing.
-type HealthData struct {
-	Info    model.SnapshotInfo
-	SignIns map[string]model.SignIn
-	model.SnapshotExtras
-}
-
 // HealthData reads the current snapshot's sign-ins and subscriptions in one read transaction.
 // model.ErrNotFound when there is no snapshot yet.
-func (s *Store) HealthData(ctx context.Context) (HealthData, error) {
-	return readValue(ctx, s, func(q querier) (HealthData, error) {
-		var d HealthData
+func (s *Store) HealthData(ctx context.Context) (model.HealthData, error) {
+	return readValue(ctx, s, func(q querier) (model.HealthData, error) {
+		var d model.HealthData
 		var taken sql.NullInt64
 		err := q.QueryRowContext(ctx, `SELECT s.id, coalesce(s.run_id, 0), s.taken_at, s.signins_missing, s.subscriptions_missing
 			FROM current_snapshot c JOIN snapshots s ON s.id = c.snapshot_id WHERE c.id = 1`).
-			Scan(&d.Info.ID, &d.Info.RunID, &taken, &d.SignInsMissing, &d.SubscriptionsMissing)
+			Scan(&d.ID, &d.RunID, &taken, &d.SignInsMissing, &d.SubscriptionsMissing)
 		if errors.Is(err, sql.ErrNoRows) {
 			return d, fmt.Errorf("license health: %w", model.ErrNotFound)
 		}
 		if err != nil {
 			return d, fmt.Errorf("read snapshot: %w", err)
 		}
-		d.Info.TakenAt = timeFromDB(taken)
+		d.TakenAt = timeFromDB(taken)
 		rows, err := q.QueryContext(ctx, `SELECT user_id, last_interactive, last_noninteractive, last_successful
-			FROM snapshot_signins WHERE snapshot_id = ?`, d.Info.ID)
+			FROM snapshot_signins WHERE snapshot_id = ?`, d.ID)
 		if err != nil {
 			return d, fmt.Errorf("read sign-ins: %w", err)
 		}
@@ -130,8 +126,11 @@ func (s *Store) HealthData(ctx context.Context) (HealthData, error) {
 		if err := rows.Err(); err != nil {
 			return d, err
 		}
+		if d.ProcessingSince, err = processingSince(ctx, q); err != nil {
+			return d, err
+		}
 		rows, err = q.QueryContext(ctx, `SELECT id, commerce_id, sku_id, part_number, status, is_trial, total_licenses,
-			created_at, next_lifecycle_at FROM snapshot_subscriptions WHERE snapshot_id = ? ORDER BY next_lifecycle_at, id`, d.Info.ID)
+			created_at, next_lifecycle_at FROM snapshot_subscriptions WHERE snapshot_id = ? ORDER BY next_lifecycle_at, id`, d.ID)
 		if err != nil {
 			return d, fmt.Errorf("read subscriptions: %w", err)
 		}
@@ -148,4 +147,39 @@ func (s *Store) HealthData(ctx context.Context) (HealthData, error) {
 		}
 		return d, rows.Err()
 	})
+}
+
+// processingSince is when tenantdesk first saw each group that is processing now still
+// processing (Graph keeps no such date).
+func processingSince(ctx context.Context, q querier) (map[string]time.Time, error) {
+	rows, err := q.QueryContext(ctx, `SELECT group_id, since FROM group_processing_seen`)
+	if err != nil {
+		return nil, fmt.Errorf("read processing groups: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var id string
+		var since sql.NullInt64
+		if err := rows.Scan(&id, &since); err != nil {
+			return nil, err
+		}
+		out[id] = timeFromDB(since)
+	}
+	return out, rows.Err()
+}
+
+// recordProcessing keeps, for each group of snapshot snapID still processing, when a snapshot
+// first found it so, and forgets the groups that finished.
+func recordProcessing(ctx context.Context, tx *sql.Tx, snapID int64, takenAt time.Time) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM group_processing_seen WHERE group_id NOT IN
+		(SELECT id FROM snapshot_groups WHERE snapshot_id = ? AND processing_state <> ?)`, snapID, model.ProcessingComplete); err != nil {
+		return fmt.Errorf("record processing groups: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO group_processing_seen (group_id, since)
+		SELECT id, ? FROM snapshot_groups WHERE snapshot_id = ? AND processing_state <> ? ON CONFLICT DO NOTHING`,
+		timeToDB(takenAt), snapID, model.ProcessingComplete); err != nil {
+		return fmt.Errorf("record processing groups: %w", err)
+	}
+	return nil
 }
