@@ -192,6 +192,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		Live:           a.Live,
 		IP:             a.IP,
 		Licenses:       a.Licenses,
+		Health:         a.Health,
 		SSPR:           a.SSPR,
 		SSPRSamples:    a.SSPRSamples,
 		RoleNames:      roleNames(a.Config),

@@ -77,6 +77,7 @@ type Deps struct {
 	Live       Live
 	IP         IPLookup
 	Licenses   LicenseReport
+	Health     Health
 	SSPR       SSPRVerifier
 	// SSPRSamples offers the simulated tenant's sample mails on the verifier's page (the demo);
 	// nil elsewhere.
@@ -113,6 +114,7 @@ type Server struct {
 	live     Live
 	ip       IPLookup
 	licenses LicenseReport
+	health   Health
 	sspr     SSPRVerifier
 	samples  SSPRSamples
 
@@ -140,7 +142,7 @@ func New(deps Deps) (*Server, error) {
 	}{
 		{"Store", deps.Store != nil}, {"Activity", deps.Activity != nil}, {"Syncer", deps.Syncer != nil},
 		{"Auth", deps.Auth != nil}, {"Operations", deps.Operations != nil}, {"Live", deps.Live != nil},
-		{"IP", deps.IP != nil}, {"Licenses", deps.Licenses != nil}, {"SSPR", deps.SSPR != nil},
+		{"IP", deps.IP != nil}, {"Licenses", deps.Licenses != nil}, {"SSPR", deps.SSPR != nil}, {"Health", deps.Health != nil},
 	} {
 		if !d.ok {
 			missing = append(missing, d.name)
@@ -151,7 +153,7 @@ func New(deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		store: deps.Store, activity: deps.Activity, syncer: deps.Syncer, authn: deps.Auth,
-		ops: deps.Operations, live: deps.Live, ip: deps.IP, licenses: deps.Licenses, sspr: deps.SSPR, samples: deps.SSPRSamples,
+		ops: deps.Operations, live: deps.Live, ip: deps.IP, licenses: deps.Licenses, health: deps.Health, sspr: deps.SSPR, samples: deps.SSPRSamples,
 
 		log: deps.Logger, now: deps.Now, version: deps.Version, bg: deps.Background,
 
