@@ -36,6 +36,7 @@ type GroupView struct {
 	Result              *ReprocessResultView // after a reprocess or a refresh of errors
 	Members             MembersView
 	Audit               AuditView
+	Timeline            TimelineView
 	// Problem is what was wrong with the reprocess form just sent.
 	Problem *FormProblem
 }
@@ -135,6 +136,7 @@ type UserView struct {
 	Groups     []GroupLink // the license-assigning groups the user is in
 	Audit      AuditView
 	SSPR       AuditView
+	Timeline   TimelineView
 	InError    bool
 	SearchURL  string
 }

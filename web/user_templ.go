@@ -532,6 +532,10 @@ func UserPage(l Layout, v UserView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
+			templ_7745c5c3_Err = licenseTimeline("license-timeline", "Which licenses this user got and lost, by whom, from which group.", v.Timeline).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
 			templ_7745c5c3_Err = auditSection("license-audit", "Licensing events", "License changes of this user in the directory audit log.", v.Audit).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -64,6 +64,10 @@ type Group struct {
 	Events     []model.AuditEvent
 	AuditSince time.Time
 	AuditErr   error
+	// GroupEvents are the events about the group itself ("Set group license", processing),
+	// newest first, for its license timeline.
+	GroupEvents   []model.AuditEvent
+	GroupAuditErr error
 }
 
 // Group reads the group's members and the recent licensing audit events at the same time, and
@@ -77,6 +81,9 @@ func (r *Reader) Group(ctx context.Context, groupID string, inError []model.User
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		events, g.AuditErr = r.graph.DirectoryAudits(ctx, model.AuditQuery{Activity: LicenseActivity, Since: g.AuditSince, Max: AuditMax})
+	})
+	wg.Go(func() {
+		g.GroupEvents, g.GroupAuditErr = r.graph.DirectoryAudits(ctx, model.AuditQuery{TargetID: groupID, Since: g.AuditSince, Max: AuditMax})
 	})
 	g.Members, g.MembersAt, g.MembersErr = r.members.get(ctx, r.graph, groupID, r.now)
 	wg.Wait()

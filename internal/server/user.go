@@ -42,6 +42,7 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) error {
 	v.Groups = userGroups(ex, u)
 	v.Audit = auditView(ex, lu.Licensing, lu.Since, lu.Err)
 	v.SSPR = auditView(ex, lu.PasswordReset, lu.Since, lu.Err)
+	v.Timeline = timelineView(ex.Timeline(lu.All, u.LicenseStates), lu.Since, lu.Err)
 	s.render(w, r, http.StatusOK, web.UserPage(s.layout(ctx, userDisplayName(u), "users"), v))
 	return nil
 }
