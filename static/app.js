@@ -3,6 +3,30 @@
 (function () {
   "use strict";
 
+  // followProgress polls url (JSON) every `every` ms and hands each answer to onProgress, which
+  // returns false once the work has ended; while the answers fail, onUnavailable is called and
+  // the pauses double up to maxPause.
+  function followProgress(url, every, maxPause, onProgress, onUnavailable) {
+    var failures = 0;
+    function poll() {
+      fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
+        .then(function (r) {
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          return r.json();
+        })
+        .then(function (p) {
+          failures = 0;
+          if (onProgress(p) !== false) setTimeout(poll, every);
+        })
+        .catch(function () {
+          failures++;
+          onUnavailable();
+          setTimeout(poll, Math.min(maxPause, every * Math.pow(2, failures)));
+        });
+    }
+    setTimeout(poll, every / 2);
+  }
+
   // Live refresh progress: poll while a sync runs, then reload so the page shows the new
   // data (or the failure banner).
   function watchSync() {
@@ -15,39 +39,49 @@
     var bar = document.getElementById("sync-bar");
     var text = document.getElementById("sync-text");
     var wrap = document.getElementById("sync-progress");
-    var failures = 0;
+    followProgress(url, 1000, 10000, function (p) {
+      if (!p.running) {
+        window.location.reload();
+        return false;
+      }
+      if (wrap) wrap.hidden = false;
+      if (bar) {
+        if (p.total > 0) {
+          bar.max = p.total;
+          bar.value = Math.min(p.done, p.total);
+        } else {
+          bar.removeAttribute("value"); // indeterminate
+        }
+      }
+      if (text) text.textContent = p.text || "Refreshing…";
+    }, function () {
+      if (text) text.textContent = "Refreshing… (progress unavailable)";
+    });
+  }
 
-    function poll() {
-      fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
-        .then(function (r) {
-          if (!r.ok) throw new Error("HTTP " + r.status);
-          return r.json();
-        })
-        .then(function (p) {
-          failures = 0;
-          if (!p.running) {
-            window.location.reload();
-            return;
-          }
-          if (wrap) wrap.hidden = false;
-          if (bar) {
-            if (p.total > 0) {
-              bar.max = p.total;
-              bar.value = Math.min(p.done, p.total);
-            } else {
-              bar.removeAttribute("value"); // indeterminate
-            }
-          }
-          if (text) text.textContent = p.text || "Refreshing…";
-          setTimeout(poll, 1000);
-        })
-        .catch(function () {
-          failures++;
-          if (text) text.textContent = "Refreshing… (progress unavailable)";
-          setTimeout(poll, Math.min(10000, 1000 * Math.pow(2, failures)));
-        });
-    }
-    setTimeout(poll, 500);
+  // Background jobs (web/jobs.templ): while a job runs, follow its progress (bar and words)
+  // and reload the page once it has ended, so every user's outcome shows without a reload by
+  // hand. Without JS the page says the same on each reload.
+  function watchJob() {
+    var box = document.getElementById("job");
+    if (!box) return;
+    var state = box.getAttribute("data-state");
+    if (state !== "queued" && state !== "running") return;
+    var bar = document.getElementById("job-bar");
+    var text = document.getElementById("job-progress-text");
+    followProgress(box.getAttribute("data-progress-url"), 1500, 15000, function (p) {
+      if (p.finished) {
+        window.location.reload();
+        return false;
+      }
+      if (bar) {
+        bar.max = p.total;
+        bar.value = Math.min(p.done, p.total);
+      }
+      if (text && p.text) text.textContent = p.text;
+    }, function () {
+      if (text) text.textContent = "Progress unavailable for the moment; the job goes on. Reload the page to see it.";
+    });
   }
 
   // Keep "3 minutes ago" true while the page stays open.
@@ -112,6 +146,7 @@
   }
 
   watchSync();
+  watchJob();
   tickAges();
   setInterval(tickAges, 30000);
   copyButtons();

@@ -3,7 +3,6 @@ package web
 import (
 	"time"
 
-	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
@@ -33,7 +32,7 @@ type GroupView struct {
 	ReprocessBlocked    string
 	ReprocessAction     string
 	RefreshErrorsAction string
-	Result              *ReprocessResultView // after a reprocess or a refresh of errors
+	Jobs                []JobRow // the group's recent reprocess and re-read jobs, newest first
 	Members             MembersView
 	Audit               AuditView
 	Timeline            TimelineView
@@ -58,27 +57,6 @@ type LicenseView struct {
 	licensing.ExplainedLicense
 	GroupHref string
 }
-
-// ReprocessResultView is what a reprocess or a refresh of license errors found, user by user.
-type ReprocessResultView struct {
-	assign.Result
-	Rows []OutcomeRow
-}
-
-// Refresh reports whether the result is of a refresh of license errors (no reprocess).
-func (r ReprocessResultView) Refresh() bool { return r.Kind == assign.KindRefresh }
-
-// OutcomeRow is the outcome for one user, with the user's page when the snapshot has it.
-type OutcomeRow struct {
-	assign.Outcome
-	Href string
-}
-
-// Licensed reports whether the user is now licensed.
-func (o OutcomeRow) Licensed() bool { return o.Status == assign.StatusLicensed }
-
-// StatusLabel is the outcome's status in words.
-func (o OutcomeRow) StatusLabel() string { return o.Status.Label() }
 
 // MembersView is one page of a group's direct members, read live from Graph.
 type MembersView struct {

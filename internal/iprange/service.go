@@ -17,9 +17,9 @@ type Service struct {
 	updater *Updater
 	idx     atomic.Pointer[Index]
 
-	mu      sync.Mutex        // serialises Refresh, Import and Reload
-	errMu   sync.Mutex        // guards lastErr
-	lastErr map[string]string // last refresh failure per source key, cleared on success
+	mu      sync.Mutex         // serialises Refresh, Import and Reload
+	errMu   sync.Mutex         // guards lastErr
+	lastErr map[string]failure // last refresh failure per source key, cleared on success
 
 	jobs jobs // started by people, for the page
 }
@@ -30,7 +30,7 @@ func NewService(ctx context.Context, u *Updater) (*Service, error) {
 	if u == nil || u.Store == nil {
 		return nil, errors.New("ip range service: an updater with a store is required")
 	}
-	s := &Service{updater: u, lastErr: map[string]string{}}
+	s := &Service{updater: u, lastErr: map[string]failure{}}
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -102,11 +102,17 @@ func (s *Service) recordErrors(rep Report) {
 	for _, r := range rep.Results {
 		key := sourceKey(r.Kind, r.Instance)
 		if r.Err != nil {
-			s.lastErr[key] = r.Err.Error()
+			s.lastErr[key] = failure{msg: r.Err.Error(), at: s.updater.now()}
 		} else {
 			delete(s.lastErr, key)
 		}
 	}
+}
+
+// failure is a refresh that failed for one source.
+type failure struct {
+	msg string
+	at  time.Time
 }
 
 // Status lists every known source (the four Microsoft 365 instances, then the three Azure
@@ -127,8 +133,8 @@ func (s *Service) Status() []SourceStatus {
 		}
 		delete(byKey, key)
 		s.errMu.Lock()
-		if e := s.lastErr[key]; e != "" {
-			st.Err = e
+		if e, ok := s.lastErr[key]; ok {
+			st.Err, st.ErrAt = e.msg, e.at
 		}
 		s.errMu.Unlock()
 		out = append(out, st)

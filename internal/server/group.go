@@ -33,10 +33,11 @@ func (s *Server) handleGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if tok := r.URL.Query().Get("result"); tok != "" {
-		if res, ok := s.results.Get(g.ID, principalUPN(r), tok, s.now()); ok {
-			rv := resultView(res)
-			v.Result = &rv
+	if s.can(r, auth.RoleOperator) {
+		if list, _, err := s.jobs.Jobs(r.Context(), model.JobQuery{Target: g.ID, Limit: 3}); err == nil {
+			v.Jobs = s.jobRows(list)
+		} else {
+			s.logFailure(r.Context(), "group page: jobs", err, "group", g.ID)
 		}
 	}
 	v.Audit.RecentWrite = s.recentWrite(r.Context(), g.ID)
@@ -91,7 +92,7 @@ func (s *Server) groupView(r *http.Request, g model.GroupDetail) (web.GroupView,
 
 	ex, err := licensing.LoadExplainer(ctx, s.store, append(slices.Clone(inError), disabled...), lg.Events)
 	if err != nil {
-		s.log.WarnContext(ctx, "group page: names", "group", id, "err", err)
+		s.logFailure(ctx, "group page: names", err, "group", id)
 	}
 	ex.AddGroup(id, g.DisplayName, g.Template)
 	v.Audit = auditView(ex, lg.Events, lg.AuditSince, lg.AuditErr)
@@ -136,7 +137,7 @@ func (s *Server) recentWrite(ctx context.Context, groupID string) time.Time {
 	page, err := s.activity.ListActivity(ctx, model.ActivityFilter{Action: model.ActionReprocess, Text: groupID,
 		Since: s.now().Add(-auditLag), Limit: 5})
 	if err != nil {
-		s.log.WarnContext(ctx, "group page: recent writes", "group", groupID, "err", err)
+		s.logFailure(ctx, "group page: recent writes", err, "group", groupID)
 		return time.Time{}
 	}
 	for _, a := range page.Entries {

@@ -27,6 +27,7 @@ var navEntries = []navEntry{
 	{"users", "Users", "/users"},
 	{"ip", "IP lookup", "/ip"},
 	{"sspr", "Reset requests", "/sspr"},
+	{"jobs", "Jobs", "/jobs"},
 	{"activity", "Activity", "/activity"},
 }
 
@@ -54,7 +55,7 @@ func (s *Server) layout(ctx context.Context, title, active string) web.Layout {
 	if info, err := s.store.CurrentSnapshot(ctx); err == nil {
 		l.DataAsOf = info.TakenAt
 	} else if !isNotFound(err) {
-		s.log.WarnContext(ctx, "layout: current snapshot", "err", err)
+		s.logFailure(ctx, "layout: current snapshot", err)
 	}
 	p := s.syncer.Progress()
 	l.Sync = web.SyncView{Running: p.Running, Phase: p.Phase, Done: p.Done, Total: p.Total, Started: p.Started}
@@ -76,7 +77,7 @@ func (s *Server) lastFinishedRun(ctx context.Context, p model.SyncProgress) (mod
 	run, err := s.store.LatestSyncRun(ctx)
 	if err != nil {
 		if !isNotFound(err) {
-			s.log.WarnContext(ctx, "layout: latest sync run", "err", err)
+			s.logFailure(ctx, "layout: latest sync run", err)
 		}
 		if p.LastRun != nil {
 			return *p.LastRun, true

@@ -36,7 +36,7 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) error {
 	lu := s.live.User(ctx, u.ID)
 	ex, err := licensing.LoadExplainer(ctx, s.store, []model.User{u}, lu.All)
 	if err != nil {
-		s.log.WarnContext(ctx, "user page: names", "user", u.ID, "err", err)
+		s.logFailure(ctx, "user page: names", err, "user", u.ID)
 	}
 	v.Licenses = licenseViews(ex.Licenses(u))
 	v.Groups = userGroups(ex, u)
