@@ -289,13 +289,21 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) error {
 		usersRead, countsRead atomic.Bool
 		countsDone, countsAll atomic.Int64
 		healthErr             error
+		// cause is the failure that came first: the others may only be its consequence (a
+		// store write cut off by the cancellation fails with the store's own error).
+		causeOnce sync.Once
+		cause     error
 	)
+	fail := func(err error) {
+		causeOnce.Do(func() { cause = err })
+		cancel()
+	}
 	s.setPhase(PhaseUsers, 0)
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		if healthErr = s.readHealth(ctx, w); healthErr != nil {
-			cancel()
+			fail(healthErr)
 		}
 	}()
 	go func() {
@@ -303,7 +311,7 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) error {
 		usersErr = s.readUsers(ctx, w, func(n int) { users = n; s.setDone(n) })
 		if usersErr != nil {
 			usersErr = fmt.Errorf("read users: %w", usersErr)
-			cancel()
+			fail(usersErr)
 			return
 		}
 		usersRead.Store(true)
@@ -325,12 +333,12 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) error {
 		})
 		countsRead.Store(true)
 		if directoryErr != nil {
-			cancel()
+			fail(directoryErr)
 		}
 	}()
 	wg.Wait()
 	// The first failure is the cause; the other side then stopped with ctx's.
-	if err := firstCause(usersErr, directoryErr, healthErr); err != nil {
+	if err := firstCause(cause, usersErr, directoryErr, healthErr); err != nil {
 		return errors.Join(err, w.Abort(context.WithoutCancel(ctx)))
 	}
 	run.SKUs, run.Groups, run.Users = len(skus), len(groups), users
