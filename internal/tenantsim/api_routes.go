@@ -89,6 +89,7 @@ func buildRoutes() []route {
 		{"GET", "/groups/{id}/members", permsGroupRead, (*API).listMembers},
 		{"GET", "/groups/{id}/members/$count", permsGroupRead, (*API).countMembers},
 		{"GET", "/groups/{id}/membersWithLicenseErrors", permsGroupRead, (*API).listMembersWithErrors},
+		{"DELETE", "/groups/{id}/members/{id}/$ref", permsMemberWrite, (*API).removeMember},
 		{"GET", "/auditLogs/directoryAudits", permsAudit, (*API).listAudits},
 		{"GET", "/auditLogs/directoryAudits/{id}", permsAudit, (*API).getAudit},
 		{"GET", "/directory/subscriptions", permsOrgRead, (*API).listDirectorySubscriptions},
@@ -196,6 +197,8 @@ func matchRoute(method, path string) (route, []string, error) {
 			return route{}, nil, segmentNotFound(segs[3])
 		case n == 4 && low[3] == "$count":
 			return at("/groups/{id}/members/$count", segs[1], "")
+		case n == 5 && low[4] == "$ref":
+			return at("/groups/{id}/members/{id}/$ref", segs[1], segs[3])
 		}
 		cast, ok := memberCasts[low[3]]
 		switch {

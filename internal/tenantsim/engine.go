@@ -545,12 +545,13 @@ func (t *Tenant) tick(now time.Time, all bool) {
 // processGroup re-evaluates every user member of g and marks its processing complete.
 func (t *Tenant) processGroup(g *Group, now time.Time) {
 	corr := t.newGUID()
-	for _, m := range g.Members {
+	for _, m := range append(slices.Clone(g.Members), g.leavers...) {
 		if u := t.userByID[m]; u != nil {
 			res := t.evaluate(u, now, false)
 			t.auditEvaluation(u, res, now, t.gblInitiator(), corr, g.ID)
 		}
 	}
+	g.leavers = nil
 	g.ProcessingState = processingComplete
 	t.auditGroupProcessing(g, "Finish applying group based license to users", now)
 }

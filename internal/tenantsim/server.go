@@ -71,7 +71,7 @@ type Info struct {
 // (LicenseAssignment.ReadWrite.All) but, without User.ReadWrite.All, not reprocess.
 var (
 	FullAppRoles = []string{"LicenseAssignment.Read.All", "Organization.Read.All", "GroupMember.Read.All", "User.Read.All", "AuditLog.Read.All",
-		"User.ReadWrite.All", "LicenseAssignment.ReadWrite.All", "RoleManagement.Read.Directory"}
+		"User.ReadWrite.All", "LicenseAssignment.ReadWrite.All", "RoleManagement.Read.Directory", "GroupMember.ReadWrite.All"}
 	ReadOnlyAppRoles    = []string{"Organization.Read.All", "Group.Read.All", "User.Read.All", "AuditLog.Read.All"}
 	LicenseOnlyAppRoles = []string{"LicenseAssignment.Read.All", "GroupMember.Read.All", "User.Read.All", "AuditLog.Read.All",
 		"LicenseAssignment.ReadWrite.All"}

@@ -155,6 +155,9 @@ type Group struct {
 
 	seq      int       // creation order: groups are evaluated for a user in this order
 	queuedAt time.Time // when license processing was queued
+	// leavers are users removed since the group was last processed: processing takes their
+	// licenses from this group away.
+	leavers []string
 }
 
 // Device is a directory device (only ever a group member here).
