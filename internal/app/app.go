@@ -95,7 +95,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
-	jm, err := jobs.New(st, st, logger.With("component", "jobs"), ops.JobKinds()...)
+	hs, err := health.New(st, st, nil)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	hs.Graph = gc
+	jm, err := jobs.New(st, st, logger.With("component", "jobs"), append(ops.JobKinds(), hs.JobKinds()...)...)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -112,12 +118,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
-	hs, err := health.New(st, st, nil)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-		verifier, err := NewSSPRVerifier(cfg, st, gc, ipSvc, lv.Guard(), logger.With("component", "sspr"))
+	verifier, err := NewSSPRVerifier(cfg, st, gc, ipSvc, lv.Guard(), logger.With("component", "sspr"))
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -25,6 +25,7 @@ type Store interface {
 	Prices(ctx context.Context) (map[string]model.Price, error)
 	SetPrice(ctx context.Context, p model.Price) (model.Price, bool, error)
 	DeletePrice(ctx context.Context, skuID string) (model.Price, bool, error)
+	GroupDetail(ctx context.Context, id string) (model.GroupDetail, error)
 }
 
 // ActivityLog records writes. *store.Store implements it.
@@ -86,6 +87,9 @@ type Service struct {
 	st  Store
 	log ActivityLog
 	now func() time.Time
+	// Graph makes cleanup's writes; without it the report and prices still work, cleanup
+	// refuses to start.
+	Graph Graph
 }
 
 // New returns a Service over st, recording price changes in log; now nil means time.Now.

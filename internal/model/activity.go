@@ -23,14 +23,15 @@ const (
 	ActionBackup            = "backup"              // a copy of the database written (tenantdesk backup)
 	ActionRestore           = "restore"             // the database replaced by a backup (tenantdesk restore)
 	ActionJob               = "job"                 // a background job of a kind this tenantdesk does not know, interrupted
-	ActionPriceSet      = "price-set"   // a SKU's monthly price set or cleared (license health)
+	ActionPriceSet          = "price-set"           // a SKU's monthly price set or cleared (license health)
+	ActionLicenseCleanup    = "license-cleanup"     // wasted licenses removed the way each was given (a job)
 )
 
 // ActivityActions are the actions in the order the activity filter offers them.
 func ActivityActions() []string {
 	return []string{ActionSignIn, ActionSignOut, ActionRefused, ActionRefresh, ActionRefreshErrors,
 		ActionReprocess, ActionIPRefresh, ActionIPImport, ActionSSPRVerify,
-		ActionSignOutEverywhere, ActionSessionEnd, ActionRoleCheck, ActionActivityPrune, ActionBackup, ActionRestore, ActionJob, ActionPriceSet}
+		ActionSignOutEverywhere, ActionSessionEnd, ActionRoleCheck, ActionActivityPrune, ActionBackup, ActionRestore, ActionJob, ActionPriceSet, ActionLicenseCleanup}
 }
 
 // Activity results.

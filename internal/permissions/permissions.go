@@ -20,6 +20,7 @@ const (
 	OrganizationWrite     = "Organization.ReadWrite.All"
 	GroupMemberRead       = "GroupMember.Read.All"
 	GroupRead             = "Group.Read.All"
+	GroupMemberWrite      = "GroupMember.ReadWrite.All"
 	UserRead              = "User.Read.All"
 	AuditLogRead          = "AuditLog.Read.All"
 	LicenseAssignment     = "LicenseAssignment.ReadWrite.All"
@@ -67,6 +68,14 @@ func ReadSignIns() []string { return []string{AuditLogRead} }
 func ReadSubscriptions() []string {
 	return []string{OrganizationRead, DirectoryRead, OrganizationWrite}
 }
+
+// AssignUserLicense is POST /users/{id}/assignLicense (license cleanup removes direct licenses).
+func AssignUserLicense() []string { return []string{LicenseAssignment, UserReadWrite, DirectoryWrite} }
+
+// RemoveGroupMember is DELETE /groups/{id}/members/{id}/$ref (license cleanup takes users out of
+// the groups that give them a wasted license). Not in GRAPH.md's table: Microsoft's page lists
+// GroupMember.ReadWrite.All, Group.ReadWrite.All and Directory.ReadWrite.All.
+func RemoveGroupMember() []string { return []string{GroupMemberWrite, GroupReadWrite, DirectoryWrite} }
 
 // DirectoryRolesRead is GET /directoryRoles and their members.
 func DirectoryRolesRead() []string { return []string{RoleManagementRead, DirectoryRead} }

@@ -265,3 +265,13 @@ func (t *Tenant) UsersTruth() []User {
 	}
 	return out
 }
+
+// MembersOf are the ids of group groupID's direct members, for tests (nil for no such group).
+func (t *Tenant) MembersOf(groupID string) []string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if g := t.lookupGroup(groupID); g != nil {
+		return slices.Clone(g.Members)
+	}
+	return nil
+}
