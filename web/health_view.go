@@ -35,6 +35,7 @@ type HealthFindingView struct {
 	Unavailable string
 	CSVURL      string
 	AllURL      string // this finding alone, with every item
+	CleanupURL  string // the preview of cleaning it up; "" when not offered
 	Items       []HealthItemView
 	More        int // items not shown (in the CSV)
 }
@@ -67,4 +68,34 @@ type PriceRow struct {
 	SKUID, Name, PartNumber string
 	Amount, Currency        string // as stored, or as typed when refused
 	Updated                 string // "by whom, when"; "" when never set
+}
+
+// CleanupView is the preview of a license cleanup: every user and what will be done for them.
+type CleanupView struct {
+	HasData   bool
+	FormURL   string // GET: change what is previewed
+	Action    string // POST: run it
+	Findings  []CleanupChoice
+	Groups    string // "remove" or "keep"
+	Days      int
+	Problem   *FormProblem
+	Users     []CleanupUserView
+	Monthly   string
+	HealthURL string
+}
+
+// CleanupChoice is a finding cleanup can act on, and whether it is chosen.
+type CleanupChoice struct {
+	Kind, Title string
+	Chosen      bool
+}
+
+// CleanupUserView is one user of the preview.
+type CleanupUserView struct {
+	ID, Name, UPN, Href string
+	Finding             string
+	Steps               []string
+	Skipped             []string
+	Monthly             string
+	Doable              bool // has a step tenantdesk can do
 }

@@ -65,4 +65,31 @@ func TestLicenseHealthInTheBrowser(t *testing.T) {
 	if got := text(t, ctx, "main"); !strings.Contains(got, "8.25 EUR a month per unit (was unset)") {
 		t.Fatalf("activity log: %q", got)
 	}
+
+	// Preview a cleanup of the disabled accounts: each user with what will be done on the
+	// license's path; keep two of them, start it, and see each one's outcome.
+	do(t, ctx, "back to health", chromedp.Navigate(d.URL+"/health"))
+	do(t, ctx, "preview the cleanup", chromedp.Click(chromedp.CSS("#disabled .finding-cleanup")))
+	waitURL(t, ctx, "/health/cleanup")
+	rows := count(t, ctx, "#cleanup-users tbody tr")
+	if rows < 3 {
+		t.Fatalf("the preview lists %d users", rows)
+	}
+	steps := text(t, ctx, "#cleanup-users")
+	if !strings.Contains(steps, "take out of group") {
+		t.Errorf("the preview takes nobody out of a group: %q", steps)
+	}
+	screenshotWidths(t, ctx, "health-cleanup-preview")
+	do(t, ctx, "keep two users", chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#cleanup-users input[name="user"]')].slice(2).forEach(c => c.checked = false)`))
+	do(t, ctx, "start the cleanup", chromedp.Click(chromedp.CSS("#cleanup-start")))
+	waitURL(t, ctx, "/jobs/")
+	do(t, ctx, "wait for the job to end", chromedp.WaitVisible(chromedp.CSS(`#job[data-state="done"]`)))
+	do(t, ctx, "reload the job page", chromedp.Reload())
+	if n := count(t, ctx, "#outcomes tbody tr"); n != 2 {
+		t.Fatalf("the job shows %d users' outcomes, want 2", n)
+	}
+	if got := strings.ToLower(text(t, ctx, "#outcomes")); !strings.Contains(got, "cleaned up") || !strings.Contains(got, "taken out of") {
+		t.Errorf("outcomes: %q", got)
+	}
+	screenshotWidths(t, ctx, "health-cleanup-job")
 }

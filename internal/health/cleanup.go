@@ -313,7 +313,7 @@ func (s *Service) cleanUser(ctx context.Context, it model.JobItem, steps []Clean
 	switch {
 	case done == 0 && refused == 0 && failed == 0:
 		status = CleanupSkipped
-	case refused+failed > 0 && done > 0:
+	case refused+failed+skipped > 0 && done > 0:
 		status = CleanupPartly
 	case failed > 0:
 		status = CleanupFailed

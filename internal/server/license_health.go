@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,7 @@ type Health interface {
 	Report(ctx context.Context, opts health.Options) (health.Report, error)
 	Prices(ctx context.Context) ([]health.PricedSKU, error)
 	SetPrice(ctx context.Context, c health.PriceChange) error
+	Cleanup
 }
 
 // healthItemsShown is how many items of each finding the page lists; one finding alone
@@ -100,6 +102,9 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
 		}
 		fv := healthFindingView(f, query, limit)
 		fv.AllURL = healthPath + withParam(query, "finding", f.Kind) + "#" + f.Kind
+		if v.PricesURL != "" && f.Count > 0 && f.Unavailable == "" && slices.Contains(health.CleanupKinds(), f.Kind) {
+			fv.CleanupURL = cleanupURL(f.Kind, query)
+		}
 		v.Summary = append(v.Summary, fv)
 		if focus == "" || f.Kind == focus {
 			v.Findings = append(v.Findings, fv)

@@ -71,6 +71,8 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.require(auth.RoleReader)).Get(healthPath, s.handle(s.handleHealth))
 	r.With(s.require(auth.RoleLicenseAdmin)).Get(pricesPath, s.handle(s.handlePrices))
 	r.With(s.require(auth.RoleLicenseAdmin)).Post(pricesPath, s.handle(s.handleSetPrice))
+	r.With(s.require(auth.RoleLicenseAdmin)).Get(cleanupPath, s.handle(s.handleCleanup))
+	r.With(s.require(auth.RoleLicenseAdmin)).Post(cleanupPath, s.handle(s.handleStartCleanup))
 	r.With(s.require(auth.RoleReader)).Get(healthPath+"/{file}", s.handle(s.handleHealthCSV))
 
 	// IP lookup (ip.go): Readers look up, Operators download and import.
