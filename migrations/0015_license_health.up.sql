@@ -51,3 +51,13 @@ CREATE TABLE group_processing_seen (
     group_id TEXT    NOT NULL PRIMARY KEY CHECK (group_id <> ''),
     since    INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- Groups that are direct members of a licensed group: group-based licensing does not reach
+-- their members.
+CREATE TABLE snapshot_nested_groups (
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots (id),
+    group_id    TEXT    NOT NULL,
+    member_id   TEXT    NOT NULL CHECK (member_id <> ''),
+    member_name TEXT    NOT NULL,
+    PRIMARY KEY (snapshot_id, group_id, member_id)
+) WITHOUT ROWID;

@@ -91,6 +91,13 @@ func healthTruth(sim *tenantsim.Tenant, now time.Time, days, horizon int) map[st
 			want[health.KindUnassigned] += n
 		}
 	}
+	for _, g := range sim.LicensedGroupTruth() {
+		for _, m := range sim.MembersOf(g.ID) {
+			if sim.IsGroup(m) {
+				want[health.KindNested]++
+			}
+		}
+	}
 	until := now.Add(time.Duration(horizon) * 24 * time.Hour)
 	for _, s := range sim.Subscriptions() {
 		if s.Status != "Enabled" || s.IsTrial || !s.NextLifecycleDateTime.After(until) {
@@ -128,7 +135,7 @@ func TestHealthEqualsTheSimulatorsTruth(t *testing.T) {
 			}
 		}
 		for _, k := range []string{health.KindDisabled, health.KindInactive, health.KindNeverSignedIn, health.KindGuests,
-			health.KindUnassigned, health.KindSubscriptions, health.KindDirectAndGroup} {
+			health.KindUnassigned, health.KindSubscriptions, health.KindDirectAndGroup, health.KindNested} {
 			if want[k] == 0 {
 				t.Errorf("the simulated tenant has nothing for %s: the test proves nothing there", k)
 			}

@@ -31,7 +31,7 @@ func (u *jsonSignInUser) model() model.SignIn {
 // the users' data. A 403 comes back as a *model.GraphError of kind GraphForbidden naming
 // AuditLog.Read.All; fn's error is returned as it is.
 func (c *Client) SignIns(ctx context.Context, fn func(page []model.SignIn) error) error {
-	const op = "read sign-in activity"
+	const op = "list users' sign-in activity"
 	first := c.collectionURL("/users", selectOption([]string{"id", "signInActivity"}), topOption(c.pageSize))
 	_, err := eachPage(ctx, c, first, nil, func(p []jsonSignInUser) error {
 		out := make([]model.SignIn, 0, len(p))

@@ -21,6 +21,7 @@ const (
 	KindUnassigned     = "unassigned-units" // units paid for and not assigned, per SKU
 	KindSubscriptions  = "subscriptions"    // expiring, in grace, suspended or trial within the horizon
 	KindDirectAndGroup = "direct-and-group" // the same SKU directly and from a group
+	KindNested         = "nested-groups"    // groups nested in license-assigning groups
 	KindNoUsageLoc     = "no-usage-location"
 	KindPrerequisite   = "missing-prerequisite" // a template's add-on without its prerequisite
 	KindStuck          = "stuck-processing"
@@ -30,7 +31,7 @@ const (
 // Kinds are every finding kind in the order the report shows them.
 func Kinds() []string {
 	return []string{KindDisabled, KindInactive, KindNeverSignedIn, KindGuests, KindUnassigned, KindSubscriptions,
-		KindDirectAndGroup, KindNoUsageLoc, KindPrerequisite, KindStuck, KindPlanUnion}
+		KindDirectAndGroup, KindNested, KindNoUsageLoc, KindPrerequisite, KindStuck, KindPlanUnion}
 }
 
 // Report is the license health of the current snapshot.
@@ -176,6 +177,8 @@ func (c *computation) start() {
 		"Renew or cancel each in the Microsoft 365 admin center before its date; move users off a trial or suspended subscription first.", false)
 	add(KindDirectAndGroup, "The same license assigned directly and by a group", "licenses",
 		"Remove the direct assignment: the group keeps the license, and the user is then managed by group membership alone.", false)
+	add(KindNested, "Groups nested in license-assigning groups (their members get no license)", "nested groups",
+		"Add the nested group's users to the licensed group directly, or assign the licenses to the nested group itself.", false)
 	add(KindNoUsageLoc, "Members of licensed groups without a usage location", "users",
 		"Set the user's usage location (group-based licensing falls back to the tenant's country, which may forbid some services).", false)
 	add(KindPrerequisite, "Templates holding an add-on without its prerequisite", "groups",
@@ -486,6 +489,14 @@ func (c *computation) templates(rows []model.GroupReportRow) {
 				SKUID: gap.SKUID, SKUName: c.skuName(gap.SKUID),
 				Detail: fmt.Sprintf("%s in the template brings %s, which %s; the template provides none.", c.skuName(gap.SKUID), strings.Join(gap.AddOns, ", "), gap.Needs),
 				Fix:    fmt.Sprintf("Add a license with %s to %s's template.", gap.Needs, r.DisplayName)})
+			f.Count++
+		}
+		for _, n := range c.data.NestedGroups[r.ID] {
+			f := c.f[KindNested]
+			nref := model.GroupRef{ID: n.ID, Name: n.Name}
+			f.Items = append(f.Items, Item{GroupID: r.ID, GroupName: r.DisplayName, Groups: []model.GroupRef{ref, nref},
+				Detail: fmt.Sprintf("%s is a member of %s: group-based licensing gives its members none of %s's licenses.", n.Name, r.DisplayName, r.DisplayName),
+				Fix:    fmt.Sprintf("Add the users of %s to %s directly, or assign the licenses to %s.", n.Name, r.DisplayName, n.Name)})
 			f.Count++
 		}
 		if r.ProcessingState != model.ProcessingComplete && r.ProcessingState != "" {

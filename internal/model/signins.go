@@ -54,6 +54,8 @@ type SnapshotExtras struct {
 	// SignInsMissing says why signInActivity could not be read (the app lacks AuditLog.Read.All,
 	// or the tenant has no Entra ID P1); inactivity findings then say so.
 	SignInsMissing string
+	// NestedGroups are the groups that are direct members of each licensed group, by its id.
+	NestedGroups map[string][]GroupRef
 }
 
 // HealthData is what the license health checks read of the current snapshot besides users'

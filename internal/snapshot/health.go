@@ -12,10 +12,11 @@ import (
 const nonPremiumCode = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 
 // readHealth reads what the license health checks need besides users and groups: the
-// subscriptions, then every user's sign-in activity page by page into w. What the app or the
+// subscriptions, then every user's sign-in activity page by page into w; the caller gives the
+// extras it returns to w before committing. What the app or the
 // tenant may not read is recorded as missing, with why, and the sync goes on; any other failure
 // fails the sync, as a failed user read does.
-func (s *Syncer) readHealth(ctx context.Context, w model.SnapshotWriter) error {
+func (s *Syncer) readHealth(ctx context.Context, w model.SnapshotWriter) (model.SnapshotExtras, error) {
 	var ex model.SnapshotExtras
 	subs, err := s.src.Subscriptions(ctx)
 	switch why, refused := missingBecause(err, "subscriptions (renewal dates, trials)"); {
@@ -23,7 +24,7 @@ func (s *Syncer) readHealth(ctx context.Context, w model.SnapshotWriter) error {
 		ex.SubscriptionsMissing = why
 		s.log.Warn("subscriptions not read", "why", why)
 	case err != nil:
-		return fmt.Errorf("read subscriptions: %w", err)
+		return ex, fmt.Errorf("read subscriptions: %w", err)
 	default:
 		ex.Subscriptions = subs
 	}
@@ -32,10 +33,9 @@ func (s *Syncer) readHealth(ctx context.Context, w model.SnapshotWriter) error {
 		ex.SignInsMissing = why
 		s.log.Warn("sign-in activity not read", "why", why)
 	} else if err != nil {
-		return fmt.Errorf("read sign-in activity: %w", err)
+		return ex, fmt.Errorf("read users' sign-in activity: %w", err)
 	}
-	w.SetExtras(ex)
-	return nil
+	return ex, nil
 }
 
 // missingBecause says, for a read refused with 403, why in words a person can act on.

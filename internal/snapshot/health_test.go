@@ -20,6 +20,10 @@ func (f *fakeSource) Subscriptions(ctx context.Context) ([]model.Subscription, e
 	return f.subs, f.subsErr
 }
 
+func (f *fakeSource) NestedGroups(ctx context.Context, ids []string) (map[string][]model.GroupRef, error) {
+	return f.nested, nil
+}
+
 // TestSyncReadsHealthData: sign-ins and subscriptions land in the snapshot; what Graph refuses
 // with 403 is recorded as missing with a reason a person can act on, and the sync succeeds; any
 // other failure fails the sync and keeps the previous snapshot.
@@ -29,12 +33,14 @@ func TestSyncReadsHealthData(t *testing.T) {
 	src := tenant(50, 3)
 	src.signIns = []model.SignIn{{UserID: "user-00001", LastSuccessful: at, LastInteractive: at}, {UserID: "user-00002"}}
 	src.subs = []model.Subscription{{ID: "s1", SKUID: "sku-a", Status: model.SubscriptionEnabled, TotalLicenses: 10, NextLifecycleAt: at}}
+	src.nested = map[string][]model.GroupRef{"group-001": {{ID: "g-inner", Name: "Inner"}}}
 	if _, err := newSyncer(src, st).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	d, err := st.HealthData(context.Background())
 	if err != nil || d.SignInsMissing != "" || d.SubscriptionsMissing != "" || len(d.SignIns) != 1 ||
-		!d.SignIns["user-00001"].LastSuccessful.Equal(at) || len(d.Subscriptions) != 1 || d.Subscriptions[0].TotalLicenses != 10 {
+		!d.SignIns["user-00001"].LastSuccessful.Equal(at) || len(d.Subscriptions) != 1 || d.Subscriptions[0].TotalLicenses != 10 ||
+		len(d.NestedGroups["group-001"]) != 1 || d.NestedGroups["group-001"][0].Name != "Inner" {
 		t.Fatalf("health data %+v, %v", d, err)
 	}
 

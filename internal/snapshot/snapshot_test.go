@@ -40,6 +40,7 @@ type fakeSource struct {
 	signIns             []model.SignIn
 	subs                []model.Subscription
 	signInsErr, subsErr error
+	nested              map[string][]model.GroupRef
 
 	requests atomic.Int64
 }

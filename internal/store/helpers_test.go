@@ -98,6 +98,9 @@ func genTenant(seed uint64, nUsers, nGroups int) model.Snapshot {
 		ex.Subscriptions = append(ex.Subscriptions, model.Subscription{ID: testGUID(9, i), SKUID: s.ID, SKUPartNumber: s.PartNumber,
 			Status: model.SubscriptionEnabled, TotalLicenses: 100, NextLifecycleAt: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)})
 	}
+	if len(snap.Groups) > 1 {
+		ex.NestedGroups = map[string][]model.GroupRef{snap.Groups[0].ID: {{ID: snap.Groups[1].ID, Name: snap.Groups[1].DisplayName}}}
+	}
 	snap.Extras = &ex
 	return snap
 }

@@ -78,6 +78,19 @@ func (w *SnapshotWriter) writeExtras(ctx context.Context, tx *sql.Tx) error {
 		return fmt.Errorf("save subscriptions: %w", err)
 	}
 	defer stmt.Close()
+	nstmt, err := tx.PrepareContext(ctx, `INSERT INTO snapshot_nested_groups (snapshot_id, group_id, member_id, member_name)
+		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("save nested groups: %w", err)
+	}
+	defer nstmt.Close()
+	for gid, members := range ex.NestedGroups {
+		for _, m := range members {
+			if _, err := nstmt.ExecContext(ctx, w.id, gid, m.ID, m.Name); err != nil {
+				return fmt.Errorf("save nested groups: %w", err)
+			}
+		}
+	}
 	for _, s := range ex.Subscriptions {
 		if s.ID == "" {
 			return fmt.Errorf("save subscriptions: a subscription without id (SKU %s)", s.SKUPartNumber)
@@ -127,6 +140,9 @@ func (s *Store) HealthData(ctx context.Context) (model.HealthData, error) {
 			return d, err
 		}
 		if d.ProcessingSince, err = processingSince(ctx, q); err != nil {
+			return d, err
+		}
+		if d.NestedGroups, err = nestedGroups(ctx, q, d.ID); err != nil {
 			return d, err
 		}
 		rows, err = q.QueryContext(ctx, `SELECT id, commerce_id, sku_id, part_number, status, is_trial, total_licenses,
@@ -182,4 +198,24 @@ func recordProcessing(ctx context.Context, tx *sql.Tx, snapID int64, takenAt tim
 		return fmt.Errorf("record processing groups: %w", err)
 	}
 	return nil
+}
+
+// nestedGroups are the groups nested in each licensed group of snapshot snapID, by name.
+func nestedGroups(ctx context.Context, q querier, snapID int64) (map[string][]model.GroupRef, error) {
+	rows, err := q.QueryContext(ctx, `SELECT group_id, member_id, member_name FROM snapshot_nested_groups
+		WHERE snapshot_id = ? ORDER BY group_id, fold(member_name), member_id`, snapID)
+	if err != nil {
+		return nil, fmt.Errorf("read nested groups: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]model.GroupRef{}
+	for rows.Next() {
+		var gid string
+		var m model.GroupRef
+		if err := rows.Scan(&gid, &m.ID, &m.Name); err != nil {
+			return nil, err
+		}
+		out[gid] = append(out[gid], m)
+	}
+	return out, rows.Err()
 }

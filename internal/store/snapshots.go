@@ -186,7 +186,7 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 var userTables = []string{"snapshot_holders", "snapshot_user_props", "snapshot_user_states", "snapshot_user_assigned"}
 
 // snapshotTables are deleted child first.
-var snapshotTables = append(append(userTables[:len(userTables):len(userTables)], "snapshot_signins", "snapshot_users", "snapshot_holder_values", "snapshot_sku_holders", "snapshot_subscriptions"),
+var snapshotTables = append(append(userTables[:len(userTables):len(userTables)], "snapshot_signins", "snapshot_users", "snapshot_holder_values", "snapshot_sku_holders", "snapshot_subscriptions", "snapshot_nested_groups"),
 	"snapshot_group_licenses", "snapshot_group_details", "snapshot_groups", "snapshot_sku_plans", "snapshot_skus")
 
 // pruneSnapshots deletes every snapshot older than current but the keepPrevious complete ones

@@ -275,3 +275,10 @@ func (t *Tenant) MembersOf(groupID string) []string {
 	}
 	return nil
 }
+
+// IsGroup reports whether id is a group of the tenant, for tests.
+func (t *Tenant) IsGroup(id string) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.objectType[strings.ToLower(id)] == TypeGroup
+}
