@@ -207,3 +207,38 @@ func TestHealthWithoutSignIns(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthNewPlans: after Microsoft adds a plan to a license, the templates that disable some
+// of its plans (and so were curated before the plan existed) are found, each group once; those
+// that disable none are not.
+func TestHealthNewPlans(t *testing.T) {
+	ctx := context.Background()
+	d := apptest.StartDemo(t, tenantsim.Options{Config: tenantsim.Config{Seed: 7}})
+	sim := d.Sim.Tenant
+	sku := strings.ToLower(sim.Scenarios.StudentSKU)
+	if r, _ := d.App.Health.Report(ctx, health.Options{}); func() int { f, _ := r.Finding(health.KindNewPlans); return f.Count }() != 0 {
+		t.Fatal("new plans found before any plan was added")
+	}
+	if err := sim.AddServicePlan(sku, tenantsim.ServicePlan{ID: "0d1c6f02-7a5e-4d34-9c0e-5a1b2c3d4e5f", Name: "COPILOT_EDU_NEW", AppliesTo: "User"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.App.Syncer.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, g := range sim.LicensedGroupTruth() {
+		for _, l := range sim.TemplateOf(g.ID) {
+			if strings.EqualFold(l.SKUID, sku) && len(l.DisabledPlans) > 0 {
+				want++
+			}
+		}
+	}
+	r, err := d.App.Health.Report(ctx, health.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := r.Finding(health.KindNewPlans)
+	if want == 0 || f.Count != want || len(f.Items) != want || !strings.Contains(f.Items[0].Detail, "COPILOT_EDU_NEW") {
+		t.Fatalf("new plans: %d groups (%+v), truth %d", f.Count, f.Items, want)
+	}
+}

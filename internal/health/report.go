@@ -26,12 +26,13 @@ const (
 	KindPrerequisite   = "missing-prerequisite" // a template's add-on without its prerequisite
 	KindStuck          = "stuck-processing"
 	KindPlanUnion      = "plan-union" // one SKU from groups with different disabled plans
+	KindNewPlans       = "new-plans"  // templates whose disabled plans miss plans added since
 )
 
 // Kinds are every finding kind in the order the report shows them.
 func Kinds() []string {
 	return []string{KindDisabled, KindInactive, KindNeverSignedIn, KindGuests, KindUnassigned, KindSubscriptions,
-		KindDirectAndGroup, KindNested, KindNoUsageLoc, KindPrerequisite, KindStuck, KindPlanUnion}
+		KindDirectAndGroup, KindNested, KindNoUsageLoc, KindPrerequisite, KindStuck, KindNewPlans, KindPlanUnion}
 }
 
 // Report is the license health of the current snapshot.
@@ -185,6 +186,8 @@ func (c *computation) start() {
 		"Add a license with the prerequisite plan to the same group's template, or remove the add-on.", false)
 	add(KindStuck, "Groups processing licenses for more than 24 hours", "groups",
 		"Open the group in the Entra admin center and reprocess it; if it stays stuck, check its members for errors and open a support case.", false)
+	add(KindNewPlans, "Templates whose disabled plans miss plans added to the license since", "groups",
+		"Review the new plans: disable those the group's members should not get in the template (new plans are on by default). tenantdesk knows when a plan appeared from its own snapshots only.", false)
 	add(KindPlanUnion, "One license from several groups with different disabled plans", "licenses",
 		"Give these groups the same disabled plans for the license, or assign it from one group: the user gets every plan that any of the groups enables.", false)
 	if m := c.data.SignInsMissing; m != "" {
@@ -499,6 +502,22 @@ func (c *computation) templates(rows []model.GroupReportRow) {
 				Fix:    fmt.Sprintf("Add the users of %s to %s directly, or assign the licenses to %s.", n.Name, r.DisplayName, n.Name)})
 			f.Count++
 		}
+		for _, l := range g.Template {
+			plans := c.data.NewPlans[r.ID][model.NormalizeID(l.SKUID)]
+			if len(plans) == 0 {
+				continue
+			}
+			names := make([]string, len(plans))
+			for i, p := range plans {
+				names[i] = c.names.Plan(p)
+			}
+			f := c.f[KindNewPlans]
+			f.Items = append(f.Items, Item{GroupID: r.ID, GroupName: r.DisplayName, Groups: []model.GroupRef{ref},
+				SKUID: model.NormalizeID(l.SKUID), SKUName: c.skuName(l.SKUID),
+				Detail: fmt.Sprintf("%s's template disables some plans of %s, but not %s, which appeared since: its members get it.",
+					r.DisplayName, c.skuName(l.SKUID), strings.Join(names, ", ")),
+				Fix: fmt.Sprintf("Decide whether %s's members should have %s; if not, disable it in the template.", r.DisplayName, strings.Join(names, ", "))})
+		}
 		if r.ProcessingState != model.ProcessingComplete && r.ProcessingState != "" {
 			since, ok := c.data.ProcessingSince[r.ID]
 			if ok && c.now.Sub(since) > StuckAfter {
@@ -510,7 +529,7 @@ func (c *computation) templates(rows []model.GroupReportRow) {
 			}
 		}
 	}
-	for _, k := range []string{KindPrerequisite} {
+	for _, k := range []string{KindPrerequisite, KindNewPlans} {
 		c.f[k].Count = countGroups(c.f[k].Items)
 	}
 }

@@ -66,6 +66,9 @@ type HealthData struct {
 	SignIns map[string]SignIn
 	SnapshotExtras
 	ProcessingSince map[string]time.Time
+	// NewPlans are, by group and SKU of its template, the SKU's plans that appeared after the
+	// template's disabled plans were set (switched on by default), for templates disabling any.
+	NewPlans map[string]map[string][]string
 }
 
 // Price is what one unit of a SKU costs a month, set by a LicenseAdmin.

@@ -67,6 +67,9 @@ func (w *SnapshotWriter) writeExtras(ctx context.Context, tx *sql.Tx) error {
 	if err := recordProcessing(ctx, tx, w.id, w.takenAt); err != nil {
 		return err
 	}
+	if err := recordPlansSeen(ctx, tx, w.id, w.takenAt); err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE snapshots SET signins_missing = ?, subscriptions_missing = ? WHERE id = ?`,
 		ex.SignInsMissing, ex.SubscriptionsMissing, w.id); err != nil {
 		return fmt.Errorf("save what was not read: %w", err)
@@ -145,6 +148,9 @@ func (s *Store) HealthData(ctx context.Context) (model.HealthData, error) {
 		if d.NestedGroups, err = nestedGroups(ctx, q, d.ID); err != nil {
 			return d, err
 		}
+		if d.NewPlans, err = newPlans(ctx, q, d.ID); err != nil {
+			return d, err
+		}
 		rows, err = q.QueryContext(ctx, `SELECT id, commerce_id, sku_id, part_number, status, is_trial, total_licenses,
 			created_at, next_lifecycle_at FROM snapshot_subscriptions WHERE snapshot_id = ? ORDER BY next_lifecycle_at, id`, d.ID)
 		if err != nil {
@@ -216,6 +222,56 @@ func nestedGroups(ctx context.Context, q querier, snapID int64) (map[string][]mo
 			return nil, err
 		}
 		out[gid] = append(out[gid], m)
+	}
+	return out, rows.Err()
+}
+
+// recordPlansSeen keeps when each SKU plan and each template's disabled plans of snapshot snapID
+// were first seen: a changed disabled list counts from now, templates gone are forgotten.
+func recordPlansSeen(ctx context.Context, tx *sql.Tx, snapID int64, takenAt time.Time) error {
+	at := timeToDB(takenAt)
+	for _, q := range []string{
+		`INSERT INTO sku_plans_seen (sku_id, plan_id, first_seen) SELECT sku_id, plan_id, ?2 FROM snapshot_sku_plans
+			WHERE snapshot_id = ?1 ON CONFLICT DO NOTHING`,
+		`DELETE FROM templates_seen WHERE NOT EXISTS (SELECT 1 FROM snapshot_group_licenses l
+			WHERE l.snapshot_id = ?1 AND l.group_id = templates_seen.group_id AND l.sku_id = templates_seen.sku_id)`,
+		`INSERT INTO templates_seen (group_id, sku_id, disabled_plans, first_seen)
+			SELECT group_id, sku_id, disabled_plans, ?2 FROM snapshot_group_licenses WHERE snapshot_id = ?1 AND true
+			ON CONFLICT (group_id, sku_id) DO UPDATE SET disabled_plans = excluded.disabled_plans, first_seen = excluded.first_seen
+			WHERE templates_seen.disabled_plans <> excluded.disabled_plans`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, snapID, at); err != nil {
+			return fmt.Errorf("record plans seen: %w", err)
+		}
+	}
+	return nil
+}
+
+// newPlans are, per group and SKU of its template, the plans of the SKU that appeared after the
+// template's disabled plans were set and are not among them, for templates that disable any.
+func newPlans(ctx context.Context, q querier, snapID int64) (map[string]map[string][]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT t.group_id, t.sku_id, p.plan_id
+		FROM templates_seen t
+		JOIN snapshot_group_licenses l ON l.snapshot_id = ?1 AND l.group_id = t.group_id AND l.sku_id = t.sku_id
+		JOIN sku_plans_seen p ON p.sku_id = t.sku_id AND p.first_seen > t.first_seen
+		JOIN snapshot_sku_plans sp ON sp.snapshot_id = ?1 AND sp.sku_id = p.sku_id AND sp.plan_id = p.plan_id
+		WHERE t.disabled_plans NOT IN ('', '[]')
+			AND p.plan_id NOT IN (SELECT lower(value) FROM json_each(CASE WHEN t.disabled_plans = '' THEN '[]' ELSE t.disabled_plans END))
+		ORDER BY t.group_id, t.sku_id, sp.position`, snapID)
+	if err != nil {
+		return nil, fmt.Errorf("read new plans: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[string][]string{}
+	for rows.Next() {
+		var g, sku, plan string
+		if err := rows.Scan(&g, &sku, &plan); err != nil {
+			return nil, err
+		}
+		if out[g] == nil {
+			out[g] = map[string][]string{}
+		}
+		out[g][sku] = append(out[g][sku], plan)
 	}
 	return out, rows.Err()
 }

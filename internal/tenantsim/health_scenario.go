@@ -282,3 +282,34 @@ func (t *Tenant) IsGroup(id string) bool {
 	defer t.mu.RUnlock()
 	return t.objectType[strings.ToLower(id)] == TypeGroup
 }
+
+// AddServicePlan adds a service plan to a SKU, as Microsoft adds plans to products over time:
+// holders get it switched on unless it is among their disabled plans. For tests and demos.
+func (t *Tenant) AddServicePlan(skuID string, p ServicePlan) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.skuByID[strings.ToLower(skuID)]
+	if s == nil {
+		return errNotFound(skuID)
+	}
+	p.ID = strings.ToLower(p.ID)
+	if s.planSet[p.ID] {
+		return errBadRequest("Service plan " + p.ID + " is already part of license " + s.ID + ".")
+	}
+	s.Plans = append(s.Plans, p)
+	if s.planSet == nil {
+		s.planSet = map[string]bool{}
+	}
+	s.planSet[p.ID] = true
+	return nil
+}
+
+// TemplateOf is group groupID's license template, for tests.
+func (t *Tenant) TemplateOf(groupID string) []License {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if g := t.lookupGroup(groupID); g != nil {
+		return cloneLicenses(g.Licenses)
+	}
+	return nil
+}
