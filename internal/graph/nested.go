@@ -33,13 +33,10 @@ func (c *Client) NestedGroups(ctx context.Context, groupIDs []string) (map[strin
 		defer mu.Unlock()
 		for i, id := range chunk {
 			r := res[strconv.Itoa(i)]
-			switch {
-			case r.Status == 404:
+			if vanished, err := groupPart(r, op, id); err != nil {
+				return err
+			} else if vanished {
 				continue
-			case r.Status == 0:
-				return &model.GraphError{Kind: model.GraphThrottled, Op: op + " of " + id, Message: "no answer in $batch after retries"}
-			case r.Status < 200 || r.Status > 299:
-				return innerError(r, op+" of "+id, permissions.ReadGroups()[0])
 			}
 			var page jsonPage[struct {
 				ID          string `json:"id"`
@@ -60,4 +57,18 @@ func (c *Client) NestedGroups(ctx context.Context, groupIDs []string) (map[strin
 		return nil, err
 	}
 	return out, nil
+}
+
+// groupPart says what the $batch answer r of a read about group id means: the group vanished
+// meanwhile (404), or a failure of op; neither for a success.
+func groupPart(r batchResponse, op, id string) (vanished bool, err error) {
+	switch {
+	case r.Status == 404:
+		return true, nil
+	case r.Status == 0:
+		return false, &model.GraphError{Kind: model.GraphThrottled, Op: op + " of " + id, Message: "no answer in $batch after retries"}
+	case r.Status < 200 || r.Status > 299:
+		return false, innerError(r, op+" of "+id, permissions.ReadGroups()[0])
+	}
+	return false, nil
 }
