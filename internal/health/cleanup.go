@@ -112,18 +112,8 @@ func (s *Service) PlanCleanup(ctx context.Context, opts Options, kinds []string,
 	if err != nil {
 		return CleanupPlan{}, err
 	}
+	isDynamic := func(id string) bool { return rep.dynamic[id] }
 	plan := CleanupPlan{Kinds: kinds, Groups: groups, Monthly: Money{}, Options: rep.Options}
-	dynamic := map[string]bool{}
-	isDynamic := func(id string) bool {
-		d, ok := dynamic[id]
-		if !ok {
-			if g, err := s.st.GroupDetail(ctx, id); err == nil {
-				d = model.Group{GroupTypes: g.GroupTypes}.Dynamic()
-			}
-			dynamic[id] = d
-		}
-		return d
-	}
 	for _, k := range kinds {
 		f, _ := rep.Finding(k)
 		if f.Unavailable != "" {

@@ -25,7 +25,6 @@ type Store interface {
 	Prices(ctx context.Context) (map[string]model.Price, error)
 	SetPrice(ctx context.Context, p model.Price) (model.Price, bool, error)
 	DeletePrice(ctx context.Context, skuID string) (model.Price, bool, error)
-	GroupDetail(ctx context.Context, id string) (model.GroupDetail, error)
 }
 
 // ActivityLog records writes. *store.Store implements it.

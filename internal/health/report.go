@@ -44,6 +44,7 @@ type Report struct {
 	Findings     []Finding
 	Waste        Money // monthly cost of the waste findings, priced SKUs only
 	UnpricedSKUs int   // SKUs in waste findings without a price (counted in units)
+	dynamic      map[string]bool // licensed groups with dynamic membership
 }
 
 // Finding is one check of the report.
@@ -338,14 +339,28 @@ func (c *computation) licenseItem(u model.User, h held) Item {
 	for _, g := range h.groups {
 		it.Groups = append(it.Groups, c.groupRef(g.ID))
 	}
-	switch {
-	case h.direct && len(it.Groups) == 0:
-		it.Fix = "Remove " + it.SKUName + " from the user (assigned directly)."
-	case !h.direct:
-		it.Fix = "Remove the user from " + groupNames(it.Groups) + " (the license comes from there)."
-	default:
-		it.Fix = "Remove " + it.SKUName + " from the user and the user from " + groupNames(it.Groups) + " (assigned both ways)."
+	var static, dynamic []model.GroupRef
+	for _, g := range it.Groups {
+		if c.data.DynamicGroups[g.ID] {
+			dynamic = append(dynamic, g)
+		} else {
+			static = append(static, g)
+		}
 	}
+	var fixes []string
+	if h.direct {
+		fixes = append(fixes, "remove "+it.SKUName+" from the user (assigned directly)")
+	}
+	if len(static) > 0 {
+		fixes = append(fixes, "take the user out of "+groupNames(static)+" (the license comes from there)")
+	}
+	if len(dynamic) > 0 {
+		fixes = append(fixes, "change the membership rule of "+groupNames(dynamic)+" to leave the user out (dynamic membership)")
+	}
+	if len(fixes) == 0 { // every held license has a source; kept safe all the same
+		fixes = []string{"review where " + it.SKUName + " comes from"}
+	}
+	it.Fix = strings.ToUpper(fixes[0][:1]) + strings.Join(fixes, "; ")[1:] + "."
 	return it
 }
 
@@ -543,7 +558,8 @@ func countGroups(items []Item) int {
 }
 
 func (c *computation) finish() Report {
-	r := Report{TakenAt: c.data.TakenAt, Options: c.opts, SignInsMiss: c.data.SignInsMissing, SubsMissing: c.data.SubscriptionsMissing, Waste: Money{}}
+	r := Report{TakenAt: c.data.TakenAt, Options: c.opts, SignInsMiss: c.data.SignInsMissing, SubsMissing: c.data.SubscriptionsMissing,
+		Waste: Money{}, dynamic: c.data.DynamicGroups}
 	unpriced := map[string]bool{}
 	for _, k := range Kinds() {
 		f := c.f[k]

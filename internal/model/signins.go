@@ -69,6 +69,9 @@ type HealthData struct {
 	// NewPlans are, by group and SKU of its template, the SKU's plans that appeared after the
 	// template's disabled plans were set (switched on by default), for templates disabling any.
 	NewPlans map[string]map[string][]string
+	// DynamicGroups are the licensed groups with dynamic membership: their members cannot be
+	// removed, only their rule changed.
+	DynamicGroups map[string]bool
 }
 
 // Price is what one unit of a SKU costs a month, set by a LicenseAdmin.

@@ -151,6 +151,9 @@ func (s *Store) HealthData(ctx context.Context) (model.HealthData, error) {
 		if d.NewPlans, err = newPlans(ctx, q, d.ID); err != nil {
 			return d, err
 		}
+		if d.DynamicGroups, err = dynamicGroups(ctx, q, d.ID); err != nil {
+			return d, err
+		}
 		rows, err = q.QueryContext(ctx, `SELECT id, commerce_id, sku_id, part_number, status, is_trial, total_licenses,
 			created_at, next_lifecycle_at FROM snapshot_subscriptions WHERE snapshot_id = ? ORDER BY next_lifecycle_at, id`, d.ID)
 		if err != nil {
@@ -272,6 +275,25 @@ func newPlans(ctx context.Context, q querier, snapID int64) (map[string]map[stri
 			out[g] = map[string][]string{}
 		}
 		out[g][sku] = append(out[g][sku], plan)
+	}
+	return out, rows.Err()
+}
+
+// dynamicGroups are the licensed groups of snapshot snapID with dynamic membership.
+func dynamicGroups(ctx context.Context, q querier, snapID int64) (map[string]bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT group_id FROM snapshot_group_details WHERE snapshot_id = ?1 AND group_types <> ''
+		AND EXISTS (SELECT 1 FROM json_each(group_types) WHERE lower(value) = 'dynamicmembership')`, snapID)
+	if err != nil {
+		return nil, fmt.Errorf("read dynamic groups: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
 	}
 	return out, rows.Err()
 }
