@@ -42,8 +42,8 @@ type Report struct {
 	SignInsMiss  string // why sign-in activity is missing ("" when read)
 	SubsMissing  string // why subscriptions are missing
 	Findings     []Finding
-	Waste        Money // monthly cost of the waste findings, priced SKUs only
-	UnpricedSKUs int   // SKUs in waste findings without a price (counted in units)
+	Waste        Money           // monthly cost of the waste findings, priced SKUs only
+	UnpricedSKUs int             // SKUs in waste findings without a price (counted in units)
 	dynamic      map[string]bool // licensed groups with dynamic membership
 }
 
