@@ -60,7 +60,10 @@ type CleanupUser struct {
 	Kind                  string // the finding that lists the user
 	Steps                 []CleanupStep
 	Skipped               []string // what is left alone, and why
-	Monthly               Money    // what their wasted licenses cost a month
+	// Monthly is what the licenses that go cost a month; Stays names those that stay (a
+	// dynamic group's, or a group's left alone).
+	Monthly Money
+	Stays   []string
 }
 
 // CleanupPlan is the preview of a cleanup: every user and what will be done for them.
@@ -68,7 +71,7 @@ type CleanupPlan struct {
 	Kinds   []string
 	Groups  string // GroupsRemove or GroupsKeep
 	Users   []CleanupUser
-	Monthly Money // what the licenses removed cost a month (priced SKUs)
+	Monthly Money // what the licenses that go cost a month (priced SKUs)
 	Options Options
 }
 
@@ -128,7 +131,16 @@ func (s *Service) PlanCleanup(ctx context.Context, opts Options, kinds []string,
 				byUser[it.UserID] = cu
 				order = append(order, it.UserID)
 			}
-			cu.Monthly.Plus(it.Monthly)
+			// The license goes only when every source of it goes.
+			goes := len(it.Groups) == 0 || groups == GroupsRemove
+			for _, g := range it.Groups {
+				goes = goes && !isDynamic(g.ID)
+			}
+			if goes {
+				cu.Monthly.Plus(it.Monthly)
+			} else {
+				cu.Stays = append(cu.Stays, it.SKUName)
+			}
 			if it.Direct {
 				cu.addLicense(it.SKUID, it.SKUName)
 			}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/a-h/templ"
 
@@ -76,6 +77,9 @@ func (s *Server) cleanupView(q url.Values, plan health.CleanupPlan, opts health.
 		for _, st := range u.Steps {
 			uv.Steps = append(uv.Steps, health.StepText(st))
 			uv.Doable = uv.Doable || !st.Dynamic
+		}
+		if len(u.Stays) > 0 {
+			uv.Skipped = append(slices.Clone(uv.Skipped), "stays: "+strings.Join(u.Stays, ", "))
 		}
 		v.Users = append(v.Users, uv)
 	}
