@@ -41,6 +41,7 @@ type GroupView struct {
 	Jobs                []JobRow // the group's recent reprocess and re-read jobs, newest first
 	Members             MembersView
 	Audit               AuditView
+	Timeline            TimelineView
 	// Problem is what was wrong with the reprocess form just sent.
 	Problem *FormProblem
 }
@@ -168,6 +169,7 @@ type UserView struct {
 	Groups     []GroupLink // the license-assigning groups the user is in
 	Audit      AuditView
 	SSPR       AuditView
+	Timeline   TimelineView
 	InError    bool
 	SearchURL  string
 	// "Reprocess this user": shown when CanReprocess, disabled with ReprocessBlocked (the

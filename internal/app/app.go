@@ -17,6 +17,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/config"
 	"github.com/tenantdesk/tenantdesk/internal/graph"
+	"github.com/tenantdesk/tenantdesk/internal/health"
 	"github.com/tenantdesk/tenantdesk/internal/iprange"
 	"github.com/tenantdesk/tenantdesk/internal/jobs"
 	"github.com/tenantdesk/tenantdesk/internal/licensereport"
@@ -56,6 +57,8 @@ type App struct {
 	Live *live.Reader
 	// Licenses is the license assignment report and its exports.
 	Licenses *licensereport.Report
+	// Health is license health: waste, renewals, hygiene, and SKU prices.
+	Health *health.Service
 	// SSPR checks password-reset request mails against the trusted headers and the audit log.
 	SSPR *sspr.Verifier
 	// SSPRSamples offers sample mails on the verifier's page: the demo's simulated tenant sets
@@ -95,7 +98,13 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
-	jm, err := jobs.New(st, st, logger.With("component", "jobs"), ops.JobKinds()...)
+	hs, err := health.New(st, st, nil)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	hs.Graph = gc
+	jm, err := jobs.New(st, st, logger.With("component", "jobs"), append(ops.JobKinds(), hs.JobKinds()...)...)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -135,6 +144,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		Templates:   tpl,
 		Live:        lv,
 		Licenses:    report,
+		Health:      hs,
 		SSPR:        verifier,
 		Catalog: &licensing.CatalogUpdater{
 			URL:    cfg.LicenseCatalogURL,
@@ -205,6 +215,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		Live:           a.Live,
 		IP:             a.IP,
 		Licenses:       a.Licenses,
+		Health:         a.Health,
 		SSPR:           a.SSPR,
 		SSPRSamples:    a.SSPRSamples,
 		IPDownloads:    IPDownloadsEnabled(a.Config),

@@ -297,15 +297,12 @@ func (c *Client) MemberCounts(ctx context.Context, groupIDs []string, countUsers
 		defer mu.Unlock()
 		for i, q := range chunk {
 			r := res[strconv.Itoa(i)]
-			switch {
-			case r.Status == 404:
+			if vanished, err := groupPart(r, op, q.group); err != nil {
+				return err
+			} else if vanished {
 				c.log.Debug("group vanished before its members were counted", "group", q.group)
 				gone[q.group] = true
 				continue
-			case r.Status == 0:
-				return &model.GraphError{Kind: model.GraphThrottled, Op: op + " of " + q.group, Message: "no answer in $batch after retries"}
-			case r.Status < 200 || r.Status > 299:
-				return innerError(r, op+" of "+q.group, permissions.ReadGroups()[0])
 			}
 			n, err := parseCount(r.Body)
 			if err != nil {

@@ -71,6 +71,10 @@ type Group struct {
 	Events     []model.AuditEvent
 	AuditSince time.Time
 	AuditErr   error
+	// GroupEvents are the events about the group itself ("Set group license", processing),
+	// newest first, for its license timeline.
+	GroupEvents   []model.AuditEvent
+	GroupAuditErr error
 }
 
 // Group reads the group's members and the recent licensing audit events at the same time, and
@@ -85,6 +89,13 @@ func (r *Reader) Group(ctx context.Context, groupID string, inError []model.User
 		g.AuditErr = r.guard.Do(ctx, func(ctx context.Context) error {
 			var err error
 			events, err = r.graph.DirectoryAudits(ctx, model.AuditQuery{Activity: LicenseActivity, Since: g.AuditSince, Max: AuditMax})
+			return err
+		})
+	})
+	wg.Go(func() {
+		g.GroupAuditErr = r.guard.Do(ctx, func(ctx context.Context) error {
+			var err error
+			g.GroupEvents, err = r.graph.DirectoryAudits(ctx, model.AuditQuery{TargetID: groupID, Since: g.AuditSince, Max: AuditMax})
 			return err
 		})
 	})

@@ -27,7 +27,9 @@ const (
 	// detail holds the request body.
 	ActionTemplateChange = "template-change"
 	// ActionGroupCreate is a group created by tenantdesk (the split wizard's dynamic groups).
-	ActionGroupCreate = "group-create"
+	ActionGroupCreate    = "group-create"
+	ActionPriceSet       = "price-set"       // a SKU's monthly price set or cleared (license health)
+	ActionLicenseCleanup = "license-cleanup" // wasted licenses removed the way each was given (a job)
 )
 
 // ActivityActions are the actions in the order the activity filter offers them.
@@ -35,7 +37,7 @@ func ActivityActions() []string {
 	return []string{ActionSignIn, ActionSignOut, ActionRefused, ActionRefresh, ActionRefreshErrors,
 		ActionReprocess, ActionIPRefresh, ActionIPImport, ActionSSPRVerify,
 		ActionSignOutEverywhere, ActionSessionEnd, ActionRoleCheck, ActionActivityPrune, ActionBackup, ActionRestore, ActionJob,
-		ActionTemplateChange, ActionGroupCreate}
+		ActionTemplateChange, ActionGroupCreate, ActionPriceSet, ActionLicenseCleanup}
 }
 
 // Activity results.

@@ -12,6 +12,9 @@ type Snapshot struct {
 	Groups       []Group                 // licensed groups, with their templates
 	MemberCounts map[string]MemberCounts // by group id; a group left out counts 0
 	Users        []User                  // every user, with assignedLicenses and licenseAssignmentStates
+	SignIns      []SignIn                // users' signInActivity (users without one never signed in)
+	// Extras are the subscriptions and what could not be read; nil leaves both "not read".
+	Extras *SnapshotExtras
 }
 
 // SnapshotInfo identifies the current snapshot.
@@ -59,4 +62,8 @@ type SnapshotWriter interface {
 	Commit(ctx context.Context, skus []SKU, groups []Group, counts map[string]MemberCounts) error
 	// Abort discards the unfinished snapshot.
 	Abort(ctx context.Context) error
+	// AddSignIns writes a page of users' signInActivity.
+	AddSignIns(ctx context.Context, page []SignIn) error
+	// SetExtras keeps the subscriptions and what could not be read, for Commit to write.
+	SetExtras(extras SnapshotExtras)
 }

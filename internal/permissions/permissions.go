@@ -20,6 +20,7 @@ const (
 	OrganizationWrite     = "Organization.ReadWrite.All"
 	GroupMemberRead       = "GroupMember.Read.All"
 	GroupRead             = "Group.Read.All"
+	GroupMemberWrite      = "GroupMember.ReadWrite.All"
 	UserRead              = "User.Read.All"
 	AuditLogRead          = "AuditLog.Read.All"
 	LicenseAssignment     = "LicenseAssignment.ReadWrite.All"
@@ -62,6 +63,25 @@ func ChangeTemplates() []string { return []string{LicenseAssignment, GroupReadWr
 // CreateGroups is POST /groups (the split wizard's dynamic groups; dynamic membership also needs
 // Microsoft Entra ID P1 in the tenant).
 func CreateGroups() []string { return []string{GroupCreate, GroupReadWrite, DirectoryWrite} }
+
+// ReadSignIns is GET /users?$select=signInActivity: AuditLog.Read.All together with one of
+// ReadUsers (and Entra ID P1 or P2 in the tenant).
+func ReadSignIns() []string { return []string{AuditLogRead} }
+
+// ReadSubscriptions is GET /directory/subscriptions. Not in GRAPH.md's table: Microsoft's page
+// lists Organization.Read.All, Directory.Read.All and Organization.ReadWrite.All;
+// LicenseAssignment.Read.All, enough for /subscribedSkus, is not.
+func ReadSubscriptions() []string {
+	return []string{OrganizationRead, DirectoryRead, OrganizationWrite}
+}
+
+// AssignUserLicense is POST /users/{id}/assignLicense (license cleanup removes direct licenses).
+func AssignUserLicense() []string { return []string{LicenseAssignment, UserReadWrite, DirectoryWrite} }
+
+// RemoveGroupMember is DELETE /groups/{id}/members/{id}/$ref (license cleanup takes users out of
+// the groups that give them a wasted license). Not in GRAPH.md's table: Microsoft's page lists
+// GroupMember.ReadWrite.All, Group.ReadWrite.All and Directory.ReadWrite.All.
+func RemoveGroupMember() []string { return []string{GroupMemberWrite, GroupReadWrite, DirectoryWrite} }
 
 // DirectoryRolesRead is GET /directoryRoles and their members.
 func DirectoryRolesRead() []string { return []string{RoleManagementRead, DirectoryRead} }

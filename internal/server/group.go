@@ -105,6 +105,7 @@ func (s *Server) groupView(r *http.Request, g model.GroupDetail) (web.GroupView,
 	}
 	v.Audit = auditView(ex, lg.Events, lg.AuditSince, lg.AuditErr)
 	v.Causes = causeViews(ex.Causes(inError, id), inError, "cause", v.CanReprocess)
+	v.Timeline = timelineView(ex.Timeline(lg.GroupEvents, nil), lg.AuditSince, lg.GroupAuditErr)
 
 	v.ErrorUsers, v.ErrorPager = licenseRows(ex, id, inError, q, "epage", "#errors")
 	v.DisabledUsers, v.DisabledPager = licenseRows(ex, id, disabled, q, "dpage", "#disabled")

@@ -19,6 +19,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/auth/authtest"
 	"github.com/tenantdesk/tenantdesk/internal/graphtest"
+	"github.com/tenantdesk/tenantdesk/internal/health"
 	"github.com/tenantdesk/tenantdesk/internal/jobs"
 	"github.com/tenantdesk/tenantdesk/internal/licensereport"
 	"github.com/tenantdesk/tenantdesk/internal/live"
@@ -322,8 +323,15 @@ func testDepsGranted(t testing.TB, st Store, dir *graphtest.Graph, fetch permiss
 			t.Fatal(err)
 		}
 	}
-	deps := Deps{Store: st, Activity: &activityRecorder{}, Syncer: &fakeSyncer{}, Auth: authtest.SignedIn(auth.RoleLicenseAdmin),
-		Operations: ops, Templates: tpl, Live: lv, IP: ip, Licenses: report, SSPR: verifier, Now: now, Version: "test", Logger: slogText(io.Discard)}
+	act := &activityRecorder{}
+	var hs Health = refusingHealth{}
+	if hst, ok := st.(health.Store); ok {
+		if hs, err = health.New(hst, act, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deps := Deps{Store: st, Activity: act, Syncer: &fakeSyncer{}, Auth: authtest.SignedIn(auth.RoleLicenseAdmin),
+		Operations: ops, Templates: tpl, Live: lv, IP: ip, Licenses: report, Health: hs, SSPR: verifier, Now: now, Version: "test", Logger: slogText(io.Discard)}
 	withJobs(t, &deps, st, kinds...)
 	return deps
 }
@@ -372,6 +380,13 @@ func waitJob(t testing.TB, h http.Handler, loc, role string) string {
 	}
 	t.Fatalf("job %s did not finish", loc)
 	return loc
+}
+
+// refusingHealth is license health for servers over a fakeStore: no data yet.
+type refusingHealth struct{ Health }
+
+func (refusingHealth) Report(context.Context, health.Options) (health.Report, error) {
+	return health.Report{}, errFakeNotFound
 }
 
 // refusingReport is the license report of servers over a fakeStore: no data yet.

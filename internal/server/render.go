@@ -23,6 +23,7 @@ var navEntries = []navEntry{
 	{"overview", "Overview", "/"},
 	{"groups", "Groups", "/groups"},
 	{"licenses", "Licenses", "/licenses"},
+	{"health", "Health", "/health"},
 	{"users", "Users", "/users"},
 	{"ip", "IP lookup", "/ip"},
 	{"sspr", "Reset requests", "/sspr"},

@@ -86,6 +86,14 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.require(auth.RoleReader)).Get("/licenses/{sku}", s.handle(s.handleLicense))
 	r.With(s.require(auth.RoleReader)).Get("/licenses/{sku}/holders.csv", s.handle(s.handleLicenseCSV))
 
+	// License health (license_health.go): Readers look and download, LicenseAdmins set prices.
+	r.With(s.require(auth.RoleReader)).Get(healthPath, s.handle(s.handleHealth))
+	r.With(s.require(auth.RoleLicenseAdmin)).Get(pricesPath, s.handle(s.handlePrices))
+	r.With(s.require(auth.RoleLicenseAdmin)).Post(pricesPath, s.handle(s.handleSetPrice))
+	r.With(s.require(auth.RoleLicenseAdmin)).Get(cleanupPath, s.handle(s.handleCleanup))
+	r.With(s.require(auth.RoleLicenseAdmin)).Post(cleanupPath, s.handle(s.handleStartCleanup))
+	r.With(s.require(auth.RoleReader)).Get(healthPath+"/{file}", s.handle(s.handleHealthCSV))
+
 	// IP lookup (ip.go): Readers look up, Operators download and import.
 	r.With(s.require(auth.RoleReader)).Get("/ip", s.handle(s.handleIP))
 	r.With(s.require(auth.RoleReader)).Get("/api/ip", s.handle(s.handleIPAPI))

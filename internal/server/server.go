@@ -100,6 +100,7 @@ type Deps struct {
 	Live       Live
 	IP         IPLookup
 	Licenses   LicenseReport
+	Health     Health
 	SSPR       SSPRVerifier
 	// SSPRSamples offers the simulated tenant's sample mails on the verifier's page (the demo);
 	// nil elsewhere.
@@ -148,6 +149,7 @@ type Server struct {
 	live     Live
 	ip       IPLookup
 	licenses LicenseReport
+	health   Health
 	sspr     SSPRVerifier
 	samples  SSPRSamples
 	ipOnline bool
@@ -177,7 +179,7 @@ func New(deps Deps) (*Server, error) {
 	}{
 		{"Store", deps.Store != nil}, {"Activity", deps.Activity != nil}, {"Syncer", deps.Syncer != nil},
 		{"Auth", deps.Auth != nil}, {"Operations", deps.Operations != nil}, {"Jobs", deps.Jobs != nil}, {"Templates", deps.Templates != nil}, {"Live", deps.Live != nil},
-		{"IP", deps.IP != nil}, {"Licenses", deps.Licenses != nil}, {"SSPR", deps.SSPR != nil},
+		{"IP", deps.IP != nil}, {"Licenses", deps.Licenses != nil}, {"SSPR", deps.SSPR != nil}, {"Health", deps.Health != nil},
 	} {
 		if !d.ok {
 			missing = append(missing, d.name)
@@ -188,7 +190,7 @@ func New(deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		store: deps.Store, activity: deps.Activity, syncer: deps.Syncer, authn: deps.Auth,
-		ops: deps.Operations, jobs: deps.Jobs, tpl: deps.Templates, live: deps.Live, ip: deps.IP, licenses: deps.Licenses, sspr: deps.SSPR, samples: deps.SSPRSamples, ipOnline: deps.IPDownloads,
+		ops: deps.Operations, jobs: deps.Jobs, tpl: deps.Templates, live: deps.Live, ip: deps.IP, licenses: deps.Licenses, health: deps.Health, sspr: deps.SSPR, samples: deps.SSPRSamples, ipOnline: deps.IPDownloads,
 
 		log: deps.Logger, now: deps.Now, version: deps.Version, bg: deps.Background,
 

@@ -7,10 +7,8 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/tenantdesk/tenantdesk/internal/assign"
-	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/templates"
 	"github.com/tenantdesk/tenantdesk/internal/text"
@@ -75,13 +73,10 @@ func groupIDParam(r *http.Request) (string, error) {
 	return id, nil
 }
 
-// actor is who makes a write from the web, for the activity log.
-func (s *Server) actor(r *http.Request) templates.Actor {
-	a := templates.Actor{RemoteIP: s.proxies.ClientIP(r), CorrelationID: middleware.GetReqID(r.Context())}
-	if p, ok := auth.PrincipalFrom(r.Context()); ok {
-		a.UPN, a.Name = p.UPN, p.Name
-	}
-	return a
+// templateActor is who makes a template write from the web, for the activity log.
+func (s *Server) templateActor(r *http.Request) templates.Actor {
+	a := s.actor(r)
+	return templates.Actor{UPN: a.ActorUPN, Name: a.ActorName, RemoteIP: a.RemoteIP, CorrelationID: a.CorrelationID}
 }
 
 // handleTemplateEditor is GET /groups/{id}/licenses: the editor, with the group's template, a

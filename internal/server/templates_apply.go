@@ -30,7 +30,7 @@ func (s *Server) handleTemplateApply(w http.ResponseWriter, r *http.Request) err
 	}
 	work, cancel := detached(r.Context())
 	defer cancel()
-	_, err = s.tpl.Apply(work, s.actor(r), id, base, proposed)
+	_, err = s.tpl.Apply(work, s.templateActor(r), id, base, proposed)
 	var changed *model.TemplateChangedError
 	var ge *model.GraphError
 	switch {

@@ -162,7 +162,7 @@ func (s *Server) handleBulkApply(w http.ResponseWriter, r *http.Request) error {
 	}
 	work, cancel := detached(r.Context())
 	defer cancel()
-	out, err := s.tpl.BulkApply(work, s.actor(r), changes, nil)
+	out, err := s.tpl.BulkApply(work, s.templateActor(r), changes, nil)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func (s *Server) handleSplitRun(w http.ResponseWriter, r *http.Request) error {
 	}
 	work, cancel := detached(r.Context())
 	defer cancel()
-	_, steps, err := s.tpl.RunSplit(work, s.actor(r), id, nil)
+	_, steps, err := s.tpl.RunSplit(work, s.templateActor(r), id, nil)
 	if err != nil {
 		return err
 	}

@@ -71,6 +71,7 @@ func (s *Server) userView(r *http.Request, u model.User) (web.UserView, error) {
 	v.Groups = userGroups(ex, u)
 	v.Audit = auditView(ex, lu.Licensing, lu.Since, lu.Err)
 	v.SSPR = auditView(ex, lu.PasswordReset, lu.Since, lu.Err)
+	v.Timeline = timelineView(ex.Timeline(lu.All, u.LicenseStates), lu.Since, lu.Err)
 	return v, nil
 }
 

@@ -30,6 +30,13 @@ type Source interface {
 	// countUsers says so (else the store counts them from license states), calling progress with
 	// how many groups are done so far.
 	MemberCounts(ctx context.Context, groupIDs []string, countUsers func(id string) bool, progress func(done int)) (map[string]model.MemberCounts, error)
+	// SignIns calls fn with every user's signInActivity, a page at a time; a *model.GraphError
+	// of kind GraphForbidden when the app or the tenant may not read it.
+	SignIns(ctx context.Context, fn func([]model.SignIn) error) error
+	// Subscriptions are the tenant's commercial subscriptions; GraphForbidden as SignIns.
+	Subscriptions(ctx context.Context) ([]model.Subscription, error)
+	// NestedGroups are the groups that are direct members of each of the groups.
+	NestedGroups(ctx context.Context, groupIDs []string) (map[string][]model.GroupRef, error)
 }
 
 // Store is what a sync needs of the database: sync run records and snapshots. *store.Store
@@ -278,20 +285,37 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) error {
 		skus         []model.SKU
 		groups       []model.Group
 		counts       map[string]model.MemberCounts
+		nested       map[string][]model.GroupRef
+		extras       model.SnapshotExtras
 		directoryErr error
 		// Progress shows the users while they are read, then the member counts if those are
 		// still going.
 		usersRead, countsRead atomic.Bool
 		countsDone, countsAll atomic.Int64
+		healthErr             error
+		// cause is the failure that came first: the others may only be its consequence (a
+		// store write cut off by the cancellation fails with the store's own error).
+		causeOnce sync.Once
+		cause     error
 	)
+	fail := func(err error) {
+		causeOnce.Do(func() { cause = err })
+		cancel()
+	}
 	s.setPhase(PhaseUsers, 0)
-	wg.Add(2)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if extras, healthErr = s.readHealth(ctx, w); healthErr != nil {
+			fail(healthErr)
+		}
+	}()
 	go func() {
 		defer wg.Done()
 		usersErr = s.readUsers(ctx, w, func(n int) { users = n; s.setDone(n) })
 		if usersErr != nil {
 			usersErr = fmt.Errorf("read users: %w", usersErr)
-			cancel()
+			fail(usersErr)
 			return
 		}
 		usersRead.Store(true)
@@ -302,7 +326,7 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) error {
 	}()
 	go func() {
 		defer wg.Done()
-		skus, groups, counts, directoryErr = s.readDirectory(ctx, func(done, all int) {
+		skus, groups, counts, nested, directoryErr = s.readDirectory(ctx, func(done, all int) {
 			// Batches report out of order: keep the highest.
 			for cur := countsDone.Load(); int64(done) > cur && !countsDone.CompareAndSwap(cur, int64(done)); cur = countsDone.Load() {
 			}
@@ -313,15 +337,17 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) error {
 		})
 		countsRead.Store(true)
 		if directoryErr != nil {
-			cancel()
+			fail(directoryErr)
 		}
 	}()
 	wg.Wait()
 	// The first failure is the cause; the other side then stopped with ctx's.
-	if err := firstCause(usersErr, directoryErr); err != nil {
+	if err := firstCause(cause, usersErr, directoryErr, healthErr); err != nil {
 		return errors.Join(err, w.Abort(context.WithoutCancel(ctx)))
 	}
 	run.SKUs, run.Groups, run.Users = len(skus), len(groups), users
+	extras.NestedGroups = nested
+	w.SetExtras(extras)
 	s.setPhase(PhaseSaving, 0)
 	return w.Commit(ctx, skus, groups, counts)
 }
@@ -381,14 +407,14 @@ func (s *Syncer) readUsers(ctx context.Context, w model.SnapshotWriter, written 
 
 // readDirectory reads the subscriptions, the licensed groups and their member counts,
 // reporting how many groups are counted of how many.
-func (s *Syncer) readDirectory(ctx context.Context, progress func(done, all int)) ([]model.SKU, []model.Group, map[string]model.MemberCounts, error) {
+func (s *Syncer) readDirectory(ctx context.Context, progress func(done, all int)) ([]model.SKU, []model.Group, map[string]model.MemberCounts, map[string][]model.GroupRef, error) {
 	skus, err := s.src.SubscribedSKUs(ctx)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read subscribed SKUs: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("read subscribed SKUs: %w", err)
 	}
 	groups, err := s.src.LicensedGroups(ctx)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read licensed groups: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("read licensed groups: %w", err)
 	}
 	ids := make([]string, len(groups))
 	processing := make(map[string]bool, len(groups))
@@ -400,9 +426,13 @@ func (s *Syncer) readDirectory(ctx context.Context, progress func(done, all int)
 	counts, err := s.src.MemberCounts(ctx, ids, func(id string) bool { return processing[id] },
 		func(done int) { progress(done, len(ids)) })
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("count group members: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("count group members: %w", err)
 	}
-	return skus, groups, counts, ctx.Err()
+	nested, err := s.src.NestedGroups(ctx, ids)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("list nested groups: %w", err)
+	}
+	return skus, groups, counts, nested, ctx.Err()
 }
 
 // firstCause is the first error that is not a cancellation caused by the other, else any error.

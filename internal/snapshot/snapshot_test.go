@@ -36,6 +36,12 @@ type fakeSource struct {
 	// look at the Syncer from inside the sync.
 	onCall func()
 
+	// Sign-ins and subscriptions (health_test.go); their errors fail those reads.
+	signIns             []model.SignIn
+	subs                []model.Subscription
+	signInsErr, subsErr error
+	nested              map[string][]model.GroupRef
+
 	requests atomic.Int64
 }
 

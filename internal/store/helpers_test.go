@@ -88,7 +88,20 @@ func genTenant(seed uint64, nUsers, nGroups int) model.Snapshot {
 			u.LicenseStates = append(u.LicenseStates, st)
 		}
 		snap.Users = append(snap.Users, u)
+		if i%3 > 0 { // every third user never signed in
+			at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(-time.Duration(r.IntN(400)) * 24 * time.Hour)
+			snap.SignIns = append(snap.SignIns, model.SignIn{UserID: u.ID, LastInteractive: at, LastSuccessful: at})
+		}
 	}
+	ex := model.SnapshotExtras{}
+	for i, s := range snap.SKUs {
+		ex.Subscriptions = append(ex.Subscriptions, model.Subscription{ID: testGUID(9, i), SKUID: s.ID, SKUPartNumber: s.PartNumber,
+			Status: model.SubscriptionEnabled, TotalLicenses: 100, NextLifecycleAt: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)})
+	}
+	if len(snap.Groups) > 1 {
+		ex.NestedGroups = map[string][]model.GroupRef{snap.Groups[0].ID: {{ID: snap.Groups[1].ID, Name: snap.Groups[1].DisplayName}}}
+	}
+	snap.Extras = &ex
 	return snap
 }
 

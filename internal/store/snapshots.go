@@ -37,6 +37,12 @@ func (s *Store) SaveSnapshot(ctx context.Context, runID int64, snap model.Snapsh
 			return errors.Join(fmt.Errorf("save snapshot: %w", err), w.Abort(context.WithoutCancel(ctx)))
 		}
 	}
+	if err := w.AddSignIns(ctx, snap.SignIns); err != nil {
+		return errors.Join(fmt.Errorf("save snapshot: %w", err), w.Abort(context.WithoutCancel(ctx)))
+	}
+	if snap.Extras != nil {
+		w.SetExtras(*snap.Extras)
+	}
 	return w.Commit(ctx, snap.SKUs, snap.Groups, snap.MemberCounts)
 }
 
@@ -184,7 +190,7 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 var userTables = []string{"snapshot_holders", "snapshot_user_props", "snapshot_user_states", "snapshot_user_assigned", "snapshot_user_keys"}
 
 // snapshotTables are deleted child first.
-var snapshotTables = append(append(userTables[:len(userTables):len(userTables)], "snapshot_users", "snapshot_holder_values", "snapshot_sku_holders"),
+var snapshotTables = append(append(userTables[:len(userTables):len(userTables)], "snapshot_signins", "snapshot_users", "snapshot_holder_values", "snapshot_sku_holders", "snapshot_subscriptions", "snapshot_nested_groups"),
 	"snapshot_group_licenses", "snapshot_group_details", "snapshot_groups", "snapshot_sku_plans", "snapshot_skus")
 
 // pruneSnapshots deletes every snapshot older than current but the keepPrevious complete ones

@@ -25,6 +25,7 @@ type SnapshotWriter struct {
 	takenAt time.Time
 	seen    map[string]bool // user ids written: the first of duplicates wins
 	done    bool
+	extras  *model.SnapshotExtras // SetExtras; written by Commit
 }
 
 // BeginSnapshot starts a snapshot taken at takenAt for sync run runID (0 for none), clearing
@@ -122,6 +123,9 @@ func (w *SnapshotWriter) Commit(ctx context.Context, skus []model.SKU, groups []
 			return err
 		}
 		if err := deriveUserFacts(bg, tx, w.id); err != nil {
+			return err
+		}
+		if err := w.writeExtras(bg, tx); err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {

@@ -448,9 +448,19 @@ func withObject[T any](a *API, rq *request, c directoryCollection[T], use func(o
 
 // Users.
 
-func (a *API) listUsers(rq *request) error  { return listObjects(a, rq, userCollection) }
+func (a *API) listUsers(rq *request) error {
+	if err := a.checkSignInActivity(rq); err != nil {
+		return err
+	}
+	return listObjects(a, rq, userCollection)
+}
 func (a *API) countUsers(rq *request) error { return countObjects(a, rq, userCollection) }
-func (a *API) getUser(rq *request) error    { return getObject(a, rq, userCollection) }
+func (a *API) getUser(rq *request) error {
+	if err := a.checkSignInActivity(rq); err != nil {
+		return err
+	}
+	return getObject(a, rq, userCollection)
+}
 
 func errCountUnsupported() *apiError {
 	return errf(400, "Request_BadRequest", "$count is not currently supported.")
@@ -728,7 +738,7 @@ func (a *API) skuInfos() []skuJSON {
 		j := skuJSON{
 			AccountID: tenantID, AccountName: a.t.DisplayName, AppliesTo: s.AppliesTo,
 			CapabilityStatus: s.CapabilityStatus, ID: tenantID + "_" + strings.ToLower(s.ID),
-			SKUID: strings.ToLower(s.ID), SKUPartNumber: s.PartNumber, SubscriptionIDs: []string{},
+			SKUID: strings.ToLower(s.ID), SKUPartNumber: s.PartNumber, SubscriptionIDs: a.t.subscriptionIDsOf(s.ID),
 			PrepaidUnits: prepaidJSON(s.Prepaid), ServicePlans: make([]planInfoJSON, 0, len(s.Plans)),
 		}
 		for _, p := range s.Plans {

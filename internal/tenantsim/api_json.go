@@ -268,7 +268,43 @@ var userProps = newPropSet("microsoft.graph.user", []prop[User]{
 	{"signInSessionsValidFromDateTime", false, func(u *User) any { return u.SignInSessionsValidFromDateTime }},
 	{"passwordPolicies", false, func(u *User) any { return nz(u.PasswordPolicies) }},
 	{"preferredDataLocation", false, func(u *User) any { return nz(u.PreferredDataLocation) }},
+	{"signInActivity", false, func(u *User) any { return signInJSON(u.SignIns) }},
 })
+
+// signInJSON is signInActivity as Graph writes it: null for a user who never signed in, null
+// dates (and request ids) for what is not known.
+func signInJSON(s *SignInActivity) any {
+	if s == nil {
+		return nil
+	}
+	b := []byte(`{"lastSignInDateTime":`)
+	at := func(t time.Time) {
+		if t.IsZero() {
+			b = append(b, "null"...)
+		} else {
+			b = appendString(b, jsonTime(t))
+		}
+	}
+	id := func(t time.Time, salt string) {
+		if t.IsZero() {
+			b = append(b, "null"...)
+		} else {
+			b = appendString(b, stableGUID("signin:"+salt, jsonTime(t)))
+		}
+	}
+	at(s.LastSignIn)
+	b = append(b, `,"lastSignInRequestId":`...)
+	id(s.LastSignIn, "interactive")
+	b = append(b, `,"lastNonInteractiveSignInDateTime":`...)
+	at(s.LastNonInteractive)
+	b = append(b, `,"lastNonInteractiveSignInRequestId":`...)
+	id(s.LastNonInteractive, "noninteractive")
+	b = append(b, `,"lastSuccessfulSignInDateTime":`...)
+	at(s.LastSuccessful)
+	b = append(b, `,"lastSuccessfulSignInRequestId":`...)
+	id(s.LastSuccessful, "successful")
+	return rawJSON(append(b, '}'))
+}
 
 // securityIdentifier derives a group's SID from its object id, as Entra does for cloud groups
 // (S-1-12-1 followed by the GUID's bytes as four little-endian uint32s).

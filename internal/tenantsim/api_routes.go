@@ -89,8 +89,11 @@ func buildRoutes() []route {
 		{"GET", "/groups/{id}/members", permsGroupRead, (*API).listMembers},
 		{"GET", "/groups/{id}/members/$count", permsGroupRead, (*API).countMembers},
 		{"GET", "/groups/{id}/membersWithLicenseErrors", permsGroupRead, (*API).listMembersWithErrors},
+		{"DELETE", "/groups/{id}/members/{id}/$ref", permsMemberWrite, (*API).removeMember},
 		{"GET", "/auditLogs/directoryAudits", permsAudit, (*API).listAudits},
 		{"GET", "/auditLogs/directoryAudits/{id}", permsAudit, (*API).getAudit},
+		{"GET", "/directory/subscriptions", permsOrgRead, (*API).listDirectorySubscriptions},
+		{"GET", "/directory/subscriptions/{id}", permsOrgRead, (*API).getDirectorySubscription},
 		{"GET", "/directoryRoles", permsDirRoles, (*API).listDirectoryRoles},
 		{"GET", "/directoryRoles/{id}", permsDirRoles, (*API).getDirectoryRole},
 		{"GET", "/directoryRoles/{id}/members", permsDirRoles, (*API).listDirectoryRoleMembers},
@@ -194,6 +197,8 @@ func matchRoute(method, path string) (route, []string, error) {
 			return route{}, nil, segmentNotFound(segs[3])
 		case n == 4 && low[3] == "$count":
 			return at("/groups/{id}/members/$count", segs[1], "")
+		case n == 5 && low[4] == "$ref":
+			return at("/groups/{id}/members/{id}/$ref", segs[1], segs[3])
 		}
 		cast, ok := memberCasts[low[3]]
 		switch {
@@ -215,6 +220,18 @@ func matchRoute(method, path string) (route, []string, error) {
 			return at("/auditLogs/directoryAudits")
 		case n == 3:
 			return at("/auditLogs/directoryAudits/{id}", segs[2])
+		}
+		return route{}, nil, segmentNotFound(segs[3])
+	case "directory":
+		switch {
+		case n == 1:
+			return route{}, nil, segmentNotFound(segs[0])
+		case low[1] != "subscriptions":
+			return route{}, nil, segmentNotFound(segs[1])
+		case n == 2:
+			return at("/directory/subscriptions")
+		case n == 3:
+			return at("/directory/subscriptions/{id}", segs[2])
 		}
 		return route{}, nil, segmentNotFound(segs[3])
 	case "directoryroles":

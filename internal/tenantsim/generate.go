@@ -198,6 +198,7 @@ func (g *generator) run() {
 	}
 	g.reportScenarios()
 	g.licenses()
+	g.healthScenarios()
 	g.history()
 	g.ssprFlows()
 	g.directoryRoles()

@@ -20,9 +20,11 @@ var graphPermissions = map[string][]string{
 	"POST /users/{id}/assignLicense":                                {"LicenseAssignment.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All"},
 	"POST /groups/{id}/assignLicense":                               {"LicenseAssignment.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"},
 	"POST /groups (a dynamic group)":                                {"Group.Create", "Group.ReadWrite.All", "Directory.ReadWrite.All"},
-	"GET /users?$select=signInActivity":                             {"AuditLog.Read.All", "User.Read.All"}, // both together; the simulator has no signInActivity
+	"GET /users?$select=signInActivity":                             {"AuditLog.Read.All", "User.Read.All"}, // both together: checked inside the user reads (TestSignInActivityNeedsAuditLogAndPremium)
 	"GET /directoryRoles, role members":                             {"RoleManagement.Read.Directory", "Directory.Read.All"},
 	notInGraphMD + " (Microsoft's user-list-memberof)":              {"Directory.Read.All", "Directory.ReadWrite.All"},
+	notInGraphMD + " (Microsoft's directory-list-subscriptions)":    {"Organization.Read.All", "Directory.Read.All", "Organization.ReadWrite.All"},
+	notInGraphMD + " (Microsoft's group-delete-members)":            {"GroupMember.ReadWrite.All", "Group.ReadWrite.All", "Directory.ReadWrite.All"},
 }
 
 const notInGraphMD = "not in GRAPH.md"
@@ -47,6 +49,7 @@ var routeCalls = map[string]string{
 	"GET /groups/{id}/members":                                   "GET /groups, members, membersWithLicenseErrors, /groups/delta",
 	"GET /groups/{id}/members/$count":                            "GET /groups, members, membersWithLicenseErrors, /groups/delta",
 	"GET /groups/{id}/membersWithLicenseErrors":                  "GET /groups, members, membersWithLicenseErrors, /groups/delta",
+	"DELETE /groups/{id}/members/{id}/$ref":                      notInGraphMD + " (Microsoft's group-delete-members)",
 	"GET /groups/{id}/members/microsoft.graph.user":              "GET /groups, members, membersWithLicenseErrors, /groups/delta",
 	"GET /groups/{id}/members/microsoft.graph.user/$count":       "GET /groups, members, membersWithLicenseErrors, /groups/delta",
 	"GET /groups/{id}/members/microsoft.graph.group":             "GET /groups, members, membersWithLicenseErrors, /groups/delta",
@@ -57,6 +60,8 @@ var routeCalls = map[string]string{
 	"GET /groups/{id}/members/microsoft.graph.orgContact/$count": "GET /groups, members, membersWithLicenseErrors, /groups/delta",
 	"GET /auditLogs/directoryAudits":                             "GET /auditLogs/directoryAudits",
 	"GET /auditLogs/directoryAudits/{id}":                        "GET /auditLogs/directoryAudits",
+	"GET /directory/subscriptions":                               notInGraphMD + " (Microsoft's directory-list-subscriptions)",
+	"GET /directory/subscriptions/{id}":                          notInGraphMD + " (Microsoft's directory-list-subscriptions)",
 	"GET /directoryRoles":                                        "GET /directoryRoles, role members",
 	"GET /directoryRoles/{id}":                                   "GET /directoryRoles, role members",
 	"GET /directoryRoles/{id}/members":                           "GET /directoryRoles, role members",
@@ -89,7 +94,7 @@ func TestRoutesEnforceGRAPHmdPermissions(t *testing.T) {
 	role := e.t.roles[0]
 	sample := strings.NewReplacer("/users/{id}", "/users/"+u.ID, "/groups/{id}", "/groups/"+g.ID,
 		"/subscribedSkus/{id}", "/subscribedSkus/"+skuA1Students, "/directoryAudits/{id}", "/directoryAudits/"+audit,
-		"/directoryRoles/{id}", "/directoryRoles/"+role.ID, "(roleTemplateId={id})", "(roleTemplateId='"+role.TemplateID+"')")
+		"/directoryRoles/{id}", "/directoryRoles/"+role.ID, "/subscriptions/{id}", "/subscriptions/"+e.t.Subscriptions()[0].ID, "/members/{id}/", "/members/"+g.Members[0]+"/", "(roleTemplateId={id})", "(roleTemplateId='"+role.TemplateID+"')")
 	bodies := map[string]string{
 		"POST /users/{id}/assignLicense":  `{"addLicenses":[],"removeLicenses":[]}`,
 		"POST /groups/{id}/assignLicense": `{"addLicenses":[],"removeLicenses":[]}`,

@@ -70,8 +70,8 @@ type Info struct {
 // permissions Graph accepts; the license-only app may change group license templates
 // (LicenseAssignment.ReadWrite.All) but, without User.ReadWrite.All, not reprocess.
 var (
-	FullAppRoles = []string{"LicenseAssignment.Read.All", "GroupMember.Read.All", "User.Read.All", "AuditLog.Read.All",
-		"User.ReadWrite.All", "LicenseAssignment.ReadWrite.All", "RoleManagement.Read.Directory", "Group.Create"}
+	FullAppRoles = []string{"LicenseAssignment.Read.All", "Organization.Read.All", "GroupMember.Read.All", "User.Read.All", "AuditLog.Read.All",
+		"User.ReadWrite.All", "LicenseAssignment.ReadWrite.All", "RoleManagement.Read.Directory", "Group.Create", "GroupMember.ReadWrite.All"}
 	ReadOnlyAppRoles    = []string{"Organization.Read.All", "Group.Read.All", "User.Read.All", "AuditLog.Read.All"}
 	LicenseOnlyAppRoles = []string{"LicenseAssignment.Read.All", "GroupMember.Read.All", "User.Read.All", "AuditLog.Read.All",
 		"LicenseAssignment.ReadWrite.All"}

@@ -27,6 +27,9 @@ type Config struct {
 	AuditDelay time.Duration
 	// Now is the clock; nil means time.Now. Generated timestamps are relative to Now at creation.
 	Now func() time.Time
+	// EntraIDFree makes the tenant one without Entra ID P1 or P2, whatever its SKUs: Graph then
+	// refuses signInActivity (403 Authentication_RequestFromNonPremiumTenantOrB2CTenant).
+	EntraIDFree bool
 }
 
 // SKU is a subscribed SKU of the tenant.
@@ -123,6 +126,8 @@ type User struct {
 	AssignedLicenses []License
 	// LicenseStates has one entry per SKU per source (direct or each group).
 	LicenseStates []LicenseState
+	// SignIns is the user's signInActivity; nil when the user never signed in.
+	SignIns *SignInActivity
 
 	// role is the generator's population of the user (student, faculty, staff ...).
 	role userRole
@@ -150,7 +155,9 @@ type Group struct {
 
 	seq      int       // creation order: groups are evaluated for a user in this order
 	queuedAt time.Time // when license processing was queued
-	leavers  []string  // users who left since the last processing: their licenses from it go then
+	// leavers are users removed since the group was last processed: processing takes their
+	// licenses from this group away.
+	leavers []string
 }
 
 // Device is a directory device (only ever a group member here).
@@ -370,5 +377,7 @@ type Tenant struct {
 	pending []string
 	scratch evalScratch
 	country string // the tenant's country, the usage location users without one inherit
-	vanity  string // the verified custom domain, e.g. contoso.edu
+	// terms are each SKU's subscription dates, by SKU id (health_scenario.go).
+	terms  map[string]subscriptionTerm
+	vanity string // the verified custom domain, e.g. contoso.edu
 }

@@ -1,0 +1,86 @@
+package health
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
+)
+
+const (
+	tSKU   = "94763226-9b3c-4e75-a931-5c89701abe66"
+	tPlanA = "57ff2da0-773e-42df-b2af-ffb7a2317929"
+	tPlanB = "2078e8df-cff6-4290-98cb-5408261a760a"
+)
+
+// snapshotAt is a tenant of two licensed groups (one still processing) and two users, taken at.
+func snapshotAt(at time.Time, processing string, plans ...string) model.Snapshot {
+	sku := model.SKU{ID: tSKU, PartNumber: "STANDARDWOFFPACK_FACULTY", AppliesTo: "User", CapabilityStatus: "Enabled",
+		ConsumedUnits: 2, Prepaid: model.PrepaidUnits{Enabled: 10}}
+	for i, p := range plans {
+		sku.ServicePlans = append(sku.ServicePlans, model.ServicePlan{ID: p, Name: []string{"TEAMS1", "NEWPLAN"}[i], AppliesTo: "User"})
+	}
+	return model.Snapshot{TakenAt: at, SKUs: []model.SKU{sku},
+		Groups: []model.Group{
+			{ID: "g-busy", DisplayName: "Busy", ProcessingState: processing, AssignedLicenses: []model.AssignedLicense{{SKUID: tSKU}}},
+			{ID: "g-curated", DisplayName: "Curated", ProcessingState: model.ProcessingComplete,
+				AssignedLicenses: []model.AssignedLicense{{SKUID: tSKU, DisabledPlans: []string{tPlanA}}}},
+		},
+		MemberCounts: map[string]model.MemberCounts{},
+		Users: []model.User{
+			{ID: "u1", DisplayName: "Una", AccountEnabled: true, UserType: "Member", CreatedAt: at.AddDate(-2, 0, 0),
+				AssignedLicenses: []model.AssignedLicense{{SKUID: tSKU}},
+				LicenseStates:    []model.LicenseState{{SKUID: tSKU, AssignedByGroup: "g-busy", State: model.StateActive}}},
+		},
+		Extras: &model.SnapshotExtras{},
+	}
+}
+
+// TestStuckAndNewPlans: a group seen processing in snapshots more than a day apart is stuck,
+// one that finished is not; a plan that appears after a curated template was seen is found for
+// that template only.
+func TestStuckAndNewPlans(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	now := time.Now().UTC()
+	svc, err := New(st, st, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveSnapshot(ctx, 0, snapshotAt(now.Add(-30*time.Hour), model.ProcessingInProgress, tPlanA)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveSnapshot(ctx, 0, snapshotAt(now.Add(-time.Hour), model.ProcessingInProgress, tPlanA, tPlanB)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := svc.Report(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck, _ := r.Finding(KindStuck)
+	if stuck.Count != 1 || stuck.Items[0].GroupID != "g-busy" || stuck.Items[0].When.Sub(now.Add(-30*time.Hour)).Abs() > time.Second {
+		t.Errorf("stuck: %+v", stuck.Items)
+	}
+	np, _ := r.Finding(KindNewPlans)
+	if np.Count != 1 || np.Items[0].GroupID != "g-curated" {
+		t.Errorf("new plans: %+v", np.Items)
+	}
+	// Processing finished: no longer stuck; the template's disabled plans changed: it counts
+	// from now, so the plan is no longer new to it.
+	s3 := snapshotAt(now, model.ProcessingComplete, tPlanA, tPlanB)
+	s3.Groups[1].AssignedLicenses[0].DisabledPlans = []string{tPlanA, tPlanB}
+	if err := st.SaveSnapshot(ctx, 0, s3); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = svc.Report(ctx, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := r.Finding(KindStuck); f.Count != 0 {
+		t.Errorf("stuck after processing: %+v", f.Items)
+	}
+	if f, _ := r.Finding(KindNewPlans); f.Count != 0 {
+		t.Errorf("new plans after the template changed: %+v", f.Items)
+	}
+}
