@@ -878,8 +878,12 @@ func (t *Tenant) addGroup(g *Group) {
 	t.objectType[g.ID] = TypeGroup
 }
 
-// addMember makes id a direct member of g. Callers add in group creation order or sort later.
+// addMember makes id a direct member of g, unless it is one already (a group lists each member
+// once). Callers add in group creation order or sort later.
 func (t *Tenant) addMember(g *Group, id string) {
+	if slices.Contains(t.memberOf[id], g.ID) {
+		return
+	}
 	g.Members = append(g.Members, id)
 	t.memberOf[id] = append(t.memberOf[id], g.ID)
 }
