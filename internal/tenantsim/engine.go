@@ -303,6 +303,10 @@ func (t *Tenant) evaluate(u *User, now time.Time, directOnly bool) evalResult {
 	u.LicenseStates = p.states
 	res.newAssigned = p.granted
 	res.outcomes = p.outcomes
+	// Delta queries track assignedLicenses; the license states just written are not tracked.
+	if res.licensesChanged() {
+		t.changedProps(TypeUser, u.ID, "assignedLicenses")
+	}
 	return res
 }
 
@@ -531,6 +535,7 @@ func (t *Tenant) tick(now time.Time, all bool) {
 		half := g.queuedAt.Add(t.cfg.ProcessingDelay / 2)
 		if g.ProcessingState == processingQueued && (all || !now.Before(half)) {
 			g.ProcessingState = processingInProgress
+			t.changedProps(TypeGroup, g.ID, "licenseProcessingState")
 			t.auditGroupProcessing(g, "Start applying group based license to users", now)
 		}
 		if all || !now.Before(g.ProcessingDue) {
@@ -552,11 +557,15 @@ func (t *Tenant) processGroup(g *Group, now time.Time) {
 		}
 	}
 	g.ProcessingState = processingComplete
+	t.changedProps(TypeGroup, g.ID, "licenseProcessingState")
 	t.auditGroupProcessing(g, "Finish applying group based license to users", now)
 }
 
 // queue marks g's license processing as queued, due after the configured delay.
 func (t *Tenant) queue(g *Group, now time.Time) {
+	if g.ProcessingState != processingQueued {
+		t.changedProps(TypeGroup, g.ID, "licenseProcessingState")
+	}
 	g.ProcessingState = processingQueued
 	g.queuedAt = now
 	g.ProcessingDue = now.Add(t.cfg.ProcessingDelay)
@@ -642,30 +651,35 @@ func applyLicenseChange(current, add []License, remove []string) []License {
 // A failed call changes nothing (it only writes the failure to the audit log).
 func (t *Tenant) AssignUserLicenses(userID string, add []License, remove []string, by Actor) (User, error) {
 	return changeObject(t, userID, t.lookupUser, cloneUser, func(u *User, now time.Time) error {
-		add, remove, err := t.validateLicenses(add, remove)
-		if err != nil {
-			return err
-		}
-		if len(add) > 0 && u.UsageLocation == "" {
-			return errBadRequest("License assignment cannot be done for user with invalid usage location.")
-		}
-		for _, r := range remove {
-			if !slices.ContainsFunc(u.DirectLicenses, func(l License) bool { return l.SKUID == r }) {
-				if slices.ContainsFunc(u.AssignedLicenses, func(l License) bool { return l.SKUID == r }) {
-					return errBadRequest("User license is inherited from a group membership and it cannot be removed directly from the user.")
-				}
-				return errBadRequest("User does not have a corresponding license.")
-			}
-		}
-		if v, bad := t.checkDirect(u, add, remove); bad {
-			t.auditDirectFailure(u, v, now, by)
-			return v.err
-		}
-		u.DirectLicenses = applyLicenseChange(u.DirectLicenses, add, remove)
-		res := t.evaluate(u, now, false)
-		t.auditEvaluation(u, res, now, actorInitiator(by), t.newGUID(), "")
-		return nil
+		return t.assignUserLicenses(u, add, remove, by, now)
 	})
+}
+
+// assignUserLicenses is AssignUserLicenses on u; the caller holds t.mu for writing.
+func (t *Tenant) assignUserLicenses(u *User, add []License, remove []string, by Actor, now time.Time) error {
+	add, remove, err := t.validateLicenses(add, remove)
+	if err != nil {
+		return err
+	}
+	if len(add) > 0 && u.UsageLocation == "" {
+		return errBadRequest("License assignment cannot be done for user with invalid usage location.")
+	}
+	for _, r := range remove {
+		if !slices.ContainsFunc(u.DirectLicenses, func(l License) bool { return l.SKUID == r }) {
+			if slices.ContainsFunc(u.AssignedLicenses, func(l License) bool { return l.SKUID == r }) {
+				return errBadRequest("User license is inherited from a group membership and it cannot be removed directly from the user.")
+			}
+			return errBadRequest("User does not have a corresponding license.")
+		}
+	}
+	if v, bad := t.checkDirect(u, add, remove); bad {
+		t.auditDirectFailure(u, v, now, by)
+		return v.err
+	}
+	u.DirectLicenses = applyLicenseChange(u.DirectLicenses, add, remove)
+	res := t.evaluate(u, now, false)
+	t.auditEvaluation(u, res, now, actorInitiator(by), t.newGUID(), "")
+	return nil
 }
 
 // changeObject is the frame of a write call on one object: under the write lock and at the
@@ -757,16 +771,24 @@ func (t *Tenant) checkDirect(u *User, add []License, remove []string) (directVio
 // once and queues the processing of its members.
 func (t *Tenant) AssignGroupLicenses(groupID string, add []License, remove []string, by Actor) (Group, error) {
 	return changeObject(t, groupID, t.lookupGroup, cloneGroup, func(g *Group, now time.Time) error {
-		add, remove, err := t.validateLicenses(add, remove)
-		if err != nil {
-			return err
-		}
-		old := g.Licenses
-		g.Licenses = applyLicenseChange(old, add, remove)
-		t.auditSetGroupLicense(g, old, now, by)
-		t.queue(g, now)
-		return nil
+		return t.assignGroupLicenses(g, add, remove, by, now)
 	})
+}
+
+// assignGroupLicenses is AssignGroupLicenses on g; the caller holds t.mu for writing.
+func (t *Tenant) assignGroupLicenses(g *Group, add []License, remove []string, by Actor, now time.Time) error {
+	add, remove, err := t.validateLicenses(add, remove)
+	if err != nil {
+		return err
+	}
+	old := g.Licenses
+	g.Licenses = applyLicenseChange(old, add, remove)
+	if !sameLicenses(old, g.Licenses) {
+		t.changedProps(TypeGroup, g.ID, "assignedLicenses")
+	}
+	t.auditSetGroupLicense(g, old, now, by)
+	t.queue(g, now)
+	return nil
 }
 
 // ReprocessUser is POST /users/{id}/reprocessLicenseAssignment: it re-evaluates one user at
@@ -862,6 +884,7 @@ func (t *Tenant) CreateGroup(spec GroupSpec, by Actor) (Group, error) {
 		t.proxyOwners[proxyKey(g.Mail)]++
 	}
 	t.addGroup(g)
+	t.record(change{typ: TypeGroup, id: g.ID, kind: changeCreated})
 	if rule != nil {
 		t.fillDynamic(g, rule)
 	}
@@ -886,6 +909,7 @@ func (t *Tenant) addMember(g *Group, id string) {
 	}
 	g.Members = append(g.Members, id)
 	t.memberOf[id] = append(t.memberOf[id], g.ID)
+	t.memberChanged(g, id, true)
 }
 
 // fillDynamic adds every user matching rule to g.
@@ -952,6 +976,7 @@ func (t *Tenant) adopt(f *Tenant) {
 	t.audits, t.sspr, t.auditDelay, t.roles = f.audits, f.sspr, f.auditDelay, f.roles
 	t.rules, t.rng, t.proxyOwners, t.pending = f.rules, f.rng, f.proxyOwners, f.pending
 	t.country, t.vanity = f.country, f.vanity
+	t.changes, t.deletedUsers = f.changes, f.deletedUsers
 }
 
 // lookupUser finds a user by object id or userPrincipalName, as Graph's /users/{id} does.

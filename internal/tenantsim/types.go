@@ -370,4 +370,10 @@ type Tenant struct {
 	scratch evalScratch
 	country string // the tenant's country, the usage location users without one inherit
 	vanity  string // the verified custom domain, e.g. contoso.edu
+
+	// changes is the change log delta queries read.
+	changes changeLog
+	// deletedUsers are the users deleted (soft-deleted: restorable in Entra ID for 30 days),
+	// in the order they were deleted.
+	deletedUsers []string
 }
