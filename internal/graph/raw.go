@@ -46,8 +46,13 @@ func (c *Client) getJSON(ctx context.Context, target string, headers map[string]
 // collectionURL is base/path with the query options, encoded as Graph documents them ("$select"
 // and the other system options keep their "$").
 func (c *Client) collectionURL(path string, options ...[2]string) string {
+	return c.baseURL + relativeURL(path, options...)
+}
+
+// relativeURL is path with the query options encoded as collectionURL encodes them; the requests
+// of a $batch are relative to the version root.
+func relativeURL(path string, options ...[2]string) string {
 	var b strings.Builder
-	b.WriteString(c.baseURL)
 	b.WriteString(path)
 	for i, o := range options {
 		if i == 0 {

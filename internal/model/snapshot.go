@@ -60,3 +60,25 @@ type SnapshotWriter interface {
 	// Abort discards the unfinished snapshot.
 	Abort(ctx context.Context) error
 }
+
+// DeltaLinks are the @odata.deltaLink URLs of the users and groups delta rounds that a
+// snapshot's data is as new as: the next incremental refresh asks Graph for what changed after
+// them. "" where there is none (the snapshot can then only be replaced by a full sync).
+type DeltaLinks struct {
+	Users, Groups string
+}
+
+// MemberChange is one entry of a group's members@delta: a member that joined or left.
+type MemberChange struct {
+	GroupID    string
+	MemberID   string
+	MemberType string // "user", "group", "device", "orgContact" (Graph's @odata.type without the namespace)
+	Removed    bool
+}
+
+// GroupDelta is what a groups delta round reported: membership changes (the last one per group
+// and member), and groups that were deleted.
+type GroupDelta struct {
+	Members       []MemberChange
+	RemovedGroups []string
+}
