@@ -17,7 +17,12 @@ type Snapshot struct {
 // SnapshotInfo identifies the current snapshot.
 type SnapshotInfo struct {
 	ID, RunID int64
-	TakenAt   time.Time
+	// TakenAt is what the data is as of: when the latest refresh of the snapshot began.
+	TakenAt time.Time
+	// Kind is how the data was last refreshed: SyncFull or SyncIncremental.
+	Kind string
+	// FullAt is when the full sync the snapshot started from began (TakenAt after a full sync).
+	FullAt time.Time
 }
 
 // UserSearchResult is one page of users matching a search.
@@ -54,6 +59,8 @@ type GroupUpdate struct {
 type SnapshotWriter interface {
 	// AddUsers writes a page of users; a user already written is left as it is.
 	AddUsers(ctx context.Context, users []User) error
+	// SetDeltaLinks keeps, with the snapshot, the delta links its data is as new as.
+	SetDeltaLinks(DeltaLinks)
 	// Commit adds the subscriptions, licensed groups and member counts and makes the snapshot
 	// current; on error nothing changes.
 	Commit(ctx context.Context, skus []SKU, groups []Group, counts map[string]MemberCounts) error
@@ -81,4 +88,54 @@ type MemberChange struct {
 type GroupDelta struct {
 	Members       []MemberChange
 	RemovedGroups []string
+}
+
+// StoredGroup is a licensed group as the current snapshot has it: what an incremental refresh
+// compares Graph's list with.
+type StoredGroup struct {
+	ID              string
+	Template        []AssignedLicense
+	ProcessingState string
+	MemberCount     int
+	UserCount       int
+}
+
+// RefreshBase is what an incremental refresh starts from: the current snapshot, the delta
+// links it is as new as, its licensed groups and its subscriptions' capability status.
+type RefreshBase struct {
+	Snapshot  SnapshotInfo
+	Links     DeltaLinks
+	Groups    map[string]StoredGroup
+	SKUStatus map[string]string // capabilityStatus by SKU id
+}
+
+// RefreshStats is what an incremental refresh changed in the snapshot.
+type RefreshStats struct {
+	Changed int // users written
+	Removed int // users taken out
+	Kept    int // users patched meanwhile (a reprocess): kept as patched, not overwritten
+}
+
+// SnapshotRefresh patches the current snapshot in place with what changed in the tenant: users
+// as they are read (staged until Commit), users removed, and at Commit the subscriptions, the
+// licensed groups and the member counts Graph gave anew, all in one transaction. Until Commit
+// nobody sees any of it; on error nothing changes. The store implements it.
+type SnapshotRefresh interface {
+	// Base is what the refresh starts from.
+	Base() RefreshBase
+	// UsersInError are the users in license error with a state from one of the groups.
+	UsersInError(ctx context.Context, groupIDs []string) ([]string, error)
+	// UsersOutside are the users with a license state from a group not among groupIDs.
+	UsersOutside(ctx context.Context, groupIDs []string) ([]string, error)
+	// PutUsers stages users as just read; a user put again, or removed, replaces what was put.
+	PutUsers(ctx context.Context, users []User) error
+	// RemoveUsers stages the removal of users (deleted, or not found when read); a later
+	// PutUsers of one of them brings it back.
+	RemoveUsers(ctx context.Context, ids []string) error
+	// Commit writes the staged users, replaces the subscriptions and licensed groups with these,
+	// sets member counts (groups left out of counts keep theirs), derives what follows and
+	// records links; the snapshot's data is then as of the refresh's start.
+	Commit(ctx context.Context, skus []SKU, groups []Group, counts map[string]MemberCounts, links DeltaLinks) (RefreshStats, error)
+	// Abort discards what was staged.
+	Abort(ctx context.Context) error
 }
