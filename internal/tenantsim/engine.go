@@ -676,7 +676,16 @@ func (t *Tenant) assignUserLicenses(u *User, add []License, remove []string, by 
 		t.auditDirectFailure(u, v, now, by)
 		return v.err
 	}
+	old := u.DirectLicenses
 	u.DirectLicenses = applyLicenseChange(u.DirectLicenses, add, remove)
+	// assignLicense writes the user's assignedLicenses even when the licenses it adds or
+	// removes are also inherited from a group, so that the list reads the same afterwards.
+	// Whether Graph's delta then reports the user is undocumented; the simulator does, taking
+	// the documented "assignedLicenses changes are tracked" to cover every write of it (Entra ID's
+	// audit log records each such call as a "Change user license" modifying AssignedLicense).
+	if !sameLicenses(old, u.DirectLicenses) {
+		t.changedProps(TypeUser, u.ID, "assignedLicenses")
+	}
 	res := t.evaluate(u, now, false)
 	t.auditEvaluation(u, res, now, actorInitiator(by), t.newGUID(), "")
 	return nil
