@@ -127,6 +127,8 @@ type SnapshotRefresh interface {
 	UsersInError(ctx context.Context, groupIDs []string) ([]string, error)
 	// UsersOutside are the users with a license state from a group not among groupIDs.
 	UsersOutside(ctx context.Context, groupIDs []string) ([]string, error)
+	// DirectHolders are the users with a direct license state of one of the SKUs.
+	DirectHolders(ctx context.Context, skuIDs []string) ([]string, error)
 	// PutUsers stages users as just read; a user put again, or removed, replaces what was put.
 	PutUsers(ctx context.Context, users []User) error
 	// RemoveUsers stages the removal of users (deleted, or not found when read); a later

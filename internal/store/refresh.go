@@ -133,6 +133,13 @@ func (r *SnapshotRefresh) UsersOutside(ctx context.Context, groupIDs []string) (
 		ORDER BY user_id`, groupIDs)
 }
 
+// DirectHolders are the users of the snapshot with a direct license state of one of the SKUs.
+func (r *SnapshotRefresh) DirectHolders(ctx context.Context, skuIDs []string) ([]string, error) {
+	return r.userIDs(ctx, `SELECT DISTINCT user_id FROM snapshot_user_states
+		WHERE snapshot_id = ?1 AND assigned_by_group = '' AND sku_id IN (SELECT value FROM json_each(?2))
+		ORDER BY user_id`, skuIDs)
+}
+
 func (r *SnapshotRefresh) userIDs(ctx context.Context, query string, groupIDs []string) ([]string, error) {
 	rows, err := r.s.rdb.QueryContext(ctx, query, r.base.Snapshot.ID, idsJSON(groupIDs))
 	if err != nil {
