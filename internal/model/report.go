@@ -97,6 +97,7 @@ const (
 // SyncProgress is what a running sync has done so far.
 type SyncProgress struct {
 	Running  bool
+	Kind     string // SyncFull or SyncIncremental once the running refresh knows which it is
 	Phase    string // e.g. "licenses", "groups", "users", "member counts", "saving"
 	Done     int
 	Total    int // 0 when not known yet
