@@ -3,11 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"runtime/pprof"
@@ -63,6 +66,7 @@ func runBench(ctx context.Context, e env, args []string) error {
 		Graph: graph.Config{TenantID: info.TenantID, ClientID: info.ClientID, ClientSecret: info.ClientSecret,
 			GraphURL: info.GraphURL, AuthorityURL: info.AuthorityURL, CAFile: info.CAFile, MaxRetries: 10},
 		Users: *users, Groups: *groups, LicensedGroups: *licensed, Latency: *latency,
+		WireBytes: simWireBytes(info),
 	}
 	fmt.Fprintf(e.stderr, "simulated tenant ready (%d users); running each strategy %d times...\n", *users, *runs)
 	_, err = bench.Run(ctx, t, bench.Options{Runs: *runs, ChangeShare: *change,
@@ -107,4 +111,31 @@ func startSimProcess(ctx context.Context, e env, args ...string) (tenantsim.Info
 		return tenantsim.Info{}, nil, errors.Join(errors.New("the simulated tenant did not say how to reach it"), err)
 	}
 	return info, stop, nil
+}
+
+// simWireBytes reads the simulator's count of response bytes sent, from its control API.
+func simWireBytes(info tenantsim.Info) func(ctx context.Context) (int64, error) {
+	return func(ctx context.Context) (int64, error) {
+		pem, err := os.ReadFile(info.CAFile)
+		if err != nil {
+			return 0, err
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}, Timeout: 10 * time.Second}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, info.ControlURL+"/stats", nil)
+		if err != nil {
+			return 0, err
+		}
+		res, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer res.Body.Close()
+		var st tenantsim.StatsSnapshot
+		if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
+			return 0, err
+		}
+		return st.Total.Bytes, nil
+	}
 }

@@ -32,10 +32,9 @@ type Tenant struct {
 	Graph                         graph.Config
 	Users, Groups, LicensedGroups int
 	Latency                       time.Duration
-	// Changes, if set, changes share of the tenant's users (attribute edits, license and
-	// membership changes, a template change, units bought, deletions) before an incremental
-	// refresh is measured.
-	Changes func(ctx context.Context, share float64, seed int64) error
+	// WireBytes, if set, is how many response bytes the simulator has sent so far, as they
+	// went over the wire (compressed where the client accepted it).
+	WireBytes func(ctx context.Context) (int64, error)
 }
 
 // Options are how the benchmark runs.
@@ -50,7 +49,8 @@ type Options struct {
 type Result struct {
 	Name            string
 	Requests        int64
-	Bytes           int64
+	Bytes           int64 // decoded response bytes the client read
+	WireBytes       int64 // as sent by the server
 	Wall, CPU       time.Duration
 	PeakRSS, PeakGo uint64 // bytes
 	Note            string
@@ -81,7 +81,7 @@ func Run(ctx context.Context, t Tenant, opts Options, out io.Writer) ([]Result, 
 	ref, err := repeat(opts.Runs, "reference strategy (PowerShell tool)", func() (string, error) {
 		r, err := client.ReferenceScan(ctx)
 		return fmt.Sprintf("%d groups, %d licensed, %d members, %d in error", r.Groups, r.LicensedGroups, r.Members, r.MembersInError), err
-	}, client)
+	}, client, t.WireBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reference strategy: %w", err)
 	}
@@ -95,7 +95,7 @@ func Run(ctx context.Context, t Tenant, opts Options, out io.Writer) ([]Result, 
 		defer st.Close()
 		run, err := syncer.Run(ctx)
 		return fmt.Sprintf("%d users, %d licensed groups", run.Users, run.Groups), err
-	}, client)
+	}, client, t.WireBytes)
 	if err != nil {
 		return nil, fmt.Errorf("full sync: %w", err)
 	}
@@ -115,11 +115,11 @@ func openSyncer(ctx context.Context, path string, client *graph.Client, logger *
 }
 
 // repeat measures fn runs times and returns the medians.
-func repeat(runs int, name string, fn func() (string, error), client *graph.Client) (Result, error) {
+func repeat(runs int, name string, fn func() (string, error), client *graph.Client, wire func(context.Context) (int64, error)) (Result, error) {
 	var all []Result
 	note := ""
 	for range runs {
-		r, n, err := measure(name, fn, client)
+		r, n, err := measure(name, fn, client, wire)
 		if err != nil {
 			return Result{}, err
 		}
@@ -129,6 +129,7 @@ func repeat(runs int, name string, fn func() (string, error), client *graph.Clie
 	med := Result{Name: name, Note: note}
 	med.Requests = median(all, func(r Result) int64 { return r.Requests })
 	med.Bytes = median(all, func(r Result) int64 { return r.Bytes })
+	med.WireBytes = median(all, func(r Result) int64 { return r.WireBytes })
 	med.Wall = time.Duration(median(all, func(r Result) int64 { return int64(r.Wall) }))
 	med.CPU = time.Duration(median(all, func(r Result) int64 { return int64(r.CPU) }))
 	med.PeakRSS = uint64(median(all, func(r Result) int64 { return int64(r.PeakRSS) }))
@@ -147,7 +148,8 @@ func median(rs []Result, f func(Result) int64) int64 {
 
 // measure runs fn once and takes its figures: the client's requests and bytes, wall time, this
 // process's CPU time, its peak resident memory (reset before) and the Go heap's peak.
-func measure(name string, fn func() (string, error), client *graph.Client) (Result, string, error) {
+func measure(name string, fn func() (string, error), client *graph.Client, wire func(context.Context) (int64, error)) (Result, string, error) {
+	wire0 := wireBytes(wire)
 	runtime.GC()
 	resetPeakRSS()
 	before := client.Stats()
@@ -160,7 +162,16 @@ func measure(name string, fn func() (string, error), client *graph.Client) (Resu
 	after := client.Stats()
 	r := Result{Name: name, Requests: after.Requests - before.Requests, Bytes: after.Bytes - before.Bytes,
 		Wall: wall, CPU: cpuTime() - cpu0, PeakRSS: peakRSS(), PeakGo: peakGo}
+	r.WireBytes = wireBytes(wire) - wire0
 	return r, note, err
+}
+
+func wireBytes(wire func(context.Context) (int64, error)) int64 {
+	if wire == nil {
+		return 0
+	}
+	n, _ := wire(context.Background())
+	return n
 }
 
 func cpuTime() time.Duration {
@@ -232,9 +243,9 @@ func writeTable(out io.Writer, t Tenant, opts Options, rs []Result) {
 	fmt.Fprintf(out, "tenant: %d users, %d groups, %d licensed; latency %v; medians of %d runs\n\n",
 		t.Users, t.Groups, t.LicensedGroups, t.Latency, opts.Runs)
 	w := tabwriter.NewWriter(out, 2, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "strategy\trequests\tMB\twall\tCPU\tpeak RSS MB\tpeak heap MB\t")
+	fmt.Fprintln(w, "strategy\trequests\tMB read\tMB on the wire\twall\tCPU\tpeak RSS MB\tpeak heap MB\t")
 	for _, r := range rs {
-		fmt.Fprintf(w, "%s\t%d\t%.1f\t%v\t%v\t%.0f\t%.0f\t\n", r.Name, r.Requests, float64(r.Bytes)/1e6,
+		fmt.Fprintf(w, "%s\t%d\t%.1f\t%.1f\t%v\t%v\t%.0f\t%.0f\t\n", r.Name, r.Requests, float64(r.Bytes)/1e6, float64(r.WireBytes)/1e6,
 			r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond), float64(r.PeakRSS)/1e6, float64(r.PeakGo)/1e6)
 	}
 	w.Flush()

@@ -13,7 +13,7 @@ import (
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
 	// GetHead answers HEAD with the GET route (probes and link checkers use HEAD).
-	r.Use(middleware.RequestID, s.logRequests, s.recoverPanics, s.securityHeaders, middleware.GetHead)
+	r.Use(middleware.RequestID, s.logRequests, s.compress, s.recoverPanics, s.securityHeaders, middleware.GetHead)
 	// Sign-in (auth.go): the session's person into the context, then the cross-origin check
 	// and the rate limit of every state-changing request. Each route declares its role.
 	// The second recoverer answers a panic of a handler with the person still known, so its

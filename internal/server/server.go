@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/assign"
@@ -103,6 +104,7 @@ type Deps struct {
 
 // Server serves the dashboard. Create it with New; it is safe for concurrent use.
 type Server struct {
+	compress func(http.Handler) http.Handler // gzip for clients that accept it
 	store    Store
 	activity ActivityLog
 	syncer   Syncer
@@ -173,6 +175,9 @@ func New(deps Deps) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.assets = a
+	if s.compress, err = newCompressor(); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	return s, nil
 }
 
