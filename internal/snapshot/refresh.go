@@ -27,7 +27,9 @@ import (
 //     error in a group whose membership changed (its processing re-evaluated them), users with
 //     states from a group that no longer assigns licenses, and direct holders of a subscription
 //     whose status changed;
-//   - the member counts of groups whose membership changed, that are new or still processing.
+//   - the member counts of groups that are new, still processing, or where a member that is not
+//     a user joined or left (a processed group's user members are the users whose license
+//     states name it, which the store counts; its other members are as many as before).
 // Subscriptions and the licensed groups are read every time (units bought, templates, states).
 // What this cannot see (a reprocess by another tool that changed only the error of a user not
 // otherwise touched) the periodic full sync catches (Syncer.FullEvery).
@@ -222,6 +224,9 @@ func (r *refreshRun) do(ctx context.Context, run *model.SyncRun) error {
 	if err != nil {
 		return err
 	}
+	for _, id := range p.keepNonUsers {
+		counts[id] = model.MemberCounts{KeepNonUsers: true}
+	}
 	byID := r.unseen(p.users)
 	if err := r.readUsers(ctx, byID); err != nil {
 		return err
@@ -233,8 +238,8 @@ func (r *refreshRun) do(ctx context.Context, run *model.SyncRun) error {
 	}
 	run.SKUs, run.Groups, run.Users = len(skus), len(groups), stats.Changed
 	run.Note = fmt.Sprintf("incremental: %d users changed and %d removed by the users delta, %d membership changes; "+
-		"%d groups re-read for license states, %d users re-read by id, %d groups counted; %d users written, %d taken out",
-		changed, removed, len(gd.Members), len(p.groups), len(byID), len(p.recount), stats.Changed, stats.Removed)
+		"%d groups re-read for license states, %d users re-read by id, %d groups counted by Graph and %d from license states; %d users written, %d taken out",
+		changed, removed, len(gd.Members), len(p.groups), len(byID), len(p.recount), len(p.keepNonUsers), stats.Changed, stats.Removed)
 	if stats.Kept > 0 {
 		run.Note += fmt.Sprintf(", %d kept as a reprocess patched them meanwhile", stats.Kept)
 	}
@@ -243,9 +248,10 @@ func (r *refreshRun) do(ctx context.Context, run *model.SyncRun) error {
 
 // refreshPlan is what a refresh re-reads after the deltas.
 type refreshPlan struct {
-	groups  []string        // groups whose user members are re-read
-	users   []string        // users re-read by id
-	recount map[string]bool // groups whose members are counted
+	groups       []string        // groups whose user members are re-read
+	users        []string        // users re-read by id
+	recount      map[string]bool // groups whose members are counted
+	keepNonUsers []string        // groups whose user members are counted from license states
 }
 
 // plan works out what to re-read from what the deltas, the subscriptions and the licensed
@@ -264,7 +270,8 @@ func (r *refreshRun) plan(ctx context.Context, gd model.GroupDelta, skus []model
 		licensed[g.ID] = true
 		listed = append(listed, g.ID)
 	}
-	members := map[string]bool{} // groups whose membership changed
+	members := map[string]bool{}  // groups whose membership changed
+	nonUsers := map[string]bool{} // groups with a member not known to be a user joined or left
 	users := map[string]bool{}
 	for _, m := range gd.Members {
 		_, stored := r.base.Groups[m.GroupID]
@@ -272,8 +279,11 @@ func (r *refreshRun) plan(ctx context.Context, gd model.GroupDelta, skus []model
 			continue // a group that assigns no licenses: nothing of it is kept
 		}
 		members[m.GroupID] = true
-		if m.MemberType == "" || m.MemberType == "user" {
+		if m.MemberType == "" || m.MemberType == model.ObjectUser {
 			users[m.MemberID] = true
+		}
+		if m.MemberType != model.ObjectUser {
+			nonUsers[m.GroupID] = true
 		}
 	}
 	var inChangedGroups []string
@@ -288,8 +298,14 @@ func (r *refreshRun) plan(ctx context.Context, gd model.GroupDelta, skus []model
 		case members[g.ID]:
 			inChangedGroups = append(inChangedGroups, g.ID)
 		}
-		if !stored || members[g.ID] || g.ProcessingState != model.ProcessingComplete || old.ProcessingState != model.ProcessingComplete {
+		// A processed group whose membership changed only in users needs no count from Graph:
+		// its user members are the users whose license states name it (the store counts them)
+		// and its other members are as many as before.
+		switch {
+		case !stored || nonUsers[g.ID] || g.ProcessingState != model.ProcessingComplete || old.ProcessingState != model.ProcessingComplete:
 			p.recount[g.ID] = true
+		case members[g.ID]:
+			p.keepNonUsers = append(p.keepNonUsers, g.ID)
 		}
 	}
 	if len(inChangedGroups) > 0 {

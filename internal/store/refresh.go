@@ -256,7 +256,8 @@ func (r *SnapshotRefresh) Commit(ctx context.Context, skus []model.SKU, groups [
 		if err := recordSKUHistoryChanges(bg, tx, r.takenAt, skus); err != nil {
 			return err
 		}
-		if err := r.replaceGroups(bg, tx, groups, counts); err != nil {
+		derived, err := r.replaceGroups(bg, tx, groups, counts)
+		if err != nil {
 			return err
 		}
 		if err := updateLicenseKeys(bg, tx, snapID); err != nil {
@@ -273,6 +274,10 @@ func (r *SnapshotRefresh) Commit(ctx context.Context, skus []model.SKU, groups [
 		}
 		if err := recountGroups(bg, tx, snapID, nil); err != nil {
 			return err
+		}
+		if _, err := tx.ExecContext(bg, `UPDATE snapshot_groups SET member_count = member_count + user_count
+				WHERE snapshot_id = ?1 AND id IN (SELECT value FROM json_each(?2))`, snapID, idsJSON(derived)); err != nil {
+			return fmt.Errorf("count the members of groups whose users changed: %w", err)
 		}
 		if err := recountSnapshot(bg, tx, snapID); err != nil {
 			return err
@@ -368,19 +373,23 @@ func (r *SnapshotRefresh) stagedIDs(ctx context.Context, tx *sql.Tx) ([]string, 
 // else from the snapshot (the user count derived from license states for processed groups);
 // a group patched after the refresh began keeps its processing state and template, and stays
 // even when Graph no longer listed it.
-func (r *SnapshotRefresh) replaceGroups(ctx context.Context, tx *sql.Tx, groups []model.Group, counts map[string]model.MemberCounts) error {
+//
+// Groups whose counts say KeepNonUsers get the non-user members they had written as their
+// member count; they are returned, for the caller to add the user members once those are
+// counted from the license states.
+func (r *SnapshotRefresh) replaceGroups(ctx context.Context, tx *sql.Tx, groups []model.Group, counts map[string]model.MemberCounts) ([]string, error) {
 	snapID := r.base.Snapshot.ID
 	patched, err := patchedIDs(ctx, tx, "snapshot_groups", snapID, r.baseSeq)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	old, err := loadGroups(ctx, tx, snapID, patched)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	stored, err := refreshBase(ctx, tx) // as it is now: a patch may have landed since Begin
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var unique []*model.Group
 	listed := map[string]bool{}
@@ -398,10 +407,18 @@ func (r *SnapshotRefresh) replaceGroups(ctx context.Context, tx *sql.Tx, groups 
 		}
 	}
 	all := make(map[string]model.MemberCounts, len(unique))
+	var derived []string
 	for _, g := range unique {
 		c, ok := counts[g.ID]
-		if !ok {
-			s := stored.Groups[g.ID]
+		s, wasStored := stored.Groups[g.ID]
+		switch {
+		case ok && c.KeepNonUsers && !wasStored:
+			return nil, fmt.Errorf("replace groups: group %s is not in the snapshot: its members must be counted", g.ID)
+		case ok && c.KeepNonUsers && g.ProcessingState == model.ProcessingComplete:
+			c = model.MemberCounts{All: s.MemberCount - s.UserCount}
+			derived = append(derived, g.ID)
+		case !ok, c.KeepNonUsers: // KeepNonUsers of a group a patch set processing meanwhile: the next refresh counts it
+
 			c = model.MemberCounts{All: s.MemberCount, Users: s.UserCount}
 		}
 		if g.ProcessingState == model.ProcessingComplete {
@@ -411,19 +428,19 @@ func (r *SnapshotRefresh) replaceGroups(ctx context.Context, tx *sql.Tx, groups 
 	}
 	for _, table := range []string{"snapshot_group_licenses", "snapshot_group_details", "snapshot_groups"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE snapshot_id = ?`, snapID); err != nil {
-			return fmt.Errorf("replace groups: %w", err)
+			return nil, fmt.Errorf("replace groups: %w", err)
 		}
 	}
 	if err := insertGroups(ctx, tx, snapID, unique, all); err != nil {
-		return err
+		return nil, err
 	}
 	for _, id := range patched {
 		if _, err := tx.ExecContext(ctx, `UPDATE snapshot_groups SET patched_seq = ? WHERE snapshot_id = ? AND id = ?`,
 			old[id].patchedSeq, snapID, id); err != nil {
-			return fmt.Errorf("keep patched group %s: %w", id, err)
+			return nil, fmt.Errorf("keep patched group %s: %w", id, err)
 		}
 	}
-	return nil
+	return derived, nil
 }
 
 // storedGroup is a group as a snapshot holds it, with its patch number.

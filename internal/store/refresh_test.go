@@ -413,3 +413,76 @@ func TestNoStaleOverwrite(t *testing.T) {
 		}
 	})
 }
+
+// A processed group whose membership changed only in users keeps its other members and counts
+// its users from the license states (MemberCounts.KeepNonUsers): no count from Graph needed.
+func TestRefreshKeepsNonUserMembers(t *testing.T) {
+	ctx := context.Background()
+	tenant := genTenant(3, 200, 10)
+	withGraphCounts(&tenant)
+	var g model.Group
+	for _, x := range tenant.Groups {
+		if x.ProcessingState == model.ProcessingComplete {
+			g = x
+			break
+		}
+	}
+	if g.ID == "" {
+		t.Fatal("no processed group")
+	}
+	st := openTest(t)
+	if err := st.SaveSnapshot(ctx, 0, tenant); err != nil {
+		t.Fatal(err)
+	}
+	before, err := refreshBase(ctx, st.rdb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := before.Groups[g.ID]
+	var leaver string
+	for _, u := range tenant.Users {
+		if slices.ContainsFunc(u.LicenseStates, func(s model.LicenseState) bool { return s.AssignedByGroup == g.ID }) {
+			leaver = u.ID
+			break
+		}
+	}
+	joiners := []model.User{}
+	for i := range 3 {
+		joiners = append(joiners, model.User{ID: testGUID(8, i), DisplayName: fmt.Sprintf("Joiner %d", i), UserPrincipalName: fmt.Sprintf("j%d@contoso.example", i),
+			LicenseStates: []model.LicenseState{{SKUID: g.AssignedLicenses[0].SKUID, AssignedByGroup: g.ID, State: model.StateActive}}})
+	}
+	ref, err := st.BeginRefresh(ctx, 0, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ref.PutUsers(ctx, joiners); err != nil {
+		t.Fatal(err)
+	}
+	if err := ref.RemoveUsers(ctx, []string{leaver}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ref.Commit(ctx, tenant.SKUs, tenant.Groups, map[string]model.MemberCounts{g.ID: {KeepNonUsers: true}}, model.DeltaLinks{}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := refreshBase(ctx, st.rdb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := after.Groups[g.ID]
+	if old.MemberCount <= old.UserCount {
+		t.Fatalf("the group has no members but users (%d, %d): the test shows nothing", old.MemberCount, old.UserCount)
+	}
+	if got.UserCount != old.UserCount+2 || got.MemberCount != old.MemberCount+2 {
+		t.Errorf("counts %d members, %d users; were %d and %d, want 2 more users and the same others", got.MemberCount, got.UserCount, old.MemberCount, old.UserCount)
+	}
+	// A group the snapshot does not have cannot keep what it never had.
+	ref, err = st.BeginRefresh(ctx, 0, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newGroup := g
+	newGroup.ID = testGUID(7, 1)
+	if _, err := ref.Commit(ctx, tenant.SKUs, append(slices.Clone(tenant.Groups), newGroup), map[string]model.MemberCounts{newGroup.ID: {KeepNonUsers: true}}, model.DeltaLinks{}); err == nil {
+		t.Error("KeepNonUsers of a new group was accepted")
+	}
+}
