@@ -58,20 +58,11 @@ func markGroupsPatched(ctx context.Context, tx *sql.Tx, snapID, seq int64, ids [
 
 // patchedIDs are the users (or groups) of snapshot snapID patched after seq.
 func patchedIDs(ctx context.Context, tx *sql.Tx, table string, snapID, after int64) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM `+table+` WHERE snapshot_id = ? AND patched_seq > ?`, snapID, after)
+	ids, err := queryColumn[string](ctx, tx, `SELECT id FROM `+table+` WHERE snapshot_id = ? AND patched_seq > ?`, snapID, after)
 	if err != nil {
 		return nil, fmt.Errorf("patched rows of %s: %w", table, err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // userRowTables are the tables holding what a snapshot stores of a user as read from Graph

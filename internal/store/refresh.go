@@ -141,20 +141,11 @@ func (r *SnapshotRefresh) DirectHolders(ctx context.Context, skuIDs []string) ([
 }
 
 func (r *SnapshotRefresh) userIDs(ctx context.Context, query string, groupIDs []string) ([]string, error) {
-	rows, err := r.s.rdb.QueryContext(ctx, query, r.base.Snapshot.ID, idsJSON(groupIDs))
+	ids, err := queryColumn[string](ctx, r.s.rdb, query, r.base.Snapshot.ID, idsJSON(groupIDs))
 	if err != nil {
 		return nil, fmt.Errorf("users to re-read: %w", err)
 	}
-	defer rows.Close()
-	ids := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("users to re-read: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // PutUsers stages users as just read, in a transaction of their own; what was staged of them
@@ -353,20 +344,11 @@ func (r *SnapshotRefresh) applyUsers(ctx context.Context, tx *sql.Tx, stats *mod
 }
 
 func (r *SnapshotRefresh) stagedIDs(ctx context.Context, tx *sql.Tx) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM snapshot_users WHERE snapshot_id = ?`, r.stage)
+	ids, err := queryColumn[string](ctx, tx, `SELECT id FROM snapshot_users WHERE snapshot_id = ?`, r.stage)
 	if err != nil {
 		return nil, fmt.Errorf("staged users: %w", err)
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // replaceGroups replaces the snapshot's licensed groups with groups. Counts come from counts,

@@ -241,20 +241,7 @@ func recountSnapshot(ctx context.Context, tx *sql.Tx, snapID int64) error {
 
 // collectIDs runs a query of one integer column.
 func collectIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryColumn[int64](ctx, tx, query, args...)
 }
 
 // deleteSnapshots deletes the snapshots of ids and every row of theirs.
