@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -212,6 +213,42 @@ func TestSimDeltaReads(t *testing.T) {
 		t.Errorf("membership changes of %s: %v (want %s joined, %s left) in %+v", group, got, outsider, member, gd)
 	}
 
+	// The same round in one $batch, with the subscriptions and licensed groups as read alone.
+	before = c.Stats().Requests
+	var batched []model.User
+	var batchedRemoved []string
+	ch, err := c.Changes(ctx, usersLink, groupsLink, func(p []model.User, r []string) error {
+		batched, batchedRemoved = append(batched, p...), append(batchedRemoved, r...)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Stats().Requests - before; n != 1 {
+		t.Errorf("Changes took %d requests, want 1", n)
+	}
+	skus, err := c.SubscribedSKUs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := c.LicensedGroups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ch.SKUs, skus) || !reflect.DeepEqual(ch.Groups, groups) {
+		t.Errorf("Changes read %d SKUs and %d groups unlike SubscribedSKUs (%d) and LicensedGroups (%d)", len(ch.SKUs), len(ch.Groups), len(skus), len(groups))
+	}
+	if !reflect.DeepEqual(batched, changed) || !slices.Equal(batchedRemoved, removed) || !reflect.DeepEqual(ch.GroupDelta, gd) {
+		t.Errorf("Changes read %d users, %v removed, %d membership changes; the deltas alone %d, %v, %d",
+			len(batched), batchedRemoved, len(ch.GroupDelta.Members), len(changed), removed, len(gd.Members))
+	}
+	if ch.UsersLink == "" || ch.GroupsLink == "" {
+		t.Errorf("Changes links %+v", ch)
+	}
+	if _, err := c.Changes(ctx, "https://elsewhere.example/v1.0/users/delta?$deltatoken=x", groupsLink, func([]model.User, []string) error { return nil }); !errors.Is(err, model.ErrDeltaExpired) {
+		t.Errorf("Changes with a foreign link: %v", err)
+	}
+
 	// By id, batched: every asked user that exists, the deleted one not.
 	var ids []string
 	for _, u := range listed {
@@ -247,6 +284,9 @@ func TestSimDeltaReads(t *testing.T) {
 	}
 	if _, _, err := c.GroupsDelta(ctx, groupsLink); !errors.Is(err, model.ErrDeltaExpired) {
 		t.Errorf("groups delta after reset: %v", err)
+	}
+	if _, err := c.Changes(ctx, usersLink2, groupsLink, func([]model.User, []string) error { return nil }); !errors.Is(err, model.ErrDeltaExpired) {
+		t.Errorf("Changes after reset: %v", err)
 	}
 	if _, err := c.UsersDelta(ctx, "https://elsewhere.example/v1.0/users/delta?$deltatoken=x", func([]model.User, []string) error { return nil }); !errors.Is(err, model.ErrDeltaExpired) {
 		t.Errorf("a foreign link: %v", err)

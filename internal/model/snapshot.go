@@ -90,6 +90,17 @@ type GroupDelta struct {
 	RemovedGroups []string
 }
 
+// Changes is what an incremental refresh starts with, read together: the subscriptions and
+// licensed groups as they are now, the groups delta since the stored link, and the new links
+// (the users delta's users go to the reader as they come).
+type Changes struct {
+	SKUs       []SKU
+	Groups     []Group
+	GroupDelta GroupDelta
+	UsersLink  string
+	GroupsLink string
+}
+
 // StoredGroup is a licensed group as the current snapshot has it: what an incremental refresh
 // compares Graph's list with.
 type StoredGroup struct {

@@ -30,7 +30,9 @@ import (
 //   - the member counts of groups that are new, still processing, or where a member that is not
 //     a user joined or left (a processed group's user members are the users whose license
 //     states name it, which the store counts; its other members are as many as before).
-// Subscriptions and the licensed groups are read every time (units bought, templates, states).
+// Subscriptions and the licensed groups are read every time (units bought, templates, states),
+// with both deltas in one round trip where the source can (ChangesSource: one $batch), so a
+// refresh with nothing changed makes one request.
 // What this cannot see (a reprocess by another tool that changed only the error of a user not
 // otherwise touched) the periodic full sync catches (Syncer.FullEvery).
 
@@ -48,6 +50,13 @@ type DeltaSource interface {
 	// UsersByID reads these users with their license states; users that no longer exist are
 	// left out.
 	UsersByID(ctx context.Context, ids []string, fn func([]model.User) error) error
+}
+
+// ChangesSource reads what a refresh starts with (subscriptions, licensed groups, both deltas)
+// in one round trip; a DeltaSource that has it is asked that way instead of four requests
+// side by side. internal/graph implements it with one $batch.
+type ChangesSource interface {
+	Changes(ctx context.Context, usersLink, groupsLink string, users func([]model.User, []string) error) (model.Changes, error)
 }
 
 // Mode says which kind of refresh Run does.
@@ -154,43 +163,27 @@ func (r *refreshRun) do(ctx context.Context, run *model.SyncRun) error {
 		groups           []model.Group
 		changed, removed int
 	)
-	err := parallel(ctx,
-		func(ctx context.Context) error {
-			var err error
-			links.Users, err = r.ds.UsersDelta(ctx, r.base.Links.Users, func(users []model.User, gone []string) error {
-				changed += len(users)
-				removed += len(gone)
-				if err := r.ref.RemoveUsers(ctx, gone); err != nil {
-					return err
-				}
-				return r.ref.PutUsers(ctx, users)
-			})
-			if err != nil {
-				return fmt.Errorf("read changed users: %w", err)
+	putChanged := func(ctx context.Context) func([]model.User, []string) error {
+		return func(users []model.User, gone []string) error {
+			changed += len(users)
+			removed += len(gone)
+			if err := r.ref.RemoveUsers(ctx, gone); err != nil {
+				return err
 			}
-			return nil
-		},
-		func(ctx context.Context) error {
-			var err error
-			if gd, links.Groups, err = r.ds.GroupsDelta(ctx, r.base.Links.Groups); err != nil {
-				return fmt.Errorf("read changed group memberships: %w", err)
-			}
-			return nil
-		},
-		func(ctx context.Context) error {
-			var err error
-			if skus, err = s.src.SubscribedSKUs(ctx); err != nil {
-				return fmt.Errorf("read subscribed SKUs: %w", err)
-			}
-			return nil
-		},
-		func(ctx context.Context) error {
-			var err error
-			if groups, err = s.src.LicensedGroups(ctx); err != nil {
-				return fmt.Errorf("read licensed groups: %w", err)
-			}
-			return nil
-		})
+			return r.ref.PutUsers(ctx, users)
+		}
+	}
+	var err error
+	if cs, ok := r.ds.(ChangesSource); ok {
+		var ch model.Changes
+		ch, err = cs.Changes(ctx, r.base.Links.Users, r.base.Links.Groups, putChanged(ctx))
+		if err != nil {
+			err = fmt.Errorf("read what changed: %w", err)
+		}
+		skus, groups, gd, links = ch.SKUs, ch.Groups, ch.GroupDelta, model.DeltaLinks{Users: ch.UsersLink, Groups: ch.GroupsLink}
+	} else {
+		err = r.readChanges(ctx, &links, &gd, &skus, &groups, putChanged)
+	}
 	if err != nil {
 		return err
 	}
@@ -244,6 +237,41 @@ func (r *refreshRun) do(ctx context.Context, run *model.SyncRun) error {
 		run.Note += fmt.Sprintf(", %d kept as a reprocess patched them meanwhile", stats.Kept)
 	}
 	return nil
+}
+
+// readChanges reads the deltas, subscriptions and licensed groups side by side (a source that
+// cannot read them in one round trip).
+func (r *refreshRun) readChanges(ctx context.Context, links *model.DeltaLinks, gd *model.GroupDelta, skus *[]model.SKU,
+	groups *[]model.Group, put func(context.Context) func([]model.User, []string) error) error {
+	return parallel(ctx,
+		func(ctx context.Context) error {
+			var err error
+			if links.Users, err = r.ds.UsersDelta(ctx, r.base.Links.Users, put(ctx)); err != nil {
+				return fmt.Errorf("read changed users: %w", err)
+			}
+			return nil
+		},
+		func(ctx context.Context) error {
+			var err error
+			if *gd, links.Groups, err = r.ds.GroupsDelta(ctx, r.base.Links.Groups); err != nil {
+				return fmt.Errorf("read changed group memberships: %w", err)
+			}
+			return nil
+		},
+		func(ctx context.Context) error {
+			var err error
+			if *skus, err = r.s.src.SubscribedSKUs(ctx); err != nil {
+				return fmt.Errorf("read subscribed SKUs: %w", err)
+			}
+			return nil
+		},
+		func(ctx context.Context) error {
+			var err error
+			if *groups, err = r.s.src.LicensedGroups(ctx); err != nil {
+				return fmt.Errorf("read licensed groups: %w", err)
+			}
+			return nil
+		})
 }
 
 // refreshPlan is what a refresh re-reads after the deltas.
