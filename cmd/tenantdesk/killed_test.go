@@ -49,7 +49,7 @@ func TestRefreshKilledMidwayKeepsThePreviousSnapshot(t *testing.T) {
 	// sync reads them through the users delta, which ends with the link the next refresh
 	// starts from).
 	sim.SetKnobs(tenantsim.Knobs{Latency: 150 * time.Millisecond})
-	killWhileReadingUsers(t, sim, vars, "refresh", "-mode", "full")
+	killWhileReading(t, sim, vars, "GET /users/delta", "refresh", "-mode", "full")
 
 	// "Restart": open the database again.
 	st, err := store.Open(ctx, dbPath)
@@ -104,7 +104,8 @@ func TestIncrementalRefreshKilledMidwayLeavesTheSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	sim.SetKnobs(tenantsim.Knobs{Latency: 150 * time.Millisecond})
-	killWhileReadingUsers(t, sim, vars, "refresh", "-mode", "incremental")
+	// It reads users in the $batch that starts every incremental refresh.
+	killWhileReading(t, sim, vars, "POST /$batch", "refresh", "-mode", "incremental")
 	if after := digest(); !maps.Equal(after, before) {
 		t.Fatalf("the killed refresh changed the snapshot: %v, was %v", after, before)
 	}
@@ -118,11 +119,10 @@ func TestIncrementalRefreshKilledMidwayLeavesTheSnapshot(t *testing.T) {
 	}
 }
 
-// killWhileReadingUsers runs the command in a child process and kills it (SIGKILL) once it
-// has asked the simulator for users.
-func killWhileReadingUsers(t *testing.T, sim *tenantsim.Server, vars map[string]string, args ...string) {
+// killWhileReading runs the command in a child process and kills it (SIGKILL) once it has
+// sent the simulator a request of usersRoute.
+func killWhileReading(t *testing.T, sim *tenantsim.Server, vars map[string]string, usersRoute string, args ...string) {
 	t.Helper()
-	const usersRoute = "GET /users/delta"
 	before := sim.Stats().Routes[usersRoute].Requests
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "TENANTDESK_TEST_RUN_MAIN=1")
