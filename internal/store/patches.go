@@ -16,7 +16,7 @@ import (
 // read earlier never overwrites them.
 //
 // A store method that patches users or groups of the current snapshot with data read from Graph
-// must stamp them with nextPatchSeq: markUsersPatched and markGroupsPatched do.
+// must stamp them with nextPatchSeq: markPatched does.
 
 // nextPatchSeq takes the next number of the patch sequence.
 func nextPatchSeq(ctx context.Context, tx *sql.Tx) (int64, error) {
@@ -36,22 +36,13 @@ func patchSeq(ctx context.Context, q querier) (int64, error) {
 	return n, nil
 }
 
-// markUsersPatched stamps users of snapshot snapID with patch number seq.
-func markUsersPatched(ctx context.Context, tx *sql.Tx, snapID, seq int64, ids []string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE snapshot_users SET patched_seq = ?1
+// markPatched stamps rows ids of table (snapshot_users or snapshot_groups) of snapshot snapID
+// with patch number seq.
+func markPatched(ctx context.Context, tx *sql.Tx, table string, snapID, seq int64, ids []string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE `+table+` SET patched_seq = ?1
 		WHERE snapshot_id = ?2 AND id IN (SELECT value FROM json_each(?3))`, seq, snapID, idsJSON(ids))
 	if err != nil {
-		return fmt.Errorf("mark users patched: %w", err)
-	}
-	return nil
-}
-
-// markGroupsPatched stamps groups of snapshot snapID with patch number seq.
-func markGroupsPatched(ctx context.Context, tx *sql.Tx, snapID, seq int64, ids []string) error {
-	_, err := tx.ExecContext(ctx, `UPDATE snapshot_groups SET patched_seq = ?1
-		WHERE snapshot_id = ?2 AND id IN (SELECT value FROM json_each(?3))`, seq, snapID, idsJSON(ids))
-	if err != nil {
-		return fmt.Errorf("mark groups patched: %w", err)
+		return fmt.Errorf("mark rows of %s patched: %w", table, err)
 	}
 	return nil
 }

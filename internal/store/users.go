@@ -377,7 +377,7 @@ func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []mo
 		if err != nil {
 			return err
 		}
-		if err := markUsersPatched(ctx, tx, info.ID, seq, ids); err != nil {
+		if err := markPatched(ctx, tx, "snapshot_users", info.ID, seq, ids); err != nil {
 			return err
 		}
 		var patched []string
@@ -391,7 +391,7 @@ func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []mo
 			}
 			patched = append(patched, g.ID)
 		}
-		if err := markGroupsPatched(ctx, tx, info.ID, seq, patched); err != nil {
+		if err := markPatched(ctx, tx, "snapshot_groups", info.ID, seq, patched); err != nil {
 			return err
 		}
 		groupIDs := make([]string, 0, len(affected))
