@@ -3,6 +3,30 @@
 (function () {
   "use strict";
 
+  // followProgress polls url (JSON) every `every` ms and hands each answer to onProgress, which
+  // returns false once the work has ended; while the answers fail, onUnavailable is called and
+  // the pauses double up to maxPause.
+  function followProgress(url, every, maxPause, onProgress, onUnavailable) {
+    var failures = 0;
+    function poll() {
+      fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
+        .then(function (r) {
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          return r.json();
+        })
+        .then(function (p) {
+          failures = 0;
+          if (onProgress(p) !== false) setTimeout(poll, every);
+        })
+        .catch(function () {
+          failures++;
+          onUnavailable();
+          setTimeout(poll, Math.min(maxPause, every * Math.pow(2, failures)));
+        });
+    }
+    setTimeout(poll, every / 2);
+  }
+
   // Live refresh progress: poll while a sync runs, then reload so the page shows the new
   // data (or the failure banner).
   function watchSync() {
@@ -15,39 +39,49 @@
     var bar = document.getElementById("sync-bar");
     var text = document.getElementById("sync-text");
     var wrap = document.getElementById("sync-progress");
-    var failures = 0;
+    followProgress(url, 1000, 10000, function (p) {
+      if (!p.running) {
+        window.location.reload();
+        return false;
+      }
+      if (wrap) wrap.hidden = false;
+      if (bar) {
+        if (p.total > 0) {
+          bar.max = p.total;
+          bar.value = Math.min(p.done, p.total);
+        } else {
+          bar.removeAttribute("value"); // indeterminate
+        }
+      }
+      if (text) text.textContent = p.text || "Refreshing…";
+    }, function () {
+      if (text) text.textContent = "Refreshing… (progress unavailable)";
+    });
+  }
 
-    function poll() {
-      fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
-        .then(function (r) {
-          if (!r.ok) throw new Error("HTTP " + r.status);
-          return r.json();
-        })
-        .then(function (p) {
-          failures = 0;
-          if (!p.running) {
-            window.location.reload();
-            return;
-          }
-          if (wrap) wrap.hidden = false;
-          if (bar) {
-            if (p.total > 0) {
-              bar.max = p.total;
-              bar.value = Math.min(p.done, p.total);
-            } else {
-              bar.removeAttribute("value"); // indeterminate
-            }
-          }
-          if (text) text.textContent = p.text || "Refreshing…";
-          setTimeout(poll, 1000);
-        })
-        .catch(function () {
-          failures++;
-          if (text) text.textContent = "Refreshing… (progress unavailable)";
-          setTimeout(poll, Math.min(10000, 1000 * Math.pow(2, failures)));
-        });
-    }
-    setTimeout(poll, 500);
+  // Background jobs (web/jobs.templ): while a job runs, follow its progress (bar and words)
+  // and reload the page once it has ended, so every user's outcome shows without a reload by
+  // hand. Without JS the page says the same on each reload.
+  function watchJob() {
+    var box = document.getElementById("job");
+    if (!box) return;
+    var state = box.getAttribute("data-state");
+    if (state !== "queued" && state !== "running") return;
+    var bar = document.getElementById("job-bar");
+    var text = document.getElementById("job-progress-text");
+    followProgress(box.getAttribute("data-progress-url"), 1500, 15000, function (p) {
+      if (p.finished) {
+        window.location.reload();
+        return false;
+      }
+      if (bar) {
+        bar.max = p.total;
+        bar.value = Math.min(p.done, p.total);
+      }
+      if (text && p.text) text.textContent = p.text;
+    }, function () {
+      if (text) text.textContent = "Progress unavailable for the moment; the job goes on. Reload the page to see it.";
+    });
   }
 
   // Keep "3 minutes ago" true while the page stays open.
@@ -91,14 +125,56 @@
     });
   }
 
-  // Controls marked data-autosubmit apply at once; the form's button still works without JS.
+  // Controls marked data-autosubmit apply at once when picked with the pointer; the form's
+  // button still works without JS. A select changed from the keyboard (arrow keys move through
+  // the choices) applies only on Enter, so moving through "Rows per page" does not reload the
+  // page at each step. After the reload the control has the focus again.
+  var refocusKey = "tenantdesk-refocus";
   function autoSubmit() {
+    var keyed = null; // the select whose value the keyboard is changing
+    function submit(el) {
+      try {
+        sessionStorage.setItem(refocusKey, el.id || el.name);
+      } catch (err) {
+        // storage off: the focus starts at the top, as without JS
+      }
+      if (el.form.requestSubmit) el.form.requestSubmit();
+      else el.form.submit();
+    }
+    document.addEventListener("keydown", function (e) {
+      var el = e.target;
+      if (!el.hasAttribute || el.tagName !== "SELECT" || !el.hasAttribute("data-autosubmit") || !el.form) return;
+      if (e.key === "Enter") {
+        e.preventDefault();
+        keyed = null;
+        submit(el);
+        return;
+      }
+      keyed = el;
+    }, true);
+    document.addEventListener("pointerdown", function () {
+      keyed = null;
+    }, true);
     document.addEventListener("change", function (e) {
       var el = e.target;
       if (!el.hasAttribute || !el.hasAttribute("data-autosubmit") || !el.form) return;
-      if (el.form.requestSubmit) el.form.requestSubmit();
-      else el.form.submit();
+      if (el === keyed) {
+        keyed = null;
+        return; // applied on Enter or with the form's button
+      }
+      submit(el);
     });
+    var again = null;
+    try {
+      again = sessionStorage.getItem(refocusKey);
+      sessionStorage.removeItem(refocusKey);
+    } catch (err) {
+      again = null;
+    }
+    if (again) {
+      var el = document.getElementById(again) || document.querySelector('[data-autosubmit][name="' + again.replace(/["\\]/g, "") + '"]');
+      if (el) el.focus();
+    }
   }
 
   // The refresh button says what it does while the POST is under way.
@@ -111,7 +187,38 @@
     });
   }
 
+  // Local time beside UTC: every <time data-local> shows its instant in UTC as rendered, and
+  // here also in the reader's own zone ("(18:07 CET)"), with the day when that differs. Nothing
+  // is added where the browser's zone is UTC.
+  function localTimes() {
+    if (!window.Intl || !Intl.DateTimeFormat) return;
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    if (zone === "UTC" || zone === "Etc/UTC" || zone === "Etc/GMT") return;
+    var els = document.querySelectorAll("time[data-local]");
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i];
+      if (el.nextElementSibling && el.nextElementSibling.classList.contains("local-time")) continue;
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d.getTime())) continue;
+      var opts = { hour: "2-digit", minute: "2-digit", hour12: false, timeZoneName: "short" };
+      if (el.getAttribute("data-local") === "seconds") opts.second = "2-digit";
+      var utcDay = d.toISOString().slice(0, 10);
+      var localDay = d.getFullYear() + "-" + ("0" + (d.getMonth() + 1)).slice(-2) + "-" + ("0" + d.getDate()).slice(-2);
+      if (utcDay !== localDay) {
+        opts.day = "numeric";
+        opts.month = "short";
+      }
+      var span = document.createElement("span");
+      span.className = "local-time";
+      span.title = "Your time (" + zone + ")";
+      span.textContent = " (" + d.toLocaleString(undefined, opts) + ")";
+      el.insertAdjacentElement("afterend", span);
+    }
+  }
+
   watchSync();
+  localTimes();
+  watchJob();
   tickAges();
   setInterval(tickAges, 30000);
   copyButtons();
@@ -128,6 +235,45 @@
   setTimeout(function () {
     location.reload();
   }, 4000);
+})();
+
+// A form sent back with a problem (400, web/layout.templ formProblem) shows it where the person
+// is looking: scrolled into view and focused, since the form may sit far down its page.
+(function () {
+  "use strict";
+  var p = document.getElementById("form-problem");
+  if (!p) return;
+  p.setAttribute("tabindex", "-1");
+  p.scrollIntoView({ block: "center" });
+  p.focus();
+})();
+
+// "Reprocess selected users" with nobody ticked says so beside the button instead of sending
+// the form (the server refuses it as well, on the form, without JS).
+(function () {
+  "use strict";
+  var form = document.getElementById("reprocess-form");
+  if (!form) return;
+  form.addEventListener("submit", function (e) {
+    var by = e.submitter;
+    if (!by || by.name !== "scope" || by.value !== "selected") return;
+    if (form.querySelector('input[type="checkbox"][name="user"]:checked')) return;
+    e.preventDefault();
+    var msg = document.getElementById("reprocess-none");
+    if (!msg) {
+      msg = document.createElement("p");
+      msg.id = "reprocess-none";
+      msg.className = "banner error form-problem";
+      msg.setAttribute("role", "alert");
+      msg.textContent = "Select at least one user to reprocess (the boxes in the first column), or reprocess all users in error.";
+      by.parentNode.insertAdjacentElement("afterend", msg);
+    }
+    by.focus();
+  });
+  form.addEventListener("change", function () {
+    var msg = document.getElementById("reprocess-none");
+    if (msg && form.querySelector('input[type="checkbox"][name="user"]:checked')) msg.remove();
+  });
 })();
 
 // Licensing pages (web/group.templ): a "select all" checkbox for the users of a reprocess form,

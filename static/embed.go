@@ -1,4 +1,4 @@
-// Package static embeds tenantdesk's own stylesheet and script. internal/server serves them
+// Package static embeds tenantdesk's own stylesheet, script and icon. internal/server serves them
 // under content-hashed URLs with long cache lifetimes.
 package static
 
@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds every static file.
 //
-//go:embed *.css *.js
+//go:embed *.css *.js *.svg
 var FS embed.FS

@@ -128,21 +128,21 @@ func PhaseLabel(s SyncView) string {
 	return fmt.Sprintf("%s (%s)…", what, phase)
 }
 
-// DataKindLabel says how the data was last refreshed, for the header: "full sync" or
-// "incremental refresh"; "" when not known.
+// DataKindLabel says how the data was last refreshed, for the header's label above the data's
+// age (which must stay one short line): "Full sync" or "Incremental"; "" when not known.
 func DataKindLabel(kind string) string {
 	switch kind {
 	case model.SyncFull:
-		return "full sync"
+		return "Full sync"
 	case model.SyncIncremental:
-		return "incremental refresh"
+		return "Incremental"
 	}
 	return ""
 }
 
 // DataKindTitle is the tooltip of the data age: when the data was read and how.
 func DataKindTitle(l Layout) string {
-	t := DateTime(l.DataAsOf)
+	t := "Data as of " + DateTime(l.DataAsOf)
 	switch l.DataKind {
 	case model.SyncFull:
 		return t + ", by a full sync of the tenant"

@@ -3,7 +3,6 @@ package web
 import (
 	"time"
 
-	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
@@ -18,6 +17,9 @@ type GroupView struct {
 	Dynamic   bool
 	ReportURL string
 
+	// Causes sum up the members in error by cause, most members first, before the members
+	// one by one (ErrorUsers).
+	Causes []CauseView
 	// ErrorUsers are the members in license error from this group (one page of them).
 	ErrorUsers []ErrorUserRow
 	ErrorPager Pager
@@ -33,7 +35,7 @@ type GroupView struct {
 	ReprocessBlocked    string
 	ReprocessAction     string
 	RefreshErrorsAction string
-	Result              *ReprocessResultView // after a reprocess or a refresh of errors
+	Jobs                []JobRow // the group's recent reprocess and re-read jobs, newest first
 	Members             MembersView
 	Audit               AuditView
 	// Problem is what was wrong with the reprocess form just sent.
@@ -52,32 +54,35 @@ type ErrorUserRow struct {
 	Licenses       []LicenseView
 }
 
+// CauseView is one cause of license errors with the people it affects, linked.
+type CauseView struct {
+	licensing.Cause
+	ID      string // the element id, an anchor: "cause-1"
+	Members []UserLink
+	// ReprocessUsers are the ids a "reprocess these" form sends; empty when the cause is too
+	// large for one reprocess (or it is a look-ahead: nothing to reprocess yet).
+	ReprocessUsers []string
+	Then           []CauseView
+}
+
+// UserLink is a user named and linked.
+type UserLink struct {
+	ID, Name, UPN, Href string
+}
+
 // LicenseView is one license of a user, explained, with the assigning group's page.
 type LicenseView struct {
 	licensing.ExplainedLicense
 	GroupHref string
+	// ShowSource names where the license comes from beside its state (lists of several
+	// sources).
+	ShowSource bool
+	// Compact shows the summary and keeps why, the fix and what fails next behind a
+	// disclosure (long lists, where the causes above already say it).
+	Compact bool
+	// Plans are the license's service plans, each on or off for the user (the user page).
+	Plans []licensing.LicensePlan
 }
-
-// ReprocessResultView is what a reprocess or a refresh of license errors found, user by user.
-type ReprocessResultView struct {
-	assign.Result
-	Rows []OutcomeRow
-}
-
-// Refresh reports whether the result is of a refresh of license errors (no reprocess).
-func (r ReprocessResultView) Refresh() bool { return r.Kind == assign.KindRefresh }
-
-// OutcomeRow is the outcome for one user, with the user's page when the snapshot has it.
-type OutcomeRow struct {
-	assign.Outcome
-	Href string
-}
-
-// Licensed reports whether the user is now licensed.
-func (o OutcomeRow) Licensed() bool { return o.Status == assign.StatusLicensed }
-
-// StatusLabel is the outcome's status in words.
-func (o OutcomeRow) StatusLabel() string { return o.Status.Label() }
 
 // MembersView is one page of a group's direct members, read live from Graph.
 type MembersView struct {
@@ -137,12 +142,19 @@ type UserView struct {
 	SSPR       AuditView
 	InError    bool
 	SearchURL  string
+	// "Reprocess this user": shown when CanReprocess, disabled with ReprocessBlocked (the
+	// missing Graph permission); Problem is why it was refused (a started one is a job).
+	CanReprocess     bool
+	ReprocessBlocked string
+	ReprocessAction  string
+	Problem          *FormProblem
 }
 
 // UserSearchView is the user search.
 type UserSearchView struct {
 	HasData    bool
 	Query      string
+	Licensed   bool // only users who hold a license
 	Rows       []UserRow
 	Total      int
 	Pager      Pager
@@ -160,4 +172,35 @@ type UserRow struct {
 	Licensed       bool
 	InError        bool
 	AccountEnabled bool
+}
+
+// LicenseErrorsView is /errors: every user of the tenant in license error, by cause, by group
+// and one by one, filtered.
+type LicenseErrorsView struct {
+	HasData bool
+	All     int // users in error, before the filter
+	Shown   int // users matching the filter
+	// The filter as asked.
+	Code, Source, Text string
+	Codes, Sources     []Option
+	Causes             []CauseView
+	Groups             []ErrorSourceRow
+	Rows               []ErrorUserRow // one page of the users
+	Pager              Pager
+	FormAction         string
+	CSVURL, ClearURL   string
+	Problem            *FormProblem
+}
+
+// Filtered reports whether the view is narrowed by a filter.
+func (v LicenseErrorsView) Filtered() bool { return v.Code != "" || v.Source != "" || v.Text != "" }
+
+// ErrorSourceRow is a group (or direct assignment) with its users in error, linked to its page
+// and to /errors filtered to it.
+type ErrorSourceRow struct {
+	Name       string
+	Href       string // the group's page; "" for direct assignments
+	FilterHref string
+	Users      int
+	Active     bool // the current filter
 }

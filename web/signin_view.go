@@ -6,6 +6,7 @@ type SignedInUser struct {
 	UPN           string
 	Role          string // the dashboard role's configured name, or "no role"
 	SignOutAction string // URL the sign-out form posts to
+	SessionsURL   string // the person's sessions ("sign out everywhere")
 }
 
 // DisplayName is the name, or the UPN when the token carried no name.
@@ -26,4 +27,6 @@ type NoRoleView struct {
 // SignedOutView is the page after signing out.
 type SignedOutView struct {
 	SignInURL string
+	// Heading and Message replace the default words (sign-out everywhere, a session ended).
+	Heading, Message string
 }

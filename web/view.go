@@ -96,6 +96,8 @@ type OverviewView struct {
 	SKUs               []SKUView // every subscribed SKU
 	ReportURL          string
 	ReportWithErrorURL string
+	// The lists behind the other totals.
+	UsersURL, LicensedUsersURL, ErrorsURL, NotProcessedURL, LicensesURL string
 }
 
 // GroupLink is a group named and linked, with the figure that put it on a list.
@@ -119,6 +121,10 @@ type SKUView struct {
 	Warning    int // prepaid units in warning (grace period)
 	Suspended  int
 	Available  int
+	// Purchased is what users may hold, as Microsoft counts it: enabled units and those in
+	// their grace period (licensing.Purchased).
+	Purchased int
+	Href      string // the SKU's page in the license report
 }
 
 // GroupReportView is one page of the group license report.
@@ -214,6 +220,8 @@ type ErrorView struct {
 	// Details lists what exactly was wrong, e.g. each invalid query parameter.
 	Details []string
 	BackURL string
+	// BackLabel is the back link's words ("All licensed groups"); "Back" when empty.
+	BackLabel string
 	// CorrelationID names the request in the server's log, so a 500 can be looked up.
 	CorrelationID string
 	// RetryAfter is when to try again a 503 (throttled or unavailable Graph); 0 when no time

@@ -216,18 +216,19 @@ func TestDataKind(t *testing.T) {
 	l := baseLayout()
 	l.DataKind, l.DataFullAt = model.SyncIncremental, now.Add(-5*time.Hour)
 	d := render(t, ErrorPage(l, ErrorView{Status: 404}))
-	if got := d.Find("#data-kind").Text(); got != "(incremental refresh)" {
+	if got := d.Find("#data-kind").Text(); got != "Incremental" {
 		t.Errorf("data kind %q", got)
 	}
 	if got, _ := d.Find("#data-age time").Attr("title"); !strings.Contains(got, "incremental refresh") || !strings.Contains(got, DateTime(l.DataFullAt)) {
 		t.Errorf("data age title %q", got)
 	}
 	l.DataKind = model.SyncFull
-	if got := render(t, ErrorPage(l, ErrorView{Status: 404})).Find("#data-kind").Text(); got != "(full sync)" {
+	if got := render(t, ErrorPage(l, ErrorView{Status: 404})).Find("#data-kind").Text(); got != "Full sync" {
 		t.Errorf("data kind %q", got)
 	}
 	l.DataKind = ""
-	if n := render(t, ErrorPage(l, ErrorView{Status: 404})).Find("#data-kind").Length(); n != 0 {
+	d = render(t, ErrorPage(l, ErrorView{Status: 404}))
+	if n := d.Find("#data-kind").Length(); n != 0 || d.Find(".data-age-label").Text() != "Data as of" {
 		t.Error("a data kind shown when it is not known")
 	}
 	for kind, want := range map[string]string{

@@ -33,5 +33,22 @@ func runDemo(ctx context.Context, e env, args []string) error {
 	for _, acc := range d.Sim.Info().DemoAccounts {
 		fmt.Fprintf(e.stdout, "  %s\n", acc)
 	}
+	printDemoTools(e, d)
 	return d.Run(ctx)
+}
+
+// printDemoTools tells where the simulated tenant is controlled (README: "The simulated
+// tenant"), with one example to copy, and where the demo keeps its data.
+func printDemoTools(e env, d *app.Demo) {
+	info, sc := d.Sim.Info(), d.Sim.Tenant.Scenarios
+	fmt.Fprintf(e.stdout, "simulated tenant's control API: %s (loopback only; its TLS certificate is signed by the CA in %s)\n",
+		info.ControlURL, info.CAFile)
+	fmt.Fprintf(e.stdout, "  the seeded scenarios' groups and users: curl --cacert %s %s/scenarios\n", info.CAFile, info.ControlURL)
+	if sc.FacultySKU != "" {
+		fmt.Fprintf(e.stdout, "  buy licenses (Office 365 A1 for faculty, so its group's members in error can be reprocessed):\n"+
+			"  curl --cacert %s -X POST -d '{\"enabled\":%d}' %s/skus/%s/prepaid\n",
+			info.CAFile, d.Sim.Tenant.ConsumedUnits(sc.FacultySKU)+100, info.ControlURL, sc.FacultySKU)
+	}
+	fmt.Fprintf(e.stdout, "demo data: %s (tenantdesk ip import -data-dir %s FILE|DIR loads IP ranges into the running demo)\n",
+		d.App.Config.DBPath(), d.App.Config.DataDir)
 }

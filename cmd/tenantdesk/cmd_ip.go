@@ -81,6 +81,7 @@ func runIP(ctx context.Context, e env, args []string) error {
 		if perr := printIPReport(e.stdout, rep, *asJSON); perr != nil {
 			return perr
 		}
+		noteStored(e, cfg, rep)
 		if err != nil {
 			return fmt.Errorf("download failed for some sources (their previous data is kept): %w", err)
 		}
@@ -110,11 +111,23 @@ func runIP(ctx context.Context, e env, args []string) error {
 		if perr := printIPReport(e.stdout, rep, *asJSON); perr != nil {
 			return perr
 		}
+		noteStored(e, cfg, rep)
 		if err != nil {
 			return fmt.Errorf("import failed for some files (nothing of theirs was stored): %w", err)
 		}
 		return nil
 	}
+}
+
+// noteStored says on standard error which database a refresh or import wrote to, and that a
+// server on it shows the new data without a restart.
+func noteStored(e env, cfg config.Config, rep iprange.Report) {
+	if !rep.Changed() {
+		fmt.Fprintf(e.stderr, "tenantdesk: nothing new stored in %s\n", cfg.DBPath())
+		return
+	}
+	fmt.Fprintf(e.stderr, "tenantdesk: stored in %s; a tenantdesk server on this database serves it within %s, without a restart\n",
+		cfg.DBPath(), app.IPWatchInterval)
 }
 
 func readFileCapped(path string, limit int64) ([]byte, error) {

@@ -34,11 +34,17 @@ func TestIPImportThenLookupJSON(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := run(ctx, testEnv(vars, &out, io.Discard), []string{"ip", "import", ipSharedDir(t)}); err != nil {
+	errOut.Reset()
+	if err := run(ctx, testEnv(vars, &out, &errOut), []string{"ip", "import", ipSharedDir(t)}); err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(out.String(), "updated"); n != 7 {
 		t.Errorf("import printed %d updated sources, want 7:\n%s", n, out.String())
+	}
+	// It says which database it wrote to, and that a running server picks it up.
+	if db := filepath.Join(vars["TENANTDESK_DATA_DIR"], "tenantdesk.db"); !strings.Contains(errOut.String(), "stored in "+db) ||
+		!strings.Contains(errOut.String(), "without a restart") {
+		t.Errorf("import did not name its database %s:\n%s", db, errOut.String())
 	}
 
 	out.Reset()

@@ -8,10 +8,12 @@ import (
 	"os/user"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/app"
 	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/config"
+	"github.com/tenantdesk/tenantdesk/internal/jobs"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
@@ -37,10 +39,12 @@ func (l *idList) Set(v string) error {
 var errNotAllLicensed = errors.New("not every user is licensed now")
 
 // runReprocess reprocesses the license assignments of a group's members in error (-group) or
-// of users (-user, repeatable or comma-separated) with the same operation as the group page's
-// buttons: batched, throttle-aware, every user re-read and the snapshot updated. It draws
-// progress on a terminal, prints a line per user that is not licensed now and the summary, and
-// succeeds only when every user is.
+// of users (-user, repeatable or comma-separated) as the same background job as the group page's
+// buttons (internal/jobs): batched, throttle-aware, every user re-read, the snapshot updated and
+// each outcome stored as it comes. It runs the job here, draws progress on a terminal, prints
+// a line per user that is not licensed now and the summary, and succeeds only when every user
+// is. The job's page (/jobs/N) shows the same; a job stopped by Ctrl-C or a crash is taken up
+// by the next tenantdesk serve or demo on this database.
 func runReprocess(ctx context.Context, e env, args []string) error {
 	cfg, err := config.Load(e.lookupEnv, e.readFile)
 	if err != nil {
@@ -74,67 +78,104 @@ func runReprocess(ctx context.Context, e env, args []string) error {
 		return errors.New("there is no snapshot of the tenant yet: run 'tenantdesk refresh' first")
 	}
 
-	progress := newProgressBar(e.stderr, isTerminal(e.stderr), "reprocess")
-	var res assign.Result
-	target, targetName := *group, ""
+	var spec jobs.Spec
 	if *group != "" {
-		if g, err := a.Store.GroupDetail(ctx, *group); err == nil {
-			targetName = g.DisplayName
-		} else if errors.Is(err, model.ErrNotFound) {
+		g, gerr := a.Store.GroupDetail(ctx, *group)
+		if errors.Is(gerr, model.ErrNotFound) {
 			return model.GroupNotFound(*group)
 		}
-		res, err = a.Assign.ReprocessGroup(ctx, *group, assign.Selection{All: true}, progress.update)
+		spec, err = a.Assign.ReprocessGroupJob(ctx, *group, g.DisplayName, assign.Selection{All: true})
 	} else {
-		target = strings.Join(users, ", ")
-		res, err = a.Assign.ReprocessUsers(ctx, users, progress.update)
+		spec, err = a.Assign.ReprocessUsersJob(ctx, users)
 	}
-	progress.done()
-	recordReprocess(ctx, e, a, target, targetName, res, err)
+	spec.ActorName = "command line"
+	if u, uerr := user.Current(); uerr == nil {
+		spec.ActorName = "command line (" + u.Username + ")"
+	}
+	if err != nil {
+		recordRefusal(ctx, e, a, spec, *group, users, err)
+		return err
+	}
+	j, err := a.Jobs.Create(ctx, spec)
 	if err != nil {
 		return err
 	}
-	printOutcomes(e.stdout, res)
-	if !res.AllLicensed() {
+	progress := newProgressBar(e.stderr, isTerminal(e.stderr), "reprocess")
+	watch, stopWatch := context.WithCancel(ctx)
+	go func() {
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-watch.Done():
+				return
+			case <-t.C:
+				if cur, err := a.Jobs.Job(watch, j.ID); err == nil {
+					progress.update(cur.Done(), cur.Total)
+				}
+			}
+		}
+	}()
+	j, err = a.Jobs.Execute(ctx, j.ID)
+	stopWatch()
+	progress.done()
+	if ctx.Err() != nil {
+		fmt.Fprintf(e.stderr, "tenantdesk reprocess: stopped; job %d keeps the outcomes so far and the next 'tenantdesk serve' (or demo) on this database finishes it\n", j.ID)
+		return ctx.Err()
+	}
+	if err != nil {
+		return err
+	}
+	if err := printOutcomes(ctx, e.stdout, a, j); err != nil {
+		return err
+	}
+	if j.State != model.JobDone || j.Counts[string(assign.StatusLicensed)] != j.Total {
 		return errNotAllLicensed
 	}
 	return nil
 }
 
-// recordReprocess writes the reprocess into the activity log, as the web's are: who ran it
-// (the operating system's user, on the command line), on what, and how it ended.
-func recordReprocess(ctx context.Context, e env, a *app.App, target, name string, res assign.Result, err error) {
-	act := model.Activity{ActorName: "command line", Action: model.ActionReprocess, Target: target, TargetName: name,
-		Result: model.ActivityOK, Detail: res.Summary()}
-	if u, uerr := user.Current(); uerr == nil {
-		act.ActorName = "command line (" + u.Username + ")"
+// recordRefusal writes a reprocess the command line refused before it started (bad ids, no
+// permission) into the activity log, as the web's are.
+func recordRefusal(ctx context.Context, e env, a *app.App, spec jobs.Spec, group string, users []string, err error) {
+	target := group
+	if target == "" {
+		target = strings.Join(users, ", ")
 	}
-	switch {
-	case err != nil:
-		act.Result, act.Detail = model.ActivityFailed, err.Error()
-	case res.Refused > 0:
-		act.Result = model.ActivityFailed
+	act := model.Activity{ActorName: spec.ActorName, Action: model.ActionReprocess, Target: target, Result: model.ActivityFailed, Detail: err.Error()}
+	if errors.Is(err, model.ErrInvalid) || errors.Is(err, model.ErrForbidden) {
+		act.Result = model.ActivityRefused
 	}
 	if lerr := a.Store.AddActivity(ctx, act); lerr != nil {
 		fmt.Fprintln(e.stderr, "tenantdesk reprocess: the activity log could not be written:", lerr)
 	}
 }
 
-// printOutcomes prints a line per user not licensed now, then the summary.
-func printOutcomes(w io.Writer, res assign.Result) {
-	for _, o := range res.Outcomes {
-		if o.Status == assign.StatusLicensed {
-			continue
+// printOutcomes prints a line per user not licensed now, the job's warnings, then the summary.
+func printOutcomes(ctx context.Context, w io.Writer, a *app.App, j model.Job) error {
+	k, _ := a.Jobs.Kind(j.Kind)
+	err := a.Jobs.EachItem(ctx, j.ID, func(it model.JobItem) error {
+		if it.Status == string(assign.StatusLicensed) {
+			return nil
 		}
-		line := fmt.Sprintf("%s (%s): %s: %s", o.Name, o.UserID, o.Status.Label(), o.Summary)
-		if o.Fix != "" {
-			line += " Fix: " + o.Fix
+		line := fmt.Sprintf("%s (%s): %s: %s", it.Name, it.Key, k.Label(it.Status), it.Summary)
+		if it.Fix != "" {
+			line += " Fix: " + it.Fix
 		}
 		fmt.Fprintln(w, line)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	for _, p := range res.Problems {
+	for _, p := range j.Problems {
 		fmt.Fprintln(w, "warning:", p)
 	}
-	fmt.Fprintln(w, res.Summary())
+	if j.Error != "" {
+		fmt.Fprintln(w, "stopped:", j.Error)
+	}
+	fmt.Fprintf(w, "%s (job %d)\n", j.Summary, j.ID)
+	return nil
 }
 
 // progressBar draws "done of total" of a long operation: a redrawn bar on a terminal, nothing

@@ -42,6 +42,8 @@ func commands() []command {
 		{"export", "export who holds which license: export licenses -sku X | -all | -users", runExport},
 		{"ip", "IP lookup data: ip lookup TEXT... | ip refresh | ip import FILE|DIR...", runIP},
 		{"sspr", "is a password-reset request mail genuine: sspr verify FILE|- [-json]", runSSPR},
+		{"backup", "write a consistent copy of the database while tenantdesk runs: backup -o FILE", runBackup},
+		{"restore", "replace the database with a backup (tenantdesk stopped): restore [-yes] FILE", runRestore},
 		{"bench", "compare tenantdesk's sync with the reference strategy on a simulated tenant", runBench},
 		{"config", "print the configuration reference (Markdown)", runConfigReference},
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/config"
 	"github.com/tenantdesk/tenantdesk/internal/graph"
 	"github.com/tenantdesk/tenantdesk/internal/iprange"
+	"github.com/tenantdesk/tenantdesk/internal/jobs"
 	"github.com/tenantdesk/tenantdesk/internal/licensereport"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
 	"github.com/tenantdesk/tenantdesk/internal/live"
@@ -46,6 +47,8 @@ type App struct {
 	Permissions *permissions.Checker
 	// Assign runs the licensing operations that write (reprocess, refresh errors).
 	Assign *assign.Service
+	// Jobs runs long writes in the background and takes up those a stopped process left.
+	Jobs *jobs.Manager
 	// Live reads what the snapshot does not hold (members, audit events) while pages render.
 	Live *live.Reader
 	// Licenses is the license assignment report and its exports.
@@ -90,17 +93,24 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
+	jm, err := jobs.New(st, st, logger.With("component", "jobs"), ops.JobKinds()...)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	lv, err := live.New(gc, nil)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
+	lv.SetLimits(cfg.GraphLiveTimeout, cfg.GraphLiveRetry)
+	ops.Live = lv.Guard()
 	report, err := licensereport.New(st, nil)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	verifier, err := NewSSPRVerifier(cfg, st, gc, ipSvc, logger.With("component", "sspr"))
+	verifier, err := NewSSPRVerifier(cfg, st, gc, ipSvc, lv.Guard(), logger.With("component", "sspr"))
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -114,6 +124,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		IP:          ipSvc,
 		Permissions: perms,
 		Assign:      ops,
+		Jobs:        jm,
 		Live:        lv,
 		Licenses:    report,
 		SSPR:        verifier,
@@ -171,7 +182,7 @@ func (a *App) Close() error { return a.Store.Close() }
 // when there is none, the periodic sync and the weekly license-name catalog refresh. It shuts
 // down gracefully, letting requests in flight finish.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
-	authn, err := NewAuthenticator(a.Config, ln, a.Logger.With("component", "auth"))
+	authn, err := NewAuthenticator(a.Config, ln, a.Store, a.Logger.With("component", "auth"))
 	if err != nil {
 		return err
 	}
@@ -181,14 +192,21 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		Syncer:         a.Syncer,
 		Auth:           authn,
 		Operations:     a.Assign,
+		Jobs:           a.Jobs,
 		Live:           a.Live,
 		IP:             a.IP,
 		Licenses:       a.Licenses,
 		SSPR:           a.SSPR,
 		SSPRSamples:    a.SSPRSamples,
+		IPDownloads:    IPDownloadsEnabled(a.Config),
 		RoleNames:      roleNames(a.Config),
 		TrustedProxies: a.Config.TrustedProxies,
 		PublicURL:      a.Config.PublicURL,
+		SignInRate:     a.Config.RateSignIn,
+		WriteRate:      a.Config.RateWrites,
+		RefusedRate:    a.Config.RateRefused,
+		RefusalPolicy:  model.RefusalPolicy{Window: a.Config.ActivityCollapseWindow, AnonymousRows: a.Config.ActivityAnonymousRows},
+		RoleCheck:      a.Config.SessionRoleCheck,
 		Logger:         a.Logger.With("component", "web"),
 		Version:        Version,
 		Background:     ctx,
@@ -197,6 +215,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	a.Server = srv
+	if err := a.Catalog.SeedBuiltin(ctx); err != nil {
+		a.Logger.Warn("license names: the built-in table could not be stored; part numbers are shown until a catalog is imported", "err", err)
+	}
 	httpServer := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -206,11 +227,17 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
 	}
 	go a.background(ctx)
+	jobsCtx, stopJobs := context.WithCancel(ctx)
+	defer stopJobs()
+	jobsDone := make(chan struct{})
+	go func() { a.Jobs.Run(jobsCtx); close(jobsDone) }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
 	select {
 	case err := <-errc:
+		stopJobs()
+		<-jobsDone
 		return err
 	case <-ctx.Done():
 	}
@@ -218,10 +245,12 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	a.Syncer.Cancel()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := httpServer.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
+	shutdownErr := httpServer.Shutdown(shutdownCtx)
 	a.Syncer.Wait()
+	<-jobsDone // running jobs stop between batches and are released for the next start
+	if shutdownErr != nil {
+		return fmt.Errorf("shutdown: %w", shutdownErr)
+	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -231,6 +260,10 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 // background runs the jobs that keep the data current.
 func (a *App) background(ctx context.Context) {
 	go a.runIPRanges(ctx)
+	if a.IP != nil {
+		go a.IP.Watch(ctx, IPWatchInterval) // `tenantdesk ip import` by another process
+	}
+	go a.housekeeping(ctx)
 	if a.Config.LicenseCatalogURL != "" {
 		// Run refreshes a missing or stale catalog at once, then weekly; failures are logged
 		// there and the stored catalog (or part numbers) stays in use.

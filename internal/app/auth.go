@@ -31,7 +31,7 @@ func baseURL(cfg config.Config, ln net.Listener) string {
 // NewAuthenticator builds dashboard sign-in from the configuration: the configured issuer or
 // the tenant's Entra issuer in its cloud, the provider client trusting CAFile, and session keys
 // from the configuration or generated once in the data directory.
-func NewAuthenticator(cfg config.Config, ln net.Listener, logger *slog.Logger) (*auth.Authenticator, error) {
+func NewAuthenticator(cfg config.Config, ln net.Listener, sessions auth.SessionStore, logger *slog.Logger) (*auth.Authenticator, error) {
 	issuer, derived := cfg.OIDCIssuer, false
 	if issuer == "" {
 		var err error
@@ -69,8 +69,10 @@ func NewAuthenticator(cfg config.Config, ln net.Listener, logger *slog.Logger) (
 		AlwaysSecure: strings.HasPrefix(strings.ToLower(base), "https://"),
 		Logger:       logger,
 
+		Sessions:        sessions,
 		IdleTimeout:     cfg.SessionIdle,
 		AbsoluteTimeout: cfg.SessionMaxAge,
+		RoleCheck:       cfg.SessionRoleCheck,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sign-in: %w", err)

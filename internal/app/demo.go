@@ -117,7 +117,16 @@ func (d *Demo) start(ctx context.Context, opts DemoOptions) (err error) {
 		return fmt.Errorf("import the simulator's license names: %w", err)
 	}
 	if _, err := d.App.Syncer.Run(ctx); err != nil {
-		return fmt.Errorf("first snapshot of the simulated tenant: %w", err)
+		// Serve what there is: the previous snapshot of a kept data folder (-data), or pages
+		// that say no data has been loaded yet and why; Refresh tries again.
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if _, serr := d.App.Store.CurrentSnapshot(ctx); serr == nil {
+			logger.Warn("the startup snapshot of the simulated tenant failed; serving the previous one", "err", err)
+		} else {
+			logger.Warn("the startup snapshot of the simulated tenant failed; serving without data until a refresh succeeds", "err", err)
+		}
 	}
 	if err := d.App.Store.AddSKUHistory(ctx, demoHistory(d.Sim.Tenant)); err != nil {
 		return fmt.Errorf("the simulated tenant's license history: %w", err)

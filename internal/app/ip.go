@@ -15,6 +15,11 @@ import (
 // day cost one small request per instance.
 const IPRefreshInterval = 24 * time.Hour
 
+// IPWatchInterval is how often a running server looks for IP range sources that another
+// process stored in its database (`tenantdesk ip import` on the server); the IP lookup page
+// also looks each time it is opened.
+const IPWatchInterval = 10 * time.Second
+
 // NewIPService loads the stored IP range sources into a lookup service over st. It makes no
 // network call: downloads happen in RunIPRanges or on an Operator's request.
 func NewIPService(ctx context.Context, st *store.Store, logger *slog.Logger) (*iprange.Service, error) {

@@ -14,11 +14,11 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/tenantdesk/tenantdesk/internal/app/apptest"
-	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/auth/authtest"
 	"github.com/tenantdesk/tenantdesk/internal/server"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 // Reprocess of 500+ users against a throttling simulator, end to end through the web form: a
@@ -65,8 +65,8 @@ func TestReprocess500UsersUnderThrottling(t *testing.T) {
 	}
 
 	srv, err := server.New(server.Deps{Store: d.App.Store, Activity: d.App.Store, Syncer: d.App.Syncer,
-		Auth: authtest.SignedIn(auth.RoleOperator), Operations: d.App.Assign, Live: d.App.Live, IP: d.App.IP, Licenses: d.App.Licenses, SSPR: d.App.SSPR,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Auth: authtest.SignedIn(auth.RoleOperator), Operations: d.App.Assign, Jobs: d.App.Jobs, Live: d.App.Live, IP: d.App.IP,
+		Licenses: d.App.Licenses, SSPR: d.App.SSPR, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,36 +77,25 @@ func TestReprocess500UsersUnderThrottling(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	if rec.Code != http.StatusSeeOther {
-		t.Fatalf("reprocess POST: %d %s", rec.Code, rec.Body.String())
+	if rec.Code != http.StatusSeeOther || !strings.HasPrefix(rec.Header().Get("Location"), "/jobs/") {
+		t.Fatalf("reprocess POST: %d to %q %s", rec.Code, rec.Header().Get("Location"), rec.Body.String())
 	}
+	answered := time.Since(start)
+	job := rec.Header().Get("Location")
+	waitJobPage(t, h, job)
 	took := time.Since(start)
 	throttled := d.Sim.Stats().Total.Throttled - before
 	if throttled == 0 {
 		t.Error("the simulator throttled nothing: the test did not exercise throttling")
 	}
 
-	// The result page lists one outcome per user.
-	loc, _, _ := strings.Cut(rec.Header().Get("Location"), "#") // a browser keeps the fragment to itself
-	page := httptest.NewRecorder()
-	h.ServeHTTP(page, httptest.NewRequest("GET", loc, nil))
-	if page.Code != http.StatusOK {
-		t.Fatalf("result page %s: %d", loc, page.Code)
-	}
-	doc, err := goquery.NewDocumentFromReader(page.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The job's outcomes list one outcome per user.
 	seen := map[string]int{}
-	doc.Find("#outcomes tbody tr[data-id]").Each(func(_ int, tr *goquery.Selection) {
-		id, _ := tr.Attr("data-id")
-		seen[id]++
-		if st, _ := tr.Attr("data-status"); st != string(assign.StatusLicensed) {
-			t.Errorf("user %s: outcome %q, want licensed", id, st)
+	for _, row := range jobOutcomes(t, h, job) {
+		seen[row[0]]++
+		if row[2] != "now licensed" {
+			t.Errorf("user %s: outcome %q, want now licensed", row[0], row[2])
 		}
-	})
-	if len(seen) == 0 {
-		t.Fatalf("no outcomes on the result page:\n%s", doc.Find("main").Text())
 	}
 	for _, u := range inError {
 		if seen[u.ID] != 1 {
@@ -116,9 +105,43 @@ func TestReprocess500UsersUnderThrottling(t *testing.T) {
 	if len(seen) != len(inError) {
 		t.Errorf("%d users have outcomes, %d were in error", len(seen), len(inError))
 	}
+	page := httptest.NewRecorder()
+	h.ServeHTTP(page, httptest.NewRequest("GET", "/groups/"+group.ID, nil))
+	doc, err := goquery.NewDocumentFromReader(page.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := strings.TrimSpace(doc.Find("#error-count").Text()); got != "0" {
 		t.Errorf("error count after reprocess %q, want 0", got)
 	}
-	t.Logf("reprocess of %d users under 40 req/s throttling: %s, %d requests throttled",
-		len(inError), took.Round(time.Millisecond), throttled)
+	t.Logf("reprocess of %d users under 40 req/s throttling: POST answered in %s, job done in %s, %d requests throttled",
+		len(inError), answered.Round(time.Millisecond), took.Round(time.Millisecond), throttled)
+}
+
+// waitJobPage waits until the job at path has finished, reading its progress as app.js does.
+func waitJobPage(t *testing.T, h http.Handler, path string) {
+	t.Helper()
+	for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path+"/progress", nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("progress of %s: %d", path, rec.Code)
+		}
+		if strings.Contains(rec.Body.String(), `"finished":true`) {
+			return
+		}
+	}
+	t.Fatalf("job %s did not finish", path)
+}
+
+// jobOutcomes are the rows (user id, name, outcome, reason, fix, when) of a job's outcomes file.
+func jobOutcomes(t *testing.T, h http.Handler, path string) [][]string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", path+"/outcomes.csv", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("outcomes of %s: %d", path, rec.Code)
+	}
+	rows := testkit.ReadCSV(t, rec.Body.Bytes())
+	return rows[1:]
 }

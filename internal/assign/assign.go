@@ -40,6 +40,11 @@ type Store interface {
 	UpdateSKUs(ctx context.Context, skus []model.SKU) error
 }
 
+// Guard runs a read of Graph within a page's limits. *live.Guard implements it.
+type Guard interface {
+	Do(ctx context.Context, read func(ctx context.Context) error) error
+}
+
 // Permissions says why the app may not do what needs any one of anyOf, "" when it may.
 // *permissions.Checker implements it.
 type Permissions interface {
@@ -55,6 +60,11 @@ const MaxUsers = 5000
 
 // Service runs the operations. It is safe for concurrent use.
 type Service struct {
+	// Live bounds what preparing a job reads from Graph while the person waits (the members in
+	// error of a group), as a page's live reads are bounded (*live.Guard); nil means only a
+	// DefaultLiveTimeout. Set it before use.
+	Live Guard
+
 	graph Graph
 	store Store
 	perms Permissions
@@ -183,6 +193,19 @@ func (s *Service) ReprocessUsers(ctx context.Context, ids []string, progress Pro
 }
 
 func (s *Service) reprocess(ctx context.Context, groupID string, ids []string, progress Progress) (Result, error) {
+	res, err := s.reprocessBatch(ctx, groupID, ids, progress)
+	if err != nil {
+		return res, err
+	}
+	problems, err := s.rereadGroup(ctx, groupID)
+	res.Problems = append(res.Problems, problems...)
+	return res, err
+}
+
+// reprocessBatch asks Graph to reprocess ids, re-reads the users it accepted, writes them into
+// the snapshot and reports one outcome per id, in order. The group and the subscriptions are
+// not re-read (rereadGroupAndSKUs does that once for a whole job).
+func (s *Service) reprocessBatch(ctx context.Context, groupID string, ids []string, progress Progress) (Result, error) {
 	if why := s.ReprocessBlocked(ctx); why != "" {
 		return Result{}, &model.PermissionError{Action: "Reprocess", Why: why}
 	}
@@ -202,8 +225,13 @@ func (s *Service) reprocess(ctx context.Context, groupID string, ids []string, p
 		}
 	}
 	res := Result{Kind: KindReprocess, GroupID: groupID, At: s.now()}
-	fresh, err := s.rereadAndSave(ctx, &res, accepted)
+	fresh, err := s.rereadAndSave(ctx, accepted)
 	if err != nil {
+		return res, err
+	}
+	// The units as they are now explain the outcomes ("0 of 500 available" no longer true
+	// once someone bought more).
+	if res.Problems, err = s.rereadSKUs(ctx); err != nil {
 		return res, err
 	}
 	s.outcomes(ctx, &res, ids, outcomes, fresh)
@@ -213,11 +241,35 @@ func (s *Service) reprocess(ctx context.Context, groupID string, ids []string, p
 // RefreshGroupErrors re-reads the members in error of a group, those Graph lists now and those
 // the snapshot has (they may be fixed), and saves what it finds.
 func (s *Service) RefreshGroupErrors(ctx context.Context, groupID string) (Result, error) {
-	res := Result{Kind: KindRefresh, GroupID: groupID, At: s.now()}
-	var ids []string
-	live, err := s.graph.MembersWithLicenseErrors(ctx, groupID)
+	ids, problems, err := s.refreshErrorIDs(ctx, groupID, func(ctx context.Context, read func(context.Context) error) error {
+		return read(ctx)
+	})
 	if err != nil {
-		res.Problems = append(res.Problems, "Graph's list of members in error could not be read ("+
+		return Result{Kind: KindRefresh, GroupID: groupID, At: s.now()}, err
+	}
+	res, err := s.refreshBatch(ctx, groupID, ids)
+	res.Problems = append(problems, res.Problems...)
+	if err != nil {
+		return res, err
+	}
+	more, err := s.rereadGroup(ctx, groupID)
+	res.Problems = append(res.Problems, more...)
+	return res, err
+}
+
+// refreshErrorIDs are the users a refresh of a group's errors re-reads: those Graph lists in
+// error now, and those the snapshot has in error (they may be fixed). When Graph's list cannot
+// be read, the snapshot's are re-read and a problem says so.
+func (s *Service) refreshErrorIDs(ctx context.Context, groupID string, within func(context.Context, func(context.Context) error) error) ([]string, []string, error) {
+	var ids, problems []string
+	var live []model.DirectoryObject
+	err := within(ctx, func(ctx context.Context) error {
+		var err error
+		live, err = s.graph.MembersWithLicenseErrors(ctx, groupID)
+		return err
+	})
+	if err != nil {
+		problems = append(problems, "Graph's list of members in error could not be read ("+
 			model.DescribeGraphError(err)+"); re-read the users the snapshot has in error only.")
 	}
 	for _, o := range live {
@@ -227,14 +279,22 @@ func (s *Service) RefreshGroupErrors(ctx context.Context, groupID string) (Resul
 	}
 	old, err := s.store.UsersInErrorForGroup(ctx, groupID)
 	if err != nil && !errors.Is(err, model.ErrNotFound) {
-		return res, fmt.Errorf("users in error of group %s: %w", groupID, err)
+		return nil, problems, fmt.Errorf("users in error of group %s: %w", groupID, err)
 	}
 	for _, u := range old {
 		ids = append(ids, u.ID)
 	}
-	ids = uniqueIDs(ids)
-	fresh, err := s.rereadAndSave(ctx, &res, ids)
+	return uniqueIDs(ids), problems, nil
+}
+
+// refreshBatch re-reads ids, writes them into the snapshot and reports one outcome each.
+func (s *Service) refreshBatch(ctx context.Context, groupID string, ids []string) (Result, error) {
+	res := Result{Kind: KindRefresh, GroupID: groupID, At: s.now()}
+	fresh, err := s.rereadAndSave(ctx, ids)
 	if err != nil {
+		return res, err
+	}
+	if res.Problems, err = s.rereadSKUs(ctx); err != nil {
 		return res, err
 	}
 	outcomes := make([]model.ReprocessOutcome, len(ids))
@@ -245,10 +305,9 @@ func (s *Service) RefreshGroupErrors(ctx context.Context, groupID string) (Resul
 	return res, nil
 }
 
-// rereadAndSave re-reads users, the group (if any) and the subscriptions from Graph and writes
-// them into the current snapshot. Failures to re-read become problems of the result, not
-// errors: the users' outcomes are still reported.
-func (s *Service) rereadAndSave(ctx context.Context, res *Result, ids []string) (map[string]reread, error) {
+// rereadAndSave re-reads users from Graph and writes them into the current snapshot. Users
+// that cannot be re-read are reported in their outcomes, not as an error.
+func (s *Service) rereadAndSave(ctx context.Context, ids []string) (map[string]reread, error) {
 	fresh := s.reread(ctx, ids)
 	var users []model.User
 	for _, id := range ids {
@@ -256,27 +315,42 @@ func (s *Service) rereadAndSave(ctx context.Context, res *Result, ids []string) 
 			users = append(users, f.user)
 		}
 	}
-	var groups []model.GroupUpdate
-	if res.GroupID != "" {
-		up := model.GroupUpdate{ID: res.GroupID}
-		if g, err := s.graph.Group(ctx, res.GroupID); err == nil {
-			up.ProcessingState = g.ProcessingState
-		} else {
-			res.Problems = append(res.Problems, "The group could not be re-read: "+model.DescribeGraphError(err))
-		}
-		groups = append(groups, up)
-	}
-	if skus, err := s.graph.SubscribedSKUs(ctx); err == nil {
-		if err := s.store.UpdateSKUs(ctx, skus); err != nil {
-			return nil, fmt.Errorf("save subscriptions: %w", err)
-		}
-	} else {
-		res.Problems = append(res.Problems, "License counts could not be re-read: "+model.DescribeGraphError(err))
-	}
-	if err := s.store.UpdateUsers(ctx, users, groups); err != nil {
+	if err := s.store.UpdateUsers(ctx, users, nil); err != nil {
 		return nil, fmt.Errorf("save re-read users: %w", err)
 	}
 	return fresh, nil
+}
+
+// rereadGroup re-reads the group's processing state after a write (groupID "" skips it) and
+// saves it. A failure to re-read is a problem, not an error: the users' outcomes stand.
+func (s *Service) rereadGroup(ctx context.Context, groupID string) ([]string, error) {
+	if groupID == "" {
+		return nil, nil
+	}
+	var problems []string
+	up := model.GroupUpdate{ID: groupID}
+	if g, err := s.graph.Group(ctx, groupID); err == nil {
+		up.ProcessingState = g.ProcessingState
+	} else {
+		problems = append(problems, "The group could not be re-read: "+model.DescribeGraphError(err))
+	}
+	if err := s.store.UpdateUsers(ctx, nil, []model.GroupUpdate{up}); err != nil {
+		return problems, fmt.Errorf("save the group: %w", err)
+	}
+	return problems, nil
+}
+
+// rereadSKUs re-reads the subscriptions' counts and saves them; a failure to re-read is a
+// problem, a failure to save an error.
+func (s *Service) rereadSKUs(ctx context.Context) ([]string, error) {
+	skus, err := s.graph.SubscribedSKUs(ctx)
+	if err != nil {
+		return []string{"License counts could not be re-read: " + model.DescribeGraphError(err)}, nil
+	}
+	if err := s.store.UpdateSKUs(ctx, skus); err != nil {
+		return nil, fmt.Errorf("save subscriptions: %w", err)
+	}
+	return nil, nil
 }
 
 // outcomes turns Graph's answers and the re-read users into one outcome per id, in order.

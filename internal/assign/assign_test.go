@@ -24,6 +24,8 @@ const (
 	other       = "b2b2b2b2-0000-4000-8000-000000000002"
 )
 
+var testNow = time.Date(2026, 3, 4, 10, 5, 0, 0, time.UTC)
+
 func userID(i int) string { return fmt.Sprintf("c0000000-0000-4000-8000-%012d", i) }
 
 // errorStates are the states of a member of group while faculty has no units left.

@@ -3,7 +3,10 @@ package auth
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +35,7 @@ const (
 const (
 	DefaultIdleTimeout     = 8 * time.Hour
 	DefaultAbsoluteTimeout = 24 * time.Hour
+	DefaultRoleCheck       = time.Hour
 	flowLifetime           = 10 * time.Minute
 	// touchEvery limits how often the idle timer is pushed forward, so not every request
 	// rewrites the cookie.
@@ -53,11 +57,16 @@ type Config struct {
 	// Keys sign and encrypt session cookies: the first signs, all verify (rotation).
 	Keys      []string
 	RoleNames RoleNames // nil means DefaultRoleNames
+	// Sessions keeps the sessions (required): the cookie holds only a random token.
+	Sessions SessionStore
 	// IdleTimeout ends a session not used for this long; AbsoluteTimeout ends any session
 	// this long after sign-in. Zero means the defaults (8h, 24h).
 	IdleTimeout     time.Duration
 	AbsoluteTimeout time.Duration
-	Proxies         Proxies
+	// RoleCheck is how often a session's roles are re-read from the identity provider by a
+	// silent sign-in (prompt=none); zero means DefaultRoleCheck.
+	RoleCheck time.Duration
+	Proxies   Proxies
 	// AlwaysSecure marks cookies Secure on every request (the public URL is https), not only
 	// on requests that arrived over TLS.
 	AlwaysSecure bool
@@ -69,17 +78,20 @@ type Config struct {
 }
 
 // Authenticator signs people in with OpenID Connect (authorization code with PKCE, state and
-// nonce) and keeps who they are in an encrypted, signed session cookie. Nothing is stored on
-// the server, so restarts and several instances with the same keys keep everyone signed in.
+// nonce) and keeps their sessions on the server (Config.Sessions): the cookie, signed and
+// encrypted, holds only a random token, so signing out ends every copy of it, and a person's
+// roles are re-read from the identity provider every RoleCheck by a silent sign-in.
 type Authenticator struct {
 	cfg     Config
 	client  *http.Client
-	store   *sessions.CookieStore
+	cookies *sessions.CookieStore
 	flows   *sessions.CookieStore
 	now     func() time.Time
 	log     *slog.Logger
 	idle    time.Duration
 	absMax  time.Duration
+	recheck time.Duration
+	store   SessionStore
 	oauth   oauth2.Config
 	mu      sync.Mutex
 	prov    *oidc.Provider
@@ -104,12 +116,15 @@ func New(cfg Config) (*Authenticator, error) {
 	if len(cfg.Keys) == 0 {
 		return nil, errors.New("auth: session keys required")
 	}
+	if cfg.Sessions == nil {
+		return nil, errors.New("auth: a session store is required")
+	}
 	pairs, err := keyPairs(cfg.Keys)
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
 	a := &Authenticator{cfg: cfg, client: cfg.HTTPClient, now: cfg.Now, log: cfg.Logger,
-		idle: cfg.IdleTimeout, absMax: cfg.AbsoluteTimeout}
+		idle: cfg.IdleTimeout, absMax: cfg.AbsoluteTimeout, recheck: cfg.RoleCheck, store: cfg.Sessions}
 	if a.client == nil {
 		a.client = http.DefaultClient
 	}
@@ -128,9 +143,12 @@ func New(cfg Config) (*Authenticator, error) {
 	if a.absMax <= 0 {
 		a.absMax = DefaultAbsoluteTimeout
 	}
-	a.store = sessions.NewCookieStore(pairs...)
-	a.store.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}
-	a.store.MaxAge(int(a.absMax / time.Second))
+	if a.recheck <= 0 {
+		a.recheck = DefaultRoleCheck
+	}
+	a.cookies = sessions.NewCookieStore(pairs...)
+	a.cookies.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	a.cookies.MaxAge(int(a.absMax / time.Second))
 	a.flows = sessions.NewCookieStore(pairs...)
 	// Lax, not Strict: the provider's redirect back is a cross-site top-level GET.
 	a.flows.Options = &sessions.Options{Path: CallbackPath, HttpOnly: true, SameSite: http.SameSiteLaxMode}
@@ -152,6 +170,8 @@ type SignInError struct {
 	Status int
 	Reason string
 	Err    error
+	// SessionEnded is set when a silent re-check of a session failed and the session ended.
+	SessionEnded bool
 }
 
 func (e *SignInError) Error() string {
@@ -215,24 +235,82 @@ func (a *Authenticator) secure(r *http.Request) bool {
 // state, nonce, PKCE verifier and where to return. loginHint, if any, is passed on so a
 // bookmark or a script can choose the account.
 func (a *Authenticator) BeginSignIn(w http.ResponseWriter, r *http.Request, next, loginHint string) error {
+	return a.beginFlow(w, r, flowState{Next: SafeNext(next)}, loginHint, false)
+}
+
+// flowState is one sign-in under way, kept in its own flow cookie until its callback.
+type flowState struct {
+	State    string `json:"s"`
+	Nonce    string `json:"n"`
+	Verifier string `json:"v"`
+	Next     string `json:"x"`
+	Started  int64  `json:"t"`
+	// Session is the session whose roles a silent sign-in re-checks ("" for a sign-in).
+	Session string `json:"r,omitempty"`
+}
+
+// flowCookieName is the cookie of the sign-in with state: one per sign-in, so several under
+// way in one browser (two tabs, or two tabs re-checking roles at once) do not overwrite each
+// other. Each lives ten minutes and is scoped to the callback, so no other request carries it.
+func flowCookieName(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return FlowCookie + "_" + hex.EncodeToString(sum[:6])
+}
+
+// beginFlow starts a sign-in: silent asks the provider not to show anything (prompt=none).
+func (a *Authenticator) beginFlow(w http.ResponseWriter, r *http.Request, f flowState, loginHint string, silent bool) error {
 	if _, err := a.provider(r.Context()); err != nil {
 		return &SignInError{Status: http.StatusBadGateway, Reason: "The sign-in service could not be reached. Try again in a minute.", Err: err}
 	}
-	state, nonce, verifier := rand.Text(), rand.Text(), oauth2.GenerateVerifier()
-	flow, _ := a.flows.New(r, FlowCookie) // a stale or broken flow cookie is simply replaced
-	flow.Values = map[any]any{"state": state, "nonce": nonce, "verifier": verifier,
-		"next": SafeNext(next), "started": a.now().Unix()}
-	flow.Options.Secure = a.secure(r)
-	if err := a.flows.Save(r, w, flow); err != nil {
+	f.State, f.Nonce, f.Verifier, f.Started = rand.Text(), rand.Text(), oauth2.GenerateVerifier(), a.now().Unix()
+	if err := a.saveFlow(w, r, f, false); err != nil {
 		return &SignInError{Status: http.StatusInternalServerError, Reason: "Sign-in could not be started.", Err: err}
 	}
-	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier), oidc.Nonce(nonce)}
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(f.Verifier), oidc.Nonce(f.Nonce)}
 	if h := cleanHint(loginHint); h != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("login_hint", h))
 	}
+	if silent {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", "none"))
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, a.oauth.AuthCodeURL(state, opts...), http.StatusSeeOther)
+	http.Redirect(w, r, a.oauth.AuthCodeURL(f.State, opts...), http.StatusSeeOther)
 	return nil
+}
+
+// flowOf is the sign-in of state in r's flow cookies, if it is there and not expired.
+func (a *Authenticator) flowOf(r *http.Request, state string) (flowState, bool) {
+	if state == "" || len(state) > 256 {
+		return flowState{}, false
+	}
+	c, err := a.flows.New(r, flowCookieName(state))
+	if err != nil || c.IsNew {
+		return flowState{}, false
+	}
+	raw, _ := c.Values["flow"].(string)
+	var f flowState
+	if json.Unmarshal([]byte(raw), &f) != nil || f.State == "" ||
+		subtle.ConstantTimeCompare([]byte(f.State), []byte(state)) != 1 || a.now().Sub(time.Unix(f.Started, 0)) > flowLifetime {
+		return flowState{}, false
+	}
+	return f, true
+}
+
+// saveFlow writes f's flow cookie, or deletes it.
+func (a *Authenticator) saveFlow(w http.ResponseWriter, r *http.Request, f flowState, remove bool) error {
+	c := sessions.NewSession(a.flows, flowCookieName(f.State))
+	// Lax, not Strict: the provider's redirect back is a cross-site top-level GET.
+	c.Options = &sessions.Options{Path: CallbackPath, MaxAge: int(flowLifetime / time.Second), HttpOnly: true,
+		Secure: a.secure(r), SameSite: http.SameSiteLaxMode}
+	if remove {
+		c.Options.MaxAge = -1
+	}
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	c.Values["flow"] = string(b)
+	return a.flows.Save(r, w, c)
 }
 
 // cleanHint drops a login hint that cannot be an account name.
@@ -251,68 +329,66 @@ func cleanHint(h string) string {
 
 // FinishSignIn completes the sign-in at CallbackPath: it checks state against the flow cookie,
 // redeems the code with the PKCE verifier, verifies the ID token (signature, issuer, audience,
-// expiry, nonce) and starts the session. It returns the person and where to send them. Errors
-// are *SignInError.
+// expiry, nonce) and starts the session. It returns the person and where to send them. A
+// silent re-check of a session's roles ends here too: its principal has Rechecked set, and when
+// the provider does not confirm the sign-in, the session ends (a *SignInError with
+// SessionEnded). Errors are *SignInError.
 func (a *Authenticator) FinishSignIn(w http.ResponseWriter, r *http.Request) (Principal, string, error) {
-	flow, err := a.flows.New(r, FlowCookie)
-	if !flow.IsNew || err != nil {
-		// One use only: a replayed callback finds no flow.
-		del := sessions.NewSession(a.flows, FlowCookie)
-		del.Options = &sessions.Options{Path: CallbackPath, MaxAge: -1, HttpOnly: true, Secure: a.secure(r), SameSite: http.SameSiteLaxMode}
-		_ = a.flows.Save(r, w, del)
+	state := r.URL.Query().Get("state")
+	f, found := a.flowOf(r, state)
+	if state != "" && len(state) <= 256 {
+		_ = a.saveFlow(w, r, flowState{State: state}, true) // one use only: a replayed callback finds no flow
 	}
-	stale := &SignInError{Status: http.StatusBadRequest,
-		Reason: "This sign-in was not started here, took longer than 10 minutes, or your browser blocks cookies. Sign in again."}
-	if err != nil || flow.IsNew {
-		stale.Err = fmt.Errorf("no valid sign-in flow cookie: %v", err)
-		return Principal{}, "", stale
+	if !found {
+		return Principal{}, "", &SignInError{Status: http.StatusBadRequest,
+			Reason: "This sign-in was not started here, took longer than 10 minutes, or your browser blocks cookies. Sign in again.",
+			Err:    errors.New("no sign-in flow of this state in the flow cookies")}
 	}
-	state, _ := flow.Values["state"].(string)
-	nonce, _ := flow.Values["nonce"].(string)
-	verifier, _ := flow.Values["verifier"].(string)
-	next, _ := flow.Values["next"].(string)
-	started, _ := flow.Values["started"].(int64)
+	p, err := a.finish(r, f)
+	if f.Session == "" {
+		if err != nil {
+			return Principal{}, "", err
+		}
+		if err := a.startSession(w, r, p); err != nil {
+			return Principal{}, "", &SignInError{Status: http.StatusInternalServerError, Reason: "The session could not be started.", Err: err}
+		}
+		return p, SafeNext(f.Next), nil
+	}
+	return a.finishRecheck(w, r, f, p, err)
+}
+
+// finish redeems the callback's code of flow f and verifies the ID token.
+func (a *Authenticator) finish(r *http.Request, f flowState) (Principal, error) {
 	q := r.URL.Query()
-	if state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(q.Get("state"))) != 1 {
-		stale.Err = errors.New("state does not match the flow cookie")
-		return Principal{}, "", stale
-	}
-	if a.now().Sub(time.Unix(started, 0)) > flowLifetime {
-		stale.Err = errors.New("sign-in flow expired")
-		return Principal{}, "", stale
-	}
 	if e := q.Get("error"); e != "" {
 		desc := text.Truncate(strings.Map(printable, q.Get("error_description")), 300)
-		return Principal{}, "", &SignInError{Status: http.StatusUnauthorized,
+		return Principal{}, &SignInError{Status: http.StatusUnauthorized,
 			Reason: "The identity provider did not sign you in (" + text.Truncate(strings.Map(printable, e), 64) + "). " + desc,
 			Err:    fmt.Errorf("provider error %q: %s", text.Truncate(e, 64), desc)}
 	}
 	code := q.Get("code")
 	if code == "" || len(code) > 8192 {
-		return Principal{}, "", &SignInError{Status: http.StatusBadRequest, Reason: "The identity provider's answer had no sign-in code. Sign in again.",
+		return Principal{}, &SignInError{Status: http.StatusBadRequest, Reason: "The identity provider's answer had no sign-in code. Sign in again.",
 			Err: errors.New("callback without code")}
 	}
 	verify, err := a.provider(r.Context())
 	if err != nil {
-		return Principal{}, "", &SignInError{Status: http.StatusBadGateway, Reason: "The sign-in service could not be reached. Try again in a minute.", Err: err}
+		return Principal{}, &SignInError{Status: http.StatusBadGateway, Reason: "The sign-in service could not be reached. Try again in a minute.", Err: err}
 	}
 	ctx := context.WithValue(oidc.ClientContext(r.Context(), a.client), oauth2.HTTPClient, a.client)
-	tok, err := a.oauth.Exchange(ctx, code, oauth2.VerifierOption(verifier))
+	tok, err := a.oauth.Exchange(ctx, code, oauth2.VerifierOption(f.Verifier))
 	if err != nil {
-		return Principal{}, "", &SignInError{Status: http.StatusBadGateway, Reason: "The identity provider did not accept the sign-in code. Sign in again.", Err: err}
+		return Principal{}, &SignInError{Status: http.StatusBadGateway, Reason: "The identity provider did not accept the sign-in code. Sign in again.", Err: err}
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return Principal{}, "", &SignInError{Status: http.StatusBadGateway, Reason: "The identity provider sent no ID token.", Err: errors.New("token response without id_token")}
+		return Principal{}, &SignInError{Status: http.StatusBadGateway, Reason: "The identity provider sent no ID token.", Err: errors.New("token response without id_token")}
 	}
-	p, err := a.verifyIDToken(ctx, verify, raw, nonce)
+	p, err := a.verifyIDToken(ctx, verify, raw, f.Nonce)
 	if err != nil {
-		return Principal{}, "", &SignInError{Status: http.StatusUnauthorized, Reason: "The identity provider's answer could not be verified. Sign in again.", Err: err}
+		return Principal{}, &SignInError{Status: http.StatusUnauthorized, Reason: "The identity provider's answer could not be verified. Sign in again.", Err: err}
 	}
-	if err := a.startSession(w, r, p); err != nil {
-		return Principal{}, "", &SignInError{Status: http.StatusInternalServerError, Reason: "The session could not be started.", Err: err}
-	}
-	return p, SafeNext(next), nil
+	return p, nil
 }
 
 // VerifyIDToken checks an ID token as the callback does: signature against the provider's
@@ -376,110 +452,6 @@ func (a *Authenticator) withRoles(p Principal, roles []string) Principal {
 	}
 	p.Role = a.cfg.RoleNames.RoleOf(p.Roles)
 	return p
-}
-
-func (a *Authenticator) startSession(w http.ResponseWriter, r *http.Request, p Principal) error {
-	s, _ := a.store.New(r, SessionCookie) // a new session replaces whatever cookie was there
-	now := a.now().Unix()
-	s.Values = map[any]any{"oid": p.ObjectID, "name": p.Name, "upn": p.UPN, "roles": p.Roles,
-		"created": now, "seen": now}
-	s.Options.Secure = a.secure(r)
-	return a.store.Save(r, w, s)
-}
-
-// sessionState is what reading the session cookie found.
-type sessionState int
-
-const (
-	sessionNone sessionState = iota
-	sessionOK
-	sessionInvalid // tampered, foreign key, or garbled
-	sessionIdle
-	sessionExpired
-)
-
-func (a *Authenticator) load(r *http.Request) (Principal, *sessions.Session, sessionState) {
-	s, err := a.store.New(r, SessionCookie)
-	if err != nil {
-		return Principal{}, s, sessionInvalid
-	}
-	if s.IsNew {
-		return Principal{}, s, sessionNone
-	}
-	oid, _ := s.Values["oid"].(string)
-	name, _ := s.Values["name"].(string)
-	upn, _ := s.Values["upn"].(string)
-	roles, _ := s.Values["roles"].([]string)
-	created, ok1 := s.Values["created"].(int64)
-	seen, ok2 := s.Values["seen"].(int64)
-	if oid == "" || !ok1 || !ok2 {
-		return Principal{}, s, sessionInvalid
-	}
-	now := a.now()
-	switch c, l := time.Unix(created, 0), time.Unix(seen, 0); {
-	case now.Sub(c) > a.absMax || c.After(now.Add(time.Minute)):
-		return Principal{}, s, sessionExpired
-	case now.Sub(l) > a.idle:
-		return Principal{}, s, sessionIdle
-	}
-	return a.withRoles(Principal{ObjectID: oid, Name: name, UPN: upn}, roles), s, sessionOK
-}
-
-func (a *Authenticator) clear(w http.ResponseWriter, r *http.Request) {
-	del := sessions.NewSession(a.store, SessionCookie)
-	del.Options = &sessions.Options{Path: "/", MaxAge: -1, HttpOnly: true, Secure: a.secure(r), SameSite: http.SameSiteLaxMode}
-	_ = a.store.Save(r, w, del)
-}
-
-// Middleware puts the signed-in person into the request's context when the session cookie is
-// valid and within its timeouts; any other cookie is deleted and the request goes on
-// anonymous. It pushes the idle timer forward at most once a minute.
-func (a *Authenticator) Middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, s, st := a.load(r)
-		switch st {
-		case sessionNone:
-			next.ServeHTTP(w, r)
-			return
-		case sessionOK:
-		default:
-			a.log.InfoContext(r.Context(), "session refused", "reason", st.String())
-			a.clear(w, r)
-			next.ServeHTTP(w, r)
-			return
-		}
-		if seen, _ := s.Values["seen"].(int64); a.now().Sub(time.Unix(seen, 0)) >= touchEvery {
-			s.Values["seen"] = a.now().Unix()
-			s.Options.Secure = a.secure(r)
-			if err := a.store.Save(r, w, s); err != nil {
-				a.log.WarnContext(r.Context(), "session touch", "err", err)
-			}
-		}
-		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
-	})
-}
-
-func (st sessionState) String() string {
-	switch st {
-	case sessionOK:
-		return "ok"
-	case sessionInvalid:
-		return "invalid cookie"
-	case sessionIdle:
-		return "idle timeout"
-	case sessionExpired:
-		return "absolute timeout"
-	}
-	return "none"
-}
-
-// SignOut ends the session (deleting its cookie) and returns who was signed in, if anyone.
-func (a *Authenticator) SignOut(w http.ResponseWriter, r *http.Request) (Principal, bool) {
-	p, _, st := a.load(r)
-	if st != sessionNone {
-		a.clear(w, r)
-	}
-	return p, st == sessionOK
 }
 
 func printable(c rune) rune {

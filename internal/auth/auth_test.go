@@ -152,7 +152,7 @@ func TestLoginRedirectCarriesPKCEStateNonceHint(t *testing.T) {
 	}
 	var flow *http.Cookie
 	for _, ck := range res.Cookies() {
-		if ck.Name == auth.FlowCookie {
+		if strings.HasPrefix(ck.Name, auth.FlowCookie+"_") {
 			flow = ck
 		}
 	}
@@ -456,5 +456,64 @@ func TestSecureCookies(t *testing.T) {
 		if len(cs) != 1 || cs[0].Secure != tc.secure {
 			t.Errorf("%s %s: cookies %+v, want Secure=%v", tc.remote, tc.proto, cs, tc.secure)
 		}
+	}
+}
+
+// Two sign-ins under way in one browser at once (two tabs, or two tabs re-checking roles at the
+// same moment) both complete; each callback works once.
+func TestConcurrentSignInFlows(t *testing.T) {
+	d := newDash(t)
+	b := d.idp.Browser(t)
+	b.CheckRedirect = func(r *http.Request, _ []*http.Request) error {
+		if r.URL.Path == auth.CallbackPath {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	var callbacks []string
+	for _, next := range []string{"/whoami?tab=1", "/whoami?tab=2"} {
+		res, err := b.Get(d.base + "/login?login_hint=" + url.QueryEscape(authtest.Reader) + "&next=" + url.QueryEscape(next))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		callbacks = append(callbacks, res.Header.Get("Location"))
+	}
+	b.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for i, cb := range callbacks {
+		res, err := b.Get(cb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(res.Header.Get("Location"), fmt.Sprintf("tab=%d", i+1)) {
+			t.Errorf("callback %d: %d to %q", i+1, res.StatusCode, res.Header.Get("Location"))
+		}
+		if st, _ := get(t, b, cb); st != http.StatusBadRequest {
+			t.Errorf("callback %d replayed: %d", i+1, st)
+		}
+	}
+}
+
+// The cookie holds a random token only; the stored session is keyed by its hash, and ending
+// the session ends what the cookie is worth.
+func TestSessionLivesOnTheServer(t *testing.T) {
+	d := newDash(t)
+	b := d.idp.Browser(t)
+	authtest.SignIn(t, b, d.base, authtest.Operator, "/")
+	ctx := context.Background()
+	all, err := d.a.Load().ActiveSessions(ctx, "")
+	if err != nil || len(all) != 1 || all[0].UPN != authtest.Operator || all[0].Roles[0] != "Operator" {
+		t.Fatalf("sessions %+v, %v", all, err)
+	}
+	c := authtest.CookieOf(t, b, d.base, auth.SessionCookie)
+	if strings.Contains(c.Value, all[0].ID) {
+		t.Error("the cookie carries the stored id")
+	}
+	if _, err := d.a.Load().EndSession(ctx, all[0].Ref); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.whoami(t, b); got != "anonymous" {
+		t.Errorf("after the session was ended: %q", got)
 	}
 }

@@ -38,6 +38,13 @@ type Principal struct {
 	UPN      string // preferred_username
 	Roles    []string
 	Role     Role // the highest dashboard role among Roles
+	// SessionRef names the session this request belongs to (for the sessions page).
+	SessionRef string
+	// Rechecked is set when the sign-in that returned it was a silent re-check of a session's
+	// roles: PreviousRole is the role before it, RolesChanged whether the roles differ now.
+	Rechecked    bool
+	PreviousRole Role
+	RolesChanged bool
 }
 
 type principalKey struct{}
@@ -45,6 +52,11 @@ type principalKey struct{}
 // WithPrincipal returns ctx carrying p.
 func WithPrincipal(ctx context.Context, p Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// WithoutPrincipal returns ctx carrying nobody (a page rendered after the sessions ended).
+func WithoutPrincipal(ctx context.Context) context.Context {
+	return context.WithValue(ctx, principalKey{}, nil)
 }
 
 // PrincipalFrom returns the signed-in person of a request's context, if any.

@@ -95,6 +95,23 @@ type Config struct {
 	// FullSyncInterval is how often a refresh reads the whole tenant instead of what changed.
 	FullSyncInterval time.Duration
 
+	// SessionRoleCheck is how often a session's roles are re-read by a silent sign-in.
+	SessionRoleCheck time.Duration
+
+	// Rate limits per client address (IPv6: per /64) per minute: the sign-in flow, writes, and
+	// refused requests that are answered 403 and recorded (beyond it: 429, not recorded).
+	RateSignIn, RateWrites, RateRefused int
+	// The activity log: how long entries (and finished jobs) are kept, the window in which one
+	// source's refusals are one entry, and the entries anonymous requests may add per window.
+	ActivityRetention      time.Duration
+	ActivityCollapseWindow time.Duration
+	ActivityAnonymousRows  int
+
+	// GraphLiveTimeout bounds what a page waits for Graph (members, audit events);
+	// GraphLiveRetry is how long pages stop asking after Graph failed to answer.
+	GraphLiveTimeout time.Duration
+	GraphLiveRetry   time.Duration
+
 	// App role names in the ID token.
 	RoleReader       string
 	RoleOperator     string
@@ -245,6 +262,24 @@ var vars = []setting{
 		func(c *Config) *time.Duration { return &c.SessionIdle }),
 	duration("SESSION_MAX_AGE", "session-max-age", "24h", "Any dashboard session ends this long after sign-in, used or not.",
 		func(c *Config) *time.Duration { return &c.SessionMaxAge }),
+	duration("SESSION_ROLE_CHECK", "session-role-check", "1h", "How often a dashboard session's roles are re-read from the identity provider by a silent sign-in (prompt=none); a role removed there stops working within this time, and a session the provider no longer confirms ends.",
+		func(c *Config) *time.Duration { return &c.SessionRoleCheck }),
+	count("RATE_LIMIT_SIGN_IN", "rate-limit-sign-in", "30", "Sign-in requests per minute from one client address (IPv6: per /64); more get 429.",
+		func(c *Config) *int { return &c.RateSignIn }),
+	count("RATE_LIMIT_WRITES", "rate-limit-writes", "120", "State-changing requests (POST) per minute from one client address, checked before anything is recorded; more get 429.",
+		func(c *Config) *int { return &c.RateWrites }),
+	count("RATE_LIMIT_REFUSED", "rate-limit-refused", "30", "Refused requests (another site's form, a missing role) per minute from one client address that are answered 403 and recorded in the activity log; more get 429 and are not recorded.",
+		func(c *Config) *int { return &c.RateRefused }),
+	days("ACTIVITY_RETENTION", "activity-retention", "400d", "How long activity log entries and finished jobs are kept (e.g. 400d, 90d); older ones are deleted every hour.",
+		func(c *Config) *time.Duration { return &c.ActivityRetention }),
+	duration("ACTIVITY_COLLAPSE_WINDOW", "activity-collapse-window", "10m", "Refused requests from one source (a person, or an address when nobody is signed in) within this window are one activity entry with a count.",
+		func(c *Config) *time.Duration { return &c.ActivityCollapseWindow }),
+	count("ACTIVITY_ANONYMOUS_ENTRIES", "activity-anonymous-entries", "100", "New activity entries that requests without a session may cause per collapse window, from all addresses together; beyond it one entry counts the rest.",
+		func(c *Config) *int { return &c.ActivityAnonymousRows }),
+	duration("GRAPH_LIVE_TIMEOUT", "graph-live-timeout", "2s", "How long a page waits for what it reads from Microsoft Graph as it renders (a group's members, audit events) before it says Graph is not answering and shows the rest.",
+		func(c *Config) *time.Duration { return &c.GraphLiveTimeout }),
+	duration("GRAPH_LIVE_RETRY", "graph-live-retry", "30s", "After Graph did not answer a page, how long pages stop asking it (and say so at once) before they try again.",
+		func(c *Config) *time.Duration { return &c.GraphLiveRetry }),
 	{
 		Var: Var{Env: envPrefix + "SYNC_INTERVAL", Flag: "sync-interval", Default: "1h",
 			Description: "How often to refresh the snapshot of the tenant (e.g. 15m, 2h): incrementally, reading only what changed, with a full sync every TENANTDESK_FULL_SYNC_INTERVAL; 0 turns the periodic refresh off."},
@@ -296,6 +331,58 @@ func duration(name, flagName, def, desc string, field func(*Config) *time.Durati
 		},
 		get: func(c *Config) string { return formatDuration(*field(c)) },
 	}
+}
+
+// count settings take a whole number from 1 to 1,000,000.
+func count(name, flagName, def, desc string, field func(*Config) *int) setting {
+	return setting{
+		Var: Var{Env: envPrefix + name, Flag: flagName, Default: def, Description: desc},
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(strings.ReplaceAll(v, "_", ""))
+			if err != nil || n < 1 || n > 1_000_000 {
+				return fmt.Errorf("%q is not a whole number from 1 to 1000000", v)
+			}
+			*field(c) = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.Itoa(*field(c)) },
+	}
+}
+
+// days settings take a positive duration in days (400d) or as a Go duration (36h).
+func days(name, flagName, def, desc string, field func(*Config) *time.Duration) setting {
+	return setting{
+		Var: Var{Env: envPrefix + name, Flag: flagName, Default: def, Description: desc},
+		set: func(c *Config, v string) error {
+			d, err := parseDays(v)
+			if err != nil {
+				return err
+			}
+			*field(c) = d
+			return nil
+		},
+		get: func(c *Config) string {
+			if d := *field(c); d > 0 && d%(24*time.Hour) == 0 {
+				return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+			}
+			return formatDuration(*field(c))
+		},
+	}
+}
+
+func parseDays(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(strings.ToLower(v), "d"); ok {
+		d, err := strconv.Atoi(n)
+		if err != nil || d < 1 || d > 100*365 {
+			return 0, fmt.Errorf("%q is not a number of days from 1d to 36500d", v)
+		}
+		return time.Duration(d) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration: use e.g. 400d or 36h", v)
+	}
+	return d, nil
 }
 
 // secret settings have no flag: command lines show in process listings.
@@ -443,6 +530,21 @@ func (c Config) Validate(mode Mode) error {
 	}
 	if c.SSPRWindowBefore > 7*24*time.Hour || c.SSPRWindowAfter > 24*time.Hour {
 		add("TENANTDESK_SSPR_WINDOW_BEFORE (%s) or TENANTDESK_SSPR_WINDOW_AFTER (%s) is too long: a reset attempt comes minutes before its mail; use at most 7 days before and 1 day after", formatDuration(c.SSPRWindowBefore), formatDuration(c.SSPRWindowAfter))
+	}
+	if c.SessionRoleCheck < time.Minute {
+		add("TENANTDESK_SESSION_ROLE_CHECK: %s is too short: every page would send the browser to the identity provider; use at least 1m", formatDuration(c.SessionRoleCheck))
+	}
+	if c.ActivityRetention < 24*time.Hour {
+		add("TENANTDESK_ACTIVITY_RETENTION: %s is too short: keep the activity log at least 1d", formatDuration(c.ActivityRetention))
+	}
+	if c.ActivityCollapseWindow < time.Minute || c.ActivityCollapseWindow > 24*time.Hour {
+		add("TENANTDESK_ACTIVITY_COLLAPSE_WINDOW: %s is outside 1m to 24h", formatDuration(c.ActivityCollapseWindow))
+	}
+	if c.GraphLiveTimeout < 200*time.Millisecond || c.GraphLiveTimeout > time.Minute {
+		add("TENANTDESK_GRAPH_LIVE_TIMEOUT: %s is outside 200ms to 1m", formatDuration(c.GraphLiveTimeout))
+	}
+	if c.GraphLiveRetry > time.Hour {
+		add("TENANTDESK_GRAPH_LIVE_RETRY: %s is longer than 1h: pages would not notice Graph answering again", formatDuration(c.GraphLiveRetry))
 	}
 	if c.SyncInterval < 0 || (c.SyncInterval > 0 && c.SyncInterval < time.Minute) {
 		add("TENANTDESK_SYNC_INTERVAL: %s is too short: use at least 1m, or 0 to turn the periodic sync off", c.SyncInterval)

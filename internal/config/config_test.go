@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/netip"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -48,6 +49,9 @@ func TestDefaults(t *testing.T) {
 		IPRangeDownloads: true, SessionIdle: 8 * time.Hour, SessionMaxAge: 24 * time.Hour,
 		RoleReader: "Reader", RoleOperator: "Operator", RoleLicenseAdmin: "LicenseAdmin",
 		SSPRMaxBytes: 10 << 20, SSPRWindowBefore: 2 * time.Hour, SSPRWindowAfter: 15 * time.Minute,
+		SessionRoleCheck: time.Hour, RateSignIn: 30, RateWrites: 120, RateRefused: 30,
+		ActivityRetention: 400 * 24 * time.Hour, ActivityCollapseWindow: 10 * time.Minute, ActivityAnonymousRows: 100,
+		GraphLiveTimeout: 2 * time.Second, GraphLiveRetry: 30 * time.Second,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults:\n%#v\nwant\n%#v", c, want)
@@ -491,5 +495,56 @@ func TestSSPRSettings(t *testing.T) {
 	c.SSPRWindowBefore = 30 * 24 * time.Hour
 	if err := c.Validate(ModeDemo); err == nil || !strings.Contains(err.Error(), "SSPR_WINDOW") {
 		t.Errorf("a month-long window: %v", err)
+	}
+}
+
+// The README's configuration table is exactly what `tenantdesk config` prints: every setting
+// is documented, with its default.
+func TestREADMEDocumentsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), ReferenceMarkdown()) {
+		t.Error("README.md's configuration table is not ReferenceMarkdown(): run `go run ./cmd/tenantdesk config` and paste it")
+	}
+}
+
+func TestHardeningSettings(t *testing.T) {
+	c, err := load(t, map[string]string{
+		"TENANTDESK_RATE_LIMIT_WRITES": "60", "TENANTDESK_RATE_LIMIT_REFUSED": "1_000", "TENANTDESK_ACTIVITY_RETENTION": "90d",
+		"TENANTDESK_ACTIVITY_COLLAPSE_WINDOW": "5m", "TENANTDESK_ACTIVITY_ANONYMOUS_ENTRIES": "20",
+		"TENANTDESK_SESSION_ROLE_CHECK": "15m", "TENANTDESK_GRAPH_LIVE_TIMEOUT": "1500ms",
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RateWrites != 60 || c.RateRefused != 1000 || c.ActivityRetention != 90*24*time.Hour || c.ActivityCollapseWindow != 5*time.Minute ||
+		c.ActivityAnonymousRows != 20 || c.SessionRoleCheck != 15*time.Minute || c.GraphLiveTimeout != 1500*time.Millisecond {
+		t.Errorf("loaded %+v", c.Redacted())
+	}
+	if !strings.Contains(c.String(), "TENANTDESK_ACTIVITY_RETENTION=90d\n") {
+		t.Error("retention not printed in days")
+	}
+	for k, v := range map[string]string{
+		"TENANTDESK_RATE_LIMIT_WRITES": "0", "TENANTDESK_RATE_LIMIT_SIGN_IN": "many", "TENANTDESK_RATE_LIMIT_REFUSED": "-5",
+		"TENANTDESK_ACTIVITY_RETENTION": "0d", "TENANTDESK_ACTIVITY_ANONYMOUS_ENTRIES": "2000000",
+		"TENANTDESK_SESSION_ROLE_CHECK": "often", "TENANTDESK_GRAPH_LIVE_TIMEOUT": "-1s",
+	} {
+		if _, err := load(t, map[string]string{k: v}, nil); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
+	}
+	for k, v := range map[string]string{
+		"TENANTDESK_SESSION_ROLE_CHECK": "10s", "TENANTDESK_ACTIVITY_RETENTION": "2h",
+		"TENANTDESK_ACTIVITY_COLLAPSE_WINDOW": "30s", "TENANTDESK_GRAPH_LIVE_TIMEOUT": "5m", "TENANTDESK_GRAPH_LIVE_RETRY": "3h",
+	} {
+		c, err := load(t, map[string]string{k: v}, nil)
+		if err != nil {
+			t.Fatalf("%s=%s: %v", k, v, err)
+		}
+		if err := c.Validate(ModeDemo); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s validates: %v", k, v, err)
+		}
 	}
 }

@@ -36,7 +36,12 @@ func TestIPLookupInTheBrowser(t *testing.T) {
 	if got := text(t, ctx, "#ip-empty"); !strings.Contains(got, "No IP range data yet") {
 		t.Fatalf("empty state: %q", got)
 	}
-	screenshot(t, ctx, "ip-empty")
+	// The demo downloads nothing (TENANTDESK_IP_RANGE_DOWNLOADS is off): no "Download now",
+	// a note to import instead.
+	if count(t, ctx, "#ip-refresh-form") != 0 || count(t, ctx, "#ip-downloads-off") != 1 || strings.Contains(text(t, ctx, "#ip-empty"), "Download now") {
+		t.Error("the demo offers a download it cannot make")
+	}
+	screenshotWidths(t, ctx, "ip-empty")
 
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -80,12 +81,25 @@ func TestLicenseErrorsAndReprocessInTheBrowser(t *testing.T) {
 	}
 
 	// Buy faculty licenses through the simulator's control API, then reprocess as an Operator.
+	// Graph is slowed so the job is seen running: its page follows it and shows every outcome
+	// when it ends, without a reload by hand.
 	buyLicenses(t, d, sc.FacultySKU, 100_000)
 	licSignIn(t, ctx, d, "operator", a1)
+	d.Sim.SetKnobs(tenantsim.Knobs{Latency: 700 * time.Millisecond})
 	do(t, ctx, "reprocess all in error", chromedp.WaitVisible(chromedp.CSS("#reprocess-all")), chromedp.Click(chromedp.CSS("#reprocess-all")))
-	waitURL(t, ctx, "result=")
-	do(t, ctx, "wait for the result", chromedp.WaitVisible(chromedp.CSS("#reprocess-result")))
-	screenshotWidths(t, ctx, "a1-reprocessed")
+	waitURL(t, ctx, "/jobs/")
+	if state := eval[string](t, ctx, `document.getElementById('job').dataset.state`); state == "running" || state == "queued" {
+		screenshotWidths(t, ctx, "job-running")
+		if got := text(t, ctx, "#job-progress-text"); !strings.Contains(got, "done") {
+			t.Errorf("a running job's page says %q", got)
+		}
+	}
+	d.Sim.SetKnobs(tenantsim.Knobs{})
+	do(t, ctx, "wait for the job to end", chromedp.WaitVisible(chromedp.CSS(`#job[data-state="done"]`)))
+	screenshotWidths(t, ctx, "job-done")
+	if got := text(t, ctx, "#job-progress-text"); !strings.Contains(got, "now licensed, 0 still in error, 0 refused by Graph") {
+		t.Errorf("the finished job says %q", got)
+	}
 	statuses := eval[[]string](t, ctx, `[...document.querySelectorAll('#outcomes tbody tr')].map(tr => tr.dataset.status)`)
 	if len(statuses) != users {
 		t.Errorf("%d outcomes for %d users in error", len(statuses), users)
@@ -95,15 +109,26 @@ func TestLicenseErrorsAndReprocessInTheBrowser(t *testing.T) {
 			t.Errorf("outcome %d: %q, want licensed", i, s)
 		}
 	}
+	user := eval[string](t, ctx, `document.querySelector('#outcomes tbody tr a').getAttribute('href')`)
+	do(t, ctx, "back to the group", chromedp.Click(chromedp.CSS("#job-back")))
+	waitURL(t, ctx, a1)
 	if got := text(t, ctx, "#error-count"); got != "0" {
 		t.Errorf("error count after reprocess %q, want 0", got)
 	}
 	if got := text(t, ctx, "#errors p"); got != "No member of this group is in license error." {
 		t.Errorf("errors section %q", got)
 	}
+	if n := count(t, ctx, "#group-jobs-table tbody tr"); n != 1 {
+		t.Errorf("the group page lists %d jobs, want its reprocess", n)
+	}
+	screenshotWidths(t, ctx, "a1-reprocessed")
+	do(t, ctx, "open the jobs list", chromedp.Navigate(d.URL+"/jobs"), chromedp.WaitVisible(chromedp.CSS("#jobs")))
+	if n := count(t, ctx, `#jobs tbody tr[data-state="done"]`); n != 1 {
+		t.Errorf("the jobs list shows %d finished jobs, want 1", n)
+	}
+	screenshotWidths(t, ctx, "jobs")
 
 	// The user page of a reprocessed user shows faculty assigned, with the group named.
-	user := eval[string](t, ctx, `document.querySelector('#outcomes tbody tr a').getAttribute('href')`)
 	do(t, ctx, "open a reprocessed user", chromedp.Navigate(d.URL+user), chromedp.WaitVisible(chromedp.CSS("#license-table")))
 	if n := eval[int](t, ctx, `document.querySelectorAll('#license-table tr[data-error]:not([data-error=""])').length`); n != 0 {
 		t.Errorf("reprocessed user still shows %d licenses in error", n)

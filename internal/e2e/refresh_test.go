@@ -18,7 +18,7 @@ func TestRefreshButtonIsIncremental(t *testing.T) {
 	d := startDemo(t, tenantsim.Config{Seed: 4})
 	licSignIn(t, ctx, d, "operator", "/groups")
 	do(t, ctx, "open the groups", chromedp.WaitVisible(chromedp.CSS("#data-kind")))
-	if got := text(t, ctx, "#data-kind"); got != "(full sync)" {
+	if got := text(t, ctx, "#data-kind"); got != "Full sync" {
 		t.Fatalf("after the first sync the header says %q", got)
 	}
 	if _, err := d.Sim.Tenant.ApplyChanges(0.05, 1); err != nil {
@@ -28,7 +28,7 @@ func TestRefreshButtonIsIncremental(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		kind := eval[string](t, ctx, `(document.querySelector('#data-kind') || {}).textContent || ''`)
-		if strings.TrimSpace(kind) == "(incremental refresh)" {
+		if strings.TrimSpace(kind) == "Incremental" {
 			break
 		}
 		if time.Now().After(deadline) {

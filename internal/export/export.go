@@ -18,6 +18,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // BOM is the UTF-8 byte order mark.
@@ -107,30 +109,46 @@ func (c *CSV) Flush() error {
 }
 
 // formulaStart reports whether a spreadsheet starts a formula (or a command) at r: = + - @, tab,
-// carriage return, line feed, NUL, and their full-width forms.
+// carriage return, line feed and NUL (OWASP's list and ASVS 5.0's NUL), and every other form that
+// compatibility normalisation (NFKC, as spreadsheets and their input methods apply it) turns into
+// one of = + - @: full-width ＝ ＋ － ＠, small ﹦ ﹢ ﹣ ﹫, super- and subscript ⁺ ⁼ ₊ ₌ and so on.
 func formulaStart(r rune) bool {
 	switch r {
-	case '=', '+', '-', '@', '\t', '\r', '\n', 0, '＝', '＋', '－', '＠':
+	case '=', '+', '-', '@', '\t', '\r', '\n', 0:
+		return true
+	}
+	if r < utf8.RuneSelf {
+		return false
+	}
+	var buf [utf8.UTFMax]byte
+	n := utf8.EncodeRune(buf[:], r)
+	folded := norm.NFKC.Bytes(buf[:n])
+	if len(folded) == 0 || folded[0] >= utf8.RuneSelf {
+		return false
+	}
+	switch folded[0] {
+	case '=', '+', '-', '@':
 		return true
 	}
 	return false
 }
 
-// invisible reports whether r is white space or a zero-width character, which spreadsheets skip
-// before reading a formula.
+// invisible reports whether r is white space (no-break and ideographic spaces included) or a
+// zero-width or other format character, which spreadsheets may skip before reading a formula.
 func invisible(r rune) bool {
 	switch r {
-	case '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u180e':
+	case '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u180e', '\u034f':
 		return true
 	}
-	return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r)
+	return unicode.IsSpace(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Zs, r)
 }
 
 // Neutralise makes text safe to open in a spreadsheet: text that starts with a formula
 // character, possibly after white space or zero-width characters, gets a leading apostrophe,
 // which spreadsheets show as text and do not evaluate. Anything else is unchanged, so parsed
 // back a value equals the original apart from that documented prefix. Names come from the
-// tenant, where anyone who can create a group or edit a profile chooses them.
+// tenant, where anyone who can create a group or edit a profile chooses them. Numbers written
+// with Number are cells of their own and never pass here: a count of -2 stays a number.
 func Neutralise(s string) string {
 	for _, r := range s {
 		if formulaStart(r) {

@@ -71,8 +71,10 @@ type SourceStatus struct {
 	URL       string    `json:"url"`
 	Entries   int       `json:"entries"`  // endpoint sets or tags
 	Prefixes  int       `json:"prefixes"` // prefix entries, as listed (with repeats across entries)
-	// Err is why the stored source could not be loaded (Index) or refreshed (Service).
-	Err string `json:"error,omitempty"`
+	// Err is why the stored source could not be loaded (Index) or refreshed (Service), ErrAt
+	// when the refresh failed (zero for a source that did not load).
+	Err   string    `json:"error,omitempty"`
+	ErrAt time.Time `json:"errorAt,omitzero"`
 }
 
 // span locates one prefix's entry ids in Index.ids; a small value keeps the table compact.
@@ -278,13 +280,14 @@ func (x *Index) LookupHost(host string) []Match {
 	if x == nil {
 		return nil
 	}
-	h, addr, ok := normalizeHost(host)
+	hp, ok := normalizeHost(host)
 	if !ok {
 		return nil
 	}
-	if addr.IsValid() {
-		return x.Lookup(addr)
+	if hp.addr.IsValid() {
+		return x.Lookup(hp.addr)
 	}
+	h := hp.host
 	var out []Match
 	add := func(ids []int32, pattern string) {
 		for _, id := range ids {
@@ -330,13 +333,22 @@ func (x *Index) Len() (prefixes, entries int) {
 	return x.table.Size(), len(x.entries)
 }
 
-// normalizeHost turns a host name, host:port or URL into a lower-case host name without a
-// trailing dot, or an address when the host is an IP literal. ok is false for anything that is
-// neither.
-func normalizeHost(s string) (host string, addr netip.Addr, ok bool) {
+// hostParse is what normalizeHost found.
+type hostParse struct {
+	host    string     // lower-case ASCII host name, "" for an address
+	addr    netip.Addr // set when the host is an IP literal
+	note    string     // what was changed to look it up (an internationalised name's ASCII form)
+	problem string     // set when the text is written as a host name that IDNA refuses
+}
+
+// normalizeHost turns a host name, host:port or URL into a lower-case ASCII host name without a
+// trailing dot (internationalised names by their IDNA form), or an address when the host is an
+// IP literal. ok is false for anything that is neither; problem then says why a name that
+// looked like one is not.
+func normalizeHost(s string) (hostParse, bool) {
 	s = strings.TrimSpace(s)
 	if len(s) > 2048 {
-		return "", netip.Addr{}, false
+		return hostParse{}, false
 	}
 	if i := strings.Index(s, "://"); i >= 0 {
 		s = s[i+3:]
@@ -348,22 +360,36 @@ func normalizeHost(s string) (host string, addr netip.Addr, ok bool) {
 		}
 	}
 	if a, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
-		return "", a, true
+		return hostParse{addr: a}, true
 	}
 	if ap, err := netip.ParseAddrPort(s); err == nil {
-		return "", ap.Addr(), true
+		return hostParse{addr: ap.Addr()}, true
 	}
 	if h, port, found := strings.Cut(s, ":"); found {
 		if _, err := parsePort(port); err != nil {
-			return "", netip.Addr{}, false
+			return hostParse{}, false
 		}
 		s = h
 	}
+	var note string
+	if !isASCII(s) || hasPunycode(s) {
+		h, a, n, err := idnHost(s)
+		if err != nil {
+			if strings.ContainsAny(s, "."+idnaDots) {
+				return hostParse{problem: err.Error()}, false
+			}
+			return hostParse{}, false
+		}
+		if a.IsValid() {
+			return hostParse{addr: a, note: n}, true
+		}
+		s, note = h, n
+	}
 	s = strings.ToLower(strings.TrimSuffix(s, "."))
 	if !validHostName(s) {
-		return "", netip.Addr{}, false
+		return hostParse{}, false
 	}
-	return s, netip.Addr{}, true
+	return hostParse{host: s, note: note}, true
 }
 
 // validHostName reports whether s is a DNS name with at least two labels (letters, digits,

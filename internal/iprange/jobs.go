@@ -24,9 +24,10 @@ type jobs struct {
 }
 
 // StartRefresh starts a download of every source in the background on ctx (pass one that
-// outlives the request that asked for it), recorded as by's job; it reports false, starting
-// nothing, when a download started this way is still running.
-func (s *Service) StartRefresh(ctx context.Context, by string) bool {
+// outlives the request that asked for it), recorded as by's job, and calls done (if not nil)
+// with the finished job; it reports false, starting nothing, when a download started this way
+// is still running.
+func (s *Service) StartRefresh(ctx context.Context, by string, done func(Job)) bool {
 	s.jobs.mu.Lock()
 	if s.jobs.refresh != nil && s.jobs.refresh.Running {
 		s.jobs.mu.Unlock()
@@ -40,9 +41,12 @@ func (s *Service) StartRefresh(ctx context.Context, by string) bool {
 		if err != nil {
 			s.updater.logger().Warn("ip range download started from the web failed for some sources", "err", err)
 		}
-		done := Job{By: job.By, Started: job.Started, Finished: s.updater.now(), Report: rep, Err: err}
+		finished := Job{By: job.By, Started: job.Started, Finished: s.updater.now(), Report: rep, Err: err}
+		if done != nil {
+			done(finished) // before the page can show it ended: its record is there by then
+		}
 		s.jobs.mu.Lock()
-		s.jobs.refresh = &done
+		s.jobs.refresh = &finished
 		s.jobs.mu.Unlock()
 	}()
 	return true

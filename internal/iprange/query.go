@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tenantdesk/tenantdesk/internal/text"
@@ -40,15 +41,20 @@ type QueryProblem struct {
 	Message string `json:"message"`
 }
 
-// isSeparator splits tokens. '[' and ']' are not separators, because "[2001:db8::1]:443" needs
-// them; they are trimmed from the ends of tokens instead. Non-ASCII, invalid UTF-8 and control
-// characters separate too: every address and host name we can look up is ASCII.
+// isSeparator splits tokens. '[' and ']' are not separators, because "[2001:db8::1]:443" and
+// Postfix's "host[40.107.243.40]" need them; they are handled inside tokens. Control characters,
+// invalid UTF-8 and non-ASCII white space and punctuation (no-break space, "…", the zero-width
+// space) separate too; non-ASCII letters, marks and digits do not: "tést.example" is one
+// internationalised name, never "st.example".
 func isSeparator(r rune) bool {
 	switch r {
 	case ' ', '\t', '\n', '\r', '\v', '\f', ',', ';', '(', ')', '<', '>', '{', '}', '"', '\'', '`', '|', '=', '\\', '!', '^':
 		return true
 	}
-	return r == utf8.RuneError || r > 0x7f || r < 0x20
+	if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+		return true
+	}
+	return r > 0x7f && !inName(r)
 }
 
 // ParseQuery extracts every IPv4/IPv6 address, host name and URL host from arbitrary text such
@@ -70,7 +76,7 @@ func ParseQuery(input string) Query {
 	seen := map[string]bool{}
 	problems := 0
 	for tok := range strings.FieldsFuncSeq(input, isSeparator) {
-		item, problem, ok := parseToken(tok)
+		items, problem := parseToken(tok)
 		if problem != "" {
 			problems++
 			if len(q.Problems) < maxQueryProblems {
@@ -78,23 +84,27 @@ func ParseQuery(input string) Query {
 			}
 			continue
 		}
-		if !ok {
-			continue
+		full := false
+		for _, item := range items {
+			key := item.Host
+			if item.Addr.IsValid() {
+				key = item.Addr.String()
+			}
+			if seen[key] {
+				continue
+			}
+			if len(q.Items) == MaxQueryItems {
+				q.Truncated = true
+				q.Notes = append(q.Notes, fmt.Sprintf("Only the first %d addresses and host names are looked up.", MaxQueryItems))
+				full = true
+				break
+			}
+			seen[key] = true
+			q.Items = append(q.Items, item)
 		}
-		key := item.Host
-		if item.Addr.IsValid() {
-			key = item.Addr.String()
-		}
-		if seen[key] {
-			continue
-		}
-		if len(q.Items) == MaxQueryItems {
-			q.Truncated = true
-			q.Notes = append(q.Notes, fmt.Sprintf("Only the first %d addresses and host names are looked up.", MaxQueryItems))
+		if full {
 			break
 		}
-		seen[key] = true
-		q.Items = append(q.Items, item)
 	}
 	if problems > len(q.Problems) {
 		q.Notes = append(q.Notes, fmt.Sprintf("%d more tokens that are not addresses are not listed.", problems-len(q.Problems)))
@@ -112,55 +122,62 @@ func byteSize(n int) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// parseToken classifies one token. ok reports an item; problem is set for a token that looks
-// like an address but is not one; neither for ordinary words.
-func parseToken(tok string) (item QueryItem, problem string, ok bool) {
-	item.Input = text.Clip(tok, 80)
-	t := strings.TrimRight(tok, ".")
+// parseToken classifies one token: the addresses and host names in it (a name glued to a
+// bracketed address gives both), or a problem for a token that looks like an address or a host
+// name but is not one; neither for ordinary words.
+func parseToken(tok string) ([]QueryItem, string) {
+	input := text.Clip(tok, 80)
+	// Bidi marks and other invisible format characters at the ends come with copied text.
+	t := strings.TrimFunc(tok, func(r rune) bool { return r > 0x7f && unicode.Is(unicode.Cf, r) })
+	t = strings.TrimRight(t, "."+idnaDots)
 	if strings.HasSuffix(t, ":") && !strings.HasSuffix(t, "::") {
 		t = t[:len(t)-1] // "from 1.2.3.4:" but not "2001:db8::"
 	}
 	if t == "" || len(t) > 2048 {
-		return item, "", false
+		return nil, ""
 	}
+	one := func(it QueryItem, problem string, ok bool) ([]QueryItem, string) {
+		if !ok {
+			return nil, problem
+		}
+		return []QueryItem{it}, ""
+	}
+	item := QueryItem{Input: input}
 
 	// URLs: take the host; an IP literal host is an address.
 	if i := strings.Index(t, "://"); i > 0 && isScheme(t[:i]) {
-		h, addr, valid := normalizeHost(t)
-		switch {
-		case !valid:
-			return item, "", false
-		case addr.IsValid():
-			return addrItem(item, addr, "")
-		default:
-			item.Host = h
-			return item, "", true
+		hp, valid := normalizeHost(t)
+		if !valid {
+			return nil, hp.problem
 		}
+		return one(hostItem(item, hp))
 	}
 
 	// "src:1.2.3.4", "client_ip:[2001:db8::1]:443": a word label before the address.
-	if i := strings.IndexByte(t, ':'); i > 0 && hasNonHex(t[:i]) && !strings.Contains(t[:i], ".") {
+	if i := strings.IndexByte(t, ':'); i > 0 && hasNonHex(t[:i]) && !strings.Contains(t[:i], ".") && isASCII(t[:i]) {
 		t = t[i+1:]
 	}
 
-	// [v6]:port, [v6%zone], [v4] (Received headers)
+	// "host[40.107.243.40]" (Postfix, sendmail), "unknown[2001:db8::1]:25": a name glued to the
+	// address it resolved to. Both are looked up; "unknown" is no name.
+	if i := strings.IndexByte(t, '['); i > 0 {
+		addr, problem, ok := parseBracketed(QueryItem{Input: text.Clip(t[i:], 80)}, t[i:])
+		if !ok {
+			// Not an address in brackets ("postfix/smtpd[4711]:"): a word, unless it is a bad one.
+			return nil, problem
+		}
+		var out []QueryItem
+		if hp, valid := normalizeHost(t[:i]); valid && hp.host != "" && plausibleTLD(hp.host) {
+			h, _, _ := hostItem(QueryItem{Input: text.Clip(t[:i], 80)}, hp)
+			out = append(out, h)
+		}
+		return append(out, addr), ""
+	}
+
+	// [v6]:port, [v6%zone], [v4], [IPv6:v6] (Received headers, SMTP address literals)
 	if strings.HasPrefix(t, "[") {
-		if end := strings.IndexByte(t, ']'); end > 0 {
-			inner, rest := t[1:end], t[end+1:]
-			if looksLikeAddress(inner) || looksLikeIPv4(stripZone(inner)) {
-				note := ""
-				if rest != "" {
-					port, found := strings.CutPrefix(rest, ":")
-					if !found {
-						return item, "not an address: unexpected text after ']'", false
-					}
-					if _, err := parsePort(port); err != nil {
-						return item, "not an address: " + err.Error() + " after ']'", false
-					}
-					note = "port " + port + " ignored"
-				}
-				return parseAddrText(item, inner, note)
-			}
+		if it, problem, ok := parseBracketed(item, t); ok || problem != "" {
+			return one(it, problem, ok)
 		}
 	}
 	core := strings.Trim(t, "[]")
@@ -169,33 +186,91 @@ func parseToken(tok string) (item QueryItem, problem string, ok bool) {
 	if a, bits, found := strings.Cut(core, "/"); found && (looksLikeAddress(a) || looksLikeIPv4(stripZone(a))) {
 		p, err := netip.ParsePrefix(stripZone(a) + "/" + bits)
 		if err != nil {
-			return item, "not an address: " + prefixProblem(a, bits), false
+			return nil, "not an address: " + prefixProblem(a, bits)
 		}
 		it, prob, ok := parseAddrText(item, a, "")
 		if ok {
 			it.Note = joinNote(fmt.Sprintf("prefix length /%d ignored", p.Bits()), it.Note)
 		}
-		return it, prob, ok
+		return one(it, prob, ok)
 	}
 
+	if isSMTPStatus(core) {
+		return nil, "" // "554 5.7.1": an enhanced status code of a mail log, not an address
+	}
 	if looksLikeAddress(core) || looksLikeIPv4(stripZone(core)) {
-		return parseAddrText(item, core, "")
+		return one(parseAddrText(item, core, ""))
 	}
 
 	// v4:port
 	if h, port, found := strings.Cut(core, ":"); found && !strings.Contains(port, ":") && looksLikeIPv4(h) {
 		if _, err := parsePort(port); err != nil {
-			return item, "not an address: " + err.Error(), false
+			return nil, "not an address: " + err.Error()
 		}
-		return parseAddrText(item, h, "port "+port+" ignored")
+		return one(parseAddrText(item, h, "port "+port+" ignored"))
 	}
 
-	// Host names, possibly with :port.
-	if h, _, valid := normalizeHost(core); valid && h != "" && plausibleTLD(h) {
-		item.Host = h
-		return item, "", true
+	// Host names (internationalised ones by their IDNA form), possibly with :port.
+	hp, valid := normalizeHost(core)
+	if !valid {
+		return nil, hp.problem
 	}
-	return item, "", false
+	if hp.addr.IsValid() || hp.host != "" && plausibleTLD(hp.host) {
+		return one(hostItem(item, hp))
+	}
+	return nil, ""
+}
+
+// hostItem is the item of what normalizeHost found.
+func hostItem(item QueryItem, hp hostParse) (QueryItem, string, bool) {
+	if hp.addr.IsValid() {
+		return addrItem(item, hp.addr, hp.note)
+	}
+	item.Host, item.Note = hp.host, hp.note
+	return item, "", true
+}
+
+// parseBracketed reads "[address]" with an optional ":port" after it. ok is false, with no
+// problem, when the brackets hold no address at all.
+func parseBracketed(item QueryItem, t string) (QueryItem, string, bool) {
+	end := strings.IndexByte(t, ']')
+	if !strings.HasPrefix(t, "[") || end < 0 {
+		return item, "", false
+	}
+	inner, rest := t[1:end], t[end+1:]
+	if len(inner) > 5 && strings.EqualFold(inner[:5], "IPv6:") {
+		inner = inner[5:] // RFC 5321 address literal, as sendmail writes it
+	}
+	if !looksLikeAddress(inner) && !looksLikeIPv4(stripZone(inner)) {
+		return item, "", false
+	}
+	note := ""
+	if rest != "" {
+		port, found := strings.CutPrefix(rest, ":")
+		if !found {
+			return item, "not an address: unexpected text after ']'", false
+		}
+		if _, err := parsePort(port); err != nil {
+			return item, "not an address: " + err.Error() + " after ']'", false
+		}
+		note = "port " + port + " ignored"
+	}
+	return parseAddrText(item, inner, note)
+}
+
+// isSMTPStatus reports whether s is an enhanced mail status code (RFC 3463): class 2, 4 or 5,
+// then subject and detail of one to three digits, such as 5.7.1 or 4.4.2.
+func isSMTPStatus(s string) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 || len(parts[0]) != 1 || !strings.Contains("245", parts[0]) {
+		return false
+	}
+	for _, p := range parts[1:] {
+		if p == "" || len(p) > 3 || strings.Trim(p, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // plausibleTLD keeps abbreviations such as "e.g" out of the host names: the last label must be

@@ -154,8 +154,13 @@ func FuzzParseQuery(f *testing.F) {
 		"52.112.0.1", "[2603:1063::1]:443", "fe80::1%eth0", "::ffff:1.2.3.4", "1.2.3.4/24", "a.b.com:443",
 		"https://[::1]:80/x", "src=1.2.3.4:5 dst=[::1]", "300.1.1.1", "x:y:z", "[[[::]]]", "%%%", "::",
 		"Received: from a.b (c.d [1.2.3.4]) by e.f", "http://", "://x", "[", "]:", "1.2.3.4.", "a..b",
+		"tést.evil-two.example", "host[40.107.243.40]", "unknown[2001:db8::1]:25", "[IPv6:::1]", "micro\u200dsoft.com",
+		"pаypal.com", "ｔｅａｍｓ．ｍｉｃｒｏｓｏｆｔ．ｃｏｍ", "１９２.０.２.１", "xn--tst-bma.example", "evil\u202emoc.example", "5.7.1",
 	} {
 		f.Add(s)
+	}
+	for _, l := range realLogLines {
+		f.Add(l.line) // Postfix, Exim, sendmail, Received, IIS, Apache, Azure Firewall, Palo Alto, Windows events
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		q := ParseQuery(text)
@@ -180,6 +185,15 @@ func FuzzParseQuery(f *testing.F) {
 			seen[key] = true
 			if len(it.Input) > 200 || !utf8.ValidString(it.Input) && utf8.ValidString(text) {
 				t.Fatalf("input echo %q", it.Input)
+			}
+		}
+		// One token with letters beyond ASCII is one name: looked up whole, by its IDNA form,
+		// never as a shorter name cut out of it.
+		if !strings.ContainsFunc(text, isSeparator) && !isASCII(text) {
+			for _, it := range q.Items {
+				if it.Host != "" && !strings.Contains(text, "[") && !strings.Contains(text, "://") && it.Note == "" {
+					t.Fatalf("%q: host %q found without saying it was converted", text, it.Host)
+				}
 			}
 		}
 		// Whatever was found is reproducible: parsing an item's own input finds it again.

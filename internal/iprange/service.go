@@ -16,10 +16,11 @@ import (
 type Service struct {
 	updater *Updater
 	idx     atomic.Pointer[Index]
+	stamp   atomic.Pointer[string] // the store's IPSourcesStamp when idx was built
 
-	mu      sync.Mutex        // serialises Refresh, Import and Reload
-	errMu   sync.Mutex        // guards lastErr
-	lastErr map[string]string // last refresh failure per source key, cleared on success
+	mu      sync.Mutex         // serialises Refresh, Import and Reload
+	errMu   sync.Mutex         // guards lastErr
+	lastErr map[string]failure // last refresh failure per source key, cleared on success
 
 	jobs jobs // started by people, for the page
 }
@@ -30,7 +31,7 @@ func NewService(ctx context.Context, u *Updater) (*Service, error) {
 	if u == nil || u.Store == nil {
 		return nil, errors.New("ip range service: an updater with a store is required")
 	}
-	s := &Service{updater: u, lastErr: map[string]string{}}
+	s := &Service{updater: u, lastErr: map[string]failure{}}
 	if err := s.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -39,10 +40,16 @@ func NewService(ctx context.Context, u *Updater) (*Service, error) {
 
 // Reload rebuilds the index from the store and swaps it in.
 func (s *Service) Reload(ctx context.Context) error {
+	// The stamp first: a source saved between the two reads is seen again next time.
+	stamp, err := s.updater.Store.IPSourcesStamp(ctx)
+	if err != nil {
+		return fmt.Errorf("load ip ranges: %w", err)
+	}
 	srcs, err := s.updater.Store.IPSources(ctx)
 	if err != nil {
 		return fmt.Errorf("load ip ranges: %w", err)
 	}
+	s.stamp.Store(&stamp)
 	idx, err := Build(srcs)
 	if err != nil {
 		// Keep serving what did parse; the status shows the rest.
@@ -50,6 +57,53 @@ func (s *Service) Reload(ctx context.Context) error {
 	}
 	s.idx.Store(idx)
 	return nil
+}
+
+// ReloadIfChanged rebuilds the index when the stored sources changed since it was built: by
+// another process on the same database (`tenantdesk ip import` into a running server's data
+// directory). It reports whether it did. One small query when nothing changed.
+func (s *Service) ReloadIfChanged(ctx context.Context) (bool, error) {
+	stamp, err := s.updater.Store.IPSourcesStamp(ctx)
+	if err != nil {
+		return false, err
+	}
+	if p := s.stamp.Load(); p != nil && *p == stamp {
+		return false, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.stamp.Load(); p != nil && *p == stamp { // another caller got here first
+		return false, nil
+	}
+	if err := s.Reload(ctx); err != nil {
+		return false, err
+	}
+	s.updater.logger().Info("ip range sources changed in the store; index rebuilt")
+	return true, nil
+}
+
+// Watch calls ReloadIfChanged every interval until ctx ends, so data another process stored
+// is served without a restart.
+func (s *Service) Watch(ctx context.Context, interval time.Duration) {
+	every(ctx, interval, func() {
+		if _, err := s.ReloadIfChanged(ctx); err != nil && ctx.Err() == nil {
+			s.updater.logger().Warn("ip range sources: cannot check the store for new data", "err", err)
+		}
+	})
+}
+
+// every calls f every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f()
+		}
+	}
 }
 
 // Index returns the current index (never nil after NewService).
@@ -102,11 +156,17 @@ func (s *Service) recordErrors(rep Report) {
 	for _, r := range rep.Results {
 		key := sourceKey(r.Kind, r.Instance)
 		if r.Err != nil {
-			s.lastErr[key] = r.Err.Error()
+			s.lastErr[key] = failure{msg: r.Err.Error(), at: s.updater.now()}
 		} else {
 			delete(s.lastErr, key)
 		}
 	}
+}
+
+// failure is a refresh that failed for one source.
+type failure struct {
+	msg string
+	at  time.Time
 }
 
 // Status lists every known source (the four Microsoft 365 instances, then the three Azure
@@ -127,8 +187,8 @@ func (s *Service) Status() []SourceStatus {
 		}
 		delete(byKey, key)
 		s.errMu.Lock()
-		if e := s.lastErr[key]; e != "" {
-			st.Err = e
+		if e, ok := s.lastErr[key]; ok {
+			st.Err, st.ErrAt = e.msg, e.at
 		}
 		s.errMu.Unlock()
 		out = append(out, st)
@@ -156,16 +216,7 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) {
 	if s.stale(interval) {
 		s.refreshLogged(ctx, log)
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.refreshLogged(ctx, log)
-		}
-	}
+	every(ctx, interval, func() { s.refreshLogged(ctx, log) })
 }
 
 func (s *Service) stale(interval time.Duration) bool {

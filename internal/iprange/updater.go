@@ -27,6 +27,8 @@ import (
 type SourceStore interface {
 	SaveIPSource(ctx context.Context, src model.IPSource) error
 	IPSources(ctx context.Context) ([]model.IPSource, error)
+	// IPSourcesStamp changes whenever a source is saved (see Service.ReloadIfChanged).
+	IPSourcesStamp(ctx context.Context) (string, error)
 	MarkIPSourceChecked(ctx context.Context, kind, instance string, at time.Time) error
 	EnsureIPSetting(ctx context.Context, key, value string) (string, error)
 }

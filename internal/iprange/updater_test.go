@@ -576,3 +576,52 @@ func TestServiceLoadRefreshSwap(t *testing.T) {
 
 // The store is what the service runs on in production.
 var _ SourceStore = (*store.Store)(nil)
+
+// Data another process stores (tenantdesk ip import into a running server's database) is
+// noticed by the running service without a restart, with one small query when nothing changed.
+func TestServiceNoticesDataStoredElsewhere(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeMicrosoft(t)
+	u, st, _ := newTestUpdater(t, f)
+	running, err := NewService(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed, err := running.ReloadIfChanged(ctx); err != nil || changed {
+		t.Fatalf("nothing stored yet: changed %v, %v", changed, err)
+	}
+	before := running.Index()
+	// The command line opens the same database and imports a file.
+	cli, err := NewService(ctx, &Updater{Store: st, Logger: u.Logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Import(ctx, ImportFile{Name: "m365_endpoints_worldwide.json", Data: readData(t, "m365_endpoints_worldwide.json")}); err != nil {
+		t.Fatal(err)
+	}
+	teams := netip.MustParseAddr("52.112.0.1")
+	if len(running.Lookup(teams)) != 0 || running.Index() != before {
+		t.Fatal("the running service changed before it looked")
+	}
+	changed, err := running.ReloadIfChanged(ctx)
+	if err != nil || !changed || hasM365(running.Lookup(teams), InstanceWorldwide, 12) == nil {
+		t.Fatalf("after the import: changed %v, %v; lookup %v", changed, err, describe(running.Lookup(teams)))
+	}
+	if changed, _ := running.ReloadIfChanged(ctx); changed {
+		t.Error("rebuilt again with nothing new")
+	}
+	// Watch does the same on its own.
+	if _, err := cli.Import(ctx, ImportFile{Name: "m365_endpoints_china.json", Data: readData(t, "m365_endpoints_china.json")}); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go running.Watch(wctx, 10*time.Millisecond)
+	deadline := time.Now().Add(5 * time.Second)
+	for running.Index().Sources()[0].Instance != InstanceChina && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(running.Index().Sources()) != 2 {
+		t.Errorf("Watch did not load the second import: %+v", running.Index().Sources())
+	}
+}

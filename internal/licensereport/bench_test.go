@@ -137,3 +137,25 @@ func watchHeap() func() uint64 {
 		return highest - base
 	}
 }
+
+// BenchmarkErrorsReport builds /errors for a tenant of 50,000 users of whom every 25th is in
+// error (2,000): read them, explain them, sum them up by cause and by group.
+func BenchmarkErrorsReport(b *testing.B) {
+	ctx := context.Background()
+	st := storetest.Open(b)
+	if err := st.SaveSnapshot(ctx, 0, storetest.HolderSnapshot(50_000)); err != nil {
+		b.Fatal(err)
+	}
+	for _, f := range []ErrorFilter{{}, {Code: model.ErrorCountViolation}, {Text: "user 0123"}} {
+		b.Run("code="+string(f.Code)+",text="+f.Text, func(b *testing.B) {
+			for b.Loop() {
+				rep, _, err := LoadErrors(ctx, st, f)
+				if err != nil || rep.All == 0 {
+					b.Fatal(rep.All, err)
+				}
+				b.ReportMetric(float64(rep.All), "users-in-error")
+				b.ReportMetric(float64(len(rep.Causes)), "causes")
+			}
+		})
+	}
+}

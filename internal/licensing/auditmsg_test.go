@@ -119,3 +119,25 @@ func FuzzParseLicensingErrorMessage(f *testing.F) {
 		}
 	})
 }
+
+// A decoded message says the licenses being added or removed once, as a list of names, not
+// again inside its text; the original stays whole for copying.
+func TestDecodeMessageSaysLicensesOnce(t *testing.T) {
+	ex := &Explainer{names: NewNames(nil, nil), groups: map[string]string{}}
+	for _, raw := range []string{
+		"Not enough licenses are available to complete this operation. Purchase more licenses or remove unneeded licenses from users and groups for SKU [94763226-9b3c-4e75-a931-5c89701abe66]. Licenses being added: [94763226-9b3c-4e75-a931-5c89701abe66]",
+		"License not available in the user's usage location. Licenses being removed: [94763226-9b3c-4e75-a931-5c89701abe66]; Licenses being added: [314c4481-f395-4525-be8b-2ec4bb1e9d91].",
+	} {
+		m := ex.DecodeMessage(raw)
+		if strings.Contains(strings.ToLower(m.Text), "being added") || strings.Contains(strings.ToLower(m.Text), "being removed") {
+			t.Errorf("text still lists the licenses: %q", m.Text)
+		}
+		if m.Raw != raw || len(m.Added) != 1 {
+			t.Errorf("raw %q, added %v", m.Raw, m.Added)
+		}
+	}
+	m := ex.DecodeMessage("Not enough licenses are available for SKU [94763226-9b3c-4e75-a931-5c89701abe66].")
+	if m.Text != "Not enough licenses are available for SKU [Office 365 A1 for faculty]." {
+		t.Errorf("a message without the list keeps its text: %q", m.Text)
+	}
+}

@@ -24,6 +24,9 @@ type ExplainContext struct {
 	// Audit are the parsed "Licensing Error Message"s of this user's recent "Change user
 	// license" events, newest first (see ParseLicensingErrorMessage).
 	Audit []LicensingErrorDetail
+	// DisabledHolders counts, per SKU id (lower case), the holders whose account is disabled:
+	// units a count violation could free. Missing SKUs are not known.
+	DisabledHolders map[string]int
 }
 
 // Explanation is a license state in plain words: what is wrong, why, and how to fix it.
@@ -35,6 +38,19 @@ type Explanation struct {
 	// Blocker is, for Other, the state of the sibling license (same group, same user) that
 	// really failed; nil when none was found.
 	Blocker *model.LicenseState
+	// Then is what would fail next once this error is fixed: every license of the same source
+	// (the group's template, or the user's direct licenses) checked against capacity, usage
+	// location, conflicts and prerequisites (see lookAhead).
+	Then []Ahead
+}
+
+// Ahead is a failure the user's data predicts for a license of the same source, which Microsoft
+// has not reported (all-or-none stops at the first failure it meets, and numbers change).
+type Ahead struct {
+	SKUID string
+	Code  model.LicenseError
+	Text  string // "Power BI Pro would fail too: not enough licenses, 0 of 96 available"
+	Fix   string
 }
 
 // Explain explains one of ctx.User's license states.
@@ -44,15 +60,28 @@ func Explain(ctx ExplainContext, st model.LicenseState) Explanation {
 		return x.other(st)
 	}
 	r := x.reason(st)
-	return Explanation{Code: st.Error, Summary: r.summary, Detail: r.detail, Fix: r.fix}
+	e := Explanation{Code: st.Error, Summary: r.summary, Detail: r.detail, Fix: r.fix}
+	if st.InError() && r.key != "" {
+		for _, a := range x.lookAhead(st) {
+			e.Then = append(e.Then, x.ahead(st, a))
+		}
+	}
+	return e
 }
 
 type explainer struct{ ExplainContext }
 
-// reason is an explanation plus its short form for "blocked by ...: <short>".
+// reason is an explanation plus its short form for "blocked by ...: <short>". key names the
+// cause (the same key, the same fix: see Causes) and many says it of n users at once; both are
+// unset for a license that is fine.
 type reason struct {
 	summary, short, detail, fix string
+	key                         string
+	many                        manyWords
 }
+
+// manyWords says a cause of several people in one headline and its fix.
+type manyWords func(p people) (headline, fix string)
 
 func (x explainer) reason(st model.LicenseState) reason {
 	switch st.Error {
@@ -76,6 +105,11 @@ func (x explainer) reason(st model.LicenseState) reason {
 		detail: fmt.Sprintf("Microsoft reports the error %q for %s (%s), which tenantdesk does not know.",
 			st.Error, name, x.source(st)),
 		fix: "Reprocess the user; if the error stays, look it up in the Microsoft Entra admin center under the user's licenses.",
+		key: x.causeKey("code", string(st.Error), st.SKUID),
+		many: func(p people) (string, string) {
+			return fmt.Sprintf("%s %s the license error %q on %s", p, p.verb("has", "have"), st.Error, name),
+				"Reprocess them; if the error stays, look it up in the Microsoft Entra admin center under the users' licenses."
+		},
 	}
 }
 
@@ -97,7 +131,12 @@ func (x explainer) noError(st model.LicenseState) reason {
 		// An error state without an error code: nothing precise to say.
 		return reason{summary: name + " is in error without a reason given", short: "in error",
 			detail: fmt.Sprintf("%s (%s) is in state %s, but Microsoft gave no error code.", name, x.source(st), st.State),
-			fix:    "Reprocess the user to get a current state."}
+			fix:    "Reprocess the user to get a current state.",
+			key:    x.causeKey("nocode", st.SKUID, st.AssignedByGroup),
+			many: func(p people) (string, string) {
+				return fmt.Sprintf("%s %s in error on %s without a reason given", p, p.verb("is", "are"), name),
+					"Reprocess them to get a current state."
+			}}
 	}
 	return reason{summary: name + " is assigned", short: "assigned",
 		detail: fmt.Sprintf("%s is %s and active.", name, x.source(st))}
@@ -105,7 +144,7 @@ func (x explainer) noError(st model.LicenseState) reason {
 
 func (x explainer) count(st model.LicenseState) reason {
 	name := x.sku(st.SKUID)
-	fix := fmt.Sprintf("Buy more %s licenses, or remove it from users who no longer need it (direct assignments or groups), then %s.", name, x.reprocess(st))
+	key := x.causeKey("count", st.SKUID)
 	sku, ok := x.tenantSKU(st.SKUID)
 	if !ok {
 		return reason{
@@ -114,24 +153,66 @@ func (x explainer) count(st model.LicenseState) reason {
 			detail: fmt.Sprintf("%s is %s, but the tenant's subscriptions do not include it (expired or never bought).",
 				name, x.source(st)),
 			fix: fmt.Sprintf("Buy %s, or remove it from %s, then %s.", name, x.where(st), x.reprocess(st)),
+			key: key,
+			many: func(p people) (string, string) {
+				return fmt.Sprintf("%s cannot get %s: the tenant has no subscription for it", p, name),
+					fmt.Sprintf("Buy at least %s of %s, or remove it from %s, then reprocess them.", nUnits(p.n), name, x.where(st))
+			},
 		}
 	}
 	avail, total := sku.Available(), sku.Prepaid.Enabled
+	free := x.freeable(st.SKUID)
+	left := fmt.Sprintf("%d of %d available", avail, total) // what is left, in words
+	switch {
+	case total == 0 && sku.Prepaid.Warning > 0:
+		left = fmt.Sprintf("0 available, its %s in the grace period", nUnits(sku.Prepaid.Warning))
+	case total == 0 && sku.Prepaid.Suspended > 0:
+		left = fmt.Sprintf("0 available, its %s suspended", nUnits(sku.Prepaid.Suspended))
+	}
 	r := reason{
-		summary: fmt.Sprintf("Not enough licenses: %s has %d of %d available", name, avail, total),
-		short:   fmt.Sprintf("not enough licenses, %d of %d available", avail, total),
+		summary: fmt.Sprintf("Not enough licenses: %s has %s", name, left),
+		short:   "not enough licenses, " + left,
 		detail: fmt.Sprintf("%s is %s, but all %d purchased licenses were in use (%d assigned).",
 			name, x.source(st), total, sku.ConsumedUnits),
-		fix: fix,
+		fix: fmt.Sprintf("Buy more %s licenses, or remove it from users who no longer need it (direct assignments or groups)%s, then %s.",
+			name, free, x.reprocess(st)),
+		key: key,
 	}
-	if s := sku.CapabilityStatus; s != "" && !strings.EqualFold(s, "Enabled") {
-		r.detail += fmt.Sprintf(" The subscription's status is %s: its licenses cannot be assigned until it is renewed.", s)
-		r.fix = fmt.Sprintf("Renew or reactivate the %s subscription (status %s) or buy more licenses, then %s.", name, s, x.reprocess(st))
+	status := sku.CapabilityStatus
+	off := status != "" && !strings.EqualFold(status, "Enabled")
+	r.many = func(p people) (string, string) {
+		head := fmt.Sprintf("%s cannot get %s: %s", p, name, left)
+		need := p.n - avail
+		switch {
+		case off:
+			return head, fmt.Sprintf("Renew or reactivate the %s subscription (status %s), or buy at least %s, then reprocess them.",
+				name, status, nUnits(max(need, 1)))
+		case need <= 0:
+			return head, fmt.Sprintf("Licenses are free now: reprocess these %s.", p)
+		}
+		return head, fmt.Sprintf("Buy at least %s, or free %s%s, then reprocess them.", nUnits(need), number(need), free)
+	}
+	if off {
+		r.detail += fmt.Sprintf(" The subscription's status is %s: its licenses cannot be assigned until it is renewed.", status)
+		r.fix = fmt.Sprintf("Renew or reactivate the %s subscription (status %s) or buy more licenses, then %s.", name, status, x.reprocess(st))
 	} else if avail > 0 {
 		r.detail += fmt.Sprintf(" %d licenses have become free since.", avail)
 		r.fix = fmt.Sprintf("Licenses are free now: %s to apply it.", x.reprocess(st))
 	}
 	return r
+}
+
+// freeable says, for a fix that frees units of a SKU, how many of its holders are disabled
+// accounts (" (12 of its holders are disabled accounts)"), "" when none or not known.
+func (x explainer) freeable(skuID string) string {
+	switch n := x.DisabledHolders[model.NormalizeID(skuID)]; n {
+	case 0:
+		return ""
+	case 1:
+		return " (1 of its holders is a disabled account)"
+	default:
+		return fmt.Sprintf(" (%s of its holders are disabled accounts)", number(n))
+	}
 }
 
 // holder is a license the user holds besides the one being explained.
@@ -160,31 +241,8 @@ func (x explainer) conflict(st model.LicenseState) reason {
 			return x.conflictReason(st, a, b, h, found, "")
 		}
 	}
-	// 2. Known families of exclusive plans. Exchange's family comes last: Microsoft relaxed it.
-	type match struct {
-		mine, theirs string
-		h            holder
-		f            exclusiveFamily
-	}
-	var matches []match
-	for _, p := range mine {
-		pn := x.Names.ServicePlanName(p)
-		for _, h := range holders {
-			for _, q := range x.enabledPlans(h.skuID, h.disabled) {
-				if f, ok := exclusiveWith(pn, x.Names.ServicePlanName(q)); ok {
-					matches = append(matches, match{p, q, h, f})
-				}
-			}
-		}
-	}
-	relaxed := func(m match) int {
-		if m.f.note != "" {
-			return 1
-		}
-		return 0
-	}
-	slices.SortStableFunc(matches, func(a, b match) int { return cmp.Compare(relaxed(a), relaxed(b)) })
-	if len(matches) > 0 {
+	// 2. Known families of exclusive plans.
+	if matches := x.conflictMatches(st); len(matches) > 0 {
 		m := matches[0]
 		r := x.conflictReason(st, m.mine, m.theirs, m.h, true, m.f.note)
 		var also []string
@@ -210,6 +268,11 @@ func (x explainer) conflict(st model.LicenseState) reason {
 		short:   "a service plan conflicts with one the user already has",
 		detail:  fmt.Sprintf("%s is %s, but one of its service plans cannot be held together with a plan of another of this user's licenses.", name, x.source(st)),
 		fix:     fmt.Sprintf("Remove the other license or disable the conflicting plan in one of them, then %s.", x.reprocess(st)),
+		key:     x.causeKey("conflict", st.SKUID, st.AssignedByGroup),
+		many: func(p people) (string, string) {
+			return fmt.Sprintf("%s cannot get %s: one of its service plans conflicts with a plan they already have", p, name),
+				fmt.Sprintf("Compare their other licenses with %s; remove the other license or disable the conflicting plan in one of them, then reprocess them.", x.where(st))
+		},
 	}
 	switch {
 	case len(overlap) > 0:
@@ -223,6 +286,39 @@ func (x explainer) conflict(st model.LicenseState) reason {
 	return r
 }
 
+// conflictMatch is a plan of the license being explained (mine) that a known family of
+// exclusive plans says cannot be held with a plan (theirs) of another license h of the user.
+type conflictMatch struct {
+	mine, theirs string
+	h            holder
+	f            exclusiveFamily
+}
+
+// conflictMatches are the known conflicts of st's license with the user's other licenses,
+// strict families first: Exchange's comes last, Microsoft relaxed it.
+func (x explainer) conflictMatches(st model.LicenseState) []conflictMatch {
+	var matches []conflictMatch
+	holders := x.otherLicenses(st)
+	for _, p := range x.enabledPlans(st.SKUID, st.DisabledPlans) {
+		pn := x.Names.ServicePlanName(p)
+		for _, h := range holders {
+			for _, q := range x.enabledPlans(h.skuID, h.disabled) {
+				if f, ok := exclusiveWith(pn, x.Names.ServicePlanName(q)); ok {
+					matches = append(matches, conflictMatch{p, q, h, f})
+				}
+			}
+		}
+	}
+	relaxed := func(m conflictMatch) int {
+		if m.f.note != "" {
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(matches, func(a, b conflictMatch) int { return cmp.Compare(relaxed(a), relaxed(b)) })
+	return matches
+}
+
 func (x explainer) conflictReason(st model.LicenseState, mine, theirs string, h holder, found bool, note string) reason {
 	name := x.sku(st.SKUID)
 	a, b := x.plan(mine), x.plan(theirs)
@@ -234,12 +330,22 @@ func (x explainer) conflictReason(st model.LicenseState, mine, theirs string, h 
 		r.short = fmt.Sprintf("conflicting plans, %s conflicts with %s from %s (%s)", a, b, other, src)
 		r.detail = fmt.Sprintf("%s is %s. The user already has %s through %s (%s), and a user cannot hold %s and %s together.",
 			name, x.source(st), b, other, src, a, b)
+		var fixMany string
 		if h.group == "" {
 			r.fix = fmt.Sprintf("Remove %s from the user or disable %s in it (or disable %s in %s), then %s.",
 				other, b, a, x.where(st), x.reprocess(st))
+			fixMany = fmt.Sprintf("Remove %s from them or disable %s in their direct assignment (or disable %s in %s), then reprocess them.",
+				other, b, a, x.where(st))
 		} else {
 			r.fix = fmt.Sprintf("Remove the user from group %s or disable %s in that group's template (or disable %s in %s), then %s.",
 				x.groupName(h.group), b, a, x.where(st), x.reprocess(st))
+			fixMany = fmt.Sprintf("Remove them from group %s or disable %s in that group's template (or disable %s in %s), then reprocess them.",
+				x.groupName(h.group), b, a, x.where(st))
+		}
+		r.key = x.causeKey("conflict", st.SKUID, st.AssignedByGroup, mine, theirs, h.skuID, h.group)
+		r.many = func(p people) (string, string) {
+			return fmt.Sprintf("%s %s %s from %s (%s), which conflicts with %s in %s", p, p.verb("holds", "hold"), b, other, src, a, name),
+				fixMany + noteSuffix(note)
 		}
 	} else {
 		r.summary = fmt.Sprintf("Conflicting service plans: %s (in %s) conflicts with %s, which the user already has", a, name, b)
@@ -248,6 +354,12 @@ func (x explainer) conflictReason(st model.LicenseState, mine, theirs string, h 
 			name, x.source(st), b, a, b)
 		r.fix = fmt.Sprintf("Find the user's license that includes %s and remove it or disable that plan (or disable %s in %s), then %s.",
 			b, a, x.where(st), x.reprocess(st))
+		r.key = x.causeKey("conflict", st.SKUID, st.AssignedByGroup, mine, theirs)
+		r.many = func(p people) (string, string) {
+			return fmt.Sprintf("%s already %s %s, which conflicts with %s in %s", p, p.verb("holds", "hold"), b, a, name),
+				fmt.Sprintf("Find their licenses that include %s and remove them or disable that plan (or disable %s in %s), then reprocess them.",
+					b, a, x.where(st)) + noteSuffix(note)
+		}
 	}
 	if note != "" {
 		r.fix += " " + note
@@ -255,15 +367,100 @@ func (x explainer) conflictReason(st model.LicenseState, mine, theirs string, h 
 	return r
 }
 
+func noteSuffix(note string) string {
+	if note == "" {
+		return ""
+	}
+	return " " + note
+}
+
 func (x explainer) dependency(st model.LicenseState) reason {
 	name := x.sku(st.SKUID)
+	if m, ok := x.missingPrerequisite(st); ok {
+		what, verb := andList(m.addons), "needs"
+		if len(m.addons) > 1 {
+			verb = "need"
+		}
+		r := reason{
+			summary: fmt.Sprintf("Missing prerequisite: %s %s %s", what, verb, m.need.what),
+			short:   fmt.Sprintf("missing prerequisite, %s %s %s", what, verb, m.need.what),
+			detail:  fmt.Sprintf("%s is %s. Its %s %s %s %s, which ", name, x.source(st), plural(len(m.addons), "plan", "plans"), what, verb, m.need.what),
+			key:     x.causeKey("dependency", st.SKUID, st.AssignedByGroup, m.need.what),
+		}
+		switch {
+		case st.Direct():
+			r.detail += "none of this user's licenses provides."
+			r.fix = fmt.Sprintf("Assign the user a license that includes %s (or enable that plan in one they have), then %s.", m.need.what, x.reprocess(st))
+		case m.held != nil:
+			r.detail += fmt.Sprintf("the user has through %s (%s), but group-based licensing needs the prerequisite in the same group as the add-on.",
+				x.sku(m.held.skuID), x.holderSource(*m.held))
+			r.fix = fmt.Sprintf("Add a license that includes %s to the template of group %s (a user who already holds that license uses no extra one), then reprocess the group.",
+				m.need.what, x.groupName(st.AssignedByGroup))
+		default:
+			r.detail += fmt.Sprintf("group %s does not assign and group-based licensing needs in the same group as the add-on.",
+				x.groupName(st.AssignedByGroup))
+			r.fix = fmt.Sprintf("Add a license that includes %s to the template of group %s (or enable that plan in a license it has), then reprocess the group.",
+				m.need.what, x.groupName(st.AssignedByGroup))
+		}
+		it := what // "it needs", when the add-on plan is named as its license is
+		if it == name {
+			it = "it"
+		}
+		r.many = func(p people) (string, string) {
+			if st.Direct() {
+				return fmt.Sprintf("%s cannot get %s: %s %s %s, which none of their licenses provides", p, name, it, verb, m.need.what),
+					fmt.Sprintf("Assign them a license that includes %s (or enable that plan in one they have), then reprocess them.", m.need.what)
+			}
+			return fmt.Sprintf("%s cannot get %s: %s %s %s in the same group", p, name, it, verb, m.need.what),
+				fmt.Sprintf("Add a license that includes %s to the template of group %s (a user who already holds that license uses no extra one), then reprocess them.",
+					m.need.what, x.groupName(st.AssignedByGroup))
+		}
+		return r
+	}
+	return reason{
+		summary: fmt.Sprintf("Missing prerequisite: %s depends on a service plan this user does not have", name),
+		short:   "a prerequisite service plan is missing",
+		detail: fmt.Sprintf("%s is %s. One of its service plans needs another plan to be enabled, or removing a license would leave another license without its prerequisite.",
+			name, x.source(st)),
+		fix: fmt.Sprintf("Make sure the prerequisite plan stays assigned (with group-based licensing, in the same group), or disable the dependent plan, then %s.",
+			x.reprocess(st)),
+		key: x.causeKey("dependency", st.SKUID, st.AssignedByGroup),
+		many: func(p people) (string, string) {
+			return fmt.Sprintf("%s cannot get %s: a prerequisite service plan is missing", p, name),
+				"Make sure the prerequisite plan stays assigned (with group-based licensing, in the same group), or disable the dependent plan, then reprocess them."
+		},
+	}
+}
+
+// missing is what an add-on needs and the user lacks: the add-on plans (named), their
+// prerequisite, and a license outside the group that has it (nil when none).
+type missing struct {
+	addons []string
+	need   prerequisite
+	held   *holder
+}
+
+// missingPrerequisite finds add-on plans of st's license whose prerequisite is missing,
+// grouped by that prerequisite. What counts: what the license brings along itself, and the
+// same group's template for a group assignment (group-based licensing wants add-on and
+// prerequisite together), all of the user's licenses for a direct one.
+func (x explainer) missingPrerequisite(st model.LicenseState) (missing, bool) {
 	mine := x.enabledPlans(st.SKUID, st.DisabledPlans)
-	// What the license brings along itself, and what else counts: the same group's template for
-	// a group assignment (group-based licensing wants add-on and prerequisite together), all of
-	// the user's licenses for a direct one.
+	names := make([]string, len(mine))
+	addon := false
+	for i, p := range mine {
+		names[i] = strings.ToUpper(x.Names.ServicePlanName(p))
+		_, needs := prerequisites[names[i]]
+		addon = addon || needs
+	}
+	if !addon {
+		// Most licenses have no add-on plan: nothing to look for among the user's others (the
+		// look-ahead asks this of every license of every user in error).
+		return missing{}, false
+	}
 	have := map[string]bool{}
-	for _, p := range mine {
-		have[strings.ToUpper(x.Names.ServicePlanName(p))] = true
+	for _, n := range names {
+		have[n] = true
 	}
 	elsewhere := map[string]holder{} // plan name -> a license of the user outside the group
 	for _, h := range x.otherLicenses(st) {
@@ -286,59 +483,25 @@ func (x explainer) dependency(st model.LicenseState) reason {
 			}
 		}
 	}
-	// Add-on plans of this license whose prerequisite is missing, grouped by that prerequisite.
-	var addons []string
-	var need prerequisite
-	for _, p := range mine {
-		pr, ok := prerequisites[strings.ToUpper(x.Names.ServicePlanName(p))]
-		if !ok || anyIn(have, pr.plans) || (len(addons) > 0 && pr.what != need.what) {
+	var m missing
+	for i, p := range mine {
+		pr, ok := prerequisites[names[i]]
+		if !ok || anyIn(have, pr.plans) || (len(m.addons) > 0 && pr.what != m.need.what) {
 			continue
 		}
-		need = pr
-		addons = appendUnique(addons, x.plan(p))
+		m.need = pr
+		m.addons = appendUnique(m.addons, x.plan(p))
 	}
-	if len(addons) > 0 {
-		what, verb := andList(addons), "needs"
-		if len(addons) > 1 {
-			verb = "need"
-		}
-		r := reason{
-			summary: fmt.Sprintf("Missing prerequisite: %s %s %s", what, verb, need.what),
-			short:   fmt.Sprintf("missing prerequisite, %s %s %s", what, verb, need.what),
-			detail:  fmt.Sprintf("%s is %s. Its %s %s %s %s, which ", name, x.source(st), plural(len(addons), "plan", "plans"), what, verb, need.what),
-		}
-		var held *holder
-		for _, n := range need.plans {
-			if h, ok := elsewhere[strings.ToUpper(n)]; ok {
-				held = &h
-				break
-			}
-		}
-		switch {
-		case st.Direct():
-			r.detail += "none of this user's licenses provides."
-			r.fix = fmt.Sprintf("Assign the user a license that includes %s (or enable that plan in one they have), then %s.", need.what, x.reprocess(st))
-		case held != nil:
-			r.detail += fmt.Sprintf("the user has through %s (%s), but group-based licensing needs the prerequisite in the same group as the add-on.",
-				x.sku(held.skuID), x.holderSource(*held))
-			r.fix = fmt.Sprintf("Add a license that includes %s to the template of group %s (a user who already holds that license uses no extra one), then reprocess the group.",
-				need.what, x.groupName(st.AssignedByGroup))
-		default:
-			r.detail += fmt.Sprintf("group %s does not assign and group-based licensing needs in the same group as the add-on.",
-				x.groupName(st.AssignedByGroup))
-			r.fix = fmt.Sprintf("Add a license that includes %s to the template of group %s (or enable that plan in a license it has), then reprocess the group.",
-				need.what, x.groupName(st.AssignedByGroup))
-		}
-		return r
+	if len(m.addons) == 0 {
+		return missing{}, false
 	}
-	return reason{
-		summary: fmt.Sprintf("Missing prerequisite: %s depends on a service plan this user does not have", name),
-		short:   "a prerequisite service plan is missing",
-		detail: fmt.Sprintf("%s is %s. One of its service plans needs another plan to be enabled, or removing a license would leave another license without its prerequisite.",
-			name, x.source(st)),
-		fix: fmt.Sprintf("Make sure the prerequisite plan stays assigned (with group-based licensing, in the same group), or disable the dependent plan, then %s.",
-			x.reprocess(st)),
+	for _, n := range m.need.plans {
+		if h, ok := elsewhere[strings.ToUpper(n)]; ok {
+			m.held = &h
+			break
+		}
 	}
+	return m, true
 }
 
 func (x explainer) usageLocation(st model.LicenseState) reason {
@@ -357,6 +520,11 @@ func (x explainer) usageLocation(st model.LicenseState) reason {
 			detail: fmt.Sprintf("%s is %s. Licenses need the country where the user uses the services, and this user has none set.",
 				name, x.source(st)),
 			fix: fmt.Sprintf("%s to the country where the user works, then %s.", capitalize(set), x.reprocess(st)),
+			key: x.causeKey("location", ""),
+			many: func(p people) (string, string) {
+				return fmt.Sprintf("%s %s no usage location", p, p.verb("has", "have")),
+					"Set each one's usage location to the country where they work (Microsoft Entra admin center: Users > the user > Edit properties > Settings > Usage location, or Update-MgUser -UserId <user> -UsageLocation <two-letter country code>), then reprocess them."
+			},
 		}
 	}
 	return reason{
@@ -366,6 +534,15 @@ func (x explainer) usageLocation(st model.LicenseState) reason {
 			name, x.source(st), loc),
 		fix: fmt.Sprintf("If %s is wrong, %s, then %s. If it is right, %s: it cannot be used there.",
 			loc, set, x.reprocess(st), x.removeFrom(st)),
+		key: x.causeKey("location", strings.ToUpper(loc), st.SKUID, st.AssignedByGroup),
+		many: func(p people) (string, string) {
+			remove := "remove " + name + " from them"
+			if !st.Direct() {
+				remove = "remove them from group " + x.groupName(st.AssignedByGroup)
+			}
+			return fmt.Sprintf("%s %s in usage location %s, where %s is not offered", p, p.verb("is", "are"), loc, name),
+				fmt.Sprintf("Where %s is wrong, set the right usage location and reprocess; where it is right, %s: it cannot be used there.", loc, remove)
+		},
 	}
 }
 
@@ -383,10 +560,17 @@ func (x explainer) uniqueness(st model.LicenseState) reason {
 			name, x.source(st)),
 		fix: fmt.Sprintf("Find the other owner in Exchange Online PowerShell with %s, change or remove the duplicate address, then %s.",
 			lookup, x.reprocess(st)),
+		key: x.causeKey("uniqueness", ""),
+		many: func(p people) (string, string) {
+			return fmt.Sprintf("%s %s a proxy address another object already uses", p, p.verb("has", "have")),
+				"For each, find the other owner in Exchange Online PowerShell (Get-Recipient -Filter \"EmailAddresses -eq 'smtp:<address>'\"), change or remove the duplicate address, then reprocess them."
+		},
 	}
 }
 
 // other explains "Other": under all-or-none, a sibling license from the same source failed.
+// What the user's data says would fail next, for this license itself or its siblings, is said
+// too: fixing the sibling alone would only move the error.
 func (x explainer) other(st model.LicenseState) Explanation {
 	name := x.sku(st.SKUID)
 	e := Explanation{Code: model.ErrorOther}
@@ -394,30 +578,26 @@ func (x explainer) other(st model.LicenseState) Explanation {
 	if !st.Direct() {
 		from = "in the template of group " + x.groupName(st.AssignedByGroup)
 	}
-	for i, s := range x.User.LicenseStates {
-		if model.NormalizeID(s.SKUID) == model.NormalizeID(st.SKUID) || !strings.EqualFold(s.AssignedByGroup, st.AssignedByGroup) ||
-			s.Error == model.ErrorNone || s.Error == model.ErrorOther {
-			continue
+	var own []problem
+	for _, p := range x.lookAhead(st) {
+		if model.SameID(p.st.SKUID, st.SKUID) {
+			own = append(own, p)
+		} else {
+			e.Then = append(e.Then, x.ahead(st, p))
 		}
+	}
+	if s, ok := x.blockerState(st); ok {
 		sib := x.reason(s)
-		blocker := x.User.LicenseStates[i]
+		blocker := s
 		e.Blocker = &blocker
-		x.blockedBy(&e, st, name, x.sku(s.SKUID), from, sib, "")
+		x.blockedBy(&e, st, name, x.sku(s.SKUID), from, sib, "", own)
 		return e
 	}
 	// No sibling state in error: the audit log may still say which license failed.
-	for _, d := range x.Audit {
-		if d.Kind == model.ErrorNone || d.Kind == model.ErrorOther {
-			continue
-		}
-		for _, id := range append(append([]string{}, d.SKUs...), d.LicensesAdded...) {
-			if model.NormalizeID(id) == model.NormalizeID(st.SKUID) || !x.inSameSource(st, id) {
-				continue
-			}
-			sib := x.reason(model.LicenseState{SKUID: id, AssignedByGroup: st.AssignedByGroup, Error: d.Kind})
-			x.blockedBy(&e, st, name, x.sku(id), from, sib, " (from the audit log)")
-			return e
-		}
+	if id, kind, ok := x.auditBlocker(st); ok {
+		sib := x.reason(model.LicenseState{SKUID: id, AssignedByGroup: st.AssignedByGroup, Error: kind})
+		x.blockedBy(&e, st, name, x.sku(id), from, sib, " (from the audit log)", own)
+		return e
 	}
 	e.Summary = "Blocked by all-or-none: another license assigned with it failed"
 	e.Detail = fmt.Sprintf("%s (%s) was not assigned because another license %s could not be assigned to this user, but the current data shows no failing license for them: it may have been fixed or changed since.",
@@ -428,24 +608,71 @@ func (x explainer) other(st model.LicenseState) Explanation {
 			name, x.source(st), from)
 	}
 	e.Fix = fmt.Sprintf("Reprocess the user to apply the licenses again or get the current reason; if it stays, check the other licenses %s.", from)
+	for _, p := range own {
+		e.Then = append(e.Then, x.ahead(st, p))
+	}
 	return e
 }
 
+// blockerState is the sibling state (same SKU source, another SKU) in a real error that blocks
+// st under all-or-none.
+func (x explainer) blockerState(st model.LicenseState) (model.LicenseState, bool) {
+	for _, s := range x.User.LicenseStates {
+		if model.NormalizeID(s.SKUID) == model.NormalizeID(st.SKUID) || !strings.EqualFold(s.AssignedByGroup, st.AssignedByGroup) ||
+			s.Error == model.ErrorNone || s.Error == model.ErrorOther {
+			continue
+		}
+		return s, true
+	}
+	return model.LicenseState{}, false
+}
+
+// auditBlocker is the sibling SKU and its error that the audit log names for st, when no
+// sibling state says so.
+func (x explainer) auditBlocker(st model.LicenseState) (string, model.LicenseError, bool) {
+	for _, d := range x.Audit {
+		if d.Kind == model.ErrorNone || d.Kind == model.ErrorOther {
+			continue
+		}
+		for _, id := range append(append([]string{}, d.SKUs...), d.LicensesAdded...) {
+			if model.NormalizeID(id) == model.NormalizeID(st.SKUID) || !x.inSameSource(st, id) {
+				continue
+			}
+			return id, d.Kind, true
+		}
+	}
+	return "", model.ErrorNone, false
+}
+
 // blockedBy fills e for an "Other" state st (of license name) whose sibling sibName, from, failed
-// for reason sib. An ActiveWithError state is still assigned: the failed change waits, the
-// license works.
-func (x explainer) blockedBy(e *Explanation, st model.LicenseState, name, sibName, from string, sib reason, note string) {
+// for reason sib; own are the problems license name would meet itself once the sibling is
+// fixed. An ActiveWithError state is still assigned: the failed change waits, the license works.
+func (x explainer) blockedBy(e *Explanation, st model.LicenseState, name, sibName, from string, sib reason, note string, own []problem) {
 	if st.State == model.StateActiveWithError {
 		e.Summary = fmt.Sprintf("Still active, but blocked by all-or-none: %s failed: %s", sibName, sib.short)
 		e.Detail = fmt.Sprintf("%s (%s) is still assigned and works, but %s, %s, could not be assigned to this user%s, and licenses %s are assigned all or none: the change waits until %s can be assigned too.",
 			name, x.source(st), sibName, from, note, x.sourcePhrase(st), sibName)
 		e.Fix = sib.fix + fmt.Sprintf(" %s is then assigned along with %s.", sibName, name)
+		for _, p := range own {
+			e.Then = append(e.Then, x.ahead(st, p))
+		}
 		return
 	}
 	e.Summary = fmt.Sprintf("Blocked by all-or-none: %s failed: %s", sibName, sib.short)
-	e.Detail = fmt.Sprintf("%s (%s) is not assigned because %s, %s, could not be assigned to this user%s, and licenses %s are assigned all or none. %s itself is fine.",
-		name, x.source(st), sibName, from, note, x.sourcePhrase(st), name)
-	e.Fix = sib.fix + fmt.Sprintf(" %s is then assigned along with it.", name)
+	e.Detail = fmt.Sprintf("%s (%s) is not assigned because %s, %s, could not be assigned to this user%s, and licenses %s are assigned all or none.",
+		name, x.source(st), sibName, from, note, x.sourcePhrase(st))
+	if len(own) == 0 {
+		e.Detail += fmt.Sprintf(" %s itself is fine.", name)
+		e.Fix = sib.fix + fmt.Sprintf(" %s is then assigned along with it.", name)
+		return
+	}
+	var shorts, fixes []string
+	for _, p := range own {
+		shorts = append(shorts, p.r.short)
+		fixes = append(fixes, p.r.fix)
+	}
+	e.Detail += fmt.Sprintf(" After that, %s would fail itself: %s.", name, strings.Join(shorts, "; "))
+	e.Fix = sib.fix + " Then for " + name + ": " + strings.Join(fixes, " ")
 }
 
 // inSameSource reports whether SKU id is assigned from the same source as st: in the group's

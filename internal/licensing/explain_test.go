@@ -165,6 +165,16 @@ func TestExplain(t *testing.T) {
 			contains: []string{"status is Suspended", "Renew or reactivate"},
 		},
 		{
+			name: "count violation, subscription in its grace period",
+			edit: func(c *ExplainContext) {
+				c.SKUs = append([]model.SKU{}, c.SKUs...)
+				c.SKUs[0].CapabilityStatus, c.SKUs[0].Prepaid = "Warning", model.PrepaidUnits{Warning: 500}
+			},
+			st: a1Faculty, code: model.ErrorCountViolation,
+			summary:  "Not enough licenses: Office 365 A1 for faculty has 0 available, its 500 units in the grace period",
+			contains: []string{"status is Warning", "Renew or reactivate"},
+		},
+		{
 			name: "count violation, licenses free now",
 			edit: func(c *ExplainContext) {
 				c.SKUs = append([]model.SKU{}, c.SKUs...)
@@ -356,16 +366,7 @@ func TestExplain(t *testing.T) {
 				t.Errorf("Summary = %q\n     want %q", e.Summary, tt.summary)
 			}
 			all := e.Summary + "\n" + e.Detail + "\n" + e.Fix
-			for _, s := range tt.contains {
-				if !strings.Contains(all, s) {
-					t.Errorf("missing %q in\n%s", s, all)
-				}
-			}
-			for _, s := range tt.absent {
-				if strings.Contains(all, s) {
-					t.Errorf("unexpected %q in\n%s", s, all)
-				}
-			}
+			checkWords(t, all, tt.contains, tt.absent)
 			if tt.code != "" && (e.Detail == "" || e.Fix == "") {
 				t.Errorf("an error needs a detail and a fix: %+v", e)
 			}
@@ -383,6 +384,21 @@ func TestExplain(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkWords fails t for each of contains missing from text and each of absent in it.
+func checkWords(t *testing.T, text string, contains, absent []string) {
+	t.Helper()
+	for _, s := range contains {
+		if !strings.Contains(text, s) {
+			t.Errorf("missing %q in\n%s", s, text)
+		}
+	}
+	for _, s := range absent {
+		if strings.Contains(text, s) {
+			t.Errorf("unexpected %q in\n%s", s, text)
+		}
 	}
 }
 

@@ -27,6 +27,8 @@ type ExplainedLicense struct {
 	DisabledPlans []model.NamedPlan
 	// Blocker is, for Other, the name of the sibling license that really failed.
 	Blocker string
+	// Then is what would fail next once this error is fixed (see Explanation.Then), named.
+	Then []Ahead
 }
 
 // InError reports whether the license carries an error.
@@ -73,6 +75,9 @@ type Explainer struct {
 	templates map[string][]model.AssignedLicense
 	groups    map[string]string // group id -> name
 	audit     map[string][]LicensingErrorDetail
+	// disabledHolders counts disabled accounts among the holders of used-up SKUs (see
+	// CountDisabledHolders); nil until read.
+	disabledHolders map[string]int
 }
 
 // LoadExplainer reads the names of licenses and plans, the subscriptions, and the names and
@@ -141,7 +146,7 @@ func (ex *Explainer) context(u model.User) ExplainContext {
 	return ExplainContext{
 		Names: ex.names, SKUs: ex.skus, User: u,
 		GroupTemplates: ex.templates, GroupNames: ex.groups,
-		Audit: ex.audit[model.NormalizeID(u.ID)],
+		Audit: ex.audit[model.NormalizeID(u.ID)], DisabledHolders: ex.disabledHolders,
 	}
 }
 
@@ -162,7 +167,7 @@ func (ex *Explainer) License(u model.User, st model.LicenseState) ExplainedLicen
 	}
 	if st.InError() || st.State == model.StateDisabled {
 		x := Explain(ex.context(u), st)
-		v.Summary, v.Detail, v.Fix = x.Summary, x.Detail, x.Fix
+		v.Summary, v.Detail, v.Fix, v.Then = x.Summary, x.Detail, x.Fix, x.Then
 		if x.Blocker != nil {
 			v.Blocker = ex.names.SKU(x.Blocker.SKUID)
 		}
@@ -186,6 +191,34 @@ func (ex *Explainer) Licenses(u model.User) []ExplainedLicense {
 		out = append(out, ex.License(u, model.LicenseState{SKUID: l.SKUID, DisabledPlans: l.DisabledPlans, State: model.StateActive}))
 	}
 	sortLicenses(out)
+	return out
+}
+
+// LicensePlan is one service plan of a license, named, on or off for the user.
+type LicensePlan struct {
+	model.NamedPlan
+	Enabled bool
+}
+
+// Plans are the service plans of license l (as the tenant's subscription lists them, else
+// Microsoft's catalog), each enabled unless l disables it, by name; disabled plans the SKU is
+// not known to have are listed too.
+func (ex *Explainer) Plans(l ExplainedLicense) []LicensePlan {
+	var out []LicensePlan
+	off := map[string]bool{}
+	for _, p := range l.DisabledPlans {
+		off[model.NormalizeID(p.ID)] = true
+	}
+	for _, id := range ex.names.SKUPlans(l.SKU.ID) {
+		out = append(out, LicensePlan{NamedPlan: ex.names.NamedPlan(id), Enabled: !off[id]})
+		delete(off, id)
+	}
+	for _, p := range l.DisabledPlans {
+		if off[model.NormalizeID(p.ID)] {
+			out = append(out, LicensePlan{NamedPlan: p})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b LicensePlan) int { return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
 	return out
 }
 
@@ -260,7 +293,7 @@ func (ex *Explainer) NameGUIDs(s string) string {
 
 // DecodedMessage is a "Licensing Error Message" of the audit log with every GUID named.
 type DecodedMessage struct {
-	Text      string // the message with GUIDs replaced by names
+	Text      string // the message with GUIDs replaced by names, without the licenses being added or removed
 	Raw       string // as Microsoft wrote it, for copying
 	KindLabel string // "Not enough licenses", ...
 	SKUs      []model.NamedSKU
@@ -272,10 +305,19 @@ type DecodedMessage struct {
 // PlanPair is a pair of service plans in conflict.
 type PlanPair struct{ A, B model.NamedPlan }
 
-// DecodeMessage takes a "Licensing Error Message" apart and names every GUID in it.
+// beingChangedRE is the "Licenses being added: [...]" (or removed) part of a licensing message,
+// which DecodedMessage lists apart (Added, Removed).
+var beingChangedRE = regexp.MustCompile(`(?i)\s*licen[cs]es? being (?:added|removed):\s*\[[^\]]*\]\.?`)
+
+// DecodeMessage takes a "Licensing Error Message" apart and names every GUID in it. Its Text
+// leaves out the licenses being added or removed, which Added and Removed list by name.
 func (ex *Explainer) DecodeMessage(raw string) DecodedMessage {
 	d := ParseLicensingErrorMessage(raw)
-	m := DecodedMessage{Raw: raw, Text: ex.NameGUIDs(raw), KindLabel: KindLabel(d.Kind)}
+	text := raw
+	if len(d.LicensesAdded) > 0 || len(d.LicensesRemoved) > 0 {
+		text = strings.TrimSpace(beingChangedRE.ReplaceAllString(raw, ""))
+	}
+	m := DecodedMessage{Raw: raw, Text: ex.NameGUIDs(text), KindLabel: KindLabel(d.Kind)}
 	named := func(ids []string) []model.NamedSKU {
 		var out []model.NamedSKU
 		for _, id := range ids {

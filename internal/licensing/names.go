@@ -29,8 +29,32 @@ type planInfo struct {
 
 // NewNames builds the name index from Microsoft's catalog and the tenant's subscribed SKUs.
 // Either may be empty. The tenant's part numbers and plan lists win over the catalog's (they
-// are what the tenant really has); the catalog's friendly names win over everything.
+// are what the tenant really has); the catalog's friendly names win over everything. The
+// built-in table (builtinProducts, from Microsoft's CSV) comes last: it names what neither
+// knows, and a plan whose imported name is only its technical one ("YAMMER_ENTERPRISE").
 func NewNames(products []model.Product, tenant []model.SKU) *Names {
+	n := newNames(products, tenant)
+	for _, p := range builtinProducts {
+		s := n.sku(p.SKUID)
+		if s.friendly == "" {
+			s.friendly = p.DisplayName
+		}
+		if s.partNumber == "" {
+			s.partNumber = p.PartNumber
+		}
+		if len(s.plans) == 0 {
+			for _, pl := range p.Plans {
+				s.plans = append(s.plans, pl.PlanID)
+			}
+		}
+		for _, pl := range p.Plans {
+			n.addPlan(pl.PlanID, pl.Name, pl.FriendlyName)
+		}
+	}
+	return n
+}
+
+func newNames(products []model.Product, tenant []model.SKU) *Names {
 	n := &Names{
 		skus:  make(map[string]*skuInfo, len(products)+len(tenant)),
 		plans: make(map[string]*planInfo, 1024),

@@ -129,6 +129,32 @@ func (u *CatalogUpdater) RefreshIfStale(ctx context.Context) error {
 	return u.Refresh(ctx)
 }
 
+// BuiltinSource is the source recorded for the built-in table (see SeedBuiltin).
+const BuiltinSource = "built-in: Microsoft's CSV of " + BuiltinCatalogDate + ", the SKUs of the simulated tenant"
+
+// SeedBuiltin stores the built-in name table (builtinProducts, from Microsoft's CSV dated
+// BuiltinCatalogDate) when no catalog was ever stored, so names read right from the first page,
+// before a download or import. It is dated as its CSV, so a refresh replaces it at once.
+func (u *CatalogUpdater) SeedBuiltin(ctx context.Context) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if _, ok, err := u.Store.ProductCatalogAge(ctx); err != nil {
+		return fmt.Errorf("licensing catalog age: %w", err)
+	} else if ok {
+		return nil
+	}
+	date, err := time.Parse(time.DateOnly, BuiltinCatalogDate)
+	if err != nil {
+		return fmt.Errorf("built-in licensing catalog date %q: %w", BuiltinCatalogDate, err)
+	}
+	if err := u.Store.ReplaceProductCatalog(ctx, builtinProducts, BuiltinSource, date); err != nil {
+		return fmt.Errorf("store the built-in licensing catalog: %w", err)
+	}
+	u.logger().Info("no licensing catalog yet: stored the built-in names until Microsoft's is downloaded or imported",
+		"products", len(builtinProducts), "dated", BuiltinCatalogDate)
+	return nil
+}
+
 // ImportFile replaces the stored catalog with the CSV file at path (for machines that cannot
 // reach Microsoft's download site).
 func (u *CatalogUpdater) ImportFile(ctx context.Context, path string) error {

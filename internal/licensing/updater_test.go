@@ -264,3 +264,27 @@ func TestRun(t *testing.T) {
 		}
 	})
 }
+
+// With no catalog stored, the built-in table is, dated as its CSV so that the first refresh
+// replaces it; a stored catalog is never overwritten by it.
+func TestSeedBuiltin(t *testing.T) {
+	st := &fakeStore{}
+	u := newUpdater("http://127.0.0.1:1/unused", st)
+	ctx := context.Background()
+	if err := u.SeedBuiltin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st.count() != 1 || len(st.products) != len(builtinProducts) || st.source != BuiltinSource ||
+		st.fetchedAt.Format(time.DateOnly) != BuiltinCatalogDate {
+		t.Fatalf("seeded %d products from %q at %v", len(st.products), st.source, st.fetchedAt)
+	}
+	if at, ok, _ := st.ProductCatalogAge(ctx); !ok || testNow.Sub(at) < DefaultCatalogMaxAge {
+		t.Errorf("the built-in table is not stale at once (%v)", at)
+	}
+	if err := u.SeedBuiltin(ctx); err != nil || st.count() != 1 {
+		t.Errorf("a second seed replaced the stored catalog (%d replaces, %v)", st.count(), err)
+	}
+	if err := newUpdater("", &fakeStore{ageErr: errors.New("disk on fire")}).SeedBuiltin(ctx); err == nil {
+		t.Error("an unreadable catalog age was ignored")
+	}
+}

@@ -21,10 +21,8 @@ type Graph interface {
 	DirectoryAudits(ctx context.Context, q model.AuditQuery) ([]model.AuditEvent, error)
 }
 
-// Bounds of live reads.
+// Bounds of live reads (how long a page waits is the Guard's: TENANTDESK_GRAPH_LIVE_TIMEOUT).
 const (
-	// Timeout bounds the live part of one page: the rest of the page does not wait longer.
-	Timeout = 20 * time.Second
 	// AuditWindow is how far back audit events are read.
 	AuditWindow = 30 * 24 * time.Hour
 	// AuditMax is how many audit events one page view reads at most.
@@ -42,9 +40,10 @@ type Reader struct {
 	graph   Graph
 	now     func() time.Time
 	members *memberCache
+	guard   *Guard
 }
 
-// New returns a Reader over g; now nil means time.Now.
+// New returns a Reader over g with the default limits (see SetLimits); now nil means time.Now.
 func New(g Graph, now func() time.Time) (*Reader, error) {
 	if g == nil {
 		return nil, errors.New("live: Microsoft Graph is required")
@@ -52,8 +51,16 @@ func New(g Graph, now func() time.Time) (*Reader, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Reader{graph: g, now: now, members: newMemberCache()}, nil
+	return &Reader{graph: g, now: now, members: newMemberCache(), guard: NewGuard(0, 0, now)}, nil
 }
+
+// SetLimits sets how long a page waits for each read and how long pages stop asking after
+// Graph did not answer (0: the defaults). Call it before the Reader is used.
+func (r *Reader) SetLimits(timeout, pause time.Duration) { r.guard = NewGuard(timeout, pause, r.now) }
+
+// Guard is the reader's guard, for other reads a page makes of Graph (the password-reset
+// check's), so that they share what it knows of Graph answering.
+func (r *Reader) Guard() *Guard { return r.guard }
 
 // Group is what Graph says now about one group's members.
 type Group struct {
@@ -68,17 +75,28 @@ type Group struct {
 
 // Group reads the group's members and the recent licensing audit events at the same time, and
 // keeps the events about its members (Graph cannot filter events by group membership) or about
-// the users in inError. Failures are returned per part; neither waits longer than Timeout.
+// the users in inError. Failures are returned per part; neither waits longer than the guard's
+// timeout, and while Graph is not answering neither waits at all.
 func (r *Reader) Group(ctx context.Context, groupID string, inError []model.User) Group {
-	ctx, cancel := context.WithTimeout(ctx, Timeout)
-	defer cancel()
 	g := Group{AuditSince: r.now().Add(-AuditWindow)}
 	var events []model.AuditEvent
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		events, g.AuditErr = r.graph.DirectoryAudits(ctx, model.AuditQuery{Activity: LicenseActivity, Since: g.AuditSince, Max: AuditMax})
+		g.AuditErr = r.guard.Do(ctx, func(ctx context.Context) error {
+			var err error
+			events, err = r.graph.DirectoryAudits(ctx, model.AuditQuery{Activity: LicenseActivity, Since: g.AuditSince, Max: AuditMax})
+			return err
+		})
 	})
-	g.Members, g.MembersAt, g.MembersErr = r.members.get(ctx, r.graph, groupID, r.now)
+	if members, at, ok := r.members.fresh(groupID, r.now); ok {
+		g.Members, g.MembersAt = members, at // read moments ago: no need to ask Graph
+	} else {
+		g.MembersErr = r.guard.Do(ctx, func(ctx context.Context) error {
+			var err error
+			g.Members, g.MembersAt, err = r.members.get(ctx, r.graph, groupID, r.now)
+			return err
+		})
+	}
 	wg.Wait()
 	if g.AuditErr != nil {
 		return g
@@ -115,10 +133,12 @@ type User struct {
 // User reads the user's recent audit events (targetResources/any filter) and splits them into
 // licensing and password reset events.
 func (r *Reader) User(ctx context.Context, userID string) User {
-	ctx, cancel := context.WithTimeout(ctx, Timeout)
-	defer cancel()
 	u := User{Since: r.now().Add(-AuditWindow)}
-	u.All, u.Err = r.graph.DirectoryAudits(ctx, model.AuditQuery{TargetID: userID, Since: u.Since, Max: AuditMax})
+	u.Err = r.guard.Do(ctx, func(ctx context.Context) error {
+		var err error
+		u.All, err = r.graph.DirectoryAudits(ctx, model.AuditQuery{TargetID: userID, Since: u.Since, Max: AuditMax})
+		return err
+	})
 	for _, e := range u.All {
 		if IsLicensingEvent(e) {
 			u.Licensing = append(u.Licensing, e)

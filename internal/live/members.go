@@ -34,6 +34,25 @@ type memberEntry struct {
 
 func newMemberCache() *memberCache { return &memberCache{entries: map[string]*memberEntry{}} }
 
+// fresh returns the group's members when a read of them finished without error within
+// memberTTL.
+func (c *memberCache) fresh(groupID string, now func() time.Time) ([]model.DirectoryObject, time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[groupID]
+	if !ok {
+		return nil, time.Time{}, false
+	}
+	select {
+	case <-e.done:
+		if e.err == nil && now().Sub(e.at) <= memberTTL {
+			return e.members, e.at, true
+		}
+	default:
+	}
+	return nil, time.Time{}, false
+}
+
 // get returns the group's direct members sorted by name, read at most memberTTL ago; readers
 // of the same group share one read.
 func (c *memberCache) get(ctx context.Context, g Graph, groupID string, now func() time.Time) ([]model.DirectoryObject, time.Time, error) {

@@ -15,12 +15,21 @@ const (
 	ActionIPRefresh     = "ip-refresh"
 	ActionIPImport      = "ip-import"
 	ActionSSPRVerify    = "sspr-verify" // a password-reset request mail checked; never the mail itself
+
+	ActionSignOutEverywhere = "sign-out-everywhere" // a person ended all their sessions
+	ActionSessionEnd        = "session-end"         // a session ended by a LicenseAdmin, or by a failed role re-check
+	ActionRoleCheck         = "role-check"          // roles re-read from the identity provider by a silent sign-in
+	ActionActivityPrune     = "activity-prune"      // entries past the retention deleted
+	ActionBackup            = "backup"              // a copy of the database written (tenantdesk backup)
+	ActionRestore           = "restore"             // the database replaced by a backup (tenantdesk restore)
+	ActionJob               = "job"                 // a background job of a kind this tenantdesk does not know, interrupted
 )
 
 // ActivityActions are the actions in the order the activity filter offers them.
 func ActivityActions() []string {
 	return []string{ActionSignIn, ActionSignOut, ActionRefused, ActionRefresh, ActionRefreshErrors,
-		ActionReprocess, ActionIPRefresh, ActionIPImport, ActionSSPRVerify}
+		ActionReprocess, ActionIPRefresh, ActionIPImport, ActionSSPRVerify,
+		ActionSignOutEverywhere, ActionSessionEnd, ActionRoleCheck, ActionActivityPrune, ActionBackup, ActionRestore, ActionJob}
 }
 
 // Activity results.
@@ -44,6 +53,20 @@ type Activity struct {
 	Detail        string
 	CorrelationID string // the request id, or Graph's client-request-id
 	RemoteIP      string
+	// Count is how many times it happened: repeated refusals from one source within a window
+	// are one entry (see RefusalPolicy); 1 for everything else. LastAt is when the last came.
+	Count  int
+	LastAt time.Time
+}
+
+// RefusalPolicy bounds what refused requests (and failed sign-ins) write to the activity log,
+// so that traffic nobody signed in for cannot fill the disk. Within Window, the refusals of one
+// source (a signed-in person, or an address for anonymous requests) with one action and result
+// are one entry with a count. Anonymous sources get at most AnonymousRows new entries per
+// Window in all; beyond that, one entry counts the rest.
+type RefusalPolicy struct {
+	Window        time.Duration
+	AnonymousRows int
 }
 
 // ActivityFilter selects activity entries. Zero fields select everything.

@@ -222,6 +222,9 @@ func DescribeGraphError(err error) string {
 	if err == nil {
 		return ""
 	}
+	if na, ok := errors.AsType[*NotAnsweringError](err); ok {
+		return na.Error()
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "Microsoft Graph did not answer in time. Reload the page to try again."
 	}

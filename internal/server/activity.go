@@ -126,7 +126,7 @@ func (s *Server) handleActivity(w http.ResponseWriter, r *http.Request) error {
 }
 
 var activityCSVHeader = []string{"When (UTC)", "Actor UPN", "Actor name", "Action", "Target", "Target name",
-	"Result", "Detail", "Correlation id", "Address"}
+	"Result", "Detail", "Correlation id", "Address", "Count", "Last (UTC)"}
 
 // handleActivityCSV serves /activity.csv: every entry of the filter (paging ignored).
 func (s *Server) handleActivityCSV(w http.ResponseWriter, r *http.Request) error {
@@ -140,8 +140,9 @@ func (s *Server) handleActivityCSV(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 		return s.activity.EachActivity(r.Context(), q.Filter, func(a model.Activity) error {
-			return c.Write(append([]export.Cell{export.Time(a.At)}, export.Texts(a.ActorUPN, a.ActorName, a.Action,
-				a.Target, a.TargetName, a.Result, a.Detail, a.CorrelationID, a.RemoteIP)...)...)
+			row := append([]export.Cell{export.Time(a.At)}, export.Texts(a.ActorUPN, a.ActorName, a.Action,
+				a.Target, a.TargetName, a.Result, a.Detail, a.CorrelationID, a.RemoteIP)...)
+			return c.Write(append(row, export.Number(max(a.Count, 1)), export.Time(a.LastAt))...)
 		})
 	})
 }

@@ -83,3 +83,9 @@ func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
 	}
 	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.body))
 }
+
+// handleFavicon answers /favicon.ico, which browsers ask for without reading a page, with a
+// redirect to the hashed icon.
+func (s *Server) handleFavicon(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, s.assets.URL("favicon.svg"), http.StatusMovedPermanently)
+}

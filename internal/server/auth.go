@@ -33,17 +33,43 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// handleCallback is where the identity provider sends the browser back.
+// handleCallback is where the identity provider sends the browser back: from a sign-in, or
+// from the silent sign-in that re-reads a session's roles.
 func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) {
 	p, next, err := s.authn.FinishSignIn(w, r)
+	if se, ok := errors.AsType[*auth.SignInError](err); ok && se.SessionEnded {
+		s.sessionEnded(w, r, p, se)
+		return
+	}
 	if err != nil {
 		s.signInFailed(w, r, err)
+		return
+	}
+	if p.Rechecked {
+		detail := "roles read again from the identity provider: " + s.roleName(p.Role) + ", unchanged"
+		if p.RolesChanged {
+			detail = "roles changed in the identity provider: " + s.roleName(p.PreviousRole) + " → " + s.roleName(p.Role)
+		}
+		s.logActivity(r, model.Activity{ActorUPN: p.UPN, ActorName: p.Name, Action: model.ActionRoleCheck,
+			Result: model.ActivityOK, Detail: detail})
+		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
 	s.logActivity(r, model.Activity{ActorUPN: p.UPN, ActorName: p.Name, Action: model.ActionSignIn,
 		Result: model.ActivityOK, Detail: "role " + s.roleName(p.Role)})
 	s.log.InfoContext(r.Context(), "signed in", "upn", p.UPN, "role", s.roleName(p.Role))
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// sessionEnded answers a silent re-check of a session's roles that the identity provider did
+// not confirm: the session has ended, and the person is told to sign in again.
+func (s *Server) sessionEnded(w http.ResponseWriter, r *http.Request, p auth.Principal, se *auth.SignInError) {
+	s.logFailure(r.Context(), "session ended at its role re-check", se)
+	s.logActivity(r, model.Activity{ActorUPN: p.UPN, ActorName: p.Name, Action: model.ActionSessionEnd, Target: p.UPN,
+		TargetName: p.Name, Result: model.ActivityFailed, Detail: "the role re-check failed: " + text.Clip(se.Error(), 1000)})
+	l := s.layout(auth.WithoutPrincipal(r.Context()), "Session ended", "")
+	s.render(w, r, se.Status, web.SignedOutPage(l, web.SignedOutView{SignInURL: loginPath, Heading: "Your session has ended",
+		Message: se.Reason}))
 }
 
 // signInFailed records a failed sign-in and tells the person what happened, never why in
@@ -53,8 +79,10 @@ func (s *Server) signInFailed(w http.ResponseWriter, r *http.Request, err error)
 	if !errors.As(err, &se) {
 		se = &auth.SignInError{Status: http.StatusInternalServerError, Reason: "Sign-in failed.", Err: err}
 	}
-	s.log.WarnContext(r.Context(), "sign-in failed", "err", err)
-	s.logActivity(r, model.Activity{Action: model.ActionSignIn, Result: model.ActivityFailed, Detail: text.Clip(err.Error(), 1000)})
+	s.logFailure(r.Context(), "sign-in failed", err)
+	// Bounded like refusals: anyone can send the callback garbage, and the sign-in rate limit
+	// has counted it already.
+	s.recordRefusal(r, model.Activity{Action: model.ActionSignIn, Result: model.ActivityFailed, Detail: text.Clip(err.Error(), 1000)})
 	s.errorPage(w, r, web.ErrorView{
 		Status:  se.Status,
 		Heading: "Sign-in failed",
@@ -80,8 +108,10 @@ func (s *Server) handleSignedOut(w http.ResponseWriter, r *http.Request) {
 // noRole shows a signed-in person without a dashboard role which role to ask for, and
 // records the attempt.
 func (s *Server) noRole(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	s.logActivity(r, model.Activity{Action: model.ActionRefused, Target: r.Method + " " + r.URL.Path,
-		Result: model.ActivityRefused, Detail: "no tenantdesk role"})
+	if !s.refuse(w, r, model.Activity{Action: model.ActionRefused, Target: r.Method + " " + r.URL.Path,
+		Result: model.ActivityRefused, Detail: "no tenantdesk role"}) {
+		return
+	}
 	l := s.layout(r.Context(), "No role", "")
 	v := web.NoRoleView{Name: p.Name, UPN: p.UPN, ReaderRole: s.roleName(auth.RoleReader),
 		OtherRoles: []string{s.roleName(auth.RoleOperator), s.roleName(auth.RoleLicenseAdmin)}}
@@ -92,6 +122,7 @@ func (s *Server) noRole(w http.ResponseWriter, r *http.Request, p auth.Principal
 // again.
 var navRoles = map[string]auth.Role{
 	"activity": auth.RoleLicenseAdmin,
+	"jobs":     auth.RoleOperator,
 }
 
 // canCtx is can for code that has only the request's context.
@@ -123,6 +154,9 @@ func (s *Server) applyUser(ctx context.Context, l *web.Layout) bool {
 		role = "no role"
 	}
 	l.User = web.SignedInUser{Name: p.Name, UPN: p.UPN, Role: role, SignOutAction: logoutPath}
+	if p.Role != auth.RoleNone {
+		l.User.SessionsURL = sessionsPath
+	}
 	if p.Role == auth.RoleNone {
 		l.Bare, l.RefreshAction, l.ProgressURL, l.SearchAction = true, "", "", ""
 		return true

@@ -3,9 +3,6 @@ package server
 import (
 	"net/http"
 	"net/url"
-	"time"
-
-	"github.com/go-chi/httprate"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/text"
@@ -35,7 +32,9 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 
 // crossOrigin refuses state-changing requests from other sites (Go's CrossOriginProtection:
 // Sec-Fetch-Site, else Origin against Host), on top of SameSite=Lax cookies. Safe methods
-// pass untouched, so it wraps every route.
+// pass untouched, so it wraps every route. It runs after the write rate limit, and refusals
+// are recorded within the refusal limits (ratelimit.go), so no flood of forged requests can
+// fill the activity log.
 func (s *Server) crossOrigin() func(http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	if u, err := url.Parse(s.publicURL); err == nil && u.Scheme != "" && u.Host != "" {
@@ -43,8 +42,10 @@ func (s *Server) crossOrigin() func(http.Handler) http.Handler {
 		_ = cop.AddTrustedOrigin(u.Scheme + "://" + u.Host)
 	}
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.logActivity(r, model.Activity{Action: model.ActionRefused, Target: r.Method + " " + r.URL.Path,
-			Result: model.ActivityRefused, Detail: "cross-origin request (origin " + text.Clip(r.Header.Get("Origin"), 200) + ")"})
+		if !s.refuse(w, r, model.Activity{Action: model.ActionRefused, Target: r.Method + " " + r.URL.Path,
+			Result: model.ActivityRefused, Detail: "cross-origin request (origin " + text.Clip(r.Header.Get("Origin"), 200) + ")"}) {
+			return
+		}
 		s.errorPage(w, r, web.ErrorView{
 			Status:  http.StatusForbidden,
 			Heading: "Request refused",
@@ -53,51 +54,4 @@ func (s *Server) crossOrigin() func(http.Handler) http.Handler {
 		})
 	}))
 	return cop.Handler
-}
-
-// Default rate limits, per client IP per minute: generous for people, tight for scripts that
-// hammer sign-in or writes.
-const (
-	defaultSignInRate = 30
-	defaultWriteRate  = 120
-)
-
-func (s *Server) limiter(perMinute, def int) func(http.Handler) http.Handler {
-	if perMinute <= 0 {
-		perMinute = def
-	}
-	return httprate.LimitBy(perMinute, time.Minute,
-		func(r *http.Request) (string, error) { return s.proxies.ClientIP(r), nil },
-		httprate.WithLimitHandler(func(w http.ResponseWriter, r *http.Request) {
-			s.errorPage(w, r, web.ErrorView{
-				Status:  http.StatusTooManyRequests,
-				Heading: "Too many requests",
-				Message: "Too many requests came from your address in the last minute. Wait a minute, then try again.",
-				BackURL: "/",
-			})
-		}),
-		httprate.WithResponseHeaders(httprate.ResponseHeaders{RetryAfter: "Retry-After"}),
-	)
-}
-
-// signInLimit limits the sign-in flow per client IP.
-func (s *Server) signInLimit() func(http.Handler) http.Handler {
-	return s.limiter(s.signInRate, defaultSignInRate)
-}
-
-// writeLimit limits state-changing requests per client IP; reads pass untouched, so it wraps
-// every route.
-func (s *Server) writeLimit() func(http.Handler) http.Handler {
-	limit := s.limiter(s.writeRate, defaultWriteRate)
-	return func(next http.Handler) http.Handler {
-		limited := limit(next)
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			switch r.Method {
-			case http.MethodGet, http.MethodHead, http.MethodOptions:
-				next.ServeHTTP(w, r)
-			default:
-				limited.ServeHTTP(w, r)
-			}
-		})
-	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 
@@ -41,20 +42,8 @@ func (s *Server) can(r *http.Request, need auth.Role) bool { return s.canCtx(r.C
 // logActivity records an action of the request's person. A failure to record is logged, never
 // shown: the action itself has happened.
 func (s *Server) logActivity(r *http.Request, a model.Activity) {
-	if p, ok := auth.PrincipalFrom(r.Context()); ok && a.ActorUPN == "" {
-		a.ActorUPN, a.ActorName = p.UPN, p.Name
-	}
-	if a.At.IsZero() {
-		a.At = s.now()
-	}
-	if a.CorrelationID == "" {
-		a.CorrelationID = middleware.GetReqID(r.Context())
-	}
-	if a.RemoteIP == "" {
-		a.RemoteIP = s.proxies.ClientIP(r)
-	}
-	if err := s.activity.AddActivity(r.Context(), a); err != nil {
-		s.log.ErrorContext(r.Context(), "activity log", "action", a.Action, "err", err)
+	if err := s.activity.AddActivity(r.Context(), s.requestActivity(r, a)); err != nil {
+		s.logFailure(r.Context(), "activity log", err, "action", a.Action)
 	}
 }
 
@@ -71,6 +60,14 @@ type Authenticator interface {
 	FinishSignIn(w http.ResponseWriter, r *http.Request) (auth.Principal, string, error)
 	// SignOut ends the session and returns who was signed in.
 	SignOut(w http.ResponseWriter, r *http.Request) (auth.Principal, bool)
+	// SignOutEverywhere ends every session of the signed-in person and says how many.
+	SignOutEverywhere(w http.ResponseWriter, r *http.Request) (auth.Principal, int, error)
+	// ActiveSessions lists the sessions within their timeouts, of the person with object id oid
+	// or, for "", everyone's.
+	ActiveSessions(ctx context.Context, oid string) ([]model.Session, error)
+	// EndSession ends the session named ref; EndSessionsOf every session of a person.
+	EndSession(ctx context.Context, ref string) (model.Session, error)
+	EndSessionsOf(ctx context.Context, oid string) (int, error)
 }
 
 // signInRequired sends a browser to sign in and back; other requests get a plain 401.
@@ -90,10 +87,12 @@ func (s *Server) signInRequired(w http.ResponseWriter, r *http.Request) {
 // forbidden refuses a request the person's role does not allow, names the role to ask for, and
 // records the refusal.
 func (s *Server) forbidden(w http.ResponseWriter, r *http.Request, p auth.Principal, need auth.Role) {
-	s.logActivity(r, model.Activity{
+	if !s.refuse(w, r, model.Activity{
 		Action: model.ActionRefused, Target: r.Method + " " + r.URL.Path, Result: model.ActivityRefused,
 		Detail: "needs role " + s.roleName(need) + ", has " + s.roleName(p.Role),
-	})
+	}) {
+		return
+	}
 	s.errorPage(w, r, web.ErrorView{
 		Status:  http.StatusForbidden,
 		Heading: "Not allowed",
@@ -125,4 +124,22 @@ func principalUPN(r *http.Request) string {
 		return p.UPN
 	}
 	return ""
+}
+
+// requestActivity is a with what the request tells filled in where a leaves it empty: the
+// person, the time, the request id and the client's address.
+func (s *Server) requestActivity(r *http.Request, a model.Activity) model.Activity {
+	if p, ok := auth.PrincipalFrom(r.Context()); ok && a.ActorUPN == "" {
+		a.ActorUPN, a.ActorName = p.UPN, p.Name
+	}
+	if a.At.IsZero() {
+		a.At = s.now()
+	}
+	if a.CorrelationID == "" {
+		a.CorrelationID = middleware.GetReqID(r.Context())
+	}
+	if a.RemoteIP == "" {
+		a.RemoteIP = s.proxies.ClientIP(r)
+	}
+	return a
 }

@@ -187,24 +187,9 @@ func BenchmarkGroupPage(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := s.Handler()
-	for _, bc := range []struct{ name, target string }{
+	benchPages(b, s.Handler(), []benchPage{
 		{"first-page", "/groups/" + big.ID},
 		{"errors-page-10", "/groups/" + big.ID + "?epage=10"},
 		{"members-search", "/groups/" + big.ID + "?mq=student0123"},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			var size int
-			for b.Loop() {
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, httptest.NewRequestWithContext(context.Background(), "GET", bc.target, nil))
-				if rec.Code != 200 {
-					b.Fatalf("%s: %d", bc.target, rec.Code)
-				}
-				size = rec.Body.Len()
-			}
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
-			b.ReportMetric(float64(size), "resp-bytes")
-		})
-	}
+	})
 }

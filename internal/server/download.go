@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -53,7 +55,11 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, filename,
 		if !d.started {
 			return err
 		}
-		s.log.ErrorContext(r.Context(), "download failed after it started; aborting it", "file", filename, "err", err)
+		if errors.Is(err, context.Canceled) || r.Context().Err() != nil {
+			s.log.DebugContext(r.Context(), "download stopped: the client went away", "file", filename)
+		} else {
+			s.log.ErrorContext(r.Context(), "download failed after it started; aborting it", "file", filename, "err", err)
+		}
 		panic(http.ErrAbortHandler) // net/http's way to end a response as failed
 	}
 	if !d.started {

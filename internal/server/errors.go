@@ -119,8 +119,9 @@ func (s *Server) errorView(r *http.Request, err error) web.ErrorView {
 		return web.ErrorView{Status: http.StatusBadRequest, Heading: "Bad request", Message: ie.Message,
 			Details: ie.Problems, BackURL: backFrom(r)}
 	case errors.As(err, &nf):
+		back, label := listOf(nf.What)
 		return web.ErrorView{Status: http.StatusNotFound, Heading: capitalize(nf.What) + " not found",
-			Message: nf.Detail, BackURL: listOf(nf.What)}
+			Message: nf.Detail, BackURL: back, BackLabel: label}
 	case errors.As(err, &pme):
 		return web.ErrorView{Status: http.StatusForbidden, Heading: pme.Action + " not available",
 			Message: pme.Error() + ".", BackURL: backFrom(r)}
@@ -169,15 +170,17 @@ func backFrom(r *http.Request) string {
 	return "/"
 }
 
-// listOf is the page that lists things of a kind, for "not found" pages.
-func listOf(what string) string {
+// listOf is the page that lists things of a kind, and its link's words, for "not found" pages.
+func listOf(what string) (href, label string) {
 	switch what {
 	case "group":
-		return "/groups"
+		return "/groups", "All licensed groups"
 	case "user":
-		return "/users"
+		return "/users", "Find a user"
+	case "license":
+		return "/licenses", "All licenses"
 	}
-	return "/"
+	return "/", "Overview"
 }
 
 func capitalize(s string) string {
@@ -206,10 +209,11 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, v web.ErrorVi
 // notFound is the router's page for a path that matches no route.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.errorPage(w, r, web.ErrorView{
-		Status:  http.StatusNotFound,
-		Heading: "Page not found",
-		Message: "There is nothing at " + r.URL.Path + ". The link may be old or mistyped.",
-		BackURL: "/",
+		Status:    http.StatusNotFound,
+		Heading:   "Page not found",
+		Message:   "There is no page at " + clip(r.URL.Path) + ". The link may be old or mistyped.",
+		BackURL:   "/",
+		BackLabel: "Overview",
 	})
 }
 

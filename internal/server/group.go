@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -33,10 +34,11 @@ func (s *Server) handleGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if tok := r.URL.Query().Get("result"); tok != "" {
-		if res, ok := s.results.Get(g.ID, principalUPN(r), tok, s.now()); ok {
-			rv := resultView(res)
-			v.Result = &rv
+	if s.can(r, auth.RoleOperator) {
+		if list, _, err := s.jobs.Jobs(r.Context(), model.JobQuery{Target: g.ID, Limit: 3}); err == nil {
+			v.Jobs = s.jobRows(list)
+		} else {
+			s.logFailure(r.Context(), "group page: jobs", err, "group", g.ID)
 		}
 	}
 	v.Audit.RecentWrite = s.recentWrite(r.Context(), g.ID)
@@ -48,7 +50,9 @@ func (s *Server) handleGroup(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) groupDetail(r *http.Request) (model.GroupDetail, error) {
 	id := strings.TrimSpace(chi.URLParam(r, "id"))
 	if !model.ValidObjectRef(id) {
-		return model.GroupDetail{}, model.GroupNotFound(text.Clip(id, model.MaxIDLen))
+		id = text.Clip(id, model.MaxIDLen)
+		return model.GroupDetail{}, &model.NotFoundError{What: "group", ID: id,
+			Detail: fmt.Sprintf("%q is not a group object id (a GUID such as 6f2c9a10-…): the link is mistyped or cut short.", id)}
 	}
 	g, err := s.store.GroupDetail(r.Context(), id)
 	if isNotFound(err) {
@@ -91,10 +95,14 @@ func (s *Server) groupView(r *http.Request, g model.GroupDetail) (web.GroupView,
 
 	ex, err := licensing.LoadExplainer(ctx, s.store, append(slices.Clone(inError), disabled...), lg.Events)
 	if err != nil {
-		s.log.WarnContext(ctx, "group page: names", "group", id, "err", err)
+		s.logFailure(ctx, "group page: names", err, "group", id)
 	}
 	ex.AddGroup(id, g.DisplayName, g.Template)
+	if err := ex.CountDisabledHolders(ctx, s.store); err != nil {
+		s.log.WarnContext(ctx, "group page: disabled holders", "group", id, "err", err)
+	}
 	v.Audit = auditView(ex, lg.Events, lg.AuditSince, lg.AuditErr)
+	v.Causes = causeViews(ex.Causes(inError, id), inError, "cause", v.CanReprocess)
 
 	v.ErrorUsers, v.ErrorPager = licenseRows(ex, id, inError, q, "epage", "#errors")
 	v.DisabledUsers, v.DisabledPager = licenseRows(ex, id, disabled, q, "dpage", "#disabled")
@@ -135,7 +143,7 @@ func (s *Server) recentWrite(ctx context.Context, groupID string) time.Time {
 	page, err := s.activity.ListActivity(ctx, model.ActivityFilter{Action: model.ActionReprocess, Text: groupID,
 		Since: s.now().Add(-auditLag), Limit: 5})
 	if err != nil {
-		s.log.WarnContext(ctx, "group page: recent writes", "group", groupID, "err", err)
+		s.logFailure(ctx, "group page: recent writes", err, "group", groupID)
 		return time.Time{}
 	}
 	for _, a := range page.Entries {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/auth/authtest"
 	"github.com/tenantdesk/tenantdesk/internal/graphtest"
 	"github.com/tenantdesk/tenantdesk/internal/model"
@@ -160,6 +161,11 @@ func (a *activityRecorder) AddActivity(_ context.Context, x model.Activity) erro
 	return nil
 }
 
+// AddRefusal records every refusal as its own entry (the store's counting is tested there).
+func (a *activityRecorder) AddRefusal(ctx context.Context, x model.Activity, _ model.RefusalPolicy) error {
+	return a.AddActivity(ctx, x)
+}
+
 func (a *activityRecorder) ListActivity(_ context.Context, f model.ActivityFilter) (model.ActivityPage, error) {
 	all := a.list()
 	slices.Reverse(all)
@@ -203,6 +209,7 @@ func newLicEnv(t *testing.T, withAuth bool) *licEnv {
 	e := &licEnv{st: openLicStore(t), dir: licDirectory(), act: &activityRecorder{}}
 	deps := testDeps(t, e.st, e.dir)
 	deps.Logger, deps.Activity = slogText(testWriter{t}), e.act
+	withJobs(t, &deps, e.st, deps.Operations.(*assign.Service).JobKinds()...)
 	if withAuth {
 		deps.Auth = authtest.Authenticator{Anonymous: true}
 	}
@@ -407,16 +414,13 @@ func TestReprocessAllShowsEveryOutcomeAndUpdatesTheSnapshot(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("reprocess: status %d: %s", res.StatusCode, res.body)
 	}
-	loc := res.Header.Get("Location")
-	if !strings.HasSuffix(loc, "#reprocess-result") {
-		t.Errorf("redirect %q does not scroll to the result", loc)
-	}
-	loc = strings.TrimSuffix(loc, "#reprocess-result") // browsers do not send the fragment
-	if !strings.HasPrefix(loc, "/groups/"+groupLT+"?result=") {
-		t.Fatalf("redirect to %q", loc)
-	}
+	loc := waitJob(t, e.h, res.Header.Get("Location"), "operator")
 	if len(e.dir.Reprocessed) != 1 || len(e.dir.Reprocessed[0]) != 5 {
 		t.Fatalf("Graph reprocess calls: %v", e.dir.Reprocessed)
+	}
+	// The job's page is for Operators; a Reader with its link is refused.
+	if res := do(t, e.h, "GET", loc, http.Header{"X-Test-Role": {"reader"}}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a Reader opens the job page: %d", res.StatusCode)
 	}
 	d = do(t, e.h, "GET", loc, http.Header{"X-Test-Role": {"operator"}}).doc(t)
 	status := map[string]string{}
@@ -431,7 +435,7 @@ func TestReprocessAllShowsEveryOutcomeAndUpdatesTheSnapshot(t *testing.T) {
 		uConflict: {"licensed"},
 		uOrphan:   {"licensed"},
 		uLocation: {"error", "Still in error", "No usage location"},
-		uUnique:   {"refused", "Graph refused", "Not enough licenses", "Microsoft 365 E5", "HTTP 400"},
+		uUnique:   {"refused", "Refused by Graph", "Not enough licenses", "Microsoft 365 E5", "HTTP 400"},
 	} {
 		for _, w := range want {
 			if !strings.Contains(status[id], w) {
@@ -439,10 +443,18 @@ func TestReprocessAllShowsEveryOutcomeAndUpdatesTheSnapshot(t *testing.T) {
 			}
 		}
 	}
-	if got := strings.Join(strings.Fields(d.Find("#result-summary").Text()), " "); !strings.HasPrefix(got, "5 users: 3 now licensed, 1 still in error, 1 refused by Graph") {
+	if got := strings.Join(strings.Fields(d.Find("#job-progress-text").Text()), " "); !strings.HasPrefix(got, "5 users: 3 now licensed, 1 still in error, 1 refused by Graph") {
 		t.Errorf("summary %q", got)
 	}
-	// The snapshot shows the new truth: 2 in error (Lou, Uma), processing re-read.
+	if got := d.Find("#job-back").AttrOr("href", ""); got != "/groups/"+groupLT {
+		t.Errorf("back link %q", got)
+	}
+	// The snapshot shows the new truth: 2 in error (Lou, Uma), processing re-read; the group
+	// page lists the job.
+	d = do(t, e.h, "GET", "/groups/"+groupLT, http.Header{"X-Test-Role": {"operator"}}).doc(t)
+	if d.Find(`#group-jobs-table a[href="`+loc+`"]`).Length() != 1 {
+		t.Error("the group page does not list its job")
+	}
 	if got := d.Find("#error-count").Text(); got != "2" {
 		t.Errorf("error count after reprocess %q, want 2", got)
 	}
@@ -470,10 +482,10 @@ func TestReprocessAllShowsEveryOutcomeAndUpdatesTheSnapshot(t *testing.T) {
 		rep.Result != model.ActivityFailed || !strings.Contains(rep.Detail, "5 users: 3 now licensed, 1 still in error, 1 refused") {
 		t.Errorf("activity %+v", rep)
 	}
-	// The result is not shown for another group or token.
-	d = do(t, e.h, "GET", "/groups/"+groupDef+"?"+strings.SplitN(loc, "?", 2)[1], http.Header{"X-Test-Role": {"operator"}}).doc(t)
-	if d.Find("#reprocess-result").Length() != 0 {
-		t.Error("another group's page shows the result")
+	// Another group's page does not list it.
+	d = do(t, e.h, "GET", "/groups/"+groupDef, http.Header{"X-Test-Role": {"operator"}}).doc(t)
+	if d.Find("#group-jobs").Length() != 0 {
+		t.Error("another group's page lists the job")
 	}
 }
 
@@ -484,10 +496,11 @@ func TestReprocessSelectedUsers(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("status %d", res.StatusCode)
 	}
+	loc := waitJob(t, e.h, res.Header.Get("Location"), "operator")
 	if got := e.dir.Reprocessed[0]; len(got) != 2 || got[0] != uCount || got[1] != uOrphan {
 		t.Errorf("reprocessed %v, want each selected user once", got)
 	}
-	d := do(t, e.h, "GET", strings.TrimSuffix(res.Header.Get("Location"), "#reprocess-result"), http.Header{"X-Test-Role": {"operator"}}).doc(t)
+	d := do(t, e.h, "GET", loc, http.Header{"X-Test-Role": {"operator"}}).doc(t)
 	if n := d.Find("#outcomes tbody tr").Length(); n != 2 {
 		t.Errorf("%d outcome rows", n)
 	}
@@ -533,15 +546,20 @@ func TestRefreshLicenseErrors(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("status %d: %s", res.StatusCode, res.body)
 	}
+	loc := waitJob(t, e.h, res.Header.Get("Location"), "operator")
 	if len(e.dir.Reprocessed) != 0 {
 		t.Error("refreshing errors reprocessed users")
 	}
-	d := do(t, e.h, "GET", strings.TrimSuffix(res.Header.Get("Location"), "#reprocess-result"), http.Header{"X-Test-Role": {"operator"}}).doc(t)
+	d := do(t, e.h, "GET", loc, http.Header{"X-Test-Role": {"operator"}}).doc(t)
+	if got := d.Find("h1").Text(); !strings.HasPrefix(got, "Re-read 5 users in license error of") {
+		t.Errorf("heading %q", got)
+	}
+	if got := strings.Join(strings.Fields(d.Find("#job-progress-text").Text()), " "); got != "5 users: 4 now licensed, 1 still in error" {
+		t.Errorf("summary %q", got)
+	}
+	d = do(t, e.h, "GET", "/groups/"+groupLT, http.Header{"X-Test-Role": {"operator"}}).doc(t)
 	if got := d.Find("#error-count").Text(); got != "1" {
 		t.Errorf("error count after refresh %q, want 1", got)
-	}
-	if got := d.Find("#result-h").Text(); got != "License errors re-read" {
-		t.Errorf("heading %q", got)
 	}
 	if res := postForm(t, e.h, "/groups/"+groupLT+"/refresh-errors", nil, "reader"); res.StatusCode != http.StatusForbidden {
 		t.Errorf("Reader refresh: %d", res.StatusCode)

@@ -19,7 +19,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	ctx := r.Context()
 	if err := s.store.Ping(ctx); err != nil {
-		s.log.WarnContext(ctx, "readyz: database", "err", err)
+		s.logFailure(ctx, "readyz: database", err)
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte("not ready: database does not answer\n"))
 		return
@@ -27,7 +27,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.store.CurrentSnapshot(ctx); err != nil {
 		msg := "not ready: no snapshot of the tenant yet (first sync not finished)\n"
 		if !isNotFound(err) {
-			s.log.WarnContext(ctx, "readyz: current snapshot", "err", err)
+			s.logFailure(ctx, "readyz: current snapshot", err)
 			msg = "not ready: cannot read the current snapshot\n"
 		}
 		w.WriteHeader(http.StatusServiceUnavailable)

@@ -19,6 +19,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/auth/authtest"
 	"github.com/tenantdesk/tenantdesk/internal/graphtest"
+	"github.com/tenantdesk/tenantdesk/internal/jobs"
 	"github.com/tenantdesk/tenantdesk/internal/licensereport"
 	"github.com/tenantdesk/tenantdesk/internal/live"
 	"github.com/tenantdesk/tenantdesk/internal/model"
@@ -234,10 +235,17 @@ func (f *fakeStore) UsersInErrorForGroup(context.Context, string) ([]model.User,
 func (f *fakeStore) UsersDisabledForGroup(context.Context, string) ([]model.User, error) {
 	return nil, errFakeNotFound
 }
+func (f *fakeStore) UsersInError(context.Context) ([]model.User, error) { return nil, errFakeNotFound }
+func (f *fakeStore) DisabledAccountHolders(context.Context, []string) (map[string]int, error) {
+	return nil, errFakeNotFound
+}
 func (f *fakeStore) User(context.Context, string) (model.User, error) {
 	return model.User{}, errFakeNotFound
 }
 func (f *fakeStore) SearchUsers(context.Context, string, int, int) (model.UserSearchResult, error) {
+	return model.UserSearchResult{}, errFakeNotFound
+}
+func (f *fakeStore) SearchLicensedUsers(context.Context, string, int, int) (model.UserSearchResult, error) {
 	return model.UserSearchResult{}, errFakeNotFound
 }
 func (f *fakeStore) SKUs(context.Context) ([]model.SKUUsage, error)          { return nil, errFakeNotFound }
@@ -274,10 +282,13 @@ func testDepsGranted(t testing.TB, st Store, dir *graphtest.Graph, fetch permiss
 		t.Fatal(err)
 	}
 	var ops Operations = refusingOps{}
+	var kinds []jobs.Kind
 	if as, ok := st.(assign.Store); ok {
-		if ops, err = assign.New(dir, as, perms, now, nil); err != nil {
+		svc, err := assign.New(dir, as, perms, now, nil)
+		if err != nil {
 			t.Fatal(err)
 		}
+		ops, kinds = svc, svc.JobKinds()
 	}
 	lv, err := live.New(dir, now)
 	if err != nil {
@@ -295,8 +306,56 @@ func testDepsGranted(t testing.TB, st Store, dir *graphtest.Graph, fetch permiss
 			t.Fatal(err)
 		}
 	}
-	return Deps{Store: st, Activity: &activityRecorder{}, Syncer: &fakeSyncer{}, Auth: authtest.SignedIn(auth.RoleLicenseAdmin),
+	deps := Deps{Store: st, Activity: &activityRecorder{}, Syncer: &fakeSyncer{}, Auth: authtest.SignedIn(auth.RoleLicenseAdmin),
 		Operations: ops, Live: lv, IP: ip, Licenses: report, SSPR: verifier, Now: now, Version: "test", Logger: slogText(io.Discard)}
+	withJobs(t, &deps, st, kinds...)
+	return deps
+}
+
+// withJobs gives deps a running job manager over st (a real store; over a fakeStore, a store of
+// its own) recording in deps.Activity as it is now: call it again after replacing that.
+func withJobs(t testing.TB, deps *Deps, st Store, kinds ...jobs.Kind) {
+	t.Helper()
+	js, ok := st.(*store.Store)
+	if !ok {
+		js = storetest.Open(t)
+	}
+	act, ok := deps.Activity.(jobs.Activity)
+	if !ok {
+		act = js
+	}
+	m, err := jobs.New(js, act, nil, kinds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { m.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	for deadline := time.Now().Add(5 * time.Second); !m.Running() && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	deps.Jobs = m
+}
+
+// waitJob waits for the job a POST sent the browser to (its Location) to finish, and returns
+// the job page's location.
+func waitJob(t testing.TB, h http.Handler, loc, role string) string {
+	t.Helper()
+	if !strings.HasPrefix(loc, jobsPath+"/") {
+		t.Fatalf("redirect to %q, not to a job", loc)
+	}
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		res := do(t, h, "GET", loc+"/progress", http.Header{"X-Test-Role": {role}})
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("progress of %s: %d %s", loc, res.StatusCode, res.body)
+		}
+		if strings.Contains(res.body, `"finished":true`) {
+			return loc
+		}
+	}
+	t.Fatalf("job %s did not finish", loc)
+	return loc
 }
 
 // refusingReport is the license report of servers over a fakeStore: no data yet.
@@ -312,11 +371,14 @@ type refusingOps struct{}
 var errNoOps = errors.New("test: no operations over a fake store")
 
 func (refusingOps) ReprocessBlocked(context.Context) string { return "" }
-func (refusingOps) ReprocessGroup(context.Context, string, assign.Selection, assign.Progress) (assign.Result, error) {
-	return assign.Result{}, errNoOps
+func (refusingOps) ReprocessGroupJob(context.Context, string, string, assign.Selection) (jobs.Spec, error) {
+	return jobs.Spec{}, errNoOps
 }
-func (refusingOps) RefreshGroupErrors(context.Context, string) (assign.Result, error) {
-	return assign.Result{}, errNoOps
+func (refusingOps) RefreshErrorsJob(context.Context, string, string) (jobs.Spec, error) {
+	return jobs.Spec{}, errNoOps
+}
+func (refusingOps) ReprocessUsersJob(context.Context, []string) (jobs.Spec, error) {
+	return jobs.Spec{}, errNoOps
 }
 
 // newServer builds a Server over st (testDeps) with a log captured in logs.

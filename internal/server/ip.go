@@ -15,9 +15,11 @@ import (
 // IPLookup answers the IP lookup pages. *iprange.Service implements it.
 type IPLookup interface {
 	iprange.Looker
-	StartRefresh(ctx context.Context, by string) bool
+	StartRefresh(ctx context.Context, by string, done func(iprange.Job)) bool
 	ImportAs(ctx context.Context, by string, files ...iprange.ImportFile) (iprange.Report, error)
 	Jobs() (refresh, imp *iprange.Job)
+	// ReloadIfChanged picks up sources another process stored (tenantdesk ip import).
+	ReloadIfChanged(ctx context.Context) (bool, error)
 }
 
 // ipDetailed is how many addresses of one lookup get a section with full tables; the summary
@@ -38,6 +40,9 @@ func (s *Server) handleIP(w http.ResponseWriter, r *http.Request) error {
 
 // ipView is the IP lookup page of r: its lookup, the sources and the last jobs.
 func (s *Server) ipView(r *http.Request) web.IPView {
+	if _, err := s.ip.ReloadIfChanged(r.Context()); err != nil {
+		s.log.WarnContext(r.Context(), "ip lookup: cannot check the store for new sources", "err", err)
+	}
 	text := ipQueryText(r)
 	searched := strings.TrimSpace(text) != ""
 	var res iprange.LookupResult
@@ -55,7 +60,8 @@ func (s *Server) ipView(r *http.Request) web.IPView {
 		RefreshAction: "/ip/refresh",
 		ImportAction:  "/ip/import",
 		MaxUploadMiB:  ipUploadMax >> 20,
-		Sources:       ipSourceViews(sources),
+		Sources:       ipSourceViews(sources, s.can(r, auth.RoleOperator)),
+		DownloadsOff:  !s.ipOnline,
 	}
 	v.HasData, v.Missing = ipHasData(sources)
 	refresh, imp := s.ip.Jobs()
@@ -96,6 +102,11 @@ func (s *Server) handleIPAPI(w http.ResponseWriter, r *http.Request) error {
 		return model.Invalid("q is required: one or more IP addresses or host names, or any text with them in it, e.g. /api/ip?q=52.112.0.1")
 	}
 	res := iprange.LookupText(s.ip, text)
+	if !s.can(r, auth.RoleOperator) {
+		for i := range res.Sources {
+			res.Sources[i].Err = ipFailureText(res.Sources[i])
+		}
+	}
 	if len(res.Items) == 0 {
 		writeJSON(w, http.StatusBadRequest, ipNotFound{Error: "no IP address or host name found in q",
 			Problems: res.Problems, Notes: res.Notes})

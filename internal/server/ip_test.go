@@ -132,6 +132,7 @@ func newIPServer(t testing.TB, ip IPLookup, over Deps) *Server {
 		deps.Auth = over.Auth
 	}
 	deps.Background, deps.WriteRate = over.Background, over.WriteRate
+	deps.IPDownloads = true // TestIPDownloadsOff builds its own
 	s, err := New(deps)
 	if err != nil {
 		t.Fatal(err)
@@ -440,7 +441,7 @@ func TestIPImportUpload(t *testing.T) {
 		t.Errorf("activity %v, want one ip-import (failed: one file was bad)", got)
 	}
 	d := do(t, h, "GET", "/ip?q=52.112.0.1", nil).doc(t)
-	rows := d.Find("#ip-import-result tr")
+	rows := d.Find("#ip-import-result tbody tr")
 	if rows.Length() != 2 {
 		t.Fatalf("import result rows %d: %q", rows.Length(), d.Find("#ip-import-result").Text())
 	}
@@ -497,8 +498,8 @@ type ipRecorder struct {
 	refreshCtx chan context.Context
 }
 
-func (r *ipRecorder) StartRefresh(ctx context.Context, by string) bool {
-	started := r.Service.StartRefresh(ctx, by)
+func (r *ipRecorder) StartRefresh(ctx context.Context, by string, done func(iprange.Job)) bool {
+	started := r.Service.StartRefresh(ctx, by, done)
 	if started {
 		r.refreshCtx <- ctx
 	}
@@ -550,8 +551,12 @@ func TestIPRefreshRunsInBackgroundAndKeepsData(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if got := act.actions(); len(got) != 1 || got[0] != "ip-refresh:ok" {
+	// Every source failed: the activity log says so (once the download ended, not when it began).
+	if got := act.actions(); len(got) != 1 || got[0] != "ip-refresh:failed" {
 		t.Errorf("activity %v", got)
+	}
+	if e := act.list()[0]; !strings.Contains(e.Detail, "0 updated, 0 unchanged, 7 failed") || e.ActorUPN == "" {
+		t.Errorf("activity entry %+v", e)
 	}
 	d := do(t, h, "GET", "/ip?q=52.112.0.1", nil).doc(t)
 	failed := d.Find(`#ip-refresh-result tr[data-outcome="failed"]`)
@@ -676,4 +681,71 @@ func FuzzIPImportUpload(f *testing.F) {
 			t.Fatalf("status %d: %.200s", res.StatusCode, res.body)
 		}
 	})
+}
+
+// With downloads off (TENANTDESK_IP_RANGE_DOWNLOADS=off, as in the demo) "Download now" is not
+// offered and a crafted POST is refused and recorded as refused; nothing is downloaded.
+func TestIPDownloadsOff(t *testing.T) {
+	svc := ipService(t, false)
+	rec := &ipRecorder{Service: svc, refreshCtx: make(chan context.Context, 1)}
+	act := &activityRecorder{}
+	deps := testDeps(t, openStore(t, nil), nil)
+	deps.IP, deps.Activity, deps.IPDownloads = rec, act, false
+	srv, err := New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := srv.Handler()
+	d := do(t, h, "GET", "/ip", http.Header{"X-Test-Role": {"operator"}}).doc(t)
+	if d.Find("#ip-refresh-form").Length() != 0 || d.Find("#ip-downloads-off").Length() != 1 || d.Find("#ip-import-form").Length() != 1 {
+		t.Errorf("downloads off: refresh form %d, note %d, import form %d", d.Find("#ip-refresh-form").Length(),
+			d.Find("#ip-downloads-off").Length(), d.Find("#ip-import-form").Length())
+	}
+	if strings.Contains(d.Find("#ip-empty").Text(), "Download now") {
+		t.Error("the empty page still points to Download now")
+	}
+	res := post(t, h, "/ip/refresh", nil, "")
+	if res.StatusCode != http.StatusConflict || !strings.Contains(res.body, "TENANTDESK_IP_RANGE_DOWNLOADS") {
+		t.Errorf("POST /ip/refresh with downloads off: %d", res.StatusCode)
+	}
+	select {
+	case <-rec.refreshCtx:
+		t.Fatal("a download ran with downloads off")
+	case <-time.After(50 * time.Millisecond):
+	}
+	if got := act.actions(); len(got) != 1 || got[0] != "ip-refresh:refused" {
+		t.Errorf("activity %v", got)
+	}
+}
+
+// A failed download's reason (a resolver's message naming an internal DNS server) is for
+// Operators; Readers read when it failed and which data is in use, on the page and in the API.
+func TestIPDownloadFailureWords(t *testing.T) {
+	st := openStore(t, nil)
+	svc, err := iprange.NewService(context.Background(), ipUpdater(st, "http://127.0.0.1:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ImportDir(context.Background(), ipDataDir(t)); err != nil {
+		t.Fatal(err)
+	}
+	svc.Refresh(context.Background()) // fails: nothing listens there
+	h := newIPServer(t, svc, Deps{}).Handler()
+	reader := do(t, h, "GET", "/ip", http.Header{"X-Test-Role": {"reader"}}).doc(t)
+	operator := do(t, h, "GET", "/ip", http.Header{"X-Test-Role": {"operator"}}).doc(t)
+	rt, ot := reader.Find("#ip-sources").Text(), operator.Find(".ip-source-error").First().Text()
+	if !strings.HasPrefix(reader.Find(".ip-source-error").First().Text(), "The last download failed at ") ||
+		!strings.Contains(rt, "is in use") || strings.Contains(rt, "127.0.0.1") || reader.Find(".ip-source-reason").Length() != 0 {
+		t.Errorf("a Reader reads %q", rt)
+	}
+	if reader.Find("#ip-sources-why").Length() != 1 {
+		t.Error("a Reader is not told that an Operator sees why")
+	}
+	if why := operator.Find(".ip-source-reason").First().Text(); !strings.HasPrefix(ot, "The last download failed at ") || !strings.Contains(why, "127.0.0.1") {
+		t.Errorf("an Operator reads %q, why %q; want when and the reason", ot, why)
+	}
+	api := do(t, h, "GET", "/api/ip?q=52.112.0.1", http.Header{"X-Test-Role": {"reader"}})
+	if strings.Contains(api.body, "127.0.0.1:1") || !strings.Contains(api.body, "The last download failed") {
+		t.Errorf("the API tells a Reader: %.400s", api.body)
+	}
 }

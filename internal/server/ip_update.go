@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,9 +10,12 @@ import (
 	"strings"
 
 	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/iprange"
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/text"
 	"github.com/tenantdesk/tenantdesk/web"
 )
 
@@ -27,13 +31,43 @@ func ipBack(r *http.Request) string {
 
 // handleIPRefresh starts a download of every source in the background, on the server's base
 // context (the request's ends with the redirect), and sends the browser back to the page,
-// which shows it running and, on reload, how it ended per source.
-func (s *Server) handleIPRefresh(w http.ResponseWriter, r *http.Request) {
-	if s.ip.StartRefresh(s.bg, principalName(r)) {
-		s.logActivity(r, model.Activity{Action: model.ActionIPRefresh, Target: "ip ranges", Result: model.ActivityOK,
-			Detail: "download of the Microsoft 365 endpoints and Azure service tags started"})
-	} // else one is running; the page shows it
+// which shows it running and, on reload, how it ended per source. The activity log records the
+// download when it has ended, as ok or failed. With downloads off it is refused: the server
+// has no way out to the internet, and the button is not offered.
+func (s *Server) handleIPRefresh(w http.ResponseWriter, r *http.Request) error {
+	if !s.ipOnline {
+		s.logActivity(r, model.Activity{Action: model.ActionIPRefresh, Target: "ip ranges", Result: model.ActivityRefused,
+			Detail: "downloads are off on this server (TENANTDESK_IP_RANGE_DOWNLOADS=off)"})
+		return refusal(http.StatusConflict, "Downloads are off",
+			"This server does not download Microsoft's IP range files (TENANTDESK_IP_RANGE_DOWNLOADS is off): import the files on the IP lookup page, or with tenantdesk ip import on the server.", "/ip#ip-update")
+	}
+	a := model.Activity{Action: model.ActionIPRefresh, Target: "ip ranges"}
+	if p, ok := auth.PrincipalFrom(r.Context()); ok {
+		a.ActorUPN, a.ActorName = p.UPN, p.Name
+	}
+	a.RemoteIP, a.CorrelationID = s.proxies.ClientIP(r), middleware.GetReqID(r.Context())
+	s.ip.StartRefresh(s.bg, principalName(r), func(j iprange.Job) {
+		a.At, a.Result, a.Detail = s.now(), model.ActivityOK, ipReportDetail(j.Report)
+		if j.Err != nil {
+			a.Result = model.ActivityFailed
+			a.Detail += "; " + text.Clip(j.Err.Error(), 1000)
+		}
+		if err := s.activity.AddActivity(context.WithoutCancel(s.bg), a); err != nil {
+			s.log.Error("activity log", "action", a.Action, "err", err)
+		}
+	}) // false when one is running: the page shows it
 	http.Redirect(w, r, ipBack(r), http.StatusSeeOther)
+	return nil
+}
+
+// ipReportDetail counts a download's or import's outcomes per source.
+func ipReportDetail(rep iprange.Report) string {
+	counts := map[iprange.Outcome]int{}
+	for _, res := range rep.Results {
+		counts[res.Outcome]++
+	}
+	return fmt.Sprintf("%d updated, %d unchanged, %d failed", counts[iprange.OutcomeUpdated],
+		counts[iprange.OutcomeUnchanged], counts[iprange.OutcomeFailed])
 }
 
 // handleIPImport imports uploaded endpoint set and service tags files (air-gapped sites). Each
@@ -54,17 +88,12 @@ func (s *Server) handleIPImport(w http.ResponseWriter, r *http.Request) error {
 	for i, f := range files {
 		names[i] = f.Name
 	}
-	counts := map[iprange.Outcome]int{}
-	for _, res := range rep.Results {
-		counts[res.Outcome]++
-	}
 	result := model.ActivityOK
 	if err != nil {
 		result = model.ActivityFailed
 	}
 	s.logActivity(r, model.Activity{Action: model.ActionIPImport, Target: strings.Join(names, ", "), Result: result,
-		Detail: fmt.Sprintf("%d updated, %d unchanged, %d failed", counts[iprange.OutcomeUpdated],
-			counts[iprange.OutcomeUnchanged], counts[iprange.OutcomeFailed])})
+		Detail: ipReportDetail(rep)})
 	http.Redirect(w, r, ipBack(r), http.StatusSeeOther)
 	return nil
 }

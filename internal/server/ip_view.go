@@ -77,16 +77,38 @@ func ipPorts(tcp, udp string) string {
 	return strings.Join(parts, "; ")
 }
 
-func ipSourceViews(sources []iprange.SourceStatus) []web.IPSourceView {
+// ipSourceViews are the sources as the page lists them: everyone reads when a download failed
+// and which data is in use; an Operator also reads why (a resolver's message names internal
+// addresses, so nobody else does).
+func ipSourceViews(sources []iprange.SourceStatus, detail bool) []web.IPSourceView {
 	out := make([]web.IPSourceView, len(sources))
 	for i, st := range sources {
 		out[i] = web.IPSourceView{
 			Kind: ipKindLabel(st.Kind), Instance: st.Instance, Version: st.Version,
 			FetchedAt: st.FetchedAt, CheckedAt: st.CheckedAt, From: st.URL,
-			Entries: st.Entries, Prefixes: st.Prefixes, Error: st.Err,
+			Entries: st.Entries, Prefixes: st.Prefixes, Error: ipFailureText(st),
+		}
+		if detail {
+			out[i].Reason = st.Err
 		}
 	}
 	return out
+}
+
+// ipFailureText says that a source's last download failed, without why: "The last download
+// failed at 2 May 2026 10:04 UTC; data from 1 May 2026 06:00 UTC is in use."
+func ipFailureText(st iprange.SourceStatus) string {
+	if st.Err == "" {
+		return ""
+	}
+	msg := "The last download failed"
+	if !st.ErrAt.IsZero() {
+		msg += " at " + web.DateTime(st.ErrAt.UTC())
+	}
+	if st.FetchedAt.IsZero() {
+		return msg + "; there is no data from it yet."
+	}
+	return msg + "; data from " + web.DateTime(st.FetchedAt.UTC()) + " is in use."
 }
 
 func ipKindLabel(k iprange.Kind) string {

@@ -93,7 +93,7 @@ func (s *Server) skuPageView(r *http.Request, sku licensereport.Summary, hv hold
 		"Directly only", "By group only", "Directly and by group")
 	depts, locs, err := s.licenses.FilterValues(r.Context(), sku)
 	if err != nil && !isNotFound(err) {
-		s.log.WarnContext(r.Context(), "license page: filter values", "sku", sku.ID, "err", err)
+		s.logFailure(r.Context(), "license page: filter values", err, "sku", sku.ID)
 	}
 	v.Departments = options(hv.q.Department, "Any department", keepChosen(depts, hv.q.Department), depts...)
 	v.Locations = options(hv.q.UsageLocation, "Any location", keepChosen(locs, hv.q.UsageLocation), locs...)

@@ -161,10 +161,13 @@ func (h holderView) values() url.Values {
 }
 
 // skuURL is the page of one SKU, by part number when it has one (what people read and type).
-func skuURL(s licensereport.Summary) string {
-	ref := s.PartNumber
+func skuURL(s licensereport.Summary) string { return skuPage(s.PartNumber, s.ID) }
+
+// skuPage is the page of the SKU with this part number (or, without one, this id).
+func skuPage(partNumber, id string) string {
+	ref := partNumber
 	if ref == "" {
-		ref = s.ID
+		ref = id
 	}
 	return "/licenses/" + url.PathEscape(ref)
 }

@@ -31,6 +31,13 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) error {
 		Overview:           ov,
 		ReportURL:          "/groups",
 		ReportWithErrorURL: reportURL("/groups", model.GroupReportQuery{Sort: model.GroupSortErrors, Desc: true, OnlyErrors: true}),
+		UsersURL:           "/users",
+		LicensedUsersURL:   "/users?licensed=1",
+		ErrorsURL:          "/errors",
+		// Processing states sort Complete < InProgress < Queued: descending lists the
+		// unfinished groups first.
+		NotProcessedURL: reportURL("/groups", model.GroupReportQuery{Sort: model.GroupSortProcessing, Desc: true}),
+		LicensesURL:     "/licenses",
 	}
 	if ov.GroupsWithErrors > 0 {
 		page, err := s.store.GroupReport(ctx, model.GroupReportQuery{
@@ -46,8 +53,7 @@ func (s *Server) handleOverview(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if ov.GroupsNotProcessed > 0 {
-		// Processing states sort Complete < InProgress < Queued, so descending puts the
-		// unfinished ones first; the filter below keeps only those.
+		// Unfinished ones first (see NotProcessedURL); the filter below keeps only those.
 		q := model.GroupReportQuery{Sort: model.GroupSortProcessing, Desc: true, Page: 1, PageSize: attentionRows}
 		page, err := s.store.GroupReport(ctx, q)
 		if err != nil {
@@ -81,7 +87,8 @@ func classifySKUs(in []model.SKUUsage) (all, full, nearly, warning []web.SKUView
 		v := web.SKUView{
 			ID: u.ID, Name: cmp.Or(u.Name, u.PartNumber, u.ID), PartNumber: u.PartNumber, Status: u.CapabilityStatus,
 			Consumed: u.ConsumedUnits, Enabled: u.Prepaid.Enabled, Warning: u.Prepaid.Warning,
-			Suspended: u.Prepaid.Suspended, Available: u.Available(),
+			Suspended: u.Prepaid.Suspended, Available: u.Available(), Purchased: licensing.Purchased(u.SKU),
+			Href: skuPage(u.PartNumber, u.ID),
 		}
 		all = append(all, v)
 		switch licensing.SKUCapacity(u.SKU) {

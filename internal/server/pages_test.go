@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -411,7 +412,7 @@ func TestSyncProgressAndBanner(t *testing.T) {
 	if p.DataKind != model.SyncFull {
 		t.Errorf("data kind %q, want the full sync that wrote the snapshot", p.DataKind)
 	}
-	if got := do(t, h, "GET", "/", nil).doc(t).Find("#data-kind").Text(); got != "(full sync)" {
+	if got := do(t, h, "GET", "/", nil).doc(t).Find("#data-kind").Text(); got != "Full sync" {
 		t.Errorf("header data kind %q", got)
 	}
 	if p.LastRun == nil || p.LastRun.Status != model.SyncFailed || !strings.Contains(p.LastRun.Error, "429") {
@@ -512,3 +513,31 @@ var (
 	_ IPLookup      = (*iprange.Service)(nil)
 	_ LicenseReport = (*licensereport.Report)(nil)
 )
+
+// A database whose file was damaged while the server runs is not ready: the probe reads the
+// file (the header and every table's first page), not only the open connections.
+func TestReadinessNoticesACorruptDatabase(t *testing.T) {
+	st := openStore(t, nil)
+	if err := st.SaveSnapshot(context.Background(), 0, testSnapshot()); err != nil {
+		t.Fatal(err)
+	}
+	h := newServer(t, st, nil, nil).Handler()
+	if res := do(t, h, "GET", "/readyz", nil); res.StatusCode != 200 {
+		t.Fatalf("readyz, healthy: %d %q", res.StatusCode, res.body)
+	}
+	var path string
+	st.DB().QueryRow(`SELECT file FROM pragma_database_list WHERE name = 'main'`).Scan(&path)
+	if _, err := st.DB().Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt(bytes.Repeat([]byte("garbage!"), 1024), 0)
+	f.Close()
+	res := do(t, h, "GET", "/readyz", nil)
+	if res.StatusCode != 503 || !strings.Contains(res.body, "database") {
+		t.Errorf("readyz with a damaged file: %d %q", res.StatusCode, res.body)
+	}
+}

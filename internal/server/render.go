@@ -26,6 +26,7 @@ var navEntries = []navEntry{
 	{"users", "Users", "/users"},
 	{"ip", "IP lookup", "/ip"},
 	{"sspr", "Reset requests", "/sspr"},
+	{"jobs", "Jobs", "/jobs"},
 	{"activity", "Activity", "/activity"},
 }
 
@@ -53,7 +54,7 @@ func (s *Server) layout(ctx context.Context, title, active string) web.Layout {
 	if info, err := s.store.CurrentSnapshot(ctx); err == nil {
 		l.DataAsOf, l.DataKind, l.DataFullAt = info.TakenAt, info.Kind, info.FullAt
 	} else if !isNotFound(err) {
-		s.log.WarnContext(ctx, "layout: current snapshot", "err", err)
+		s.logFailure(ctx, "layout: current snapshot", err)
 	}
 	p := s.syncer.Progress()
 	l.Sync = web.SyncView{Running: p.Running, Kind: p.Kind, Phase: p.Phase, Done: p.Done, Total: p.Total, Started: p.Started}
@@ -75,7 +76,7 @@ func (s *Server) lastFinishedRun(ctx context.Context, p model.SyncProgress) (mod
 	run, err := s.store.LatestSyncRun(ctx)
 	if err != nil {
 		if !isNotFound(err) {
-			s.log.WarnContext(ctx, "layout: latest sync run", "err", err)
+			s.logFailure(ctx, "layout: latest sync run", err)
 		}
 		if p.LastRun != nil {
 			return *p.LastRun, true

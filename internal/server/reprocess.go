@@ -1,90 +1,85 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/a-h/templ"
 
 	"github.com/tenantdesk/tenantdesk/internal/assign"
+	"github.com/tenantdesk/tenantdesk/internal/jobs"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/web"
 )
 
-// writeTimeout bounds a write started from the web: it runs on when the browser gives up, so
-// half the users are not left unreported.
-const writeTimeout = 15 * time.Minute
-
 // handleReprocess is POST /groups/{id}/reprocess: reprocess the selected users (form values
-// user=<id>, scope=selected) or every member in error (scope=all), and show every user's
-// outcome on the group page.
+// user=<id>, scope=selected) or every member in error (scope=all) as a background job, and
+// send the browser to the job's page, which shows every user's outcome as it comes. While a
+// reprocess of the group runs, a second one is not started: the running one is shown.
 func (s *Server) handleReprocess(w http.ResponseWriter, r *http.Request) error {
 	g, err := s.groupDetail(r)
 	if err != nil {
 		return err
 	}
 	sel, err := parseReprocessForm(w, r)
-	var res assign.Result
 	if err == nil {
-		work, cancel := detached(r.Context())
-		defer cancel()
-		res, err = s.ops.ReprocessGroup(work, g.ID, sel, nil)
+		if j, running, aerr := s.jobs.Active(r.Context(), assign.JobReprocess, g.ID); aerr == nil && running {
+			http.Redirect(w, r, jobURL(j.ID), http.StatusSeeOther)
+			return nil
+		}
+		var spec jobs.Spec
+		if spec, err = s.ops.ReprocessGroupJob(r.Context(), g.ID, g.DisplayName, sel); err == nil {
+			return s.startJob(w, r, spec)
+		}
 	}
-	return s.finishGroupWrite(w, r, g, model.Activity{Action: model.ActionReprocess}, res, err)
+	return s.refuseGroupWrite(w, r, g, model.Activity{Action: model.ActionReprocess}, err)
 }
 
 // handleRefreshErrors is POST /groups/{id}/refresh-errors: re-read this group's members in
-// error (as Graph lists them now, and as the snapshot has them) without a full sync.
+// error (as Graph lists them now, and as the snapshot has them) without a full sync, as a
+// background job.
 func (s *Server) handleRefreshErrors(w http.ResponseWriter, r *http.Request) error {
 	g, err := s.groupDetail(r)
 	if err != nil {
 		return err
 	}
-	work, cancel := detached(r.Context())
-	defer cancel()
-	res, err := s.ops.RefreshGroupErrors(work, g.ID)
-	return s.finishGroupWrite(w, r, g, model.Activity{Action: model.ActionRefreshErrors}, res, err)
+	if j, running, aerr := s.jobs.Active(r.Context(), assign.JobRefreshErrors, g.ID); aerr == nil && running {
+		http.Redirect(w, r, jobURL(j.ID), http.StatusSeeOther)
+		return nil
+	}
+	spec, err := s.ops.RefreshErrorsJob(r.Context(), g.ID, g.DisplayName)
+	if err == nil {
+		return s.startJob(w, r, spec)
+	}
+	return s.refuseGroupWrite(w, r, g, model.Activity{Action: model.ActionRefreshErrors}, err)
 }
 
-// detached is the context of a write started from the web: it outlives the request, within
-// writeTimeout.
-func detached(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-}
-
-// finishGroupWrite records a group write in the activity log and answers it: the group page
-// with the result after a redirect (so a reload does not repeat it), or the failure, bad input
-// shown on the group page's form.
-func (s *Server) finishGroupWrite(w http.ResponseWriter, r *http.Request, g model.GroupDetail, a model.Activity, res assign.Result, err error) error {
+// refuseGroupWrite records a group write that could not start and answers it: bad input and
+// missing permissions on the group page's form, anything else through serveError.
+func (s *Server) refuseGroupWrite(w http.ResponseWriter, r *http.Request, g model.GroupDetail, a model.Activity, err error) error {
 	a.Target, a.TargetName = g.ID, g.DisplayName
-	switch {
-	case errors.Is(err, model.ErrInvalid), errors.Is(err, model.ErrForbidden):
-		a.Result, a.Detail = model.ActivityRefused, err.Error()
-	case err != nil:
-		a.Result, a.Detail = model.ActivityFailed, err.Error()
-	case res.Refused > 0:
-		a.Result, a.Detail = model.ActivityFailed, res.Summary()
-	default:
-		a.Result, a.Detail = model.ActivityOK, res.Summary()
+	return s.refuseWrite(r, a, err, func(p *web.FormProblem) templ.Component {
+		v, verr := s.groupView(r, g)
+		if verr != nil {
+			s.logFailure(r.Context(), "group page after a refused form", verr, "group", g.ID)
+		}
+		v.Problem = p
+		return web.GroupPage(s.layout(r.Context(), g.DisplayName, "groups"), v)
+	})
+}
+
+// refuseWrite records a write that could not start (refused for bad input or a missing
+// permission, else failed) and answers it: bad input and missing permissions on the form that
+// page draws, anything else through serveError.
+func (s *Server) refuseWrite(r *http.Request, a model.Activity, err error, page func(*web.FormProblem) templ.Component) error {
+	a.Result, a.Detail = model.ActivityFailed, err.Error()
+	if errors.Is(err, model.ErrInvalid) || errors.Is(err, model.ErrForbidden) {
+		a.Result = model.ActivityRefused
 	}
 	s.logActivity(r, a)
-	if err != nil {
-		return onForm(err, func(p *web.FormProblem) templ.Component {
-			v, verr := s.groupView(r, g)
-			if verr != nil {
-				s.log.WarnContext(r.Context(), "group page after a refused form", "group", g.ID, "err", verr)
-			}
-			v.Problem = p
-			return web.GroupPage(s.layout(r.Context(), g.DisplayName, "groups"), v)
-		})
-	}
-	token := s.results.Put(principalUPN(r), res, s.now())
-	http.Redirect(w, r, groupURL(g.ID)+"?result="+token+"#reprocess-result", http.StatusSeeOther)
-	return nil
+	return onForm(err, page)
 }
 
 // parseReprocessForm reads which users a reprocess form selects: scope=all, or user values,
@@ -114,16 +109,4 @@ func reprocessSelection(form url.Values) (assign.Selection, error) {
 		return assign.Selection{}, model.Invalid("More than %d users selected; at most %d can be reprocessed at once.", assign.MaxUsers, assign.MaxUsers)
 	}
 	return sel, nil
-}
-
-// resultView is an operation's result with links to the users' pages.
-func resultView(res assign.Result) web.ReprocessResultView {
-	v := web.ReprocessResultView{Result: res, Rows: make([]web.OutcomeRow, len(res.Outcomes))}
-	for i, o := range res.Outcomes {
-		v.Rows[i] = web.OutcomeRow{Outcome: o}
-		if o.Known {
-			v.Rows[i].Href = userURL(o.UserID)
-		}
-	}
-	return v
 }

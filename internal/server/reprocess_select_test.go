@@ -7,11 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/tenantdesk/tenantdesk/internal/assign"
-	"github.com/tenantdesk/tenantdesk/internal/auth/authtest"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
@@ -26,14 +24,15 @@ func TestReprocessOnlyMembersInErrorOfTheGroup(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("status %d: %s", res.StatusCode, res.body)
 	}
+	loc := waitJob(t, e.h, res.Header.Get("Location"), "operator")
 	if len(e.dir.Reprocessed) != 1 || !slices.Equal(e.dir.Reprocessed[0], []string{uCount}) {
 		t.Fatalf("Graph reprocessed %v, want only %s", e.dir.Reprocessed, uCount)
 	}
-	d := do(t, e.h, "GET", strings.TrimSuffix(res.Header.Get("Location"), "#reprocess-result"), http.Header{"X-Test-Role": {"operator"}}).doc(t)
+	d := do(t, e.h, "GET", loc, http.Header{"X-Test-Role": {"operator"}}).doc(t)
 	if n := d.Find("#outcomes tbody tr").Length(); n != 1 {
 		t.Errorf("%d outcome rows, want 1", n)
 	}
-	warn := d.Find("#reprocess-result .banner.warn").Text()
+	warn := d.Find(".job-problem").Text()
 	for _, id := range []string{uFine, uDep, stranger} {
 		if !strings.Contains(warn, id) {
 			t.Errorf("ignored %s not reported: %q", id, warn)
@@ -48,7 +47,7 @@ func TestReprocessOnlyMembersInErrorOfTheGroup(t *testing.T) {
 			rep = a
 		}
 	}
-	if !strings.Contains(rep.Detail, "1 users") || !strings.Contains(rep.Detail, stranger) {
+	if !strings.Contains(rep.Detail, "1 user") || !strings.Contains(rep.Detail, stranger) {
 		t.Errorf("activity detail %q", rep.Detail)
 	}
 
@@ -147,40 +146,6 @@ func FuzzSelectedUsers(f *testing.F) {
 			}
 		}
 	})
-}
-
-func TestReprocessResultOnlyForItsOwnerAndNotForever(t *testing.T) {
-	now := testNow
-	deps := testDeps(t, openLicStore(t), licDirectory())
-	deps.Now, deps.Auth = func() time.Time { return now }, authtest.Authenticator{Anonymous: true}
-	s, err := New(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := s.Handler()
-	res := postForm(t, h, "/groups/"+groupLT+"/reprocess", url.Values{"user": {uCount}}, "operator")
-	if res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("status %d", res.StatusCode)
-	}
-	loc := strings.TrimSuffix(res.Header.Get("Location"), "#reprocess-result")
-	shown := func(role string) bool {
-		return do(t, h, "GET", loc, http.Header{"X-Test-Role": {role}}).doc(t).Find("#reprocess-result").Length() == 1
-	}
-	if !shown("operator") {
-		t.Fatal("the operator who ran it does not see the result")
-	}
-	// Another person with the link (a Reader here: the stub names people by role) sees nothing.
-	if shown("reader") {
-		t.Error("someone else sees the result")
-	}
-	now = now.Add(assign.ResultTTL - time.Minute)
-	if !shown("operator") {
-		t.Error("the result expired early")
-	}
-	now = now.Add(2 * time.Minute)
-	if shown("operator") {
-		t.Error("the result is shown after it expired")
-	}
 }
 
 // selectUsers is what a reprocess form selects of group: the form read as the handler reads it,

@@ -13,12 +13,14 @@ import (
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
 	// GetHead answers HEAD with the GET route (probes and link checkers use HEAD).
-	r.Use(middleware.RequestID, s.logRequests, s.compress, s.recoverPanics, s.securityHeaders, middleware.GetHead)
+	r.Use(middleware.RequestID, s.logRequests, s.compress, s.recoverPanics, s.securityHeaders, s.cleanControls, middleware.GetHead)
 	// Sign-in (auth.go): the session's person into the context, then the cross-origin check
 	// and the rate limit of every state-changing request. Each route declares its role.
 	// The second recoverer answers a panic of a handler with the person still known, so its
 	// 500 page keeps the navigation; the first catches what happens before sign-in is read.
-	r.Use(s.authenticate, s.recoverPanics, s.crossOrigin(), s.writeLimit())
+	// The write limit comes before the cross-origin check, so a flood of forged requests gets
+	// 429 before anything is recorded.
+	r.Use(s.authenticate, s.recoverPanics, s.writeLimit(), s.crossOrigin())
 	r.NotFound(s.notFound)
 	r.MethodNotAllowed(s.methodNotAllowed)
 
@@ -26,6 +28,7 @@ func (s *Server) Handler() http.Handler {
 	r.Get("/healthz", s.handleHealthz)
 	r.Get("/readyz", s.handleReadyz)
 	r.Get(assetPrefix+"{hash}/*", s.handleStatic)
+	r.Get("/favicon.ico", s.handleFavicon) // asked for by browsers and tools that read no page
 
 	// Sign-in flow: open to everyone.
 	signInLimit := s.signInLimit() // one budget for both steps
@@ -34,16 +37,31 @@ func (s *Server) Handler() http.Handler {
 	r.Post(logoutPath, s.handleLogout)
 	r.Get(signedOutPath, s.handleSignedOut)
 
+	// Sessions (sessions.go): everyone sees and ends their own; LicenseAdmins anyone's.
+	r.With(s.require(auth.RoleReader)).Get(sessionsPath, s.handle(s.handleSessions))
+	r.Post(sessionsPath+"/sign-out-everywhere", s.handle(s.handleSignOutEverywhere))
+	r.With(s.require(auth.RoleReader)).Post(sessionsPath+"/{ref}/end", s.handle(s.handleEndSession))
+	r.With(s.require(auth.RoleLicenseAdmin)).Post(sessionsPath+"/people/{oid}/end", s.handle(s.handleEndPersonSessions))
+
 	// Pages.
 	r.With(s.require(auth.RoleReader)).Get("/", s.handle(s.handleOverview))
 	r.With(s.require(auth.RoleReader)).Get("/groups", s.handle(s.handleGroupReport))
 	r.With(s.require(auth.RoleReader)).Get("/groups.csv", s.handle(s.handleGroupReportCSV))
 	r.With(s.require(auth.RoleReader)).Get("/groups/{id}", s.handle(s.handleGroup))
 
-	// Licensing (group.go, user.go, search.go, reprocess.go): Readers look, Operators reprocess.
+	// Licensing (group.go, user.go, search.go, license_errors.go, reprocess.go, jobs.go): Readers
+	// look, Operators reprocess; reprocess and re-reading errors run as background jobs with pages
+	// of their own.
 	// Handlers that return errors go through s.handle, whose one mapping (errors.go) answers them.
 	r.With(s.require(auth.RoleOperator)).Post("/groups/{id}/reprocess", s.handle(s.handleReprocess))
 	r.With(s.require(auth.RoleOperator)).Post("/groups/{id}/refresh-errors", s.handle(s.handleRefreshErrors))
+	r.With(s.require(auth.RoleOperator)).Post("/users/{id}/reprocess", s.handle(s.handleUserReprocess))
+	r.With(s.require(auth.RoleReader)).Get("/errors", s.handle(s.handleLicenseErrors))
+	r.With(s.require(auth.RoleReader)).Get("/errors.csv", s.handle(s.handleLicenseErrorsCSV))
+	r.With(s.require(auth.RoleOperator)).Get(jobsPath, s.handle(s.handleJobs))
+	r.With(s.require(auth.RoleOperator)).Get(jobsPath+"/{id}", s.handle(s.handleJob))
+	r.With(s.require(auth.RoleOperator)).Get(jobsPath+"/{id}/progress", s.handle(s.handleJobProgress))
+	r.With(s.require(auth.RoleOperator)).Get(jobsPath+"/{id}/outcomes.csv", s.handle(s.handleJobCSV))
 	r.With(s.require(auth.RoleReader)).Get("/users", s.handle(s.handleUserSearch))
 	r.With(s.require(auth.RoleReader)).Get("/users/{id}", s.handle(s.handleUser))
 
@@ -57,7 +75,7 @@ func (s *Server) Handler() http.Handler {
 	// IP lookup (ip.go): Readers look up, Operators download and import.
 	r.With(s.require(auth.RoleReader)).Get("/ip", s.handle(s.handleIP))
 	r.With(s.require(auth.RoleReader)).Get("/api/ip", s.handle(s.handleIPAPI))
-	r.With(s.require(auth.RoleOperator)).Post("/ip/refresh", s.handleIPRefresh)
+	r.With(s.require(auth.RoleOperator)).Post("/ip/refresh", s.handle(s.handleIPRefresh))
 	r.With(s.require(auth.RoleOperator)).Post("/ip/import", s.handle(s.handleIPImport))
 
 	// Password-reset request check (sspr.go): Readers check mails; nothing of a mail is kept.

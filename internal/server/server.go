@@ -6,6 +6,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +14,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-chi/httprate"
+
 	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/auth"
+	"github.com/tenantdesk/tenantdesk/internal/jobs"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
 	"github.com/tenantdesk/tenantdesk/internal/live"
 	"github.com/tenantdesk/tenantdesk/internal/model"
@@ -28,8 +32,11 @@ type Store interface {
 	GroupDetail(ctx context.Context, id string) (model.GroupDetail, error)
 	UsersInErrorForGroup(ctx context.Context, groupID string) ([]model.User, error)
 	UsersDisabledForGroup(ctx context.Context, groupID string) ([]model.User, error)
+	UsersInError(ctx context.Context) ([]model.User, error)
+	DisabledAccountHolders(ctx context.Context, skuIDs []string) (map[string]int, error)
 	User(ctx context.Context, id string) (model.User, error)
 	SearchUsers(ctx context.Context, q string, offset, limit int) (model.UserSearchResult, error)
+	SearchLicensedUsers(ctx context.Context, q string, offset, limit int) (model.UserSearchResult, error)
 	Overview(ctx context.Context) (model.Overview, error)
 	CurrentSnapshot(ctx context.Context) (model.SnapshotInfo, error)
 	LatestSyncRun(ctx context.Context) (model.SyncRun, error)
@@ -39,6 +46,8 @@ type Store interface {
 // ActivityLog records and lists what people do in the dashboard. *store.Store implements it.
 type ActivityLog interface {
 	AddActivity(ctx context.Context, a model.Activity) error
+	// AddRefusal records a refused request within p (see model.RefusalPolicy).
+	AddRefusal(ctx context.Context, a model.Activity, p model.RefusalPolicy) error
 	ListActivity(ctx context.Context, f model.ActivityFilter) (model.ActivityPage, error)
 	EachActivity(ctx context.Context, f model.ActivityFilter, fn func(model.Activity) error) error
 }
@@ -51,12 +60,24 @@ type Syncer interface {
 	Progress() model.SyncProgress
 }
 
-// Operations are the licensing operations behind the group page's forms. *assign.Service
-// implements it.
+// Operations are the licensing operations behind the group page's forms, prepared as jobs.
+// *assign.Service implements it.
 type Operations interface {
 	ReprocessBlocked(ctx context.Context) string
-	ReprocessGroup(ctx context.Context, groupID string, sel assign.Selection, progress assign.Progress) (assign.Result, error)
-	RefreshGroupErrors(ctx context.Context, groupID string) (assign.Result, error)
+	ReprocessGroupJob(ctx context.Context, groupID, name string, sel assign.Selection) (jobs.Spec, error)
+	ReprocessUsersJob(ctx context.Context, ids []string) (jobs.Spec, error)
+	RefreshErrorsJob(ctx context.Context, groupID, name string) (jobs.Spec, error)
+}
+
+// JobRunner runs long writes as background jobs and shows them. *jobs.Manager implements it.
+type JobRunner interface {
+	Start(ctx context.Context, s jobs.Spec) (model.Job, error)
+	Job(ctx context.Context, id int64) (model.Job, error)
+	Jobs(ctx context.Context, q model.JobQuery) ([]model.Job, int, error)
+	Items(ctx context.Context, id int64, q model.JobItemQuery) (model.JobItemPage, error)
+	EachItem(ctx context.Context, id int64, fn func(model.JobItem) error) error
+	Kind(name string) (jobs.Kind, bool)
+	Active(ctx context.Context, kind, target string) (model.Job, bool, error)
 }
 
 // Live reads what Graph says now and the snapshot does not hold. *live.Reader implements it.
@@ -74,6 +95,7 @@ type Deps struct {
 	Syncer     Syncer
 	Auth       Authenticator
 	Operations Operations
+	Jobs       JobRunner
 	Live       Live
 	IP         IPLookup
 	Licenses   LicenseReport
@@ -81,6 +103,9 @@ type Deps struct {
 	// SSPRSamples offers the simulated tenant's sample mails on the verifier's page (the demo);
 	// nil elsewhere.
 	SSPRSamples SSPRSamples
+	// IPDownloads says the IP range sources may be downloaded (TENANTDESK_IP_RANGE_DOWNLOADS):
+	// without it the IP page offers only imports and refuses a download.
+	IPDownloads bool
 
 	Logger *slog.Logger // nil discards
 	// Now is the clock; nil means time.Now.
@@ -94,9 +119,16 @@ type Deps struct {
 	TrustedProxies auth.Proxies
 	// PublicURL is the dashboard's external URL; its origin is trusted for cross-origin checks.
 	PublicURL string
-	// SignInRate and WriteRate are requests per minute per client IP to the sign-in flow and
-	// to POST routes; 0 means the defaults (30 and 120).
-	SignInRate, WriteRate int
+	// SignInRate, WriteRate and RefusedRate are requests per minute per client address to the
+	// sign-in flow, to POST routes, and refused requests that are recorded; 0 means the defaults
+	// (30, 120 and 30).
+	SignInRate, WriteRate, RefusedRate int
+	// RefusalPolicy bounds what refusals write to the activity log; zero means the default
+	// (10 minutes, 100 anonymous entries).
+	RefusalPolicy model.RefusalPolicy
+	// RoleCheck is how often sessions' roles are re-read (shown on the sessions page); zero
+	// means an hour.
+	RoleCheck time.Duration
 	// Background is the parent context of work started from the web that outlives its request
 	// (refreshes, downloads), so shutdown can cancel it. nil means context.Background().
 	Background context.Context
@@ -110,11 +142,13 @@ type Server struct {
 	syncer   Syncer
 	authn    Authenticator
 	ops      Operations
+	jobs     JobRunner
 	live     Live
 	ip       IPLookup
 	licenses LicenseReport
 	sspr     SSPRVerifier
 	samples  SSPRSamples
+	ipOnline bool
 
 	log     *slog.Logger
 	now     func() time.Time
@@ -126,9 +160,10 @@ type Server struct {
 	proxies   auth.Proxies
 	publicURL string
 
-	signInRate, writeRate int
-
-	results assign.Results // of reprocesses, for the page after the redirect
+	signInRate, writeRate, refusedRate int
+	refusalPolicy                      model.RefusalPolicy
+	refusedLimit                       *httprate.RateLimiter
+	roleCheck                          time.Duration
 }
 
 // New checks deps and prepares the server, hashing the embedded static files.
@@ -139,7 +174,7 @@ func New(deps Deps) (*Server, error) {
 		ok   bool
 	}{
 		{"Store", deps.Store != nil}, {"Activity", deps.Activity != nil}, {"Syncer", deps.Syncer != nil},
-		{"Auth", deps.Auth != nil}, {"Operations", deps.Operations != nil}, {"Live", deps.Live != nil},
+		{"Auth", deps.Auth != nil}, {"Operations", deps.Operations != nil}, {"Jobs", deps.Jobs != nil}, {"Live", deps.Live != nil},
 		{"IP", deps.IP != nil}, {"Licenses", deps.Licenses != nil}, {"SSPR", deps.SSPR != nil},
 	} {
 		if !d.ok {
@@ -151,12 +186,17 @@ func New(deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		store: deps.Store, activity: deps.Activity, syncer: deps.Syncer, authn: deps.Auth,
-		ops: deps.Operations, live: deps.Live, ip: deps.IP, licenses: deps.Licenses, sspr: deps.SSPR, samples: deps.SSPRSamples,
+		ops: deps.Operations, jobs: deps.Jobs, live: deps.Live, ip: deps.IP, licenses: deps.Licenses, sspr: deps.SSPR, samples: deps.SSPRSamples, ipOnline: deps.IPDownloads,
 
 		log: deps.Logger, now: deps.Now, version: deps.Version, bg: deps.Background,
 
 		roleNames: deps.RoleNames, proxies: deps.TrustedProxies, publicURL: deps.PublicURL,
-		signInRate: deps.SignInRate, writeRate: deps.WriteRate,
+		signInRate: cmp.Or(deps.SignInRate, defaultSignInRate), writeRate: cmp.Or(deps.WriteRate, defaultWriteRate),
+		refusedRate: cmp.Or(deps.RefusedRate, defaultRefusedRate), refusalPolicy: deps.RefusalPolicy,
+		roleCheck: cmp.Or(deps.RoleCheck, time.Hour),
+	}
+	if s.refusalPolicy.Window <= 0 || s.refusalPolicy.AnonymousRows <= 0 {
+		s.refusalPolicy = defaultRefusalPolicy
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -170,6 +210,7 @@ func New(deps Deps) (*Server, error) {
 	if s.bg == nil {
 		s.bg = context.Background()
 	}
+	s.refusedLimit = s.newLimiter(s.refusedRate)
 	a, err := loadAssets()
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)

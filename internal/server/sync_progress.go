@@ -53,7 +53,7 @@ func (s *Server) handleSyncProgress(w http.ResponseWriter, r *http.Request) {
 	if info, err := s.store.CurrentSnapshot(ctx); err == nil {
 		out.DataAsOf, out.DataKind = timePtr(info.TakenAt), info.Kind
 	} else if !isNotFound(err) {
-		s.log.WarnContext(ctx, "sync progress: current snapshot", "err", err)
+		s.logFailure(ctx, "sync progress: current snapshot", err)
 	}
 	if run, ok := s.lastFinishedRun(ctx, p); ok {
 		out.LastRun = runJSON(run)

@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/text"
@@ -16,31 +18,140 @@ const (
 	maxActivityDetail = 4096
 )
 
-const activityColumns = `id, at, actor_upn, actor_name, action, target, target_name, result, detail, correlation_id, remote_ip`
+const activityColumns = `id, at, actor_upn, actor_name, action, target, target_name, result, detail, correlation_id, remote_ip, count, last_at`
 
 // AddActivity appends an entry; a zero At means now.
 func (s *Store) AddActivity(ctx context.Context, a model.Activity) error {
+	a, err := s.checkActivity(a)
+	if err != nil {
+		return err
+	}
+	if err := insertActivity(ctx, s.db, a); err != nil {
+		return fmt.Errorf("add activity %s: %w", a.Action, err)
+	}
+	return nil
+}
+
+// checkActivity fills At and refuses an entry without an action or with an unknown result.
+func (s *Store) checkActivity(a model.Activity) (model.Activity, error) {
 	if a.At.IsZero() {
 		a.At = s.Now()
 	}
 	if a.Action == "" {
-		return fmt.Errorf("add activity: action is required")
+		return a, fmt.Errorf("add activity: action is required")
 	}
 	switch a.Result {
 	case model.ActivityOK, model.ActivityRefused, model.ActivityFailed:
 	default:
-		return fmt.Errorf("add activity %s: unknown result %q", a.Action, a.Result)
+		return a, fmt.Errorf("add activity %s: unknown result %q", a.Action, a.Result)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO activity (at, actor_upn, actor_name, action, target,
+	return a, nil
+}
+
+// execer is a *sql.DB or *sql.Tx, for writes that run inside a transaction or outside one.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func insertActivity(ctx context.Context, db execer, a model.Activity) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO activity (at, actor_upn, actor_name, action, target,
 		target_name, result, detail, correlation_id, remote_ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		a.At.UTC().UnixNano(), text.Truncate(a.ActorUPN, maxActivityField), text.Truncate(a.ActorName, maxActivityField),
 		text.Truncate(a.Action, maxActivityField), text.Truncate(a.Target, maxActivityField), text.Truncate(a.TargetName, maxActivityField),
 		a.Result, text.Truncate(a.Detail, maxActivityDetail), text.Truncate(a.CorrelationID, maxActivityField),
 		text.Truncate(a.RemoteIP, maxActivityField))
+	return err
+}
+
+// ManySources is the address of the entry that counts anonymous refusals beyond a
+// RefusalPolicy's AnonymousRows.
+const ManySources = "(many addresses)"
+
+// AddRefusal records a refused request (or a failed sign-in) within policy p: when the same
+// source (the person, or the address of an anonymous request) already has an entry of this
+// action and result within p.Window, that entry's count goes up instead; an anonymous source
+// without one gets a new entry only while fewer than p.AnonymousRows were made in the window,
+// else the window's ManySources entry counts it. So however many requests come, the log grows
+// by at most p.AnonymousRows+1 entries per window for all anonymous traffic together, plus
+// one per signed-in person, action and result.
+func (s *Store) AddRefusal(ctx context.Context, a model.Activity, p model.RefusalPolicy) error {
+	a, err := s.checkActivity(a)
 	if err != nil {
-		return fmt.Errorf("add activity %s: %w", a.Action, err)
+		return err
+	}
+	a.RemoteIP = text.Truncate(a.RemoteIP, maxActivityField)
+	a.ActorUPN = text.Truncate(a.ActorUPN, maxActivityField)
+	at := a.At.UTC().UnixNano()
+	since := a.At.Add(-p.Window).UTC().UnixNano()
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		bump := func(ip string) (bool, error) {
+			var id int64
+			err := tx.QueryRowContext(ctx, `SELECT id FROM activity WHERE remote_ip = ? AND actor_upn = ? AND action = ?
+				AND result = ? AND at >= ? ORDER BY at DESC LIMIT 1`, ip, a.ActorUPN, a.Action, a.Result, since).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				return false, nil
+			} else if err != nil {
+				return false, err
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE activity SET count = count + 1, last_at = max(COALESCE(last_at, at), ?) WHERE id = ?`, at, id)
+			return err == nil, err
+		}
+		if done, err := bump(a.RemoteIP); done || err != nil {
+			return err
+		}
+		if a.ActorUPN == "" && p.AnonymousRows > 0 {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM activity WHERE actor_upn = '' AND remote_ip NOT IN ('', ?)
+				AND at >= ?`, ManySources, since).Scan(&n); err != nil {
+				return err
+			}
+			if n >= p.AnonymousRows {
+				if done, err := bump(ManySources); done || err != nil {
+					return err
+				}
+				a.RemoteIP, a.Target, a.TargetName = ManySources, "", ""
+				a.CorrelationID = ""
+				a.Detail = fmt.Sprintf("more anonymous requests refused than %d entries per %s allow, from several addresses: counted here", p.AnonymousRows, p.Window)
+			}
+		}
+		return insertActivity(ctx, tx, a)
+	})
+	if err != nil {
+		return fmt.Errorf("add refusal %s: %w", a.Action, err)
 	}
 	return nil
+}
+
+// pruneBatch bounds one delete of PruneActivity, so the write lock is never held long.
+const pruneBatch = 5000
+
+// PruneActivity deletes the entries older than before and reports how many went.
+func (s *Store) PruneActivity(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := s.db.ExecContext(ctx, `DELETE FROM activity WHERE id IN (SELECT id FROM activity WHERE at < ? LIMIT ?)`,
+			before.UTC().UnixNano(), pruneBatch)
+		if err != nil {
+			return total, fmt.Errorf("prune activity: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("prune activity: %w", err)
+		}
+		total += n
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
+}
+
+// ActivityCount is how many entries the log holds (each counted once, whatever its count).
+func (s *Store) ActivityCount(ctx context.Context) (int, error) {
+	var n int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM activity`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count activity: %w", err)
+	}
+	return n, nil
 }
 
 // activityWhere builds the WHERE clause of f; every value is a parameter.
@@ -124,12 +235,12 @@ func eachActivity(ctx context.Context, db querier, query string, args []any, fn 
 	defer rows.Close()
 	for rows.Next() {
 		var a model.Activity
-		var at sql.NullInt64
+		var at, last sql.NullInt64
 		if err := rows.Scan(&a.ID, &at, &a.ActorUPN, &a.ActorName, &a.Action, &a.Target, &a.TargetName,
-			&a.Result, &a.Detail, &a.CorrelationID, &a.RemoteIP); err != nil {
+			&a.Result, &a.Detail, &a.CorrelationID, &a.RemoteIP, &a.Count, &last); err != nil {
 			return err
 		}
-		a.At = timeFromDB(at)
+		a.At, a.LastAt = timeFromDB(at), timeFromDB(last)
 		if err := fn(a); err != nil {
 			return err
 		}

@@ -3,11 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
 // BenchmarkSaveSnapshot saves a 100,000-user tenant (1-3 license states each, 10,000 groups)
@@ -86,11 +86,57 @@ func BenchmarkGroupReport(b *testing.B) {
 	})
 }
 
-// cpuTime is the CPU time (user + system) the process has used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
+// cpuTime is the CPU time the process has used so far.
+func cpuTime() time.Duration { return testkit.CPUTime() }
+
+// BenchmarkSearchUsers searches 50,000 users the ways people type: a part of a name, a whole
+// proxy address (found through snapshot_user_keys), a whole object id; and lists every user in
+// error, tenant-wide (/errors).
+func BenchmarkSearchUsers(b *testing.B) {
+	st := openTest(b)
+	ctx := context.Background()
+	snap := genTenant(3, 50_000, 1_000)
+	if err := st.SaveSnapshot(ctx, 0, snap); err != nil {
+		b.Fatal(err)
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	for _, c := range []struct {
+		name, q  string
+		offset   int
+		licensed bool
+	}{
+		{"name part", "user 4242", 0, false},
+		{"proxy address", "smtp:USER31337@contoso.example", 0, false},
+		{"object id", snap.Users[777].ID, 0, false},
+		{"no match", "nobody at all", 0, false},
+		{"everyone matches", "user", 0, false},
+		{"all users page 1", "", 0, false},
+		{"all users page 500", "", 500 * 50, false},
+		{"licensed users", "", 0, true},
+		{"licensed name part", "user 42", 0, true},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			search := st.SearchUsers
+			if c.licensed {
+				search = st.SearchLicensedUsers
+			}
+			cpu := cpuTime()
+			defer func() { b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op") }()
+			for b.Loop() {
+				r, err := search(ctx, c.q, c.offset, 50)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(r.Total), "matches")
+			}
+		})
+	}
+	b.Run("users in error", func(b *testing.B) {
+		for b.Loop() {
+			users, err := st.UsersInError(ctx)
+			if err != nil || len(users) == 0 {
+				b.Fatal(len(users), err)
+			}
+			b.ReportMetric(float64(len(users)), "users")
+		}
+	})
 }

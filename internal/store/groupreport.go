@@ -23,10 +23,12 @@ const reportColumns = `id, display_name, member_count, user_count, error_count, 
 func reportWhere(snapID int64, q model.GroupReportQuery) (string, []any) {
 	where := "snapshot_id = ?"
 	args := []any{snapID}
-	// instr, not LIKE: the search is a plain substring, so % _ and \ in it mean themselves.
+	// A part of the name, or a whole object id: a part of an id matches by chance ("a1" is in
+	// many GUIDs). instr, not LIKE: the search is a plain substring, so % _ and \ in it mean
+	// themselves.
 	if search := fold(strings.TrimSpace(q.Search)); search != "" {
-		where += " AND (instr(sort_name, ?) > 0 OR instr(lower(id), ?) > 0)"
-		args = append(args, search, search)
+		where += " AND (instr(sort_name, ?) > 0 OR lower(id) = ?)"
+		args = append(args, search, model.NormalizeID(search))
 	}
 	if q.OnlyErrors {
 		where += " AND error_count > 0"

@@ -125,6 +125,31 @@ func deriveHolders(ctx context.Context, tx *sql.Tx, snapID int64, ids []string) 
 	return nil
 }
 
+// insertUserKeys writes what a search for u matches whole: its proxy addresses and employee id
+// (see userKey).
+func insertUserKeys(ctx context.Context, keys *rowInserter, u *model.User) error {
+	for _, k := range append(slices.Clone(u.ProxyAddresses), u.EmployeeID) {
+		if k = userKey(k); k == "" {
+			continue
+		}
+		if err := keys.add(ctx, k, u.ID); err != nil {
+			return fmt.Errorf("insert search key of user %q: %w", u.ID, err)
+		}
+	}
+	return nil
+}
+
+// userKey is the form in which a proxy address or employee id is kept and looked up: trimmed,
+// folded, and an address without its type ("SMTP:ada@contoso.edu" and "ada@contoso.edu" are one
+// key; "X500:/o=..." keeps its type, as it is no address).
+func userKey(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, ':'); i >= 1 && i <= 8 && strings.Contains(s[i+1:], "@") {
+		s = s[i+1:]
+	}
+	return fold(s)
+}
+
 // countHolders recounts the holders of each SKU of snapshot snapID by how they got it.
 func countHolders(ctx context.Context, tx *sql.Tx, snapID int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM snapshot_sku_holders WHERE snapshot_id = ?`, snapID); err != nil {
@@ -138,6 +163,40 @@ func countHolders(ctx context.Context, tx *sql.Tx, snapID int64) error {
 		return fmt.Errorf("count holders: %w", err)
 	}
 	return nil
+}
+
+// DisabledAccountHolders counts, for each of these SKUs of the current snapshot, the users who
+// hold it (assigned, not just in error) with a disabled account: units a shortage could free.
+// SKUs without such holders are left out; ids are lower case.
+func (s *Store) DisabledAccountHolders(ctx context.Context, skuIDs []string) (map[string]int, error) {
+	return readValue(ctx, s, func(db querier) (map[string]int, error) {
+		info, err := currentSnapshot(ctx, db)
+		if err != nil {
+			return nil, err
+		}
+		ids := make([]string, len(skuIDs))
+		for i, id := range skuIDs {
+			ids[i] = model.NormalizeID(id)
+		}
+		// One range of the holders' primary key per SKU.
+		rows, err := db.QueryContext(ctx, `SELECT sku_id, count(*) FROM snapshot_holders
+			WHERE snapshot_id = ?1 AND sku_id IN (SELECT value FROM json_each(?2)) AND account_enabled = 0 AND state <> ?3
+			GROUP BY sku_id`, info.ID, idsJSON(ids), model.StateError)
+		if err != nil {
+			return nil, fmt.Errorf("disabled accounts holding licenses: %w", err)
+		}
+		defer rows.Close()
+		out := map[string]int{}
+		for rows.Next() {
+			var id string
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				return nil, fmt.Errorf("disabled accounts holding licenses: %w", err)
+			}
+			out[id] = n
+		}
+		return out, rows.Err()
+	})
 }
 
 // addHolderValues records the departments and usage locations among the holders of snapshot

@@ -68,6 +68,19 @@ func (s *Store) IPSources(ctx context.Context) ([]model.IPSource, error) {
 	return out, nil
 }
 
+// IPSourcesStamp names the stored sources' versions and save times in one short string: it
+// changes whenever a source is saved (by this process or another on the same database, such as
+// `tenantdesk ip import`), so a server can notice new data without reading it all.
+func (s *Store) IPSourcesStamp(ctx context.Context) (string, error) {
+	var stamp string
+	err := s.rdb.QueryRowContext(ctx, `SELECT coalesce(group_concat(k, ';'), '') FROM
+		(SELECT kind || '/' || instance || '/' || version || '/' || fetched_at AS k FROM ip_sources ORDER BY kind, instance)`).Scan(&stamp)
+	if err != nil {
+		return "", fmt.Errorf("ip sources stamp: %w", err)
+	}
+	return stamp, nil
+}
+
 // MarkIPSourceChecked records that the stored source of kind and instance was confirmed current
 // at at, without touching its data. It returns ErrNotFound when no such source is stored.
 func (s *Store) MarkIPSourceChecked(ctx context.Context, kind, instance string, at time.Time) error {

@@ -56,11 +56,12 @@ func patchedIDs(ctx context.Context, tx *sql.Tx, table string, snapID, after int
 	return ids, nil
 }
 
-// userRowTables are the tables holding what a snapshot stores of a user as read from Graph
-// (the rest is derived from them), with the column naming the user.
+// userRowTables are the tables holding what a snapshot stores of a user as insertUsers writes
+// it from what Graph said (the rest is derived from them), with the column naming the user.
 var userRowTables = [][2]string{
 	{"snapshot_users", "id"}, {"snapshot_user_props", "user_id"},
 	{"snapshot_user_assigned", "user_id"}, {"snapshot_user_states", "user_id"},
+	{"snapshot_user_keys", "user_id"},
 }
 
 // copyUserRows replaces the rows of users ids in snapshot dst with their rows in snapshot src

@@ -127,19 +127,20 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 	ins := []*rowInserter{
 		newRowInserter(tx, "snapshot_users", []string{"snapshot_id", "id", "display_name", "upn", "mail", "given_name",
 			"surname", "department", "job_title", "company_name", "employee_id", "city", "country", "usage_location",
-			"user_type", "account_enabled", "on_prem_sync", "created_at", "has_errors", "sort_name"}, snapID, " ON CONFLICT DO NOTHING"),
+			"user_type", "account_enabled", "on_prem_sync", "created_at", "has_errors", "sort_name", "search_text", "licensed"}, snapID, " ON CONFLICT DO NOTHING"),
 		newRowInserter(tx, "snapshot_user_props", []string{"snapshot_id", "user_id", "props"}, snapID, " ON CONFLICT DO NOTHING"),
 		newRowInserter(tx, "snapshot_user_assigned", []string{"snapshot_id", "user_id", "sku_id", "disabled_plans"}, snapID,
 			" ON CONFLICT DO NOTHING"),
 		newRowInserter(tx, "snapshot_user_states", []string{"snapshot_id", "user_id", "sku_id", "assigned_by_group", "state",
 			"error", "disabled_plans", "last_updated"}, snapID, " ON CONFLICT DO NOTHING"),
+		newRowInserter(tx, "snapshot_user_keys", []string{"snapshot_id", "key", "user_id"}, snapID, " ON CONFLICT DO NOTHING"),
 	}
 	defer func() {
 		for _, r := range ins {
 			r.close()
 		}
 	}()
-	userRows, propRows, assignedRows, stateRows := ins[0], ins[1], ins[2], ins[3]
+	userRows, propRows, assignedRows, stateRows, keyRows := ins[0], ins[1], ins[2], ins[3], ins[4]
 	for i, u := range users {
 		if i%checkEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -153,13 +154,16 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 		if err := userRows.add(bg, u.ID, u.DisplayName, u.UserPrincipalName, u.Mail,
 			u.GivenName, u.Surname, u.Department, u.JobTitle, u.CompanyName, u.EmployeeID, u.City, u.Country,
 			u.UsageLocation, u.UserType, u.AccountEnabled, u.OnPremisesSyncEnabled, timeToDB(u.CreatedAt),
-			hasErrors(u), fold(u.DisplayName)); err != nil {
+			hasErrors(u), fold(u.DisplayName), searchText(u), len(u.AssignedLicenses) > 0); err != nil {
 			return fmt.Errorf("insert users: %w", err)
 		}
 		if props != "{}" {
 			if err := propRows.add(bg, u.ID, props); err != nil {
 				return fmt.Errorf("insert user properties: %w", err)
 			}
+		}
+		if err := insertUserKeys(bg, keyRows, u); err != nil {
+			return err
 		}
 		for _, l := range u.AssignedLicenses {
 			if err := assignedRows.add(bg, u.ID, model.NormalizeID(l.SKUID), guidList(l.DisabledPlans)); err != nil {
@@ -177,7 +181,7 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 }
 
 // userTables hold a snapshot's rows about each user (by user_id), besides snapshot_users.
-var userTables = []string{"snapshot_holders", "snapshot_user_props", "snapshot_user_states", "snapshot_user_assigned"}
+var userTables = []string{"snapshot_holders", "snapshot_user_props", "snapshot_user_states", "snapshot_user_assigned", "snapshot_user_keys"}
 
 // snapshotTables are deleted child first.
 var snapshotTables = append(append(userTables[:len(userTables):len(userTables)], "snapshot_users", "snapshot_holder_values", "snapshot_sku_holders"),

@@ -9,7 +9,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,31 +50,74 @@ type Store struct {
 	// whether those runs are still alive.
 	owner  RunOwner
 	closed atomic.Bool
+	lock   *fileLock // shared: a restore waits for every open Store to close
 }
 
 // Open opens (creating if needed) the database at path, with WAL, foreign keys and a busy
-// timeout on every connection, and applies pending migrations.
+// timeout on every connection, and applies pending migrations. A new database file is created
+// readable by its owner only (0600), in a directory made 0700 when Open creates it: it holds the
+// tenant's directory and the activity log.
 func Open(ctx context.Context, path string) (*Store, error) {
 	registerDriver()
-	db, err := openPool(ctx, path, false)
+	if err := prepareFile(path); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	lock, err := lockFile(path, false)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, Now: time.Now, owner: newRunOwner()}
-	if err := s.migrate(); err != nil {
+	db, err := openPool(ctx, path, false)
+	if err != nil {
+		lock.release()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	s := &Store{db: db, Now: time.Now, owner: newRunOwner(), lock: lock}
+	fail := func(err error) (*Store, error) {
 		db.Close()
-		return nil, fmt.Errorf("migrate %s: %w", path, err)
+		lock.release()
+		return nil, err
+	}
+	if err := s.migrate(); err != nil {
+		return fail(fmt.Errorf("migrate %s: %w", path, err))
 	}
 	if err := s.MarkInterruptedRuns(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return fail(fmt.Errorf("open %s: %w", path, err))
 	}
 	// After migrating: the file exists, in WAL mode, with every table a read may name.
 	if s.rdb, err = openPool(ctx, path, true); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+		return fail(fmt.Errorf("open %s for reading: %w", path, err))
 	}
 	return s, nil
+}
+
+// prepareFile creates the database's directory (0700) and the empty file (0600) when missing,
+// and takes group and other permissions off an existing file and its journal: SQLite gives
+// the WAL and shared-memory files the database file's mode.
+func prepareFile(path string) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return err
+			}
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			continue // the journal files exist only while the database is open
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return fmt.Errorf("make %s private: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // openPool opens a pool of connections to path: for writing, transactions begin IMMEDIATE so
@@ -121,15 +168,16 @@ func (s *Store) migrate() error {
 }
 
 // Close closes the database. Sync runs this store started and did not finish are marked
-// interrupted first: once it is closed nothing can finish them.
+// interrupted first (once it is closed nothing can finish them), and its unfinished jobs are
+// released for the next process to take up.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return errors.Join(s.rdb.Close(), s.db.Close()) // closed already: a no-op, as for sql.DB
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	markErr := s.markOwnRunsInterrupted(ctx)
-	if err := errors.Join(s.rdb.Close(), s.db.Close()); err != nil {
+	markErr := errors.Join(s.markOwnRunsInterrupted(ctx), s.ReleaseJobs(ctx))
+	if err := errors.Join(s.rdb.Close(), s.db.Close(), s.lock.release()); err != nil {
 		return err
 	}
 	return markErr
@@ -138,13 +186,48 @@ func (s *Store) Close() error {
 // DB is the underlying database (the writing pool), for packages' own tests.
 func (s *Store) DB() *sql.DB { return s.db }
 
-// Ping checks the database answers through both pools, for readiness probes.
+// Ping checks the database answers through both pools, for readiness probes: each reads the
+// file's header and the root page of every table, which an open pool's PingContext alone does
+// not (it answers from a cached connection while the file underneath is garbage).
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.db.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping: %w", err)
+	if err := check(ctx, s.db); err != nil {
+		return fmt.Errorf("database check: %w", err)
 	}
-	if err := s.rdb.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping read pool: %w", err)
+	if err := check(ctx, s.rdb); err != nil {
+		return fmt.Errorf("database check (read pool): %w", err)
+	}
+	return nil
+}
+
+// check is Ping's cheap query: the schema, then one row of each table (its root page); the
+// cost does not grow with the data.
+func check(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(tables) == 0 {
+		return errors.New("the database has no tables")
+	}
+	for _, t := range tables {
+		var one int
+		err := db.QueryRowContext(ctx, `SELECT 1 FROM "`+strings.ReplaceAll(t, `"`, `""`)+`" LIMIT 1`).Scan(&one)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("table %s: %w", t, err)
+		}
 	}
 	return nil
 }

@@ -113,6 +113,28 @@ func TestSearchUsers(t *testing.T) {
 	if err != nil || ids(r) != "u2,u3" || r.Total != 7 {
 		t.Errorf("page 2 of 2 = %s (total %d), %v", ids(r), r.Total, err)
 	}
+	// The total whichever way the page ends: full (counted), short (the rest), empty past the end.
+	for _, c := range []struct {
+		q                    string
+		offset, limit, total int
+		want                 string
+	}{
+		{"", 0, 7, 7, "u6,u1,u2,u3,u4,u5,u7"},
+		{"", 6, 2, 7, "u7"},
+		{"", 7, 2, 7, ""},
+		{"", 50, 2, 7, ""},
+		{"x", 0, 1, 4, "u6"},
+		{"x", 3, 1, 4, "u7"},
+		{"x", 3, 2, 4, "u7"},
+		{"x", 0, 10, 4, "u6,u1,u2,u7"},
+		{"nobody", 0, 1, 0, ""},
+		{"nobody", 3, 1, 0, ""},
+	} {
+		r, err := st.SearchUsers(ctx, c.q, c.offset, c.limit)
+		if err != nil || ids(r) != c.want || r.Total != c.total {
+			t.Errorf("SearchUsers(%q, %d, %d) = %s (total %d), %v; want %s (%d)", c.q, c.offset, c.limit, ids(r), r.Total, err, c.want, c.total)
+		}
+	}
 	if r, err := st.SearchUsers(ctx, "", -5, 100000); err != nil || len(r.Users) != 7 {
 		t.Errorf("bounds not clamped: %d users, %v", len(r.Users), err)
 	}

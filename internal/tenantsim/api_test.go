@@ -1133,3 +1133,44 @@ func FuzzAcceptsGzip(f *testing.F) {
 		}
 	})
 }
+
+type fakeAccounts struct {
+	roles    map[string][]string
+	disabled map[string]bool
+}
+
+func (f *fakeAccounts) SetRoles(upn string, roles []string) error {
+	if upn != "reader@x" {
+		return fmt.Errorf("%q: unknown account", upn)
+	}
+	f.roles[upn] = roles
+	return nil
+}
+
+func (f *fakeAccounts) SetDisabled(upn string, d bool) error { f.disabled[upn] = d; return nil }
+
+// POST /_sim/accounts changes an account's app roles or blocks it, as an administrator would.
+func TestControlAccounts(t *testing.T) {
+	e := newAPIEnv(t)
+	ctl := NewControl(e.t, e.api, e.faults)
+	post := func(body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/_sim/accounts", strings.NewReader(body))
+		req.RemoteAddr = "127.0.0.1:1"
+		rec := httptest.NewRecorder()
+		ctl.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := post(`{"upn":"reader@x","roles":[]}`); rec.Code != 404 {
+		t.Errorf("without an account admin: %d", rec.Code)
+	}
+	acc := &fakeAccounts{roles: map[string][]string{}, disabled: map[string]bool{}}
+	ctl.Accounts = acc
+	if rec := post(`{"upn":"reader@x","roles":[],"disabled":true}`); rec.Code != 200 || acc.roles["reader@x"] == nil || !acc.disabled["reader@x"] {
+		t.Errorf("change: %d %s, %+v", rec.Code, rec.Body, acc)
+	}
+	for _, bad := range []string{`{"upn":"other@x","roles":["Reader"]}`, `{"upn":"reader@x"}`, `{"roles":[]}`, `{"upn":"reader@x","role":"x"}`, `nope`} {
+		if rec := post(bad); rec.Code < 400 {
+			t.Errorf("%s: %d", bad, rec.Code)
+		}
+	}
+}

@@ -17,6 +17,15 @@ type Control struct {
 	t      *Tenant
 	api    *API
 	faults *Faults
+	// Accounts changes the sign-in accounts (POST /_sim/accounts); nil answers 404 there.
+	Accounts AccountAdmin
+}
+
+// AccountAdmin changes demo accounts as an Entra administrator would. *identity.Provider
+// implements it.
+type AccountAdmin interface {
+	SetRoles(upn string, roles []string) error
+	SetDisabled(upn string, disabled bool) error
 }
 
 // NewControl serves the control API for a tenant, its Graph API and its fault injection.
@@ -150,12 +159,43 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeRaw(w, 200, "message/rfc822", msg)
+	case path == "/accounts" && post && c.Accounts != nil:
+		c.setAccount(w, r)
 	case path == "/stats", path == "/stats/reset", path == "/knobs", path == "/advance-processing", path == "/reset", path == "/changes",
 		path == "/scenarios", path == "/sspr/flows", path == "/sspr/email", strings.HasPrefix(path, "/skus/"):
 		ctlError(w, http.StatusMethodNotAllowed, "method not allowed")
 	default:
 		ctlError(w, http.StatusNotFound, "no such control endpoint: "+r.URL.Path)
 	}
+}
+
+// setAccount changes a demo account's app roles or blocks its sign-in:
+// {"upn": "...", "roles": ["Reader"]} and/or {"upn": "...", "disabled": true}.
+func (c *Control) setAccount(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		UPN      string    `json:"upn"`
+		Roles    *[]string `json:"roles"`
+		Disabled *bool     `json:"disabled"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil || body.UPN == "" || body.Roles == nil && body.Disabled == nil {
+		ctlError(w, 400, `body must be {"upn": "...", "roles": [...]} and/or "disabled": true|false`)
+		return
+	}
+	if body.Roles != nil {
+		if err := c.Accounts.SetRoles(body.UPN, *body.Roles); err != nil {
+			ctlError(w, 404, err.Error())
+			return
+		}
+	}
+	if body.Disabled != nil {
+		if err := c.Accounts.SetDisabled(body.UPN, *body.Disabled); err != nil {
+			ctlError(w, 404, err.Error())
+			return
+		}
+	}
+	ctlJSON(w, 200, map[string]bool{"ok": true})
 }
 
 func (c *Control) prepaid(w http.ResponseWriter, r *http.Request, skuID string) {

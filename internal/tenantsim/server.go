@@ -247,7 +247,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/v1.0/", graph)
 	mux.Handle("/v1.0", graph)
-	mux.Handle("/_sim/", NewControl(t, s.API, s.Faults))
+	ctl := NewControl(t, s.API, s.Faults)
+	ctl.Accounts = s.Provider
+	mux.Handle("/_sim/", ctl)
 	mux.Handle("/", s.Provider.Handler())
 
 	s.info = Info{

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/auth"
+	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim/identity"
 	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
@@ -36,11 +37,13 @@ const (
 // real timestamps too, so tests stay near real time.
 func NewClock() *testkit.Clock { return testkit.NewClock(time.Now()) }
 
-// IDP is a running identity provider over HTTPS.
+// IDP is a running identity provider over HTTPS, with a session store (real SQLite) for the
+// authenticators of its Config.
 type IDP struct {
 	Provider *identity.Provider
 	Server   *httptest.Server
 	Clock    *testkit.Clock
+	Sessions auth.SessionStore
 }
 
 // NewIDP starts the provider with the four accounts; it stops when t ends.
@@ -72,7 +75,7 @@ func NewIDP(t testing.TB, clock *testkit.Clock) *IDP {
 	mu.Lock()
 	h = p.Handler()
 	mu.Unlock()
-	return &IDP{Provider: p, Server: srv, Clock: clock}
+	return &IDP{Provider: p, Server: srv, Clock: clock, Sessions: storetest.Open(t)}
 }
 
 // Issuer is the provider's issuer URL.
@@ -90,6 +93,7 @@ func (i *IDP) Config(base string, keys ...string) auth.Config {
 		RedirectURL:  strings.TrimRight(base, "/") + auth.CallbackPath,
 		HTTPClient:   i.Server.Client(),
 		Keys:         keys,
+		Sessions:     i.Sessions,
 		Now:          i.Clock.Now,
 	}
 }

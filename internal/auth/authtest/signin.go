@@ -1,9 +1,13 @@
 package authtest
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
 
 	"github.com/tenantdesk/tenantdesk/internal/auth"
 )
@@ -75,3 +79,29 @@ func (a Authenticator) FinishSignIn(_ http.ResponseWriter, r *http.Request) (aut
 func (a Authenticator) SignOut(_ http.ResponseWriter, r *http.Request) (auth.Principal, bool) {
 	return a.principal(r)
 }
+
+// errNoSessions is what the double says of stored sessions: it keeps none (handler tests of
+// the sessions page use the real authenticator with an IDP).
+var errNoSessions = errors.New("authtest: the test authenticator keeps no sessions")
+
+// SignOutEverywhere reports the request's person as signed out of one session.
+func (a Authenticator) SignOutEverywhere(_ http.ResponseWriter, r *http.Request) (auth.Principal, int, error) {
+	p, ok := a.principal(r)
+	if !ok {
+		return auth.Principal{}, 0, errors.New("not signed in")
+	}
+	return p, 1, nil
+}
+
+// ActiveSessions lists none.
+func (a Authenticator) ActiveSessions(context.Context, string) ([]model.Session, error) {
+	return nil, nil
+}
+
+// EndSession finds none.
+func (a Authenticator) EndSession(_ context.Context, ref string) (model.Session, error) {
+	return model.Session{}, fmt.Errorf("session %s: %w (%w)", ref, model.ErrNotFound, errNoSessions)
+}
+
+// EndSessionsOf ends none.
+func (a Authenticator) EndSessionsOf(context.Context, string) (int, error) { return 0, nil }

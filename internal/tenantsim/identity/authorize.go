@@ -117,6 +117,16 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 
 	hint := params.Get("login_hint")
+	if acc, ok := p.account(hint); ok && acc.Disabled {
+		// Entra: "AADSTS50057: The user account is disabled." A silent request cannot show it,
+		// so it answers interaction_required; an interactive one shows it on the page.
+		if params.Get("prompt") == "none" {
+			fail(badRequest("interaction_required", 50057, "The user account is disabled."))
+			return
+		}
+		p.signInPage(w, r, seg, params, "AADSTS50057: The user account is disabled.")
+		return
+	}
 	if acc, ok := p.account(hint); ok {
 		code := p.issueCode(authCode{
 			clientID:    p.dashboard.ClientID,
@@ -343,7 +353,7 @@ func (p *Provider) signInPage(w http.ResponseWriter, r *http.Request, seg string
 			d.Hidden = append(d.Hidden, hiddenField{name, v})
 		}
 	}
-	for _, a := range p.accounts {
+	for _, a := range p.Accounts() {
 		roles := "no app role"
 		if len(a.Roles) > 0 {
 			roles = strings.Join(a.Roles, ", ")

@@ -432,3 +432,39 @@ func TestOIDCClient(t *testing.T) {
 		t.Error("minted a token for an unknown account")
 	}
 }
+
+// An administrator's changes to an account apply to what is issued from then on: removed app
+// roles are missing from the next ID token, and a blocked account cannot sign in, silently or
+// not (Entra's AADSTS50057).
+func TestAccountChanges(t *testing.T) {
+	e := newEnv(t)
+	if err := e.p.SetRoles(adminUPN, []string{"Reader"}); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := e.p.MintIDToken(IDTokenOptions{UPN: adminUPN, Nonce: "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if roles, _ := jwtPart(t, raw, 1)["roles"].([]any); len(roles) != 1 || roles[0] != "Reader" {
+		t.Errorf("roles after SetRoles: %v", jwtPart(t, raw, 1)["roles"])
+	}
+	if err := e.p.SetRoles("nobody@example.com", nil); err == nil {
+		t.Error("SetRoles of an unknown account succeeded")
+	}
+	if err := e.p.SetDisabled(adminUPN, true); err != nil {
+		t.Fatal(err)
+	}
+	q := e.authorize(t, authorizeQuery(func(q url.Values) { q.Set("prompt", "none") }))
+	if q.Get("error") != "interaction_required" || !strings.Contains(q.Get("error_description"), "AADSTS50057") || q.Get("code") != "" {
+		t.Errorf("silent sign-in of a blocked account: %v", q)
+	}
+	resp := e.get(t, e.url("/oauth2/v2.0/authorize?"+authorizeQuery(nil).Encode()))
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "AADSTS50057") {
+		t.Errorf("interactive sign-in of a blocked account: %d", resp.StatusCode)
+	}
+	e.p.SetDisabled(adminUPN, false)
+	if q := e.authorize(t, authorizeQuery(func(q url.Values) { q.Set("prompt", "none") })); q.Get("code") == "" {
+		t.Errorf("unblocked account: %v", q)
+	}
+}

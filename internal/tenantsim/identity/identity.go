@@ -40,6 +40,8 @@ type Account struct {
 	UPN         string
 	DisplayName string
 	Roles       []string // app roles of the dashboard app (Reader, Operator, LicenseAdmin)
+	// Disabled accounts cannot sign in (AADSTS50057), silently or not.
+	Disabled bool
 }
 
 // DashboardClient is the dashboard's own app registration for OpenID Connect sign-in.
@@ -99,7 +101,8 @@ type Provider struct {
 	x5t  string
 	apps map[string]*app // by lower-case client id
 
-	accounts      []Account // in configured order, ObjectID filled
+	accMu         sync.RWMutex // guards the accounts' roles and state (SetRoles, SetDisabled)
+	accounts      []Account    // in configured order, ObjectID filled
 	accountsByUPN map[string]int
 	dashboard     DashboardClient
 
@@ -251,8 +254,13 @@ func (p *Provider) accessIssuer() string { return "https://sts.windows.net/" + p
 
 // Accounts lists the demo accounts in configured order, ObjectID filled.
 func (p *Provider) Accounts() []Account {
+	p.accMu.RLock()
+	defer p.accMu.RUnlock()
 	out := make([]Account, len(p.accounts))
-	copy(out, p.accounts)
+	for i, a := range p.accounts {
+		a.Roles = append([]string(nil), a.Roles...)
+		out[i] = a
+	}
 	return out
 }
 
@@ -261,7 +269,35 @@ func (p *Provider) account(upn string) (Account, bool) {
 	if !ok {
 		return Account{}, false
 	}
-	return p.accounts[i], true
+	p.accMu.RLock()
+	defer p.accMu.RUnlock()
+	a := p.accounts[i]
+	a.Roles = append([]string(nil), a.Roles...)
+	return a, true
+}
+
+// SetRoles replaces the dashboard app roles assigned to an account, as an administrator does
+// under Enterprise applications: tokens issued from now on carry the new roles claim, tokens
+// issued before keep theirs (Entra puts roles in the token when it issues it).
+func (p *Provider) SetRoles(upn string, roles []string) error {
+	return p.changeAccount(upn, func(a *Account) { a.Roles = append([]string(nil), roles...) })
+}
+
+// SetDisabled blocks (or unblocks) an account's sign-in, as "Block sign-in" does in Entra:
+// from now on every sign-in of it fails, silent ones included.
+func (p *Provider) SetDisabled(upn string, disabled bool) error {
+	return p.changeAccount(upn, func(a *Account) { a.Disabled = disabled })
+}
+
+func (p *Provider) changeAccount(upn string, change func(*Account)) error {
+	i, ok := p.accountsByUPN[strings.ToLower(strings.TrimSpace(upn))]
+	if !ok {
+		return fmt.Errorf("%q: %w", upn, ErrUnknownAccount)
+	}
+	p.accMu.Lock()
+	defer p.accMu.Unlock()
+	change(&p.accounts[i])
+	return nil
 }
 
 // tenantSegment maps the first path segment to the tenant: its id, or the multi-tenant aliases
