@@ -112,13 +112,47 @@ func PhaseLabel(s SyncView) string {
 	if phase == "" {
 		phase = "starting"
 	}
+	what := "Refreshing"
+	switch s.Kind {
+	case model.SyncFull:
+		what = "Full sync"
+	case model.SyncIncremental:
+		what = "Refreshing what changed"
+	}
 	switch {
 	case s.Total > 0:
-		return fmt.Sprintf("Refreshing (%s): %s of %s", phase, Number(s.Done), Number(s.Total))
+		return fmt.Sprintf("%s (%s): %s of %s", what, phase, Number(s.Done), Number(s.Total))
 	case s.Done > 0:
-		return fmt.Sprintf("Refreshing (%s): %s", phase, Number(s.Done))
+		return fmt.Sprintf("%s (%s): %s", what, phase, Number(s.Done))
 	}
-	return fmt.Sprintf("Refreshing (%s)…", phase)
+	return fmt.Sprintf("%s (%s)…", what, phase)
+}
+
+// DataKindLabel says how the data was last refreshed, for the header's label above the data's
+// age (which must stay one short line): "Full sync" or "Incremental"; "" when not known.
+func DataKindLabel(kind string) string {
+	switch kind {
+	case model.SyncFull:
+		return "Full sync"
+	case model.SyncIncremental:
+		return "Incremental"
+	}
+	return ""
+}
+
+// DataKindTitle is the tooltip of the data age: when the data was read and how.
+func DataKindTitle(l Layout) string {
+	t := "Data as of " + DateTime(l.DataAsOf)
+	switch l.DataKind {
+	case model.SyncFull:
+		return t + ", by a full sync of the tenant"
+	case model.SyncIncremental:
+		if l.DataFullAt.IsZero() {
+			return t + ", by an incremental refresh (only what changed was read)"
+		}
+		return t + ", by an incremental refresh (only what changed was read) of the full sync of " + DateTime(l.DataFullAt)
+	}
+	return t
 }
 
 // Percent is part of whole in whole percent, 0 when whole is 0.

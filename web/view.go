@@ -20,6 +20,11 @@ type Layout struct {
 	// DataAsOf is when the current snapshot was taken; zero when there is none yet.
 	DataAsOf time.Time
 	Sync     SyncView
+	// DataKind is how the current data was last refreshed: model.SyncFull or
+	// model.SyncIncremental ("" when not known); DataFullAt is when the full sync it was carried
+	// forward from began.
+	DataKind   string
+	DataFullAt time.Time
 	// RefreshAction is the URL the refresh form posts to; "" hides the refresh control.
 	RefreshAction string
 	// ProgressURL is polled by app.js while a refresh runs.
@@ -62,6 +67,7 @@ type NavItem struct {
 // SyncView is the state of refreshes as the page shows it.
 type SyncView struct {
 	Running  bool
+	Kind     string // of the running refresh: model.SyncFull or model.SyncIncremental, "" until known
 	Phase    string
 	Done     int
 	Total    int

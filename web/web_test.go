@@ -209,3 +209,34 @@ func TestSKUUsageText(t *testing.T) {
 		}
 	}
 }
+
+// The header says whether the data came from a full sync or an incremental refresh, and the
+// progress line which kind is running.
+func TestDataKind(t *testing.T) {
+	l := baseLayout()
+	l.DataKind, l.DataFullAt = model.SyncIncremental, now.Add(-5*time.Hour)
+	d := render(t, ErrorPage(l, ErrorView{Status: 404}))
+	if got := d.Find("#data-kind").Text(); got != "Incremental" {
+		t.Errorf("data kind %q", got)
+	}
+	if got, _ := d.Find("#data-age time").Attr("title"); !strings.Contains(got, "incremental refresh") || !strings.Contains(got, DateTime(l.DataFullAt)) {
+		t.Errorf("data age title %q", got)
+	}
+	l.DataKind = model.SyncFull
+	if got := render(t, ErrorPage(l, ErrorView{Status: 404})).Find("#data-kind").Text(); got != "Full sync" {
+		t.Errorf("data kind %q", got)
+	}
+	l.DataKind = ""
+	d = render(t, ErrorPage(l, ErrorView{Status: 404}))
+	if n := d.Find("#data-kind").Length(); n != 0 || d.Find(".data-age-label").Text() != "Data as of" {
+		t.Error("a data kind shown when it is not known")
+	}
+	for kind, want := range map[string]string{
+		model.SyncFull:        "Full sync (users): 1,200 of 5,000",
+		model.SyncIncremental: "Refreshing what changed (users): 1,200 of 5,000",
+	} {
+		if got := PhaseLabel(SyncView{Kind: kind, Phase: "users", Done: 1200, Total: 5000}); got != want {
+			t.Errorf("PhaseLabel(%s) = %q, want %q", kind, got, want)
+		}
+	}
+}

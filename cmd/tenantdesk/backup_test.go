@@ -56,10 +56,11 @@ func TestBackupDuringASyncAndRestore(t *testing.T) {
 		}
 	}
 
-	// A slow second sync; the backup runs while it writes.
+	// A slow second full sync (an incremental one would be over at once); the backup runs
+	// while it writes.
 	sim.SetKnobs(tenantsim.Knobs{Latency: 60 * time.Millisecond})
 	syncDone := make(chan error, 1)
-	go func() { _, err := cli(vars, "refresh"); syncDone <- err }()
+	go func() { _, err := cli(vars, "refresh", "-mode", "full"); syncDone <- err }()
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if run, err := st.LatestSyncRun(ctx); err == nil && run.Status == model.SyncRunning {
 			break

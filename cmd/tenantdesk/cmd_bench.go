@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -33,7 +34,7 @@ func runBench(ctx context.Context, e env, args []string) error {
 	latency := fs.Duration("latency", 20*time.Millisecond, "latency the simulator adds to every Graph request")
 	throttle := fs.Int("throttle-requests", 0, "the simulator answers 429 past this many requests per second and app (0 = off)")
 	runs := fs.Int("runs", 3, "repetitions of each strategy; medians are printed")
-	change := fs.Float64("change", 0.01, "share of users changed before each incremental refresh")
+	change := fs.Float64("change", 0.01, "share of users changed (through the simulator's POST /_sim/changes) before each measured incremental refresh; 0 measures only the refresh with nothing changed")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the client) to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -66,7 +67,7 @@ func runBench(ctx context.Context, e env, args []string) error {
 		Graph: graph.Config{TenantID: info.TenantID, ClientID: info.ClientID, ClientSecret: info.ClientSecret,
 			GraphURL: info.GraphURL, AuthorityURL: info.AuthorityURL, CAFile: info.CAFile, MaxRetries: 10},
 		Users: *users, Groups: *groups, LicensedGroups: *licensed, Latency: *latency,
-		WireBytes: simWireBytes(info),
+		WireBytes: simWireBytes(info), Change: simChange(info),
 	}
 	fmt.Fprintf(e.stderr, "simulated tenant ready (%d users); running each strategy %d times...\n", *users, *runs)
 	_, err = bench.Run(ctx, t, bench.Options{Runs: *runs, ChangeShare: *change,
@@ -116,26 +117,59 @@ func startSimProcess(ctx context.Context, e env, args ...string) (tenantsim.Info
 // simWireBytes reads the simulator's count of response bytes sent, from its control API.
 func simWireBytes(info tenantsim.Info) func(ctx context.Context) (int64, error) {
 	return func(ctx context.Context) (int64, error) {
-		pem, err := os.ReadFile(info.CAFile)
-		if err != nil {
-			return 0, err
-		}
-		pool := x509.NewCertPool()
-		pool.AppendCertsFromPEM(pem)
-		client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}, Timeout: 10 * time.Second}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, info.ControlURL+"/stats", nil)
-		if err != nil {
-			return 0, err
-		}
-		res, err := client.Do(req)
-		if err != nil {
-			return 0, err
-		}
-		defer res.Body.Close()
 		var st tenantsim.StatsSnapshot
-		if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
+		if err := simControl(ctx, info, http.MethodGet, "/stats", nil, &st); err != nil {
 			return 0, err
 		}
 		return st.Total.Bytes, nil
 	}
+}
+
+// simChange changes a share of the simulated tenant's users with a seeded change set
+// (POST /_sim/changes) and says what it changed.
+func simChange(info tenantsim.Info) func(ctx context.Context, share float64, seed int64) (string, error) {
+	return func(ctx context.Context, share float64, seed int64) (string, error) {
+		var cs tenantsim.ChangeSet
+		if err := simControl(ctx, info, http.MethodPost, "/changes", tenantsim.ChangesJSON{Share: &share, Seed: seed}, &cs); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("changed %d users: %d attribute edits, %d licenses added, %d removed, %d refused, %d joins, %d leaves, %d deleted, a template %s, %d units bought",
+			cs.Users, cs.AttributeEdits, cs.LicensesAdded, cs.LicensesRemoved, cs.LicensesRefused, cs.Joins, cs.Leaves, cs.Deletions,
+			cs.TemplateChange, cs.UnitsBought), nil
+	}
+}
+
+// simControl calls the simulator's control API: body (if any) sent as JSON, the answer
+// decoded into out.
+func simControl(ctx context.Context, info tenantsim.Info, method, path string, body, out any) error {
+	pem, err := os.ReadFile(info.CAFile)
+	if err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}, Timeout: 60 * time.Second}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, info.ControlURL+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+		return fmt.Errorf("simulator %s %s: %s: %s", method, path, res.Status, bytes.TrimSpace(msg))
+	}
+	return json.NewDecoder(res.Body).Decode(out)
 }

@@ -10,13 +10,34 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/app"
 	"github.com/tenantdesk/tenantdesk/internal/config"
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/snapshot"
 )
 
-// runRefresh takes one snapshot from the command line, drawing a progress bar on a terminal
-// and plain progress lines otherwise.
+// runRefresh refreshes the snapshot once from the command line (-mode: auto decides full or
+// incremental as the scheduled refresh does), drawing a progress bar on a terminal and plain
+// progress lines otherwise.
 func runRefresh(ctx context.Context, e env, args []string) error {
-	cfg, _, err := loadConfig(e, "refresh", config.ModeRefresh, args)
+	cfg, err := config.Load(e.lookupEnv, e.readFile)
 	if err != nil {
+		return err
+	}
+	fs := newFlagSet(e, "refresh", "")
+	cfg.BindFlags(fs)
+	modeFlag := fs.String("mode", "auto", "auto (incremental, or a full sync when one is due: TENANTDESK_FULL_SYNC_INTERVAL), full (read the whole tenant) or incremental (read what changed even if a full sync is due)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	mode, err := snapshot.ParseMode(*modeFlag)
+	if err != nil || fs.NArg() > 0 {
+		if err != nil {
+			fmt.Fprintf(e.stderr, "tenantdesk refresh: %v\n", err)
+		} else {
+			fmt.Fprintf(e.stderr, "tenantdesk refresh: unexpected argument %q\n", fs.Arg(0))
+		}
+		fs.Usage()
+		return errUsage
+	}
+	if err := cfg.Validate(config.ModeRefresh); err != nil {
 		return err
 	}
 	a, err := app.New(ctx, cfg, newLogger(e, cfg))
@@ -30,14 +51,23 @@ func runRefresh(ctx context.Context, e env, args []string) error {
 		defer close(done)
 		drawProgress(e.stderr, isTerminal(e.stderr), updates)
 	}()
-	run, err := a.Syncer.Run(ctx)
+	run, err := a.Syncer.RunMode(ctx, mode)
 	stop()
 	<-done
 	if err != nil {
 		return fmt.Errorf("refresh failed (the previous snapshot stays current): %w", err)
 	}
-	fmt.Fprintf(e.stdout, "snapshot taken: %d users, %d licensed groups, %d subscriptions, %d Graph requests in %s\n",
-		run.Users, run.Groups, run.SKUs, run.Requests, run.FinishedAt.Sub(run.StartedAt).Round(1e7))
+	took := run.FinishedAt.Sub(run.StartedAt).Round(1e7)
+	if run.Kind == model.SyncIncremental {
+		fmt.Fprintf(e.stdout, "snapshot refreshed incrementally: %d users written, %d licensed groups, %d subscriptions, %d Graph requests in %s\n",
+			run.Users, run.Groups, run.SKUs, run.Requests, took)
+	} else {
+		fmt.Fprintf(e.stdout, "snapshot taken (full sync): %d users, %d licensed groups, %d subscriptions, %d Graph requests in %s\n",
+			run.Users, run.Groups, run.SKUs, run.Requests, took)
+	}
+	if run.Note != "" {
+		fmt.Fprintf(e.stdout, "%s\n", run.Note)
+	}
 	return nil
 }
 

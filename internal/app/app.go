@@ -88,6 +88,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	}
 	syncer := snapshot.New(gc, st, logger.With("component", "sync"))
 	syncer.Requests = func() int64 { return gc.Stats().Requests }
+	syncer.FullEvery = cfg.FullSyncInterval
 	perms, err := permissions.NewChecker(gc.GrantedPermissions, nil, logger.With("component", "permissions"))
 	if err != nil {
 		st.Close()

@@ -89,8 +89,9 @@ func TestFailedSyncLeavesThePreviousSnapshotCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Half-way through (the first page of users saved), every connection starts to drop: the
-	// client's retries run out and the sync fails without touching the current snapshot.
+	// A full sync: half-way through (the first page of users saved), every connection starts to
+	// drop: the client's retries run out and the sync fails without touching the current
+	// snapshot.
 	updates, stop := d.App.Syncer.Subscribe()
 	dropping := make(chan struct{})
 	go func() {
@@ -104,7 +105,7 @@ func TestFailedSyncLeavesThePreviousSnapshotCurrent(t *testing.T) {
 		for range updates {
 		}
 	}()
-	run, err := d.App.Syncer.Run(ctx)
+	run, err := d.App.Syncer.RunMode(ctx, snapshot.Full)
 	stop()
 	select {
 	case <-dropping:

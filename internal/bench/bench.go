@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/graph"
+	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/snapshot"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 )
@@ -35,6 +37,10 @@ type Tenant struct {
 	// WireBytes, if set, is how many response bytes the simulator has sent so far, as they
 	// went over the wire (compressed where the client accepted it).
 	WireBytes func(ctx context.Context) (int64, error)
+	// Change, if set, changes share of the tenant's users with the change set seed picks (the
+	// simulator's POST /_sim/changes) and says what it did; the incremental refreshes are
+	// measured only with it.
+	Change func(ctx context.Context, share float64, seed int64) (string, error)
 }
 
 // Options are how the benchmark runs.
@@ -100,8 +106,127 @@ func Run(ctx context.Context, t Tenant, opts Options, out io.Writer) ([]Result, 
 		return nil, fmt.Errorf("full sync: %w", err)
 	}
 	results = append(results, full)
+	var check incrementalCheck
+	if t.Change != nil {
+		inc, c, err := incremental(ctx, t, opts, filepath.Join(dir, "incremental.db"), client)
+		if err != nil {
+			return nil, fmt.Errorf("incremental refresh: %w", err)
+		}
+		results, check = append(results, inc...), c
+	}
 	writeTable(out, t, opts, results)
+	check.write(out, opts, results)
 	return results, nil
+}
+
+// incrementalCheck is what part (c) found besides the figures: the database's size, and whether
+// the refreshed snapshot equals a full sync of the tenant as it is then.
+type incrementalCheck struct {
+	sizeAfterFull, sizeAfterRefreshes int64
+	refreshes                         int
+	differs                           []string // tables whose data differs from the full sync's
+}
+
+// incremental measures, on one database holding a full sync, opts.Runs incremental refreshes
+// with nothing changed, then opts.Runs each after t.Change changed opts.ChangeShare of the
+// users (outside the measurement); then it compares the snapshot with a fresh full sync's.
+func incremental(ctx context.Context, t Tenant, opts Options, path string, client *graph.Client) ([]Result, incrementalCheck, error) {
+	var check incrementalCheck
+	st, syncer, err := openSyncer(ctx, path, client, opts.Logger)
+	if err != nil {
+		return nil, check, err
+	}
+	defer st.Close()
+	if _, err := syncer.RunMode(ctx, snapshot.Full); err != nil {
+		return nil, check, err
+	}
+	check.sizeAfterFull = dbSize(path)
+	refresh := func() (string, error) {
+		run, err := syncer.RunMode(ctx, snapshot.Incremental)
+		check.refreshes++
+		if err == nil && run.Kind != model.SyncIncremental {
+			err = fmt.Errorf("ran as a %s sync: %s", run.Kind, run.Note)
+		}
+		return run.Note, err
+	}
+	nothing, err := repeat(opts.Runs, "incremental, nothing changed", refresh, client, t.WireBytes)
+	if err != nil {
+		return nil, check, err
+	}
+	results := []Result{nothing}
+	if opts.ChangeShare > 0 {
+		seed, what := int64(0), ""
+		changed, err := repeat(opts.Runs, fmt.Sprintf("incremental, %g%% of users changed", opts.ChangeShare*100), func() (string, error) {
+			note, err := refresh()
+			return what + "; " + note, err
+		}, client, t.WireBytes, func() error {
+			seed++
+			var err error
+			what, err = t.Change(ctx, opts.ChangeShare, seed)
+			return err
+		})
+		if err != nil {
+			return nil, check, err
+		}
+		results = append(results, changed)
+	}
+	check.sizeAfterRefreshes = dbSize(path)
+	mine, err := st.SnapshotDigest(ctx)
+	if err != nil {
+		return nil, check, err
+	}
+	fresh, fsyncer, err := openSyncer(ctx, path+".full", client, opts.Logger)
+	if err != nil {
+		return nil, check, err
+	}
+	defer fresh.Close()
+	if _, err := fsyncer.RunMode(ctx, snapshot.Full); err != nil {
+		return nil, check, err
+	}
+	theirs, err := fresh.SnapshotDigest(ctx)
+	if err != nil {
+		return nil, check, err
+	}
+	for _, table := range slices.Sorted(maps.Keys(mine)) {
+		if mine[table] != theirs[table] {
+			check.differs = append(check.differs, table)
+		}
+	}
+	for table := range theirs {
+		if _, ok := mine[table]; !ok {
+			check.differs = append(check.differs, table)
+		}
+	}
+	return results, check, nil
+}
+
+// dbSize is the size of a SQLite database with its write-ahead log.
+func dbSize(path string) int64 {
+	var n int64
+	for _, p := range []string{path, path + "-wal"} {
+		if fi, err := os.Stat(p); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+func (c incrementalCheck) write(out io.Writer, opts Options, rs []Result) {
+	if c.refreshes == 0 || len(rs) < 3 {
+		return
+	}
+	full := rs[1]
+	for _, r := range rs[2:] {
+		fmt.Fprintf(out, "%s: %d requests, %.2f%% of the full sync's %d\n", r.Name, r.Requests,
+			100*float64(r.Requests)/float64(max(full.Requests, 1)), full.Requests)
+	}
+	fmt.Fprintf(out, "database: %.1f MB after the full sync, %.1f MB after %d incremental refreshes\n",
+		float64(c.sizeAfterFull)/1e6, float64(c.sizeAfterRefreshes)/1e6, c.refreshes)
+	if len(c.differs) == 0 {
+		fmt.Fprintln(out, "the refreshed snapshot equals a fresh full sync's of the tenant")
+	} else {
+		fmt.Fprintf(out, "THE REFRESHED SNAPSHOT DIFFERS from a fresh full sync's in %s\n", strings.Join(c.differs, ", "))
+	}
 }
 
 func openSyncer(ctx context.Context, path string, client *graph.Client, logger *slog.Logger) (*store.Store, *snapshot.Syncer, error) {
@@ -114,11 +239,17 @@ func openSyncer(ctx context.Context, path string, client *graph.Client, logger *
 	return st, syncer, nil
 }
 
-// repeat measures fn runs times and returns the medians.
-func repeat(runs int, name string, fn func() (string, error), client *graph.Client, wire func(context.Context) (int64, error)) (Result, error) {
+// repeat measures fn runs times and returns the medians; each prepare (if any) runs before
+// each measurement, outside it.
+func repeat(runs int, name string, fn func() (string, error), client *graph.Client, wire func(context.Context) (int64, error), prepare ...func() error) (Result, error) {
 	var all []Result
 	note := ""
 	for range runs {
+		for _, p := range prepare {
+			if err := p(); err != nil {
+				return Result{}, err
+			}
+		}
 		r, n, err := measure(name, fn, client, wire)
 		if err != nil {
 			return Result{}, err

@@ -92,6 +92,8 @@ type Config struct {
 	SessionMaxAge     time.Duration // any session ends this long after sign-in
 	SyncInterval      time.Duration // 0 turns the periodic sync off
 	LogLevel          slog.Level
+	// FullSyncInterval is how often a refresh reads the whole tenant instead of what changed.
+	FullSyncInterval time.Duration
 
 	// SessionRoleCheck is how often a session's roles are re-read by a silent sign-in.
 	SessionRoleCheck time.Duration
@@ -280,10 +282,12 @@ var vars = []setting{
 		func(c *Config) *time.Duration { return &c.GraphLiveRetry }),
 	{
 		Var: Var{Env: envPrefix + "SYNC_INTERVAL", Flag: "sync-interval", Default: "1h",
-			Description: "How often to take a snapshot of the tenant (e.g. 30m, 2h); 0 turns the periodic sync off."},
+			Description: "How often to refresh the snapshot of the tenant (e.g. 15m, 2h): incrementally, reading only what changed, with a full sync every TENANTDESK_FULL_SYNC_INTERVAL; 0 turns the periodic refresh off."},
 		set: setInterval,
 		get: func(c *Config) string { return formatDuration(c.SyncInterval) },
 	},
+	duration("FULL_SYNC_INTERVAL", "full-sync-interval", "24h", "How often a refresh reads the whole tenant instead of what changed, catching what Graph's change tracking leaves out (e.g. 12h); at most 7 days, Graph's delta token lifetime.",
+		func(c *Config) *time.Duration { return &c.FullSyncInterval }),
 	{
 		Var: Var{Env: envPrefix + "LOG_LEVEL", Flag: "log-level", Default: "info",
 			Description: "Log level: debug, info, warn or error."},
@@ -544,6 +548,9 @@ func (c Config) Validate(mode Mode) error {
 	}
 	if c.SyncInterval < 0 || (c.SyncInterval > 0 && c.SyncInterval < time.Minute) {
 		add("TENANTDESK_SYNC_INTERVAL: %s is too short: use at least 1m, or 0 to turn the periodic sync off", c.SyncInterval)
+	}
+	if c.FullSyncInterval < time.Minute || c.FullSyncInterval > 7*24*time.Hour {
+		add("TENANTDESK_FULL_SYNC_INTERVAL: %s is outside 1m to 7 days (Graph keeps a delta token for 7 days)", formatDuration(c.FullSyncInterval))
 	}
 	for i, k := range c.SessionKeys {
 		if len(k) < 32 {

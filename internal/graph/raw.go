@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	abstractions "github.com/microsoft/kiota-abstractions-go"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
 // The hot reads (every user, a group's members, delta rounds) skip the SDK's object model: the
@@ -19,8 +21,32 @@ import (
 // a sync's CPU time (BenchmarkDecodeUsersPage measures both).
 
 // getJSON sends GET target (an absolute URL below the Graph base) with headers through the
-// SDK's pipeline and returns the body.
+// SDK's pipeline and returns the body. When Graph still throttles (or fails transiently) after
+// the pipeline's retries, it waits with the client's other requests (the gate $batch requests
+// pause too) for Retry-After and tries again, up to the retry budget: pages read beside
+// batches of member counts compete with them for the same limit, and a sync should not fail
+// for having asked while the batches were throttled.
 func (c *Client) getJSON(ctx context.Context, target string, headers map[string]string) ([]byte, error) {
+	for attempt := 1; ; attempt++ {
+		if err := c.throttleGate.wait(ctx); err != nil {
+			return nil, err
+		}
+		data, err := c.getJSONOnce(ctx, target, headers)
+		var ge *model.GraphError
+		if err == nil || attempt > c.maxRetries || ctx.Err() != nil ||
+			!errors.As(classify(err, "read", ""), &ge) || (ge.Kind != model.GraphThrottled && ge.Kind != model.GraphTransient) {
+			return data, err
+		}
+		wait := ge.RetryAfter
+		if wait == 0 {
+			wait = backoff(attempt)
+		}
+		c.log.Debug("graph: still throttled after retries; waiting with the other requests", "path", pathOf(target), "after", wait)
+		c.throttleGate.pauseFor(wait)
+	}
+}
+
+func (c *Client) getJSONOnce(ctx context.Context, target string, headers map[string]string) ([]byte, error) {
 	u, err := url.Parse(target)
 	if err != nil {
 		return nil, fmt.Errorf("graph url %q: %w", target, err)
@@ -46,8 +72,13 @@ func (c *Client) getJSON(ctx context.Context, target string, headers map[string]
 // collectionURL is base/path with the query options, encoded as Graph documents them ("$select"
 // and the other system options keep their "$").
 func (c *Client) collectionURL(path string, options ...[2]string) string {
+	return c.baseURL + relativeURL(path, options...)
+}
+
+// relativeURL is path with the query options encoded as collectionURL encodes them; the requests
+// of a $batch are relative to the version root.
+func relativeURL(path string, options ...[2]string) string {
 	var b strings.Builder
-	b.WriteString(c.baseURL)
 	b.WriteString(path)
 	for i, o := range options {
 		if i == 0 {

@@ -67,20 +67,26 @@ func (c *Client) Subscriptions(ctx context.Context) ([]model.Subscription, error
 	const op = "list subscriptions"
 	var out []model.Subscription
 	_, err := eachPage(ctx, c, c.collectionURL("/directory/subscriptions"), nil, func(p []jsonSubscription) error {
-		for _, s := range p {
-			if s.ID == "" {
-				continue
-			}
-			out = append(out, model.Subscription{
-				ID: s.ID, CommerceSubscriptionID: s.CommerceSubscriptionID, SKUID: model.NormalizeID(s.SKUID),
-				SKUPartNumber: s.SKUPartNumber, Status: s.Status, IsTrial: s.IsTrial, TotalLicenses: s.TotalLicenses,
-				CreatedAt: s.CreatedDateTime.time(), NextLifecycleAt: s.NextLifecycleDateTime.time(),
-			})
-		}
+		out = appendSubscriptions(out, p)
 		return nil
 	})
 	if err != nil {
 		return nil, classify(err, op, permissions.ReadSubscriptions()[0])
 	}
 	return out, nil
+}
+
+// appendSubscriptions appends a page of Graph's subscriptions to out as tenantdesk keeps them.
+func appendSubscriptions(out []model.Subscription, p []jsonSubscription) []model.Subscription {
+	for _, s := range p {
+		if s.ID == "" {
+			continue
+		}
+		out = append(out, model.Subscription{
+			ID: s.ID, CommerceSubscriptionID: s.CommerceSubscriptionID, SKUID: model.NormalizeID(s.SKUID),
+			SKUPartNumber: s.SKUPartNumber, Status: s.Status, IsTrial: s.IsTrial, TotalLicenses: s.TotalLicenses,
+			CreatedAt: s.CreatedDateTime.time(), NextLifecycleAt: s.NextLifecycleDateTime.time(),
+		})
+	}
+	return out
 }

@@ -18,6 +18,9 @@ var (
 	ErrThrottled    = errors.New("throttled")
 	ErrUnavailable  = errors.New("temporarily unavailable")
 	ErrTooLarge     = errors.New("too large")
+	// ErrDeltaExpired is a delta token Graph no longer accepts (410 Gone: expired, or the
+	// tenant was reset or migrated): the only way on is a full read.
+	ErrDeltaExpired = errors.New("delta token no longer valid: a full sync is needed")
 )
 
 // NotFoundError says what does not exist: What is a noun ("group", "user"), ID how it was asked

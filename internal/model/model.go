@@ -217,6 +217,10 @@ type MemberCounts struct {
 	// UsersFromStates says Users was not counted by Graph: once a group is processed, its user
 	// members are exactly the users whose license states name it, which the store counts.
 	UsersFromStates bool
+	// KeepNonUsers says neither was counted by Graph (an incremental refresh of a processed
+	// group whose membership changed only in users): the snapshot keeps the group's non-user
+	// members and counts its users from license states.
+	KeepNonUsers bool
 }
 
 // Directory object types of group members.

@@ -80,11 +80,24 @@ type SyncRun struct {
 	Groups     int
 	SKUs       int
 	Requests   int64
+	// Kind is SyncFull or SyncIncremental (what the run did, set once it knows).
+	Kind string
+	// Note says more about how the run went, e.g. why a full sync ran instead of an incremental
+	// refresh, or what an incremental refresh read.
+	Note string
 }
+
+// Kinds of refresh: a full sync reads the whole tenant into a new snapshot; an incremental
+// refresh reads what changed since the last one and patches the current snapshot in place.
+const (
+	SyncFull        = "full"
+	SyncIncremental = "incremental"
+)
 
 // SyncProgress is what a running sync has done so far.
 type SyncProgress struct {
 	Running  bool
+	Kind     string // SyncFull or SyncIncremental once the running refresh knows which it is
 	Phase    string // e.g. "licenses", "groups", "users", "member counts", "saving"
 	Done     int
 	Total    int // 0 when not known yet

@@ -20,7 +20,12 @@ type Snapshot struct {
 // SnapshotInfo identifies the current snapshot.
 type SnapshotInfo struct {
 	ID, RunID int64
-	TakenAt   time.Time
+	// TakenAt is what the data is as of: when the latest refresh of the snapshot began.
+	TakenAt time.Time
+	// Kind is how the data was last refreshed: SyncFull or SyncIncremental.
+	Kind string
+	// FullAt is when the full sync the snapshot started from began (TakenAt after a full sync).
+	FullAt time.Time
 }
 
 // UserSearchResult is one page of users matching a search.
@@ -57,6 +62,8 @@ type GroupUpdate struct {
 type SnapshotWriter interface {
 	// AddUsers writes a page of users; a user already written is left as it is.
 	AddUsers(ctx context.Context, users []User) error
+	// SetDeltaLinks keeps, with the snapshot, the delta links its data is as new as.
+	SetDeltaLinks(DeltaLinks)
 	// Commit adds the subscriptions, licensed groups and member counts and makes the snapshot
 	// current; on error nothing changes.
 	Commit(ctx context.Context, skus []SKU, groups []Group, counts map[string]MemberCounts) error
@@ -66,4 +73,96 @@ type SnapshotWriter interface {
 	AddSignIns(ctx context.Context, page []SignIn) error
 	// SetExtras keeps the subscriptions and what could not be read, for Commit to write.
 	SetExtras(extras SnapshotExtras)
+}
+
+// DeltaLinks are the @odata.deltaLink URLs of the users and groups delta rounds that a
+// snapshot's data is as new as: the next incremental refresh asks Graph for what changed after
+// them. "" where there is none (the snapshot can then only be replaced by a full sync).
+type DeltaLinks struct {
+	Users, Groups string
+}
+
+// MemberChange is one entry of a group's members@delta: a member that joined or left.
+type MemberChange struct {
+	GroupID    string
+	MemberID   string
+	MemberType string // "user", "group", "device", "orgContact" (Graph's @odata.type without the namespace)
+	Removed    bool
+}
+
+// GroupDelta is what a groups delta round reported: membership changes (the last one per group
+// and member), and groups that were deleted.
+type GroupDelta struct {
+	Members       []MemberChange
+	RemovedGroups []string
+}
+
+// Changes is what an incremental refresh starts with, read together: the subscriptions and
+// licensed groups as they are now, the groups delta since the stored link, and the new links
+// (the users delta's users go to the reader as they come).
+type Changes struct {
+	SKUs       []SKU
+	Groups     []Group
+	GroupDelta GroupDelta
+	UsersLink  string
+	GroupsLink string
+	// Subscriptions are the tenant's commercial subscriptions, read in the same round trip;
+	// SubscriptionsErr is why they could not be (a refusal does not fail the rest).
+	Subscriptions    []Subscription
+	SubscriptionsErr error
+}
+
+// StoredGroup is a licensed group as the current snapshot has it: what an incremental refresh
+// compares Graph's list with.
+type StoredGroup struct {
+	ID              string
+	Template        []AssignedLicense
+	ProcessingState string
+	MemberCount     int
+	UserCount       int
+}
+
+// RefreshBase is what an incremental refresh starts from: the current snapshot, the delta
+// links it is as new as, its licensed groups and its subscriptions' capability status.
+type RefreshBase struct {
+	Snapshot  SnapshotInfo
+	Links     DeltaLinks
+	Groups    map[string]StoredGroup
+	SKUStatus map[string]string // capabilityStatus by SKU id
+}
+
+// RefreshStats is what an incremental refresh changed in the snapshot.
+type RefreshStats struct {
+	Changed int // users written
+	Removed int // users taken out
+	Kept    int // users patched meanwhile (a reprocess): kept as patched, not overwritten
+}
+
+// SnapshotRefresh patches the current snapshot in place with what changed in the tenant: users
+// as they are read (staged until Commit), users removed, and at Commit the subscriptions, the
+// licensed groups and the member counts Graph gave anew, all in one transaction. Until Commit
+// nobody sees any of it; on error nothing changes. The store implements it.
+type SnapshotRefresh interface {
+	// Base is what the refresh starts from.
+	Base() RefreshBase
+	// UsersInError are the users in license error with a state from one of the groups.
+	UsersInError(ctx context.Context, groupIDs []string) ([]string, error)
+	// UsersOutside are the users with a license state from a group not among groupIDs.
+	UsersOutside(ctx context.Context, groupIDs []string) ([]string, error)
+	// DirectHolders are the users with a direct license state of one of the SKUs.
+	DirectHolders(ctx context.Context, skuIDs []string) ([]string, error)
+	// PutUsers stages users as just read; a user put again, or removed, replaces what was put.
+	PutUsers(ctx context.Context, users []User) error
+	// RemoveUsers stages the removal of users (deleted, or not found when read); a later
+	// PutUsers of one of them brings it back.
+	RemoveUsers(ctx context.Context, ids []string) error
+	// Commit writes the staged users, replaces the subscriptions and licensed groups with these,
+	// sets member counts (groups left out of counts keep theirs), derives what follows and
+	// records links; the snapshot's data is then as of the refresh's start.
+	Commit(ctx context.Context, skus []SKU, groups []Group, counts map[string]MemberCounts, links DeltaLinks) (RefreshStats, error)
+	// SetSubscriptions gives Commit the tenant's commercial subscriptions to replace the
+	// snapshot's with, or why they could not be read (missing).
+	SetSubscriptions(subs []Subscription, missing string)
+	// Abort discards what was staged.
+	Abort(ctx context.Context) error
 }

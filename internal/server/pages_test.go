@@ -409,6 +409,12 @@ func TestSyncProgressAndBanner(t *testing.T) {
 	if p.DataAsOf == nil || !p.DataAsOf.Equal(snap.TakenAt) {
 		t.Errorf("data as of %v", p.DataAsOf)
 	}
+	if p.DataKind != model.SyncFull {
+		t.Errorf("data kind %q, want the full sync that wrote the snapshot", p.DataKind)
+	}
+	if got := do(t, h, "GET", "/", nil).doc(t).Find("#data-kind").Text(); got != "Full sync" {
+		t.Errorf("header data kind %q", got)
+	}
 	if p.LastRun == nil || p.LastRun.Status != model.SyncFailed || !strings.Contains(p.LastRun.Error, "429") {
 		t.Errorf("last run %+v", p.LastRun)
 	}

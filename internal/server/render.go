@@ -53,12 +53,12 @@ func (s *Server) layout(ctx context.Context, title, active string) web.Layout {
 		l.Nav = append(l.Nav, web.NavItem{Label: e.label, Href: e.href, Active: e.key == active})
 	}
 	if info, err := s.store.CurrentSnapshot(ctx); err == nil {
-		l.DataAsOf = info.TakenAt
+		l.DataAsOf, l.DataKind, l.DataFullAt = info.TakenAt, info.Kind, info.FullAt
 	} else if !isNotFound(err) {
 		s.logFailure(ctx, "layout: current snapshot", err)
 	}
 	p := s.syncer.Progress()
-	l.Sync = web.SyncView{Running: p.Running, Phase: p.Phase, Done: p.Done, Total: p.Total, Started: p.Started}
+	l.Sync = web.SyncView{Running: p.Running, Kind: p.Kind, Phase: p.Phase, Done: p.Done, Total: p.Total, Started: p.Started}
 	if run, ok := s.lastFinishedRun(ctx, p); ok && run.Status == model.SyncFailed {
 		l.Sync.LastFail = &web.SyncFailure{At: run.FinishedAt, Error: run.Error}
 		if l.Sync.LastFail.At.IsZero() {

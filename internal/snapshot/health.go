@@ -19,7 +19,7 @@ const nonPremiumCode = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 func (s *Syncer) readHealth(ctx context.Context, w model.SnapshotWriter) (model.SnapshotExtras, error) {
 	var ex model.SnapshotExtras
 	subs, err := s.src.Subscriptions(ctx)
-	switch why, refused := missingBecause(err, "subscriptions (renewal dates, trials)"); {
+	switch why, refused := missingBecause(err, subscriptionsWhat); {
 	case refused:
 		ex.SubscriptionsMissing = why
 		s.log.Warn("subscriptions not read", "why", why)
@@ -37,6 +37,9 @@ func (s *Syncer) readHealth(ctx context.Context, w model.SnapshotWriter) (model.
 	}
 	return ex, nil
 }
+
+// subscriptionsWhat names the subscriptions in the words of why they are missing.
+const subscriptionsWhat = "subscriptions (renewal dates, trials)"
 
 // missingBecause says, for a read refused with 403, why in words a person can act on.
 func missingBecause(err error, what string) (string, bool) {

@@ -49,6 +49,9 @@ type Store interface {
 	HeartbeatSyncRun(ctx context.Context, id int64) error
 	// BeginSnapshot starts writing a new snapshot, which becomes current when committed.
 	BeginSnapshot(ctx context.Context, runID int64, takenAt time.Time) (model.SnapshotWriter, error)
+	// BeginRefresh starts patching the current snapshot in place; model.ErrNotFound when
+	// there is none.
+	BeginRefresh(ctx context.Context, runID int64, takenAt time.Time) (model.SnapshotRefresh, error)
 	// FinishSyncRun records how run ended.
 	FinishSyncRun(ctx context.Context, run model.SyncRun) error
 	// RecentSyncRuns are the last limit runs, newest first.
@@ -89,6 +92,9 @@ type Syncer struct {
 	// HeartbeatEvery is how often a running sync tells the store it is alive (0 means
 	// DefaultHeartbeat), so another process opening the database does not take it for dead.
 	HeartbeatEvery time.Duration
+	// FullEvery is how often a refresh in Auto mode reads the whole tenant rather than what
+	// changed (0 means DefaultFullEvery; negative never, unless an incremental one cannot run).
+	FullEvery time.Duration
 
 	mu         sync.Mutex
 	running    bool
@@ -108,26 +114,33 @@ func New(src Source, st Store, logger *slog.Logger) *Syncer {
 	return &Syncer{src: src, st: st, log: logger, Now: time.Now, subs: map[chan model.SyncProgress]struct{}{}}
 }
 
-// Run syncs once and returns the finished run record. It returns ErrRunning (and a zero run) if
-// a sync is already running. Whatever happens, the store's current snapshot is either the new
-// complete one or the previous one.
-func (s *Syncer) Run(ctx context.Context) (model.SyncRun, error) {
+// Run refreshes once in Auto mode (RunMode).
+func (s *Syncer) Run(ctx context.Context) (model.SyncRun, error) { return s.RunMode(ctx, Auto) }
+
+// RunMode refreshes once, fully or incrementally as mode says, and returns the finished run
+// record. It returns ErrRunning (and a zero run) if a sync is already running. Whatever
+// happens, the store's current snapshot is either the new complete one, the old one refreshed
+// as a whole, or the old one unchanged.
+func (s *Syncer) RunMode(ctx context.Context, mode Mode) (model.SyncRun, error) {
 	ctx, err := s.begin(ctx)
 	if err != nil {
 		return model.SyncRun{}, err
 	}
-	return s.run(ctx)
+	return s.run(ctx, mode)
 }
 
-// Start starts a sync in the background and reports whether it did: false if one is already
-// running. ctx bounds the sync, so pass one that outlives the request that asked for it (the
+// Start starts an Auto refresh in the background (StartMode).
+func (s *Syncer) Start(ctx context.Context) bool { return s.StartMode(ctx, Auto) }
+
+// StartMode starts a refresh in the background and reports whether it did: false if one is
+// already running. ctx bounds it, so pass one that outlives the request that asked for it (the
 // server's base context); Cancel stops it early.
-func (s *Syncer) Start(ctx context.Context) bool {
+func (s *Syncer) StartMode(ctx context.Context, mode Mode) bool {
 	ctx, err := s.begin(ctx)
 	if err != nil {
 		return false
 	}
-	go s.run(ctx) // the outcome is recorded in the store and in Progress().LastRun
+	go s.run(ctx, mode) // the outcome is recorded in the store and in Progress().LastRun
 	return true
 }
 
@@ -194,7 +207,7 @@ func (s *Syncer) begin(parent context.Context) (context.Context, error) {
 	return ctx, nil
 }
 
-func (s *Syncer) run(ctx context.Context) (model.SyncRun, error) {
+func (s *Syncer) run(ctx context.Context, mode Mode) (model.SyncRun, error) {
 	run, err := s.st.StartSyncRun(ctx)
 	if err != nil {
 		s.end(nil)
@@ -202,7 +215,7 @@ func (s *Syncer) run(ctx context.Context) (model.SyncRun, error) {
 	}
 	s.log.Info("sync started", "run", run.ID)
 	stopBeating := s.heartbeat(ctx, run.ID)
-	err = s.collect(ctx, &run)
+	err = s.sync(ctx, &run, mode)
 	stopBeating()
 	run.FinishedAt = s.Now()
 	run.Requests = s.requests()
@@ -217,7 +230,7 @@ func (s *Syncer) run(ctx context.Context) (model.SyncRun, error) {
 	// Record the outcome even when ctx is what ended the sync.
 	finishErr := s.st.FinishSyncRun(context.WithoutCancel(ctx), run)
 	s.end(&run)
-	s.log.Info("sync finished", "run", run.ID, "status", run.Status, "error", run.Error,
+	s.log.Info("sync finished", "run", run.ID, "kind", run.Kind, "status", run.Status, "error", run.Error, "note", run.Note,
 		"users", run.Users, "groups", run.Groups, "skus", run.SKUs, "requests", run.Requests,
 		"duration", run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond))
 	if err != nil {
@@ -227,6 +240,28 @@ func (s *Syncer) run(ctx context.Context) (model.SyncRun, error) {
 		return run, fmt.Errorf("sync: %w", finishErr)
 	}
 	return run, nil
+}
+
+// sync refreshes incrementally when it can (and mode allows), else, or when Graph no longer
+// takes the delta links, reads the whole tenant; run gets the kind and why.
+func (s *Syncer) sync(ctx context.Context, run *model.SyncRun, mode Mode) error {
+	ref, ds, why, err := s.incrementalOrWhy(ctx, mode, *run)
+	if err != nil {
+		return err
+	}
+	if ref != nil {
+		run.Kind = model.SyncIncremental
+		s.setKind(run.Kind)
+		err := s.refresh(ctx, run, ds, ref)
+		if !errors.Is(err, model.ErrDeltaExpired) {
+			return err
+		}
+		s.log.Info("graph no longer accepts the delta links; reading the whole tenant", "err", err)
+		why = "Graph no longer accepted the delta token (expired, or the tenant was reset)"
+	}
+	run.Kind, run.Note = model.SyncFull, "full sync: "+why
+	s.setKind(run.Kind)
+	return s.collect(ctx, run)
 }
 
 // heartbeat records every HeartbeatEvery that run id is alive, until the returned function is
@@ -267,27 +302,36 @@ func (s *Syncer) heartbeat(ctx context.Context, id int64) (stop func()) {
 	}
 }
 
-// collect reads the whole tenant into a new snapshot, counting into run. Users stream into the
-// store page by page as Graph answers (no whole-tenant slice in memory); beside that chain of
-// pages, the subscriptions, the licensed groups and their member counts are read. The snapshot
-// becomes current only when everything was read.
+// collect reads the whole tenant into a new snapshot, counting into run. First the
+// subscriptions, the licensed groups and (from a DeltaSource) a groups deltaLink from now are
+// read side by side; then users stream into the store page by page as Graph answers (no
+// whole-tenant slice in memory, read through the users delta when the source has one, which
+// ends with the deltaLink) while beside that chain of pages the groups' members are counted.
+// The groups come first so that nothing the users show is older than the stored groups: a
+// template change after the list was read is told by the next incremental refresh comparing
+// templates. The snapshot becomes current only when everything was read.
 func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) error {
 	w, err := s.st.BeginSnapshot(ctx, run.ID, run.StartedAt)
 	if err != nil {
 		return err
 	}
+	ds, _ := s.src.(DeltaSource)
+	s.setPhase(PhaseGroups, 0)
+	var links model.DeltaLinks
+	skus, groups, err := s.readGroupsAndSKUs(ctx, ds, &links.Groups)
+	if err != nil {
+		return errors.Join(err, w.Abort(context.WithoutCancel(ctx)))
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
-		wg           sync.WaitGroup
-		usersErr     error
-		users        int
-		skus         []model.SKU
-		groups       []model.Group
-		counts       map[string]model.MemberCounts
-		nested       map[string][]model.GroupRef
-		extras       model.SnapshotExtras
-		directoryErr error
+		wg        sync.WaitGroup
+		usersErr  error
+		users     int
+		counts    map[string]model.MemberCounts
+		nested    map[string][]model.GroupRef
+		extras    model.SnapshotExtras
+		countsErr error
 		// Progress shows the users while they are read, then the member counts if those are
 		// still going.
 		usersRead, countsRead atomic.Bool
@@ -312,7 +356,7 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) error {
 	}()
 	go func() {
 		defer wg.Done()
-		usersErr = s.readUsers(ctx, w, func(n int) { users = n; s.setDone(n) })
+		links.Users, usersErr = s.readUsers(ctx, w, ds, func(n int) { users = n; s.setDone(n) })
 		if usersErr != nil {
 			usersErr = fmt.Errorf("read users: %w", usersErr)
 			fail(usersErr)
@@ -326,7 +370,7 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) error {
 	}()
 	go func() {
 		defer wg.Done()
-		skus, groups, counts, nested, directoryErr = s.readDirectory(ctx, func(done, all int) {
+		counts, nested, countsErr = s.countMembersAndNesting(ctx, groups, func(done, all int) {
 			// Batches report out of order: keep the highest.
 			for cur := countsDone.Load(); int64(done) > cur && !countsDone.CompareAndSwap(cur, int64(done)); cur = countsDone.Load() {
 			}
@@ -336,20 +380,64 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun) error {
 			}
 		})
 		countsRead.Store(true)
-		if directoryErr != nil {
-			fail(directoryErr)
+		if countsErr != nil {
+			fail(countsErr)
 		}
 	}()
 	wg.Wait()
 	// The first failure is the cause; the other side then stopped with ctx's.
-	if err := firstCause(cause, usersErr, directoryErr, healthErr); err != nil {
+	if err := firstCause(cause, usersErr, countsErr, healthErr); err != nil {
 		return errors.Join(err, w.Abort(context.WithoutCancel(ctx)))
 	}
 	run.SKUs, run.Groups, run.Users = len(skus), len(groups), users
 	extras.NestedGroups = nested
 	w.SetExtras(extras)
 	s.setPhase(PhaseSaving, 0)
+	w.SetDeltaLinks(links)
 	return w.Commit(ctx, skus, groups, counts)
+}
+
+// readGroupsAndSKUs reads the subscriptions and the licensed groups side by side, and with ds
+// a groups deltaLink from now into groupsLink.
+func (s *Syncer) readGroupsAndSKUs(ctx context.Context, ds DeltaSource, groupsLink *string) ([]model.SKU, []model.Group, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg                     sync.WaitGroup
+		skus                   []model.SKU
+		groups                 []model.Group
+		skuErr, grpErr, lnkErr error
+	)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		if skus, skuErr = s.src.SubscribedSKUs(ctx); skuErr != nil {
+			skuErr = fmt.Errorf("read subscribed SKUs: %w", skuErr)
+			cancel()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		if groups, grpErr = s.src.LicensedGroups(ctx); grpErr != nil {
+			grpErr = fmt.Errorf("read licensed groups: %w", grpErr)
+			cancel()
+		}
+	}()
+	if ds != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, *groupsLink, lnkErr = ds.GroupsDelta(ctx, ""); lnkErr != nil {
+				lnkErr = fmt.Errorf("start tracking group changes: %w", lnkErr)
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := firstCause(skuErr, grpErr, lnkErr); err != nil {
+		return nil, nil, err
+	}
+	return skus, groups, ctx.Err()
 }
 
 // pagesAhead is how many pages of users may wait for the store while the next are fetched.
@@ -357,8 +445,9 @@ const pagesAhead = 8
 
 // readUsers streams every user into w: Graph's pages are fetched one after another while a
 // second goroutine writes them, taking every page that has arrived meanwhile into one
-// transaction, so neither waits for the other. written gets the running total.
-func (s *Syncer) readUsers(ctx context.Context, w model.SnapshotWriter, written func(int)) error {
+// transaction, so neither waits for the other. written gets the running total. With ds the
+// users are read as the first round of the users delta, and its deltaLink returned.
+func (s *Syncer) readUsers(ctx context.Context, w model.SnapshotWriter, ds DeltaSource, written func(int)) (string, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pages := make(chan []model.User, pagesAhead)
@@ -379,6 +468,9 @@ func (s *Syncer) readUsers(ctx context.Context, w model.SnapshotWriter, written 
 				}
 			}
 			if err := w.AddUsers(ctx, page); err != nil {
+				if ctx.Err() != nil { // the transaction was rolled back because the sync stopped
+					err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+				}
 				cancel()
 				for range pages { // let the reader see ctx and stop
 				}
@@ -390,49 +482,68 @@ func (s *Syncer) readUsers(ctx context.Context, w model.SnapshotWriter, written 
 		}
 		writeErr <- nil
 	}()
-	readErr := s.src.Users(ctx, func(page []model.User) error {
+	send := func(page []model.User) error {
 		select {
 		case pages <- page:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-	})
+	}
+	var link string
+	var readErr error
+	if ds != nil {
+		link, readErr = ds.UsersDelta(ctx, "", func(page []model.User, _ []string) error { return send(page) })
+	} else {
+		readErr = s.src.Users(ctx, send)
+	}
 	close(pages)
 	if err := <-writeErr; err != nil {
-		return err
+		return "", err
 	}
-	return readErr
+	return link, readErr
 }
 
-// readDirectory reads the subscriptions, the licensed groups and their member counts,
-// reporting how many groups are counted of how many.
-func (s *Syncer) readDirectory(ctx context.Context, progress func(done, all int)) ([]model.SKU, []model.Group, map[string]model.MemberCounts, map[string][]model.GroupRef, error) {
-	skus, err := s.src.SubscribedSKUs(ctx)
-	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("read subscribed SKUs: %w", err)
-	}
-	groups, err := s.src.LicensedGroups(ctx)
-	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("read licensed groups: %w", err)
+// countMembersAndNesting counts the members of the groups (as countMembers) and lists the
+// groups nested in each.
+func (s *Syncer) countMembersAndNesting(ctx context.Context, groups []model.Group, progress func(done, all int)) (map[string]model.MemberCounts, map[string][]model.GroupRef, error) {
+	counts, err := s.countMembers(ctx, groups, nil, progress)
+	if err != nil || len(groups) == 0 {
+		return counts, nil, err
 	}
 	ids := make([]string, len(groups))
-	processing := make(map[string]bool, len(groups))
 	for i, g := range groups {
 		ids[i] = g.ID
-		processing[g.ID] = g.ProcessingState != model.ProcessingComplete
-	}
-	progress(0, len(ids))
-	counts, err := s.src.MemberCounts(ctx, ids, func(id string) bool { return processing[id] },
-		func(done int) { progress(done, len(ids)) })
-	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("count group members: %w", err)
 	}
 	nested, err := s.src.NestedGroups(ctx, ids)
 	if err != nil {
-		return nil, nil, nil, nil, fmt.Errorf("list nested groups: %w", err)
+		return nil, nil, fmt.Errorf("list nested groups: %w", err)
 	}
-	return skus, groups, counts, nested, ctx.Err()
+	return counts, nested, ctx.Err()
+}
+
+// countMembers counts the members of groups (only those of only, when not nil): Graph counts
+// the user members of groups still processing, the store those of processed ones from license
+// states. progress gets how many groups are counted of how many.
+func (s *Syncer) countMembers(ctx context.Context, groups []model.Group, only map[string]bool, progress func(done, all int)) (map[string]model.MemberCounts, error) {
+	var ids []string
+	processing := make(map[string]bool, len(groups))
+	for _, g := range groups {
+		if only == nil || only[g.ID] {
+			ids = append(ids, g.ID)
+			processing[g.ID] = g.ProcessingState != model.ProcessingComplete
+		}
+	}
+	progress(0, len(ids))
+	if len(ids) == 0 {
+		return map[string]model.MemberCounts{}, nil
+	}
+	counts, err := s.src.MemberCounts(ctx, ids, func(id string) bool { return processing[id] },
+		func(done int) { progress(done, len(ids)) })
+	if err != nil {
+		return nil, fmt.Errorf("count group members: %w", err)
+	}
+	return counts, ctx.Err()
 }
 
 // firstCause is the first error that is not a cancellation caused by the other, else any error.
@@ -450,6 +561,14 @@ func (s *Syncer) requests() int64 {
 		return 0
 	}
 	return s.Requests() - s.reqBase
+}
+
+// setKind records which kind of refresh is running.
+func (s *Syncer) setKind(kind string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.progress.Kind = kind
+	s.publishLocked()
 }
 
 // setPhase starts a phase with total items (0 when not known).
@@ -484,7 +603,7 @@ func (s *Syncer) end(run *model.SyncRun) {
 	}
 	s.running = false
 	s.progress.Running = false
-	s.progress.Phase, s.progress.Done, s.progress.Total = "", 0, 0
+	s.progress.Phase, s.progress.Done, s.progress.Total, s.progress.Kind = "", 0, 0, ""
 	s.publishLocked()
 	close(s.done)
 }

@@ -384,9 +384,9 @@ func TestProgressMonotonic(t *testing.T) {
 		t.Errorf("last published progress = %+v", last)
 	}
 
-	// The subscriptions, groups and member counts are read beside the users; progress shows
-	// the users, then the counts still going, then the saving.
-	phases := []string{"", PhaseUsers, PhaseMemberCounts, PhaseSaving}
+	// The subscriptions and groups are read first, then member counts beside the users;
+	// progress shows the groups, the users, then the counts still going, then the saving.
+	phases := []string{"", PhaseGroups, PhaseUsers, PhaseMemberCounts, PhaseSaving}
 	for name, ps := range map[string][]model.SyncProgress{"sampled": seen, "published": published} {
 		var phaseSeen []string
 		prev := model.SyncProgress{}
@@ -407,7 +407,7 @@ func TestProgressMonotonic(t *testing.T) {
 			prev = p
 		}
 		t.Logf("%s: %d values, phases %q", name, len(ps), phaseSeen)
-		if name == "sampled" && !slices.Equal(phaseSeen, phases[1:3]) {
+		if name == "sampled" && !slices.Equal(phaseSeen, phases[1:4]) {
 			t.Errorf("sampled phases = %q", phaseSeen)
 		}
 	}

@@ -74,13 +74,6 @@ func (w *SnapshotWriter) writeExtras(ctx context.Context, tx *sql.Tx) error {
 		ex.SignInsMissing, ex.SubscriptionsMissing, w.id); err != nil {
 		return fmt.Errorf("save what was not read: %w", err)
 	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO snapshot_subscriptions (snapshot_id, id, commerce_id, sku_id,
-		part_number, status, is_trial, total_licenses, created_at, next_lifecycle_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-	if err != nil {
-		return fmt.Errorf("save subscriptions: %w", err)
-	}
-	defer stmt.Close()
 	nstmt, err := tx.PrepareContext(ctx, `INSERT INTO snapshot_nested_groups (snapshot_id, group_id, member_id, member_name)
 		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`)
 	if err != nil {
@@ -94,16 +87,56 @@ func (w *SnapshotWriter) writeExtras(ctx context.Context, tx *sql.Tx) error {
 			}
 		}
 	}
-	for _, s := range ex.Subscriptions {
+	return insertSubscriptions(ctx, tx, w.id, ex.Subscriptions)
+}
+
+// insertSubscriptions writes the subscriptions of snapshot snapID.
+func insertSubscriptions(ctx context.Context, tx *sql.Tx, snapID int64, subs []model.Subscription) error {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO snapshot_subscriptions (snapshot_id, id, commerce_id, sku_id,
+		part_number, status, is_trial, total_licenses, created_at, next_lifecycle_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return fmt.Errorf("save subscriptions: %w", err)
+	}
+	defer stmt.Close()
+	for _, s := range subs {
 		if s.ID == "" {
 			return fmt.Errorf("save subscriptions: a subscription without id (SKU %s)", s.SKUPartNumber)
 		}
-		if _, err := stmt.ExecContext(ctx, w.id, s.ID, s.CommerceSubscriptionID, model.NormalizeID(s.SKUID),
+		if _, err := stmt.ExecContext(ctx, snapID, s.ID, s.CommerceSubscriptionID, model.NormalizeID(s.SKUID),
 			s.SKUPartNumber, s.Status, s.IsTrial, s.TotalLicenses, timeToDB(s.CreatedAt), timeToDB(s.NextLifecycleAt)); err != nil {
 			return fmt.Errorf("save subscriptions: %w", err)
 		}
 	}
 	return nil
+}
+
+// refreshHealthData brings what license health keeps of the snapshot up to the refresh:
+// groups processing and plans first seen now, the subscriptions read (when they were), and no
+// sign-ins of users no longer in it. Sign-in activity itself is not tracked by any delta; the
+// periodic full sync reads it again (inactivity counts days).
+func (r *SnapshotRefresh) refreshHealthData(ctx context.Context, tx *sql.Tx) error {
+	snapID := r.base.Snapshot.ID
+	if err := recordProcessing(ctx, tx, snapID, r.takenAt); err != nil {
+		return err
+	}
+	if err := recordPlansSeen(ctx, tx, snapID, r.takenAt); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM snapshot_signins WHERE snapshot_id = ?1
+		AND user_id NOT IN (SELECT id FROM snapshot_users WHERE snapshot_id = ?1)`, snapID); err != nil {
+		return fmt.Errorf("drop sign-ins of removed users: %w", err)
+	}
+	if r.subs == nil {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM snapshot_subscriptions WHERE snapshot_id = ?`, snapID); err != nil {
+		return fmt.Errorf("replace subscriptions: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE snapshots SET subscriptions_missing = ? WHERE id = ?`, r.subs.SubscriptionsMissing, snapID); err != nil {
+		return fmt.Errorf("save what was not read: %w", err)
+	}
+	return insertSubscriptions(ctx, tx, snapID, r.subs.Subscriptions)
 }
 
 // HealthData reads the current snapshot's sign-ins and subscriptions in one read transaction.

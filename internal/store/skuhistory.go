@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -37,6 +38,33 @@ func recordSKUHistory(ctx context.Context, tx *sql.Tx, at time.Time, skus []mode
 		return fmt.Errorf("prune sku history: %w", err)
 	}
 	return nil
+}
+
+// historyEvery is how often an incremental refresh records units that did not change: refreshes
+// every few minutes would otherwise add a row per SKU each time for the same numbers.
+const historyEvery = time.Hour
+
+// recordSKUHistoryChanges records the units of skus at at, as recordSKUHistory does, for the
+// SKUs whose units differ from their last record or whose last record is historyEvery old.
+func recordSKUHistoryChanges(ctx context.Context, tx *sql.Tx, at time.Time, skus []model.SKU) error {
+	var changed []model.SKU
+	for _, k := range skus {
+		var last, consumed, enabled, warning, suspended, locked int64
+		err := tx.QueryRowContext(ctx, `SELECT at, consumed, enabled, warning, suspended, locked_out FROM sku_history
+			WHERE sku_id = ? ORDER BY at DESC LIMIT 1`, model.NormalizeID(k.ID)).
+			Scan(&last, &consumed, &enabled, &warning, &suspended, &locked)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			changed = append(changed, k)
+		case err != nil:
+			return fmt.Errorf("sku history of %s: %w", k.ID, err)
+		case consumed != int64(k.ConsumedUnits) || enabled != int64(k.Prepaid.Enabled) || warning != int64(k.Prepaid.Warning) ||
+			suspended != int64(k.Prepaid.Suspended) || locked != int64(k.Prepaid.LockedOut) ||
+			at.Sub(timeFromDB(sql.NullInt64{Int64: last, Valid: true})) >= historyEvery:
+			changed = append(changed, k)
+		}
+	}
+	return recordSKUHistory(ctx, tx, at, changed)
 }
 
 // AddSKUHistory records past units of SKUs (by id), e.g. a history known from elsewhere; points

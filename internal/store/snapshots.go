@@ -213,11 +213,12 @@ func (s *Store) CurrentSnapshot(ctx context.Context) (model.SnapshotInfo, error)
 // of the transaction reads or writes.
 func currentSnapshot(ctx context.Context, q querier) (model.SnapshotInfo, error) {
 	var info model.SnapshotInfo
-	var runID sql.NullInt64
+	var runID, full sql.NullInt64
 	var taken int64
 	err := q.QueryRowContext(ctx, `
-		SELECT s.id, s.run_id, s.taken_at FROM current_snapshot c JOIN snapshots s ON s.id = c.snapshot_id`).
-		Scan(&info.ID, &runID, &taken)
+		SELECT s.id, s.run_id, s.taken_at, s.refreshed_kind, s.full_taken_at
+		FROM current_snapshot c JOIN snapshots s ON s.id = c.snapshot_id`).
+		Scan(&info.ID, &runID, &taken, &info.Kind, &full)
 	if errors.Is(err, sql.ErrNoRows) {
 		return model.SnapshotInfo{}, fmt.Errorf("current snapshot: %w", model.ErrNotFound)
 	} else if err != nil {
@@ -225,6 +226,10 @@ func currentSnapshot(ctx context.Context, q querier) (model.SnapshotInfo, error)
 	}
 	info.RunID = runID.Int64
 	info.TakenAt = timeFromDB(sql.NullInt64{Int64: taken, Valid: true})
+	info.FullAt = timeFromDB(full)
+	if info.FullAt.IsZero() {
+		info.FullAt = info.TakenAt
+	}
 	return info, nil
 }
 

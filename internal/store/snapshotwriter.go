@@ -26,6 +26,10 @@ type SnapshotWriter struct {
 	seen    map[string]bool // user ids written: the first of duplicates wins
 	done    bool
 	extras  *model.SnapshotExtras // SetExtras; written by Commit
+	// baseSeq is the patch sequence when the snapshot was begun: rows of the current snapshot
+	// patched after it are newer than what this sync read (see patches.go).
+	baseSeq int64
+	links   model.DeltaLinks
 }
 
 // BeginSnapshot starts a snapshot taken at takenAt for sync run runID (0 for none), clearing
@@ -39,9 +43,13 @@ func (s *Store) BeginSnapshot(ctx context.Context, runID int64, takenAt time.Tim
 		if err := clearAbandoned(ctx, tx); err != nil {
 			return err
 		}
+		var err error
+		if w.baseSeq, err = patchSeq(ctx, tx); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO snapshots (run_id, taken_at, saved_at, user_count, licensed_users,
-				users_with_errors, complete) VALUES (?, ?, ?, 0, 0, 0, 0)`,
-			sql.NullInt64{Int64: runID, Valid: runID != 0}, timeToDB(takenAt), timeToDB(s.Now()))
+				users_with_errors, complete, full_taken_at) VALUES (?, ?, ?, 0, 0, 0, 0, ?)`,
+			sql.NullInt64{Int64: runID, Valid: runID != 0}, timeToDB(takenAt), timeToDB(s.Now()), timeToDB(takenAt))
 		if err != nil {
 			return fmt.Errorf("insert snapshot: %w", err)
 		}
@@ -97,6 +105,9 @@ func (w *SnapshotWriter) AddUsers(ctx context.Context, users []model.User) error
 // Users is how many distinct users were written.
 func (w *SnapshotWriter) Users() int { return len(w.seen) }
 
+// SetDeltaLinks keeps the delta links the snapshot's data is as new as; Commit saves them.
+func (w *SnapshotWriter) SetDeltaLinks(l model.DeltaLinks) { w.links = l }
+
 // Commit adds the subscriptions, the licensed groups and their member counts, derives what
 // depends on the users, and makes the snapshot current, pruning old ones, in one transaction:
 // on any error (ctx cancelled included) the previous snapshot stays current and this one is
@@ -119,6 +130,15 @@ func (w *SnapshotWriter) Commit(ctx context.Context, skus []model.SKU, groups []
 		if err := insertGroups(bg, tx, w.id, unique, counts); err != nil {
 			return err
 		}
+		// What a reprocess or template change patched into the current snapshot while this
+		// sync read the tenant is newer than what the sync read: it stays.
+		if cur, err := currentSnapshot(bg, tx); err == nil {
+			if _, err := carryPatched(bg, tx, cur.ID, w.id, w.baseSeq); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, model.ErrNotFound) {
+			return err
+		}
 		if err := updateLicenseKeys(bg, tx, w.id); err != nil {
 			return err
 		}
@@ -131,7 +151,9 @@ func (w *SnapshotWriter) Commit(ctx context.Context, skus []model.SKU, groups []
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(bg, `UPDATE snapshots SET complete = 1, saved_at = ? WHERE id = ?`, timeToDB(w.s.Now()), w.id); err != nil {
+		if _, err := tx.ExecContext(bg, `UPDATE snapshots SET complete = 1, saved_at = ?, refreshed_kind = 'full',
+				users_delta_link = ?, groups_delta_link = ? WHERE id = ?`,
+			timeToDB(w.s.Now()), w.links.Users, w.links.Groups, w.id); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(bg, `
@@ -223,20 +245,7 @@ func recountSnapshot(ctx context.Context, tx *sql.Tx, snapID int64) error {
 
 // collectIDs runs a query of one integer column.
 func collectIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryColumn[int64](ctx, tx, query, args...)
 }
 
 // deleteSnapshots deletes the snapshots of ids and every row of theirs.

@@ -41,7 +41,7 @@ func newRunOwner() RunOwner {
 	return RunOwner{Host: host, PID: os.Getpid(), Nonce: hex.EncodeToString(b[:])}
 }
 
-const syncRunColumns = `id, started_at, finished_at, status, error, user_count, group_count, sku_count, request_count`
+const syncRunColumns = `id, started_at, finished_at, status, error, user_count, group_count, sku_count, request_count, kind, note`
 
 // StartSyncRun records a new run in status running, started now.
 func (s *Store) StartSyncRun(ctx context.Context) (model.SyncRun, error) {
@@ -59,17 +59,20 @@ func (s *Store) StartSyncRun(ctx context.Context) (model.SyncRun, error) {
 	return run, nil
 }
 
-// FinishSyncRun records how run ended: status, error text, counts and finish time (now when
-// run.FinishedAt is zero).
+// FinishSyncRun records how run ended: status, error text, counts, kind (full when not set),
+// note and finish time (now when run.FinishedAt is zero).
 func (s *Store) FinishSyncRun(ctx context.Context, run model.SyncRun) error {
 	if run.FinishedAt.IsZero() {
 		run.FinishedAt = s.Now()
 	}
+	if run.Kind == "" {
+		run.Kind = model.SyncFull
+	}
 	res, err := s.db.ExecContext(ctx, `
 		UPDATE sync_runs SET finished_at = ?, status = ?, error = ?,
-			user_count = ?, group_count = ?, sku_count = ?, request_count = ?
+			user_count = ?, group_count = ?, sku_count = ?, request_count = ?, kind = ?, note = ?
 		WHERE id = ?`,
-		timeToDB(run.FinishedAt), run.Status, run.Error, run.Users, run.Groups, run.SKUs, run.Requests, run.ID)
+		timeToDB(run.FinishedAt), run.Status, run.Error, run.Users, run.Groups, run.SKUs, run.Requests, run.Kind, run.Note, run.ID)
 	if err != nil {
 		return fmt.Errorf("finish sync run %d: %w", run.ID, err)
 	}
@@ -210,7 +213,7 @@ func scanSyncRun(sc scanner) (model.SyncRun, error) {
 	var started int64
 	var finished sql.NullInt64
 	err := sc.Scan(&run.ID, &started, &finished, &run.Status, &run.Error,
-		&run.Users, &run.Groups, &run.SKUs, &run.Requests)
+		&run.Users, &run.Groups, &run.SKUs, &run.Requests, &run.Kind, &run.Note)
 	run.StartedAt = timeFromDB(sql.NullInt64{Int64: started, Valid: true})
 	run.FinishedAt = timeFromDB(finished)
 	return run, err

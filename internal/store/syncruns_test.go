@@ -35,6 +35,7 @@ func TestSyncRuns(t *testing.T) {
 		}
 		run.Status, run.Error = model.SyncFailed, "throttled out"
 		run.Users, run.Groups, run.SKUs, run.Requests = 10, 2, 3, 99
+		run.Kind, run.Note = model.SyncIncremental, "read 4 changes"
 		run.FinishedAt = st.Now().Add(time.Minute)
 		if err := st.FinishSyncRun(ctx, run); err != nil {
 			t.Fatal(err)
@@ -49,7 +50,7 @@ func TestSyncRuns(t *testing.T) {
 		t.Fatalf("recent = %+v, %v", runs, err)
 	}
 	want := model.SyncRun{ID: ids[1], StartedAt: st.Now(), FinishedAt: st.Now().Add(time.Minute), Status: model.SyncFailed,
-		Error: "throttled out", Users: 10, Groups: 2, SKUs: 3, Requests: 99}
+		Error: "throttled out", Users: 10, Groups: 2, SKUs: 3, Requests: 99, Kind: model.SyncIncremental, Note: "read 4 changes"}
 	if runs[1] != want {
 		t.Errorf("finished run = %+v, want %+v", runs[1], want)
 	}

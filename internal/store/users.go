@@ -354,9 +354,10 @@ func parseLicenses(u *model.User, assigned, states string) error {
 // totals. Groups may also get a new processing state. Users not in the snapshot are added.
 // Everything happens in one transaction. ErrNotFound before the first sync.
 //
-// A sync that finishes later replaces the whole snapshot anyway, so this only keeps the
-// current one true until then. The current snapshot is looked up inside the transaction, so a
-// sync saved meanwhile is not missed (nor is a pruned snapshot written to).
+// The users and groups written are stamped with the next patch number (patches.go): a full or
+// incremental sync that began before keeps them when it saves, rather than the older data it
+// read. The current snapshot is looked up inside the transaction, so a sync saved meanwhile is
+// not missed (nor is a pruned snapshot written to).
 func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []model.GroupUpdate) error {
 	list := uniqueBy(users, func(u model.User) string { return u.ID })
 	var snapID int64
@@ -422,6 +423,14 @@ func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []mo
 		if err := countHolders(ctx, tx, info.ID); err != nil {
 			return err
 		}
+		seq, err := nextPatchSeq(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := markPatched(ctx, tx, "snapshot_users", info.ID, seq, ids); err != nil {
+			return err
+		}
+		var patched []string
 		for _, g := range groups {
 			if g.ProcessingState == "" {
 				continue
@@ -430,6 +439,10 @@ func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []mo
 				g.ProcessingState, info.ID, g.ID); err != nil {
 				return fmt.Errorf("group %q processing state: %w", g.ID, err)
 			}
+			patched = append(patched, g.ID)
+		}
+		if err := markPatched(ctx, tx, "snapshot_groups", info.ID, seq, patched); err != nil {
+			return err
 		}
 		groupIDs := make([]string, 0, len(affected))
 		for g := range affected {

@@ -35,20 +35,13 @@ func (t *Tenant) RemoveGroupMember(groupID, memberID string, by Actor) error {
 		return errNotFound(groupID)
 	}
 	id := strings.ToLower(memberID)
-	i := slices.Index(g.Members, id)
-	if i < 0 {
+	if !slices.Contains(g.Members, id) {
 		return errNotFound(memberID)
 	}
 	if slices.ContainsFunc(g.GroupTypes, func(s string) bool { return strings.EqualFold(s, "DynamicMembership") }) {
 		return errBadRequest("Members of a group with dynamic membership cannot be removed: change its membership rule.")
 	}
-	g.Members = slices.Delete(g.Members, i, i+1)
-	t.memberOf[id] = slices.DeleteFunc(t.memberOf[id], func(x string) bool { return x == g.ID })
-	t.auditRemoveMember(g, id, now, by)
-	if u := t.userByID[id]; u != nil && len(g.Licenses) > 0 {
-		g.leavers = append(g.leavers, id)
-		t.queue(g, now)
-	}
+	t.leaveGroup(g, id, by, now)
 	return nil
 }
 

@@ -786,48 +786,6 @@ func TestAPIAudits(t *testing.T) {
 	wantError(t, e.get(t, "/v1.0/auditLogs/directoryAudits?$orderby=category"), 400, "Request_UnsupportedQuery", "category")
 }
 
-func TestAPIDelta(t *testing.T) {
-	e := newAPIEnv(t)
-	groups := e.groups()
-	var deltaLink string
-	var items []map[string]any
-	next := "/v1.0/groups/delta()?$select=id,displayName,members"
-	for next != "" {
-		m := e.get(t, next).JSON(t)
-		items = append(items, values(t, m)...)
-		next, _ = m["@odata.nextLink"].(string)
-		if next == "" {
-			deltaLink, _ = m["@odata.deltaLink"].(string)
-		}
-	}
-	if len(items) != len(groups) || !strings.Contains(deltaLink, "$deltatoken=") {
-		t.Fatalf("initial delta: %d groups (want %d), deltaLink %q", len(items), len(groups), deltaLink)
-	}
-	if _, ok := items[0]["members@delta"]; !ok {
-		t.Fatalf("no members@delta: %v", items[0])
-	}
-	// Nothing changed: empty round.
-	m := e.get(t, deltaLink).JSON(t)
-	if len(values(t, m)) != 0 {
-		t.Fatalf("unchanged delta returned %d", len(values(t, m)))
-	}
-	deltaLink = m["@odata.deltaLink"].(string)
-	body := fmt.Sprintf(`{"addLicenses":[],"removeLicenses":["%s"]}`, e.t.Scenarios.FacultySKU)
-	if r := e.do(t, "POST", "/v1.0/groups/"+e.t.Scenarios.A1Group+"/assignLicense", tokFull, []byte(body)); r.Status != 202 {
-		t.Fatalf("assign: %d", r.Status)
-	}
-	got := values(t, e.get(t, deltaLink).JSON(t))
-	if len(got) != 1 || got[0]["id"] != e.t.Scenarios.A1Group {
-		t.Fatalf("delta after change: %v", got)
-	}
-	e.api.ResetDelta()
-	wantError(t, e.get(t, deltaLink), 410, "resyncRequired", "")
-	users, _ := e.pageAll(t, "/v1.0/users/delta", "Prefer", "odata.maxpagesize=50")
-	if len(users) != len(e.users()) {
-		t.Fatalf("users delta %d", len(users))
-	}
-}
-
 // FuzzRouter throws arbitrary methods, paths, queries and headers at the API: it must never
 // panic and never answer 5xx, and every error must be Graph's error body.
 func FuzzRouter(f *testing.F) {

@@ -123,6 +123,8 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctlJSON(w, 200, c.knobs())
 	case path == "/knobs" && post:
 		c.setKnobs(w, r)
+	case path == "/changes" && post:
+		c.changes(w, r)
 	case path == "/advance-processing" && post:
 		c.t.AdvanceProcessing()
 		ctlJSON(w, 200, map[string]bool{"ok": true})
@@ -161,7 +163,7 @@ func (c *Control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeRaw(w, 200, "message/rfc822", msg)
 	case path == "/accounts" && post && c.Accounts != nil:
 		c.setAccount(w, r)
-	case path == "/stats", path == "/stats/reset", path == "/knobs", path == "/advance-processing", path == "/reset",
+	case path == "/stats", path == "/stats/reset", path == "/knobs", path == "/advance-processing", path == "/reset", path == "/changes",
 		path == "/scenarios", path == "/sspr/flows", path == "/sspr/email", strings.HasPrefix(path, "/skus/"),
 		strings.HasPrefix(path, "/groups/"):
 		ctlError(w, http.StatusMethodNotAllowed, "method not allowed")
@@ -218,6 +220,29 @@ func (c *Control) prepaid(w http.ResponseWriter, r *http.Request, skuID string) 
 	}
 	ctlJSON(w, 200, map[string]any{"sku_id": strings.ToLower(skuID), "enabled": *body.Enabled,
 		"consumed_units": c.t.ConsumedUnits(strings.ToLower(skuID))})
+}
+
+// ChangesJSON is the body of POST /_sim/changes: change this share (0..1) of the users with
+// the change set seed picks (Tenant.ApplyChanges); the answer is the ChangeSet.
+type ChangesJSON struct {
+	Share *float64 `json:"share"`
+	Seed  int64    `json:"seed"`
+}
+
+func (c *Control) changes(w http.ResponseWriter, r *http.Request) {
+	var in ChangesJSON
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil || in.Share == nil || !(*in.Share >= 0 && *in.Share <= 1) {
+		ctlError(w, 400, `body must be {"share": S, "seed": N} with S within 0..1`)
+		return
+	}
+	cs, err := c.t.ApplyChanges(*in.Share, in.Seed)
+	if err != nil {
+		ctlTenantError(w, err)
+		return
+	}
+	ctlJSON(w, 200, cs)
 }
 
 func (c *Control) knobs() KnobsJSON {

@@ -303,6 +303,10 @@ func (t *Tenant) evaluate(u *User, now time.Time, directOnly bool) evalResult {
 	u.LicenseStates = p.states
 	res.newAssigned = p.granted
 	res.outcomes = p.outcomes
+	// Delta queries track assignedLicenses; the license states just written are not tracked.
+	if res.licensesChanged() {
+		t.changedProps(TypeUser, u.ID, "assignedLicenses")
+	}
 	return res
 }
 
@@ -531,6 +535,7 @@ func (t *Tenant) tick(now time.Time, all bool) {
 		half := g.queuedAt.Add(t.cfg.ProcessingDelay / 2)
 		if g.ProcessingState == processingQueued && (all || !now.Before(half)) {
 			g.ProcessingState = processingInProgress
+			t.changedProps(TypeGroup, g.ID, "licenseProcessingState")
 			t.auditGroupProcessing(g, "Start applying group based license to users", now)
 		}
 		if all || !now.Before(g.ProcessingDue) {
@@ -554,11 +559,15 @@ func (t *Tenant) processGroup(g *Group, now time.Time) {
 	}
 	g.leavers = nil
 	g.ProcessingState = processingComplete
+	t.changedProps(TypeGroup, g.ID, "licenseProcessingState")
 	t.auditGroupProcessing(g, "Finish applying group based license to users", now)
 }
 
 // queue marks g's license processing as queued, due after the configured delay.
 func (t *Tenant) queue(g *Group, now time.Time) {
+	if g.ProcessingState != processingQueued {
+		t.changedProps(TypeGroup, g.ID, "licenseProcessingState")
+	}
 	g.ProcessingState = processingQueued
 	g.queuedAt = now
 	g.ProcessingDue = now.Add(t.cfg.ProcessingDelay)
@@ -653,30 +662,44 @@ func applyLicenseChange(current, add []License, remove []string) []License {
 // A failed call changes nothing (it only writes the failure to the audit log).
 func (t *Tenant) AssignUserLicenses(userID string, add []License, remove []string, by Actor) (User, error) {
 	return changeObject(t, userID, t.lookupUser, cloneUser, func(u *User, now time.Time) error {
-		add, remove, err := t.validateLicenses(add, remove)
-		if err != nil {
-			return err
-		}
-		if len(add) > 0 && u.UsageLocation == "" {
-			return errBadRequest("License assignment cannot be done for user with invalid usage location.")
-		}
-		for _, r := range remove {
-			if !slices.ContainsFunc(u.DirectLicenses, func(l License) bool { return l.SKUID == r }) {
-				if slices.ContainsFunc(u.AssignedLicenses, func(l License) bool { return l.SKUID == r }) {
-					return errBadRequest("User license is inherited from a group membership and it cannot be removed directly from the user.")
-				}
-				return errBadRequest("User does not have a corresponding license.")
-			}
-		}
-		if v, bad := t.checkDirect(u, add, remove); bad {
-			t.auditDirectFailure(u, v, now, by)
-			return v.err
-		}
-		u.DirectLicenses = applyLicenseChange(u.DirectLicenses, add, remove)
-		res := t.evaluate(u, now, false)
-		t.auditEvaluation(u, res, now, actorInitiator(by), t.newGUID(), "")
-		return nil
+		return t.assignUserLicenses(u, add, remove, by, now)
 	})
+}
+
+// assignUserLicenses is AssignUserLicenses on u; the caller holds t.mu for writing.
+func (t *Tenant) assignUserLicenses(u *User, add []License, remove []string, by Actor, now time.Time) error {
+	add, remove, err := t.validateLicenses(add, remove)
+	if err != nil {
+		return err
+	}
+	if len(add) > 0 && u.UsageLocation == "" {
+		return errBadRequest("License assignment cannot be done for user with invalid usage location.")
+	}
+	for _, r := range remove {
+		if !slices.ContainsFunc(u.DirectLicenses, func(l License) bool { return l.SKUID == r }) {
+			if slices.ContainsFunc(u.AssignedLicenses, func(l License) bool { return l.SKUID == r }) {
+				return errBadRequest("User license is inherited from a group membership and it cannot be removed directly from the user.")
+			}
+			return errBadRequest("User does not have a corresponding license.")
+		}
+	}
+	if v, bad := t.checkDirect(u, add, remove); bad {
+		t.auditDirectFailure(u, v, now, by)
+		return v.err
+	}
+	old := u.DirectLicenses
+	u.DirectLicenses = applyLicenseChange(u.DirectLicenses, add, remove)
+	// assignLicense writes the user's assignedLicenses even when the licenses it adds or
+	// removes are also inherited from a group, so that the list reads the same afterwards.
+	// Whether Graph's delta then reports the user is undocumented; the simulator does, taking
+	// the documented "assignedLicenses changes are tracked" to cover every write of it (Entra ID's
+	// audit log records each such call as a "Change user license" modifying AssignedLicense).
+	if !sameLicenses(old, u.DirectLicenses) {
+		t.changedProps(TypeUser, u.ID, "assignedLicenses")
+	}
+	res := t.evaluate(u, now, false)
+	t.auditEvaluation(u, res, now, actorInitiator(by), t.newGUID(), "")
+	return nil
 }
 
 // changeObject is the frame of a write call on one object: under the write lock and at the
@@ -777,28 +800,36 @@ func (t *Tenant) checkDirect(u *User, add []License, remove []string) (directVio
 // and with the user call's, the conservative reading (a client must expect the call to fail).
 func (t *Tenant) AssignGroupLicenses(groupID string, add []License, remove []string, by Actor) (Group, error) {
 	return changeObject(t, groupID, t.lookupGroup, cloneGroup, func(g *Group, now time.Time) error {
-		add, remove, err := t.validateLicenses(add, remove)
-		if err != nil {
-			return err
-		}
-		if !g.SecurityEnabled {
-			return errBadRequest("License assignment is only supported for security-enabled groups: group " + g.ID + " has securityEnabled false.")
-		}
-		for _, r := range remove {
-			if !slices.ContainsFunc(g.Licenses, func(l License) bool { return l.SKUID == r }) {
-				return errBadRequest("Group does not have a corresponding license " + r + ".")
-			}
-		}
-		old := g.Licenses
-		next := applyLicenseChange(old, add, remove)
-		if msg, bad := t.missingGroupPrereq(old, next); bad {
-			return errBadRequest(msg)
-		}
-		g.Licenses = next
-		t.auditSetGroupLicense(g, old, now, by)
-		t.queue(g, now)
-		return nil
+		return t.assignGroupLicenses(g, add, remove, by, now)
 	})
+}
+
+// assignGroupLicenses is AssignGroupLicenses on g; the caller holds t.mu for writing.
+func (t *Tenant) assignGroupLicenses(g *Group, add []License, remove []string, by Actor, now time.Time) error {
+	add, remove, err := t.validateLicenses(add, remove)
+	if err != nil {
+		return err
+	}
+	if !g.SecurityEnabled {
+		return errBadRequest("License assignment is only supported for security-enabled groups: group " + g.ID + " has securityEnabled false.")
+	}
+	for _, r := range remove {
+		if !slices.ContainsFunc(g.Licenses, func(l License) bool { return l.SKUID == r }) {
+			return errBadRequest("Group does not have a corresponding license " + r + ".")
+		}
+	}
+	old := g.Licenses
+	next := applyLicenseChange(old, add, remove)
+	if msg, bad := t.missingGroupPrereq(old, next); bad {
+		return errBadRequest(msg)
+	}
+	g.Licenses = next
+	if !sameLicenses(old, g.Licenses) {
+		t.changedProps(TypeGroup, g.ID, "assignedLicenses")
+	}
+	t.auditSetGroupLicense(g, old, now, by)
+	t.queue(g, now)
+	return nil
 }
 
 // missingGroupPrereq finds an enabled plan of template next whose prerequisite no license of
@@ -972,6 +1003,7 @@ func (t *Tenant) CreateGroup(spec GroupSpec, by Actor) (Group, error) {
 		t.proxyOwners[proxyKey(g.Mail)]++
 	}
 	t.addGroup(g)
+	t.record(change{typ: TypeGroup, id: g.ID, kind: changeCreated})
 	if rule != nil {
 		t.fillDynamic(g, rule)
 	}
@@ -988,10 +1020,15 @@ func (t *Tenant) addGroup(g *Group) {
 	t.objectType[g.ID] = TypeGroup
 }
 
-// addMember makes id a direct member of g. Callers add in group creation order or sort later.
+// addMember makes id a direct member of g, unless it is one already (a group lists each member
+// once). Callers add in group creation order or sort later.
 func (t *Tenant) addMember(g *Group, id string) {
+	if slices.Contains(t.memberOf[id], g.ID) {
+		return
+	}
 	g.Members = append(g.Members, id)
 	t.memberOf[id] = append(t.memberOf[id], g.ID)
+	t.memberChanged(g, id, true)
 }
 
 // fillDynamic adds every user matching rule to g.
@@ -1058,6 +1095,7 @@ func (t *Tenant) adopt(f *Tenant) {
 	t.audits, t.sspr, t.auditDelay, t.roles = f.audits, f.sspr, f.auditDelay, f.roles
 	t.rules, t.rng, t.proxyOwners, t.pending = f.rules, f.rng, f.proxyOwners, f.pending
 	t.country, t.vanity = f.country, f.vanity
+	t.changes, t.deletedUsers = f.changes, f.deletedUsers
 }
 
 // lookupUser finds a user by object id or userPrincipalName, as Graph's /users/{id} does.

@@ -80,6 +80,7 @@ func New(cfg Config) (*Tenant, error) {
 	}
 	g.run()
 	t.auditDelay = cfg.AuditDelay // the generated history is in the log already
+	t.startLog()
 	return t, nil
 }
 

@@ -44,6 +44,13 @@ func (t *Tenant) validMemberOfRule(r *ruleNode) bool {
 
 // ChangeMembers adds and removes direct members of a group with assigned membership (users,
 // groups, devices or contacts by object id) and follows up: dynamic memberOf groups gain the
+// controlActor and ruleActor are who the audit log says changed memberships through the control
+// API (a stand-in for an admin or a sync tool) and through dynamic membership rules.
+var (
+	controlActor = Actor{AppID: "6a0e5f4b-2c1d-4f3e-8b7a-1d2c3b4a5e6f", DisplayName: "Simulator control API"}
+	ruleActor    = Actor{AppID: "7b1f6a5c-3d2e-4a4f-9c8b-2e3d4c5b6a7f", DisplayName: "Dynamic group membership"}
+)
+
 // joining users, and licensed groups whose membership changed queue their license processing.
 func (t *Tenant) ChangeMembers(groupID string, add, remove []string) (Group, error) {
 	return changeObject(t, groupID, t.lookupGroup, cloneGroup, func(g *Group, now time.Time) error {
@@ -64,34 +71,18 @@ func (t *Tenant) ChangeMembers(groupID string, add, remove []string) (Group, err
 			if slices.Contains(g.Members, id) {
 				continue
 			}
-			t.joinGroup(g, id)
+			t.joinGroup(g, id, controlActor, now)
 			joined = append(joined, id)
 		}
-		left := false
 		for _, id := range remove {
 			id = strings.ToLower(id)
-			if i := slices.Index(g.Members, id); i >= 0 {
-				g.Members = slices.Delete(g.Members, i, i+1)
-				t.memberOf[id] = slices.DeleteFunc(t.memberOf[id], func(x string) bool { return x == g.ID })
-				g.leavers = append(g.leavers, id)
-				left = true
+			if slices.Contains(g.Members, id) {
+				t.leaveGroup(g, id, controlActor, now)
 			}
-		}
-		if (len(joined) > 0 || left) && len(g.Licenses) > 0 {
-			t.queue(g, now)
 		}
 		t.followMemberOf(g.ID, joined, now)
 		return nil
 	})
-}
-
-// joinGroup makes id a direct member of g, keeping the member's groups in creation order (the
-// order the licensing engine evaluates them in).
-func (t *Tenant) joinGroup(g *Group, id string) {
-	g.Members = append(g.Members, id)
-	list := append(t.memberOf[id], g.ID)
-	slices.SortStableFunc(list, func(a, b string) int { return t.groupByID[a].seq - t.groupByID[b].seq })
-	t.memberOf[id] = list
 }
 
 // followMemberOf adds the users who just joined group src to every dynamic group whose
@@ -108,17 +99,12 @@ func (t *Tenant) followMemberOf(src string, joined []string, now time.Time) {
 		if err != nil || !rule.usesMemberOf() {
 			continue
 		}
-		added := false
 		for _, id := range joined {
 			u := t.userByID[id]
 			if u == nil || slices.Contains(g.Members, id) || !rule.match(u, t.memberOf[id]) {
 				continue
 			}
-			t.joinGroup(g, id)
-			added = true
-		}
-		if added && len(g.Licenses) > 0 {
-			t.queue(g, now)
+			t.joinGroup(g, id, ruleActor, now) // queues g's processing when it assigns licenses
 		}
 	}
 }

@@ -380,4 +380,10 @@ type Tenant struct {
 	// terms are each SKU's subscription dates, by SKU id (health_scenario.go).
 	terms  map[string]subscriptionTerm
 	vanity string // the verified custom domain, e.g. contoso.edu
+
+	// changes is the change log delta queries read.
+	changes changeLog
+	// deletedUsers are the users deleted (soft-deleted: restorable in Entra ID for 30 days),
+	// in the order they were deleted.
+	deletedUsers []string
 }
