@@ -148,8 +148,12 @@ type MemberRow struct {
 type AuditView struct {
 	Error string // why the events could not be read
 	Since time.Time
-	Rows  []AuditRow
-	More  int // events left out of the list
+	// ReadAt is when the events were read from Graph, when they are kept between views;
+	// ReadAgainURL reads them again.
+	ReadAt       time.Time
+	ReadAgainURL string
+	Rows         []AuditRow
+	More         int // events left out of the list
 	// RecentWrite is when tenantdesk last changed what these events are about, if that was so
 	// recently that Microsoft may not have logged it yet (its audit events come minutes late).
 	RecentWrite time.Time

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/app/apptest"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
+	"github.com/tenantdesk/tenantdesk/internal/live"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 )
@@ -74,7 +75,7 @@ func TestLicenseTimeline(t *testing.T) {
 	}
 
 	g := sim.Scenarios.ActiveWithErrorGroup // its template changed two days ago
-	lg := d.App.Live.Group(ctx, g, nil)
+	lg := d.App.Live.Group(ctx, g, nil, live.AuditRead{})
 	if lg.GroupAuditErr != nil {
 		t.Fatal(lg.GroupAuditErr)
 	}

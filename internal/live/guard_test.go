@@ -100,17 +100,17 @@ func TestGroupWithGraphNotAnswering(t *testing.T) {
 	}
 	r.SetLimits(100*time.Millisecond, time.Minute)
 	ctx := context.Background()
-	if g := r.Group(ctx, "g1", nil); g.MembersErr != nil || len(g.Members) != 1 {
+	if g := r.Group(ctx, "g1", nil, AuditRead{}); g.MembersErr != nil || len(g.Members) != 1 {
 		t.Fatalf("healthy: %+v", g)
 	}
 	dir.AuditErr = transient
-	g := r.Group(ctx, "g1", nil)
+	g := r.Group(ctx, "g1", nil, AuditRead{Fresh: true}) // kept events would not ask Graph
 	if !errors.Is(g.AuditErr, model.ErrUnavailable) || g.MembersErr != nil || len(g.Members) != 1 {
 		t.Fatalf("audit failing, members cached: %+v", g)
 	}
 	clock.Add(5 * time.Minute) // the cached members are stale and the pause over
 	dir.MembersErr = transient
-	if g := r.Group(ctx, "g1", nil); !errors.Is(g.MembersErr, model.ErrUnavailable) {
+	if g := r.Group(ctx, "g1", nil, AuditRead{}); !errors.Is(g.MembersErr, model.ErrUnavailable) {
 		t.Fatalf("members failing: %+v", g.MembersErr)
 	}
 	start := time.Now()

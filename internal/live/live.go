@@ -2,12 +2,15 @@
 // deliberately does not hold: a group's direct members (reading every member of every licensed
 // group on each sync would cost members x groups) and recent directory audit events of a group's
 // members or of one user. Members are kept in memory for a short while, so paging, searching and
-// filtering a group's member list are served without asking Graph again.
+// filtering a group's member list are served without asking Graph again; the tenant's licensing
+// events, which every group page filters, are read once per change of the data (see AuditRead).
 package live
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +44,10 @@ type Reader struct {
 	now     func() time.Time
 	members *memberCache
 	guard   *Guard
+
+	auditMu    sync.Mutex
+	audit      map[string]*auditEntry // reads of audit events for group pages, by what they read
+	auditOrder []string               // their keys, oldest first
 }
 
 // New returns a Reader over g with the default limits (see SetLimits); now nil means time.Now.
@@ -67,9 +74,11 @@ type Group struct {
 	Members    []model.DirectoryObject // direct members sorted by name
 	MembersAt  time.Time               // when they were read
 	MembersErr error
+	index      *memberIndex // of Members, when they were read
 	// Events are recent "Change user license" events about the group's members, newest first.
 	Events     []model.AuditEvent
 	AuditSince time.Time
+	AuditAt    time.Time // when the events were read from Graph
 	AuditErr   error
 	// GroupEvents are the events about the group itself ("Set group license", processing),
 	// newest first, for its license timeline.
@@ -77,34 +86,73 @@ type Group struct {
 	GroupAuditErr error
 }
 
-// Group reads the group's members and the recent licensing audit events at the same time, and
-// keeps the events about its members (Graph cannot filter events by group membership) or about
-// the users in inError. Failures are returned per part; neither waits longer than the guard's
-// timeout, and while Graph is not answering neither waits at all.
-func (r *Reader) Group(ctx context.Context, groupID string, inError []model.User) Group {
-	g := Group{AuditSince: r.now().Add(-AuditWindow)}
+// Filter is the members of type typ ("" for any) whose name or UPN contains search (case
+// folded) or whose object id is search; without either it is Members itself.
+func (g Group) Filter(search, typ string) []model.DirectoryObject {
+	if search == "" && typ == "" {
+		return g.Members
+	}
+	needle := strings.ToLower(search)
+	var out []model.DirectoryObject
+	for i, m := range g.Members {
+		if typ != "" && m.Type != typ {
+			continue
+		}
+		if needle != "" {
+			folded := ""
+			if g.index != nil {
+				folded = g.index.folded[i]
+			} else {
+				folded = strings.ToLower(m.DisplayName) + "\n" + strings.ToLower(m.UserPrincipalName)
+			}
+			if !strings.Contains(folded, needle) && !strings.EqualFold(m.ID, search) {
+				continue
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// AuditRead says which audit events a group page may be shown. The licensing events of the
+// whole tenant are read once and kept (Graph cannot filter them by group, and a big tenant's
+// are a megabyte) while Generation stays the same — the caller passes what changes when the
+// data does, such as the snapshot's version — for at most AuditMaxAge; Fresh reads them again
+// (asked for, or just after tenantdesk changed licenses, whose events come minutes late).
+type AuditRead struct {
+	Generation string
+	Fresh      bool
+	MaxAge     time.Duration // 0: AuditMaxAge
+}
+
+// AuditMaxAge is how long licensing audit events read for group pages are shown without being
+// read again, however long the data stays the same.
+const AuditMaxAge = 10 * time.Minute
+
+// Group reads the group's members and the recent licensing audit events at the same time (or
+// takes them from what was read moments ago), and keeps the events about its members (Graph
+// cannot filter events by group membership) or about the users in inError. Failures are
+// returned per part; neither waits longer than the guard's timeout, and while Graph is not
+// answering neither waits at all.
+func (r *Reader) Group(ctx context.Context, groupID string, inError []model.User, audit AuditRead) Group {
+	g := Group{}
 	var events []model.AuditEvent
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		g.AuditErr = r.guard.Do(ctx, func(ctx context.Context) error {
-			var err error
-			events, err = r.graph.DirectoryAudits(ctx, model.AuditQuery{Activity: LicenseActivity, Since: g.AuditSince, Max: AuditMax})
-			return err
-		})
+		events, g.AuditSince, g.AuditAt, g.AuditErr = r.events(ctx, "licensing", model.AuditQuery{Activity: LicenseActivity, Max: AuditMax}, audit)
 	})
 	wg.Go(func() {
-		g.GroupAuditErr = r.guard.Do(ctx, func(ctx context.Context) error {
-			var err error
-			g.GroupEvents, err = r.graph.DirectoryAudits(ctx, model.AuditQuery{TargetID: groupID, Since: g.AuditSince, Max: AuditMax})
-			return err
-		})
+		// The group's own events ("Set group license", ...) for its license timeline.
+		g.GroupEvents, _, _, g.GroupAuditErr = r.events(ctx, "group:"+groupID, model.AuditQuery{TargetID: groupID, Max: AuditMax}, audit)
 	})
-	if members, at, ok := r.members.fresh(groupID, r.now); ok {
-		g.Members, g.MembersAt = members, at // read moments ago: no need to ask Graph
+	if e, ok := r.members.fresh(groupID, r.now); ok {
+		g.Members, g.MembersAt, g.index = e.members, e.at, e.index // read moments ago: no need to ask Graph
 	} else {
 		g.MembersErr = r.guard.Do(ctx, func(ctx context.Context) error {
-			var err error
-			g.Members, g.MembersAt, err = r.members.get(ctx, r.graph, groupID, r.now)
+			e, err := r.members.get(ctx, r.graph, groupID, r.now)
+			if e != nil {
+				g.Members, g.MembersAt, g.index = e.members, e.at, e.index
+			}
 			return err
 		})
 	}
@@ -112,24 +160,100 @@ func (r *Reader) Group(ctx context.Context, groupID string, inError []model.User
 	if g.AuditErr != nil {
 		return g
 	}
-	mine := map[string]bool{}
+	inErr := make(map[string]struct{}, len(inError))
 	for _, u := range inError {
-		mine[model.NormalizeID(u.ID)] = true
-	}
-	if g.MembersErr == nil {
-		for _, o := range g.Members {
-			mine[model.NormalizeID(o.ID)] = true
-		}
+		inErr[model.NormalizeID(u.ID)] = struct{}{}
 	}
 	for _, e := range events {
 		for _, t := range e.Targets {
-			if mine[model.NormalizeID(t.ID)] {
+			if g.has(t.ID) {
+				g.Events = append(g.Events, e)
+				break
+			}
+			if _, ok := inErr[model.NormalizeID(t.ID)]; ok {
 				g.Events = append(g.Events, e)
 				break
 			}
 		}
 	}
 	return g
+}
+
+// has reports whether id is one of the group's members as read.
+func (g Group) has(id string) bool {
+	if g.MembersErr != nil || g.index == nil {
+		return false
+	}
+	_, ok := g.index.ids[model.NormalizeID(id)]
+	return ok
+}
+
+// events are the audit events q selects from AuditWindow ago, kept under key: those read for
+// the same generation within the read's maximum age unless a fresh read is asked for;
+// concurrent views share one read. A failed read is not kept.
+func (r *Reader) events(ctx context.Context, key string, q model.AuditQuery, audit AuditRead) ([]model.AuditEvent, time.Time, time.Time, error) {
+	r.auditMu.Lock()
+	e := r.audit[key]
+	if e != nil {
+		select {
+		case <-e.done:
+			maxAge := cmp.Or(audit.MaxAge, AuditMaxAge)
+			if e.err != nil || audit.Fresh || e.generation != audit.Generation || r.now().Sub(e.at) > maxAge {
+				e = nil
+			}
+		default: // being read: share it
+		}
+	}
+	if e == nil {
+		e = &auditEntry{done: make(chan struct{}), generation: audit.Generation, since: r.now().Add(-AuditWindow)}
+		r.keepEvents(key, e)
+		q.Since = e.since
+		go func() {
+			// The read outlives the request that started it (others may wait for it); the guard
+			// bounds it.
+			e.err = r.guard.Do(context.WithoutCancel(ctx), func(ctx context.Context) error {
+				var err error
+				e.events, err = r.graph.DirectoryAudits(ctx, q)
+				return err
+			})
+			e.at = r.now()
+			close(e.done)
+		}()
+	}
+	r.auditMu.Unlock()
+	select {
+	case <-e.done:
+		return e.events, e.since, e.at, e.err
+	case <-ctx.Done():
+		return nil, e.since, time.Time{}, ctx.Err()
+	}
+}
+
+// maxKeptReads bounds how many reads of audit events are kept (one per group viewed, and the
+// tenant's licensing events).
+const maxKeptReads = 64
+
+// keepEvents keeps e under key, dropping the oldest other read past maxKeptReads; the caller
+// holds auditMu.
+func (r *Reader) keepEvents(key string, e *auditEntry) {
+	if r.audit == nil {
+		r.audit = map[string]*auditEntry{}
+	}
+	r.audit[key] = e
+	r.auditOrder = append(slices.DeleteFunc(r.auditOrder, func(k string) bool { return k == key }), key)
+	for len(r.auditOrder) > maxKeptReads {
+		delete(r.audit, r.auditOrder[0])
+		r.auditOrder = r.auditOrder[1:]
+	}
+}
+
+// auditEntry is one read of the tenant's licensing audit events.
+type auditEntry struct {
+	done       chan struct{}
+	generation string
+	since, at  time.Time
+	events     []model.AuditEvent
+	err        error
 }
 
 // User is what the audit log says now about one user.

@@ -37,7 +37,7 @@ func TestGroupKeepsEventsOfItsMembers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := r.Group(context.Background(), "g1", []model.User{{ID: "u-in-error"}})
+	got := r.Group(context.Background(), "g1", []model.User{{ID: "u-in-error"}}, AuditRead{})
 	if got.MembersErr != nil || got.AuditErr != nil {
 		t.Fatalf("errors: %v, %v", got.MembersErr, got.AuditErr)
 	}
@@ -55,7 +55,11 @@ func TestGroupKeepsEventsOfItsMembers(t *testing.T) {
 	if !slices.Equal(ids, []string{"e1", "e3"}) {
 		t.Errorf("events %v, want those of members and of users in error", ids)
 	}
-	if q := g.AuditQueries[0]; q.Activity != LicenseActivity || q.Max != AuditMax || !q.Since.Equal(testNow.Add(-AuditWindow)) || !got.AuditSince.Equal(q.Since) {
+	licensing := slices.IndexFunc(g.AuditQueries, func(q model.AuditQuery) bool { return q.TargetID == "" })
+	if licensing < 0 {
+		t.Fatalf("no query of the tenant's licensing events: %+v", g.AuditQueries)
+	}
+	if q := g.AuditQueries[licensing]; q.Activity != LicenseActivity || q.Max != AuditMax || !q.Since.Equal(testNow.Add(-AuditWindow)) || !got.AuditSince.Equal(q.Since) {
 		t.Errorf("audit query %+v", q)
 	}
 	if !got.MembersAt.Equal(testNow) {
@@ -68,7 +72,7 @@ func TestGroupFailuresArePerPart(t *testing.T) {
 	g.MembersErr = &model.GraphError{Kind: model.GraphForbidden, Status: 403, Permission: "GroupMember.Read.All"}
 	g.Audits = []model.AuditEvent{event("e1", LicenseActivity, "u1"), event("e2", LicenseActivity, "m1")}
 	r, _ := New(g, nil)
-	got := r.Group(context.Background(), "g1", []model.User{{ID: "u1"}})
+	got := r.Group(context.Background(), "g1", []model.User{{ID: "u1"}}, AuditRead{})
 	if !errors.Is(got.MembersErr, model.ErrForbidden) || got.AuditErr != nil {
 		t.Fatalf("errors: %v, %v", got.MembersErr, got.AuditErr)
 	}
@@ -79,7 +83,7 @@ func TestGroupFailuresArePerPart(t *testing.T) {
 	g = graphtest.New()
 	g.AuditErr = errors.New("connection reset")
 	r, _ = New(g, nil)
-	got = r.Group(context.Background(), "g1", nil)
+	got = r.Group(context.Background(), "g1", nil, AuditRead{})
 	if got.AuditErr == nil || got.Events != nil || got.MembersErr != nil {
 		t.Errorf("audit failure: %+v", got)
 	}
@@ -113,8 +117,8 @@ func TestMembersAreReadOnceAndKeptBriefly(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 5 {
 		wg.Go(func() {
-			if m, _, err := r.members.get(context.Background(), g, "g1", clock.Now); err != nil || len(m) != 120 {
-				t.Errorf("%d members, %v", len(m), err)
+			if e, err := r.members.get(context.Background(), g, "g1", clock.Now); err != nil || len(e.members) != 120 || len(e.index.ids) != 120 {
+				t.Errorf("members %+v, %v", e, err)
 			}
 		})
 	}
@@ -142,7 +146,7 @@ func TestMembersWaiterGivesUpWithItsContext(t *testing.T) {
 	r, _ := New(g, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if _, _, err := r.members.get(ctx, g, "g1", time.Now); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := r.members.get(ctx, g, "g1", time.Now); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err %v, want the caller's deadline", err)
 	}
 }
@@ -180,5 +184,89 @@ func TestUserSplitsLicensingAndPasswordResetEvents(t *testing.T) {
 func TestNewNeedsGraph(t *testing.T) {
 	if _, err := New(nil, nil); err == nil {
 		t.Error("a reader without Graph was built")
+	}
+}
+
+// The tenant's licensing events are read once for every group page while the data stays the
+// same, again when it changes, when asked, or past their age; members are filtered by the
+// index built when they were read.
+func TestLicensingEventsAreKeptPerGeneration(t *testing.T) {
+	clock := testkit.NewClock(testNow)
+	g := graphtest.New()
+	g.Members = []model.DirectoryObject{{ID: "M1", Type: model.ObjectUser, DisplayName: "Ada Lovelace", UserPrincipalName: "ada@contoso.example"},
+		{ID: "d1", Type: model.ObjectDevice, DisplayName: "Ada's laptop"}, {ID: "m2", Type: model.ObjectUser, DisplayName: "Bob"}}
+	g.Audits = []model.AuditEvent{event("e1", LicenseActivity, "m1"), event("e2", LicenseActivity, "stranger")}
+	r, _ := New(g, clock.Now)
+	reads := func() int { // of the tenant's licensing events (each group page also reads its group's)
+		n := 0
+		for _, q := range g.AuditQueries {
+			if q.Activity == LicenseActivity {
+				n++
+			}
+		}
+		return n
+	}
+
+	first := r.Group(context.Background(), "g1", nil, AuditRead{Generation: "1"})
+	if first.AuditErr != nil || len(first.Events) != 1 || first.Events[0].ID != "e1" || !first.AuditAt.Equal(testNow) {
+		t.Fatalf("first view: %+v", first)
+	}
+	r.Group(context.Background(), "g2", nil, AuditRead{Generation: "1"})
+	r.Group(context.Background(), "g1", nil, AuditRead{Generation: "1"})
+	if reads() != 1 {
+		t.Errorf("%d audit reads for three group pages of the same data, want 1", reads())
+	}
+	var groupReads []string
+	for _, q := range g.AuditQueries {
+		if q.TargetID != "" {
+			groupReads = append(groupReads, q.TargetID)
+		}
+	}
+	if !slices.Equal(groupReads, []string{"g1", "g2"}) && !slices.Equal(groupReads, []string{"g2", "g1"}) {
+		t.Errorf("the groups' own events were read for %v, want once for each group", groupReads)
+	}
+	r.Group(context.Background(), "g1", nil, AuditRead{Generation: "2"})
+	if reads() != 2 {
+		t.Errorf("new data: %d reads, want 2", reads())
+	}
+	r.Group(context.Background(), "g1", nil, AuditRead{Generation: "2", Fresh: true})
+	if reads() != 3 {
+		t.Errorf("asked to read again: %d reads, want 3", reads())
+	}
+	clock.Add(AuditMaxAge + time.Second)
+	r.Group(context.Background(), "g1", nil, AuditRead{Generation: "2"})
+	if reads() != 4 {
+		t.Errorf("past AuditMaxAge: %d reads, want 4", reads())
+	}
+	clock.Add(time.Minute)
+	if r.Group(context.Background(), "g1", nil, AuditRead{Generation: "2", MaxAge: 30 * time.Second}); reads() != 5 {
+		t.Errorf("past a shorter MaxAge: %d reads, want 5", reads())
+	}
+	g.AuditErr = errors.New("connection reset")
+	r.Group(context.Background(), "g1", nil, AuditRead{Generation: "3"})
+	g.AuditErr = nil
+	if got := r.Group(context.Background(), "g1", nil, AuditRead{Generation: "3"}); got.AuditErr != nil || reads() != 7 {
+		t.Errorf("a failed read is kept: %v, %d reads", got.AuditErr, reads())
+	}
+
+	for _, tc := range []struct {
+		search, typ string
+		want        []string
+	}{
+		{"", "", []string{"M1", "d1", "m2"}},
+		{"ADA", "", []string{"M1", "d1"}},
+		{"ada", model.ObjectUser, []string{"M1"}},
+		{"contoso.example", "", []string{"M1"}},
+		{"m2", "", []string{"m2"}}, // a whole id
+		{"", model.ObjectDevice, []string{"d1"}},
+		{"nobody", "", nil},
+	} {
+		var ids []string
+		for _, m := range first.Filter(tc.search, tc.typ) {
+			ids = append(ids, m.ID)
+		}
+		if !slices.Equal(ids, tc.want) {
+			t.Errorf("Filter(%q, %q) = %v, want %v", tc.search, tc.typ, ids, tc.want)
+		}
 	}
 }

@@ -29,33 +29,51 @@ type memberEntry struct {
 	done    chan struct{}
 	at      time.Time
 	members []model.DirectoryObject
+	index   *memberIndex
 	err     error
+}
+
+// memberIndex is what filtering and searching a group's members need, built once per read of
+// them rather than on every page view: the members' normalised ids, and their names and UPNs
+// lower-cased.
+type memberIndex struct {
+	ids    map[string]struct{}
+	folded []string // members[i]'s "name\nupn", lower case
+}
+
+func newMemberIndex(members []model.DirectoryObject) *memberIndex {
+	ix := &memberIndex{ids: make(map[string]struct{}, len(members)), folded: make([]string, len(members))}
+	for i, m := range members {
+		ix.ids[model.NormalizeID(m.ID)] = struct{}{}
+		ix.folded[i] = strings.ToLower(m.DisplayName) + "\n" + strings.ToLower(m.UserPrincipalName)
+	}
+	return ix
 }
 
 func newMemberCache() *memberCache { return &memberCache{entries: map[string]*memberEntry{}} }
 
 // fresh returns the group's members when a read of them finished without error within
 // memberTTL.
-func (c *memberCache) fresh(groupID string, now func() time.Time) ([]model.DirectoryObject, time.Time, bool) {
+func (c *memberCache) fresh(groupID string, now func() time.Time) (*memberEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[groupID]
 	if !ok {
-		return nil, time.Time{}, false
+		return nil, false
 	}
 	select {
 	case <-e.done:
 		if e.err == nil && now().Sub(e.at) <= memberTTL {
-			return e.members, e.at, true
+			return e, true
 		}
 	default:
 	}
-	return nil, time.Time{}, false
+	return nil, false
 }
 
 // get returns the group's direct members sorted by name, read at most memberTTL ago; readers
 // of the same group share one read.
-func (c *memberCache) get(ctx context.Context, g Graph, groupID string, now func() time.Time) ([]model.DirectoryObject, time.Time, error) {
+func (c *memberCache) get(ctx context.Context, g Graph, groupID string, now func() time.Time) (*memberEntry, error) {
 	c.mu.Lock()
 	e, ok := c.entries[groupID]
 	if ok {
@@ -77,9 +95,9 @@ func (c *memberCache) get(ctx context.Context, g Graph, groupID string, now func
 	c.mu.Unlock()
 	select {
 	case <-e.done:
-		return e.members, e.at, e.err
+		return e, e.err
 	case <-ctx.Done():
-		return nil, time.Time{}, ctx.Err()
+		return nil, ctx.Err()
 	}
 }
 
@@ -101,7 +119,7 @@ func (c *memberCache) load(ctx context.Context, g Graph, groupID string, e *memb
 	slices.SortFunc(all, func(a, b model.DirectoryObject) int {
 		return cmp.Or(strings.Compare(strings.ToLower(a.DisplayName), strings.ToLower(b.DisplayName)), strings.Compare(a.ID, b.ID))
 	})
-	e.members, e.at, e.err = all, now(), err
+	e.members, e.index, e.at, e.err = all, newMemberIndex(all), now(), err
 	close(e.done)
 }
 

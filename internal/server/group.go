@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
+	"github.com/tenantdesk/tenantdesk/internal/live"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/text"
 	"github.com/tenantdesk/tenantdesk/web"
@@ -41,7 +41,6 @@ func (s *Server) handleGroup(w http.ResponseWriter, r *http.Request) error {
 			s.logFailure(r.Context(), "group page: jobs", err, "group", g.ID)
 		}
 	}
-	v.Audit.RecentWrite = s.recentWrite(r.Context(), g.ID)
 	s.render(w, r, http.StatusOK, web.GroupPage(s.layout(r.Context(), g.DisplayName, "groups"), v))
 	return nil
 }
@@ -83,28 +82,29 @@ func (s *Server) groupView(r *http.Request, g model.GroupDetail) (web.GroupView,
 	if v.CanReprocess {
 		v.ReprocessBlocked = s.ops.ReprocessBlocked(ctx)
 	}
-	inError, err := s.store.UsersInErrorForGroup(ctx, id)
+	version, err := s.store.DataVersion(ctx)
 	if err != nil && !isNotFound(err) {
-		return v, err
+		s.logFailure(ctx, "group page: data version", err, "group", id)
+		version = "" // nothing is kept
 	}
-	disabled, err := s.store.UsersDisabledForGroup(ctx, id)
-	if err != nil && !isNotFound(err) {
+	f, err := s.groupMembersInError(ctx, id, version)
+	if err != nil {
 		return v, err
 	}
 	q := r.URL.Query()
-	lg := s.live.Group(ctx, id, inError)
+	recent := s.recentWrite(ctx, id)
+	audit := live.AuditRead{Generation: version, Fresh: q.Get("audit") == "now"}
+	if !recent.IsZero() {
+		audit.MaxAge = recentAuditAge // the write's events are on their way: look again soon
+	}
+	lg := s.live.Group(ctx, id, f.inError, audit)
 	v.Members = membersView(id, lg, parseMemberQuery(q), q)
 
-	ex, err := licensing.LoadExplainer(ctx, s.store, append(slices.Clone(inError), disabled...), lg.Events)
-	if err != nil {
-		s.logFailure(ctx, "group page: names", err, "group", id)
-	}
-	ex.AddGroup(id, g.DisplayName, g.Template)
-	if err := ex.CountDisabledHolders(ctx, s.store); err != nil {
-		s.log.WarnContext(ctx, "group page: disabled holders", "group", id, "err", err)
-	}
+	f = s.explainGroup(ctx, g, f, lg.Events, lg.AuditAt)
+	ex, inError, disabled := f.ex, f.inError, f.disabled
 	v.Audit = auditView(ex, lg.Events, lg.AuditSince, lg.AuditErr)
-	v.Causes = causeViews(ex.Causes(inError, id), inError, "cause", v.CanReprocess)
+	v.Audit.RecentWrite, v.Audit.ReadAt, v.Audit.ReadAgainURL = recent, lg.AuditAt, groupURL(id)+"?audit=now#audit"
+	v.Causes = causeViews(f.causes, inError, "cause", v.CanReprocess)
 	v.Timeline = timelineView(ex.Timeline(lg.GroupEvents, nil), lg.AuditSince, lg.GroupAuditErr)
 
 	v.ErrorUsers, v.ErrorPager = licenseRows(ex, id, inError, q, "epage", "#errors")
@@ -140,21 +140,29 @@ func licenseRows(ex *licensing.Explainer, id string, users []model.User, q url.V
 // their way: Entra ID shows them minutes after the change, now and then later.
 const auditLag = 15 * time.Minute
 
-// recentWrite is when the newest reprocess of the group within auditLag was done through
-// tenantdesk (the activity log knows; a write that was refused wrote nothing), zero if none.
+// recentAuditAge is how long the group page shows audit events without reading them again
+// while a write through tenantdesk is within auditLag.
+const recentAuditAge = 30 * time.Second
+
+// recentWrite is when the newest reprocess or template change of the group within auditLag was
+// done through tenantdesk (the activity log knows; a write that was refused wrote nothing),
+// zero if none.
 func (s *Server) recentWrite(ctx context.Context, groupID string) time.Time {
-	page, err := s.activity.ListActivity(ctx, model.ActivityFilter{Action: model.ActionReprocess, Text: groupID,
-		Since: s.now().Add(-auditLag), Limit: 5})
-	if err != nil {
-		s.logFailure(ctx, "group page: recent writes", err, "group", groupID)
-		return time.Time{}
-	}
-	for _, a := range page.Entries {
-		if a.Target == groupID && a.Result != model.ActivityRefused {
-			return a.At
+	var newest time.Time
+	for _, action := range []string{model.ActionReprocess, model.ActionTemplateChange} {
+		page, err := s.activity.ListActivity(ctx, model.ActivityFilter{Action: action, Text: groupID,
+			Since: s.now().Add(-auditLag), Limit: 5})
+		if err != nil {
+			s.logFailure(ctx, "group page: recent writes", err, "group", groupID)
+			continue
+		}
+		for _, a := range page.Entries {
+			if a.Target == groupID && a.Result != model.ActivityRefused && a.At.After(newest) {
+				newest = a.At
+			}
 		}
 	}
-	return time.Time{}
+	return newest
 }
 
 // keep is the parameters names of q that are set, for links that change one part of a view.

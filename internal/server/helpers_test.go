@@ -196,6 +196,9 @@ func (f *fakeStore) EachGroupReportRow(_ context.Context, q model.GroupReportQue
 	return f.eachRow(q, fn)
 }
 
+// DataVersion of a fake store: its data is made up per call, so nothing may be kept.
+func (f *fakeStore) DataVersion(context.Context) (string, error) { return "", errFakeNotFound }
+
 func (f *fakeStore) GroupDetail(_ context.Context, id string) (model.GroupDetail, error) {
 	if f.groupDetail == nil {
 		return model.GroupDetail{}, errFakeNotFound

@@ -70,18 +70,7 @@ func membersView(groupID string, lg live.Group, q memberQuery, params url.Values
 	if x := params.Get("epage"); x != "" {
 		v.Hidden = append(v.Hidden, web.Param{Name: "epage", Value: x})
 	}
-	needle := strings.ToLower(q.Search)
-	var match []model.DirectoryObject
-	for _, m := range all {
-		if q.Type != "" && m.Type != q.Type {
-			continue
-		}
-		if needle != "" && !strings.Contains(strings.ToLower(m.DisplayName), needle) &&
-			!strings.Contains(strings.ToLower(m.UserPrincipalName), needle) && !strings.EqualFold(m.ID, q.Search) {
-			continue
-		}
-		match = append(match, m)
-	}
+	match := lg.Filter(q.Search, q.Type)
 	v.Total = len(match)
 	win := pageWindow(len(match), q.Page, memberPageSize)
 	v.Pager = win.pager(func(n int) string {

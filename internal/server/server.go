@@ -30,6 +30,8 @@ type Store interface {
 	GroupReport(ctx context.Context, q model.GroupReportQuery) (model.GroupReportPage, error)
 	EachGroupReportRow(ctx context.Context, q model.GroupReportQuery, fn func(model.GroupReportRow) error) error
 	GroupDetail(ctx context.Context, id string) (model.GroupDetail, error)
+	// DataVersion changes whenever the current snapshot's data does (a new snapshot, a patch).
+	DataVersion(ctx context.Context) (string, error)
 	UsersInErrorForGroup(ctx context.Context, groupID string) ([]model.User, error)
 	UsersDisabledForGroup(ctx context.Context, groupID string) ([]model.User, error)
 	UsersInError(ctx context.Context) ([]model.User, error)
@@ -82,7 +84,7 @@ type JobRunner interface {
 
 // Live reads what Graph says now and the snapshot does not hold. *live.Reader implements it.
 type Live interface {
-	Group(ctx context.Context, groupID string, inError []model.User) live.Group
+	Group(ctx context.Context, groupID string, inError []model.User, audit live.AuditRead) live.Group
 	User(ctx context.Context, userID string) live.User
 }
 
@@ -154,6 +156,8 @@ type Server struct {
 	samples  SSPRSamples
 	ipOnline bool
 
+	groupFacts *groupFactsCache // the group page's explained members, per data version
+
 	log     *slog.Logger
 	now     func() time.Time
 	version string
@@ -197,7 +201,7 @@ func New(deps Deps) (*Server, error) {
 		roleNames: deps.RoleNames, proxies: deps.TrustedProxies, publicURL: deps.PublicURL,
 		signInRate: cmp.Or(deps.SignInRate, defaultSignInRate), writeRate: cmp.Or(deps.WriteRate, defaultWriteRate),
 		refusedRate: cmp.Or(deps.RefusedRate, defaultRefusedRate), refusalPolicy: deps.RefusalPolicy,
-		roleCheck: cmp.Or(deps.RoleCheck, time.Hour),
+		roleCheck: cmp.Or(deps.RoleCheck, time.Hour), groupFacts: newGroupFactsCache(),
 	}
 	if s.refusalPolicy.Window <= 0 || s.refusalPolicy.AnonymousRows <= 0 {
 		s.refusalPolicy = defaultRefusalPolicy

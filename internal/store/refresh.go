@@ -288,6 +288,11 @@ func (r *SnapshotRefresh) Commit(ctx context.Context, skus []model.SKU, groups [
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		// The data changed in place: the patch sequence moves so DataVersion does (no rows are
+		// stamped with it, so no other sync keeps anything for it).
+		if _, err := nextPatchSeq(bg, tx); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(bg, `UPDATE snapshots SET taken_at = ?, saved_at = ?, run_id = ?, refreshed_kind = 'incremental',
 				users_delta_link = ?, groups_delta_link = ? WHERE id = ?`,
 			timeToDB(r.takenAt), timeToDB(r.s.Now()), sql.NullInt64{Int64: r.runID, Valid: r.runID != 0},

@@ -494,3 +494,58 @@ func TestRefreshKeepsNonUserMembers(t *testing.T) {
 		t.Error("KeepNonUsers of a new group was accepted")
 	}
 }
+
+// DataVersion moves with every change of the current snapshot's data pages may have kept:
+// a new snapshot, a refresh in place, a reprocess's re-read users, a template change; and only
+// then.
+func TestDataVersionMovesWithTheData(t *testing.T) {
+	ctx := context.Background()
+	st := openTest(t)
+	if _, err := st.DataVersion(ctx); !errors.Is(err, model.ErrNotFound) {
+		t.Fatalf("before a snapshot: %v", err)
+	}
+	tenant := genTenant(7, 60, 6)
+	if err := st.SaveSnapshot(ctx, 0, tenant); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	step := func(what string) {
+		t.Helper()
+		v, err := st.DataVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v2, _ := st.DataVersion(ctx); v2 != v {
+			t.Errorf("%s: the version moved without a change (%s, %s)", what, v, v2)
+		}
+		if prev, ok := seen[v]; ok {
+			t.Errorf("%s: version %s is that of %s", what, v, prev)
+		}
+		seen[v] = what
+	}
+	step("first snapshot")
+	u := tenant.Users[0]
+	u.DisplayName = "Renamed by a reprocess"
+	if err := st.UpdateUsers(ctx, []model.User{u}, nil); err != nil {
+		t.Fatal(err)
+	}
+	step("reprocess")
+	g := tenant.Groups[0]
+	g.AssignedLicenses = g.AssignedLicenses[:1]
+	if err := st.SaveGroupTemplate(ctx, g, nil); err != nil {
+		t.Fatal(err)
+	}
+	step("template change")
+	ref, err := st.BeginRefresh(ctx, 0, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ref.Commit(ctx, tenant.SKUs, tenant.Groups, nil, model.DeltaLinks{Users: "u", Groups: "g"}); err != nil {
+		t.Fatal(err)
+	}
+	step("incremental refresh")
+	if err := st.SaveSnapshot(ctx, 0, tenant); err != nil {
+		t.Fatal(err)
+	}
+	step("second snapshot")
+}

@@ -242,3 +242,20 @@ func hasErrors(u *model.User) bool {
 	}
 	return false
 }
+
+// DataVersion is a value that changes whenever the current snapshot's data does: another
+// snapshot becomes current, a refresh patches it in place (its run and save time change), or a
+// reprocess or template change patches it (the patch sequence moves). Pages keep what they
+// worked out from the data while it stays the same.
+func (s *Store) DataVersion(ctx context.Context) (string, error) {
+	var id, run, saved, seq int64
+	err := s.rdb.QueryRowContext(ctx, `
+		SELECT s.id, coalesce(s.run_id, 0), s.saved_at, (SELECT value FROM patch_seq WHERE id = 1)
+		FROM current_snapshot c JOIN snapshots s ON s.id = c.snapshot_id`).Scan(&id, &run, &saved, &seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("data version: %w", model.ErrNotFound)
+	} else if err != nil {
+		return "", fmt.Errorf("data version: %w", err)
+	}
+	return fmt.Sprintf("%d.%d.%d.%d", id, run, saved, seq), nil
+}

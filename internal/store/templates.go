@@ -97,10 +97,18 @@ func (s *Store) SaveGroupTemplate(ctx context.Context, g model.Group, counts *mo
 		if _, err := tx.ExecContext(ctx, `DELETE FROM snapshot_groups WHERE snapshot_id = ? AND id = ?`, info.ID, g.ID); err != nil {
 			return fmt.Errorf("group %q: %w", g.ID, err)
 		}
+		// A patch (see patches.go): a sync that began before it keeps this template.
+		seq, err := nextPatchSeq(ctx, tx)
+		if err != nil {
+			return err
+		}
 		if len(g.AssignedLicenses) == 0 {
 			return nil
 		}
 		if err := insertGroups(ctx, tx, info.ID, []*model.Group{&g}, map[string]model.MemberCounts{g.ID: c}); err != nil {
+			return err
+		}
+		if err := markPatched(ctx, tx, "snapshot_groups", info.ID, seq, []string{g.ID}); err != nil {
 			return err
 		}
 		if err := recountGroups(ctx, tx, info.ID, []string{g.ID}); err != nil {
