@@ -168,7 +168,9 @@ type Spec struct {
 	Target     string // what it acts on (a group's object id), "" when several things
 	TargetName string
 	Params     string // the kind's own parameters (JSON)
-	// Items are what the job does, in order; each needs a Key.
+	// Items are what the job does, in order; each needs a Key. An item with its Status set was
+	// done before the job was created (a write whose refusal its form showed at once): its
+	// outcome is stored with the job, and Run never gets it.
 	Items []model.JobItem
 	// Problems are warnings found while preparing it (users asked for but left out).
 	Problems []string
@@ -259,6 +261,21 @@ func (m *Manager) Create(ctx context.Context, s Spec) (model.Job, error) {
 	}
 	if err := m.store.AddJobProblems(ctx, j.ID, s.Problems); err != nil {
 		return model.Job{}, err
+	}
+	var done []model.JobItem
+	for i, it := range s.Items {
+		if it.Status != "" {
+			it.Seq = i
+			done = append(done, it)
+		}
+	}
+	if len(done) > 0 {
+		if _, err := m.store.RecordJobItems(ctx, j.ID, done); err != nil {
+			return model.Job{}, err
+		}
+		if j, err = m.store.Job(ctx, j.ID); err != nil {
+			return model.Job{}, err
+		}
 	}
 	j.Problems = s.Problems
 	m.record(ctx, k, j, model.ActivityOK, fmt.Sprintf("job %d started: %s", j.ID, j.Title))

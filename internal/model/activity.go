@@ -28,6 +28,9 @@ const (
 	ActionTemplateChange = "template-change"
 	// ActionGroupCreate is a group created by tenantdesk (the split wizard's dynamic groups).
 	ActionGroupCreate = "group-create"
+	// ActionTemplateJob is a template apply, bulk change or split run as a background job: its
+	// start and its end (each write in it has its own template-change or group-create entry).
+	ActionTemplateJob = "template-job"
 )
 
 // ActivityActions are the actions in the order the activity filter offers them.
@@ -35,7 +38,7 @@ func ActivityActions() []string {
 	return []string{ActionSignIn, ActionSignOut, ActionRefused, ActionRefresh, ActionRefreshErrors,
 		ActionReprocess, ActionIPRefresh, ActionIPImport, ActionSSPRVerify,
 		ActionSignOutEverywhere, ActionSessionEnd, ActionRoleCheck, ActionActivityPrune, ActionBackup, ActionRestore, ActionJob,
-		ActionTemplateChange, ActionGroupCreate}
+		ActionTemplateChange, ActionGroupCreate, ActionTemplateJob}
 }
 
 // Activity results.
