@@ -95,12 +95,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
-	jm, err := jobs.New(st, st, logger.With("component", "jobs"), ops.JobKinds()...)
+	tpl, err := templates.New(gc, st, ops, st, perms, nil, logger.With("component", "templates"))
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	tpl, err := templates.New(gc, st, ops, st, perms, nil, logger.With("component", "templates"))
+	jm, err := jobs.New(st, st, logger.With("component", "jobs"), append(ops.JobKinds(), tpl.JobKinds()...)...)
 	if err != nil {
 		st.Close()
 		return nil, err
