@@ -24,6 +24,8 @@ type JobView struct {
 	Counts      []JobCount // by status, for the filter
 	BackURL     string     // the group (or other target) it acts on
 	BackLabel   string
+	NextURL     string // what follows the job once it ended (the processing of the groups it changed)
+	NextLabel   string
 	Items       []JobItemRow
 	Pager       Pager
 	Status      string // the status filter, "" for all
