@@ -91,7 +91,7 @@ func (s *Server) handleJob(w http.ResponseWriter, r *http.Request) error {
 	v := web.JobView{ID: j.ID, Title: j.Title, Kind: j.Kind, State: string(j.State), StateLabel: jobStateLabel(j),
 		By: jobActor(j), Created: j.CreatedAt, Started: j.StartedAt, Finished: j.FinishedAt, Resumes: j.Resumes,
 		Total: j.Total, Done: j.Done(), Summary: text.FirstNonEmpty(j.Summary, k.Summary(j)), Error: j.Error, Problems: j.Problems,
-		Status: status, FilterURL: base, CSVURL: base + "/outcomes.csv", ProgressURL: base + "/progress"}
+		Noun: jobNoun(j, k), Status: status, FilterURL: base, CSVURL: base + "/outcomes.csv", ProgressURL: base + "/progress"}
 	v.BackURL, v.BackLabel = jobTarget(j)
 	v.NextURL, v.NextLabel = s.templateJobNext(r, j)
 	for _, st := range append(k.Statuses(), "") {

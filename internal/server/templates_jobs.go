@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 
+	"github.com/tenantdesk/tenantdesk/internal/jobs"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/templates"
 	"github.com/tenantdesk/tenantdesk/internal/text"
@@ -21,6 +22,14 @@ func templateJobTarget(j model.Job) (string, string) {
 		return splitURL(j.Target), "Back to the split of " + text.FirstNonEmpty(j.TargetName, "the group")
 	}
 	return "", ""
+}
+
+// jobNoun names what a job's items are, for the heading of their column.
+func jobNoun(j model.Job, k jobs.Kind) string {
+	if j.Kind == templates.JobApply {
+		return "change or member" // the assignLicense call, then each member
+	}
+	return k.Noun
 }
 
 // jobItemURL is the page of a job's item: a user's, or a group's for a bulk change.
