@@ -145,7 +145,7 @@ func (s *Service) ApplyJob(ctx context.Context, by Actor, groupID string, base, 
 		first.Status, first.Summary = ItemAlready, "The group already has this template: nothing was sent."
 	} else {
 		first.Status = ItemSent
-		first.Summary = a.Diff.String() + ". Microsoft 365 accepted it and processes the group; each member's outcome follows once it is done."
+		first.Summary = capitalize(a.Diff.String()) + ". Microsoft 365 accepted it and processes the group; each member's outcome follows once it is done."
 	}
 	title := "Change the licenses of " + g.DisplayName
 	spec := jobs.Spec{Kind: JobApply, Title: title, Target: g.ID, TargetName: g.DisplayName,
@@ -264,7 +264,7 @@ func (s *Service) applyAgain(ctx context.Context, j model.Job, p applyParams) (m
 	if err != nil {
 		return model.JobItem{}, err
 	}
-	it := model.JobItem{Seq: 0, Status: ItemSent, Summary: a.Diff.String() + ". Microsoft 365 accepted it."}
+	it := model.JobItem{Seq: 0, Status: ItemSent, Summary: capitalize(a.Diff.String()) + ". Microsoft 365 accepted it."}
 	if a.NoChange {
 		it.Status, it.Summary = ItemAlready, "The group has this template (written before tenantdesk stopped, or already so): nothing was sent again."
 	}
@@ -357,7 +357,7 @@ func bulkItem(seq int, o BulkOutcome, resumed bool) model.JobItem {
 			it.Summary = "The group has the new template (written before tenantdesk stopped, or already so): nothing was sent again."
 		}
 	case o.Err == nil:
-		it.Status, it.Summary = ItemApplied, o.Applied.Diff.String()+". Microsoft 365 accepted it and processes the group."
+		it.Status, it.Summary = ItemApplied, capitalize(o.Applied.Diff.String())+". Microsoft 365 accepted it and processes the group."
 	case errors.Is(o.Err, model.ErrConflict):
 		it.Status, it.Summary, it.Fix = ItemChanged, "Its template changed since the preview: nothing was written.", "Preview the change again."
 	case errors.Is(o.Err, model.ErrInvalid), errors.Is(o.Err, model.ErrForbidden), errors.Is(o.Err, model.ErrNotFound):
