@@ -227,7 +227,7 @@ func TestSplitWizardInTheBrowser(t *testing.T) {
 		t.Errorf("parts %v", names)
 	}
 	do(t, ctx, "create the groups", chromedp.Click(chromedp.CSS("#split-run")))
-	splitJob(t, ctx, "created")
+	splitJob(t, ctx, "created", "split-job")
 	screenshotWidths(t, ctx, "split-run")
 	if steps := eval[[]string](t, ctx, `[...document.querySelectorAll('#split-steps li')].map(li => li.textContent)`); len(steps) != 2 ||
 		!strings.Contains(steps[0], ": created") || !strings.Contains(steps[1], ": created") {
@@ -254,7 +254,7 @@ func TestSplitWizardInTheBrowser(t *testing.T) {
 
 	// Again: found by name and rule, nothing created twice.
 	do(t, ctx, "run again", chromedp.Navigate(d.URL+"/groups/"+sc.A1Group+"/split"), chromedp.Click(chromedp.CSS("#split-run")))
-	splitJob(t, ctx, "ready")
+	splitJob(t, ctx, "ready", "")
 	if steps := text(t, ctx, "#split-steps"); strings.Count(steps, "already done") != 2 {
 		t.Errorf("second run: %q", steps)
 	}
@@ -370,14 +370,17 @@ func TestBulkChangeInTheBrowser(t *testing.T) {
 	}
 }
 
-// splitJob follows a split's job page to its end: each of the two groups has outcome want;
-// then the split page shows the run step by step.
-func splitJob(t *testing.T, ctx context.Context, want string) {
+// splitJob follows a split's job page to its end (screenshot shot, unless ""): each of the two
+// groups has outcome want; then the split page shows the run step by step.
+func splitJob(t *testing.T, ctx context.Context, want, shot string) {
 	t.Helper()
 	waitURL(t, ctx, "/jobs/")
 	waitFor(t, ctx, "the split job ended", `document.querySelector('#job')?.dataset.state === 'done'`, 60*time.Second)
 	if got := eval[[]string](t, ctx, `[...document.querySelectorAll('#outcomes tbody tr')].map(tr => tr.dataset.status)`); !slices.Equal(got, []string{want, want}) {
 		t.Fatalf("split steps %v, want two %s", got, want)
+	}
+	if shot != "" {
+		screenshotWidths(t, ctx, shot)
 	}
 	do(t, ctx, "back to the split", chromedp.Click(chromedp.CSS("#job-back")), chromedp.WaitVisible(chromedp.CSS("#split-steps")))
 }
