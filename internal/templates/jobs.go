@@ -156,17 +156,9 @@ func (s *Service) ApplyJob(ctx context.Context, by Actor, groupID string, base, 
 
 // memberItems are groupID's direct user members as job items, named from the snapshot.
 func (s *Service) memberItems(ctx context.Context, groupID string) ([]model.JobItem, []string, error) {
-	var ids []string
-	err := s.graph.GroupMembers(ctx, groupID, func(page []model.DirectoryObject) error {
-		for _, o := range page {
-			if o.Type == model.ObjectUser || o.Type == "" {
-				ids = append(ids, o.ID)
-			}
-		}
-		return nil
-	})
+	ids, _, err := s.memberIDs(ctx, groupID)
 	if err != nil {
-		return nil, nil, fmt.Errorf("members of group %s: %w", groupID, err)
+		return nil, nil, err
 	}
 	var problems []string
 	if max := jobs.MaxItems - 1; len(ids) > max {

@@ -38,6 +38,19 @@ func items(t *testing.T, m *jobs.Manager, id int64) []model.JobItem {
 	return out
 }
 
+// runJob creates the job of spec, runs it to its end and returns its items.
+func runJob(t *testing.T, m *jobs.Manager, spec jobs.Spec) []model.JobItem {
+	t.Helper()
+	j, err := m.Create(context.Background(), spec)
+	if err == nil {
+		j, err = m.Execute(context.Background(), j.ID)
+	}
+	if err != nil || j.State != model.JobDone {
+		t.Fatalf("job %+v: %v", j, err)
+	}
+	return items(t, m, j.ID)
+}
+
 // An apply job: the call is made before the job exists (so its refusal answers the form) and is
 // its first item; each direct user member gets the outcome Microsoft left them with once the
 // group is processed; a member who left says so, one who joined is named in a warning.
@@ -125,14 +138,7 @@ func TestBulkApplyJob(t *testing.T) {
 		t.Fatalf("spec %+v, %v", spec, err)
 	}
 	for round, want := range []string{ItemApplied, ItemAlready} {
-		j, err := m.Create(ctx, spec)
-		if err == nil {
-			j, err = m.Execute(ctx, j.ID)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := items(t, m, j.ID)
+		got := runJob(t, m, spec)
 		if got[0].Status != want || got[1].Status != ItemChanged || got[1].Fix == "" || len(f.graph.Assigned) != 1 {
 			t.Errorf("round %d: %+v, %d writes", round, got, len(f.graph.Assigned))
 		}
@@ -151,14 +157,7 @@ func TestSplitJob(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		j, err := m.Create(ctx, spec)
-		if err == nil {
-			j, err = m.Execute(ctx, j.ID)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := items(t, m, j.ID)
+		got := runJob(t, m, spec)
 		if len(got) != 2 || got[0].Status != want || got[1].Status != ItemSkipped || !strings.Contains(got[1].Summary, "already exists") ||
 			len(f.graph.Created) != 1 || len(f.graph.Assigned) != 1 {
 			t.Errorf("round %d: %+v; %d created, %d assigned", round, got, len(f.graph.Created), len(f.graph.Assigned))
