@@ -177,7 +177,7 @@ func SplitPage(l Layout, v SplitView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				if v.RunRunning {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "Still running: ")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "Still running. ")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -195,7 +195,7 @@ func SplitPage(l Layout, v SplitView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "\">its job's page</a> has each step with when it was done.</p><ol class=\"split-steps\" id=\"split-steps\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "\">The job's page</a> has each step with when it was done.</p><ol class=\"split-steps\" id=\"split-steps\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
