@@ -56,6 +56,10 @@ type Kind struct {
 	// yet (an item that was under way is done again: the kind's work must be safe to repeat).
 	// Other kinds record those items as interrupted instead.
 	Resumable bool
+	// Waits marks kinds whose jobs spend their time waiting on Microsoft (a template change
+	// waits for the group's processing) rather than calling Graph: they do not take one of the
+	// slots that bound the jobs running at once, so they never hold up a reprocess.
+	Waits bool
 	// Batch is how many items one Run gets; their outcomes are stored before the next batch
 	// starts. Zero means 50.
 	Batch int
@@ -324,13 +328,19 @@ func (m *Manager) spawn(ctx context.Context, j model.Job) {
 // first, the job stops between batches and is left unfinished for the next process to take
 // up (the command line's Ctrl-C, a server's shutdown).
 func (m *Manager) Execute(ctx context.Context, id int64) (model.Job, error) {
-	select {
-	case m.slots <- struct{}{}:
-	case <-ctx.Done():
-		return model.Job{}, ctx.Err()
-	}
-	defer func() { <-m.slots }()
 	j, err := m.store.Job(ctx, id)
+	if err != nil {
+		return model.Job{}, err
+	}
+	if k, ok := m.kinds[j.Kind]; !ok || !k.Waits {
+		select {
+		case m.slots <- struct{}{}:
+		case <-ctx.Done():
+			return model.Job{}, ctx.Err()
+		}
+		defer func() { <-m.slots }()
+	}
+	j, err = m.store.Job(ctx, id)
 	if err != nil {
 		return model.Job{}, err
 	}

@@ -91,7 +91,7 @@ func (s *Service) JobKinds() []jobs.Kind {
 	memberLabels := map[string]string{string(assign.StatusLicensed): "licensed", string(assign.StatusInError): "in license error",
 		ItemLeft: "no longer a member", ItemSent: "change sent", ItemAlready: "already so"}
 	return []jobs.Kind{
-		{Name: JobApply, Action: model.ActionTemplateJob, Noun: "step", Resumable: true, Batch: jobs.MaxItems,
+		{Name: JobApply, Action: model.ActionTemplateJob, Noun: "step", Resumable: true, Waits: true, Batch: jobs.MaxItems,
 			OK: []string{ItemSent, ItemAlready, string(assign.StatusLicensed)}, Labels: memberLabels, Run: s.runApply},
 		{Name: JobBulk, Action: model.ActionTemplateJob, Noun: "group", Resumable: true, Batch: workers,
 			OK:     []string{ItemApplied, ItemAlready},
