@@ -2,6 +2,7 @@ package web
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -24,6 +25,9 @@ type JobView struct {
 	Counts      []JobCount // by status, for the filter
 	BackURL     string     // the group (or other target) it acts on
 	BackLabel   string
+	NextURL     string // what follows the job once it ended (the processing of the groups it changed)
+	NextLabel   string
+	Noun        string // an item: "user" ("" means user), "group", "step"
 	Items       []JobItemRow
 	Pager       Pager
 	Status      string // the status filter, "" for all
@@ -93,3 +97,16 @@ func (r JobRow) Progress() string {
 }
 
 func jobIDText(id int64) string { return strconv.FormatInt(id, 10) }
+
+func (v JobView) noun() string {
+	if v.Noun == "" {
+		return "user"
+	}
+	return v.Noun
+}
+
+// ItemHeading heads the items' column: "User", "Group", "Step".
+func (v JobView) ItemHeading() string {
+	n := v.noun()
+	return strings.ToUpper(n[:1]) + n[1:]
+}

@@ -238,7 +238,9 @@ type SplitView struct {
 	CanRun       bool
 	RunAction    string
 	StatusURL    string
-	Steps        []SplitStepView // the outcome of the run just made
+	Steps        []SplitStepView // the outcome of the last run (a background job)
+	RunJob       string          // that job's page
+	RunRunning   bool            // it is still running
 	Done         bool            // every group exists with its license and is processed
 	RemoveHref   string          // the preview of removing the licenses from the original group
 	SourceUsers  int

@@ -269,6 +269,7 @@ type appliedJSON struct {
 	Summary    string `json:"summary"`
 	Licensed   int    `json:"licensed"`
 	InError    int    `json:"in_error"`
+	Job        int64  `json:"job"`
 }
 
 func previewReport(p templates.Preview) groupReport {
@@ -325,43 +326,40 @@ func printPreview(w io.Writer, p templates.Preview, r groupReport) {
 }
 
 // applyAndWait makes the previewed change, recorded in the activity log as the command line's,
-// and waits for the processing with a progress line on a terminal.
+// as the same background job as the web's apply (its page /jobs/N shows it too): it runs the job
+// here, with a progress bar on a terminal, until Microsoft has processed the group and every
+// member has their outcome. Stopped (Ctrl-C) or killed while it waits, the job is taken up by
+// the next tenantdesk serve or demo on this database; the change is never sent twice.
 func applyAndWait(ctx context.Context, e env, a *app.App, p templates.Preview, wait time.Duration, lines bool) (*appliedJSON, error) {
 	by := templates.Actor{Name: "command line"}
 	if u, err := user.Current(); err == nil {
 		by.Name = "command line (" + u.Username + ")"
 	}
-	if _, err := a.Templates.Apply(ctx, by, p.Group.ID, p.Current, p.Proposed); err != nil {
+	spec, _, err := a.Templates.ApplyJob(ctx, by, p.Group.ID, p.Current, p.Proposed, wait)
+	if err != nil {
 		return nil, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	bar := newProgressBar(e.stderr, isTerminal(e.stderr), "processing")
-	res, err := a.Templates.WaitProcessed(wctx, p.Group.ID, func(pr templates.Processing) { bar.update(pr.Step(), 3) })
-	bar.done()
+	spec.ActorName = by.Name
+	j, err := a.Jobs.Create(context.WithoutCancel(ctx), spec) // the change is made: its job must be kept
+	if err != nil {
+		return nil, fmt.Errorf("applied, but its job could not be stored: %w", err)
+	}
+	j, err = runJobWithBar(ctx, e, a, j, "processing")
+	if ctx.Err() != nil {
+		fmt.Fprintf(e.stderr, "tenantdesk group licenses: stopped while Microsoft processes the group; job %d keeps the outcomes so far and the next 'tenantdesk serve' (or demo) on this database finishes it\n", j.ID)
+		return nil, ctx.Err()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("applied, but %w", err)
 	}
 	if lines {
-		printResult(e.stdout, res)
-	}
-	return &appliedJSON{Processing: model.ProcessingComplete, Summary: res.Summary(), Licensed: res.Licensed, InError: res.InError}, nil
-}
-
-// printResult prints a line per member not licensed now, then the summary.
-func printResult(w io.Writer, res assign.Result) {
-	for _, o := range res.Outcomes {
-		if o.Status == assign.StatusLicensed {
-			continue
+		if err := printOutcomes(ctx, e.stdout, a, j); err != nil {
+			return nil, err
 		}
-		line := fmt.Sprintf("%s (%s): %s: %s", o.Name, o.UserID, o.Status.Label(), o.Summary)
-		if o.Fix != "" {
-			line += " Fix: " + o.Fix
-		}
-		fmt.Fprintln(w, line)
 	}
-	for _, p := range res.Problems {
-		fmt.Fprintln(w, "warning:", p)
+	if j.State != model.JobDone {
+		return nil, fmt.Errorf("applied, but the job %s: %s", j.State, j.Error)
 	}
-	fmt.Fprintln(w, res.Summary())
+	return &appliedJSON{Processing: model.ProcessingComplete, Summary: j.Summary, Licensed: j.Counts[string(assign.StatusLicensed)],
+		InError: j.Counts[string(assign.StatusInError)], Job: j.ID}, nil
 }

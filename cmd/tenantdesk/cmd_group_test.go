@@ -11,6 +11,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/app/apptest"
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/templates"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
 )
 
@@ -152,8 +153,17 @@ func TestGroupLicensesAgainstTheDemo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("apply: %v\n%s\n%s", err, out, errOut)
 	}
-	if !strings.Contains(out, "Applied; processing ProcessingComplete.") || !strings.Contains(out, "0 still in error") {
+	if !strings.Contains(out, "Applied; processing ProcessingComplete.") || !strings.Contains(out, " licensed, 0 in license error, 0 no longer a member (job ") {
 		t.Errorf("apply output:\n%s", out)
+	}
+	// The same job as the web's: the call, then every member with their outcome.
+	list, _, err := d.App.Jobs.Jobs(ctx, model.JobQuery{Kind: templates.JobApply})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("apply jobs %+v, %v", list, err)
+	}
+	if j := list[0]; j.State != model.JobDone || j.Counts[templates.ItemSent] != 1 || j.Counts["licensed"] != j.Total-1 || j.Total < 2 ||
+		!strings.HasPrefix(j.ActorName, "command line") {
+		t.Errorf("apply job %+v", j)
 	}
 	if d.Sim.Tenant.ConsumedUnits(d.Sim.Tenant.Scenarios.FacultySKU) != before {
 		t.Error("faculty units moved")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os/user"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -94,7 +95,27 @@ func runReprocess(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	progress := newProgressBar(e.stderr, isTerminal(e.stderr), "reprocess")
+	j, err = runJobWithBar(ctx, e, a, j, "reprocess")
+	if ctx.Err() != nil {
+		fmt.Fprintf(e.stderr, "tenantdesk reprocess: stopped; job %d keeps the outcomes so far and the next 'tenantdesk serve' (or demo) on this database finishes it\n", j.ID)
+		return ctx.Err()
+	}
+	if err != nil {
+		return err
+	}
+	if err := printOutcomes(ctx, e.stdout, a, j); err != nil {
+		return err
+	}
+	if j.State != model.JobDone || j.Counts[string(assign.StatusLicensed)] != j.Total {
+		return errNotAllLicensed
+	}
+	return nil
+}
+
+// runJobWithBar runs job j here to its end (or until ctx ends), drawing its progress on a
+// terminal under label.
+func runJobWithBar(ctx context.Context, e env, a *app.App, j model.Job, label string) (model.Job, error) {
+	progress := newProgressBar(e.stderr, isTerminal(e.stderr), label)
 	watch, stopWatch := context.WithCancel(ctx)
 	go func() {
 		t := time.NewTicker(250 * time.Millisecond)
@@ -110,23 +131,13 @@ func runReprocess(ctx context.Context, e env, args []string) error {
 			}
 		}
 	}()
-	j, err = a.Jobs.Execute(ctx, j.ID)
+	out, err := a.Jobs.Execute(ctx, j.ID)
 	stopWatch()
 	progress.done()
-	if ctx.Err() != nil {
-		fmt.Fprintf(e.stderr, "tenantdesk reprocess: stopped; job %d keeps the outcomes so far and the next 'tenantdesk serve' (or demo) on this database finishes it\n", j.ID)
-		return ctx.Err()
+	if out.ID == 0 {
+		out = j
 	}
-	if err != nil {
-		return err
-	}
-	if err := printOutcomes(ctx, e.stdout, a, j); err != nil {
-		return err
-	}
-	if j.State != model.JobDone || j.Counts[string(assign.StatusLicensed)] != j.Total {
-		return errNotAllLicensed
-	}
-	return nil
+	return out, err
 }
 
 // openWithSnapshot opens the app for a command that works on the current snapshot and Graph
@@ -162,11 +173,11 @@ func recordRefusal(ctx context.Context, e env, a *app.App, spec jobs.Spec, group
 	}
 }
 
-// printOutcomes prints a line per user not licensed now, the job's warnings, then the summary.
+// printOutcomes prints a line per item that did not go as asked (a user not licensed now), the job's warnings, then the summary.
 func printOutcomes(ctx context.Context, w io.Writer, a *app.App, j model.Job) error {
 	k, _ := a.Jobs.Kind(j.Kind)
 	err := a.Jobs.EachItem(ctx, j.ID, func(it model.JobItem) error {
-		if it.Status == string(assign.StatusLicensed) {
+		if slices.Contains(k.OK, it.Status) {
 			return nil
 		}
 		line := fmt.Sprintf("%s (%s): %s: %s", it.Name, it.Key, k.Label(it.Status), it.Summary)

@@ -3,12 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -127,31 +125,9 @@ func TestReprocessJobSurvivesAKilledServer(t *testing.T) {
 	addr := freeAddr(t)
 	base := "http://" + addr
 	first := serveChild(t, vars, addr)
-	jar, _ := cookiejar.New(nil)
-	b := simtest.HTTPClient(t, info)
-	b.Jar, b.Timeout = jar, time.Minute
-	operator := ""
-	for _, a := range info.DemoAccounts {
-		if strings.HasPrefix(a, "operator@") {
-			operator = a
-		}
-	}
-	res, err := b.Get(base + "/login?login_hint=" + url.QueryEscape(operator))
-	if err != nil || res.StatusCode != http.StatusOK {
-		t.Fatalf("sign in: %v %v", res, err)
-	}
-	res.Body.Close()
+	b := signInChild(t, info, base, "operator@")
 	sim.SetKnobs(tenantsim.Knobs{Latency: 120 * time.Millisecond})
-	b.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	req, _ := http.NewRequest("POST", base+"/groups/"+group.ID+"/reprocess", strings.NewReader("scope=all"))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", base)
-	res, err = b.Do(req)
-	if err != nil || res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("reprocess: %v %v", res, err)
-	}
-	res.Body.Close()
-	jobPath := res.Header.Get("Location")
+	jobPath := postForm(t, b, base, "/groups/"+group.ID+"/reprocess", url.Values{"scope": {"all"}})
 	b.CheckRedirect = nil
 	var p jobProgress
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
@@ -212,20 +188,7 @@ func TestReprocessJobSurvivesAKilledServer(t *testing.T) {
 		t.Errorf("finished job %+v, want all %d licensed", p, len(inError))
 	}
 	// Every user exactly once in the outcomes file; those recorded before the kill unchanged.
-	res, err = b.Get(base + jobPath + "/outcomes.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\ufeff")))).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]int{}
-	for _, r := range rows[1:] {
-		seen[r[0]]++
-	}
+	seen := jobOutcomeKeys(t, b, base+jobPath+"/outcomes.csv")
 	for _, u := range inError {
 		if seen[u.ID] != 1 {
 			t.Errorf("user %s has %d outcomes, want exactly 1", u.ID, seen[u.ID])

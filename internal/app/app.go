@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/assign"
@@ -99,18 +100,22 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
+	tpl, err := templates.New(gc, st, ops, st, perms, nil, logger.With("component", "templates"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	hs, err := health.New(st, st, nil)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	hs.Graph = gc
-	jm, err := jobs.New(st, st, logger.With("component", "jobs"), append(ops.JobKinds(), hs.JobKinds()...)...)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	tpl, err := templates.New(gc, st, ops, st, perms, nil, logger.With("component", "templates"))
+	jm, err := jobs.New(st, st, logger.With("component", "jobs"), slices.Concat(ops.JobKinds(), tpl.JobKinds(), hs.JobKinds())...)
 	if err != nil {
 		st.Close()
 		return nil, err

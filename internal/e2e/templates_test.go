@@ -130,28 +130,30 @@ func TestTemplateEditPreviewApplyInTheBrowser(t *testing.T) {
 		t.Fatal("the refused apply wrote the template")
 	}
 	do(t, ctx, "apply again", chromedp.Click(chromedp.CSS("#apply-button")))
-	waitURL(t, ctx, "/licenses/applied")
+	waitURL(t, ctx, "/jobs/")
 	screenshotWidths(t, ctx, "template-processing")
-	state := text(t, ctx, ".processing-state")
-	if state != "Queued" && state != "In progress" {
-		t.Errorf("processing right after the apply: %q", state)
+	// The job's first step is the call, with its outcome at once; each member follows once
+	// Microsoft has processed the group (app.js follows the job and reloads when it ends).
+	if got := text(t, ctx, "#outcomes tbody tr:first-child"); !strings.Contains(got, "Change sent") || !strings.Contains(got, "Remove Office 365 A1 for faculty; ") {
+		t.Errorf("the change's step: %q", got)
 	}
-	// app.js follows the processing and reloads when it is complete: then every member is shown.
-	waitFor(t, ctx, "processing complete, members re-read", `!!document.querySelector('#reprocess-result')`, 30*time.Second)
+	waitFor(t, ctx, "processing complete, every member's outcome", `document.querySelector('#job')?.dataset.state === 'done'`, 60*time.Second)
 	screenshotWidths(t, ctx, "template-processed")
 	statuses := eval[[]string](t, ctx, `[...document.querySelectorAll('#outcomes tbody tr')].map(tr => tr.dataset.status)`)
-	if len(statuses) != members {
-		t.Errorf("%d members shown after processing, want %d", len(statuses), members)
+	if len(statuses) != members+1 || statuses[0] != "sent" {
+		t.Fatalf("%d steps after processing (%v), want the change and %d members", len(statuses), statuses, members)
 	}
-	for _, s := range statuses {
+	for _, s := range statuses[1:] {
 		if s != "licensed" {
 			t.Errorf("member %s after processing", s)
 			break
 		}
 	}
-	if got := text(t, ctx, "#applied-change"); !strings.Contains(got, `"removeLicenses":["`+sc.FacultySKU+`"]`) {
-		t.Errorf("the change as logged: %q", got)
+	if got := text(t, ctx, "#job-progress-text"); !strings.HasPrefix(got, strconv.Itoa(members+1)+" steps: 1 change sent, 0 already so, "+strconv.Itoa(members)+" licensed, 0 in license error") {
+		t.Errorf("summary %q", got)
 	}
+	do(t, ctx, "back to the group's licenses", chromedp.Click(chromedp.CSS("#job-back")))
+	waitURL(t, ctx, "/groups/"+sc.A1Group+"/licenses")
 	page, err := d.App.Store.ListActivity(context.Background(), model.ActivityFilter{Action: model.ActionTemplateChange})
 	if err != nil || page.Total != 1 || page.Entries[0].Result != model.ActivityOK || !strings.HasPrefix(page.Entries[0].ActorUPN, "licenseadmin@") {
 		t.Errorf("activity %+v, %v", page.Entries, err)
@@ -224,7 +226,8 @@ func TestSplitWizardInTheBrowser(t *testing.T) {
 		[]string{"LIC-A1-Teaching-Assistants - Office 365 A1 for students", "LIC-A1-Teaching-Assistants - Office 365 A1 for faculty"}) {
 		t.Errorf("parts %v", names)
 	}
-	do(t, ctx, "create the groups", chromedp.Click(chromedp.CSS("#split-run")), chromedp.WaitVisible(chromedp.CSS("#split-steps")))
+	do(t, ctx, "create the groups", chromedp.Click(chromedp.CSS("#split-run")))
+	splitJob(t, ctx, "created", "split-job")
 	screenshotWidths(t, ctx, "split-run")
 	if steps := eval[[]string](t, ctx, `[...document.querySelectorAll('#split-steps li')].map(li => li.textContent)`); len(steps) != 2 ||
 		!strings.Contains(steps[0], ": created") || !strings.Contains(steps[1], ": created") {
@@ -250,7 +253,8 @@ func TestSplitWizardInTheBrowser(t *testing.T) {
 	checkSplit(t, d, sc.A1Group, students, faculty)
 
 	// Again: found by name and rule, nothing created twice.
-	do(t, ctx, "run again", chromedp.Navigate(d.URL+"/groups/"+sc.A1Group+"/split"), chromedp.Click(chromedp.CSS("#split-run")), chromedp.WaitVisible(chromedp.CSS("#split-steps")))
+	do(t, ctx, "run again", chromedp.Navigate(d.URL+"/groups/"+sc.A1Group+"/split"), chromedp.Click(chromedp.CSS("#split-run")))
+	splitJob(t, ctx, "ready", "")
 	if steps := text(t, ctx, "#split-steps"); strings.Count(steps, "already done") != 2 {
 		t.Errorf("second run: %q", steps)
 	}
@@ -335,10 +339,10 @@ func TestBulkChangeInTheBrowser(t *testing.T) {
 	}
 	affected := count(t, ctx, `#bulk-apply-form input[name=g]`)
 	do(t, ctx, "apply", chromedp.Click(chromedp.CSS("#bulk-apply")))
-	waitURL(t, ctx, "/licenses/bulk/apply")
-	do(t, ctx, "the outcomes", chromedp.WaitVisible(chromedp.CSS("#bulk-result-summary")))
+	waitURL(t, ctx, "/jobs/")
+	waitFor(t, ctx, "every group written", `document.querySelector('#job')?.dataset.state === 'done'`, 60*time.Second)
 	screenshotWidths(t, ctx, "bulk-result")
-	outcomes := eval[[]string](t, ctx, `[...document.querySelectorAll('#bulk-groups-table tbody tr')].map(tr => tr.dataset.outcome)`)
+	outcomes := eval[[]string](t, ctx, `[...document.querySelectorAll('#outcomes tbody tr')].map(tr => tr.dataset.status)`)
 	if len(outcomes) != affected || affected <= 20 {
 		t.Fatalf("%d outcomes for %d groups", len(outcomes), affected)
 	}
@@ -347,11 +351,11 @@ func TestBulkChangeInTheBrowser(t *testing.T) {
 			t.Errorf("outcome %q", o)
 		}
 	}
-	// Each processed group says how its members came out; the bookmarkable outcome page
-	// follows the groups afterwards.
-	waitFor(t, ctx, "every group processed and its members counted", `document.querySelectorAll('#bulk-groups-table .part-outcome').length === `+strconv.Itoa(affected), 30*time.Second)
-	do(t, ctx, "the outcome page", chromedp.Click(chromedp.CSS("#bulk-outcome-link")))
+	// The job leads to the bookmarkable page that follows the groups' processing; each
+	// processed group says how its members came out.
+	do(t, ctx, "the outcome page", chromedp.Click(chromedp.CSS("#job-next-link")))
 	waitURL(t, ctx, "/licenses/bulk/outcome?")
+	waitFor(t, ctx, "every group processed and its members counted", `document.querySelectorAll('#bulk-groups-table .part-outcome').length === `+strconv.Itoa(affected), 30*time.Second)
 	do(t, ctx, "every group's outcome", chromedp.WaitVisible(chromedp.CSS("#bulk-result-summary")))
 	screenshotWidths(t, ctx, "bulk-outcome")
 	if got := text(t, ctx, "#bulk-result-summary"); !strings.HasPrefix(got, strconv.Itoa(affected)+" of "+strconv.Itoa(affected)+" groups processed, ") {
@@ -364,4 +368,19 @@ func TestBulkChangeInTheBrowser(t *testing.T) {
 	if page.Total != affected {
 		t.Errorf("%d template changes logged for %d groups", page.Total, affected)
 	}
+}
+
+// splitJob follows a split's job page to its end (screenshot shot, unless ""): each of the two
+// groups has outcome want; then the split page shows the run step by step.
+func splitJob(t *testing.T, ctx context.Context, want, shot string) {
+	t.Helper()
+	waitURL(t, ctx, "/jobs/")
+	waitFor(t, ctx, "the split job ended", `document.querySelector('#job')?.dataset.state === 'done'`, 60*time.Second)
+	if got := eval[[]string](t, ctx, `[...document.querySelectorAll('#outcomes tbody tr')].map(tr => tr.dataset.status)`); !slices.Equal(got, []string{want, want}) {
+		t.Fatalf("split steps %v, want two %s", got, want)
+	}
+	if shot != "" {
+		screenshotWidths(t, ctx, shot)
+	}
+	do(t, ctx, "back to the split", chromedp.Click(chromedp.CSS("#job-back")), chromedp.WaitVisible(chromedp.CSS("#split-steps")))
 }

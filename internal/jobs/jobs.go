@@ -56,6 +56,10 @@ type Kind struct {
 	// yet (an item that was under way is done again: the kind's work must be safe to repeat).
 	// Other kinds record those items as interrupted instead.
 	Resumable bool
+	// Waits marks kinds whose jobs spend their time waiting on Microsoft (a template change
+	// waits for the group's processing) rather than calling Graph: they do not take one of the
+	// slots that bound the jobs running at once, so they never hold up a reprocess.
+	Waits bool
 	// Batch is how many items one Run gets; their outcomes are stored before the next batch
 	// starts. Zero means 50.
 	Batch int
@@ -168,7 +172,9 @@ type Spec struct {
 	Target     string // what it acts on (a group's object id), "" when several things
 	TargetName string
 	Params     string // the kind's own parameters (JSON)
-	// Items are what the job does, in order; each needs a Key.
+	// Items are what the job does, in order; each needs a Key. An item with its Status set was
+	// done before the job was created (a write whose refusal its form showed at once): its
+	// outcome is stored with the job, and Run never gets it.
 	Items []model.JobItem
 	// Problems are warnings found while preparing it (users asked for but left out).
 	Problems []string
@@ -260,6 +266,21 @@ func (m *Manager) Create(ctx context.Context, s Spec) (model.Job, error) {
 	if err := m.store.AddJobProblems(ctx, j.ID, s.Problems); err != nil {
 		return model.Job{}, err
 	}
+	var done []model.JobItem
+	for i, it := range s.Items {
+		if it.Status != "" {
+			it.Seq = i
+			done = append(done, it)
+		}
+	}
+	if len(done) > 0 {
+		if _, err := m.store.RecordJobItems(ctx, j.ID, done); err != nil {
+			return model.Job{}, err
+		}
+		if j, err = m.store.Job(ctx, j.ID); err != nil {
+			return model.Job{}, err
+		}
+	}
 	j.Problems = s.Problems
 	m.record(ctx, k, j, model.ActivityOK, fmt.Sprintf("job %d started: %s", j.ID, j.Title))
 	return j, nil
@@ -307,13 +328,19 @@ func (m *Manager) spawn(ctx context.Context, j model.Job) {
 // first, the job stops between batches and is left unfinished for the next process to take
 // up (the command line's Ctrl-C, a server's shutdown).
 func (m *Manager) Execute(ctx context.Context, id int64) (model.Job, error) {
-	select {
-	case m.slots <- struct{}{}:
-	case <-ctx.Done():
-		return model.Job{}, ctx.Err()
-	}
-	defer func() { <-m.slots }()
 	j, err := m.store.Job(ctx, id)
+	if err != nil {
+		return model.Job{}, err
+	}
+	if k, ok := m.kinds[j.Kind]; !ok || !k.Waits {
+		select {
+		case m.slots <- struct{}{}:
+		case <-ctx.Done():
+			return model.Job{}, ctx.Err()
+		}
+		defer func() { <-m.slots }()
+	}
+	j, err = m.store.Job(ctx, id)
 	if err != nil {
 		return model.Job{}, err
 	}

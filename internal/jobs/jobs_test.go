@@ -325,3 +325,57 @@ func waitFinished(t *testing.T, st *store.Store, id int64) model.Job {
 	t.Fatalf("job %d never finished", id)
 	return model.Job{}
 }
+
+// Jobs of a kind that waits on Microsoft take no slot: with every slot held by running jobs, one
+// still runs to its end; and items done before the job was created keep their outcome.
+func TestWaitingKindsTakeNoSlot(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	busy := &testKind{name: "busy", hold: make(chan struct{})}
+	waiting := &testKind{name: "waiting"}
+	wk := waiting.kind(true)
+	wk.Name, wk.Waits = "waiting", true
+	m, err := New(st, st, nil, busy.kind(true), wk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go m.Run(runCtx)
+	for !m.Running() {
+		time.Sleep(time.Millisecond)
+	}
+	for range maxRunning {
+		if _, err := m.Start(ctx, spec(3)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		busy.mu.Lock()
+		n := busy.batches
+		busy.mu.Unlock()
+		if n == maxRunning {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d busy jobs running, want %d", n, maxRunning)
+		}
+	}
+	s := spec(3)
+	s.Kind = "waiting"
+	s.Items[0].Status, s.Items[0].Summary = "done", "before the job"
+	j, err := m.Create(ctx, s)
+	if err != nil || j.Done() != 1 {
+		t.Fatalf("create %+v, %v", j, err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if j, err = m.Execute(wctx, j.ID); err != nil || j.State != model.JobDone {
+		t.Fatalf("the waiting kind's job with every slot taken: %+v, %v", j, err)
+	}
+	page, err := m.Items(ctx, j.ID, model.JobItemQuery{})
+	if err != nil || page.Items[0].Summary != "before the job" || page.Items[1].Summary != "by waiting" {
+		t.Errorf("items %+v, %v", page.Items, err)
+	}
+	close(busy.hold)
+}

@@ -30,6 +30,9 @@ const (
 	ActionGroupCreate    = "group-create"
 	ActionPriceSet       = "price-set"       // a SKU's monthly price set or cleared (license health)
 	ActionLicenseCleanup = "license-cleanup" // wasted licenses removed the way each was given (a job)
+	// ActionTemplateJob is a template apply, bulk change or split run as a background job: its
+	// start and its end (each write in it has its own template-change or group-create entry).
+	ActionTemplateJob = "template-job"
 )
 
 // ActivityActions are the actions in the order the activity filter offers them.
@@ -37,7 +40,7 @@ func ActivityActions() []string {
 	return []string{ActionSignIn, ActionSignOut, ActionRefused, ActionRefresh, ActionRefreshErrors,
 		ActionReprocess, ActionIPRefresh, ActionIPImport, ActionSSPRVerify,
 		ActionSignOutEverywhere, ActionSessionEnd, ActionRoleCheck, ActionActivityPrune, ActionBackup, ActionRestore, ActionJob,
-		ActionTemplateChange, ActionGroupCreate, ActionPriceSet, ActionLicenseCleanup}
+		ActionTemplateChange, ActionGroupCreate, ActionTemplateJob, ActionPriceSet, ActionLicenseCleanup}
 }
 
 // Activity results.

@@ -91,8 +91,9 @@ func (s *Server) handleJob(w http.ResponseWriter, r *http.Request) error {
 	v := web.JobView{ID: j.ID, Title: j.Title, Kind: j.Kind, State: string(j.State), StateLabel: jobStateLabel(j),
 		By: jobActor(j), Created: j.CreatedAt, Started: j.StartedAt, Finished: j.FinishedAt, Resumes: j.Resumes,
 		Total: j.Total, Done: j.Done(), Summary: text.FirstNonEmpty(j.Summary, k.Summary(j)), Error: j.Error, Problems: j.Problems,
-		Status: status, FilterURL: base, CSVURL: base + "/outcomes.csv", ProgressURL: base + "/progress"}
+		Noun: jobNoun(j, k), Status: status, FilterURL: base, CSVURL: base + "/outcomes.csv", ProgressURL: base + "/progress"}
 	v.BackURL, v.BackLabel = jobTarget(j)
+	v.NextURL, v.NextLabel = s.templateJobNext(r, j)
 	for _, st := range append(k.Statuses(), "") {
 		n := j.Counts[st]
 		if n == 0 {
@@ -108,9 +109,7 @@ func (s *Server) handleJob(w http.ResponseWriter, r *http.Request) error {
 	for _, it := range page.Items {
 		row := web.JobItemRow{Key: it.Key, Name: text.FirstNonEmpty(it.Name, it.Key), Status: it.Status, StatusLabel: capitalize(k.Label(it.Status)),
 			OK: isOK(k, it.Status), Summary: it.Summary, Fix: it.Fix, DoneAt: it.DoneAt}
-		if it.Known {
-			row.Href = userURL(it.Key)
-		}
+		row.Href = jobItemURL(j, it)
 		v.Items = append(v.Items, row)
 	}
 	v.Pager = win.pager(func(n int) string {
@@ -146,7 +145,7 @@ func jobTarget(j model.Job) (string, string) {
 	case j.Kind == assign.JobReprocess:
 		return userURL(j.Target), "Back to " + text.FirstNonEmpty(j.TargetName, "the user")
 	}
-	return "", ""
+	return templateJobTarget(j)
 }
 
 func jobActor(j model.Job) string { return text.FirstNonEmpty(j.ActorName, j.ActorUPN, "tenantdesk") }

@@ -80,6 +80,7 @@ type JobRunner interface {
 	EachItem(ctx context.Context, id int64, fn func(model.JobItem) error) error
 	Kind(name string) (jobs.Kind, bool)
 	Active(ctx context.Context, kind, target string) (model.Job, bool, error)
+	Running() bool
 }
 
 // Live reads what Graph says now and the snapshot does not hold. *live.Reader implements it.

@@ -4,11 +4,13 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantdesk/tenantdesk/internal/assign"
+	"github.com/tenantdesk/tenantdesk/internal/jobs"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/templates"
 	"github.com/tenantdesk/tenantdesk/internal/text"
@@ -21,23 +23,22 @@ type Templates interface {
 	SKUOptions(ctx context.Context) ([]templates.SKUOption, error)
 	Editor(ctx context.Context, groupID string) (templates.Editor, error)
 	Preview(ctx context.Context, groupID string, proposed []model.AssignedLicense) (templates.Preview, error)
-	Apply(ctx context.Context, by templates.Actor, groupID string, base, proposed []model.AssignedLicense) (templates.Applied, error)
+	ApplyJob(ctx context.Context, by templates.Actor, groupID string, base, proposed []model.AssignedLicense, wait time.Duration) (jobs.Spec, templates.Applied, error)
 	Status(ctx context.Context, groupID string) (templates.Processing, error)
 	Settle(ctx context.Context, groupID string) (assign.Result, error)
 	CopyFromUser(ctx context.Context, ref string) (templates.Source, error)
 	CopyFromGroup(ctx context.Context, ref string) (templates.Source, error)
 	FindGroup(ctx context.Context, ref string) (model.Group, error)
 	BulkPreview(ctx context.Context, sel templates.BulkSelection, op templates.BulkOp, progress func(done, total int)) (templates.BulkPreview, error)
-	BulkApply(ctx context.Context, by templates.Actor, changes []templates.BulkChange, progress func(done, total int)) ([]templates.BulkOutcome, error)
+	BulkApplyJob(ctx context.Context, what string, changes []templates.BulkChange) (jobs.Spec, error)
 	PlanSplit(ctx context.Context, groupID string) (templates.SplitPlan, error)
-	RunSplit(ctx context.Context, by templates.Actor, groupID string, progress func(templates.SplitStep)) (templates.SplitPlan, []templates.SplitStep, error)
+	SplitJob(ctx context.Context, groupID string) (jobs.Spec, error)
 	SplitStatus(ctx context.Context, groupID string) (templates.SplitPlan, []templates.PartStatus, error)
 	GroupsStatus(ctx context.Context, ids []string) ([]templates.GroupStatus, error)
 }
 
 // URLs of template management.
 func templateURL(id string) string        { return groupURL(id) + "/licenses" }
-func templateAppliedURL(id string) string { return templateURL(id) + "/applied" }
 func templateStatusURL(id string) string  { return templateURL(id) + "/status" }
 func splitURL(id string) string           { return groupURL(id) + "/split" }
 

@@ -18,7 +18,8 @@ import (
 // handleTemplateApply is POST /groups/{id}/licenses/apply (LicenseAdmin): the previewed change,
 // written in one call unless the template changed since the preview (then the page is the new
 // preview, 409) or Microsoft refuses it (the preview again with the refusal in plain words and
-// Graph's own message). Done, it leads to the page that follows the processing.
+// Graph's own message). Done, it leads to the page of the job that follows the processing and
+// then gives each member's outcome.
 func (s *Server) handleTemplateApply(w http.ResponseWriter, r *http.Request) error {
 	id, err := groupIDParam(r)
 	if err != nil {
@@ -28,15 +29,19 @@ func (s *Server) handleTemplateApply(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	if !s.jobs.Running() {
+		return errors.New("background jobs are not running (the server is shutting down): nothing was changed")
+	}
+	// The write itself is one call, made within the request so that its refusal is answered
+	// here; it must not end half-way when the browser goes away.
 	work, cancel := detached(r.Context())
 	defer cancel()
-	_, err = s.tpl.Apply(work, s.templateActor(r), id, base, proposed)
+	spec, _, err := s.tpl.ApplyJob(work, s.templateActor(r), id, base, proposed, 0)
 	var changed *model.TemplateChangedError
 	var ge *model.GraphError
 	switch {
 	case err == nil:
-		http.Redirect(w, r, templateAppliedURL(id), http.StatusSeeOther)
-		return nil
+		return s.startJob(w, r.WithContext(work), spec)
 	case errors.As(err, &changed):
 		return s.previewAgain(w, r, id, proposed, http.StatusConflict, func(v *web.TemplatePreviewView) { v.Changed = true })
 	case errors.As(err, &ge) && ge.Kind != model.GraphTransient && ge.Kind != model.GraphThrottled && ge.Kind != model.GraphUnauthorized:

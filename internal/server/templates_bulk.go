@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -138,9 +137,10 @@ func (s *Server) bulkFormView(r *http.Request, q url.Values) (web.BulkFormView, 
 	return v, nil
 }
 
-// handleBulkApply is POST /licenses/bulk/apply (LicenseAdmin): every group's previewed change,
-// each with its own check that its template did not change meanwhile, then each group's
-// outcome and processing. Sending it again is harmless: groups already changed are "already so".
+// handleBulkApply is POST /licenses/bulk/apply (LicenseAdmin): every group's previewed change
+// as a background job, each group with its own check that its template did not change
+// meanwhile and its own outcome on the job's page, which then leads to the page that follows
+// the groups' processing. Sending it again is harmless: groups already changed are "already so".
 func (s *Server) handleBulkApply(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 8*maxFormBytes)
 	if err := r.ParseForm(); err != nil {
@@ -157,61 +157,11 @@ func (s *Server) handleBulkApply(w http.ResponseWriter, r *http.Request) error {
 		}
 		changes = append(changes, templates.BulkChange{GroupID: id, Base: base, Proposed: proposed})
 	}
-	if len(changes) == 0 {
-		return model.Invalid("No group to change: open the preview again.")
-	}
-	work, cancel := detached(r.Context())
-	defer cancel()
-	out, err := s.tpl.BulkApply(work, s.templateActor(r), changes, nil)
+	spec, err := s.tpl.BulkApplyJob(r.Context(), clipText(r.PostForm.Get("what"), 300), changes)
 	if err != nil {
 		return err
 	}
-	v := web.BulkResultView{Description: clipText(r.PostForm.Get("what"), 300), BackHref: bulkURL}
-	var applied []string
-	for _, o := range out {
-		if o.Err == nil && !o.Applied.NoChange {
-			applied = append(applied, o.GroupID)
-		}
-	}
-	if len(applied) > 0 {
-		v.OutcomeHref = bulkOutcomeURL(v.Description, applied)
-	}
-	for _, o := range out {
-		iv := web.BulkItemView{Group: web.GroupRef{ID: o.GroupID, Name: displayName(o.Name), Href: groupURL(o.GroupID)}}
-		switch {
-		case o.Err == nil && o.Applied.NoChange:
-			iv.Outcome = "already so"
-		case o.Err == nil:
-			iv.Outcome, iv.Diff = "applied", o.Applied.Diff.String()
-			pv := processingView(templates.Processing{GroupID: o.GroupID, State: o.Applied.Group.ProcessingState})
-			pv.Reload, pv.ReloadURL = true, v.OutcomeHref // when all are processed, their outcome
-			iv.Processing = &pv
-			v.Applied++
-		default:
-			iv.Outcome, iv.Error = bulkOutcome(o.Err), model.DescribeGraphError(o.Err)
-			v.Failed++
-		}
-		v.Items = append(v.Items, iv)
-	}
-	s.addProcessedOutcomes(work, v.Items)
-	s.render(w, r, http.StatusOK, web.BulkResultPage(s.layout(r.Context(), "Applied: "+v.Description, "licenses"), v))
-	return nil
-}
-
-func bulkOutcome(err error) string {
-	switch {
-	case isConflict(err):
-		return "changed meanwhile: not written, preview again"
-	case isRefused(err):
-		return "refused"
-	}
-	return "failed"
-}
-
-func isConflict(err error) bool { return errors.Is(err, model.ErrConflict) }
-
-func isRefused(err error) bool {
-	return errors.Is(err, model.ErrInvalid) || errors.Is(err, model.ErrForbidden) || errors.Is(err, model.ErrNotFound)
+	return s.startJob(w, r, spec)
 }
 
 // clipText bounds free text echoed from a form.

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 
@@ -63,30 +62,4 @@ func (s *Server) handleBulkOutcome(w http.ResponseWriter, r *http.Request) error
 	}
 	s.render(w, r, http.StatusOK, web.BulkResultPage(s.layout(r.Context(), "Outcome: "+v.Description, "licenses"), v))
 	return nil
-}
-
-// addProcessedOutcomes adds how the members came out to the items whose group Microsoft
-// processed already (the others are followed by the page). Reading it is not the change: a
-// failure leaves the items as they are.
-func (s *Server) addProcessedOutcomes(ctx context.Context, items []web.BulkItemView) {
-	var ids []string
-	var at []int
-	for i, it := range items {
-		if it.Processing != nil && it.Processing.Done() {
-			ids, at = append(ids, it.Group.ID), append(at, i)
-		}
-	}
-	if len(ids) == 0 {
-		return
-	}
-	st, err := s.tpl.GroupsStatus(ctx, ids)
-	if err != nil {
-		s.log.WarnContext(ctx, "bulk change: outcome not read", "err", err)
-		return
-	}
-	for j, g := range st {
-		if it := &items[at[j]]; g.Err == nil && g.Group != nil {
-			it.Followed, it.Licenses, it.Members, it.InError = true, len(g.Group.AssignedLicenses), g.Members, g.InError
-		}
-	}
 }

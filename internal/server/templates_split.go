@@ -12,39 +12,30 @@ import (
 // handleSplit is GET /groups/{id}/split: the split wizard, what it would do and needs, and the
 // state of the groups it made.
 func (s *Server) handleSplit(w http.ResponseWriter, r *http.Request) error {
-	return s.renderSplit(w, r, nil)
+	return s.renderSplit(w, r)
 }
 
 // handleSplitRun is POST /groups/{id}/split (LicenseAdmin): find or create each license's
-// dynamic group and give it the license; the page then shows each step and follows the groups'
-// processing. Sending it again is the documented way to finish after a failure.
+// dynamic group and give it the license, as a background job whose page shows each step; the
+// split page follows the groups' processing. While a split of the group runs, the running one
+// is shown. Sending it again is the documented way to finish after a failure.
 func (s *Server) handleSplitRun(w http.ResponseWriter, r *http.Request) error {
 	id, err := groupIDParam(r)
 	if err != nil {
 		return err
 	}
-	work, cancel := detached(r.Context())
-	defer cancel()
-	_, steps, err := s.tpl.RunSplit(work, s.templateActor(r), id, nil)
+	if j, running, aerr := s.jobs.Active(r.Context(), templates.JobSplit, id); aerr == nil && running {
+		http.Redirect(w, r, jobURL(j.ID), http.StatusSeeOther)
+		return nil
+	}
+	spec, err := s.tpl.SplitJob(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	views := make([]web.SplitStepView, 0, len(steps))
-	for _, st := range steps {
-		sv := web.SplitStepView{Name: st.Name, Did: st.Did, Failed: st.Err != nil}
-		if st.Err != nil {
-			sv.Error = model.DescribeGraphError(st.Err)
-		}
-		if st.Group != nil {
-			g := groupRef(*st.Group)
-			sv.Group = &g
-		}
-		views = append(views, sv)
-	}
-	return s.renderSplit(w, r, views)
+	return s.startJob(w, r, spec)
 }
 
-func (s *Server) renderSplit(w http.ResponseWriter, r *http.Request, steps []web.SplitStepView) error {
+func (s *Server) renderSplit(w http.ResponseWriter, r *http.Request) error {
 	id, err := groupIDParam(r)
 	if err != nil {
 		return err
@@ -55,7 +46,8 @@ func (s *Server) renderSplit(w http.ResponseWriter, r *http.Request, steps []web
 		return err
 	}
 	v := web.SplitView{Group: groupRef(plan.Group), Blocked: plan.Blocked, CanRun: s.can(r, auth.RoleLicenseAdmin),
-		RunAction: splitURL(id), Steps: steps, Done: templates.SplitDone(plan, status)}
+		RunAction: splitURL(id), Done: templates.SplitDone(plan, status)}
+	s.lastSplitRun(r, id, &v)
 	if v.Done {
 		v.RemoveHref = previewURL(id, templates.Remaining(plan))
 	}
@@ -91,4 +83,30 @@ func (s *Server) renderSplit(w http.ResponseWriter, r *http.Request, steps []web
 	}
 	s.render(w, r, http.StatusOK, web.SplitPage(s.layout(ctx, "Split "+v.Group.Name, "groups"), v))
 	return nil
+}
+
+// lastSplitRun adds the newest split job of group id, step by step, to v.
+func (s *Server) lastSplitRun(r *http.Request, id string, v *web.SplitView) {
+	list, _, err := s.jobs.Jobs(r.Context(), model.JobQuery{Kind: templates.JobSplit, Target: id, Limit: 1})
+	if err != nil || len(list) == 0 {
+		if err != nil {
+			s.log.WarnContext(r.Context(), "split jobs of a group", "group", id, "err", err)
+		}
+		return
+	}
+	j := list[0]
+	k, _ := s.jobs.Kind(j.Kind)
+	page, err := s.jobs.Items(r.Context(), j.ID, model.JobItemQuery{Limit: 100})
+	if err != nil {
+		s.log.WarnContext(r.Context(), "split job's steps", "job", j.ID, "err", err)
+		return
+	}
+	v.RunJob, v.RunRunning = jobURL(j.ID), !j.State.Finished()
+	for _, it := range page.Items {
+		sv := web.SplitStepView{Name: it.Name, Did: k.Label(it.Status)}
+		if it.Status != "" && !isOK(k, it.Status) {
+			sv.Failed, sv.Error = true, it.Summary
+		}
+		v.Steps = append(v.Steps, sv)
+	}
 }

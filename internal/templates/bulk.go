@@ -310,17 +310,7 @@ func (s *Service) BulkApply(ctx context.Context, by Actor, changes []BulkChange,
 	var mu sync.Mutex
 	done := 0
 	s.each(len(changes), func(i int) {
-		c := changes[i]
-		o := BulkOutcome{GroupID: c.GroupID, Name: t.groupName(c.GroupID)}
-		proposed, err := t.check(c.Proposed)
-		if err == nil {
-			var g model.Group
-			if g, err = s.freshGroup(ctx, c.GroupID); err == nil {
-				o.Name = g.DisplayName
-				o.Applied, err = s.apply(ctx, by, t, g, c.Base, proposed)
-			}
-		}
-		o.Err = err
+		o := s.bulkOne(ctx, by, t, changes[i])
 		mu.Lock()
 		out[i] = o
 		done++
@@ -330,6 +320,21 @@ func (s *Service) BulkApply(ctx context.Context, by Actor, changes []BulkChange,
 		mu.Unlock()
 	})
 	return out, nil
+}
+
+// bulkOne applies one group's part of a bulk change, with its own lost-update check.
+func (s *Service) bulkOne(ctx context.Context, by Actor, t tenant, c BulkChange) BulkOutcome {
+	o := BulkOutcome{GroupID: c.GroupID, Name: t.groupName(c.GroupID)}
+	proposed, err := t.check(c.Proposed)
+	if err == nil {
+		var g model.Group
+		if g, err = s.freshGroup(ctx, c.GroupID); err == nil {
+			o.Name = g.DisplayName
+			o.Applied, err = s.apply(ctx, by, t, g, c.Base, proposed)
+		}
+	}
+	o.Err = err
+	return o
 }
 
 // each runs fn for 0..n-1 on a few goroutines.

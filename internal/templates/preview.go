@@ -166,23 +166,33 @@ func (s *Service) preview(ctx context.Context, t tenant, g model.Group, proposed
 	return p, nil
 }
 
-// memberUsers reads the group's direct members from Graph, in Graph's order, and takes each
-// user's licenses from the snapshot (users newer than it from Graph, up to MaxFreshUsers).
-func (s *Service) memberUsers(ctx context.Context, p *Preview) ([]model.User, error) {
-	var ids []string
-	err := s.graph.GroupMembers(ctx, p.Group.ID, func(page []model.DirectoryObject) error {
+// memberIDs reads groupID's direct members from Graph: the users' ids (normalised, in Graph's
+// order) and how many members are not users.
+func (s *Service) memberIDs(ctx context.Context, groupID string) (ids []string, notUsers int, err error) {
+	err = s.graph.GroupMembers(ctx, groupID, func(page []model.DirectoryObject) error {
 		for _, o := range page {
 			if o.Type == model.ObjectUser || o.Type == "" {
 				ids = append(ids, model.NormalizeID(o.ID))
 			} else {
-				p.NotUsers++
+				notUsers++
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("members of group %s: %w", p.Group.ID, err)
+		return nil, 0, fmt.Errorf("members of group %s: %w", groupID, err)
 	}
+	return ids, notUsers, nil
+}
+
+// memberUsers reads the group's direct members from Graph, in Graph's order, and takes each
+// user's licenses from the snapshot (users newer than it from Graph, up to MaxFreshUsers).
+func (s *Service) memberUsers(ctx context.Context, p *Preview) ([]model.User, error) {
+	ids, notUsers, err := s.memberIDs(ctx, p.Group.ID)
+	if err != nil {
+		return nil, err
+	}
+	p.NotUsers += notUsers
 	p.MembersAt = s.now()
 	known, err := s.store.UsersByID(ctx, ids)
 	if err != nil {

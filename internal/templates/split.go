@@ -194,22 +194,29 @@ func (s *Service) RunSplit(ctx context.Context, by Actor, groupID string, progre
 		return p, nil, err
 	}
 	var steps []SplitStep
-	for i, part := range p.Parts {
-		st := SplitStep{Part: i, Name: part.Name}
-		switch part.State {
-		case PartReady:
-			st.Did, st.Group = "already done", part.Group
-		case PartNameTaken:
-			st.Did, st.Err = "skipped", model.Invalid("%s", part.Problem)
-		default:
-			st = s.runPart(ctx, by, t, p.Group, part, st)
-		}
+	for i := range p.Parts {
+		st := s.splitStep(ctx, by, t, p, i)
 		steps = append(steps, st)
 		if progress != nil {
 			progress(st)
 		}
 	}
 	return p, steps, nil
+}
+
+// splitStep does part i of plan p: nothing when its group is ready or its name taken.
+func (s *Service) splitStep(ctx context.Context, by Actor, t tenant, p SplitPlan, i int) SplitStep {
+	part := p.Parts[i]
+	st := SplitStep{Part: i, Name: part.Name}
+	switch part.State {
+	case PartReady:
+		st.Did, st.Group = "already done", part.Group
+	case PartNameTaken:
+		st.Did, st.Err = "skipped", model.Invalid("%s", part.Problem)
+	default:
+		st = s.runPart(ctx, by, t, p.Group, part, st)
+	}
+	return st
 }
 
 func (s *Service) runPart(ctx context.Context, by Actor, t tenant, src model.Group, part SplitPart, st SplitStep) SplitStep {

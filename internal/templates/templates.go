@@ -7,8 +7,9 @@
 // activity log here, with its request body.
 //
 // Long operations (apply and wait, bulk, split) report progress through a callback and are safe
-// to run again after a failure: they re-read what Graph has and do only what is still missing,
-// so wrapping them in a background job later changes nothing here.
+// to run again after a failure: they re-read what Graph has and do only what is still missing.
+// The same operations are background job kinds of internal/jobs (jobs.go), which is how the web
+// and `tenantdesk group licenses --apply` run them: resumed after a restart for that reason.
 package templates
 
 import (

@@ -31,11 +31,14 @@ type perms struct{ missing map[string]string }
 
 func (p perms) Missing(_ context.Context, anyOf ...string) string { return p.missing[anyOf[0]] }
 
-type members struct{ asked []string }
+type members struct {
+	asked    []string
+	outcomes []assign.Outcome // each member's, as the re-read found them
+}
 
 func (m *members) RefreshGroupMembers(_ context.Context, id string) (assign.Result, error) {
 	m.asked = append(m.asked, id)
-	return assign.Result{GroupID: id, Total: 2, Licensed: 2}, nil
+	return assign.Result{GroupID: id, Total: 2, Licensed: 2, Outcomes: m.outcomes}, nil
 }
 
 type fixture struct {
