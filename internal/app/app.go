@@ -111,10 +111,6 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		return nil, err
 	}
 	hs.Graph = gc
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
 	jm, err := jobs.New(st, st, logger.With("component", "jobs"), slices.Concat(ops.JobKinds(), tpl.JobKinds(), hs.JobKinds())...)
 	if err != nil {
 		st.Close()

@@ -530,6 +530,12 @@ func TestDataVersionMovesWithTheData(t *testing.T) {
 		t.Fatal(err)
 	}
 	step("reprocess")
+	skus := slices.Clone(tenant.SKUs)
+	skus[0].ConsumedUnits++
+	if err := st.UpdateSKUs(ctx, skus); err != nil {
+		t.Fatal(err)
+	}
+	step("units re-read after a reprocess")
 	g := tenant.Groups[0]
 	g.AssignedLicenses = g.AssignedLicenses[:1]
 	if err := st.SaveGroupTemplate(ctx, g, nil); err != nil {

@@ -401,15 +401,8 @@ func (s *Store) UpdateUsers(ctx context.Context, users []model.User, groups []mo
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for _, table := range append(userTables[:len(userTables):len(userTables)], "snapshot_users") {
-			col := "user_id"
-			if table == "snapshot_users" {
-				col = "id"
-			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE snapshot_id = ?1 AND `+col+
-				` IN (SELECT value FROM json_each(?2))`, info.ID, idsJSON(ids)); err != nil {
-				return fmt.Errorf("remove old rows from %s: %w", table, err)
-			}
+		if err := deleteUserRows(ctx, tx, info.ID, ids); err != nil {
+			return err
 		}
 		if err := insertUsers(ctx, ctx, tx, info.ID, list); err != nil {
 			return err
@@ -470,6 +463,10 @@ func (s *Store) UpdateSKUs(ctx context.Context, skus []model.SKU) error {
 			return err
 		}
 		snapID = info.ID
+		// The data changed in place: the patch sequence moves so DataVersion does.
+		if _, err := nextPatchSeq(ctx, tx); err != nil {
+			return err
+		}
 		stmt, err := tx.PrepareContext(ctx, `UPDATE snapshot_skus SET capability_status = ?, consumed_units = ?,
 			prepaid_enabled = ?, prepaid_suspended = ?, prepaid_warning = ?, prepaid_locked = ?
 			WHERE snapshot_id = ? AND sku_id = ?`)

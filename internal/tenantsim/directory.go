@@ -133,23 +133,10 @@ func (t *Tenant) AddMember(groupID, memberID string, by Actor) error {
 	return nil
 }
 
-// RemoveMember removes a member from a group (DELETE /groups/{id}/members/{id}/$ref).
+// RemoveMember removes a member from a group: DELETE /groups/{id}/members/{id}/$ref, whose
+// route serves RemoveGroupMember.
 func (t *Tenant) RemoveMember(groupID, memberID string, by Actor) error {
-	memberID = strings.ToLower(memberID)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	g, err := t.memberTarget(groupID, memberID)
-	if err != nil {
-		return err
-	}
-	if g.MembershipRule != "" {
-		return errBadRequest("Insufficient privileges to complete the operation: the members of a group with dynamic membership are set by its rule.")
-	}
-	if !slices.Contains(g.Members, memberID) {
-		return errNotFound(memberID)
-	}
-	t.leaveGroup(g, memberID, by, t.nowSec())
-	return nil
+	return t.RemoveGroupMember(groupID, memberID, by)
 }
 
 func (t *Tenant) memberTarget(groupID, memberID string) (*Group, error) {
