@@ -38,9 +38,9 @@ type Templates interface {
 }
 
 // URLs of template management.
-func templateURL(id string) string        { return groupURL(id) + "/licenses" }
-func templateStatusURL(id string) string  { return templateURL(id) + "/status" }
-func splitURL(id string) string           { return groupURL(id) + "/split" }
+func templateURL(id string) string       { return groupURL(id) + "/licenses" }
+func templateStatusURL(id string) string { return templateURL(id) + "/status" }
+func splitURL(id string) string          { return groupURL(id) + "/split" }
 
 // previewURL is the bookmarkable address of a proposed template for group id.
 func previewURL(id string, tpl []model.AssignedLicense) string {
