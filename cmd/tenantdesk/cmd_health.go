@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -229,7 +228,5 @@ func printHealthJSON(e env, rep health.Report, passed []string) error {
 		}
 		out.Findings = append(out.Findings, fj)
 	}
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return printJSON(e.stdout, out)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -154,9 +153,7 @@ func ipLookup(e env, svc iprange.Looker, text string, asJSON bool) error {
 		fmt.Fprintln(e.stderr, "tenantdesk: no IP range data loaded yet, so nothing can match: run 'tenantdesk ip refresh', or 'tenantdesk ip import FILE|DIR' without internet access")
 	}
 	if asJSON {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(out); err != nil {
+		if err := printJSON(e.stdout, out); err != nil {
 			return err
 		}
 	} else {
@@ -279,9 +276,7 @@ func printIPReport(w io.Writer, rep iprange.Report, asJSON bool) error {
 				rep.Results[i].Error = rep.Results[i].Err.Error()
 			}
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		return printJSON(w, rep)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, r := range rep.Results {
