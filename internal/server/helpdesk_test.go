@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/tenantdesk/tenantdesk/internal/live"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
@@ -160,5 +162,46 @@ func TestUserListAndFavicon(t *testing.T) {
 	}
 	if !strings.Contains(do(t, e.h, "GET", "/", nil).body, `rel="icon" type="image/svg+xml" href="`+icon+`"`) {
 		t.Error("pages do not link the icon")
+	}
+}
+
+// The group page reads the tenant's licensing audit events once while the data stays the same,
+// again when asked ("read again") and after the data changed (a reprocess patched a user).
+func TestGroupPageKeepsAuditEventsPerDataVersion(t *testing.T) {
+	e := newLicEnv(t, false)
+	licensingReads := func() int {
+		n := 0
+		for _, q := range e.dir.AuditQueries {
+			if q.Activity == live.LicenseActivity {
+				n++
+			}
+		}
+		return n
+	}
+	d := do(t, e.h, "GET", "/groups/"+groupLT, nil).doc(t)
+	do(t, e.h, "GET", "/groups/"+groupLT+"?epage=1", nil)
+	do(t, e.h, "GET", "/groups/"+groupDef, nil)
+	if n := licensingReads(); n != 1 {
+		t.Errorf("%d reads of the licensing events for three views of the same data, want 1", n)
+	}
+	again, ok := d.Find("#audit-read-again").Attr("href")
+	if !ok {
+		t.Fatal("no 'read again' link in the audit section")
+	}
+	again, _, _ = strings.Cut(again, "#") // a browser does not send the fragment
+	do(t, e.h, "GET", again, nil)
+	if n := licensingReads(); n != 2 {
+		t.Errorf("after 'read again': %d reads, want 2", n)
+	}
+	u, err := e.st.User(context.Background(), uCount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.UpdateUsers(context.Background(), []model.User{u}, nil); err != nil {
+		t.Fatal(err)
+	}
+	do(t, e.h, "GET", "/groups/"+groupLT, nil)
+	if n := licensingReads(); n != 3 {
+		t.Errorf("after the data changed: %d reads, want 3", n)
 	}
 }
