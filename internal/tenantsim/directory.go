@@ -162,6 +162,11 @@ func (t *Tenant) joinGroup(g *Group, id string, by Actor, now time.Time) {
 	if len(g.Licenses) > 0 {
 		t.queue(g, now)
 	}
+	if g.MembershipRule == "" {
+		// Dynamic groups whose memberOf rule names g take the new member in, however it
+		// joined (the control API, POST members/$ref, a change set).
+		t.followMemberOf(g.ID, []string{id}, now)
+	}
 }
 
 // leaveGroup takes id out of g. A licensed group is queued for processing, and when it is

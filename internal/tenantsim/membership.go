@@ -65,14 +65,11 @@ func (t *Tenant) ChangeMembers(groupID string, add, remove []string) (Group, err
 				return errBadRequest("A group cannot be a member of itself.")
 			}
 		}
-		var joined []string
 		for _, id := range add {
 			id = strings.ToLower(id)
-			if slices.Contains(g.Members, id) {
-				continue
+			if !slices.Contains(g.Members, id) {
+				t.joinGroup(g, id, controlActor, now) // dynamic memberOf groups follow
 			}
-			t.joinGroup(g, id, controlActor, now)
-			joined = append(joined, id)
 		}
 		for _, id := range remove {
 			id = strings.ToLower(id)
@@ -80,7 +77,6 @@ func (t *Tenant) ChangeMembers(groupID string, add, remove []string) (Group, err
 				t.leaveGroup(g, id, controlActor, now)
 			}
 		}
-		t.followMemberOf(g.ID, joined, now)
 		return nil
 	})
 }

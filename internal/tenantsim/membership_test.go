@@ -119,3 +119,31 @@ func TestControlMembers(t *testing.T) {
 		t.Errorf("unknown field: %d", rec.Code)
 	}
 }
+
+// A memberOf group follows every join to its source, not only the control API's: Graph's
+// POST members/$ref (AddMember) and a change set's joins take the same path.
+func TestMemberOfGroupFollowsGraphJoins(t *testing.T) {
+	tn, _ := newTestTenant(t, Config{Seed: 21, ProcessingDelay: time.Minute})
+	src := tn.Scenarios.A1Group
+	dyn, err := tn.CreateGroup(GroupSpec{
+		DisplayName: "TAs - all", MailNickname: "tasall", SecurityEnabled: true,
+		GroupTypes:     []string{"DynamicMembership"},
+		MembershipRule: "user.memberof -any (group.objectId -in ['" + src + "'])",
+	}, testActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var newcomer string
+	for _, u := range tn.users {
+		if !slices.Contains(tn.memberOf[u.ID], src) {
+			newcomer = u.ID
+			break
+		}
+	}
+	if err := tn.AddMember(src, newcomer, testActor); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(tn.groupCopy(dyn.ID).Members, newcomer) {
+		t.Error("a user added to the source through Graph did not join its memberOf group")
+	}
+}
