@@ -25,6 +25,10 @@ func (u *jsonSignInUser) model() model.SignIn {
 	return out
 }
 
+// signInPageSize is the largest page of users Graph gives with signInActivity ("When
+// signInActivity is selected or filtered on, the maximum page size is 500", List users v1.0).
+const signInPageSize = 500
+
 // SignIns calls fn with every user's signInActivity, a page at a time. It is a read of its own
 // beside Users: Graph refuses a user read that selects signInActivity with 403 when the app
 // lacks AuditLog.Read.All or the tenant lacks Entra ID P1, and that must not cost the rest of
@@ -32,7 +36,7 @@ func (u *jsonSignInUser) model() model.SignIn {
 // AuditLog.Read.All; fn's error is returned as it is.
 func (c *Client) SignIns(ctx context.Context, fn func(page []model.SignIn) error) error {
 	const op = "list users' sign-in activity"
-	first := c.collectionURL("/users", selectOption([]string{"id", "signInActivity"}), topOption(c.pageSize))
+	first := c.collectionURL("/users", selectOption([]string{"id", "signInActivity"}), topOption(min(c.pageSize, signInPageSize)))
 	_, err := eachPage(ctx, c, first, nil, func(p []jsonSignInUser) error {
 		out := make([]model.SignIn, 0, len(p))
 		for i := range p {

@@ -12,6 +12,9 @@ import (
 // which suffices for /subscribedSkus, is not listed and so is refused.
 var permsOrgRead = []string{"Organization.Read.All", "Directory.Read.All", "Organization.ReadWrite.All"}
 
+// maxSignInTop is the largest page of users Graph gives with signInActivity.
+const maxSignInTop = 500
+
 // checkSignInActivity refuses a user read that selects signInActivity unless Graph would answer
 // it: the app needs AuditLog.Read.All besides its user read permission (GRAPH.md), and the
 // tenant needs Entra ID P1 or P2.
@@ -37,6 +40,12 @@ func (a *API) checkSignInActivity(rq *request) error {
 	a.t.mu.RUnlock()
 	if !premium {
 		return errf(403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant", "Neither tenant is B2C or tenant doesn't have premium license")
+	}
+	// "When signInActivity is selected or filtered on, the maximum page size is 500" (List
+	// users, v1.0). The answer to a larger $top is not documented; the simulator refuses it as it
+	// refuses a $top past 999, the conservative reading.
+	if q.TopSet && q.Top > maxSignInTop {
+		return errf(400, odata.CodeRequestBad, "Invalid page size specified: '%d'. Must be between 1 and %d inclusive.", q.Top, maxSignInTop)
 	}
 	return nil
 }

@@ -13,7 +13,7 @@ import (
 // either, Graph refuses the whole read with 403 and its own code.
 func TestSignInActivityNeedsAuditLogAndPremium(t *testing.T) {
 	e := newAPIEnv(t)
-	q := "/v1.0/users?$select=id,signInActivity&$top=999"
+	q := "/v1.0/users?$select=id,signInActivity&$top=500"
 	r := e.do(t, "GET", q, "perms:User.Read.All", nil)
 	wantError(t, r, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 	r = e.do(t, "GET", q, "perms:AuditLog.Read.All", nil)
@@ -53,6 +53,9 @@ func TestSignInActivityNeedsAuditLogAndPremium(t *testing.T) {
 	if len(page.Value) != len(truth) || never == 0 || never == len(truth) {
 		t.Fatalf("%d users, %d never signed in, truth has %d", len(page.Value), never, len(truth))
 	}
+	// With signInActivity a page holds at most 500 users (List users, v1.0).
+	r = e.do(t, "GET", "/v1.0/users?$select=id,signInActivity&$top=999", "perms:User.Read.All,AuditLog.Read.All", nil)
+	wantError(t, r, 400, "Request_BadRequest", "Invalid page size specified: '999'. Must be between 1 and 500 inclusive.")
 	// Not $selected: not returned, and no AuditLog.Read.All needed.
 	r = e.do(t, "GET", "/v1.0/users?$select=id&$top=1", "perms:User.Read.All", nil)
 	if r.Status != 200 || bytes.Contains(r.Body, []byte("signInActivity")) {
