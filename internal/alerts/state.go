@@ -1,0 +1,57 @@
+package alerts
+
+import (
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+)
+
+// DefaultRepeat is how often an alert that lasts is told again by default: a daily reminder.
+const DefaultRepeat = 24 * time.Hour
+
+// Step is the alert state machine: given the open alerts, the conditions that hold now, the
+// rules that were evaluated, the time and the repeat interval, it returns what changes. A
+// condition without an open alert fires; an open alert whose condition still holds repeats once
+// repeat has passed since it was last told (never when repeat is negative), otherwise it is left
+// as it is; an open alert whose rule was evaluated and whose condition no longer holds is
+// resolved. Alerts of rules not evaluated (their data could not be read) are left open, so a
+// missing read never reads as "resolved". The changes are in a stable order: by rule and subject
+// of the conditions, then the resolved in the order of open.
+func Step(open []model.OpenAlert, holding []model.AlertCondition, evaluated map[string]bool, at time.Time, repeat time.Duration) []model.AlertChange {
+	type key struct{ rule, subject string }
+	byKey := make(map[key]model.OpenAlert, len(open))
+	for _, a := range open {
+		byKey[key{a.Rule, a.Subject}] = a
+	}
+	var out []model.AlertChange
+	seen := map[key]bool{}
+	for _, c := range holding {
+		k := key{c.Rule, c.Subject}
+		if seen[k] {
+			continue // one alert per rule and subject, whatever a rule returned twice
+		}
+		seen[k] = true
+		m := c.Message
+		m.Rule, m.Subject, m.At = c.Rule, c.Subject, at
+		a, ok := byKey[k]
+		switch {
+		case !ok:
+			m.Kind, m.Since = model.AlertFired, at
+			out = append(out, model.AlertChange{Message: m})
+		case repeat >= 0 && at.Sub(a.LastSentAt) >= repeat:
+			m.Kind, m.Since = model.AlertRepeat, a.StartedAt
+			out = append(out, model.AlertChange{ID: a.ID, Message: m})
+		}
+	}
+	for _, a := range open {
+		k := key{a.Rule, a.Subject}
+		if seen[k] || !evaluated[a.Rule] {
+			continue
+		}
+		out = append(out, model.AlertChange{ID: a.ID, Message: model.AlertMessage{
+			Kind: model.AlertResolved, Rule: a.Rule, Subject: a.Subject, Title: "Resolved: " + a.Title,
+			Summary: "This condition no longer holds.", Since: a.StartedAt, At: at,
+		}})
+	}
+	return out
+}
