@@ -1,0 +1,304 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+)
+
+// OpenAlerts are the alerts whose condition lasted at the last evaluation.
+func (s *Store) OpenAlerts(ctx context.Context) ([]model.OpenAlert, error) {
+	return readValue(ctx, s, func(q querier) ([]model.OpenAlert, error) {
+		rows, err := q.QueryContext(ctx, `SELECT id, rule, subject, title, started_at, last_sent_at
+			FROM alerts WHERE resolved_at IS NULL ORDER BY id`)
+		if err != nil {
+			return nil, fmt.Errorf("read open alerts: %w", err)
+		}
+		defer rows.Close()
+		var out []model.OpenAlert
+		for rows.Next() {
+			var a model.OpenAlert
+			var started, sent sql.NullInt64
+			if err := rows.Scan(&a.ID, &a.Rule, &a.Subject, &a.Title, &started, &sent); err != nil {
+				return nil, fmt.Errorf("read open alerts: %w", err)
+			}
+			a.StartedAt, a.LastSentAt = timeFromDB(started), timeFromDB(sent)
+			out = append(out, a)
+		}
+		return out, rows.Err()
+	})
+}
+
+// RecordAlerts writes what one evaluation changed, in one transaction: a new alert for each
+// fired message, the last notification time of each repeated one, the end of each resolved one,
+// an event per message and, in the outbox, a delivery of each event to every enabled channel,
+// due at once. So a notification is either recorded with all its deliveries or not at all.
+func (s *Store) RecordAlerts(ctx context.Context, changes []model.AlertChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		channels, err := queryColumn[int64](ctx, tx, `SELECT id FROM alert_channels WHERE enabled = 1 ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		for _, c := range changes {
+			m := c.Message
+			id := c.ID
+			switch m.Kind {
+			case model.AlertFired:
+				res, err := tx.ExecContext(ctx, `INSERT INTO alerts (rule, subject, title, started_at, last_sent_at) VALUES (?, ?, ?, ?, ?)`,
+					m.Rule, m.Subject, m.Title, timeToDB(m.Since), timeToDB(m.At))
+				if err != nil {
+					return err
+				}
+				if id, err = res.LastInsertId(); err != nil {
+					return err
+				}
+			case model.AlertRepeat:
+				if err := updateOne(ctx, tx, `UPDATE alerts SET last_sent_at = ?, title = ? WHERE id = ? AND resolved_at IS NULL`, timeToDB(m.At), m.Title, id); err != nil {
+					return err
+				}
+			case model.AlertResolved:
+				if err := updateOne(ctx, tx, `UPDATE alerts SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL`, timeToDB(m.At), id); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("alert %s/%s: unknown kind %q", m.Rule, m.Subject, m.Kind)
+			}
+			if err := addEvent(ctx, tx, id, m, channels); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record alerts: %w", err)
+	}
+	return nil
+}
+
+// updateOne runs an UPDATE that must change exactly one row (model.ErrNotFound otherwise).
+func updateOne(ctx context.Context, tx *sql.Tx, query string, args ...any) error {
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n != 1 {
+		return fmt.Errorf("alert %v: %w", args[len(args)-1], model.ErrNotFound)
+	}
+	return nil
+}
+
+// addEvent records message m of alert id (0 for a channel test) and queues it to channels.
+func addEvent(ctx context.Context, tx *sql.Tx, id int64, m model.AlertMessage, channels []int64) error {
+	body, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	var alertID any = id
+	if id == 0 {
+		alertID = nil
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO alert_events (alert_id, kind, at, body) VALUES (?, ?, ?, ?)`,
+		alertID, m.Kind, timeToDB(m.At), string(body))
+	if err != nil {
+		return err
+	}
+	eventID, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	for _, ch := range channels {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (event_id, channel_id, status, next_at) VALUES (?, ?, 'pending', ?)`,
+			eventID, ch, timeToDB(m.At)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// QueueTest records a test message to one channel and queues its delivery.
+func (s *Store) QueueTest(ctx context.Context, channelID int64, m model.AlertMessage) error {
+	m.Kind = model.AlertTest
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM alert_channels WHERE id = ?`, channelID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return fmt.Errorf("channel %d: %w", channelID, model.ErrNotFound)
+		}
+		return addEvent(ctx, tx, 0, m, []int64{channelID})
+	})
+	if err != nil {
+		return fmt.Errorf("queue test: %w", err)
+	}
+	return nil
+}
+
+const deliveryColumns = `d.id, d.event_id, d.status, d.attempts, d.next_at, d.sent_at, d.error, e.body,
+	c.id, c.name, c.kind, c.format, c.secret, c.enabled, c.created_at`
+
+func scanDelivery(sc scanner) (model.AlertDelivery, error) {
+	var d model.AlertDelivery
+	var next, sent, created sql.NullInt64
+	var body string
+	if err := sc.Scan(&d.ID, &d.EventID, &d.Status, &d.Attempts, &next, &sent, &d.Error, &body,
+		&d.Channel.ID, &d.Channel.Name, &d.Channel.Kind, &d.Channel.Format, &d.Channel.Secret, &d.Channel.Enabled, &created); err != nil {
+		return d, err
+	}
+	d.NextAt, d.SentAt, d.Channel.CreatedAt = timeFromDB(next), timeFromDB(sent), timeFromDB(created)
+	if err := json.Unmarshal([]byte(body), &d.Message); err != nil {
+		return d, fmt.Errorf("delivery %d: stored message: %w", d.ID, err)
+	}
+	return d, nil
+}
+
+func (s *Store) deliveries(ctx context.Context, where string, args ...any) ([]model.AlertDelivery, error) {
+	return readValue(ctx, s, func(q querier) ([]model.AlertDelivery, error) {
+		rows, err := q.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM alert_deliveries d
+			JOIN alert_events e ON e.id = d.event_id JOIN alert_channels c ON c.id = d.channel_id `+where, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read alert deliveries: %w", err)
+		}
+		defer rows.Close()
+		var out []model.AlertDelivery
+		for rows.Next() {
+			d, err := scanDelivery(rows)
+			if err != nil {
+				return nil, fmt.Errorf("read alert deliveries: %w", err)
+			}
+			out = append(out, d)
+		}
+		return out, rows.Err()
+	})
+}
+
+// DueDeliveries are the pending deliveries due by now, oldest first, at most limit.
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]model.AlertDelivery, error) {
+	return s.deliveries(ctx, `WHERE d.status = 'pending' AND d.next_at <= ? ORDER BY d.next_at, d.id LIMIT ?`, timeToDB(now), limit)
+}
+
+// RecentDeliveries are the last limit deliveries, newest first, sent or not.
+func (s *Store) RecentDeliveries(ctx context.Context, limit int) ([]model.AlertDelivery, error) {
+	return s.deliveries(ctx, `ORDER BY d.id DESC LIMIT ?`, limit)
+}
+
+// RecordAttempt records one attempt of delivery id at at: sent when errText is "", else failed
+// with errText and tried again at next. statusCode is the receiver's HTTP status (0 when none).
+func (s *Store) RecordAttempt(ctx context.Context, id int64, at time.Time, statusCode int, errText string, next time.Time) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_attempts (delivery_id, at, error, status_code) VALUES (?, ?, ?, ?)`,
+			id, timeToDB(at), errText, statusCode); err != nil {
+			return err
+		}
+		if errText == "" {
+			return updateOne(ctx, tx, `UPDATE alert_deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, error = '' WHERE id = ? AND status = 'pending'`,
+				timeToDB(at), id)
+		}
+		return updateOne(ctx, tx, `UPDATE alert_deliveries SET attempts = attempts + 1, next_at = ?, error = ? WHERE id = ? AND status = 'pending'`,
+			timeToDB(next), errText, id)
+	})
+	if err != nil {
+		return fmt.Errorf("record delivery attempt: %w", err)
+	}
+	return nil
+}
+
+// AddAlertChannel stores a new channel; a name already taken is an *model.InputError.
+func (s *Store) AddAlertChannel(ctx context.Context, c model.AlertChannel) (model.AlertChannel, error) {
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.Now()
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO alert_channels (name, kind, format, secret, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			c.Name, c.Kind, c.Format, c.Secret, c.Enabled, timeToDB(c.CreatedAt))
+		if err != nil {
+			if strings.Contains(err.Error(), "UNIQUE") {
+				return &model.InputError{Message: fmt.Sprintf("A channel named %q already exists.", c.Name)}
+			}
+			return err
+		}
+		c.ID, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		var ie *model.InputError
+		if errors.As(err, &ie) {
+			return model.AlertChannel{}, err
+		}
+		return model.AlertChannel{}, fmt.Errorf("add alert channel: %w", err)
+	}
+	return c, nil
+}
+
+// AlertChannels are every channel, by name.
+func (s *Store) AlertChannels(ctx context.Context) ([]model.AlertChannel, error) {
+	return readValue(ctx, s, func(q querier) ([]model.AlertChannel, error) {
+		rows, err := q.QueryContext(ctx, `SELECT id, name, kind, format, secret, enabled, created_at FROM alert_channels ORDER BY name`)
+		if err != nil {
+			return nil, fmt.Errorf("read alert channels: %w", err)
+		}
+		defer rows.Close()
+		var out []model.AlertChannel
+		for rows.Next() {
+			var c model.AlertChannel
+			var created sql.NullInt64
+			if err := rows.Scan(&c.ID, &c.Name, &c.Kind, &c.Format, &c.Secret, &c.Enabled, &created); err != nil {
+				return nil, fmt.Errorf("read alert channels: %w", err)
+			}
+			c.CreatedAt = timeFromDB(created)
+			out = append(out, c)
+		}
+		return out, rows.Err()
+	})
+}
+
+// AlertRuleSettings are the stored settings of the rules that have any, by rule.
+func (s *Store) AlertRuleSettings(ctx context.Context) (map[string]model.AlertRuleSettings, error) {
+	return readValue(ctx, s, func(q querier) (map[string]model.AlertRuleSettings, error) {
+		rows, err := q.QueryContext(ctx, `SELECT rule, enabled, settings, updated_at, updated_by FROM alert_rules`)
+		if err != nil {
+			return nil, fmt.Errorf("read alert rules: %w", err)
+		}
+		defer rows.Close()
+		out := map[string]model.AlertRuleSettings{}
+		for rows.Next() {
+			var r model.AlertRuleSettings
+			var at sql.NullInt64
+			if err := rows.Scan(&r.Rule, &r.Enabled, &r.Settings, &at, &r.UpdatedBy); err != nil {
+				return nil, fmt.Errorf("read alert rules: %w", err)
+			}
+			r.UpdatedAt = timeFromDB(at)
+			out[r.Rule] = r
+		}
+		return out, rows.Err()
+	})
+}
+
+// SetAlertRuleSettings stores a rule's settings, replacing earlier ones.
+func (s *Store) SetAlertRuleSettings(ctx context.Context, r model.AlertRuleSettings) error {
+	if r.UpdatedAt.IsZero() {
+		r.UpdatedAt = s.Now()
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO alert_rules (rule, enabled, settings, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (rule) DO UPDATE SET enabled = excluded.enabled, settings = excluded.settings,
+			updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+			r.Rule, r.Enabled, r.Settings, timeToDB(r.UpdatedAt), r.UpdatedBy)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("set alert rule: %w", err)
+	}
+	return nil
+}

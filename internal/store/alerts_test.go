@@ -1,0 +1,90 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
+)
+
+// An alert's life in the store: fired with a delivery per enabled channel, repeated, resolved;
+// a failed attempt keeps the delivery pending until its next try, a sent one leaves the outbox.
+func TestAlertsOutbox(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	teams, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "Teams", Kind: "webhook", Format: model.FormatTeams, Secret: "https://x/1", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "Off", Kind: "webhook", Format: model.FormatJSON, Secret: "https://x/2"}); err != nil {
+		t.Fatal(err)
+	}
+	var ie *model.InputError
+	if _, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "Teams", Kind: "webhook", Format: model.FormatJSON, Secret: "https://x/3"}); !errors.As(err, &ie) {
+		t.Fatalf("a second channel named Teams: %v, want an input error", err)
+	}
+
+	fired := model.AlertMessage{Kind: model.AlertFired, Rule: "sku-low", Subject: "sku:a", Title: "A1 for faculty is used up", Since: t0, At: t0}
+	if err := st.RecordAlerts(ctx, []model.AlertChange{{Message: fired}}); err != nil {
+		t.Fatal(err)
+	}
+	open, err := st.OpenAlerts(ctx)
+	if err != nil || len(open) != 1 || open[0].Subject != "sku:a" || !open[0].StartedAt.Equal(t0) {
+		t.Fatalf("open alerts = %+v, %v", open, err)
+	}
+	due, err := st.DueDeliveries(ctx, t0, 10)
+	if err != nil || len(due) != 1 || due[0].Channel.ID != teams.ID || due[0].Message.Title != fired.Title {
+		t.Fatalf("due = %+v, %v; want one delivery to Teams (the disabled channel gets none)", due, err)
+	}
+	// The receiver is down: the delivery stays, due again later, with why.
+	if err := st.RecordAttempt(ctx, due[0].ID, t0, 503, "HTTP 503 Service Unavailable", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := st.DueDeliveries(ctx, t0.Add(30*time.Second), 10); len(due) != 0 {
+		t.Fatalf("due before its retry time: %+v", due)
+	}
+	due, _ = st.DueDeliveries(ctx, t0.Add(time.Minute), 10)
+	if len(due) != 1 || due[0].Attempts != 1 || due[0].Error != "HTTP 503 Service Unavailable" {
+		t.Fatalf("due at its retry = %+v", due)
+	}
+	if err := st.RecordAttempt(ctx, due[0].ID, t0.Add(time.Minute), 200, "", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := st.DueDeliveries(ctx, t0.Add(time.Hour), 10); len(due) != 0 {
+		t.Fatalf("a sent delivery is still due: %+v", due)
+	}
+	if err := st.RecordAttempt(ctx, due[0].ID, t0.Add(time.Hour), 200, "", time.Time{}); !errors.Is(err, model.ErrNotFound) {
+		t.Fatalf("a second attempt of a sent delivery: %v, want not found", err)
+	}
+
+	repeat := fired
+	repeat.Kind, repeat.At = model.AlertRepeat, t0.Add(24*time.Hour)
+	resolved := model.AlertMessage{Kind: model.AlertResolved, Rule: "sku-low", Subject: "sku:a", Title: "Resolved", Since: t0, At: t0.Add(25 * time.Hour)}
+	if err := st.RecordAlerts(ctx, []model.AlertChange{{ID: open[0].ID, Message: repeat}}); err != nil {
+		t.Fatal(err)
+	}
+	if open, _ := st.OpenAlerts(ctx); len(open) != 1 || !open[0].LastSentAt.Equal(repeat.At) {
+		t.Fatalf("after the repeat: %+v", open)
+	}
+	if err := st.RecordAlerts(ctx, []model.AlertChange{{ID: open[0].ID, Message: resolved}}); err != nil {
+		t.Fatal(err)
+	}
+	if open, _ := st.OpenAlerts(ctx); len(open) != 0 {
+		t.Fatalf("after resolved: %+v", open)
+	}
+	// Resolving it twice is refused, and the whole batch with it.
+	if err := st.RecordAlerts(ctx, []model.AlertChange{{Message: fired}, {ID: open[0].ID, Message: resolved}}); !errors.Is(err, model.ErrNotFound) {
+		t.Fatalf("resolving a resolved alert: %v", err)
+	}
+	if open, _ := st.OpenAlerts(ctx); len(open) != 0 {
+		t.Fatalf("a refused batch left %+v", open)
+	}
+	all, err := st.RecentDeliveries(ctx, 10)
+	if err != nil || len(all) != 3 || all[0].Message.Kind != model.AlertResolved || all[2].Status != "sent" {
+		t.Fatalf("history = %+v, %v", all, err)
+	}
+}
