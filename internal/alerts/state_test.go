@@ -56,7 +56,7 @@ func TestStep(t *testing.T) {
 		{name: "rule not evaluated (its data missing): left open",
 			open: []model.OpenAlert{openAt(7, "sku", "a", t0, t0)}, evaluated: map[string]bool{"group": true}, at: t0.Add(time.Hour), repeat: DefaultRepeat},
 		{name: "one ends, another starts, a third lasts",
-			open: []model.OpenAlert{openAt(7, "sku", "a", t0, t0), openAt(8, "group", "g", t0, t0)},
+			open:    []model.OpenAlert{openAt(7, "sku", "a", t0, t0), openAt(8, "group", "g", t0, t0)},
 			holding: []model.AlertCondition{cond("sku", "b"), cond("group", "g")}, evaluated: all, at: t0.Add(time.Hour), repeat: DefaultRepeat,
 			want: []change{{0, model.AlertFired, "b", t0.Add(time.Hour)}, {7, model.AlertResolved, "a", t0}}},
 		{name: "same subject under another rule is another alert",

@@ -1,0 +1,89 @@
+package alerts
+
+import (
+	"context"
+	"time"
+)
+
+// DefaultBackoff is the wait after n failed attempts: a minute, doubling, at most an hour. A
+// delivery is never dropped: it is tried again at least hourly until the channel takes it.
+func DefaultBackoff(n int) time.Duration {
+	d := time.Minute
+	for i := 1; i < n && d < time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, time.Hour)
+}
+
+// deliverBatch is how many due deliveries one round reads.
+const deliverBatch = 100
+
+// Delivered is what one Deliver call did.
+type Delivered struct {
+	Sent, Failed int
+}
+
+// Deliver sends every delivery that is due, oldest first, and records each attempt: sent, or
+// failed with why and tried again after the backoff. Once a channel fails, its other deliveries
+// wait for the next round rather than each waiting out a timeout. Calls do not overlap, so no
+// delivery is sent twice by one process.
+func (e *Engine) Deliver(ctx context.Context) (Delivered, error) {
+	e.deliverMu.Lock()
+	defer e.deliverMu.Unlock()
+	var done Delivered
+	sender := e.Sender
+	if sender == nil {
+		sender = &Sender{}
+	}
+	backoff := e.Backoff
+	if backoff == nil {
+		backoff = DefaultBackoff
+	}
+	down := map[int64]bool{}
+	for {
+		due, err := e.st.DueDeliveries(ctx, e.Now(), deliverBatch)
+		if err != nil {
+			return done, err
+		}
+		progressed := false
+		for _, d := range due {
+			if down[d.Channel.ID] {
+				continue
+			}
+			progressed = true
+			code, sendErr := sender.Send(ctx, d.Channel, d.Message)
+			at := e.Now()
+			if sendErr == nil {
+				done.Sent++
+				err = e.st.RecordAttempt(ctx, d.ID, at, code, "", time.Time{})
+			} else {
+				done.Failed++
+				down[d.Channel.ID] = true
+				e.log.Warn("alert not delivered", "channel", d.Channel.Name, "delivery", d.ID, "attempt", d.Attempts+1, "err", sendErr)
+				err = e.st.RecordAttempt(ctx, d.ID, at, code, sendErr.Error(), at.Add(backoff(d.Attempts+1)))
+			}
+			if err != nil {
+				return done, err
+			}
+		}
+		if !progressed || len(due) < deliverBatch {
+			return done, nil
+		}
+	}
+}
+
+// Run delivers what is due every interval until ctx ends, so retries happen between refreshes.
+func (e *Engine) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := e.Deliver(ctx); err != nil && ctx.Err() == nil {
+			e.log.Error("alerts not delivered", "err", err)
+		}
+	}
+}

@@ -1,0 +1,190 @@
+package alerts
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+)
+
+// DefaultTimeout bounds one delivery attempt.
+const DefaultTimeout = 15 * time.Second
+
+// Sender posts notifications to webhook channels.
+type Sender struct {
+	// Client makes the requests (nil means one with DefaultTimeout).
+	Client *http.Client
+	// UserAgent names tenantdesk to the receiver.
+	UserAgent string
+}
+
+// Send posts m to channel c in c's format. It returns the receiver's HTTP status (0 when there
+// was no answer) and, unless the receiver took it (2xx), why not — without the webhook URL,
+// which is a secret.
+func (s *Sender) Send(ctx context.Context, c model.AlertChannel, m model.AlertMessage) (int, error) {
+	if c.Kind != "webhook" {
+		return 0, fmt.Errorf("channel %s: kind %q cannot be sent yet", c.Name, c.Kind)
+	}
+	body, err := Payload(c.Format, m)
+	if err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Secret, bytes.NewReader(body))
+	if err != nil {
+		return 0, fmt.Errorf("channel %s: the webhook URL cannot be used: %v", c.Name, stripURL(err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if s.UserAgent != "" {
+		req.Header.Set("User-Agent", s.UserAgent)
+	}
+	client := s.Client
+	if client == nil {
+		client = &http.Client{Timeout: DefaultTimeout}
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("no answer from the webhook: %v", stripURL(err))
+	}
+	defer res.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(res.Body, 300))
+	if res.StatusCode < 200 || res.StatusCode > 299 {
+		why := strings.TrimSpace(string(snippet))
+		if !utf8.ValidString(why) {
+			why = ""
+		}
+		if why != "" {
+			return res.StatusCode, fmt.Errorf("the webhook answered %s: %s", res.Status, why)
+		}
+		return res.StatusCode, fmt.Errorf("the webhook answered %s", res.Status)
+	}
+	return res.StatusCode, nil
+}
+
+// stripURL drops the URL (a secret) from a request error.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// Payload is m as the body a channel of format takes.
+func Payload(format string, m model.AlertMessage) ([]byte, error) {
+	switch format {
+	case model.FormatTeams:
+		return json.Marshal(teamsPayload(m))
+	case model.FormatSlack:
+		return json.Marshal(slackPayload(m))
+	case model.FormatJSON:
+		return json.Marshal(m)
+	}
+	return nil, fmt.Errorf("unknown webhook format %q", format)
+}
+
+// headline is the title with what kind of notification it is.
+func headline(m model.AlertMessage) string {
+	switch m.Kind {
+	case model.AlertRepeat:
+		return "Still: " + m.Title
+	case model.AlertTest:
+		return "Test: " + m.Title
+	}
+	return m.Title // a resolved message's title says so itself
+}
+
+// teamsPayload is the message a Teams Workflows ("When a Teams webhook request is received")
+// or Power Automate flow posts: a message with one Adaptive Card attachment, version 1.4 (the
+// highest Teams renders everywhere).
+func teamsPayload(m model.AlertMessage) map[string]any {
+	body := []any{
+		map[string]any{"type": "TextBlock", "text": headline(m), "weight": "Bolder", "size": "Medium", "wrap": true,
+			"color": map[bool]string{true: "Good", false: "Attention"}[m.Kind == model.AlertResolved || m.Kind == model.AlertTest]},
+		map[string]any{"type": "TextBlock", "text": m.Summary, "wrap": true},
+	}
+	if len(m.Facts) > 0 {
+		facts := make([]any, len(m.Facts))
+		for i, f := range m.Facts {
+			facts[i] = map[string]any{"title": f.Name, "value": f.Value}
+		}
+		body = append(body, map[string]any{"type": "FactSet", "facts": facts})
+	}
+	if m.Fix != "" && m.Kind != model.AlertResolved {
+		body = append(body, map[string]any{"type": "TextBlock", "text": m.Fix, "wrap": true, "isSubtle": true})
+	}
+	card := map[string]any{
+		"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+		"type":    "AdaptiveCard",
+		"version": "1.4",
+		"body":    body,
+	}
+	if m.Link != "" {
+		card["actions"] = []any{map[string]any{"type": "Action.OpenUrl", "title": "Open in tenantdesk", "url": m.Link}}
+	}
+	return map[string]any{
+		"type": "message",
+		"attachments": []any{map[string]any{
+			"contentType": "application/vnd.microsoft.card.adaptive",
+			"contentUrl":  nil,
+			"content":     card,
+		}},
+	}
+}
+
+// Slack's limits (Block Kit): a header's text, a section's text, a section's fields.
+const (
+	slackHeaderMax = 150
+	slackTextMax   = 3000
+	slackFieldMax  = 2000
+	slackFields    = 10
+)
+
+// slackPayload is a Slack incoming-webhook message (Block Kit, with text as the fallback that
+// notifications and Slack-compatible receivers without blocks show).
+func slackPayload(m model.AlertMessage) map[string]any {
+	text := headline(m) + "\n" + m.Summary
+	blocks := []any{
+		map[string]any{"type": "header", "text": map[string]any{"type": "plain_text", "text": cut(headline(m), slackHeaderMax)}},
+		map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": cut(slackEscape(m.Summary), slackTextMax)}},
+	}
+	if len(m.Facts) > 0 {
+		var fields []any
+		for _, f := range m.Facts[:min(len(m.Facts), slackFields)] {
+			fields = append(fields, map[string]any{"type": "mrkdwn", "text": cut("*"+slackEscape(f.Name)+"*\n"+slackEscape(f.Value), slackFieldMax)})
+		}
+		blocks = append(blocks, map[string]any{"type": "section", "fields": fields})
+	}
+	if m.Fix != "" && m.Kind != model.AlertResolved {
+		blocks = append(blocks, map[string]any{"type": "context", "elements": []any{map[string]any{"type": "mrkdwn", "text": cut(slackEscape(m.Fix), slackTextMax)}}})
+	}
+	if m.Link != "" {
+		blocks = append(blocks, map[string]any{"type": "actions", "elements": []any{map[string]any{
+			"type": "button", "text": map[string]any{"type": "plain_text", "text": "Open in tenantdesk"}, "url": m.Link}}})
+		text += "\n" + m.Link
+	}
+	return map[string]any{"text": slackEscape(text), "blocks": blocks}
+}
+
+// slackEscape escapes the three characters Slack's mrkdwn gives meaning (&, <, >), so a group
+// named "<!channel>" pings nobody.
+func slackEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// cut shortens s to at most n runes, with an ellipsis when it had more.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
+}
