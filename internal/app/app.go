@@ -15,6 +15,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/alerts"
 	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/config"
 	"github.com/tenantdesk/tenantdesk/internal/graph"
@@ -65,7 +66,9 @@ type App struct {
 	// SSPRSamples offers sample mails on the verifier's page: the demo's simulated tenant sets
 	// it; nil otherwise.
 	SSPRSamples server.SSPRSamples
-	Server      *server.Server
+	// Alerts evaluates the alert rules after every refresh and delivers the notifications.
+	Alerts *alerts.Engine
+	Server *server.Server
 }
 
 // New opens the database and connects the Graph client; it makes no network call yet.
@@ -133,7 +136,16 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
+	al, err := alerts.New(st, st, logger.With("component", "alerts"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	al.BaseURL = cfg.BaseURL()
+	al.Sender = &alerts.Sender{UserAgent: "tenantdesk/" + Version}
+	syncer.AfterRun = al.AfterSync
 	a := &App{
+		Alerts:      al,
 		Config:      cfg,
 		Logger:      logger,
 		Store:       st,
@@ -279,6 +291,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// AlertsDeliverEvery is how often the outbox is looked at for deliveries due again.
+const AlertsDeliverEvery = 30 * time.Second
+
 // background runs the jobs that keep the data current.
 func (a *App) background(ctx context.Context) {
 	go a.runIPRanges(ctx)
@@ -286,6 +301,7 @@ func (a *App) background(ctx context.Context) {
 		go a.IP.Watch(ctx, IPWatchInterval) // `tenantdesk ip import` by another process
 	}
 	go a.housekeeping(ctx)
+	go a.Alerts.Run(ctx, AlertsDeliverEvery) // retries between refreshes
 	if a.Config.LicenseCatalogURL != "" {
 		// Run refreshes a missing or stale catalog at once, then weekly; failures are logged
 		// there and the stored catalog (or part numbers) stays in use.

@@ -1,0 +1,202 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/alerts"
+	"github.com/tenantdesk/tenantdesk/internal/app/apptest"
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
+	"github.com/tenantdesk/tenantdesk/internal/testkit"
+)
+
+// webhookReceiver is a local webhook: it keeps every body posted while up, answers 503 while
+// down.
+type webhookReceiver struct {
+	srv  *httptest.Server
+	down atomic.Bool
+	mu   sync.Mutex
+	got  [][]byte
+	// refused counts the posts answered 503.
+	refused atomic.Int32
+}
+
+func newWebhookReceiver(t *testing.T) *webhookReceiver {
+	r := &webhookReceiver{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		if r.down.Load() {
+			r.refused.Add(1)
+			http.Error(w, "receiver down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		if req.Method != http.MethodPost || req.Header.Get("Content-Type") != "application/json" {
+			http.Error(w, "want a JSON POST", http.StatusBadRequest)
+			return
+		}
+		r.mu.Lock()
+		r.got = append(r.got, body)
+		r.mu.Unlock()
+		w.WriteHeader(http.StatusAccepted) // as Teams Workflows answers
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+// messages are the generic JSON messages received about rule and subject.
+func (r *webhookReceiver) messages(t *testing.T, rule, subject string) []model.AlertMessage {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []model.AlertMessage
+	for _, b := range r.got {
+		var m model.AlertMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("receiver got %q: %v", b, err)
+		}
+		if m.Rule == rule && m.Subject == subject {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (r *webhookReceiver) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.got)
+}
+
+// Faculty units run out in the simulated tenant: exactly one alert naming the SKU and the
+// groups that assign it, whatever the refreshes after; units bought: one "resolved"; out again
+// while the receiver is down for three refreshes: delivered once, late, after the backoff, with
+// each failure recorded with why.
+func TestAlertsFacultyUnitsRunOut(t *testing.T) {
+	d := apptest.StartDemo(t, tenantsim.Options{Config: tenantsim.Config{Seed: 18, Users: 400, Groups: 30, LicensedGroups: 10}})
+	ctx := context.Background()
+	sim := d.Sim.Tenant
+	clock := testkit.NewClock(time.Now())
+	d.App.Alerts.Now = clock.Now
+	faculty := sim.Scenarios.FacultySKU
+	subject := "sku:" + model.NormalizeID(faculty)
+	refresh := func() {
+		t.Helper()
+		clock.Add(10 * time.Minute)
+		if _, err := d.App.Syncer.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setUnits := func(n int) {
+		t.Helper()
+		if err := sim.SetPrepaidUnits(faculty, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The seeded tenant starts with faculty used up; units bought before any channel exists.
+	setUnits(sim.ConsumedUnits(faculty) + 100)
+	refresh()
+
+	rx := newWebhookReceiver(t)
+	if _, err := d.App.Store.AddAlertChannel(ctx, model.AlertChannel{Name: "helpdesk", Kind: "webhook", Format: model.FormatJSON, Secret: rx.srv.URL, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	var groupNames []string
+	for _, g := range sim.LicensedGroupTruth() {
+		if slices.ContainsFunc(g.Licenses, func(l string) bool { return strings.EqualFold(l, faculty) }) {
+			groupNames = append(groupNames, g.DisplayName)
+		}
+	}
+	if len(groupNames) == 0 {
+		t.Fatal("no simulated group assigns faculty")
+	}
+
+	// Run out.
+	setUnits(sim.ConsumedUnits(faculty))
+	refresh()
+	refresh()
+	refresh()
+	got := rx.messages(t, alerts.RuleSKULow, subject)
+	if len(got) != 1 || got[0].Kind != model.AlertFired {
+		t.Fatalf("after running out and three refreshes: %+v, want one fired alert", got)
+	}
+	m := got[0]
+	skus, err := d.App.Store.SKUs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(skus, func(s model.SKUUsage) bool { return strings.EqualFold(s.ID, faculty) })
+	if i < 0 || skus[i].Name == "" || !strings.Contains(m.Title, skus[i].Name) || !strings.Contains(m.Title, "used up") {
+		t.Errorf("title %q does not name %+v as used up", m.Title, skus[i])
+	}
+	facts := map[string]string{}
+	for _, f := range m.Facts {
+		facts[f.Name] = f.Value
+	}
+	for _, g := range groupNames {
+		if !strings.Contains(facts["Groups affected"], g) {
+			t.Errorf("groups affected %q miss %s", facts["Groups affected"], g)
+		}
+	}
+	if facts["Available"] != "0" || !strings.Contains(m.Link, "/licenses/") {
+		t.Errorf("facts %v, link %q", facts, m.Link)
+	}
+
+	// Units bought.
+	setUnits(sim.ConsumedUnits(faculty) + 50)
+	refresh()
+	refresh()
+	got = rx.messages(t, alerts.RuleSKULow, subject)
+	if len(got) != 2 || got[1].Kind != model.AlertResolved || !strings.Contains(got[1].Title, skus[i].Name) {
+		t.Fatalf("after buying units: %+v, want the alert then one resolved", got)
+	}
+
+	// Out again while the receiver is down for three refreshes.
+	rx.down.Store(true)
+	setUnits(sim.ConsumedUnits(faculty))
+	refresh()
+	refresh()
+	refresh()
+	if n := len(rx.messages(t, alerts.RuleSKULow, subject)); n != 2 {
+		t.Fatalf("%d messages while down", n)
+	}
+	if rx.refused.Load() == 0 {
+		t.Fatal("nothing was tried while the receiver was down")
+	}
+	hist, err := d.App.Store.RecentDeliveries(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hi := slices.IndexFunc(hist, func(x model.AlertDelivery) bool {
+		return x.Message.Subject == subject && x.Message.Kind == model.AlertFired && x.Status == "pending"
+	})
+	if hi < 0 || !strings.Contains(hist[hi].Error, "503") || !strings.Contains(hist[hi].Error, "receiver down") {
+		t.Fatalf("the pending delivery does not say why it failed: %+v", hist)
+	}
+	if strings.Contains(hist[hi].Error, rx.srv.URL) {
+		t.Errorf("the recorded failure shows the webhook URL: %q", hist[hi].Error)
+	}
+	rx.down.Store(false)
+	before := rx.count()
+	clock.Add(2 * time.Hour) // past any backoff
+	if _, err := d.App.Alerts.Deliver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	refresh()
+	got = rx.messages(t, alerts.RuleSKULow, subject)
+	if len(got) != 3 || got[2].Kind != model.AlertFired || rx.count() < before+1 {
+		t.Fatalf("after the receiver came back: %+v, want the new alert delivered once", got)
+	}
+	if !got[2].At.Before(clock.Now().Add(-2 * time.Hour)) {
+		t.Errorf("the late delivery carries %s, not the time the alert fired", got[2].At)
+	}
+}
