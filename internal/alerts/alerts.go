@@ -32,6 +32,7 @@ type Store interface {
 	AlertRuleSettings(ctx context.Context) (map[string]model.AlertRuleSettings, error)
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]model.AlertDelivery, error)
 	RecordAttempt(ctx context.Context, id int64, at time.Time, statusCode int, errText string, next time.Time) error
+	PostponeDeliveries(ctx context.Context, channelID int64, until time.Time) error
 }
 
 // runsRead is how many sync runs the rules see: more than any "failed in a row" threshold

@@ -25,7 +25,7 @@ type Delivered struct {
 
 // Deliver sends every delivery that is due, oldest first, and records each attempt: sent, or
 // failed with why and tried again after the backoff. Once a channel fails, its other deliveries
-// wait for the next round rather than each waiting out a timeout. Calls do not overlap, so no
+// wait for its next try rather than each waiting out a timeout. Calls do not overlap, so no
 // delivery is sent twice by one process.
 func (e *Engine) Deliver(ctx context.Context) (Delivered, error) {
 	e.deliverMu.Lock()
@@ -60,7 +60,11 @@ func (e *Engine) Deliver(ctx context.Context) (Delivered, error) {
 				done.Failed++
 				down[d.Channel.ID] = true
 				e.log.Warn("alert not delivered", "channel", d.Channel.Name, "delivery", d.ID, "attempt", d.Attempts+1, "err", sendErr)
-				err = e.st.RecordAttempt(ctx, d.ID, at, code, sendErr.Error(), at.Add(backoff(d.Attempts+1)))
+				next := at.Add(backoff(d.Attempts + 1))
+				err = e.st.RecordAttempt(ctx, d.ID, at, code, sendErr.Error(), next)
+				if err == nil {
+					err = e.st.PostponeDeliveries(ctx, d.Channel.ID, next)
+				}
 			}
 			if err != nil {
 				return done, err

@@ -302,3 +302,18 @@ func (s *Store) SetAlertRuleSettings(ctx context.Context, r model.AlertRuleSetti
 	}
 	return nil
 }
+
+// PostponeDeliveries makes the pending deliveries to channel id due no earlier than until: when
+// the channel failed, the others wait for its next try instead of each failing on their own.
+// It counts no attempt.
+func (s *Store) PostponeDeliveries(ctx context.Context, channelID int64, until time.Time) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET next_at = ? WHERE channel_id = ? AND status = 'pending' AND next_at < ?`,
+			timeToDB(until), channelID, timeToDB(until))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("postpone deliveries: %w", err)
+	}
+	return nil
+}
