@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,6 +70,11 @@ func New(data Data, st Store, logger *slog.Logger) (*Engine, error) {
 	}
 	return &Engine{data: data, st: st, log: logger, Now: time.Now}, nil
 }
+
+func (e *Engine) link(path string) string { return joinURL(e.BaseURL, path) }
+
+// joinURL is path on the dashboard at base ("" gives the path alone).
+func joinURL(base, path string) string { return strings.TrimRight(base, "/") + path }
 
 // AfterSync is the Syncer's hook: it evaluates the rules after a run, whatever its outcome (a
 // failed one counts towards "refresh failing"), then delivers what is due. Failures are logged:

@@ -47,7 +47,7 @@ type Input struct {
 	BaseURL string
 }
 
-func (in *Input) link(path string) string { return strings.TrimRight(in.BaseURL, "/") + path }
+func (in *Input) link(path string) string { return joinURL(in.BaseURL, path) }
 
 // Settings are a rule's on/off and thresholds in force.
 type Settings struct {

@@ -1,0 +1,219 @@
+package alerts
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+)
+
+// Config is what configuring alerts writes. *store.Store implements it.
+type Config interface {
+	AddAlertChannel(ctx context.Context, c model.AlertChannel) (model.AlertChannel, error)
+	AlertChannels(ctx context.Context) ([]model.AlertChannel, error)
+	SetAlertRuleSettings(ctx context.Context, r model.AlertRuleSettings) error
+	QueueTest(ctx context.Context, channelID int64, m model.AlertMessage) error
+}
+
+// ActivityLog records the changes people make. *store.Store implements it.
+type ActivityLog interface {
+	AddActivity(ctx context.Context, a model.Activity) error
+}
+
+// Configurator changes the alerts' channels and rules, each change recorded in the activity log.
+type Configurator struct {
+	cfg    Config
+	log    ActivityLog
+	engine *Engine
+}
+
+// NewConfigurator returns a Configurator over cfg and log; engine delivers channel tests.
+func NewConfigurator(cfg Config, log ActivityLog, engine *Engine) (*Configurator, error) {
+	if cfg == nil || log == nil || engine == nil {
+		return nil, errors.New("alerts: the store, the activity log and the engine are required")
+	}
+	return &Configurator{cfg: cfg, log: log, engine: engine}, nil
+}
+
+// ChannelInput is a new webhook channel as typed on the form.
+type ChannelInput struct {
+	Name   string
+	Format string // model.FormatTeams, FormatSlack or FormatJSON
+	URL    string
+	Actor  model.Activity // ActorUPN, ActorName, CorrelationID, RemoteIP
+}
+
+// MaxChannelName is the longest channel name.
+const MaxChannelName = 80
+
+// AddChannel validates and stores a webhook channel (on). Bad input is an *model.InputError
+// naming its field; the URL is never written to the activity log, only its host.
+func (c *Configurator) AddChannel(ctx context.Context, in ChannelInput) (ch model.AlertChannel, err error) {
+	a := in.Actor
+	a.Action, a.TargetName = model.ActionAlertChannel, strings.TrimSpace(in.Name)
+	defer c.record(ctx, &a, &err)
+	name := strings.TrimSpace(in.Name)
+	switch {
+	case name == "":
+		return ch, &model.InputError{Message: "Give the channel a name.", Field: "name"}
+	case utf8.RuneCountInString(name) > MaxChannelName || !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
+		return ch, &model.InputError{Message: fmt.Sprintf("A channel name is at most %d characters, without control characters.", MaxChannelName), Field: "name"}
+	}
+	switch in.Format {
+	case model.FormatTeams, model.FormatSlack, model.FormatJSON:
+	default:
+		return ch, &model.InputError{Message: "Choose what the webhook takes: a Teams card, a Slack message or generic JSON.", Field: "format"}
+	}
+	u, err := CheckWebhookURL(in.URL)
+	if err != nil {
+		return ch, err
+	}
+	ch, err = c.cfg.AddAlertChannel(ctx, model.AlertChannel{Name: name, Kind: "webhook", Format: in.Format, Secret: u, Enabled: true})
+	if err != nil {
+		return ch, err
+	}
+	a.Target = strconv.FormatInt(ch.ID, 10)
+	a.Detail = fmt.Sprintf("webhook (%s) to %s", in.Format, MaskSecret(u))
+	return ch, nil
+}
+
+// CheckWebhookURL says whether s can be a webhook: an absolute https URL, or http to this
+// machine only (a local relay); anything else is an *model.InputError on field "url".
+func CheckWebhookURL(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	bad := func(why string) (string, error) {
+		return "", &model.InputError{Message: "This webhook URL cannot be used: " + why, Field: "url"}
+	}
+	if s == "" {
+		return bad("it is empty.")
+	}
+	if len(s) > 4096 {
+		return bad("it is longer than 4096 characters.")
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil {
+		return bad("it is not an absolute URL (https://host/path), or it holds a user name.")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return bad("plain http is only for a relay on this machine; use https.")
+		}
+	default:
+		return bad("it must start with https://.")
+	}
+	return u.String(), nil
+}
+
+// MaskSecret shows a webhook URL without what makes it a secret: its scheme and host, and how
+// much is hidden.
+func MaskSecret(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return fmt.Sprintf("(%d characters hidden)", utf8.RuneCountInString(s))
+	}
+	prefix := u.Scheme + "://" + u.Host
+	return fmt.Sprintf("%s/… (%d characters hidden)", prefix, utf8.RuneCountInString(s)-len(prefix))
+}
+
+// RuleChange is a rule's on/off and thresholds as typed on the form, by threshold key.
+type RuleChange struct {
+	Rule       string
+	Enabled    bool
+	Thresholds map[string]string
+	Actor      model.Activity
+}
+
+// SetRule validates and stores a rule's settings; a threshold that is not a whole number in
+// its range is an *model.InputError naming it.
+func (c *Configurator) SetRule(ctx context.Context, in RuleChange) (err error) {
+	a := in.Actor
+	a.Action, a.Target = model.ActionAlertRule, in.Rule
+	defer c.record(ctx, &a, &err)
+	r, ok := RuleByName(in.Rule)
+	if !ok {
+		return &model.NotFoundError{What: "alert rule", ID: in.Rule}
+	}
+	a.TargetName = r.Title
+	raw := map[string]int{}
+	var problems []string
+	for k, v := range in.Thresholds {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %q is not a whole number", k, v))
+			continue
+		}
+		raw[k] = n
+	}
+	if len(problems) > 0 {
+		return &model.InputError{Message: "These thresholds cannot be used:", Problems: problems}
+	}
+	s := r.Defaults()
+	if err := r.setThresholds(&s, raw); err != nil {
+		return err
+	}
+	settings, err := json.Marshal(s.Thresholds)
+	if err != nil {
+		return err
+	}
+	if err := c.cfg.SetAlertRuleSettings(ctx, model.AlertRuleSettings{Rule: r.Name, Enabled: in.Enabled, Settings: string(settings), UpdatedBy: in.Actor.ActorUPN}); err != nil {
+		return err
+	}
+	a.Detail = fmt.Sprintf("on %v, thresholds %s", in.Enabled, settings)
+	return nil
+}
+
+// SendTest queues a test message to channel id and delivers what is due; the test's outcome is
+// in the channel's history (sent, or failed with why and retried).
+func (c *Configurator) SendTest(ctx context.Context, id int64, actor model.Activity) (err error) {
+	a := actor
+	a.Action, a.Target = model.ActionAlertTest, strconv.FormatInt(id, 10)
+	defer c.record(ctx, &a, &err)
+	chs, err := c.cfg.AlertChannels(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ch := range chs {
+		if ch.ID == id {
+			a.TargetName = ch.Name
+		}
+	}
+	now := c.engine.Now()
+	err = c.cfg.QueueTest(ctx, id, model.AlertMessage{
+		Kind: model.AlertTest, Rule: "test", Subject: "channel:" + a.Target,
+		Title:   "tenantdesk can reach this channel",
+		Summary: "A test sent by " + actor.ActorName + ". Alerts about licensing will arrive here.",
+		Link:    c.engine.link("/alerts"), Since: now, At: now,
+	})
+	if err != nil {
+		return err
+	}
+	_, err = c.engine.Deliver(ctx)
+	return err
+}
+
+// record writes a's outcome (err) to the activity log; a failure to log fails a change that
+// worked.
+func (c *Configurator) record(ctx context.Context, a *model.Activity, err *error) {
+	switch {
+	case errors.Is(*err, model.ErrInvalid), errors.Is(*err, model.ErrNotFound):
+		a.Result, a.Detail = model.ActivityRefused, (*err).Error()
+	case *err != nil:
+		a.Result, a.Detail = model.ActivityFailed, (*err).Error()
+	default:
+		a.Result = model.ActivityOK
+	}
+	if logErr := c.log.AddActivity(context.WithoutCancel(ctx), *a); logErr != nil && *err == nil {
+		*err = fmt.Errorf("record the alert change: %w", logErr)
+	}
+}
