@@ -97,7 +97,8 @@ type Syncer struct {
 	FullEvery time.Duration
 	// AfterRun, if set, is called with every finished run record (succeeded, failed or
 	// cancelled), after the store has it and the Syncer is free for the next sync, in the run's
-	// goroutine: RunMode returns after it; Wait does not wait for it. Alerts hook in here.
+	// goroutine, with the run's context values but not its cancellation: RunMode returns after
+	// it; Wait does not wait for it. Alerts hook in here.
 	AfterRun func(ctx context.Context, run model.SyncRun)
 
 	mu         sync.Mutex
@@ -238,7 +239,7 @@ func (s *Syncer) run(ctx context.Context, mode Mode) (model.SyncRun, error) {
 		"users", run.Users, "groups", run.Groups, "skus", run.SKUs, "requests", run.Requests,
 		"duration", run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond))
 	if s.AfterRun != nil && finishErr == nil {
-		s.AfterRun(ctx, run)
+		s.AfterRun(context.WithoutCancel(ctx), run) // the run's own context ends with it
 	}
 	if err != nil {
 		return run, fmt.Errorf("sync: %w", err)
