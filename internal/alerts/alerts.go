@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/health"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
@@ -53,6 +54,8 @@ type Engine struct {
 	BaseURL string
 	// Sender delivers to channels (nil means a Sender with its defaults).
 	Sender *Sender
+	// Health computes the license health report for the health rules (nil: they do not run).
+	Health Health
 	// Backoff is the wait before the next attempt after n failed ones (nil means DefaultBackoff).
 	Backoff func(n int) time.Duration
 
@@ -118,9 +121,10 @@ func (e *Engine) Evaluate(ctx context.Context) ([]model.AlertChange, error) {
 	if in.Runs, err = e.data.RecentSyncRuns(ctx, runsRead); err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
-	evaluated := map[string]bool{}
-	var holding []model.AlertCondition
-	for _, r := range Rules() {
+	settings := map[string]Settings{}
+	rules := Rules()
+	needHealth, horizon := false, 0
+	for _, r := range rules {
 		s := r.Defaults()
 		if st, ok := stored[r.Name]; ok {
 			if s, err = r.ParseSettings(st); err != nil {
@@ -128,12 +132,35 @@ func (e *Engine) Evaluate(ctx context.Context) ([]model.AlertChange, error) {
 				continue
 			}
 		}
-		if !s.Enabled {
+		settings[r.Name] = s
+		needHealth = needHealth || (s.Enabled && r.Health)
+		if r.Name == RuleSubscriptions && s.Enabled {
+			horizon = s.Thresholds["days"]
+		}
+	}
+	now := e.Now()
+	in.Now = now
+	if needHealth && haveSnapshot && e.Health != nil {
+		rep, err := e.Health.Report(ctx, health.Options{HorizonDays: horizon})
+		if err != nil {
+			// The other rules still run; the health rules' alerts stay as they are.
+			e.log.Warn("license health not computed for alerts", "err", err)
+		} else {
+			in.Health = &rep
+		}
+	}
+	evaluated := map[string]bool{}
+	var holding []model.AlertCondition
+	for _, r := range rules {
+		s, ok := settings[r.Name]
+		switch {
+		case !ok:
+			continue
+		case !s.Enabled:
 			evaluated[r.Name] = true // nothing holds: its open alerts are resolved
 			continue
-		}
-		if r.Snapshot && !haveSnapshot {
-			continue
+		case r.Snapshot && !haveSnapshot, r.Health && in.Health == nil, r.usable != nil && !r.usable(in):
+			continue // its data could not be read: its alerts stay as they are
 		}
 		evaluated[r.Name] = true
 		holding = append(holding, r.eval(in, s.Thresholds)...)
@@ -146,7 +173,7 @@ func (e *Engine) Evaluate(ctx context.Context) ([]model.AlertChange, error) {
 	if repeat == 0 {
 		repeat = DefaultRepeat
 	}
-	changes := Step(open, holding, evaluated, e.Now(), repeat)
+	changes := Step(open, holding, evaluated, now, repeat)
 	if err := e.st.RecordAlerts(ctx, changes); err != nil {
 		return nil, err
 	}

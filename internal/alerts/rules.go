@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/health"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
@@ -34,7 +36,13 @@ type Rule struct {
 	Thresholds  []Threshold
 	// Snapshot says the rule reads the current snapshot (so it is not evaluated without one).
 	Snapshot bool
-	eval     func(in *Input, th map[string]int) []model.AlertCondition
+	// Health says the rule reads the license health report (not evaluated without one).
+	Health bool
+	// Off says the rule is off until switched on.
+	Off  bool
+	eval func(in *Input, th map[string]int) []model.AlertCondition
+	// usable, if set, says whether the data the rule reads could be read this time.
+	usable func(in *Input) bool
 }
 
 // Input is what the rules read at one evaluation.
@@ -43,6 +51,10 @@ type Input struct {
 	Groups []model.GroupReportRow
 	// Runs are the latest sync runs, newest first.
 	Runs []model.SyncRun
+	// Health is the license health report (nil when no health rule is on or it could not be made).
+	Health *health.Report
+	// Now is the time of the evaluation.
+	Now time.Time
 	// BaseURL is the dashboard's public address ("" gives links without a host).
 	BaseURL string
 }
@@ -57,7 +69,7 @@ type Settings struct {
 
 // Rules are every rule, in the order /alerts lists them.
 func Rules() []Rule {
-	return []Rule{
+	return append([]Rule{
 		{
 			Name: RuleSKULow, Title: "License running out",
 			Description: "A SKU whose available units fall to a number or below a share of those bought: group-based licensing fails for every new member (CountViolation).",
@@ -79,7 +91,7 @@ func Rules() []Rule {
 			Thresholds:  []Threshold{{Key: "times", Label: "Alert after this many failed refreshes in a row", Default: 3, Min: 1, Max: 100}},
 			eval:        syncFailing,
 		},
-	}
+	}, healthRules()...)
 }
 
 // RuleByName is the rule called name.
@@ -91,9 +103,10 @@ func RuleByName(name string) (Rule, bool) {
 	return Rules()[i], true
 }
 
-// Defaults are the rule's settings when none are stored: on, every threshold at its default.
+// Defaults are the rule's settings when none are stored: on (unless Off), every threshold at
+// its default.
 func (r Rule) Defaults() Settings {
-	s := Settings{Enabled: true, Thresholds: map[string]int{}}
+	s := Settings{Enabled: !r.Off, Thresholds: map[string]int{}}
 	for _, t := range r.Thresholds {
 		s.Thresholds[t.Key] = t.Default
 	}

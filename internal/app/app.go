@@ -142,6 +142,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		return nil, err
 	}
 	al.BaseURL = cfg.BaseURL()
+	al.Health = hs
 	al.Sender = &alerts.Sender{UserAgent: "tenantdesk/" + Version}
 	syncer.AfterRun = al.AfterSync
 	a := &App{
