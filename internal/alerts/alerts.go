@@ -54,6 +54,8 @@ type Engine struct {
 	BaseURL string
 	// Sender delivers to channels (nil means a Sender with its defaults).
 	Sender *Sender
+	// Errors reads the users in error for the cause rule (nil: it does not run).
+	Errors Errors
 	// Health computes the license health report for the health rules (nil: they do not run).
 	Health Health
 	// Backoff is the wait before the next attempt after n failed ones (nil means DefaultBackoff).
@@ -147,6 +149,12 @@ func (e *Engine) Evaluate(ctx context.Context) ([]model.AlertChange, error) {
 			e.log.Warn("license health not computed for alerts", "err", err)
 		} else {
 			in.Health = &rep
+		}
+	}
+	if s := settings[RuleErrorCause]; s.Enabled && haveSnapshot && e.Errors != nil {
+		if in.Causes, in.UserNames, err = loadCauses(ctx, e.Errors); err != nil {
+			in.Causes = nil
+			e.log.Warn("users in error not read for alerts", "err", err)
 		}
 	}
 	evaluated := map[string]bool{}

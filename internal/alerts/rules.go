@@ -53,6 +53,9 @@ type Input struct {
 	Runs []model.SyncRun
 	// Health is the license health report (nil when no health rule is on or it could not be made).
 	Health *health.Report
+	// Causes are the users in error grouped by cause (nil when not read); UserNames names them.
+	Causes    []SourcedCause
+	UserNames map[string]string
 	// Now is the time of the evaluation.
 	Now time.Time
 	// BaseURL is the dashboard's public address ("" gives links without a host).
@@ -91,7 +94,7 @@ func Rules() []Rule {
 			Thresholds:  []Threshold{{Key: "times", Label: "Alert after this many failed refreshes in a row", Default: 3, Min: 1, Max: 100}},
 			eval:        syncFailing,
 		},
-	}, healthRules()...)
+	}, append([]Rule{causeRule()}, healthRules()...)...)
 }
 
 // RuleByName is the rule called name.

@@ -143,6 +143,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	}
 	al.BaseURL = cfg.BaseURL()
 	al.Health = hs
+	al.Errors = st
 	al.Sender = &alerts.Sender{UserAgent: "tenantdesk/" + Version}
 	syncer.AfterRun = al.AfterSync
 	a := &App{
