@@ -144,6 +144,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 	al.BaseURL = cfg.BaseURL()
 	al.Health = hs
 	al.Errors = st
+	al.Repeat = cfg.AlertRepeat
+	if al.Repeat == 0 {
+		al.Repeat = -1 // told when it starts and ends only
+	}
 	al.Sender = &alerts.Sender{UserAgent: "tenantdesk/" + Version}
 	syncer.AfterRun = al.AfterSync
 	a := &App{

@@ -94,6 +94,8 @@ type Config struct {
 	LogLevel          slog.Level
 	// FullSyncInterval is how often a refresh reads the whole tenant instead of what changed.
 	FullSyncInterval time.Duration
+	// AlertRepeat is how often an alert that lasts is told again; 0 never.
+	AlertRepeat time.Duration
 
 	// SessionRoleCheck is how often a session's roles are re-read by a silent sign-in.
 	SessionRoleCheck time.Duration
@@ -288,6 +290,8 @@ var vars = []setting{
 	},
 	duration("FULL_SYNC_INTERVAL", "full-sync-interval", "24h", "How often a refresh reads the whole tenant instead of what changed, catching what Graph's change tracking leaves out (e.g. 12h); at most 7 days, Graph's delta token lifetime.",
 		func(c *Config) *time.Duration { return &c.FullSyncInterval }),
+	duration("ALERT_REPEAT", "alert-repeat", "24h", "How often an alert whose condition lasts is told again (a daily reminder by default; e.g. 4h); 0 tells it only when it starts and when it ends.",
+		func(c *Config) *time.Duration { return &c.AlertRepeat }),
 	{
 		Var: Var{Env: envPrefix + "LOG_LEVEL", Flag: "log-level", Default: "info",
 			Description: "Log level: debug, info, warn or error."},
@@ -548,6 +552,9 @@ func (c Config) Validate(mode Mode) error {
 	}
 	if c.SyncInterval < 0 || (c.SyncInterval > 0 && c.SyncInterval < time.Minute) {
 		add("TENANTDESK_SYNC_INTERVAL: %s is too short: use at least 1m, or 0 to turn the periodic sync off", c.SyncInterval)
+	}
+	if c.AlertRepeat != 0 && (c.AlertRepeat < time.Minute || c.AlertRepeat > 30*24*time.Hour) {
+		add("TENANTDESK_ALERT_REPEAT: %s is outside 1m to 30 days (0 never repeats)", formatDuration(c.AlertRepeat))
 	}
 	if c.FullSyncInterval < time.Minute || c.FullSyncInterval > 7*24*time.Hour {
 		add("TENANTDESK_FULL_SYNC_INTERVAL: %s is outside 1m to 7 days (Graph keeps a delta token for 7 days)", formatDuration(c.FullSyncInterval))
