@@ -149,6 +149,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		al.Repeat = -1 // told when it starts and ends only
 	}
 	al.Sender = &alerts.Sender{UserAgent: "tenantdesk/" + Version}
+	if err := ConfigureAlertChannel(ctx, cfg, st); err != nil {
+		st.Close()
+		return nil, err
+	}
 	syncer.AfterRun = al.AfterSync
 	a := &App{
 		Alerts:      al,
@@ -173,6 +177,31 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		},
 	}
 	return a, nil
+}
+
+// EnvChannel is the name of the alert channel TENANTDESK_ALERT_WEBHOOK gives.
+const EnvChannel = "environment"
+
+// ConfigureAlertChannel keeps the channel EnvChannel as the configuration says: the webhook and
+// its format, on; switched off (its history kept) when TENANTDESK_ALERT_WEBHOOK is unset.
+func ConfigureAlertChannel(ctx context.Context, cfg config.Config, st *store.Store) error {
+	ch := model.AlertChannel{Name: EnvChannel, Kind: "webhook", Format: cfg.AlertWebhookFormat, Secret: cfg.AlertWebhook, Enabled: cfg.AlertWebhook != ""}
+	if !ch.Enabled {
+		chs, err := st.AlertChannels(ctx)
+		if err != nil {
+			return err
+		}
+		i := slices.IndexFunc(chs, func(c model.AlertChannel) bool { return c.Name == EnvChannel })
+		if i < 0 {
+			return nil
+		}
+		ch = chs[i]
+		ch.Enabled = false
+	}
+	if _, err := st.PutAlertChannel(ctx, ch); err != nil {
+		return fmt.Errorf("alert channel from TENANTDESK_ALERT_WEBHOOK: %w", err)
+	}
+	return nil
 }
 
 // OpenStore opens the configured database, creating the data directory (mode 0700: it holds

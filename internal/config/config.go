@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/alerts"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
@@ -96,6 +97,9 @@ type Config struct {
 	FullSyncInterval time.Duration
 	// AlertRepeat is how often an alert that lasts is told again; 0 never.
 	AlertRepeat time.Duration
+	// AlertWebhook is a webhook URL that receives the alerts, in AlertWebhookFormat (a secret).
+	AlertWebhook       string
+	AlertWebhookFormat string
 
 	// SessionRoleCheck is how often a session's roles are re-read by a silent sign-in.
 	SessionRoleCheck time.Duration
@@ -290,6 +294,10 @@ var vars = []setting{
 	},
 	duration("FULL_SYNC_INTERVAL", "full-sync-interval", "24h", "How often a refresh reads the whole tenant instead of what changed, catching what Graph's change tracking leaves out (e.g. 12h); at most 7 days, Graph's delta token lifetime.",
 		func(c *Config) *time.Duration { return &c.FullSyncInterval }),
+	secret("ALERT_WEBHOOK", "A webhook that receives the alerts (a Teams Workflows URL, a Slack incoming webhook, or any receiver of JSON), kept as the alert channel \"environment\" beside those added in the dashboard; https only (http only to this machine).", "",
+		func(c *Config) *string { return &c.AlertWebhook }),
+	str("ALERT_WEBHOOK_FORMAT", "alert-webhook-format", "teams", "What TENANTDESK_ALERT_WEBHOOK takes: teams (an Adaptive Card message), slack (Block Kit) or json (the alert as it is).", "",
+		func(c *Config) *string { return &c.AlertWebhookFormat }),
 	duration("ALERT_REPEAT", "alert-repeat", "24h", "How often an alert whose condition lasts is told again (a daily reminder by default; e.g. 4h); 0 tells it only when it starts and when it ends.",
 		func(c *Config) *time.Duration { return &c.AlertRepeat }),
 	{
@@ -552,6 +560,16 @@ func (c Config) Validate(mode Mode) error {
 	}
 	if c.SyncInterval < 0 || (c.SyncInterval > 0 && c.SyncInterval < time.Minute) {
 		add("TENANTDESK_SYNC_INTERVAL: %s is too short: use at least 1m, or 0 to turn the periodic sync off", c.SyncInterval)
+	}
+	switch c.AlertWebhookFormat {
+	case "teams", "slack", "json":
+	default:
+		add("TENANTDESK_ALERT_WEBHOOK_FORMAT: %q is not teams, slack or json", c.AlertWebhookFormat)
+	}
+	if c.AlertWebhook != "" {
+		if _, err := alerts.CheckWebhookURL(c.AlertWebhook); err != nil {
+			add("TENANTDESK_ALERT_WEBHOOK: %s", strings.TrimPrefix(err.Error(), "This webhook URL cannot be used: "))
+		}
 	}
 	if c.AlertRepeat != 0 && (c.AlertRepeat < time.Minute || c.AlertRepeat > 30*24*time.Hour) {
 		add("TENANTDESK_ALERT_REPEAT: %s is outside 1m to 30 days (0 never repeats)", formatDuration(c.AlertRepeat))

@@ -317,3 +317,20 @@ func (s *Store) PostponeDeliveries(ctx context.Context, channelID int64, until t
 	}
 	return nil
 }
+
+// PutAlertChannel makes the channel named c.Name what c says (kind, format, URL, on or off),
+// adding it when there is none: the channel the configuration gives. It returns it as stored.
+func (s *Store) PutAlertChannel(ctx context.Context, c model.AlertChannel) (model.AlertChannel, error) {
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.Now()
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO alert_channels (name, kind, format, secret, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, format = excluded.format, secret = excluded.secret, enabled = excluded.enabled
+			RETURNING id`, c.Name, c.Kind, c.Format, c.Secret, c.Enabled, timeToDB(c.CreatedAt)).Scan(&c.ID)
+	})
+	if err != nil {
+		return model.AlertChannel{}, fmt.Errorf("put alert channel: %w", err)
+	}
+	return c, nil
+}
