@@ -117,7 +117,7 @@ func errorCauses(in *Input, th map[string]int) []model.AlertCondition {
 			link = in.link("/groups/" + url.PathEscape(c.GroupID))
 		}
 		out = append(out, model.AlertCondition{Rule: RuleErrorCause, Subject: subject, Message: model.AlertMessage{
-			Title:   fmt.Sprintf("%s: %d users cannot get %s (%s)", c.Kind(), len(c.Users), c.SKU.Name, from),
+			Title:   fmt.Sprintf("%s: %s cannot get %s (%s)", c.Kind(), countUsers(len(c.Users)), c.SKU.Name, from),
 			Summary: fmt.Sprintf("%s (%s). Tenant-wide: %s", c.Kind(), c.Code, c.Headline),
 			Facts: []model.Fact{
 				{Name: "Cause", Value: c.Kind()},
@@ -130,4 +130,12 @@ func errorCauses(in *Input, th map[string]int) []model.AlertCondition {
 		}})
 	}
 	return out
+}
+
+// countUsers is "1 user", "12 users".
+func countUsers(n int) string {
+	if n == 1 {
+		return "1 user"
+	}
+	return fmt.Sprintf("%d users", n)
 }
