@@ -117,7 +117,7 @@ func errorCauses(in *Input, th map[string]int) []model.AlertCondition {
 			link = in.link("/groups/" + url.PathEscape(c.GroupID))
 		}
 		out = append(out, model.AlertCondition{Rule: RuleErrorCause, Subject: subject, Message: model.AlertMessage{
-			Title:   fmt.Sprintf("%s: %s cannot get %s (%s)", c.Kind(), countUsers(len(c.Users)), c.SKU.Name, from),
+			Title:   fmt.Sprintf("%s: %s cannot get %s (%s)", c.Kind(), count(len(c.Users), "user", "users"), c.SKU.Name, from),
 			Summary: fmt.Sprintf("%s (%s). Tenant-wide: %s", c.Kind(), c.Code, c.Headline),
 			Facts: []model.Fact{
 				{Name: "Cause", Value: c.Kind()},
@@ -132,10 +132,10 @@ func errorCauses(in *Input, th map[string]int) []model.AlertCondition {
 	return out
 }
 
-// countUsers is "1 user", "12 users".
-func countUsers(n int) string {
+// count is n with the word for one or many: "1 user", "12 users".
+func count(n int, one, many string) string {
 	if n == 1 {
-		return "1 user"
+		return "1 " + one
 	}
-	return fmt.Sprintf("%d users", n)
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -159,8 +159,10 @@ func (r Rule) setThresholds(s *Settings, raw map[string]int) error {
 func skuLow(in *Input, th map[string]int) []model.AlertCondition {
 	var out []model.AlertCondition
 	for _, s := range in.SKUs {
-		if s.Prepaid.Enabled <= 0 && s.ConsumedUnits == 0 {
-			continue // nothing bought and nothing held: a SKU that ended, not one running out
+		if s.Prepaid.Enabled <= 0 && (s.ConsumedUnits == 0 || s.Prepaid.Suspended+s.Prepaid.Warning+s.Prepaid.LockedOut > 0) {
+			// Nothing bought and nothing held: a SKU that ended. Only units in grace, suspended
+			// or locked out: a subscription ending, which subscription-ending tells.
+			continue
 		}
 		avail := s.Available()
 		low := avail <= th["units"]
@@ -225,7 +227,7 @@ func groupErrors(in *Input, th map[string]int) []model.AlertCondition {
 			lic = append(lic, l.Name)
 		}
 		out = append(out, model.AlertCondition{Rule: RuleGroupErrors, Subject: "group:" + model.NormalizeID(g.ID), Message: model.AlertMessage{
-			Title:   fmt.Sprintf("%s: %d members in license error", g.DisplayName, g.ErrorCount),
+			Title:   fmt.Sprintf("%s: %s in license error", g.DisplayName, count(g.ErrorCount, "member", "members")),
 			Summary: fmt.Sprintf("%d of the %d user members of %s did not get their licenses from it.", g.ErrorCount, g.UserCount, g.DisplayName),
 			Facts: []model.Fact{
 				{Name: "Group", Value: g.DisplayName},

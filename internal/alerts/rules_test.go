@@ -34,6 +34,8 @@ func TestSKULow(t *testing.T) {
 		{name: "exactly 10% left is not below 10%", sku: sku("bbb", "Student", 100, 90), pct: 10},
 		{name: "nothing bought, nothing held: ended, not running out", sku: sku("ccc", "Old", 0, 0)},
 		{name: "nothing bought but held", sku: sku("ccc", "Old", 0, 3), want: true},
+		{name: "only suspended units: a subscription ending, not running out",
+			sku: model.SKUUsage{SKU: model.SKU{ID: "eee", ConsumedUnits: 6, Prepaid: model.PrepaidUnits{Suspended: 6}}, Name: "Power Automate Free"}},
 		{name: "no name: part number", sku: model.SKUUsage{SKU: model.SKU{ID: "ddd", PartNumber: "VISIOCLIENT", ConsumedUnits: 5, Prepaid: model.PrepaidUnits{Enabled: 5}}},
 			want: true, title: "VISIOCLIENT is used up (5 of 5 units assigned)"},
 	}
@@ -71,12 +73,12 @@ func TestGroupErrors(t *testing.T) {
 	in := &Input{Groups: []model.GroupReportRow{
 		{ID: "g1", DisplayName: "Staff", UserCount: 40, ErrorCount: 12, Licenses: []model.NamedSKU{{Name: "Faculty"}}},
 		{ID: "g2", DisplayName: "Students", UserCount: 500, ErrorCount: 0},
-		{ID: "g3", DisplayName: "Lab", UserCount: 9, ErrorCount: 3},
+		{ID: "g3", DisplayName: "Lab", UserCount: 9, ErrorCount: 1},
 	}}
 	for _, tt := range []struct {
 		min  int
 		want []string
-	}{{1, []string{"group:g1", "group:g3"}}, {4, []string{"group:g1"}}, {13, nil}} {
+	}{{1, []string{"group:g1", "group:g3"}}, {2, []string{"group:g1"}}, {13, nil}} {
 		got := groupErrors(in, map[string]int{"errors": tt.min})
 		var subjects []string
 		for _, c := range got {
@@ -86,8 +88,8 @@ func TestGroupErrors(t *testing.T) {
 			t.Errorf("at %d: %v, want %v", tt.min, subjects, tt.want)
 		}
 	}
-	if got := groupErrors(in, map[string]int{"errors": 1}); got[0].Message.Title != "Staff: 12 members in license error" {
-		t.Errorf("title %q", got[0].Message.Title)
+	if got := groupErrors(in, map[string]int{"errors": 1}); got[0].Message.Title != "Staff: 12 members in license error" || got[1].Message.Title != "Lab: 1 member in license error" {
+		t.Errorf("titles %q, %q", got[0].Message.Title, got[1].Message.Title)
 	}
 }
 
