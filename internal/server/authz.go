@@ -118,14 +118,6 @@ func principalName(r *http.Request) string {
 	return text.FirstNonEmpty(p.Name, p.UPN)
 }
 
-// principalUPN is who made the request.
-func principalUPN(r *http.Request) string {
-	if p, ok := auth.PrincipalFrom(r.Context()); ok {
-		return p.UPN
-	}
-	return ""
-}
-
 // requestActivity is a with what the request tells filled in where a leaves it empty: the
 // person, the time, the request id and the client's address.
 func (s *Server) requestActivity(r *http.Request, a model.Activity) model.Activity {

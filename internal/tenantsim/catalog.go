@@ -518,15 +518,3 @@ func (s *SKU) index() {
 		s.planSet[p.ID] = true
 	}
 }
-
-// planName is the service plan's name, or its id when the catalog does not know it.
-func (t *Tenant) planName(id string) string {
-	for _, s := range t.skus {
-		for _, p := range s.Plans {
-			if p.ID == id {
-				return p.Name
-			}
-		}
-	}
-	return id
-}

@@ -93,17 +93,11 @@ type mailRenderer struct {
 	buf     bytes.Buffer
 }
 
-const genuineSender = "msonlineservicesteam@microsoftonline.com"
-
 func (m *mailRenderer) header(name, value string) {
 	m.buf.WriteString(name)
 	m.buf.WriteString(": ")
 	m.buf.WriteString(strings.ReplaceAll(value, "\n", "\r\n"))
 	m.buf.WriteString("\r\n")
-}
-
-func (m *mailRenderer) hex(n int) string {
-	return m.random("0123456789abcdef", n)
 }
 
 func (m *mailRenderer) b64(n int) string {
