@@ -11,15 +11,21 @@ CREATE TABLE alert_rules (
     updated_by TEXT    NOT NULL
 ) WITHOUT ROWID;
 
--- Where notifications go. secret is the webhook URL (never shown back in full).
+-- Where notifications go. secret is the webhook URL or the SMTP password (never shown back in
+-- full); email is an email channel's server and addresses (JSON of model.EmailSettings); quiet
+-- hours are minutes after midnight in quiet_zone (start = end: none).
 CREATE TABLE alert_channels (
-    id         INTEGER PRIMARY KEY,
-    name       TEXT    NOT NULL UNIQUE CHECK (name <> ''),
-    kind       TEXT    NOT NULL CHECK (kind IN ('webhook')),
-    format     TEXT    NOT NULL CHECK (format IN ('teams', 'slack', 'json')),
-    secret     TEXT    NOT NULL,
-    enabled    INTEGER NOT NULL,
-    created_at INTEGER NOT NULL
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL UNIQUE CHECK (name <> ''),
+    kind        TEXT    NOT NULL CHECK (kind IN ('webhook', 'email')),
+    format      TEXT    NOT NULL CHECK ((kind = 'webhook' AND format IN ('teams', 'slack', 'json')) OR (kind = 'email' AND format = '')),
+    secret      TEXT    NOT NULL,
+    email       TEXT    NOT NULL DEFAULT '{}',
+    quiet_start INTEGER NOT NULL DEFAULT 0 CHECK (quiet_start BETWEEN 0 AND 1439),
+    quiet_end   INTEGER NOT NULL DEFAULT 0 CHECK (quiet_end BETWEEN 0 AND 1439),
+    quiet_zone  TEXT    NOT NULL DEFAULT '',
+    enabled     INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL
 );
 
 -- One alert: a rule's condition on one subject, from when it started to when it ended

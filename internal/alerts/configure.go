@@ -18,7 +18,8 @@ import (
 // Config is what configuring alerts writes. *store.Store implements it.
 type Config interface {
 	AddAlertChannel(ctx context.Context, c model.AlertChannel) (model.AlertChannel, error)
-	AlertChannels(ctx context.Context) ([]model.AlertChannel, error)
+	AlertChannel(ctx context.Context, id int64) (model.AlertChannel, error)
+	SetAlertChannel(ctx context.Context, id int64, enabled bool, quiet model.QuietHours) error
 	SetAlertRuleSettings(ctx context.Context, r model.AlertRuleSettings) error
 	QueueTest(ctx context.Context, channelID int64, m model.AlertMessage) error
 }
@@ -43,19 +44,32 @@ func NewConfigurator(cfg Config, log ActivityLog, engine *Engine) (*Configurator
 	return &Configurator{cfg: cfg, log: log, engine: engine}, nil
 }
 
-// ChannelInput is a new webhook channel as typed on the form.
+// ChannelInput is a new channel as typed on the form: a webhook (Format, URL) or email over
+// SMTP (the SMTP fields, From, To), with optional quiet hours.
 type ChannelInput struct {
-	Name   string
+	Name string
+	Kind string // model.ChannelWebhook or model.ChannelEmail
+	// Webhook.
 	Format string // model.FormatTeams, FormatSlack or FormatJSON
 	URL    string
-	Actor  model.Activity // ActorUPN, ActorName, CorrelationID, RemoteIP
+	// Email.
+	SMTPHost     string
+	SMTPPort     string // "" means the port of SMTPSecurity: 587, 465 or 25
+	SMTPSecurity string // model.SMTPStartTLS, SMTPTLS or SMTPNone
+	SMTPUser     string
+	SMTPPassword string
+	From         string
+	To           string // addresses separated by commas, semicolons or new lines
+	// Quiet hours: "HH:MM" each, both or neither; Zone an IANA name ("" for UTC).
+	QuietStart, QuietEnd, QuietZone string
+	Actor                           model.Activity // ActorUPN, ActorName, CorrelationID, RemoteIP
 }
 
 // MaxChannelName is the longest channel name.
 const MaxChannelName = 80
 
-// AddChannel validates and stores a webhook channel (on). Bad input is an *model.InputError
-// naming its field; the URL is never written to the activity log, only its host.
+// AddChannel validates and stores a channel (on). Bad input is an *model.InputError naming its
+// field; the secret (webhook URL, SMTP password) is never written to the activity log.
 func (c *Configurator) AddChannel(ctx context.Context, in ChannelInput) (ch model.AlertChannel, err error) {
 	a := in.Actor
 	a.Action, a.TargetName = model.ActionAlertChannel, strings.TrimSpace(in.Name)
@@ -67,22 +81,71 @@ func (c *Configurator) AddChannel(ctx context.Context, in ChannelInput) (ch mode
 	case utf8.RuneCountInString(name) > MaxChannelName || !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
 		return ch, &model.InputError{Message: fmt.Sprintf("A channel name is at most %d characters, without control characters.", MaxChannelName), Field: "name"}
 	}
-	switch in.Format {
-	case model.FormatTeams, model.FormatSlack, model.FormatJSON:
-	default:
-		return ch, &model.InputError{Message: "Choose what the webhook takes: a Teams card, a Slack message or generic JSON.", Field: "format"}
-	}
-	u, err := CheckWebhookURL(in.URL)
+	quiet, err := ParseQuietHours(in.QuietStart, in.QuietEnd, in.QuietZone)
 	if err != nil {
 		return ch, err
 	}
-	ch, err = c.cfg.AddAlertChannel(ctx, model.AlertChannel{Name: name, Kind: "webhook", Format: in.Format, Secret: u, Enabled: true})
+	ch = model.AlertChannel{Name: name, Kind: in.Kind, Quiet: quiet, Enabled: true}
+	switch in.Kind {
+	case model.ChannelWebhook:
+		switch in.Format {
+		case model.FormatTeams, model.FormatSlack, model.FormatJSON:
+		default:
+			return ch, &model.InputError{Message: "Choose what the webhook takes: a Teams card, a Slack message or generic JSON.", Field: "format"}
+		}
+		if ch.Secret, err = CheckWebhookURL(in.URL); err != nil {
+			return ch, err
+		}
+		ch.Format = in.Format
+		a.Detail = fmt.Sprintf("webhook (%s) to %s", in.Format, MaskSecret(ch.Secret))
+	case model.ChannelEmail:
+		if ch.Email, err = CheckEmail(in); err != nil {
+			return ch, err
+		}
+		ch.Secret = in.SMTPPassword
+		a.Detail = fmt.Sprintf("email to %s through %s:%d (%s)", strings.Join(ch.Email.To, ", "), ch.Email.Host, ch.Email.Port, ch.Email.Security)
+	default:
+		return ch, &model.InputError{Message: "Choose a webhook or email.", Field: "kind"}
+	}
+	if !quiet.None() {
+		a.Detail += ", quiet " + quiet.String()
+	}
+	ch, err = c.cfg.AddAlertChannel(ctx, ch)
 	if err != nil {
 		return ch, err
 	}
 	a.Target = strconv.FormatInt(ch.ID, 10)
-	a.Detail = fmt.Sprintf("webhook (%s) to %s", in.Format, MaskSecret(u))
 	return ch, nil
+}
+
+// ChannelChange is a channel's on/off and quiet hours as typed on the form.
+type ChannelChange struct {
+	ID                              int64
+	Enabled                         bool
+	QuietStart, QuietEnd, QuietZone string
+	Actor                           model.Activity
+}
+
+// SetChannel switches a channel on or off and sets its quiet hours. A channel that is off is
+// sent nothing; what was queued for it waits until it is on again.
+func (c *Configurator) SetChannel(ctx context.Context, in ChannelChange) (err error) {
+	a := in.Actor
+	a.Action, a.Target = model.ActionAlertChannel, strconv.FormatInt(in.ID, 10)
+	defer c.record(ctx, &a, &err)
+	ch, err := c.cfg.AlertChannel(ctx, in.ID)
+	if err != nil {
+		return err
+	}
+	a.TargetName = ch.Name
+	quiet, err := ParseQuietHours(in.QuietStart, in.QuietEnd, in.QuietZone)
+	if err != nil {
+		return err
+	}
+	if err := c.cfg.SetAlertChannel(ctx, in.ID, in.Enabled, quiet); err != nil {
+		return err
+	}
+	a.Detail = fmt.Sprintf("on %v, quiet hours %s", in.Enabled, quiet.String())
+	return nil
 }
 
 // CheckWebhookURL says whether s can be a webhook: an absolute https URL, or http to this
@@ -179,14 +242,13 @@ func (c *Configurator) SendTest(ctx context.Context, id int64, actor model.Activ
 	a := actor
 	a.Action, a.Target = model.ActionAlertTest, strconv.FormatInt(id, 10)
 	defer c.record(ctx, &a, &err)
-	chs, err := c.cfg.AlertChannels(ctx)
+	ch, err := c.cfg.AlertChannel(ctx, id)
 	if err != nil {
 		return err
 	}
-	for _, ch := range chs {
-		if ch.ID == id {
-			a.TargetName = ch.Name
-		}
+	a.TargetName = ch.Name
+	if !ch.Enabled {
+		return &model.InputError{Message: "The channel " + ch.Name + " is off: switch it on to send it a test."}
 	}
 	now := c.engine.Now()
 	err = c.cfg.QueueTest(ctx, id, model.AlertMessage{

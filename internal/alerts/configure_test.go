@@ -57,7 +57,7 @@ func TestConfigurator(t *testing.T) {
 	}
 	actor := model.Activity{ActorUPN: "admin@contoso.edu", ActorName: "Ada Admin"}
 	secretURL := srv.URL + "/hook?sig=SECRET"
-	ch, err := c.AddChannel(ctx, alerts.ChannelInput{Name: " Helpdesk ", Format: model.FormatJSON, URL: secretURL, Actor: actor})
+	ch, err := c.AddChannel(ctx, alerts.ChannelInput{Name: " Helpdesk ", Kind: model.ChannelWebhook, Format: model.FormatJSON, URL: secretURL, Actor: actor})
 	if err != nil || ch.Name != "Helpdesk" || !ch.Enabled {
 		t.Fatalf("add: %+v, %v", ch, err)
 	}
@@ -67,7 +67,7 @@ func TestConfigurator(t *testing.T) {
 		{Name: "Helpdesk", Format: model.FormatJSON, URL: secretURL}, // taken
 		{Name: "Other", Format: model.FormatSlack, URL: "http://example.com/"},
 	} {
-		bad.Actor = actor
+		bad.Actor, bad.Kind = actor, model.ChannelWebhook
 		if _, err := c.AddChannel(ctx, bad); !errors.Is(err, model.ErrInvalid) {
 			t.Errorf("%+v: %v, want refused", bad, err)
 		}

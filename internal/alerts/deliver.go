@@ -21,11 +21,13 @@ const deliverBatch = 100
 // Delivered is what one Deliver call did.
 type Delivered struct {
 	Sent, Failed int
+	Quiet        int // channels in their quiet hours, whose deliveries wait until the end
 }
 
 // Deliver sends every delivery that is due, oldest first, and records each attempt: sent, or
 // failed with why and tried again after the backoff. Once a channel fails, its other deliveries
-// wait for its next try rather than each waiting out a timeout. Calls do not overlap, so no
+// wait for its next try rather than each waiting out a timeout; a channel in its quiet hours is
+// sent nothing until they end. Calls do not overlap, so no
 // delivery is sent twice by one process.
 func (e *Engine) Deliver(ctx context.Context) (Delivered, error) {
 	e.deliverMu.Lock()
@@ -51,6 +53,15 @@ func (e *Engine) Deliver(ctx context.Context) (Delivered, error) {
 				continue
 			}
 			progressed = true
+			if until, quiet := QuietUntil(d.Channel.Quiet, e.Now()); quiet {
+				// Not an attempt: what is due waits for the end of the channel's quiet hours.
+				down[d.Channel.ID] = true
+				if err := e.st.PostponeDeliveries(ctx, d.Channel.ID, until); err != nil {
+					return done, err
+				}
+				done.Quiet++
+				continue
+			}
 			code, sendErr := sender.Send(ctx, d.Channel, d.Message)
 			at := e.Now()
 			if sendErr == nil {

@@ -3,6 +3,7 @@ package alerts
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,20 +20,36 @@ import (
 // DefaultTimeout bounds one delivery attempt.
 const DefaultTimeout = 15 * time.Second
 
-// Sender posts notifications to webhook channels.
+// Sender posts notifications to webhook channels and mails them to email channels.
 type Sender struct {
 	// Client makes the requests (nil means one with DefaultTimeout).
 	Client *http.Client
 	// UserAgent names tenantdesk to the receiver.
 	UserAgent string
+	// Timeout bounds one SMTP delivery (0 means DefaultTimeout).
+	Timeout time.Duration
+	// RootCAs are the certificate authorities an SMTP server's certificate is checked against
+	// (nil means the system's).
+	RootCAs *x509.CertPool
 }
 
-// Send posts m to channel c in c's format. It returns the receiver's HTTP status (0 when there
-// was no answer) and, unless the receiver took it (2xx), why not — without the webhook URL,
-// which is a secret.
+func (s *Sender) timeout() time.Duration {
+	if s.Timeout > 0 {
+		return s.Timeout
+	}
+	return DefaultTimeout
+}
+
+// Send delivers m to channel c: posted in c's format to a webhook, or mailed. It returns the
+// receiver's HTTP status or SMTP reply code (0 when there was no answer) and, unless the receiver
+// took it, why not — without the webhook URL or the password, which are secrets.
 func (s *Sender) Send(ctx context.Context, c model.AlertChannel, m model.AlertMessage) (int, error) {
-	if c.Kind != "webhook" {
-		return 0, fmt.Errorf("channel %s: kind %q cannot be sent yet", c.Name, c.Kind)
+	switch c.Kind {
+	case model.ChannelWebhook:
+	case model.ChannelEmail:
+		return s.sendEmail(ctx, c, m)
+	default:
+		return 0, fmt.Errorf("channel %s: unknown kind %q", c.Name, c.Kind)
 	}
 	body, err := Payload(c.Format, m)
 	if err != nil {

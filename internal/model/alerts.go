@@ -1,6 +1,9 @@
 package model
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Alert event kinds: an alert's start, a reminder while it lasts, its end, and a channel test.
 const (
@@ -8,6 +11,12 @@ const (
 	AlertRepeat   = "repeat"
 	AlertResolved = "resolved"
 	AlertTest     = "test"
+)
+
+// Alert channel kinds.
+const (
+	ChannelWebhook = "webhook"
+	ChannelEmail   = "email" // SMTP
 )
 
 // Alert channel formats of a webhook.
@@ -64,13 +73,44 @@ type AlertChange struct {
 
 // AlertChannel is where notifications go.
 type AlertChannel struct {
-	ID        int64
-	Name      string
-	Kind      string // "webhook"
-	Format    string // FormatTeams, FormatSlack, FormatJSON
-	Secret    string // the webhook URL; never shown back in full
+	ID     int64
+	Name   string
+	Kind   string // ChannelWebhook or ChannelEmail
+	Format string // a webhook's FormatTeams, FormatSlack or FormatJSON; "" for email
+	// Secret is the webhook URL, or the SMTP password ("" for a relay without authentication);
+	// never shown back in full.
+	Secret    string
+	Email     EmailSettings // ChannelEmail only
+	Quiet     QuietHours
 	Enabled   bool
 	CreatedAt time.Time
+}
+
+// SMTP connection security of an email channel.
+const (
+	SMTPStartTLS = "starttls" // port 587: STARTTLS required
+	SMTPTLS      = "tls"      // port 465: TLS from the first byte
+	SMTPNone     = "none"     // a relay on this machine only, no TLS
+)
+
+// EmailSettings are an email channel's server and addresses; the password is the channel's
+// Secret.
+type EmailSettings struct {
+	Host     string   `json:"host"`
+	Port     int      `json:"port"`
+	Security string   `json:"security"` // SMTPStartTLS, SMTPTLS or SMTPNone
+	Username string   `json:"username,omitempty"`
+	From     string   `json:"from"`
+	To       []string `json:"to"`
+}
+
+// QuietHours are when a channel is not notified: from Start to End (minutes after midnight) in
+// Zone (an IANA time zone name, "" for UTC); deliveries due then wait until End. Start == End
+// means none. A span past midnight (22:00-07:00) is allowed.
+type QuietHours struct {
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+	Zone  string `json:"zone,omitempty"`
 }
 
 // AlertDelivery is one event due to one channel, from the outbox.
@@ -93,4 +133,19 @@ type AlertRuleSettings struct {
 	Settings  string
 	UpdatedAt time.Time
 	UpdatedBy string
+}
+
+// None says whether q has no quiet hours.
+func (q QuietHours) None() bool { return q.Start == q.End }
+
+// String is q as a person reads it: "22:00–07:00 Europe/Berlin", or "none".
+func (q QuietHours) String() string {
+	if q.None() {
+		return "none"
+	}
+	zone := q.Zone
+	if zone == "" {
+		zone = "UTC"
+	}
+	return fmt.Sprintf("%02d:%02d–%02d:%02d %s", q.Start/60, q.Start%60, q.End/60, q.End%60, zone)
 }

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"strconv"
 	"time"
+
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
@@ -145,22 +147,70 @@ func (s *Store) QueueTest(ctx context.Context, channelID int64, m model.AlertMes
 	return nil
 }
 
-const deliveryColumns = `d.id, d.event_id, d.status, d.attempts, d.next_at, d.sent_at, d.error, e.body,
-	c.id, c.name, c.kind, c.format, c.secret, c.enabled, c.created_at`
+// channelColumns are an alert channel's columns in the order channelTargets scans them.
+const channelColumns = `c.id, c.name, c.kind, c.format, c.secret, c.email, c.quiet_start, c.quiet_end, c.quiet_zone, c.enabled, c.created_at`
+
+// channelScan holds what a channel's columns scan into until finish makes the channel.
+type channelScan struct {
+	c       model.AlertChannel
+	email   string
+	created sql.NullInt64
+}
+
+func (cs *channelScan) targets() []any {
+	c := &cs.c
+	return []any{&c.ID, &c.Name, &c.Kind, &c.Format, &c.Secret, &cs.email, &c.Quiet.Start, &c.Quiet.End, &c.Quiet.Zone, &c.Enabled, &cs.created}
+}
+
+func (cs *channelScan) finish() (model.AlertChannel, error) {
+	cs.c.CreatedAt = timeFromDB(cs.created)
+	if cs.c.Kind == model.ChannelEmail {
+		if err := json.Unmarshal([]byte(cs.email), &cs.c.Email); err != nil {
+			return cs.c, fmt.Errorf("channel %d: stored email settings: %w", cs.c.ID, err)
+		}
+	}
+	return cs.c, nil
+}
+
+const deliveryColumns = `d.id, d.event_id, d.status, d.attempts, d.next_at, d.sent_at, d.error, e.body, ` + channelColumns
 
 func scanDelivery(sc scanner) (model.AlertDelivery, error) {
 	var d model.AlertDelivery
-	var next, sent, created sql.NullInt64
+	var next, sent sql.NullInt64
 	var body string
-	if err := sc.Scan(&d.ID, &d.EventID, &d.Status, &d.Attempts, &next, &sent, &d.Error, &body,
-		&d.Channel.ID, &d.Channel.Name, &d.Channel.Kind, &d.Channel.Format, &d.Channel.Secret, &d.Channel.Enabled, &created); err != nil {
+	var cs channelScan
+	if err := sc.Scan(append([]any{&d.ID, &d.EventID, &d.Status, &d.Attempts, &next, &sent, &d.Error, &body}, cs.targets()...)...); err != nil {
 		return d, err
 	}
-	d.NextAt, d.SentAt, d.Channel.CreatedAt = timeFromDB(next), timeFromDB(sent), timeFromDB(created)
+	var err error
+	if d.Channel, err = cs.finish(); err != nil {
+		return d, err
+	}
+	d.NextAt, d.SentAt = timeFromDB(next), timeFromDB(sent)
 	if err := json.Unmarshal([]byte(body), &d.Message); err != nil {
 		return d, fmt.Errorf("delivery %d: stored message: %w", d.ID, err)
 	}
 	return d, nil
+}
+
+// channelRow is c's columns after id and created_at as written: kind, format, secret, email,
+// quiet hours, enabled.
+func channelRow(c model.AlertChannel) ([]any, error) {
+	email := "{}"
+	if c.Kind == model.ChannelEmail {
+		b, err := json.Marshal(c.Email)
+		if err != nil {
+			return nil, err
+		}
+		email = string(b)
+	}
+	return []any{c.Kind, c.Format, c.Secret, email, c.Quiet.Start, c.Quiet.End, c.Quiet.Zone, c.Enabled}, nil
+}
+
+// isUniqueViolation says whether err is SQLite refusing a duplicate of a UNIQUE column.
+func isUniqueViolation(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
 }
 
 func (s *Store) deliveries(ctx context.Context, where string, args ...any) ([]model.AlertDelivery, error) {
@@ -183,9 +233,10 @@ func (s *Store) deliveries(ctx context.Context, where string, args ...any) ([]mo
 	})
 }
 
-// DueDeliveries are the pending deliveries due by now, oldest first, at most limit.
+// DueDeliveries are the pending deliveries due by now to channels that are on, oldest first, at
+// most limit.
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]model.AlertDelivery, error) {
-	return s.deliveries(ctx, `WHERE d.status = 'pending' AND d.next_at <= ? ORDER BY d.next_at, d.id LIMIT ?`, timeToDB(now), limit)
+	return s.deliveries(ctx, `WHERE d.status = 'pending' AND d.next_at <= ? AND c.enabled = 1 ORDER BY d.next_at, d.id LIMIT ?`, timeToDB(now), limit)
 }
 
 // RecentDeliveries are the last limit deliveries, newest first, sent or not.
@@ -219,23 +270,18 @@ func (s *Store) AddAlertChannel(ctx context.Context, c model.AlertChannel) (mode
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = s.Now()
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO alert_channels (name, kind, format, secret, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			c.Name, c.Kind, c.Format, c.Secret, c.Enabled, timeToDB(c.CreatedAt))
-		if err != nil {
-			if strings.Contains(err.Error(), "UNIQUE") {
-				return &model.InputError{Message: fmt.Sprintf("A channel named %q already exists.", c.Name)}
-			}
-			return err
-		}
-		c.ID, err = res.LastInsertId()
-		return err
-	})
+	row, err := channelRow(c)
 	if err != nil {
-		var ie *model.InputError
-		if errors.As(err, &ie) {
-			return model.AlertChannel{}, err
-		}
+		return model.AlertChannel{}, fmt.Errorf("add alert channel: %w", err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO alert_channels (name, created_at, kind, format, secret, email, quiet_start, quiet_end, quiet_zone, enabled)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, append([]any{c.Name, timeToDB(c.CreatedAt)}, row...)...).Scan(&c.ID)
+	})
+	switch {
+	case isUniqueViolation(err):
+		return model.AlertChannel{}, &model.InputError{Message: fmt.Sprintf("A channel named %q already exists.", c.Name), Field: "name"}
+	case err != nil:
 		return model.AlertChannel{}, fmt.Errorf("add alert channel: %w", err)
 	}
 	return c, nil
@@ -244,23 +290,57 @@ func (s *Store) AddAlertChannel(ctx context.Context, c model.AlertChannel) (mode
 // AlertChannels are every channel, by name.
 func (s *Store) AlertChannels(ctx context.Context) ([]model.AlertChannel, error) {
 	return readValue(ctx, s, func(q querier) ([]model.AlertChannel, error) {
-		rows, err := q.QueryContext(ctx, `SELECT id, name, kind, format, secret, enabled, created_at FROM alert_channels ORDER BY name`)
+		rows, err := q.QueryContext(ctx, `SELECT `+channelColumns+` FROM alert_channels c ORDER BY c.name`)
 		if err != nil {
 			return nil, fmt.Errorf("read alert channels: %w", err)
 		}
 		defer rows.Close()
 		var out []model.AlertChannel
 		for rows.Next() {
-			var c model.AlertChannel
-			var created sql.NullInt64
-			if err := rows.Scan(&c.ID, &c.Name, &c.Kind, &c.Format, &c.Secret, &c.Enabled, &created); err != nil {
+			var cs channelScan
+			if err := rows.Scan(cs.targets()...); err != nil {
 				return nil, fmt.Errorf("read alert channels: %w", err)
 			}
-			c.CreatedAt = timeFromDB(created)
+			c, err := cs.finish()
+			if err != nil {
+				return nil, err
+			}
 			out = append(out, c)
 		}
 		return out, rows.Err()
 	})
+}
+
+// AlertChannel is channel id; an *model.NotFoundError when there is none.
+func (s *Store) AlertChannel(ctx context.Context, id int64) (model.AlertChannel, error) {
+	return readValue(ctx, s, func(q querier) (model.AlertChannel, error) {
+		var cs channelScan
+		err := q.QueryRowContext(ctx, `SELECT `+channelColumns+` FROM alert_channels c WHERE c.id = ?`, id).Scan(cs.targets()...)
+		if errors.Is(err, sql.ErrNoRows) {
+			return model.AlertChannel{}, &model.NotFoundError{What: "alert channel", ID: strconv.FormatInt(id, 10)}
+		}
+		if err != nil {
+			return model.AlertChannel{}, fmt.Errorf("read alert channel: %w", err)
+		}
+		return cs.finish()
+	})
+}
+
+// SetAlertChannel switches channel id on or off and sets its quiet hours; an
+// *model.NotFoundError when there is none. A channel switched off keeps its pending deliveries:
+// they go out when it is on again.
+func (s *Store) SetAlertChannel(ctx context.Context, id int64, enabled bool, quiet model.QuietHours) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		return updateOne(ctx, tx, `UPDATE alert_channels SET enabled = ?, quiet_start = ?, quiet_end = ?, quiet_zone = ? WHERE id = ?`,
+			enabled, quiet.Start, quiet.End, quiet.Zone, id)
+	})
+	if errors.Is(err, model.ErrNotFound) {
+		return &model.NotFoundError{What: "alert channel", ID: strconv.FormatInt(id, 10)}
+	}
+	if err != nil {
+		return fmt.Errorf("set alert channel: %w", err)
+	}
+	return nil
 }
 
 // AlertRuleSettings are the stored settings of the rules that have any, by rule.
@@ -318,16 +398,22 @@ func (s *Store) PostponeDeliveries(ctx context.Context, channelID int64, until t
 	return nil
 }
 
-// PutAlertChannel makes the channel named c.Name what c says (kind, format, URL, on or off),
+// PutAlertChannel makes the channel named c.Name what c says (kind, format, secret, on or off),
 // adding it when there is none: the channel the configuration gives. It returns it as stored.
 func (s *Store) PutAlertChannel(ctx context.Context, c model.AlertChannel) (model.AlertChannel, error) {
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = s.Now()
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO alert_channels (name, kind, format, secret, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, format = excluded.format, secret = excluded.secret, enabled = excluded.enabled
-			RETURNING id`, c.Name, c.Kind, c.Format, c.Secret, c.Enabled, timeToDB(c.CreatedAt)).Scan(&c.ID)
+	row, err := channelRow(c)
+	if err != nil {
+		return model.AlertChannel{}, fmt.Errorf("put alert channel: %w", err)
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO alert_channels (name, created_at, kind, format, secret, email, quiet_start, quiet_end, quiet_zone, enabled)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, format = excluded.format, secret = excluded.secret,
+			email = excluded.email, enabled = excluded.enabled
+			RETURNING id`, append([]any{c.Name, timeToDB(c.CreatedAt)}, row...)...).Scan(&c.ID)
 	})
 	if err != nil {
 		return model.AlertChannel{}, fmt.Errorf("put alert channel: %w", err)
