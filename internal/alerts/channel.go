@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 
@@ -59,7 +60,7 @@ func CheckEmail(in ChannelInput) (model.EmailSettings, error) {
 		}
 		e.Port = n
 	}
-	if len(e.Username) > 256 || strings.ContainsFunc(e.Username, isControl) {
+	if len(e.Username) > 256 || strings.ContainsFunc(e.Username, isControl) || !utf8.ValidString(e.Username) {
 		return bad("smtp_user", "A user name is at most 256 characters, without control characters.")
 	}
 	if in.SMTPPassword != "" && e.Username == "" {
@@ -68,15 +69,15 @@ func CheckEmail(in ChannelInput) (model.EmailSettings, error) {
 	if in.SMTPPassword == "" && e.Username != "" {
 		return bad("smtp_password", "Give the password of "+e.Username+".")
 	}
-	if len(in.SMTPPassword) > 1024 {
-		return bad("smtp_password", "A password is at most 1024 characters.")
+	if len(in.SMTPPassword) > 1024 || !utf8.ValidString(in.SMTPPassword) {
+		return bad("smtp_password", "A password is at most 1024 characters of text.")
 	}
 	from, err := mail.ParseAddress(strings.TrimSpace(in.From))
 	if err != nil || strings.ContainsFunc(in.From, isControl) {
 		return bad("from", fmt.Sprintf("%q is not one email address (e.g. tenantdesk@contoso.com).", in.From))
 	}
 	e.From = from.Address
-	for _, part := range strings.FieldsFunc(in.To, func(r rune) bool { return r == ',' || r == ';' || r == '\n' || r == '\r' }) {
+	for _, part := range splitAddresses(in.To) {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
@@ -94,6 +95,23 @@ func CheckEmail(in ChannelInput) (model.EmailSettings, error) {
 		return bad("to", fmt.Sprintf("At most %d addresses; use a distribution list for more.", MaxRecipients))
 	}
 	return e, nil
+}
+
+// splitAddresses splits a list of addresses at commas, semicolons and line ends outside quoted
+// display names ("Bob, IT" <b@contoso.edu>).
+func splitAddresses(s string) []string {
+	var out []string
+	quoted, start := false, 0
+	for i, r := range s {
+		switch {
+		case r == '"':
+			quoted = !quoted
+		case !quoted && (r == ',' || r == ';' || r == '\n' || r == '\r'):
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
@@ -117,7 +135,8 @@ func ParseQuietHours(start, end, zone string) (model.QuietHours, error) {
 		return q, &model.InputError{Message: "Quiet hours start and end at the same time: leave both empty for none.", Field: "quiet_end"}
 	}
 	if zone != "" && zone != "UTC" {
-		if _, err := time.LoadLocation(zone); err != nil || len(zone) > 64 || strings.HasPrefix(zone, "/") || strings.Contains(zone, "..") {
+		// "Local" is this server's zone, not a place: refused, as a path is.
+		if _, err := time.LoadLocation(zone); err != nil || zone == "Local" || len(zone) > 64 || strings.HasPrefix(zone, "/") || strings.Contains(zone, "..") {
 			return q, &model.InputError{Message: fmt.Sprintf("%q is not a time zone (e.g. Europe/Berlin, America/New_York).", zone), Field: "quiet_zone"}
 		}
 		q.Zone = zone
