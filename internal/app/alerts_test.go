@@ -51,3 +51,29 @@ func TestConfigureAlertChannel(t *testing.T) {
 		t.Fatalf("after the setting is gone: %+v", chs)
 	}
 }
+
+// TENANTDESK_ALERT_SMTP_HOST with its companions is the channel "environment email", the
+// password kept as its secret; off when the host is unset.
+func TestConfigureAlertEmailChannel(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	cfg := config.Default()
+	cfg.AlertSMTPHost, cfg.AlertSMTPUser, cfg.AlertSMTPPassword = "smtp.office365.com", "alerts@contoso.edu", "pw"
+	cfg.AlertEmailFrom, cfg.AlertEmailTo = "alerts@contoso.edu", "helpdesk@contoso.edu, ada@contoso.edu"
+	if err := app.ConfigureAlertChannel(ctx, cfg, st); err != nil {
+		t.Fatal(err)
+	}
+	chs, _ := st.AlertChannels(ctx)
+	if len(chs) != 1 || chs[0].Name != app.EnvEmailChannel || chs[0].Kind != model.ChannelEmail || chs[0].Secret != "pw" ||
+		chs[0].Email.Port != 587 || chs[0].Email.Security != model.SMTPStartTLS || len(chs[0].Email.To) != 2 || !chs[0].Enabled {
+		t.Fatalf("channels %+v", chs)
+	}
+	cfg.AlertSMTPHost = ""
+	if err := app.ConfigureAlertChannel(ctx, cfg, st); err != nil {
+		t.Fatal(err)
+	}
+	chs, _ = st.AlertChannels(ctx)
+	if len(chs) != 1 || chs[0].Enabled || chs[0].Email.Host != "smtp.office365.com" {
+		t.Fatalf("after the host is gone: %+v", chs)
+	}
+}
