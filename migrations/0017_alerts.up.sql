@@ -55,12 +55,13 @@ CREATE INDEX alert_events_alert ON alert_events (alert_id);
 
 -- The outbox: one delivery of an event to a channel, written in the same transaction as the
 -- event, so nothing is lost when a channel is down. status 'pending' until sent; next_at is when
--- to try again (backoff); error is why the last attempt failed.
+-- to try again (backoff); error is why the last attempt failed. A channel test is tried once,
+-- while the person waits: 'failed' when it did not go.
 CREATE TABLE alert_deliveries (
     id         INTEGER PRIMARY KEY,
     event_id   INTEGER NOT NULL REFERENCES alert_events (id),
     channel_id INTEGER NOT NULL REFERENCES alert_channels (id),
-    status     TEXT    NOT NULL CHECK (status IN ('pending', 'sent')),
+    status     TEXT    NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
     attempts   INTEGER NOT NULL DEFAULT 0,
     next_at    INTEGER NOT NULL,
     sent_at    INTEGER,
@@ -74,6 +75,6 @@ CREATE TABLE alert_attempts (
     delivery_id INTEGER NOT NULL REFERENCES alert_deliveries (id),
     at          INTEGER NOT NULL,
     error       TEXT    NOT NULL,
-    status_code INTEGER NOT NULL
+    status_code INTEGER NOT NULL -- the receiver's HTTP status or SMTP reply code, 0 for none
 );
 CREATE INDEX alert_attempts_delivery ON alert_attempts (delivery_id);

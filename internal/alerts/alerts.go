@@ -33,6 +33,7 @@ type Store interface {
 	RecordAlerts(ctx context.Context, changes []model.AlertChange) error
 	AlertRuleSettings(ctx context.Context) (map[string]model.AlertRuleSettings, error)
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]model.AlertDelivery, error)
+	AlertDelivery(ctx context.Context, id int64) (model.AlertDelivery, error)
 	RecordAttempt(ctx context.Context, id int64, at time.Time, statusCode int, errText string, next time.Time) error
 	PostponeDeliveries(ctx context.Context, channelID int64, until time.Time) error
 }

@@ -21,7 +21,7 @@ type Config interface {
 	AlertChannel(ctx context.Context, id int64) (model.AlertChannel, error)
 	SetAlertChannel(ctx context.Context, id int64, enabled bool, quiet model.QuietHours) error
 	SetAlertRuleSettings(ctx context.Context, r model.AlertRuleSettings) error
-	QueueTest(ctx context.Context, channelID int64, m model.AlertMessage) error
+	QueueTest(ctx context.Context, channelID int64, m model.AlertMessage) (int64, error)
 }
 
 // ActivityLog records the changes people make. *store.Store implements it.
@@ -236,32 +236,43 @@ func (c *Configurator) SetRule(ctx context.Context, in RuleChange) (err error) {
 	return nil
 }
 
-// SendTest queues a test message to channel id and delivers what is due; the test's outcome is
-// in the channel's history (sent, or failed with why and retried).
-func (c *Configurator) SendTest(ctx context.Context, id int64, actor model.Activity) (err error) {
+// SendTest sends a test message to channel id now, whatever its quiet hours, and returns its
+// delivery: sent, or failed with why (a test is tried once; the activity log records the
+// outcome). The error is for what kept the test from being tried: no such channel, a channel
+// that is off, the store.
+func (c *Configurator) SendTest(ctx context.Context, id int64, actor model.Activity) (d model.AlertDelivery, err error) {
 	a := actor
 	a.Action, a.Target = model.ActionAlertTest, strconv.FormatInt(id, 10)
 	defer c.record(ctx, &a, &err)
 	ch, err := c.cfg.AlertChannel(ctx, id)
 	if err != nil {
-		return err
+		return d, err
 	}
 	a.TargetName = ch.Name
 	if !ch.Enabled {
-		return &model.InputError{Message: "The channel " + ch.Name + " is off: switch it on to send it a test."}
+		return d, &model.InputError{Message: "The channel " + ch.Name + " is off: switch it on to send it a test."}
 	}
 	now := c.engine.Now()
-	err = c.cfg.QueueTest(ctx, id, model.AlertMessage{
+	who := actor.ActorName
+	if who == "" {
+		who = actor.ActorUPN
+	}
+	deliveryID, err := c.cfg.QueueTest(ctx, id, model.AlertMessage{
 		Kind: model.AlertTest, Rule: "test", Subject: "channel:" + a.Target,
 		Title:   "tenantdesk can reach this channel",
-		Summary: "A test sent by " + actor.ActorName + ". Alerts about licensing will arrive here.",
+		Summary: "A test sent by " + who + ". Alerts about licensing will arrive here.",
 		Link:    c.engine.link("/alerts"), Since: now, At: now,
 	})
 	if err != nil {
-		return err
+		return d, err
 	}
-	_, err = c.engine.Deliver(ctx)
-	return err
+	if d, err = c.engine.sendNow(ctx, deliveryID); err != nil {
+		return d, err
+	}
+	if d.Status != "sent" {
+		a.Result, a.Detail = model.ActivityFailed, d.Error
+	}
+	return d, nil
 }
 
 // record writes a's outcome (err) to the activity log; a failure to log fails a change that
@@ -272,7 +283,7 @@ func (c *Configurator) record(ctx context.Context, a *model.Activity, err *error
 		a.Result, a.Detail = model.ActivityRefused, (*err).Error()
 	case *err != nil:
 		a.Result, a.Detail = model.ActivityFailed, (*err).Error()
-	default:
+	case a.Result == "":
 		a.Result = model.ActivityOK
 	}
 	if logErr := c.log.AddActivity(context.WithoutCancel(ctx), *a); logErr != nil && *err == nil {

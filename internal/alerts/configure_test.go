@@ -91,13 +91,13 @@ func TestConfigurator(t *testing.T) {
 	if err := c.SetRule(ctx, alerts.RuleChange{Rule: "nope"}); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("unknown rule: %v", err)
 	}
-	if err := c.SendTest(ctx, ch.ID, actor); err != nil {
-		t.Fatal(err)
+	if d, err := c.SendTest(ctx, ch.ID, actor); err != nil || d.Status != "sent" || d.Attempts != 1 {
+		t.Fatalf("test: %+v, %v", d, err)
 	}
 	if !strings.Contains(got, `"kind":"test"`) || !strings.Contains(got, "Ada Admin") {
 		t.Errorf("the receiver got %q", got)
 	}
-	if err := c.SendTest(ctx, 999, actor); !errors.Is(err, model.ErrNotFound) {
+	if _, err := c.SendTest(ctx, 999, actor); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("test to no channel: %v", err)
 	}
 	page, err := st.ListActivity(ctx, model.ActivityFilter{Limit: 100})

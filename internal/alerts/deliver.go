@@ -3,6 +3,8 @@ package alerts
 import (
 	"context"
 	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
 // DefaultBackoff is the wait after n failed attempts: a minute, doubling, at most an hour. A
@@ -33,10 +35,7 @@ func (e *Engine) Deliver(ctx context.Context) (Delivered, error) {
 	e.deliverMu.Lock()
 	defer e.deliverMu.Unlock()
 	var done Delivered
-	sender := e.Sender
-	if sender == nil {
-		sender = &Sender{}
-	}
+	sender := e.sender()
 	backoff := e.Backoff
 	if backoff == nil {
 		backoff = DefaultBackoff
@@ -85,6 +84,34 @@ func (e *Engine) Deliver(ctx context.Context) (Delivered, error) {
 			return done, nil
 		}
 	}
+}
+
+// sendNow sends delivery id at once (a channel test, while the person waits), whatever the
+// channel's quiet hours, and records the attempt; a failure is final (no retry). A delivery that
+// a concurrent Deliver has already tried is returned as it is.
+func (e *Engine) sendNow(ctx context.Context, id int64) (model.AlertDelivery, error) {
+	e.deliverMu.Lock()
+	defer e.deliverMu.Unlock()
+	d, err := e.st.AlertDelivery(ctx, id)
+	if err != nil || d.Status != "pending" {
+		return d, err
+	}
+	code, sendErr := e.sender().Send(ctx, d.Channel, d.Message)
+	why := ""
+	if sendErr != nil {
+		why = sendErr.Error()
+	}
+	if err := e.st.RecordAttempt(ctx, id, e.Now(), code, why, time.Time{}); err != nil {
+		return d, err
+	}
+	return e.st.AlertDelivery(ctx, id)
+}
+
+func (e *Engine) sender() *Sender {
+	if e.Sender == nil {
+		return &Sender{}
+	}
+	return e.Sender
 }
 
 // Run delivers what is due every interval until ctx ends, so retries happen between refreshes.

@@ -197,3 +197,62 @@ func TestDeliverQuietHours(t *testing.T) {
 		t.Errorf("history %+v, %d mails", hist, len(srv.Messages()))
 	}
 }
+
+// "Send a test" goes at once, quiet hours or not, is tried once, and its failure is the
+// delivery's and the activity log's: never retried behind the person's back.
+func TestSendTestEmailOnceWithItsOutcome(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	clock := testkit.NewClock(time.Date(2026, 3, 2, 23, 0, 0, 0, time.UTC))
+	srv := alertstest.NewSMTPServer(t, "alerts@contoso.edu", smtpPassword)
+	ch := emailChannel(srv, "wrong")
+	ch.Quiet = model.QuietHours{Start: 22 * 60, End: 7 * 60}
+	ch, err := st.AddAlertChannel(ctx, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := alerts.New(st, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Now, e.Sender = clock.Now, &alerts.Sender{RootCAs: srv.RootCAs, Timeout: 10 * time.Second}
+	c, err := alerts.NewConfigurator(st, st, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := model.Activity{ActorUPN: "ada@contoso.edu", ActorName: "Ada Admin"}
+	d, err := c.SendTest(ctx, ch.ID, actor)
+	if err != nil || d.Status != "failed" || d.Attempts != 1 || !strings.Contains(d.Error, "535") {
+		t.Fatalf("test: %+v, %v", d, err)
+	}
+	clock.Add(24 * time.Hour)
+	if done, _ := e.Deliver(ctx); done != (alerts.Delivered{}) || srv.AuthFailures() != 1 {
+		t.Fatalf("a failed test was tried again: %+v, %d logins", done, srv.AuthFailures())
+	}
+	ch.Secret = smtpPassword
+	if _, err := st.PutAlertChannel(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := c.SendTest(ctx, ch.ID, actor); err != nil || d.Status != "sent" || len(srv.Messages()) != 1 {
+		t.Fatalf("second test: %+v, %v, %d mails", d, err, len(srv.Messages()))
+	}
+	if !strings.Contains(string(srv.Messages()[0].Data), "A test sent by Ada Admin") {
+		t.Errorf("mail %q", srv.Messages()[0].Data)
+	}
+	page, err := st.ListActivity(ctx, model.ActivityFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results []string
+	for _, a := range page.Entries {
+		if a.Action == model.ActionAlertTest {
+			results = append(results, a.Result)
+			if strings.Contains(a.Detail, "wrong") {
+				t.Errorf("the activity log shows the password: %q", a.Detail)
+			}
+		}
+	}
+	if strings.Join(results, ",") != model.ActivityOK+","+model.ActivityFailed {
+		t.Errorf("activity results (newest first) %v", results)
+	}
+}

@@ -120,7 +120,7 @@ type AlertDelivery struct {
 	Channel  AlertChannel
 	Message  AlertMessage
 	Attempts int
-	Status   string // "pending" or "sent"
+	Status   string // "pending", "sent", or "failed" (a channel test, tried once)
 	NextAt   time.Time
 	SentAt   time.Time
 	Error    string

@@ -128,23 +128,27 @@ func addEvent(ctx context.Context, tx *sql.Tx, id int64, m model.AlertMessage, c
 	return nil
 }
 
-// QueueTest records a test message to one channel and queues its delivery.
-func (s *Store) QueueTest(ctx context.Context, channelID int64, m model.AlertMessage) error {
+// QueueTest records a test message to one channel and queues its delivery, whose id it returns.
+func (s *Store) QueueTest(ctx context.Context, channelID int64, m model.AlertMessage) (int64, error) {
 	m.Kind = model.AlertTest
+	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM alert_channels WHERE id = ?`, channelID).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
-			return fmt.Errorf("channel %d: %w", channelID, model.ErrNotFound)
+			return &model.NotFoundError{What: "alert channel", ID: strconv.FormatInt(channelID, 10)}
 		}
-		return addEvent(ctx, tx, 0, m, []int64{channelID})
+		if err := addEvent(ctx, tx, 0, m, []int64{channelID}); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT max(id) FROM alert_deliveries WHERE channel_id = ?`, channelID).Scan(&id)
 	})
 	if err != nil {
-		return fmt.Errorf("queue test: %w", err)
+		return 0, fmt.Errorf("queue test: %w", err)
 	}
-	return nil
+	return id, nil
 }
 
 // channelColumns are an alert channel's columns in the order channelTargets scans them.
@@ -244,17 +248,34 @@ func (s *Store) RecentDeliveries(ctx context.Context, limit int) ([]model.AlertD
 	return s.deliveries(ctx, `ORDER BY d.id DESC LIMIT ?`, limit)
 }
 
+// AlertDelivery is delivery id; an *model.NotFoundError when there is none.
+func (s *Store) AlertDelivery(ctx context.Context, id int64) (model.AlertDelivery, error) {
+	ds, err := s.deliveries(ctx, `WHERE d.id = ?`, id)
+	if err != nil {
+		return model.AlertDelivery{}, err
+	}
+	if len(ds) == 0 {
+		return model.AlertDelivery{}, &model.NotFoundError{What: "alert delivery", ID: strconv.FormatInt(id, 10)}
+	}
+	return ds[0], nil
+}
+
 // RecordAttempt records one attempt of delivery id at at: sent when errText is "", else failed
-// with errText and tried again at next. statusCode is the receiver's HTTP status (0 when none).
+// with errText and tried again at next — or, when next is zero, failed for good (a channel
+// test). statusCode is the receiver's HTTP status or SMTP reply code (0 when none).
 func (s *Store) RecordAttempt(ctx context.Context, id int64, at time.Time, statusCode int, errText string, next time.Time) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_attempts (delivery_id, at, error, status_code) VALUES (?, ?, ?, ?)`,
 			id, timeToDB(at), errText, statusCode); err != nil {
 			return err
 		}
-		if errText == "" {
+		switch {
+		case errText == "":
 			return updateOne(ctx, tx, `UPDATE alert_deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, error = '' WHERE id = ? AND status = 'pending'`,
 				timeToDB(at), id)
+		case next.IsZero():
+			return updateOne(ctx, tx, `UPDATE alert_deliveries SET status = 'failed', attempts = attempts + 1, error = ? WHERE id = ? AND status = 'pending'`,
+				errText, id)
 		}
 		return updateOne(ctx, tx, `UPDATE alert_deliveries SET attempts = attempts + 1, next_at = ?, error = ? WHERE id = ? AND status = 'pending'`,
 			timeToDB(next), errText, id)
