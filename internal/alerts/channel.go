@@ -180,3 +180,12 @@ func QuietUntil(q model.QuietHours, at time.Time) (time.Time, bool) {
 	}
 	return end, true
 }
+
+// Destination says where channel c sends, without its secret: the webhook's format and host, or
+// the mail's recipients and server.
+func Destination(c model.AlertChannel) string {
+	if c.Kind == model.ChannelEmail {
+		return fmt.Sprintf("email to %s through %s:%d", strings.Join(c.Email.To, ", "), c.Email.Host, c.Email.Port)
+	}
+	return fmt.Sprintf("%s webhook %s", c.Format, MaskSecret(c.Secret))
+}

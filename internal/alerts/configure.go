@@ -97,16 +97,15 @@ func (c *Configurator) AddChannel(ctx context.Context, in ChannelInput) (ch mode
 			return ch, err
 		}
 		ch.Format = in.Format
-		a.Detail = fmt.Sprintf("webhook (%s) to %s", in.Format, MaskSecret(ch.Secret))
 	case model.ChannelEmail:
 		if ch.Email, err = CheckEmail(in); err != nil {
 			return ch, err
 		}
 		ch.Secret = in.SMTPPassword
-		a.Detail = fmt.Sprintf("email to %s through %s:%d (%s)", strings.Join(ch.Email.To, ", "), ch.Email.Host, ch.Email.Port, ch.Email.Security)
 	default:
 		return ch, &model.InputError{Message: "Choose a webhook or email.", Field: "kind"}
 	}
+	a.Detail = Destination(ch)
 	if !quiet.None() {
 		a.Detail += ", quiet " + quiet.String()
 	}

@@ -136,20 +136,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
-	al, err := alerts.New(st, st, logger.With("component", "alerts"))
+	al, err := NewAlerts(ctx, cfg, st, hs, logger)
 	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	al.BaseURL = cfg.BaseURL()
-	al.Health = hs
-	al.Errors = st
-	al.Repeat = cfg.AlertRepeat
-	if al.Repeat == 0 {
-		al.Repeat = -1 // told when it starts and ends only
-	}
-	al.Sender = &alerts.Sender{UserAgent: "tenantdesk/" + Version}
-	if err := ConfigureAlertChannel(ctx, cfg, st); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -177,53 +165,6 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		},
 	}
 	return a, nil
-}
-
-// EnvChannel and EnvEmailChannel are the names of the alert channels TENANTDESK_ALERT_WEBHOOK
-// and TENANTDESK_ALERT_SMTP_HOST give.
-const (
-	EnvChannel      = "environment"
-	EnvEmailChannel = "environment email"
-)
-
-// ConfigureAlertChannel keeps the channels the configuration gives as it says: the webhook and
-// its format, and the email channel, on; each switched off (its history kept) when unset.
-func ConfigureAlertChannel(ctx context.Context, cfg config.Config, st *store.Store) error {
-	webhook := model.AlertChannel{Name: EnvChannel, Kind: model.ChannelWebhook, Format: cfg.AlertWebhookFormat, Secret: cfg.AlertWebhook}
-	if err := putEnvChannel(ctx, st, webhook, cfg.AlertWebhook != ""); err != nil {
-		return fmt.Errorf("alert channel from TENANTDESK_ALERT_WEBHOOK: %w", err)
-	}
-	email := model.AlertChannel{Name: EnvEmailChannel, Kind: model.ChannelEmail, Secret: cfg.AlertSMTPPassword}
-	if cfg.AlertSMTPHost != "" {
-		var err error
-		if email.Email, err = alerts.CheckEmail(cfg.AlertEmailInput()); err != nil {
-			return fmt.Errorf("alert channel from TENANTDESK_ALERT_SMTP_HOST: %w", err)
-		}
-	}
-	if err := putEnvChannel(ctx, st, email, cfg.AlertSMTPHost != ""); err != nil {
-		return fmt.Errorf("alert channel from TENANTDESK_ALERT_SMTP_HOST: %w", err)
-	}
-	return nil
-}
-
-// putEnvChannel stores ch, on, when set; when not, switches off a channel of its name that an
-// earlier configuration gave, keeping its settings and history.
-func putEnvChannel(ctx context.Context, st *store.Store, ch model.AlertChannel, set bool) error {
-	ch.Enabled = set
-	if !set {
-		chs, err := st.AlertChannels(ctx)
-		if err != nil {
-			return err
-		}
-		i := slices.IndexFunc(chs, func(c model.AlertChannel) bool { return c.Name == ch.Name })
-		if i < 0 {
-			return nil
-		}
-		ch = chs[i]
-		ch.Enabled = false
-	}
-	_, err := st.PutAlertChannel(ctx, ch)
-	return err
 }
 
 // OpenStore opens the configured database, creating the data directory (mode 0700: it holds

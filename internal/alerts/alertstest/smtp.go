@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"io"
 	"math/big"
 	"net"
@@ -35,8 +36,9 @@ type SMTPServer struct {
 	// Host and Port are where it listens (127.0.0.1).
 	Host string
 	Port int
-	// RootCAs trust its certificate.
+	// RootCAs trust its certificate; CAPEM is that certificate as PEM (for TENANTDESK_CA_FILE).
 	RootCAs *x509.CertPool
+	CAPEM   []byte
 
 	user, password string
 	mu             sync.Mutex
@@ -53,7 +55,8 @@ func NewSMTPServer(t testing.TB, user, password string) *SMTPServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &SMTPServer{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, RootCAs: pool, user: user, password: password}
+	s := &SMTPServer{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, RootCAs: pool, user: user, password: password,
+		CAPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{srv: s}, nil }))
 	srv.Domain = "localhost"
 	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
