@@ -114,4 +114,3 @@ func putEnvChannel(ctx context.Context, st *store.Store, ch model.AlertChannel, 
 	_, err := st.PutAlertChannel(ctx, ch)
 	return err
 }
-
