@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/alerts"
+	"github.com/tenantdesk/tenantdesk/internal/alerts/alertstest"
 	"github.com/tenantdesk/tenantdesk/internal/app/apptest"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/tenantsim"
@@ -258,5 +259,72 @@ func TestAlertsErrorCause(t *testing.T) {
 	}
 	if n := len(rx.byRule(t, alerts.RuleErrorCause)); n != 1 {
 		t.Fatalf("%d cause alerts after another refresh, want still one", n)
+	}
+}
+
+// The same run-out told by email: a real SMTP server (go-smtp, STARTTLS, a login) gets one mail
+// naming the SKU; a second server that refuses the login gets none, and its delivery records the
+// refusal (535, why) and waits for its next try.
+func TestAlertsByEmail(t *testing.T) {
+	d := apptest.StartDemo(t, tenantsim.Options{Config: tenantsim.Config{Seed: 18, Users: 400, Groups: 30, LicensedGroups: 10}})
+	ctx := context.Background()
+	sim := d.Sim.Tenant
+	faculty := sim.Scenarios.FacultySKU
+	if err := sim.SetPrepaidUnits(faculty, sim.ConsumedUnits(faculty)+100); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.App.Syncer.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	good := alertstest.NewSMTPServer(t, "alerts@contoso.edu", "right")
+	refusing := alertstest.NewSMTPServer(t, "alerts@contoso.edu", "right")
+	pool := good.RootCAs
+	pool.AppendCertsFromPEM(refusing.CAPEM)
+	d.App.Alerts.Sender.RootCAs = pool
+	for _, c := range []struct {
+		name, password string
+		srv            *alertstest.SMTPServer
+	}{{"helpdesk mail", "right", good}, {"stale password", "old", refusing}} {
+		_, err := d.App.Store.AddAlertChannel(ctx, model.AlertChannel{Name: c.name, Kind: model.ChannelEmail, Secret: c.password, Enabled: true,
+			Email: model.EmailSettings{Host: c.srv.Host, Port: c.srv.Port, Security: model.SMTPStartTLS, Username: "alerts@contoso.edu",
+				From: "alerts@contoso.edu", To: []string{"helpdesk@contoso.edu"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sim.SetPrepaidUnits(faculty, sim.ConsumedUnits(faculty)); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := d.App.Syncer.Run(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	skus, err := d.App.Store.SKUs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(skus, func(s model.SKUUsage) bool { return strings.EqualFold(s.ID, faculty) })
+	var mails []string
+	for _, m := range good.Messages() {
+		if strings.Contains(string(m.Data), "used up") {
+			mails = append(mails, string(m.Data))
+		}
+	}
+	if len(mails) != 1 || !strings.Contains(mails[0], skus[i].Name) {
+		t.Fatalf("%d run-out mails, want one naming %s: %q", len(mails), skus[i].Name, mails)
+	}
+	if n := len(refusing.Messages()); n != 0 || refusing.AuthFailures() == 0 {
+		t.Fatalf("the refusing server got %d mails after %d refused logins", n, refusing.AuthFailures())
+	}
+	hist, err := d.App.Store.RecentDeliveries(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hi := slices.IndexFunc(hist, func(x model.AlertDelivery) bool {
+		return x.Channel.Name == "stale password" && x.Message.Subject == "sku:"+model.NormalizeID(faculty)
+	})
+	if hi < 0 || hist[hi].Status != "pending" || !strings.Contains(hist[hi].Error, "535") {
+		t.Fatalf("the refused delivery: %+v", hist)
 	}
 }
