@@ -35,6 +35,7 @@ CREATE TABLE alerts (
     rule         TEXT    NOT NULL,
     subject      TEXT    NOT NULL, -- what it is about, e.g. 'sku:<id>', 'group:<id>', 'sync'
     title        TEXT    NOT NULL,
+    level        INTEGER NOT NULL DEFAULT 0, -- how bad when last told, e.g. members in error
     started_at   INTEGER NOT NULL,
     last_sent_at INTEGER NOT NULL,
     resolved_at  INTEGER

@@ -83,10 +83,13 @@ func Rules() []Rule {
 			Snapshot: true, eval: skuLow,
 		},
 		{
-			Name: RuleGroupErrors, Title: "Group with license errors",
-			Description: "A licensing group whose members in license error reach a number.",
-			Thresholds:  []Threshold{{Key: "errors", Label: "Alert at this many members in error", Default: 1, Min: 1, Max: 1_000_000}},
-			Snapshot:    true, eval: groupErrors,
+			Name: RuleGroupErrors, Title: "Group gaining license errors",
+			Description: "A licensing group whose members in license error reach a number, told again (before the reminder) each time it gains more.",
+			Thresholds: []Threshold{
+				{Key: "errors", Label: "Alert at this many members in error", Default: 1, Min: 1, Max: 1_000_000},
+				{Key: "more", Label: "Tell again when this many more are in error since last told (0: only at the reminder)", Default: 10, Min: 0, Max: 1_000_000},
+			},
+			Snapshot: true, eval: groupErrors,
 		},
 		{
 			Name: RuleSyncFailing, Title: "Refresh failing",
@@ -226,7 +229,7 @@ func groupErrors(in *Input, th map[string]int) []model.AlertCondition {
 		for _, l := range g.Licenses {
 			lic = append(lic, l.Name)
 		}
-		out = append(out, model.AlertCondition{Rule: RuleGroupErrors, Subject: "group:" + model.NormalizeID(g.ID), Message: model.AlertMessage{
+		out = append(out, model.AlertCondition{Rule: RuleGroupErrors, Subject: "group:" + model.NormalizeID(g.ID), Level: g.ErrorCount, Again: th["more"], Message: model.AlertMessage{
 			Title:   fmt.Sprintf("%s: %s in license error", g.DisplayName, count(g.ErrorCount, "member", "members")),
 			Summary: fmt.Sprintf("%d of the %d user members of %s did not get their licenses from it.", g.ErrorCount, g.UserCount, g.DisplayName),
 			Facts: []model.Fact{

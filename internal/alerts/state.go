@@ -1,6 +1,8 @@
 package alerts
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
@@ -13,7 +15,8 @@ const DefaultRepeat = 24 * time.Hour
 // rules that were evaluated, the time and the repeat interval, it returns what changes. A
 // condition without an open alert fires; an open alert whose condition still holds repeats once
 // repeat has passed since it was last told (never when repeat is negative), otherwise it is left
-// as it is; an open alert whose rule was evaluated and whose condition no longer holds is
+// as it is — unless the condition's level has grown by its Again since it was last told, when it
+// is told again at once, saying so; an open alert whose rule was evaluated and whose condition no longer holds is
 // resolved. Alerts of rules not evaluated (their data could not be read) are left open, so a
 // missing read never reads as "resolved". The changes are in a stable order: by rule and subject
 // of the conditions, then the resolved in the order of open.
@@ -37,10 +40,14 @@ func Step(open []model.OpenAlert, holding []model.AlertCondition, evaluated map[
 		switch {
 		case !ok:
 			m.Kind, m.Since = model.AlertFired, at
-			out = append(out, model.AlertChange{Message: m})
+			out = append(out, model.AlertChange{Message: m, Level: c.Level})
+		case c.Again > 0 && c.Level >= a.Level+c.Again:
+			m.Kind, m.Since = model.AlertRepeat, a.StartedAt
+			m.Summary = strings.TrimSpace(m.Summary + fmt.Sprintf(" Up from %d when last told.", a.Level))
+			out = append(out, model.AlertChange{ID: a.ID, Message: m, Level: c.Level})
 		case repeat >= 0 && at.Sub(a.LastSentAt) >= repeat:
 			m.Kind, m.Since = model.AlertRepeat, a.StartedAt
-			out = append(out, model.AlertChange{ID: a.ID, Message: m})
+			out = append(out, model.AlertChange{ID: a.ID, Message: m, Level: c.Level})
 		}
 	}
 	for _, a := range open {

@@ -80,3 +80,29 @@ func TestStep(t *testing.T) {
 		})
 	}
 }
+
+// A group gaining errors: told again at once when its level grew by Again since last told
+// (saying from what), else only at the reminder; the level told is kept.
+func TestStepLevelGrows(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	open := []model.OpenAlert{{ID: 7, Rule: "group", Subject: "g", Level: 5, StartedAt: t0, LastSentAt: t0}}
+	at := t0.Add(time.Hour)
+	cond := func(level, again int) []model.AlertCondition {
+		return []model.AlertCondition{{Rule: "group", Subject: "g", Level: level, Again: again, Message: model.AlertMessage{Title: "g", Summary: "Errors."}}}
+	}
+	all := map[string]bool{"group": true}
+	if got := Step(open, cond(14, 10), all, at, DefaultRepeat); len(got) != 0 {
+		t.Errorf("grew by 9 of 10: %+v", got)
+	}
+	if got := Step(open, cond(500, 0), all, at, DefaultRepeat); len(got) != 0 {
+		t.Errorf("Again 0 tells only at the reminder: %+v", got)
+	}
+	got := Step(open, cond(15, 10), all, at, DefaultRepeat)
+	if len(got) != 1 || got[0].ID != 7 || got[0].Message.Kind != model.AlertRepeat || got[0].Level != 15 ||
+		got[0].Message.Summary != "Errors. Up from 5 when last told." || !got[0].Message.Since.Equal(t0) {
+		t.Errorf("grew by 10: %+v", got)
+	}
+	if got := Step(nil, cond(3, 10), all, at, DefaultRepeat); len(got) != 1 || got[0].Level != 3 || got[0].Message.Kind != model.AlertFired {
+		t.Errorf("fired: %+v", got)
+	}
+}

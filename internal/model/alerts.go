@@ -52,6 +52,10 @@ type AlertCondition struct {
 	Rule    string
 	Subject string
 	Message AlertMessage // Kind, Since and At are set by the state machine
+	// Level is how bad it is now (e.g. members in error); when Again > 0, an open alert whose
+	// level has grown by Again since it was last told is told again at once, not at the
+	// reminder.
+	Level, Again int
 }
 
 // OpenAlert is an alert whose condition lasts (or lasted at the last evaluation).
@@ -60,6 +64,7 @@ type OpenAlert struct {
 	Rule       string
 	Subject    string
 	Title      string
+	Level      int // the condition's level when last told
 	StartedAt  time.Time
 	LastSentAt time.Time
 }
@@ -69,6 +74,7 @@ type OpenAlert struct {
 type AlertChange struct {
 	ID      int64
 	Message AlertMessage
+	Level   int // the condition's level told (fired and repeat)
 }
 
 // AlertChannel is where notifications go.

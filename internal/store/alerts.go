@@ -17,7 +17,7 @@ import (
 // OpenAlerts are the alerts whose condition lasted at the last evaluation.
 func (s *Store) OpenAlerts(ctx context.Context) ([]model.OpenAlert, error) {
 	return readValue(ctx, s, func(q querier) ([]model.OpenAlert, error) {
-		rows, err := q.QueryContext(ctx, `SELECT id, rule, subject, title, started_at, last_sent_at
+		rows, err := q.QueryContext(ctx, `SELECT id, rule, subject, title, level, started_at, last_sent_at
 			FROM alerts WHERE resolved_at IS NULL ORDER BY id`)
 		if err != nil {
 			return nil, fmt.Errorf("read open alerts: %w", err)
@@ -27,7 +27,7 @@ func (s *Store) OpenAlerts(ctx context.Context) ([]model.OpenAlert, error) {
 		for rows.Next() {
 			var a model.OpenAlert
 			var started, sent sql.NullInt64
-			if err := rows.Scan(&a.ID, &a.Rule, &a.Subject, &a.Title, &started, &sent); err != nil {
+			if err := rows.Scan(&a.ID, &a.Rule, &a.Subject, &a.Title, &a.Level, &started, &sent); err != nil {
 				return nil, fmt.Errorf("read open alerts: %w", err)
 			}
 			a.StartedAt, a.LastSentAt = timeFromDB(started), timeFromDB(sent)
@@ -55,8 +55,8 @@ func (s *Store) RecordAlerts(ctx context.Context, changes []model.AlertChange) e
 			id := c.ID
 			switch m.Kind {
 			case model.AlertFired:
-				res, err := tx.ExecContext(ctx, `INSERT INTO alerts (rule, subject, title, started_at, last_sent_at) VALUES (?, ?, ?, ?, ?)`,
-					m.Rule, m.Subject, m.Title, timeToDB(m.Since), timeToDB(m.At))
+				res, err := tx.ExecContext(ctx, `INSERT INTO alerts (rule, subject, title, level, started_at, last_sent_at) VALUES (?, ?, ?, ?, ?, ?)`,
+					m.Rule, m.Subject, m.Title, c.Level, timeToDB(m.Since), timeToDB(m.At))
 				if err != nil {
 					return err
 				}
@@ -64,7 +64,7 @@ func (s *Store) RecordAlerts(ctx context.Context, changes []model.AlertChange) e
 					return err
 				}
 			case model.AlertRepeat:
-				if err := updateOne(ctx, tx, `UPDATE alerts SET last_sent_at = ?, title = ? WHERE id = ? AND resolved_at IS NULL`, timeToDB(m.At), m.Title, id); err != nil {
+				if err := updateOne(ctx, tx, `UPDATE alerts SET last_sent_at = ?, title = ?, level = ? WHERE id = ? AND resolved_at IS NULL`, timeToDB(m.At), m.Title, c.Level, id); err != nil {
 					return err
 				}
 			case model.AlertResolved:

@@ -29,11 +29,11 @@ func TestAlertsOutbox(t *testing.T) {
 	}
 
 	fired := model.AlertMessage{Kind: model.AlertFired, Rule: "sku-low", Subject: "sku:a", Title: "A1 for faculty is used up", Since: t0, At: t0}
-	if err := st.RecordAlerts(ctx, []model.AlertChange{{Message: fired}}); err != nil {
+	if err := st.RecordAlerts(ctx, []model.AlertChange{{Message: fired, Level: 3}}); err != nil {
 		t.Fatal(err)
 	}
 	open, err := st.OpenAlerts(ctx)
-	if err != nil || len(open) != 1 || open[0].Subject != "sku:a" || !open[0].StartedAt.Equal(t0) {
+	if err != nil || len(open) != 1 || open[0].Subject != "sku:a" || !open[0].StartedAt.Equal(t0) || open[0].Level != 3 {
 		t.Fatalf("open alerts = %+v, %v", open, err)
 	}
 	due, err := st.DueDeliveries(ctx, t0, 10)
@@ -64,10 +64,10 @@ func TestAlertsOutbox(t *testing.T) {
 	repeat := fired
 	repeat.Kind, repeat.At = model.AlertRepeat, t0.Add(24*time.Hour)
 	resolved := model.AlertMessage{Kind: model.AlertResolved, Rule: "sku-low", Subject: "sku:a", Title: "Resolved", Since: t0, At: t0.Add(25 * time.Hour)}
-	if err := st.RecordAlerts(ctx, []model.AlertChange{{ID: open[0].ID, Message: repeat}}); err != nil {
+	if err := st.RecordAlerts(ctx, []model.AlertChange{{ID: open[0].ID, Message: repeat, Level: 13}}); err != nil {
 		t.Fatal(err)
 	}
-	if open, _ := st.OpenAlerts(ctx); len(open) != 1 || !open[0].LastSentAt.Equal(repeat.At) {
+	if open, _ := st.OpenAlerts(ctx); len(open) != 1 || !open[0].LastSentAt.Equal(repeat.At) || open[0].Level != 13 {
 		t.Fatalf("after the repeat: %+v", open)
 	}
 	if err := st.RecordAlerts(ctx, []model.AlertChange{{ID: open[0].ID, Message: resolved}}); err != nil {
