@@ -64,9 +64,9 @@ func (s *Sender) sendEmail(ctx context.Context, c model.AlertChannel, m model.Al
 		return 0, fmt.Errorf("channel %s: %v", c.Name, err)
 	}
 	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
-		why := strings.ReplaceAll(err.Error(), c.Secret, "(password)")
-		if c.Secret == "" {
-			why = err.Error()
+		why := err.Error()
+		if c.Secret != "" { // a server may echo what it was sent
+			why = strings.ReplaceAll(why, c.Secret, "(password)")
 		}
 		return smtpCode(err), fmt.Errorf("the SMTP server %s:%d did not take it: %s", e.Host, e.Port, why)
 	}
