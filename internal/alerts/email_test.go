@@ -15,6 +15,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/alerts"
 	"github.com/tenantdesk/tenantdesk/internal/alerts/alertstest"
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/store"
 	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
 	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
@@ -87,6 +88,27 @@ func TestSendEmail(t *testing.T) {
 	}
 }
 
+// emailEngine is an engine over st on clock whose sender trusts srv's certificate.
+func emailEngine(t *testing.T, st *store.Store, clock *testkit.Clock, srv *alertstest.SMTPServer) *alerts.Engine {
+	t.Helper()
+	e, err := alerts.New(st, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Now, e.Sender = clock.Now, &alerts.Sender{RootCAs: srv.RootCAs, Timeout: 10 * time.Second}
+	return e
+}
+
+// recordAlert fires emailMessage now, queued to every channel.
+func recordAlert(t *testing.T, st *store.Store, clock *testkit.Clock) {
+	t.Helper()
+	m := emailMessage()
+	m.Since, m.At = clock.Now(), clock.Now()
+	if err := st.RecordAlerts(context.Background(), []model.AlertChange{{Message: m}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A server that refuses the password: the reply code and why, never the password.
 func TestSendEmailRefusedAuth(t *testing.T) {
 	srv := alertstest.NewSMTPServer(t, "alerts@contoso.edu", smtpPassword)
@@ -124,16 +146,8 @@ func TestDeliverEmailRefusedAuthRecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := alerts.New(st, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Now, e.Sender = clock.Now, &alerts.Sender{RootCAs: srv.RootCAs, Timeout: 10 * time.Second}
-	m := emailMessage()
-	m.Since, m.At = clock.Now(), clock.Now()
-	if err := st.RecordAlerts(ctx, []model.AlertChange{{Message: m}}); err != nil {
-		t.Fatal(err)
-	}
+	e := emailEngine(t, st, clock, srv)
+	recordAlert(t, st, clock)
 	if done, err := e.Deliver(ctx); err != nil || done.Failed != 1 {
 		t.Fatalf("deliver: %+v, %v", done, err)
 	}
@@ -171,16 +185,8 @@ func TestDeliverQuietHours(t *testing.T) {
 	if _, err := st.AddAlertChannel(ctx, ch); err != nil {
 		t.Fatal(err)
 	}
-	e, err := alerts.New(st, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Now, e.Sender = clock.Now, &alerts.Sender{RootCAs: srv.RootCAs, Timeout: 10 * time.Second}
-	m := emailMessage()
-	m.Since, m.At = clock.Now(), clock.Now()
-	if err := st.RecordAlerts(ctx, []model.AlertChange{{Message: m}}); err != nil {
-		t.Fatal(err)
-	}
+	e := emailEngine(t, st, clock, srv)
+	recordAlert(t, st, clock)
 	if done, err := e.Deliver(ctx); err != nil || done.Quiet != 1 || done.Sent != 0 {
 		t.Fatalf("in quiet hours: %+v, %v", done, err)
 	}
@@ -211,11 +217,7 @@ func TestSendTestEmailOnceWithItsOutcome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := alerts.New(st, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Now, e.Sender = clock.Now, &alerts.Sender{RootCAs: srv.RootCAs, Timeout: 10 * time.Second}
+	e := emailEngine(t, st, clock, srv)
 	c, err := alerts.NewConfigurator(st, st, e)
 	if err != nil {
 		t.Fatal(err)
