@@ -7,7 +7,8 @@ import "time"
 type AlertsView struct {
 	CanConfigure bool
 	Open         []OpenAlertView
-	OpenTotal    int // open alerts in all; Open lists the first of them
+	OpenTotal    int    // open alerts in all; Open lists the first of them
+	OpenAllHref  string // lists them all ("" when Open has them all or as many as are shown)
 	Rules        []AlertRuleView
 	Channels     []AlertChannelView
 	// AddWebhook and AddEmail are the forms that add a channel (as typed, when refused).

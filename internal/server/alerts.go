@@ -39,10 +39,12 @@ type AlertConfig interface {
 const (
 	alertsPath = "/alerts"
 	// alertsHistoryPage is how many alerts (and tests) a page of the history lists, each with
-	// at most alertsEventsShown of its notifications; the open alerts list alertsOpenShown.
+	// at most alertsEventsShown of its notifications; the open alerts list alertsOpenFirst, or
+	// up to alertsOpenAll with ?open=all.
 	alertsHistoryPage = 20
 	alertsEventsShown = 10
-	alertsOpenShown   = 50
+	alertsOpenFirst   = 10
+	alertsOpenAll     = 500
 )
 
 func alertRuleURL(name string) string       { return alertsPath + "/rules/" + name }
@@ -50,7 +52,7 @@ func alertChannelURL(id int64) string       { return alertsPath + "/channels/" +
 func alertChannelAnchor(id int64) string    { return "#channel-" + strconv.FormatInt(id, 10) }
 func alertsNotice(key, value string) string { return alertsPath + "?" + key + "=" + value }
 
-// handleAlerts is GET /alerts; ?page= pages the history, ?saved=, ?added= and ?tested= say
+// handleAlerts is GET /alerts; ?open=all lists every open alert, ?page= pages the history, ?saved=, ?added= and ?tested= say
 // what the last form did.
 func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.alertsView(r)

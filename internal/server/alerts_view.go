@@ -25,11 +25,18 @@ func (s *Server) alertsView(r *http.Request) (web.AlertsView, error) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	v := web.AlertsView{CanConfigure: s.canConfigureAlerts(r)}
-	open, err := s.alertData.AlertHistory(ctx, model.AlertHistoryQuery{Open: true, Limit: alertsOpenShown, Events: 1})
+	limit := alertsOpenFirst
+	if q.Get("open") == "all" {
+		limit = alertsOpenAll
+	}
+	open, err := s.alertData.AlertHistory(ctx, model.AlertHistoryQuery{Open: true, Limit: limit, Events: 1})
 	if err != nil {
 		return v, err
 	}
 	v.OpenTotal = open.Total
+	if open.Total > len(open.Entries) && limit == alertsOpenFirst {
+		v.OpenAllHref = alertsPath + "?open=all#open"
+	}
 	for _, e := range open.Entries {
 		m := e.Latest()
 		v.Open = append(v.Open, web.OpenAlertView{Title: e.Title, Href: dashboardPath(m.Link), Rule: ruleTitle(e.Rule),
