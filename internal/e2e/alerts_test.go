@@ -46,6 +46,7 @@ func TestAlertsInTheBrowser(t *testing.T) {
 		t.Fatalf("plain http refused with %q", got)
 	}
 	checkA11y(t, ctx, script, "alerts, refused channel")
+	screenshotWidths(t, ctx, "alerts-refused")
 	do(t, ctx, "add the webhook", chromedp.SetValue(chromedp.CSS("#wh-format"), "json"),
 		chromedp.SetValue(chromedp.CSS("#wh-url"), hookURL),
 		chromedp.Click(chromedp.CSS("#add-webhook button[type=submit]")))

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
 
 	"github.com/tenantdesk/tenantdesk/internal/alerts"
 	"github.com/tenantdesk/tenantdesk/internal/auth"
@@ -61,6 +63,18 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.render(w, r, http.StatusOK, web.AlertsPage(s.layout(r.Context(), "Alerts", "alerts"), v))
 	return nil
+}
+
+// handleAlertsForm is GET on an alerts form's address (a refused form's page reloaded, or
+// bookmarked): the part of /alerts it belongs to.
+func (s *Server) handleAlertsForm(w http.ResponseWriter, r *http.Request) {
+	to := alertsPath + "#channels"
+	if rule := chi.URLParam(r, "rule"); rule != "" {
+		to = alertsPath + "#rule-" + url.PathEscape(rule)
+	} else if id, err := alertChannelID(chi.URLParam(r, "id")); err == nil {
+		to = alertsPath + alertChannelAnchor(id)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }
 
 // alertsRefused is the page of a refused alerts form: the whole page again, with fix changing

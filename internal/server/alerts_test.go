@@ -243,6 +243,13 @@ func TestAlertsPage(t *testing.T) {
 			t.Errorf("a Reader's POST %s: %d", p, res.StatusCode)
 		}
 	}
+	// A form's address reloaded or bookmarked leads to its part of the page.
+	for path, want := range map[string]string{"/alerts/channels": "/alerts#channels", "/alerts/rules/sku-low": "/alerts#rule-sku-low",
+		"/alerts/channels/" + id + "/test": "/alerts#channel-" + id} {
+		if res := do(t, h, "GET", path, reader); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != want {
+			t.Errorf("GET %s: %d to %q, want %q", path, res.StatusCode, res.Header.Get("Location"), want)
+		}
+	}
 	if res := postForm(t, h, "/alerts/channels/x/test", nil, ""); res.StatusCode != http.StatusNotFound {
 		t.Errorf("test of channel x: %d", res.StatusCode)
 	}
@@ -298,7 +305,7 @@ func items(sel *goquery.Selection) string {
 func TestAlertThresholdUnits(t *testing.T) {
 	for _, r := range alerts.Rules() {
 		for _, th := range r.Thresholds {
-			if thresholdUnits[th.Key] == "" {
+			if u := thresholdUnits[th.Key]; u[0] == "" || u[1] == "" {
 				t.Errorf("rule %s: threshold %q has no unit in thresholdUnits", r.Name, th.Key)
 			}
 		}

@@ -14,10 +14,20 @@ import (
 )
 
 // thresholdUnits are the units of the rules' thresholds, by key, as the page shows them after
-// the number (a test holds every threshold of alerts.Rules() to having one).
-var thresholdUnits = map[string]string{
-	"units": "units", "percent": "%", "errors": "members", "times": "refreshes", "users": "users",
-	"days": "days", "hours": "hours", "amount": "a month",
+// the number: for 1 and for other numbers (a test holds every threshold of alerts.Rules() to
+// having one).
+var thresholdUnits = map[string][2]string{
+	"units": {"unit", "units"}, "percent": {"%", "%"}, "errors": {"member", "members"}, "times": {"refresh", "refreshes"},
+	"users": {"user", "users"}, "days": {"day", "days"}, "hours": {"hour", "hours"}, "amount": {"a month", "a month"},
+}
+
+// thresholdUnit is the unit of threshold key after n.
+func thresholdUnit(key string, n int) string {
+	u := thresholdUnits[key]
+	if n == 1 {
+		return u[0]
+	}
+	return u[1]
 }
 
 // alertsView reads everything /alerts shows for the request's person and what its query asks.
@@ -122,14 +132,14 @@ func ruleTitle(name string) string {
 // ruleView is a rule with its settings in force (its defaults where none are stored).
 func ruleView(r alerts.Rule, stored map[string]model.AlertRuleSettings, saved bool) web.AlertRuleView {
 	set := r.Defaults()
-	v := web.AlertRuleView{Name: r.Name, Title: r.Title, Description: r.Description, Action: alertRuleURL(r.Name), Saved: saved}
+	v := web.AlertRuleView{Name: r.Name, Title: r.Title, Description: r.Description, Action: alertRuleURL(r.Name) + "#rule-" + r.Name, Saved: saved}
 	if st, ok := stored[r.Name]; ok {
 		set, _ = r.ParseSettings(st) // unreadable thresholds show their defaults
 		v.Updated = st.UpdatedBy + ", " + web.DateTime(st.UpdatedAt)
 	}
 	v.Enabled = set.Enabled
 	for _, t := range r.Thresholds {
-		v.Thresholds = append(v.Thresholds, web.ThresholdView{Key: t.Key, Label: t.Label, Unit: thresholdUnits[t.Key],
+		v.Thresholds = append(v.Thresholds, web.ThresholdView{Key: t.Key, Label: t.Label, Unit: thresholdUnit(t.Key, set.Thresholds[t.Key]),
 			Value: strconv.Itoa(set.Thresholds[t.Key]), Default: t.Default, Min: t.Min, Max: t.Max})
 	}
 	return v
@@ -147,7 +157,7 @@ var securityLabels = map[string]string{
 func channelView(c model.AlertChannel) web.AlertChannelView {
 	id := strconv.FormatInt(c.ID, 10)
 	v := web.AlertChannelView{ID: id, Name: c.Name, Enabled: c.Enabled, Quiet: c.Quiet.String(),
-		Action: alertChannelURL(c.ID), TestAction: alertChannelURL(c.ID) + "/test", QuietZone: c.Quiet.Zone}
+		Action: alertChannelURL(c.ID) + alertChannelAnchor(c.ID), TestAction: alertChannelURL(c.ID) + "/test" + alertChannelAnchor(c.ID), QuietZone: c.Quiet.Zone}
 	if !c.Quiet.None() {
 		v.QuietStart, v.QuietEnd = clockTime(c.Quiet.Start), clockTime(c.Quiet.End)
 	}
@@ -175,7 +185,7 @@ func clockTime(minutes int) string { return fmt.Sprintf("%02d:%02d", minutes/60,
 
 // addChannelForms are the two forms that add a channel, filled with in (its secrets never).
 func addChannelForms(in alerts.ChannelInput) (webhook, email web.AddChannelForm) {
-	base := web.AddChannelForm{Action: alertsPath + "/channels", Name: in.Name, QuietStart: in.QuietStart, QuietEnd: in.QuietEnd, QuietZone: in.QuietZone}
+	base := web.AddChannelForm{Action: alertsPath + "/channels#add-channel", Name: in.Name, QuietStart: in.QuietStart, QuietEnd: in.QuietEnd, QuietZone: in.QuietZone}
 	webhook, email = base, base
 	webhook.Kind, email.Kind = model.ChannelWebhook, model.ChannelEmail
 	for _, f := range []string{model.FormatTeams, model.FormatSlack, model.FormatJSON} {
