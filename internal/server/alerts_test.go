@@ -243,6 +243,21 @@ func TestAlertsPage(t *testing.T) {
 			t.Errorf("a Reader's POST %s: %d", p, res.StatusCode)
 		}
 	}
+	// A form posted from another site is refused before it is read, like every form's.
+	for _, p := range []string{"/alerts/channels", "/alerts/channels/" + id + "/test", "/alerts/rules/sku-low"} {
+		req := httptest.NewRequest("POST", p, strings.NewReader("name=x&kind=webhook&format=json&url=https%3A%2F%2Fevil.example%2F"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusForbidden {
+			t.Errorf("cross-site POST %s: %d", p, rec.Code)
+		}
+	}
+	if got := len(rc.got()); got != 2 {
+		t.Errorf("the receiver got %d requests, want the two tests", got)
+	}
+
 	// A form's address reloaded or bookmarked leads to its part of the page.
 	for path, want := range map[string]string{"/alerts/channels": "/alerts#channels", "/alerts/rules/sku-low": "/alerts#rule-sku-low",
 		"/alerts/channels/" + id + "/test": "/alerts#channel-" + id} {
