@@ -79,6 +79,9 @@ func TestAlertsInTheBrowser(t *testing.T) {
 	}
 	checkA11y(t, ctx, script, "alerts, after a test")
 	screenshotWidths(t, ctx, "alerts-licenseadmin")
+	do(t, ctx, "open the email form", chromedp.Click(chromedp.CSS("#add-channel details:not([open]) summary")),
+		chromedp.WaitVisible(chromedp.CSS("#em-password")))
+	screenshotWidths(t, ctx, "alerts-email-form")
 
 	do(t, ctx, "open the activity log", chromedp.Navigate(d.URL+"/activity?action=alert-test"), chromedp.WaitVisible(chromedp.CSS("#activity")))
 	if got := text(t, ctx, "#activity"); !strings.Contains(got, "Helpdesk hook") {
