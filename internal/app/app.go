@@ -68,7 +68,10 @@ type App struct {
 	SSPRSamples server.SSPRSamples
 	// Alerts evaluates the alert rules after every refresh and delivers the notifications.
 	Alerts *alerts.Engine
-	Server *server.Server
+	// AlertConfig changes the alerts' channels and rules and sends tests (/alerts), each change
+	// in the activity log.
+	AlertConfig *alerts.Configurator
+	Server      *server.Server
 }
 
 // New opens the database and connects the Graph client; it makes no network call yet.
@@ -141,9 +144,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
+	alertConfig, err := alerts.NewConfigurator(st, st, al)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	syncer.AfterRun = al.AfterSync
 	a := &App{
 		Alerts:      al,
+		AlertConfig: alertConfig,
 		Config:      cfg,
 		Logger:      logger,
 		Store:       st,
@@ -230,6 +239,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		Health:         a.Health,
 		SSPR:           a.SSPR,
 		SSPRSamples:    a.SSPRSamples,
+		AlertData:      a.Store,
+		AlertConfig:    a.AlertConfig,
 		IPDownloads:    IPDownloadsEnabled(a.Config),
 		RoleNames:      roleNames(a.Config),
 		TrustedProxies: a.Config.TrustedProxies,
