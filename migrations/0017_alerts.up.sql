@@ -13,10 +13,11 @@ CREATE TABLE alert_rules (
 
 -- Where notifications go. secret is the webhook URL or the SMTP password (never shown back in
 -- full); email is an email channel's server and addresses (JSON of model.EmailSettings); quiet
--- hours are minutes after midnight in quiet_zone (start = end: none).
+-- hours are minutes after midnight in quiet_zone (start = end: none). A removed channel keeps
+-- its row (removed_at set) for the history of what it was sent; its name is free again.
 CREATE TABLE alert_channels (
     id          INTEGER PRIMARY KEY,
-    name        TEXT    NOT NULL UNIQUE CHECK (name <> ''),
+    name        TEXT    NOT NULL CHECK (name <> ''),
     kind        TEXT    NOT NULL CHECK (kind IN ('webhook', 'email')),
     format      TEXT    NOT NULL CHECK ((kind = 'webhook' AND format IN ('teams', 'slack', 'json')) OR (kind = 'email' AND format = '')),
     secret      TEXT    NOT NULL,
@@ -25,8 +26,10 @@ CREATE TABLE alert_channels (
     quiet_end   INTEGER NOT NULL DEFAULT 0 CHECK (quiet_end BETWEEN 0 AND 1439),
     quiet_zone  TEXT    NOT NULL DEFAULT '',
     enabled     INTEGER NOT NULL,
-    created_at  INTEGER NOT NULL
+    created_at  INTEGER NOT NULL,
+    removed_at  INTEGER
 );
+CREATE UNIQUE INDEX alert_channels_name ON alert_channels (name) WHERE removed_at IS NULL;
 
 -- One alert: a rule's condition on one subject, from when it started to when it ended
 -- (resolved_at NULL while it lasts). last_sent_at is when it was last notified (start or repeat).

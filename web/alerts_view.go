@@ -13,9 +13,11 @@ type AlertsView struct {
 	Channels     []AlertChannelView
 	// AddWebhook and AddEmail are the forms that add a channel (as typed, when refused).
 	AddWebhook, AddEmail AddChannelForm
-	History              []AlertEntryView
-	HistoryTotal         int
-	Pager                Pager
+	// Removed names a channel just removed.
+	Removed      string
+	History      []AlertEntryView
+	HistoryTotal int
+	Pager        Pager
 }
 
 // OpenAlertView is an alert whose condition lasts.
@@ -58,8 +60,11 @@ type AlertChannelView struct {
 	// QuietStart, QuietEnd ("HH:MM") and QuietZone fill the form (as typed, when refused).
 	QuietStart, QuietEnd, QuietZone string
 	Action, TestAction              string
-	Problem                         *FormProblem
-	Saved                           bool
+	// RemoveAction removes the channel ("" for one the configuration gives: Configured names
+	// the setting that does).
+	RemoveAction, Configured string
+	Problem                  *FormProblem
+	Saved                    bool
 	// LastTest is the outcome of its latest test (nil: never tested); Tested says it was just
 	// sent from this page, so the outcome is announced.
 	LastTest *DeliveryView

@@ -20,6 +20,7 @@ type Config interface {
 	AddAlertChannel(ctx context.Context, c model.AlertChannel) (model.AlertChannel, error)
 	AlertChannel(ctx context.Context, id int64) (model.AlertChannel, error)
 	SetAlertChannel(ctx context.Context, id int64, enabled bool, quiet model.QuietHours) error
+	RemoveAlertChannel(ctx context.Context, id int64) error
 	SetAlertRuleSettings(ctx context.Context, r model.AlertRuleSettings) error
 	QueueTest(ctx context.Context, channelID int64, m model.AlertMessage) (int64, error)
 }
@@ -34,6 +35,9 @@ type Configurator struct {
 	cfg    Config
 	log    ActivityLog
 	engine *Engine
+	// Configured are the channels the configuration gives, by name, with the setting that
+	// gives each: they are removed there, not here.
+	Configured map[string]string
 }
 
 // NewConfigurator returns a Configurator over cfg and log; engine delivers channel tests.
@@ -123,6 +127,35 @@ type ChannelChange struct {
 	Enabled                         bool
 	QuietStart, QuietEnd, QuietZone string
 	Actor                           model.Activity
+}
+
+// ConfiguredBy says whether the configuration gives the channel called name, and by which
+// setting.
+func (c *Configurator) ConfiguredBy(name string) (string, bool) {
+	setting, ok := c.Configured[name]
+	return setting, ok
+}
+
+// RemoveChannel removes channel id: it is sent nothing more and what was queued for it is
+// dropped; what it was sent stays in the history. A channel the configuration gives is refused
+// (an *model.InputError naming the setting).
+func (c *Configurator) RemoveChannel(ctx context.Context, id int64, actor model.Activity) (err error) {
+	a := actor
+	a.Action, a.Target = model.ActionAlertChannel, strconv.FormatInt(id, 10)
+	defer c.record(ctx, &a, &err)
+	ch, err := c.cfg.AlertChannel(ctx, id)
+	if err != nil {
+		return err
+	}
+	a.TargetName = ch.Name
+	if setting, ok := c.ConfiguredBy(ch.Name); ok {
+		return &model.InputError{Message: "The channel " + ch.Name + " is given by " + setting + ": unset it there (then restart) to remove the channel."}
+	}
+	if err := c.cfg.RemoveAlertChannel(ctx, id); err != nil {
+		return err
+	}
+	a.Detail = "removed (" + Destination(ch) + ")"
+	return nil
 }
 
 // SetChannel switches a channel on or off and sets its quiet hours. A channel that is off is

@@ -75,6 +75,11 @@ const (
 	EnvEmailChannel = "environment email"
 )
 
+// ConfiguredChannels are the channels the configuration gives, with the setting of each.
+func ConfiguredChannels() map[string]string {
+	return map[string]string{EnvChannel: "TENANTDESK_ALERT_WEBHOOK", EnvEmailChannel: "TENANTDESK_ALERT_SMTP_HOST"}
+}
+
 // ConfigureAlertChannel keeps the channels the configuration gives as it says: the webhook and
 // its format, and the email channel, on; each switched off (its history kept) when unset.
 func ConfigureAlertChannel(ctx context.Context, cfg config.Config, st *store.Store) error {

@@ -149,6 +149,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
+	alertConfig.Configured = ConfiguredChannels()
 	syncer.AfterRun = al.AfterSync
 	a := &App{
 		Alerts:      al,

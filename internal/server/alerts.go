@@ -27,6 +27,7 @@ type AlertData interface {
 	AlertRuleSettings(ctx context.Context) (map[string]model.AlertRuleSettings, error)
 	AlertHistory(ctx context.Context, q model.AlertHistoryQuery) (model.AlertHistoryPage, error)
 	LastAlertTests(ctx context.Context) (map[int64]model.AlertDeliveryRecord, error)
+	RemovedAlertChannel(ctx context.Context, id int64) (string, error)
 }
 
 // AlertConfig changes the alerts' rules and channels and sends tests, recording each change in
@@ -36,6 +37,8 @@ type AlertConfig interface {
 	SetChannel(ctx context.Context, in alerts.ChannelChange) error
 	SetRule(ctx context.Context, in alerts.RuleChange) error
 	SendTest(ctx context.Context, id int64, actor model.Activity) (model.AlertDelivery, error)
+	RemoveChannel(ctx context.Context, id int64, actor model.Activity) error
+	ConfiguredBy(name string) (setting string, ok bool)
 }
 
 const (

@@ -2,6 +2,7 @@ package server
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -70,6 +71,9 @@ func (s *Server) alertsView(r *http.Request) (web.AlertsView, error) {
 	}
 	for _, c := range channels {
 		cv := channelView(c)
+		if setting, ok := s.alertConfig.ConfiguredBy(c.Name); ok {
+			cv.RemoveAction, cv.Configured = "", setting
+		}
 		cv.Saved = saved == "channel:"+cv.ID
 		cv.Tested = q.Get("tested") == cv.ID
 		if d, ok := tests[c.ID]; ok {
@@ -79,6 +83,13 @@ func (s *Server) alertsView(r *http.Request) (web.AlertsView, error) {
 		v.Channels = append(v.Channels, cv)
 	}
 	v.AddWebhook, v.AddEmail = addChannelForms(alerts.ChannelInput{SMTPSecurity: model.SMTPStartTLS, Format: model.FormatTeams})
+	if id, err := strconv.ParseInt(q.Get("removed"), 10, 64); err == nil {
+		// The name comes from the store, never from the address: a link cannot make the page
+		// say a channel was removed.
+		if v.Removed, err = s.alertData.RemovedAlertChannel(ctx, id); err != nil && !errors.Is(err, model.ErrNotFound) {
+			return v, err
+		}
+	}
 	if id, err := strconv.ParseInt(q.Get("added"), 10, 64); err == nil {
 		for _, c := range channels {
 			if c.ID == id {
@@ -157,7 +168,8 @@ var securityLabels = map[string]string{
 func channelView(c model.AlertChannel) web.AlertChannelView {
 	id := strconv.FormatInt(c.ID, 10)
 	v := web.AlertChannelView{ID: id, Name: c.Name, Enabled: c.Enabled, Quiet: c.Quiet.String(),
-		Action: alertChannelURL(c.ID) + alertChannelAnchor(c.ID), TestAction: alertChannelURL(c.ID) + "/test" + alertChannelAnchor(c.ID), QuietZone: c.Quiet.Zone}
+		Action: alertChannelURL(c.ID) + alertChannelAnchor(c.ID), TestAction: alertChannelURL(c.ID) + "/test" + alertChannelAnchor(c.ID), QuietZone: c.Quiet.Zone,
+		RemoveAction: alertChannelURL(c.ID) + "/remove"}
 	if !c.Quiet.None() {
 		v.QuietStart, v.QuietEnd = clockTime(c.Quiet.Start), clockTime(c.Quiet.End)
 	}

@@ -404,6 +404,9 @@ func waitJob(t testing.TB, h http.Handler, loc, role string) string {
 type noAlerts struct{}
 
 func (noAlerts) AlertChannels(context.Context) ([]model.AlertChannel, error) { return nil, nil }
+func (noAlerts) RemovedAlertChannel(context.Context, int64) (string, error) {
+	return "", &model.NotFoundError{What: "alert channel"}
+}
 func (noAlerts) AlertRuleSettings(context.Context) (map[string]model.AlertRuleSettings, error) {
 	return nil, nil
 }
@@ -416,8 +419,10 @@ func (noAlerts) LastAlertTests(context.Context) (map[int64]model.AlertDeliveryRe
 func (noAlerts) AddChannel(context.Context, alerts.ChannelInput) (model.AlertChannel, error) {
 	return model.AlertChannel{}, errNoOps
 }
-func (noAlerts) SetChannel(context.Context, alerts.ChannelChange) error { return errNoOps }
-func (noAlerts) SetRule(context.Context, alerts.RuleChange) error       { return errNoOps }
+func (noAlerts) SetChannel(context.Context, alerts.ChannelChange) error     { return errNoOps }
+func (noAlerts) SetRule(context.Context, alerts.RuleChange) error           { return errNoOps }
+func (noAlerts) RemoveChannel(context.Context, int64, model.Activity) error { return errNoOps }
+func (noAlerts) ConfiguredBy(string) (string, bool)                         { return "", false }
 func (noAlerts) SendTest(context.Context, int64, model.Activity) (model.AlertDelivery, error) {
 	return model.AlertDelivery{}, errNoOps
 }

@@ -100,7 +100,8 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.require(auth.RoleLicenseAdmin)).Post(alertsPath+"/channels", s.handle(s.handleAddAlertChannel))
 	r.With(s.require(auth.RoleLicenseAdmin)).Post(alertsPath+"/channels/{id}", s.handle(s.handleSetAlertChannel))
 	r.With(s.require(auth.RoleLicenseAdmin)).Post(alertsPath+"/channels/{id}/test", s.handle(s.handleSendAlertTest))
-	for _, p := range []string{"/rules/{rule}", "/channels", "/channels/{id}", "/channels/{id}/test"} {
+	r.With(s.require(auth.RoleLicenseAdmin)).Post(alertsPath+"/channels/{id}/remove", s.handle(s.handleRemoveAlertChannel))
+	for _, p := range []string{"/rules/{rule}", "/channels", "/channels/{id}", "/channels/{id}/test", "/channels/{id}/remove"} {
 		r.With(s.require(auth.RoleReader)).Get(alertsPath+p, s.handleAlertsForm)
 	}
 

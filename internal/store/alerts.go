@@ -46,7 +46,7 @@ func (s *Store) RecordAlerts(ctx context.Context, changes []model.AlertChange) e
 		return nil
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		channels, err := queryColumn[int64](ctx, tx, `SELECT id FROM alert_channels WHERE enabled = 1 ORDER BY id`)
+		channels, err := queryColumn[int64](ctx, tx, `SELECT id FROM alert_channels WHERE enabled = 1 AND removed_at IS NULL ORDER BY id`)
 		if err != nil {
 			return err
 		}
@@ -134,7 +134,7 @@ func (s *Store) QueueTest(ctx context.Context, channelID int64, m model.AlertMes
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM alert_channels WHERE id = ?`, channelID).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM alert_channels WHERE id = ? AND removed_at IS NULL`, channelID).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
@@ -308,10 +308,48 @@ func (s *Store) AddAlertChannel(ctx context.Context, c model.AlertChannel) (mode
 	return c, nil
 }
 
-// AlertChannels are every channel, by name.
+// RemoveAlertChannel removes channel id: it is sent nothing more, what was still queued for it
+// is dropped, and what it was sent stays in the history under its name. An
+// *model.NotFoundError when there is none (or it is removed already).
+func (s *Store) RemoveAlertChannel(ctx context.Context, id int64) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := updateOne(ctx, tx, `UPDATE alert_channels SET removed_at = ?, enabled = 0 WHERE id = ? AND removed_at IS NULL`,
+			timeToDB(s.Now()), id); err != nil {
+			return err
+		}
+		pending := `SELECT id FROM alert_deliveries WHERE channel_id = ?1 AND status = 'pending'`
+		if _, err := tx.ExecContext(ctx, `DELETE FROM alert_attempts WHERE delivery_id IN (`+pending+`)`, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM alert_deliveries WHERE channel_id = ? AND status = 'pending'`, id)
+		return err
+	})
+	if errors.Is(err, model.ErrNotFound) {
+		return &model.NotFoundError{What: "alert channel", ID: strconv.FormatInt(id, 10)}
+	}
+	if err != nil {
+		return fmt.Errorf("remove alert channel: %w", err)
+	}
+	return nil
+}
+
+// RemovedAlertChannel is the name of channel id, removed; an *model.NotFoundError when there is
+// no such channel or it is not removed.
+func (s *Store) RemovedAlertChannel(ctx context.Context, id int64) (string, error) {
+	return readValue(ctx, s, func(q querier) (string, error) {
+		var name string
+		err := q.QueryRowContext(ctx, `SELECT name FROM alert_channels WHERE id = ? AND removed_at IS NOT NULL`, id).Scan(&name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", &model.NotFoundError{What: "removed alert channel", ID: strconv.FormatInt(id, 10)}
+		}
+		return name, err
+	})
+}
+
+// AlertChannels are every channel not removed, by name.
 func (s *Store) AlertChannels(ctx context.Context) ([]model.AlertChannel, error) {
 	return readValue(ctx, s, func(q querier) ([]model.AlertChannel, error) {
-		rows, err := q.QueryContext(ctx, `SELECT `+channelColumns+` FROM alert_channels c ORDER BY c.name`)
+		rows, err := q.QueryContext(ctx, `SELECT `+channelColumns+` FROM alert_channels c WHERE c.removed_at IS NULL ORDER BY c.name`)
 		if err != nil {
 			return nil, fmt.Errorf("read alert channels: %w", err)
 		}
@@ -332,11 +370,11 @@ func (s *Store) AlertChannels(ctx context.Context) ([]model.AlertChannel, error)
 	})
 }
 
-// AlertChannel is channel id; an *model.NotFoundError when there is none.
+// AlertChannel is channel id; an *model.NotFoundError when there is none or it is removed.
 func (s *Store) AlertChannel(ctx context.Context, id int64) (model.AlertChannel, error) {
 	return readValue(ctx, s, func(q querier) (model.AlertChannel, error) {
 		var cs channelScan
-		err := q.QueryRowContext(ctx, `SELECT `+channelColumns+` FROM alert_channels c WHERE c.id = ?`, id).Scan(cs.targets()...)
+		err := q.QueryRowContext(ctx, `SELECT `+channelColumns+` FROM alert_channels c WHERE c.id = ? AND c.removed_at IS NULL`, id).Scan(cs.targets()...)
 		if errors.Is(err, sql.ErrNoRows) {
 			return model.AlertChannel{}, &model.NotFoundError{What: "alert channel", ID: strconv.FormatInt(id, 10)}
 		}
@@ -352,7 +390,7 @@ func (s *Store) AlertChannel(ctx context.Context, id int64) (model.AlertChannel,
 // they go out when it is on again.
 func (s *Store) SetAlertChannel(ctx context.Context, id int64, enabled bool, quiet model.QuietHours) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		return updateOne(ctx, tx, `UPDATE alert_channels SET enabled = ?, quiet_start = ?, quiet_end = ?, quiet_zone = ? WHERE id = ?`,
+		return updateOne(ctx, tx, `UPDATE alert_channels SET enabled = ?, quiet_start = ?, quiet_end = ?, quiet_zone = ? WHERE id = ? AND removed_at IS NULL`,
 			enabled, quiet.Start, quiet.End, quiet.Zone, id)
 	})
 	if errors.Is(err, model.ErrNotFound) {
@@ -432,7 +470,7 @@ func (s *Store) PutAlertChannel(ctx context.Context, c model.AlertChannel) (mode
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO alert_channels (name, created_at, kind, format, secret, email, quiet_start, quiet_end, quiet_zone, enabled)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, format = excluded.format, secret = excluded.secret,
+			ON CONFLICT (name) WHERE removed_at IS NULL DO UPDATE SET kind = excluded.kind, format = excluded.format, secret = excluded.secret,
 			email = excluded.email, enabled = excluded.enabled
 			RETURNING id`, append([]any{c.Name, timeToDB(c.CreatedAt)}, row...)...).Scan(&c.ID)
 	})

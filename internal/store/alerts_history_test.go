@@ -72,7 +72,7 @@ func TestAlertHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	test := model.AlertMessage{Title: "tenantdesk can reach this channel", Rule: "test", Subject: "channel:1", At: t0.Add(101 * time.Hour), Since: t0.Add(101 * time.Hour)}
-	if err := st.QueueTest(ctx, teams.ID, test); err != nil {
+	if _, err := st.QueueTest(ctx, teams.ID, test); err != nil {
 		t.Fatal(err)
 	}
 
@@ -135,7 +135,7 @@ func TestAlertHistory(t *testing.T) {
 	}
 
 	// Each channel's last test: Teams was tested twice, the mail channel never.
-	if err := st.QueueTest(ctx, teams.ID, test); err != nil {
+	if _, err := st.QueueTest(ctx, teams.ID, test); err != nil {
 		t.Fatal(err)
 	}
 	tests, err := st.LastAlertTests(ctx)

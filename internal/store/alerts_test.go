@@ -88,3 +88,67 @@ func TestAlertsOutbox(t *testing.T) {
 		t.Fatalf("history = %+v, %v", all, err)
 	}
 }
+
+// A removed channel is sent nothing more: what was queued for it is dropped, it leaves the list
+// (its name free again), and what it was sent keeps its name in the history.
+func TestRemoveAlertChannel(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	ch, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "Teams", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: "https://x/1", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := model.AlertMessage{Kind: model.AlertFired, Rule: "sku-low", Subject: "sku:a", Title: "A1 used up", Since: t0, At: t0}
+	if err := st.RecordAlerts(ctx, []model.AlertChange{{Message: m}}); err != nil {
+		t.Fatal(err)
+	}
+	due, _ := st.DueDeliveries(ctx, t0, 10)
+	if err := st.RecordAttempt(ctx, due[0].ID, t0, 200, "", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	m2 := m
+	m2.Subject, m2.Title = "sku:b", "E5 used up"
+	if err := st.RecordAlerts(ctx, []model.AlertChange{{Message: m2}}); err != nil {
+		t.Fatal(err)
+	}
+	due, _ = st.DueDeliveries(ctx, t0, 10)
+	if err := st.RecordAttempt(ctx, due[0].ID, t0, 503, "down", t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RemoveAlertChannel(ctx, ch.ID); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := st.DueDeliveries(ctx, t0.Add(time.Hour), 10); len(due) != 0 {
+		t.Errorf("due to a removed channel: %+v", due)
+	}
+	if chs, _ := st.AlertChannels(ctx); len(chs) != 0 {
+		t.Errorf("listed: %+v", chs)
+	}
+	if _, err := st.AlertChannel(ctx, ch.ID); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("read after removal: %v", err)
+	}
+	if name, err := st.RemovedAlertChannel(ctx, ch.ID); err != nil || name != "Teams" {
+		t.Errorf("removed channel: %q, %v", name, err)
+	}
+	if err := st.RemoveAlertChannel(ctx, ch.ID); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("removed twice: %v", err)
+	}
+	hist, err := st.RecentDeliveries(ctx, 10)
+	if err != nil || len(hist) != 1 || hist[0].Status != "sent" || hist[0].Channel.Name != "Teams" {
+		t.Fatalf("history %+v, %v", hist, err)
+	}
+	again, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "Teams", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: "https://x/2", Enabled: true})
+	if err != nil || again.ID == ch.ID {
+		t.Fatalf("the name again: %+v, %v", again, err)
+	}
+	if _, err := st.RemovedAlertChannel(ctx, again.ID); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("a channel not removed reads as removed: %v", err)
+	}
+	if _, err := st.PutAlertChannel(ctx, model.AlertChannel{Name: "Teams", Kind: model.ChannelWebhook, Format: model.FormatSlack, Secret: "https://x/3", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if chs, _ := st.AlertChannels(ctx); len(chs) != 1 || chs[0].ID != again.ID || chs[0].Format != model.FormatSlack {
+		t.Errorf("put over the name: %+v", chs)
+	}
+}
