@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -63,10 +64,14 @@ func (s *Sender) Send(ctx context.Context, c model.AlertChannel, m model.AlertMe
 	if s.UserAgent != "" {
 		req.Header.Set("User-Agent", s.UserAgent)
 	}
-	client := s.Client
-	if client == nil {
-		client = &http.Client{Timeout: DefaultTimeout}
+	client := &http.Client{Timeout: DefaultTimeout}
+	if s.Client != nil {
+		c := *s.Client
+		client = &c
 	}
+	// A redirect is an answer, never followed: following it would post the alert (or, turned
+	// into a GET, probe) wherever the receiver points, past CheckWebhookURL.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	res, err := client.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("no answer from the webhook: %v", stripURL(err))
@@ -74,9 +79,9 @@ func (s *Sender) Send(ctx context.Context, c model.AlertChannel, m model.AlertMe
 	defer res.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(res.Body, 300))
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		why := strings.TrimSpace(string(snippet))
-		if !utf8.ValidString(why) {
-			why = ""
+		why := redactURL(strings.ToValidUTF8(strings.TrimSpace(string(snippet)), ""), c.Secret)
+		if res.StatusCode >= 300 && res.StatusCode < 400 {
+			return res.StatusCode, fmt.Errorf("the webhook answered %s, a redirect, which tenantdesk does not follow: give the address it redirects to", res.Status)
 		}
 		if why != "" {
 			return res.StatusCode, fmt.Errorf("the webhook answered %s: %s", res.Status, why)
@@ -84,6 +89,29 @@ func (s *Sender) Send(ctx context.Context, c model.AlertChannel, m model.AlertMe
 		return res.StatusCode, fmt.Errorf("the webhook answered %s", res.Status)
 	}
 	return res.StatusCode, nil
+}
+
+// redactURL removes from a receiver's answer what would show the webhook URL, a secret: the
+// URL, its path and query, and each part of them long enough to be a token (receivers such as
+// Express echo "Cannot POST /services/T0/B0/<token>").
+func redactURL(s, secret string) string {
+	u, err := url.Parse(secret)
+	if err != nil || s == "" {
+		return s
+	}
+	parts := []string{secret, u.RequestURI(), u.EscapedPath(), u.Path, u.RawQuery}
+	for _, sep := range []string{"/", "&", "=", "?"} {
+		for _, p := range []string{u.Path, u.RawQuery} {
+			parts = append(parts, strings.Split(p, sep)...)
+		}
+	}
+	slices.SortFunc(parts, func(a, b string) int { return len(b) - len(a) }) // longest first
+	for _, p := range parts {
+		if len(p) >= 8 {
+			s = strings.ReplaceAll(s, p, "(hidden)")
+		}
+	}
+	return s
 }
 
 // stripURL drops the URL (a secret) from a request error.

@@ -164,3 +164,31 @@ func TestDefaultBackoff(t *testing.T) {
 		t.Error("no cap")
 	}
 }
+
+// A receiver that echoes what it was sent (Express: "Cannot POST /services/T0/B0/<token>")
+// does not put the webhook's token into the recorded error; a redirect is not followed.
+func TestSendHidesTheURLInAnswersAndFollowsNoRedirect(t *testing.T) {
+	var elsewhere int
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere++ }))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/moved") {
+			http.Redirect(w, r, other.URL+"/internal", http.StatusFound)
+			return
+		}
+		http.Error(w, "Cannot POST "+r.URL.RequestURI(), http.StatusNotFound)
+	}))
+	defer srv.Close()
+	s := &Sender{}
+	for _, path := range []string{"/services/T0ABC/B0DEF/SECRETTOKEN123", "/hook?sig=SECRETTOKEN123&sp=x"} {
+		ch := model.AlertChannel{Name: "x", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: srv.URL + path}
+		code, err := s.Send(context.Background(), ch, sampleMessage())
+		if code != 404 || err == nil || strings.Contains(err.Error(), "SECRETTOKEN123") || !strings.Contains(err.Error(), "Cannot POST") {
+			t.Errorf("%s: %d, %v", path, code, err)
+		}
+	}
+	ch := model.AlertChannel{Name: "x", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: srv.URL + "/moved"}
+	if code, err := s.Send(context.Background(), ch, sampleMessage()); code != http.StatusFound || err == nil || !strings.Contains(err.Error(), "redirect") || elsewhere != 0 {
+		t.Errorf("redirect: %d, %v, followed %d times", code, err, elsewhere)
+	}
+}
