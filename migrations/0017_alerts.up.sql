@@ -69,6 +69,9 @@ CREATE TABLE alert_deliveries (
     attempts   INTEGER NOT NULL DEFAULT 0,
     next_at    INTEGER NOT NULL,
     sent_at    INTEGER,
+    -- claimed_until: a process is sending it until then; no other takes it (a serve and a
+    -- `tenantdesk refresh` may both deliver).
+    claimed_until INTEGER,
     error      TEXT    NOT NULL DEFAULT '',
     UNIQUE (event_id, channel_id)
 );

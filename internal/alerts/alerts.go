@@ -34,6 +34,7 @@ type Store interface {
 	AlertRuleSettings(ctx context.Context) (map[string]model.AlertRuleSettings, error)
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]model.AlertDelivery, error)
 	AlertDelivery(ctx context.Context, id int64) (model.AlertDelivery, error)
+	ClaimDelivery(ctx context.Context, id int64, now, until time.Time) (bool, error)
 	RecordAttempt(ctx context.Context, id int64, at time.Time, statusCode int, errText string, next time.Time) error
 	PostponeDeliveries(ctx context.Context, channelID int64, until time.Time) error
 }

@@ -29,8 +29,8 @@ type Delivered struct {
 // Deliver sends every delivery that is due, oldest first, and records each attempt: sent, or
 // failed with why and tried again after the backoff. Once a channel fails, its other deliveries
 // wait for its next try rather than each waiting out a timeout; a channel in its quiet hours is
-// sent nothing until they end. Calls do not overlap, so no
-// delivery is sent twice by one process.
+// sent nothing until they end. Each delivery is claimed before it is sent, so two processes
+// (a serve and a `tenantdesk refresh`) never send one twice; calls in one process do not overlap.
 func (e *Engine) Deliver(ctx context.Context) (Delivered, error) {
 	e.deliverMu.Lock()
 	defer e.deliverMu.Unlock()
@@ -61,8 +61,15 @@ func (e *Engine) Deliver(ctx context.Context) (Delivered, error) {
 				done.Quiet++
 				continue
 			}
+			if ok, err := e.st.ClaimDelivery(ctx, d.ID, e.Now(), e.Now().Add(claimFor(sender))); err != nil {
+				return done, err
+			} else if !ok {
+				continue // another process sends it
+			}
 			code, sendErr := sender.Send(ctx, d.Channel, d.Message)
 			at := e.Now()
+			// What was sent is recorded even if ctx ended meanwhile: else it goes again.
+			ctx := context.WithoutCancel(ctx)
 			if sendErr == nil {
 				done.Sent++
 				err = e.st.RecordAttempt(ctx, d.ID, at, code, "", time.Time{})
@@ -87,16 +94,18 @@ func (e *Engine) Deliver(ctx context.Context) (Delivered, error) {
 }
 
 // sendNow sends delivery id at once (a channel test, while the person waits), whatever the
-// channel's quiet hours, and records the attempt; a failure is final (no retry). A delivery that
-// a concurrent Deliver has already tried is returned as it is.
+// channel's quiet hours, and records the attempt; a failure is final (no retry). It waits for no
+// delivery round: Deliver never takes tests.
 func (e *Engine) sendNow(ctx context.Context, id int64) (model.AlertDelivery, error) {
-	e.deliverMu.Lock()
-	defer e.deliverMu.Unlock()
 	d, err := e.st.AlertDelivery(ctx, id)
 	if err != nil || d.Status != "pending" {
 		return d, err
 	}
+	if ok, err := e.st.ClaimDelivery(ctx, id, e.Now(), e.Now().Add(claimFor(e.sender()))); err != nil || !ok {
+		return d, err
+	}
 	code, sendErr := e.sender().Send(ctx, d.Channel, d.Message)
+	ctx = context.WithoutCancel(ctx)
 	why := ""
 	if sendErr != nil {
 		why = sendErr.Error()
@@ -106,6 +115,10 @@ func (e *Engine) sendNow(ctx context.Context, id int64) (model.AlertDelivery, er
 	}
 	return e.st.AlertDelivery(ctx, id)
 }
+
+// claimFor is how long a delivery is held while it is sent: well past the sender's timeout
+// (an SMTP conversation has several), so a claim runs out only when its process died.
+func claimFor(s *Sender) time.Duration { return 4 * s.timeout() }
 
 func (e *Engine) sender() *Sender {
 	if e.Sender == nil {

@@ -238,9 +238,11 @@ func (s *Store) deliveries(ctx context.Context, where string, args ...any) ([]mo
 }
 
 // DueDeliveries are the pending deliveries due by now to channels that are on, oldest first, at
-// most limit.
+// most limit: not those another process is sending (claimed), nor channel tests (sent while
+// the person waits, by SendTest alone).
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]model.AlertDelivery, error) {
-	return s.deliveries(ctx, `WHERE d.status = 'pending' AND d.next_at <= ? AND c.enabled = 1 ORDER BY d.next_at, d.id LIMIT ?`, timeToDB(now), limit)
+	return s.deliveries(ctx, `WHERE d.status = 'pending' AND d.next_at <= ?1 AND c.enabled = 1 AND e.kind <> 'test'
+		AND (d.claimed_until IS NULL OR d.claimed_until <= ?1) ORDER BY d.next_at, d.id LIMIT ?2`, timeToDB(now), limit)
 }
 
 // RecentDeliveries are the last limit deliveries, newest first, sent or not.
@@ -260,6 +262,26 @@ func (s *Store) AlertDelivery(ctx context.Context, id int64) (model.AlertDeliver
 	return ds[0], nil
 }
 
+// ClaimDelivery takes pending delivery id for this process to send until until, unless another
+// holds it (its claim not yet run out at now) or it is no longer pending: false then.
+func (s *Store) ClaimDelivery(ctx context.Context, id int64, now, until time.Time) (bool, error) {
+	var claimed bool
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET claimed_until = ?1 WHERE id = ?2 AND status = 'pending'
+			AND (claimed_until IS NULL OR claimed_until <= ?3)`, timeToDB(until), id, timeToDB(now))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		claimed = n == 1
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("claim delivery: %w", err)
+	}
+	return claimed, nil
+}
+
 // RecordAttempt records one attempt of delivery id at at: sent when errText is "", else failed
 // with errText and tried again at next — or, when next is zero, failed for good (a channel
 // test). statusCode is the receiver's HTTP status or SMTP reply code (0 when none).
@@ -271,13 +293,13 @@ func (s *Store) RecordAttempt(ctx context.Context, id int64, at time.Time, statu
 		}
 		switch {
 		case errText == "":
-			return updateOne(ctx, tx, `UPDATE alert_deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, error = '' WHERE id = ? AND status = 'pending'`,
+			return updateOne(ctx, tx, `UPDATE alert_deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, error = '', claimed_until = NULL WHERE id = ? AND status = 'pending'`,
 				timeToDB(at), id)
 		case next.IsZero():
-			return updateOne(ctx, tx, `UPDATE alert_deliveries SET status = 'failed', attempts = attempts + 1, error = ? WHERE id = ? AND status = 'pending'`,
+			return updateOne(ctx, tx, `UPDATE alert_deliveries SET status = 'failed', attempts = attempts + 1, error = ?, claimed_until = NULL WHERE id = ? AND status = 'pending'`,
 				errText, id)
 		}
-		return updateOne(ctx, tx, `UPDATE alert_deliveries SET attempts = attempts + 1, next_at = ?, error = ? WHERE id = ? AND status = 'pending'`,
+		return updateOne(ctx, tx, `UPDATE alert_deliveries SET attempts = attempts + 1, next_at = ?, error = ?, claimed_until = NULL WHERE id = ? AND status = 'pending'`,
 			timeToDB(next), errText, id)
 	})
 	if err != nil {

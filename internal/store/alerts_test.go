@@ -152,3 +152,45 @@ func TestRemoveAlertChannel(t *testing.T) {
 		t.Errorf("put over the name: %+v", chs)
 	}
 }
+
+// A delivery claimed by one process is not due to another until the claim runs out; a channel
+// test is never due (SendTest sends it).
+func TestClaimDelivery(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	ch, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "Teams", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: "https://x/1", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RecordAlerts(ctx, []model.AlertChange{{Message: model.AlertMessage{Kind: model.AlertFired, Rule: "r", Subject: "s", Title: "T", Since: t0, At: t0}}}); err != nil {
+		t.Fatal(err)
+	}
+	testID, err := st.QueueTest(ctx, ch.ID, model.AlertMessage{Title: "test", At: t0, Since: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	due, _ := st.DueDeliveries(ctx, t0, 10)
+	if len(due) != 1 || due[0].ID == testID {
+		t.Fatalf("due %+v: want the alert only, not the test", due)
+	}
+	id := due[0].ID
+	if ok, err := st.ClaimDelivery(ctx, id, t0, t0.Add(time.Minute)); !ok || err != nil {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	if ok, _ := st.ClaimDelivery(ctx, id, t0.Add(time.Second), t0.Add(time.Minute)); ok {
+		t.Fatal("claimed twice")
+	}
+	if due, _ := st.DueDeliveries(ctx, t0.Add(time.Second), 10); len(due) != 0 {
+		t.Fatalf("a claimed delivery is due: %+v", due)
+	}
+	if due, _ := st.DueDeliveries(ctx, t0.Add(time.Minute), 10); len(due) != 1 {
+		t.Fatal("a claim that ran out (its process died) holds the delivery")
+	}
+	if err := st.RecordAttempt(ctx, id, t0.Add(2*time.Second), 200, "", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := st.ClaimDelivery(ctx, id, t0.Add(time.Hour), t0.Add(2*time.Hour)); ok {
+		t.Fatal("a sent delivery claimed")
+	}
+}
