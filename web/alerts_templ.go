@@ -1295,7 +1295,7 @@ func deliveryState(d DeliveryView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else if d.ChannelOff {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 128, "<span class=\"delivery-next\">The channel is off: it waits until it is on again.</span>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 128, "<span class=\"delivery-next\">The channel is off: it is sent nothing until it is on.</span>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1323,7 +1323,7 @@ func deliveryState(d DeliveryView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if d.ChannelOff {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 133, "the channel is off: it goes out when it is on again.")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 133, "the channel is off: it is sent nothing until it is on.")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

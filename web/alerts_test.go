@@ -96,7 +96,7 @@ func TestAlertsPageComponents(t *testing.T) {
 	if entries.Length() != 2 || entries.Eq(0).AttrOr("id", "") != "test-9" {
 		t.Fatalf("history entries %d", entries.Length())
 	}
-	if got := squash(entries.Eq(1).Find(`li[data-channel="Off"]`).Text()); got != "Off: waiting the channel is off: it goes out when it is on again." {
+	if got := squash(entries.Eq(1).Find(`li[data-channel="Off"]`).Text()); got != "Off: waiting the channel is off: it is sent nothing until it is on." {
 		t.Errorf("waiting delivery %q", got)
 	}
 	if got := cells(entries.Eq(1).Find(`tr[data-kind="repeat"]`)); got != "4 Mar 2026 10:05 UTC | Reminder | no channel was on" {

@@ -35,6 +35,7 @@ type Store interface {
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]model.AlertDelivery, error)
 	AlertDelivery(ctx context.Context, id int64) (model.AlertDelivery, error)
 	ClaimDelivery(ctx context.Context, id int64, now, until time.Time) (bool, error)
+	ReleaseDeliveries(ctx context.Context, channelID int64, now time.Time) error
 	RecordAttempt(ctx context.Context, id int64, at time.Time, statusCode int, errText string, next time.Time) error
 	PostponeDeliveries(ctx context.Context, channelID int64, until time.Time) error
 }

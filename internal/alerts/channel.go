@@ -176,6 +176,11 @@ func QuietUntil(q model.QuietHours, at time.Time) (time.Time, bool) {
 	}
 	end := time.Date(local.Year(), local.Month(), local.Day(), q.End/60, q.End%60, 0, 0, loc)
 	if !end.After(local) {
+		// The night clocks go back, End's wall time comes twice and time.Date gives the first:
+		// at the second pass it is still today's End, an hour on.
+		if later := end.Add(time.Hour); later.After(local) && later.In(loc).Hour()*60+later.In(loc).Minute() == q.End {
+			return later, true
+		}
 		end = time.Date(local.Year(), local.Month(), local.Day()+1, q.End/60, q.End%60, 0, 0, loc)
 	}
 	return end, true

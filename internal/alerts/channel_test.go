@@ -136,6 +136,12 @@ func TestQuietUntil(t *testing.T) {
 		{day, time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), true, time.Date(2026, 3, 2, 17, 0, 0, 0, time.UTC)},
 		{day, time.Date(2026, 3, 2, 17, 0, 0, 0, time.UTC), false, time.Time{}},
 		{model.QuietHours{}, time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC), false, time.Time{}},
+		// New York, 1 November 2026: 01:00-02:00 comes twice. Quiet until 01:30: at the second
+		// 01:10 (EST, 06:10 UTC) it ends 20 minutes later, not a day.
+		{model.QuietHours{Start: 0, End: 90, Zone: "America/New_York"}, time.Date(2026, 11, 1, 6, 10, 0, 0, time.UTC), true,
+			time.Date(2026, 11, 1, 6, 30, 0, 0, time.UTC)},
+		{model.QuietHours{Start: 0, End: 90, Zone: "America/New_York"}, time.Date(2026, 11, 1, 5, 10, 0, 0, time.UTC), true,
+			time.Date(2026, 11, 1, 5, 30, 0, 0, time.UTC)},
 	} {
 		until, quiet := QuietUntil(c.q, c.at)
 		if quiet != c.quiet || !until.Equal(c.until) {

@@ -159,7 +159,7 @@ func (c *Configurator) RemoveChannel(ctx context.Context, id int64, actor model.
 }
 
 // SetChannel switches a channel on or off and sets its quiet hours. A channel that is off is
-// sent nothing; what was queued for it waits until it is on again.
+// sent nothing, and what was queued for it is dropped (see store.SetAlertChannel).
 func (c *Configurator) SetChannel(ctx context.Context, in ChannelChange) (err error) {
 	a := in.Actor
 	a.Action, a.Target = model.ActionAlertChannel, strconv.FormatInt(in.ID, 10)

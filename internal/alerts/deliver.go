@@ -113,6 +113,11 @@ func (e *Engine) sendNow(ctx context.Context, id int64) (model.AlertDelivery, er
 	if err := e.st.RecordAttempt(ctx, id, e.Now(), code, why, time.Time{}); err != nil {
 		return d, err
 	}
+	if sendErr == nil { // it works now: what waited out a backoff goes at the next round
+		if err := e.st.ReleaseDeliveries(ctx, d.Channel.ID, e.Now()); err != nil {
+			return d, err
+		}
+	}
 	return e.st.AlertDelivery(ctx, id)
 }
 

@@ -330,6 +330,33 @@ func (s *Store) AddAlertChannel(ctx context.Context, c model.AlertChannel) (mode
 	return c, nil
 }
 
+// dropPending drops what is queued for channel id and not sent (a channel off or removed is
+// told nothing of that time; when it is on again, it hears what happens from then).
+func dropPending(ctx context.Context, tx *sql.Tx, id int64) error {
+	pending := `SELECT id FROM alert_deliveries WHERE channel_id = ?1 AND status = 'pending'`
+	if _, err := tx.ExecContext(ctx, `DELETE FROM alert_attempts WHERE delivery_id IN (`+pending+`)`, id); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM alert_deliveries WHERE channel_id = ? AND status = 'pending'`, id)
+	return err
+}
+
+// ReleaseDeliveries makes what is queued for channel id due now: after its settings changed or
+// a test went through, it need not wait out a backoff or quiet hours it no longer has.
+func (s *Store) ReleaseDeliveries(ctx context.Context, channelID int64, now time.Time) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return releasePending(ctx, tx, channelID, now) })
+	if err != nil {
+		return fmt.Errorf("release deliveries: %w", err)
+	}
+	return nil
+}
+
+func releasePending(ctx context.Context, tx *sql.Tx, id int64, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE alert_deliveries SET next_at = ?1 WHERE channel_id = ?2 AND status = 'pending' AND next_at > ?1`,
+		timeToDB(now), id)
+	return err
+}
+
 // RemoveAlertChannel removes channel id: it is sent nothing more, what was still queued for it
 // is dropped, and what it was sent stays in the history under its name. An
 // *model.NotFoundError when there is none (or it is removed already).
@@ -339,12 +366,7 @@ func (s *Store) RemoveAlertChannel(ctx context.Context, id int64) error {
 			timeToDB(s.Now()), id); err != nil {
 			return err
 		}
-		pending := `SELECT id FROM alert_deliveries WHERE channel_id = ?1 AND status = 'pending'`
-		if _, err := tx.ExecContext(ctx, `DELETE FROM alert_attempts WHERE delivery_id IN (`+pending+`)`, id); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM alert_deliveries WHERE channel_id = ? AND status = 'pending'`, id)
-		return err
+		return dropPending(ctx, tx, id)
 	})
 	if errors.Is(err, model.ErrNotFound) {
 		return &model.NotFoundError{What: "alert channel", ID: strconv.FormatInt(id, 10)}
@@ -408,12 +430,19 @@ func (s *Store) AlertChannel(ctx context.Context, id int64) (model.AlertChannel,
 }
 
 // SetAlertChannel switches channel id on or off and sets its quiet hours; an
-// *model.NotFoundError when there is none. A channel switched off keeps its pending deliveries:
-// they go out when it is on again.
+// *model.NotFoundError when there is none. Switched off, what is queued for it is dropped (it
+// is told nothing of the time it is off, so never a start without its end); otherwise what is
+// queued is due now, the next round deciding by the new quiet hours.
 func (s *Store) SetAlertChannel(ctx context.Context, id int64, enabled bool, quiet model.QuietHours) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		return updateOne(ctx, tx, `UPDATE alert_channels SET enabled = ?, quiet_start = ?, quiet_end = ?, quiet_zone = ? WHERE id = ? AND removed_at IS NULL`,
-			enabled, quiet.Start, quiet.End, quiet.Zone, id)
+		if err := updateOne(ctx, tx, `UPDATE alert_channels SET enabled = ?, quiet_start = ?, quiet_end = ?, quiet_zone = ? WHERE id = ? AND removed_at IS NULL`,
+			enabled, quiet.Start, quiet.End, quiet.Zone, id); err != nil {
+			return err
+		}
+		if !enabled {
+			return dropPending(ctx, tx, id)
+		}
+		return releasePending(ctx, tx, id, s.Now())
 	})
 	if errors.Is(err, model.ErrNotFound) {
 		return &model.NotFoundError{What: "alert channel", ID: strconv.FormatInt(id, 10)}
@@ -490,11 +519,17 @@ func (s *Store) PutAlertChannel(ctx context.Context, c model.AlertChannel) (mode
 		return model.AlertChannel{}, fmt.Errorf("put alert channel: %w", err)
 	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO alert_channels (name, created_at, kind, format, secret, email, quiet_start, quiet_end, quiet_zone, enabled)
+		if err := tx.QueryRowContext(ctx, `INSERT INTO alert_channels (name, created_at, kind, format, secret, email, quiet_start, quiet_end, quiet_zone, enabled)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (name) WHERE removed_at IS NULL DO UPDATE SET kind = excluded.kind, format = excluded.format, secret = excluded.secret,
 			email = excluded.email, enabled = excluded.enabled
-			RETURNING id`, append([]any{c.Name, timeToDB(c.CreatedAt)}, row...)...).Scan(&c.ID)
+			RETURNING id`, append([]any{c.Name, timeToDB(c.CreatedAt)}, row...)...).Scan(&c.ID); err != nil {
+			return err
+		}
+		if !c.Enabled {
+			return dropPending(ctx, tx, c.ID)
+		}
+		return nil
 	})
 	if err != nil {
 		return model.AlertChannel{}, fmt.Errorf("put alert channel: %w", err)

@@ -194,3 +194,45 @@ func TestClaimDelivery(t *testing.T) {
 		t.Fatal("a sent delivery claimed")
 	}
 }
+
+// Switched off, a channel's queue is dropped (it never hears a start without its end); saving
+// its settings makes what waited (a backoff, quiet hours) due now.
+func TestSetAlertChannelQueue(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	t0 := time.Date(2026, 3, 2, 23, 0, 0, 0, time.UTC)
+	st.Now = func() time.Time { return t0 }
+	ch, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "Teams", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: "https://x/1", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fire := func(subject string) {
+		t.Helper()
+		if err := st.RecordAlerts(ctx, []model.AlertChange{{Message: model.AlertMessage{Kind: model.AlertFired, Rule: "r", Subject: subject, Title: subject, Since: t0, At: t0}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fire("a")
+	if err := st.PostponeDeliveries(ctx, ch.ID, t0.Add(8*time.Hour)); err != nil { // quiet until 07:00
+		t.Fatal(err)
+	}
+	if due, _ := st.DueDeliveries(ctx, t0, 10); len(due) != 0 {
+		t.Fatal("postponed delivery due")
+	}
+	if err := st.SetAlertChannel(ctx, ch.ID, true, model.QuietHours{}); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := st.DueDeliveries(ctx, t0, 10); len(due) != 1 {
+		t.Fatal("quiet hours removed: what waited is not due now")
+	}
+	if err := st.SetAlertChannel(ctx, ch.ID, false, model.QuietHours{}); err != nil {
+		t.Fatal(err)
+	}
+	fire("b")
+	if err := st.SetAlertChannel(ctx, ch.ID, true, model.QuietHours{}); err != nil {
+		t.Fatal(err)
+	}
+	if due, _ := st.DueDeliveries(ctx, t0.Add(time.Hour), 10); len(due) != 0 {
+		t.Fatalf("switched off and on: %+v still queued", due)
+	}
+}
