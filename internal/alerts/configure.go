@@ -85,6 +85,9 @@ func (c *Configurator) AddChannel(ctx context.Context, in ChannelInput) (ch mode
 	case utf8.RuneCountInString(name) > MaxChannelName || !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl):
 		return ch, &model.InputError{Message: fmt.Sprintf("A channel name is at most %d characters, without control characters.", MaxChannelName), Field: "name"}
 	}
+	if setting, ok := c.ConfiguredBy(name); ok {
+		return ch, &model.InputError{Message: fmt.Sprintf("The name %q is the channel %s gives: choose another.", name, setting), Field: "name"}
+	}
 	quiet, err := ParseQuietHours(in.QuietStart, in.QuietEnd, in.QuietZone)
 	if err != nil {
 		return ch, err

@@ -55,6 +55,7 @@ func TestConfigurator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.Configured = map[string]string{"environment": "TENANTDESK_ALERT_WEBHOOK"}
 	actor := model.Activity{ActorUPN: "admin@contoso.edu", ActorName: "Ada Admin"}
 	secretURL := srv.URL + "/hook?sig=SECRET"
 	ch, err := c.AddChannel(ctx, alerts.ChannelInput{Name: " Helpdesk ", Kind: model.ChannelWebhook, Format: model.FormatJSON, URL: secretURL, Actor: actor})
@@ -66,6 +67,7 @@ func TestConfigurator(t *testing.T) {
 		{Name: "x\u202e", Format: "xml", URL: secretURL},
 		{Name: "Helpdesk", Format: model.FormatJSON, URL: secretURL}, // taken
 		{Name: "Other", Format: model.FormatSlack, URL: "http://example.com/"},
+		{Name: "environment", Format: model.FormatSlack, URL: secretURL}, // the configuration's
 	} {
 		bad.Actor, bad.Kind = actor, model.ChannelWebhook
 		if _, err := c.AddChannel(ctx, bad); !errors.Is(err, model.ErrInvalid) {
@@ -112,7 +114,7 @@ func TestConfigurator(t *testing.T) {
 		}
 	}
 	want := map[string]int{
-		model.ActionAlertChannel + " ok": 1, model.ActionAlertChannel + " refused": 4,
+		model.ActionAlertChannel + " ok": 1, model.ActionAlertChannel + " refused": 5,
 		model.ActionAlertRule + " ok": 1, model.ActionAlertRule + " refused": 4,
 		model.ActionAlertTest + " ok": 1, model.ActionAlertTest + " refused": 1,
 	}

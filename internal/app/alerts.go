@@ -46,7 +46,7 @@ func NewAlerts(ctx context.Context, cfg config.Config, st *store.Store, hs alert
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 		al.Sender.Client = &http.Client{Timeout: alerts.DefaultTimeout, Transport: tr}
 	}
-	if err := ConfigureAlertChannel(ctx, cfg, st); err != nil {
+	if err := ConfigureAlertChannel(ctx, cfg, st, false); err != nil {
 		return nil, err
 	}
 	return al, nil
@@ -81,10 +81,12 @@ func ConfiguredChannels() map[string]string {
 }
 
 // ConfigureAlertChannel keeps the channels the configuration gives as it says: the webhook and
-// its format, and the email channel, on; each switched off (its history kept) when unset.
-func ConfigureAlertChannel(ctx context.Context, cfg config.Config, st *store.Store) error {
+// its format, and the email channel, on; with switchOff (the server), each whose setting is
+// unset is switched off (its history kept). A command run beside the server, whose environment
+// may lack the settings, passes false and switches nothing off.
+func ConfigureAlertChannel(ctx context.Context, cfg config.Config, st *store.Store, switchOff bool) error {
 	webhook := model.AlertChannel{Name: EnvChannel, Kind: model.ChannelWebhook, Format: cfg.AlertWebhookFormat, Secret: cfg.AlertWebhook}
-	if err := putEnvChannel(ctx, st, webhook, cfg.AlertWebhook != ""); err != nil {
+	if err := putEnvChannel(ctx, st, webhook, cfg.AlertWebhook != "", switchOff); err != nil {
 		return fmt.Errorf("alert channel from TENANTDESK_ALERT_WEBHOOK: %w", err)
 	}
 	email := model.AlertChannel{Name: EnvEmailChannel, Kind: model.ChannelEmail, Secret: cfg.AlertSMTPPassword}
@@ -94,7 +96,7 @@ func ConfigureAlertChannel(ctx context.Context, cfg config.Config, st *store.Sto
 			return fmt.Errorf("alert channel from TENANTDESK_ALERT_SMTP_HOST: %w", err)
 		}
 	}
-	if err := putEnvChannel(ctx, st, email, cfg.AlertSMTPHost != ""); err != nil {
+	if err := putEnvChannel(ctx, st, email, cfg.AlertSMTPHost != "", switchOff); err != nil {
 		return fmt.Errorf("alert channel from TENANTDESK_ALERT_SMTP_HOST: %w", err)
 	}
 	return nil
@@ -102,8 +104,11 @@ func ConfigureAlertChannel(ctx context.Context, cfg config.Config, st *store.Sto
 
 // putEnvChannel stores ch, on, when set; when not, switches off a channel of its name that an
 // earlier configuration gave, keeping its settings and history.
-func putEnvChannel(ctx context.Context, st *store.Store, ch model.AlertChannel, set bool) error {
+func putEnvChannel(ctx context.Context, st *store.Store, ch model.AlertChannel, set, switchOff bool) error {
 	ch.Enabled = set
+	if !set && !switchOff {
+		return nil
+	}
 	if !set {
 		chs, err := st.AlertChannels(ctx)
 		if err != nil {

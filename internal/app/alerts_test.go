@@ -16,7 +16,7 @@ func TestConfigureAlertChannel(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.Open(t)
 	cfg := config.Default()
-	if err := app.ConfigureAlertChannel(ctx, cfg, st); err != nil {
+	if err := app.ConfigureAlertChannel(ctx, cfg, st, true); err != nil {
 		t.Fatal(err)
 	}
 	if chs, _ := st.AlertChannels(ctx); len(chs) != 0 {
@@ -25,7 +25,7 @@ func TestConfigureAlertChannel(t *testing.T) {
 	cfg.AlertWebhook = "https://hooks.slack.com/services/T/B/X"
 	cfg.AlertWebhookFormat = model.FormatSlack
 	for range 2 {
-		if err := app.ConfigureAlertChannel(ctx, cfg, st); err != nil {
+		if err := app.ConfigureAlertChannel(ctx, cfg, st, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -35,7 +35,7 @@ func TestConfigureAlertChannel(t *testing.T) {
 	}
 	id := chs[0].ID
 	cfg.AlertWebhook, cfg.AlertWebhookFormat = "https://prod.logic.azure.com/workflows/x?sig=y", model.FormatTeams
-	if err := app.ConfigureAlertChannel(ctx, cfg, st); err != nil {
+	if err := app.ConfigureAlertChannel(ctx, cfg, st, true); err != nil {
 		t.Fatal(err)
 	}
 	chs, _ = st.AlertChannels(ctx)
@@ -43,7 +43,14 @@ func TestConfigureAlertChannel(t *testing.T) {
 		t.Fatalf("after a change: %+v", chs)
 	}
 	cfg.AlertWebhook = ""
-	if err := app.ConfigureAlertChannel(ctx, cfg, st); err != nil {
+	// A command run beside the server without the setting in its environment switches nothing off.
+	if err := app.ConfigureAlertChannel(ctx, cfg, st, false); err != nil {
+		t.Fatal(err)
+	}
+	if chs, _ = st.AlertChannels(ctx); len(chs) != 1 || !chs[0].Enabled {
+		t.Fatalf("a command switched the channel off: %+v", chs)
+	}
+	if err := app.ConfigureAlertChannel(ctx, cfg, st, true); err != nil {
 		t.Fatal(err)
 	}
 	chs, _ = st.AlertChannels(ctx)
@@ -60,7 +67,7 @@ func TestConfigureAlertEmailChannel(t *testing.T) {
 	cfg := config.Default()
 	cfg.AlertSMTPHost, cfg.AlertSMTPUser, cfg.AlertSMTPPassword = "smtp.office365.com", "alerts@contoso.edu", "pw"
 	cfg.AlertEmailFrom, cfg.AlertEmailTo = "alerts@contoso.edu", "helpdesk@contoso.edu, ada@contoso.edu"
-	if err := app.ConfigureAlertChannel(ctx, cfg, st); err != nil {
+	if err := app.ConfigureAlertChannel(ctx, cfg, st, true); err != nil {
 		t.Fatal(err)
 	}
 	chs, _ := st.AlertChannels(ctx)
@@ -69,7 +76,7 @@ func TestConfigureAlertEmailChannel(t *testing.T) {
 		t.Fatalf("channels %+v", chs)
 	}
 	cfg.AlertSMTPHost = ""
-	if err := app.ConfigureAlertChannel(ctx, cfg, st); err != nil {
+	if err := app.ConfigureAlertChannel(ctx, cfg, st, true); err != nil {
 		t.Fatal(err)
 	}
 	chs, _ = st.AlertChannels(ctx)

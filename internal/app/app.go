@@ -222,6 +222,11 @@ func (a *App) Close() error { return a.Store.Close() }
 // when there is none, the periodic sync and the weekly license-name catalog refresh. It shuts
 // down gracefully, letting requests in flight finish.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	// The server's configuration decides the configured channels, switching off one whose
+	// setting is gone; a command run beside it (refresh, alerts) only adds or updates them.
+	if err := ConfigureAlertChannel(ctx, a.Config, a.Store, true); err != nil {
+		return err
+	}
 	authn, err := NewAuthenticator(a.Config, ln, a.Store, a.Logger.With("component", "auth"))
 	if err != nil {
 		return err
