@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
@@ -47,8 +48,9 @@ func (e *Engine) Deliver(ctx context.Context) (Delivered, error) {
 			return done, err
 		}
 		progressed := false
-		for _, d := range due {
-			if down[d.Channel.ID] {
+		handled := map[int64]bool{}
+		for i, d := range due {
+			if down[d.Channel.ID] || handled[d.ID] {
 				continue
 			}
 			progressed = true
@@ -61,30 +63,57 @@ func (e *Engine) Deliver(ctx context.Context) (Delivered, error) {
 				done.Quiet++
 				continue
 			}
-			if ok, err := e.st.ClaimDelivery(ctx, d.ID, e.Now(), e.Now().Add(claimFor(sender))); err != nil {
-				return done, err
-			} else if !ok {
-				continue // another process sends it
+			// A channel's reminders due in this round go as one message, the digest.
+			group := []model.AlertDelivery{d}
+			if d.Message.Kind == model.AlertRepeat {
+				for _, o := range due[i+1:] {
+					if o.Channel.ID == d.Channel.ID && o.Message.Kind == model.AlertRepeat && !handled[o.ID] {
+						group = append(group, o)
+					}
+				}
 			}
-			code, sendErr := sender.Send(ctx, d.Channel, d.Message)
+			var claimed []model.AlertDelivery
+			for _, g := range group {
+				handled[g.ID] = true
+				ok, err := e.st.ClaimDelivery(ctx, g.ID, e.Now(), e.Now().Add(claimFor(sender)))
+				if err != nil {
+					return done, err
+				}
+				if ok { // else another process sends it
+					claimed = append(claimed, g)
+				}
+			}
+			if len(claimed) == 0 {
+				continue
+			}
+			m := claimed[0].Message
+			if len(claimed) > 1 {
+				m = e.digest(claimed)
+			}
+			code, sendErr := sender.Send(ctx, d.Channel, m)
 			at := e.Now()
 			// What was sent is recorded even if ctx ended meanwhile: else it goes again.
 			ctx := context.WithoutCancel(ctx)
-			if sendErr == nil {
-				done.Sent++
-				err = e.st.RecordAttempt(ctx, d.ID, at, code, "", time.Time{})
-			} else {
-				done.Failed++
+			if sendErr != nil {
 				down[d.Channel.ID] = true
-				e.log.Warn("alert not delivered", "channel", d.Channel.Name, "delivery", d.ID, "attempt", d.Attempts+1, "err", sendErr)
-				next := at.Add(backoff(d.Attempts + 1))
-				err = e.st.RecordAttempt(ctx, d.ID, at, code, sendErr.Error(), next)
-				if err == nil {
-					err = e.st.PostponeDeliveries(ctx, d.Channel.ID, next)
+				e.log.Warn("alert not delivered", "channel", d.Channel.Name, "deliveries", len(claimed), "attempt", d.Attempts+1, "err", sendErr)
+			}
+			for _, c := range claimed {
+				if sendErr == nil {
+					done.Sent++
+					err = e.st.RecordAttempt(ctx, c.ID, at, code, "", time.Time{})
+				} else {
+					done.Failed++
+					err = e.st.RecordAttempt(ctx, c.ID, at, code, sendErr.Error(), at.Add(backoff(c.Attempts+1)))
+				}
+				if err != nil {
+					return done, err
 				}
 			}
-			if err != nil {
-				return done, err
+			if sendErr != nil {
+				if err := e.st.PostponeDeliveries(ctx, d.Channel.ID, at.Add(backoff(d.Attempts+1))); err != nil {
+					return done, err
+				}
 			}
 		}
 		if !progressed || len(due) < deliverBatch {
@@ -119,6 +148,29 @@ func (e *Engine) sendNow(ctx context.Context, id int64) (model.AlertDelivery, er
 		}
 	}
 	return e.st.AlertDelivery(ctx, id)
+}
+
+// digestFacts is how many reminders a digest names; the rest are counted.
+const digestFacts = 25
+
+// digest is the one message that reminds a channel of several open alerts.
+func (e *Engine) digest(ds []model.AlertDelivery) model.AlertMessage {
+	now := e.Now()
+	m := model.AlertMessage{Kind: model.AlertRepeat, Rule: "digest", Subject: "digest",
+		Title:   fmt.Sprintf("%d alerts still open", len(ds)),
+		Summary: "A reminder of what is still wrong, each since it started. Open tenantdesk for the causes and the fix of each.",
+		Link:    e.link("/alerts#open"), Since: now, At: now}
+	for i, d := range ds {
+		if i == digestFacts {
+			m.Facts = append(m.Facts, model.Fact{Name: "And", Value: fmt.Sprintf("%d more", len(ds)-digestFacts)})
+			break
+		}
+		m.Facts = append(m.Facts, model.Fact{Name: "Since " + d.Message.Since.UTC().Format("2 Jan 15:04 UTC"), Value: d.Message.Title})
+		if d.Message.Since.Before(m.Since) {
+			m.Since = d.Message.Since
+		}
+	}
+	return m
 }
 
 // claimFor is how long a delivery is held while it is sent: well past the sender's timeout

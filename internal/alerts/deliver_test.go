@@ -2,8 +2,10 @@ package alerts_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -78,5 +80,65 @@ func TestDeliverAroundADownChannel(t *testing.T) {
 		if d.Status != "sent" {
 			t.Errorf("delivery %d to %s: %s (%s)", d.ID, d.Channel.Name, d.Status, d.Error)
 		}
+	}
+}
+
+// A channel's reminders due together go as one digest naming each alert; an alert that starts
+// goes on its own.
+func TestDeliverDigest(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	clock := testkit.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	var bodies []string
+	rx := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies = append(bodies, string(b))
+	}))
+	defer rx.Close()
+	if _, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "rx", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: rx.URL, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := alerts.New(st, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Now = clock.Now
+	var fired []model.AlertChange
+	for _, s := range []string{"a", "b", "c"} {
+		fired = append(fired, model.AlertChange{Message: model.AlertMessage{Kind: model.AlertFired, Rule: alerts.RuleGroupErrors, Subject: s, Title: "Group " + s, Since: clock.Now(), At: clock.Now()}})
+	}
+	if err := st.RecordAlerts(ctx, fired); err != nil {
+		t.Fatal(err)
+	}
+	if done, err := e.Deliver(ctx); err != nil || done.Sent != 3 || len(bodies) != 3 {
+		t.Fatalf("fired: %+v, %v, %d bodies", done, err, len(bodies))
+	}
+	clock.Add(24 * time.Hour)
+	open, _ := st.OpenAlerts(ctx)
+	var changes []model.AlertChange
+	for _, a := range open {
+		changes = append(changes, model.AlertChange{ID: a.ID, Message: model.AlertMessage{Kind: model.AlertRepeat, Rule: a.Rule, Subject: a.Subject, Title: a.Title, Since: a.StartedAt, At: clock.Now()}})
+	}
+	changes = append(changes, model.AlertChange{Message: model.AlertMessage{Kind: model.AlertFired, Rule: alerts.RuleGroupErrors, Subject: "d", Title: "Group d", Since: clock.Now(), At: clock.Now()}})
+	if err := st.RecordAlerts(ctx, changes); err != nil {
+		t.Fatal(err)
+	}
+	done, err := e.Deliver(ctx)
+	if err != nil || done.Sent != 4 || len(bodies) != 5 {
+		t.Fatalf("reminders: %+v, %v, %d bodies", done, err, len(bodies))
+	}
+	var digest string
+	for _, b := range bodies[3:] {
+		if strings.Contains(b, `"rule":"digest"`) {
+			digest = b
+		}
+	}
+	for _, want := range []string{"3 alerts still open", "Group a", "Group b", "Group c", `"kind":"repeat"`} {
+		if !strings.Contains(digest, want) {
+			t.Errorf("digest %q lacks %q", digest, want)
+		}
+	}
+	if strings.Contains(digest, "Group d") {
+		t.Error("the new alert is in the digest")
 	}
 }

@@ -106,3 +106,33 @@ func TestStepLevelGrows(t *testing.T) {
 		t.Errorf("fired: %+v", got)
 	}
 }
+
+// Reminders are a digest: when one alert is due, those not told in the last half interval are
+// reminded with it; one told recently waits for the next.
+func TestStepDigest(t *testing.T) {
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	at := t0.Add(24 * time.Hour)
+	open := []model.OpenAlert{
+		{ID: 1, Rule: "r", Subject: "a", StartedAt: t0, LastSentAt: t0},                     // due
+		{ID: 2, Rule: "r", Subject: "b", StartedAt: t0, LastSentAt: t0.Add(10 * time.Hour)}, // 14 h ago: with it
+		{ID: 3, Rule: "r", Subject: "c", StartedAt: t0, LastSentAt: t0.Add(20 * time.Hour)}, // 4 h ago: next time
+	}
+	var holding []model.AlertCondition
+	for _, s := range []string{"a", "b", "c"} {
+		holding = append(holding, model.AlertCondition{Rule: "r", Subject: s, Message: model.AlertMessage{Title: s}})
+	}
+	got := Step(open, holding, map[string]bool{"r": true}, at, DefaultRepeat)
+	var ids []int64
+	for _, c := range got {
+		if c.Message.Kind != model.AlertRepeat {
+			t.Errorf("change %+v", c)
+		}
+		ids = append(ids, c.ID)
+	}
+	if len(ids) != 2 || ids[0] != 1 || ids[1] != 2 {
+		t.Errorf("reminded %v, want 1 and 2", ids)
+	}
+	if got := Step(open[1:], holding[1:], map[string]bool{"r": true}, at, DefaultRepeat); len(got) != 0 {
+		t.Errorf("none due, yet reminded: %+v", got)
+	}
+}
