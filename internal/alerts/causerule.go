@@ -27,8 +27,11 @@ func causeRule() Rule {
 	return Rule{
 		Name: RuleErrorCause, Title: "Users in license error, by cause",
 		Description: "Users whose license assignment failed, one alert per cause (not enough licenses, conflicting plans, a missing prerequisite, usage location, and 'Other' under what blocks it) with the group it comes from and the fix.",
-		Thresholds:  []Threshold{{Key: "users", Label: "Alert when a cause reaches this many users", Default: 1, Min: 1, Max: 1_000_000}},
-		Snapshot:    true, eval: errorCauses,
+		Thresholds: []Threshold{
+			{Key: "users", Label: "Alert when a cause reaches this many users", Default: 1, Min: 1, Max: 1_000_000},
+			{Key: "more_users", Label: "Tell again when this many more users fail for it since last told (0: only at the reminder)", Default: 1, Min: 0, Max: 1_000_000},
+		},
+		Snapshot: true, eval: errorCauses,
 		usable: func(in *Input) bool { return in.Causes != nil },
 	}
 }
@@ -116,7 +119,7 @@ func errorCauses(in *Input, th map[string]int) []model.AlertCondition {
 		if c.GroupID != "" {
 			link = in.link("/groups/" + url.PathEscape(c.GroupID))
 		}
-		out = append(out, model.AlertCondition{Rule: RuleErrorCause, Subject: subject, Message: model.AlertMessage{
+		out = append(out, model.AlertCondition{Rule: RuleErrorCause, Subject: subject, Level: len(c.Users), Again: th["more_users"], Message: model.AlertMessage{
 			Title:   fmt.Sprintf("%s: %s cannot get %s (%s)", c.Kind(), count(len(c.Users), "user", "users"), c.SKU.Name, from),
 			Summary: fmt.Sprintf("%s (%s). Tenant-wide: %s", c.Kind(), c.Code, c.Headline),
 			Facts: []model.Fact{

@@ -12,6 +12,10 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
+// maxNamedGroups is how many groups a notification names (a message has a size limit: Teams
+// about 28 KB); the link shows them all.
+const maxNamedGroups = 10
+
 // Rule names.
 const (
 	RuleSKULow      = "sku-low"
@@ -200,7 +204,11 @@ func skuLow(in *Input, th map[string]int) []model.AlertCondition {
 			{Name: "Assigned", Value: fmt.Sprint(s.ConsumedUnits)},
 		}
 		if len(groups) > 0 {
-			facts = append(facts, model.Fact{Name: "Groups affected", Value: strings.Join(groups, "; ")})
+			named := groups[:min(len(groups), maxNamedGroups)]
+			if more := len(groups) - len(named); more > 0 {
+				named = append(slices.Clip(named), fmt.Sprintf("and %d more", more))
+			}
+			facts = append(facts, model.Fact{Name: "Groups affected", Value: strings.Join(named, "; ")})
 		}
 		out = append(out, model.AlertCondition{Rule: RuleSKULow, Subject: "sku:" + model.NormalizeID(s.ID), Message: model.AlertMessage{
 			Title: title, Summary: summary, Facts: facts,

@@ -18,7 +18,7 @@ import (
 // the number: for 1 and for other numbers (a test holds every threshold of alerts.Rules() to
 // having one).
 var thresholdUnits = map[string][2]string{
-	"units": {"unit", "units"}, "percent": {"%", "%"}, "errors": {"member", "members"}, "more": {"member more", "members more"}, "times": {"refresh", "refreshes"},
+	"units": {"unit", "units"}, "percent": {"%", "%"}, "errors": {"member", "members"}, "more": {"member more", "members more"}, "more_users": {"user more", "users more"}, "times": {"refresh", "refreshes"},
 	"users": {"user", "users"}, "days": {"day", "days"}, "hours": {"hour", "hours"}, "amount": {"a month", "a month"},
 }
 
