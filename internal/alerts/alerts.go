@@ -132,10 +132,10 @@ func (e *Engine) Evaluate(ctx context.Context) ([]model.AlertChange, error) {
 	for _, r := range rules {
 		s := r.Defaults()
 		if st, ok := stored[r.Name]; ok {
-			if s, err = r.ParseSettings(st); err != nil {
-				e.log.Warn("alert rule settings unreadable; rule left as it is", "rule", r.Name, "err", err)
-				continue
+			if _, err := r.ParseSettings(st); err != nil {
+				e.log.Warn("alert rule settings partly unreadable; the rest in force", "rule", r.Name, "err", err)
 			}
+			s = r.StoredSettings(st)
 		}
 		settings[r.Name] = s
 		needHealth = needHealth || (s.Enabled && r.Health)
@@ -188,6 +188,14 @@ func (e *Engine) Evaluate(ctx context.Context) ([]model.AlertChange, error) {
 		repeat = DefaultRepeat
 	}
 	changes := Step(open, holding, evaluated, now, repeat)
+	for i, c := range changes {
+		if s := settings[c.Message.Rule]; c.Message.Kind == model.AlertResolved && !s.Enabled {
+			// Not resolved: no longer watched. Say so rather than "no longer holds".
+			r, _ := RuleByName(c.Message.Rule)
+			changes[i].Message.Title = "No longer watched: " + strings.TrimPrefix(c.Message.Title, "Resolved: ")
+			changes[i].Message.Summary = "The rule " + r.Title + " was switched off, so tenantdesk no longer tells whether this still holds."
+		}
+	}
 	if err := e.st.RecordAlerts(ctx, changes); err != nil {
 		return nil, err
 	}

@@ -45,6 +45,11 @@ func healthRules() []Rule {
 			Description: "The monthly cost of licenses nobody uses (disabled, inactive, never signed in) reaches an amount, in any currency prices are set in.",
 			Thresholds:  []Threshold{{Key: "amount", Label: "Alert at this much a month (whole currency units)", Default: 1000, Min: 1, Max: 100_000_000}},
 			Snapshot:    true, Health: true, Off: true, eval: wasteAbove,
+			// Without sign-in activity most waste is not known: a smaller figure is not "resolved".
+			usable: func(in *Input) bool {
+				f, ok := in.Health.Finding(health.KindInactive)
+				return ok && f.Unavailable == ""
+			},
 		},
 	}
 }

@@ -138,6 +138,28 @@ func (r Rule) ParseSettings(stored model.AlertRuleSettings) (Settings, error) {
 	return s, r.setThresholds(&s, raw)
 }
 
+// StoredSettings are the settings in force for stored ones that ParseSettings refuses (written
+// by another version: a threshold renamed, a range narrowed): unknown thresholds left out,
+// values brought into range, the rest as stored. A rule is never left unevaluated for it.
+func (r Rule) StoredSettings(stored model.AlertRuleSettings) Settings {
+	s, err := r.ParseSettings(stored)
+	if err == nil {
+		return s
+	}
+	s = r.Defaults()
+	s.Enabled = stored.Enabled
+	var raw map[string]int
+	if json.Unmarshal([]byte(stored.Settings), &raw) != nil {
+		return s
+	}
+	for _, t := range r.Thresholds {
+		if v, ok := raw[t.Key]; ok {
+			s.Thresholds[t.Key] = min(max(v, t.Min), t.Max)
+		}
+	}
+	return s
+}
+
 func (r Rule) setThresholds(s *Settings, raw map[string]int) error {
 	var problems []string
 	for k, v := range raw {

@@ -147,3 +147,16 @@ func TestParseSettings(t *testing.T) {
 		}
 	}
 }
+
+// Settings another version stored (a threshold renamed, a range narrowed) still evaluate the
+// rule: unknown keys left out, values brought into range.
+func TestStoredSettings(t *testing.T) {
+	r, _ := RuleByName(RuleSKULow)
+	s := r.StoredSettings(model.AlertRuleSettings{Rule: RuleSKULow, Enabled: true, Settings: `{"units":5,"percent":400,"renamed":3}`})
+	if !s.Enabled || s.Thresholds["units"] != 5 || s.Thresholds["percent"] != 100 || len(s.Thresholds) != 2 {
+		t.Errorf("%+v", s)
+	}
+	if s := r.StoredSettings(model.AlertRuleSettings{Rule: RuleSKULow, Settings: `not json`}); s.Enabled || s.Thresholds["units"] != 0 {
+		t.Errorf("unreadable: %+v", s)
+	}
+}

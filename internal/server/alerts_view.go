@@ -145,7 +145,7 @@ func ruleView(r alerts.Rule, stored map[string]model.AlertRuleSettings, saved bo
 	set := r.Defaults()
 	v := web.AlertRuleView{Name: r.Name, Title: r.Title, Description: r.Description, Action: alertRuleURL(r.Name) + "#rule-" + r.Name, Saved: saved}
 	if st, ok := stored[r.Name]; ok {
-		set, _ = r.ParseSettings(st) // unreadable thresholds show their defaults
+		set = r.StoredSettings(st) // as the engine uses them, also when partly unreadable
 		v.Updated = st.UpdatedBy + ", " + web.DateTime(st.UpdatedAt)
 	}
 	v.Enabled = set.Enabled
