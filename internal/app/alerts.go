@@ -85,7 +85,13 @@ func ConfiguredChannels() map[string]string {
 // unset is switched off (its history kept). A command run beside the server, whose environment
 // may lack the settings, passes false and switches nothing off.
 func ConfigureAlertChannel(ctx context.Context, cfg config.Config, st *store.Store, switchOff bool) error {
-	webhook := model.AlertChannel{Name: EnvChannel, Kind: model.ChannelWebhook, Format: cfg.AlertWebhookFormat, Secret: cfg.AlertWebhook}
+	webhook := model.AlertChannel{Name: EnvChannel, Kind: model.ChannelWebhook, Format: cfg.AlertWebhookFormat}
+	if cfg.AlertWebhook != "" {
+		var err error
+		if webhook.Secret, err = alerts.CheckWebhookURL(cfg.AlertWebhook); err != nil {
+			return fmt.Errorf("alert channel from TENANTDESK_ALERT_WEBHOOK: %w", err)
+		}
+	}
 	if err := putEnvChannel(ctx, st, webhook, cfg.AlertWebhook != "", switchOff); err != nil {
 		return fmt.Errorf("alert channel from TENANTDESK_ALERT_WEBHOOK: %w", err)
 	}

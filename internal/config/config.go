@@ -587,7 +587,7 @@ func (c Config) Validate(mode Mode) error {
 	}
 	if c.AlertWebhook != "" {
 		if _, err := alerts.CheckWebhookURL(c.AlertWebhook); err != nil {
-			add("TENANTDESK_ALERT_WEBHOOK: %s", strings.TrimPrefix(err.Error(), "This webhook URL cannot be used: "))
+			add("TENANTDESK_ALERT_WEBHOOK: %s", err)
 		}
 	}
 	if c.AlertSMTPHost != "" {

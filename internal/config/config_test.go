@@ -300,7 +300,7 @@ func TestValidate(t *testing.T) {
 			"TENANTDESK_SYNC_INTERVAL: 10s is too short",
 			"TENANTDESK_FULL_SYNC_INTERVAL: 192h is outside 1m to 7 days",
 			`TENANTDESK_ALERT_WEBHOOK_FORMAT: "xml" is not teams, slack or json`,
-			"TENANTDESK_ALERT_WEBHOOK: plain http is only for a relay on this machine; use https.",
+			"TENANTDESK_ALERT_WEBHOOK: This webhook URL cannot be used: plain http is only for a relay on this machine; use https.",
 			`TENANTDESK_ALERT_EMAIL_TO: "Bcc: x@evil.example" is not an email address.`,
 			"TENANTDESK_ALERT_REPEAT: 30s is outside 1m to 30 days (0 never repeats)",
 			"TENANTDESK_SESSION_KEYS: key 1 has 5 characters",

@@ -74,7 +74,7 @@ func (s *Store) RecordAlerts(ctx context.Context, changes []model.AlertChange) e
 			default:
 				return fmt.Errorf("alert %s/%s: unknown kind %q", m.Rule, m.Subject, m.Kind)
 			}
-			if err := addEvent(ctx, tx, id, m, channels); err != nil {
+			if _, err := addEvent(ctx, tx, id, m, channels); err != nil {
 				return err
 			}
 		}
@@ -100,11 +100,12 @@ func updateOne(ctx context.Context, tx *sql.Tx, query string, args ...any) error
 	return nil
 }
 
-// addEvent records message m of alert id (0 for a channel test) and queues it to channels.
-func addEvent(ctx context.Context, tx *sql.Tx, id int64, m model.AlertMessage, channels []int64) error {
+// addEvent records message m of alert id (0 for a channel test) and queues it to channels,
+// returning the deliveries' ids in the order of channels.
+func addEvent(ctx context.Context, tx *sql.Tx, id int64, m model.AlertMessage, channels []int64) ([]int64, error) {
 	body, err := json.Marshal(m)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var alertID any = id
 	if id == 0 {
@@ -113,19 +114,20 @@ func addEvent(ctx context.Context, tx *sql.Tx, id int64, m model.AlertMessage, c
 	res, err := tx.ExecContext(ctx, `INSERT INTO alert_events (alert_id, kind, at, body) VALUES (?, ?, ?, ?)`,
 		alertID, m.Kind, timeToDB(m.At), string(body))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	eventID, err := res.LastInsertId()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, ch := range channels {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_deliveries (event_id, channel_id, status, next_at) VALUES (?, ?, 'pending', ?)`,
-			eventID, ch, timeToDB(m.At)); err != nil {
-			return err
+	ids := make([]int64, len(channels))
+	for i, ch := range channels {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO alert_deliveries (event_id, channel_id, status, next_at) VALUES (?, ?, 'pending', ?) RETURNING id`,
+			eventID, ch, timeToDB(m.At)).Scan(&ids[i]); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	return ids, nil
 }
 
 // QueueTest records a test message to one channel and queues its delivery, whose id it returns.
@@ -140,10 +142,12 @@ func (s *Store) QueueTest(ctx context.Context, channelID int64, m model.AlertMes
 		if n == 0 {
 			return &model.NotFoundError{What: "alert channel", ID: strconv.FormatInt(channelID, 10)}
 		}
-		if err := addEvent(ctx, tx, 0, m, []int64{channelID}); err != nil {
+		ids, err := addEvent(ctx, tx, 0, m, []int64{channelID})
+		if err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `SELECT max(id) FROM alert_deliveries WHERE channel_id = ?`, channelID).Scan(&id)
+		id = ids[0]
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("queue test: %w", err)
