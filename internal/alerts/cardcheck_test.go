@@ -13,8 +13,8 @@ import (
 )
 
 // The Teams payload of every kind of message, hostile text included, is a valid Adaptive Card
-// to Microsoft's own adaptivecards library (cardcheck/check.js: strict parse and
-// validateProperties). It runs where Node.js and `npm ci` in cardcheck are present, and is
+// to Microsoft's own adaptivecards library (cardcheck/check.js: strict parse, validateProperties,
+// every property against the library's schema of its type, the card schema's required ones). It runs where Node.js and `npm ci` in cardcheck are present, and is
 // required in CI (TENANTDESK_NODE_TESTS=required).
 func TestTeamsPayloadIsAnAdaptiveCard(t *testing.T) {
 	node := testkit.Node(t, "cardcheck", "adaptivecards")
@@ -52,5 +52,16 @@ func TestTeamsPayloadIsAnAdaptiveCard(t *testing.T) {
 	cmd.Stdin = strings.NewReader(`{"type":"message","attachments":[{"contentType":"application/vnd.microsoft.card.adaptive","content":{"type":"AdaptiveCard","version":"1.4","body":[{"type":"TextBlok","text":"x"},{"type":"TextBlock","text":"x","weight":"Heavy"}]}}]}`)
 	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "TextBlok") {
 		t.Errorf("a broken card passed: %s", out)
+	}
+	// ...and so is one with a misspelled property and a fact without its title (the library's
+	// parse ignores both; its schema of each type and the card schema's required ones do not).
+	cmd = exec.Command(node, "check.js")
+	cmd.Dir = "cardcheck"
+	cmd.Stdin = strings.NewReader(`{"type":"message","attachments":[{"contentType":"application/vnd.microsoft.card.adaptive","content":{"type":"AdaptiveCard","version":"1.4","body":[{"type":"TextBlock","text":"x","wieght":"Bolder"},{"type":"FactSet","facts":[{"value":"v"}]}],"actions":[{"type":"Action.OpenUrl","title":"o","url":"https://x","colour":"red"}]}}]}`)
+	out, err := cmd.CombinedOutput()
+	for _, want := range []string{`unknown property "wieght"`, "facts[0]: no title", `unknown property "colour"`} {
+		if err == nil || !strings.Contains(string(out), want) {
+			t.Errorf("a card with %s passed: %s", want, out)
+		}
 	}
 }

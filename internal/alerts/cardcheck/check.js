@@ -1,7 +1,10 @@
 // Reads a Teams webhook payload (a message with Adaptive Card attachments) on stdin and checks
 // every card with Microsoft's adaptivecards library: the envelope, then each card parsed with
-// its parse events (unknown elements, bad values) and validated (validateProperties). Prints
-// "ok" or one problem per line and exits 1.
+// its parse events (unknown elements, bad values) and validated (validateProperties), then
+// every object's properties against the library's schema of its type (getSchema(): a
+// misspelled property, which the parse ignores, is refused) and the properties the Adaptive
+// Card schema requires (a card's version; a fact's title and value). Prints "ok" or one
+// problem per line and exits 1.
 const AC = require("adaptivecards");
 
 const input = require("fs").readFileSync(0, "utf8");
@@ -31,6 +34,35 @@ for (const [i, a] of (msg.attachments || []).entries()) {
     problems.push(`attachment ${i}: validate: ${AC.ValidationEvent[e.event] || e.event}: ${e.message}`);
   }
   if (card.getItemCount() === 0) problems.push(`attachment ${i}: the card has no elements`);
+  if (typeof json.version !== "string") problems.push(`attachment ${i}: the card has no version`);
+  checkProperties(`attachment ${i}`, json, card, ["body", "actions"]);
+  for (let k = 0; k < card.getItemCount(); k++) {
+    const el = card.getItemAt(k), ej = (json.body || [])[k];
+    checkProperties(`attachment ${i}: body[${k}] ${ej && ej.type}`, ej, el, []);
+    if (el instanceof AC.FactSet) {
+      (ej.facts || []).forEach((f, n) => {
+        checkProperties(`attachment ${i}: body[${k}].facts[${n}]`, f, el.facts[n], []);
+        for (const req of ["title", "value"]) {
+          if (typeof f[req] !== "string") problems.push(`attachment ${i}: body[${k}].facts[${n}]: no ${req}`);
+        }
+      });
+    }
+  }
+  for (let k = 0; k < card.getActionCount(); k++) {
+    checkProperties(`attachment ${i}: actions[${k}]`, (json.actions || [])[k], card.getActionAt(k), []);
+  }
+}
+
+// checkProperties refuses a property of json that obj's type does not have (its schema in the
+// library, plus the collections the parse reads itself).
+function checkProperties(where, json, obj, collections) {
+  if (!json || !obj || typeof obj.getSchema !== "function") return;
+  const schema = obj.getSchema();
+  const known = new Set(collections);
+  for (let n = 0; n < schema.getCount(); n++) known.add(schema.getItemAt(n).name);
+  for (const key of Object.keys(json)) {
+    if (!known.has(key)) problems.push(`${where}: unknown property ${JSON.stringify(key)}`);
+  }
 }
 if (problems.length) {
   console.log(problems.join("\n"));
