@@ -303,7 +303,7 @@ var vars = []setting{
 		func(c *Config) *string { return &c.AlertWebhook }),
 	str("ALERT_WEBHOOK_FORMAT", "alert-webhook-format", "teams", "What TENANTDESK_ALERT_WEBHOOK takes: teams (an Adaptive Card message), slack (Block Kit) or json (the alert as it is).", "",
 		func(c *Config) *string { return &c.AlertWebhookFormat }),
-	str("ALERT_SMTP_HOST", "alert-smtp-host", "", "An SMTP server that mails the alerts (e.g. smtp.office365.com), kept as the alert channel \"environment email\" beside those added in the dashboard; with TENANTDESK_ALERT_EMAIL_FROM and _TO.", "",
+	str("ALERT_SMTP_HOST", "alert-smtp-host", "", "An SMTP server that mails the alerts (e.g. a relay of your mail system), kept as the alert channel \"environment email\" beside those added in the dashboard; with TENANTDESK_ALERT_EMAIL_FROM and _TO.", "",
 		func(c *Config) *string { return &c.AlertSMTPHost }),
 	str("ALERT_SMTP_PORT", "alert-smtp-port", "", "Its port; empty means that of TENANTDESK_ALERT_SMTP_SECURITY (587, 465 or 25).", "",
 		func(c *Config) *string { return &c.AlertSMTPPort }),
