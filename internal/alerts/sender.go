@@ -152,19 +152,19 @@ func headline(m model.AlertMessage) string {
 // highest Teams renders everywhere).
 func teamsPayload(m model.AlertMessage) map[string]any {
 	body := []any{
-		map[string]any{"type": "TextBlock", "text": headline(m), "weight": "Bolder", "size": "Medium", "wrap": true,
+		map[string]any{"type": "TextBlock", "text": noLinks(headline(m)), "weight": "Bolder", "size": "Medium", "wrap": true,
 			"color": map[bool]string{true: "Good", false: "Attention"}[m.Kind == model.AlertResolved || m.Kind == model.AlertTest]},
-		map[string]any{"type": "TextBlock", "text": m.Summary, "wrap": true},
+		map[string]any{"type": "TextBlock", "text": noLinks(m.Summary), "wrap": true},
 	}
 	if len(m.Facts) > 0 {
 		facts := make([]any, len(m.Facts))
 		for i, f := range m.Facts {
-			facts[i] = map[string]any{"title": f.Name, "value": f.Value}
+			facts[i] = map[string]any{"title": noLinks(f.Name), "value": noLinks(f.Value)}
 		}
 		body = append(body, map[string]any{"type": "FactSet", "facts": facts})
 	}
 	if m.Fix != "" && m.Kind != model.AlertResolved {
-		body = append(body, map[string]any{"type": "TextBlock", "text": m.Fix, "wrap": true, "isSubtle": true})
+		body = append(body, map[string]any{"type": "TextBlock", "text": noLinks(m.Fix), "wrap": true, "isSubtle": true})
 	}
 	card := map[string]any{
 		"$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -184,6 +184,11 @@ func teamsPayload(m model.AlertMessage) map[string]any {
 		}},
 	}
 }
+
+// noLinks keeps tenant text (a group named "[Fix licensing](https://phish.example)") from
+// becoming a link in a card, whose text Teams renders as Markdown: a word joiner between "]"
+// and "(" leaves it as typed, unlinked. The card's one link is its "Open in tenantdesk" action.
+func noLinks(s string) string { return strings.ReplaceAll(s, "](", "]\u2060(") }
 
 // Slack's limits (Block Kit): a header's text, a section's text, a section's fields.
 const (

@@ -192,3 +192,20 @@ func TestSendHidesTheURLInAnswersAndFollowsNoRedirect(t *testing.T) {
 		t.Errorf("redirect: %d, %v, followed %d times", code, err, elsewhere)
 	}
 }
+
+// A group named like a Markdown link is no link in the Teams card.
+func TestTeamsPayloadDefusesMarkdownLinks(t *testing.T) {
+	m := sampleMessage()
+	m.Title = "[Fix licensing](https://phish.example): 3 members in error"
+	m.Facts = []model.Fact{{Name: "Group", Value: "[Fix](https://phish.example)"}}
+	b, err := Payload(model.FormatTeams, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "](https://phish.example)") {
+		t.Errorf("a Markdown link in the card: %s", b)
+	}
+	if !strings.Contains(string(b), "[Fix licensing]\u2060(https://phish.example)") {
+		t.Errorf("the text is not kept as typed: %s", b)
+	}
+}
