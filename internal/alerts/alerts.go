@@ -66,6 +66,7 @@ type Engine struct {
 
 	evalMu    sync.Mutex // one evaluation at a time: two would fire the same alert twice
 	deliverMu sync.Mutex
+	running   sync.WaitGroup // AfterSync and Run, for Wait
 }
 
 // New returns an Engine reading data and keeping its state in st; logger may be nil.
@@ -81,6 +82,10 @@ func New(data Data, st Store, logger *slog.Logger) (*Engine, error) {
 
 func (e *Engine) link(path string) string { return joinURL(e.BaseURL, path) }
 
+// Wait returns when no AfterSync or Run is working: a server shutting down waits for it before
+// it closes the store, so what was sent is recorded.
+func (e *Engine) Wait() { e.running.Wait() }
+
 // joinURL is path on the dashboard at base ("" gives the path alone).
 func joinURL(base, path string) string { return strings.TrimRight(base, "/") + path }
 
@@ -88,6 +93,8 @@ func joinURL(base, path string) string { return strings.TrimRight(base, "/") + p
 // failed one counts towards "refresh failing"), then delivers what is due. Failures are logged:
 // a refresh is never failed by its alerts.
 func (e *Engine) AfterSync(ctx context.Context, run model.SyncRun) {
+	e.running.Add(1)
+	defer e.running.Done()
 	ctx = context.WithoutCancel(ctx) // a cancelled sync still counts, and its alerts are told
 	if _, err := e.Evaluate(ctx); err != nil {
 		e.log.Error("alerts not evaluated", "run", run.ID, "err", err)

@@ -186,6 +186,8 @@ func (e *Engine) sender() *Sender {
 
 // Run delivers what is due every interval until ctx ends, so retries happen between refreshes.
 func (e *Engine) Run(ctx context.Context, every time.Duration) {
+	e.running.Add(1)
+	defer e.running.Done()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
