@@ -78,11 +78,22 @@ func runAlerts(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The exact name or number first; else the one name that matches ignoring case.
 	var ch *model.AlertChannel
+	folded := 0
 	for i, c := range chs {
-		if strings.EqualFold(c.Name, rest[1]) || strconv.FormatInt(c.ID, 10) == rest[1] {
-			ch = &chs[i]
+		switch {
+		case c.Name == rest[1] || strconv.FormatInt(c.ID, 10) == rest[1]:
+			ch, folded = &chs[i], -1
+		case folded >= 0 && strings.EqualFold(c.Name, rest[1]):
+			if folded == 0 {
+				ch = &chs[i]
+			}
+			folded++
 		}
+	}
+	if folded > 1 {
+		ch = nil
 	}
 	if ch == nil {
 		var names []string

@@ -179,7 +179,7 @@ func (c *Configurator) SetChannel(ctx context.Context, in ChannelChange) (err er
 	if err := c.cfg.SetAlertChannel(ctx, in.ID, in.Enabled, quiet); err != nil {
 		return err
 	}
-	a.Detail = fmt.Sprintf("on %v, quiet hours %s", in.Enabled, quiet.String())
+	a.Detail = map[bool]string{true: "on", false: "off"}[in.Enabled] + ", quiet hours " + quiet.String()
 	return nil
 }
 

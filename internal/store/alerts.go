@@ -122,7 +122,11 @@ func addEvent(ctx context.Context, tx *sql.Tx, id int64, m model.AlertMessage, c
 	}
 	ids := make([]int64, len(channels))
 	for i, ch := range channels {
-		if err := tx.QueryRowContext(ctx, `INSERT INTO alert_deliveries (event_id, channel_id, status, next_at) VALUES (?, ?, 'pending', ?) RETURNING id`,
+		// Due at once, unless the channel is in a backoff (a delivery that failed waits): then
+		// with it, so a new alert does not restart the backoff from a minute.
+		if err := tx.QueryRowContext(ctx, `INSERT INTO alert_deliveries (event_id, channel_id, status, next_at)
+			VALUES (?1, ?2, 'pending', max(?3, coalesce((SELECT max(next_at) FROM alert_deliveries
+				WHERE channel_id = ?2 AND status = 'pending' AND attempts > 0), ?3))) RETURNING id`,
 			eventID, ch, timeToDB(m.At)).Scan(&ids[i]); err != nil {
 			return nil, err
 		}

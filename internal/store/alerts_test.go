@@ -236,3 +236,31 @@ func TestSetAlertChannelQueue(t *testing.T) {
 		t.Fatalf("switched off and on: %+v still queued", due)
 	}
 }
+
+// A new notification to a channel in a backoff waits with what failed, not a fresh minute.
+func TestNewDeliveryKeepsTheBackoff(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	if _, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "Teams", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: "https://x/1", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	fire := func(subject string, at time.Time) {
+		t.Helper()
+		if err := st.RecordAlerts(ctx, []model.AlertChange{{Message: model.AlertMessage{Kind: model.AlertFired, Rule: "r", Subject: subject, Title: subject, Since: at, At: at}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fire("a", t0)
+	due, _ := st.DueDeliveries(ctx, t0, 10)
+	if err := st.RecordAttempt(ctx, due[0].ID, t0, 503, "down", t0.Add(8*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	fire("b", t0.Add(time.Minute))
+	if due, _ := st.DueDeliveries(ctx, t0.Add(7*time.Minute), 10); len(due) != 0 {
+		t.Fatalf("due within the backoff: %+v", due)
+	}
+	if due, _ := st.DueDeliveries(ctx, t0.Add(8*time.Minute), 10); len(due) != 2 {
+		t.Fatalf("after the backoff: %d due, want both", len(due))
+	}
+}
