@@ -297,7 +297,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	shutdownErr := httpServer.Shutdown(shutdownCtx)
 	a.Syncer.Wait()
 	a.Alerts.Wait() // an evaluation or delivery after the last sync, recorded before the store closes
-	<-jobsDone // running jobs stop between batches and are released for the next start
+	<-jobsDone      // running jobs stop between batches and are released for the next start
 	if shutdownErr != nil {
 		return fmt.Errorf("shutdown: %w", shutdownErr)
 	}
