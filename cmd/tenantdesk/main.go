@@ -47,6 +47,7 @@ func commands() []command {
 		{"sspr", "is a password-reset request mail genuine: sspr verify FILE|- [-json]", runSSPR},
 		{"backup", "write a consistent copy of the database while tenantdesk runs: backup -o FILE", runBackup},
 		{"restore", "replace the database with a backup (tenantdesk stopped): restore [-yes] FILE", runRestore},
+		{"alerts", "alerts: alerts channels | alerts open | alerts test CHANNEL (send a test now)", runAlerts},
 		{"health", "license health: waste, renewals, hygiene; exit 3 past -max thresholds", runHealth},
 		{"bench", "compare tenantdesk's sync with the reference strategy on a simulated tenant", runBench},
 		{"config", "print the configuration reference (Markdown)", runConfigReference},

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/alerts"
 	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/config"
 	"github.com/tenantdesk/tenantdesk/internal/graph"
@@ -65,6 +66,11 @@ type App struct {
 	// SSPRSamples offers sample mails on the verifier's page: the demo's simulated tenant sets
 	// it; nil otherwise.
 	SSPRSamples server.SSPRSamples
+	// Alerts evaluates the alert rules after every refresh and delivers the notifications.
+	Alerts *alerts.Engine
+	// AlertConfig changes the alerts' channels and rules and sends tests (/alerts), each change
+	// in the activity log.
+	AlertConfig *alerts.Configurator
 	Server      *server.Server
 }
 
@@ -133,7 +139,21 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
+	al, err := NewAlerts(ctx, cfg, st, hs, logger)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	alertConfig, err := alerts.NewConfigurator(st, st, al)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	alertConfig.Configured = ConfiguredChannels()
+	syncer.AfterRun = al.AfterSync
 	a := &App{
+		Alerts:      al,
+		AlertConfig: alertConfig,
 		Config:      cfg,
 		Logger:      logger,
 		Store:       st,
@@ -202,6 +222,11 @@ func (a *App) Close() error { return a.Store.Close() }
 // when there is none, the periodic sync and the weekly license-name catalog refresh. It shuts
 // down gracefully, letting requests in flight finish.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	// The server's configuration decides the configured channels, switching off one whose
+	// setting is gone; a command run beside it (refresh, alerts) only adds or updates them.
+	if err := ConfigureAlertChannel(ctx, a.Config, a.Store, true); err != nil {
+		return err
+	}
 	authn, err := NewAuthenticator(a.Config, ln, a.Store, a.Logger.With("component", "auth"))
 	if err != nil {
 		return err
@@ -220,6 +245,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		Health:         a.Health,
 		SSPR:           a.SSPR,
 		SSPRSamples:    a.SSPRSamples,
+		AlertData:      a.Store,
+		AlertConfig:    a.AlertConfig,
 		IPDownloads:    IPDownloadsEnabled(a.Config),
 		RoleNames:      roleNames(a.Config),
 		TrustedProxies: a.Config.TrustedProxies,
@@ -269,7 +296,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	shutdownErr := httpServer.Shutdown(shutdownCtx)
 	a.Syncer.Wait()
-	<-jobsDone // running jobs stop between batches and are released for the next start
+	a.Alerts.Wait() // an evaluation or delivery after the last sync, recorded before the store closes
+	<-jobsDone      // running jobs stop between batches and are released for the next start
 	if shutdownErr != nil {
 		return fmt.Errorf("shutdown: %w", shutdownErr)
 	}
@@ -279,6 +307,9 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
+// AlertsDeliverEvery is how often the outbox is looked at for deliveries due again.
+const AlertsDeliverEvery = 30 * time.Second
+
 // background runs the jobs that keep the data current.
 func (a *App) background(ctx context.Context) {
 	go a.runIPRanges(ctx)
@@ -286,6 +317,7 @@ func (a *App) background(ctx context.Context) {
 		go a.IP.Watch(ctx, IPWatchInterval) // `tenantdesk ip import` by another process
 	}
 	go a.housekeeping(ctx)
+	go a.Alerts.Run(ctx, AlertsDeliverEvery) // retries between refreshes
 	if a.Config.LicenseCatalogURL != "" {
 		// Run refreshes a missing or stale catalog at once, then weekly; failures are logged
 		// there and the stored catalog (or part numbers) stays in use.

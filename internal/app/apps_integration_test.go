@@ -27,7 +27,7 @@ func operatorHandler(t *testing.T, d *app.Demo) http.Handler {
 	t.Helper()
 	srv, err := server.New(server.Deps{Store: d.App.Store, Activity: d.App.Store, Syncer: d.App.Syncer,
 		Auth: authtest.SignedIn(auth.RoleOperator), Operations: d.App.Assign, Jobs: d.App.Jobs, Templates: d.App.Templates, Live: d.App.Live, IP: d.App.IP, Licenses: d.App.Licenses, Health: d.App.Health, SSPR: d.App.SSPR,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		AlertData: d.App.Store, AlertConfig: d.App.AlertConfig, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

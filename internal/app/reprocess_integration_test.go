@@ -66,7 +66,8 @@ func TestReprocess500UsersUnderThrottling(t *testing.T) {
 
 	srv, err := server.New(server.Deps{Store: d.App.Store, Activity: d.App.Store, Syncer: d.App.Syncer,
 		Auth: authtest.SignedIn(auth.RoleOperator), Operations: d.App.Assign, Jobs: d.App.Jobs, Templates: d.App.Templates, Live: d.App.Live, IP: d.App.IP,
-		Licenses: d.App.Licenses, Health: d.App.Health, SSPR: d.App.SSPR, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Licenses: d.App.Licenses, Health: d.App.Health, SSPR: d.App.SSPR, AlertData: d.App.Store, AlertConfig: d.App.AlertConfig,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

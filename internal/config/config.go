@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantdesk/tenantdesk/internal/alerts"
 	"github.com/tenantdesk/tenantdesk/internal/licensing"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
@@ -94,6 +95,16 @@ type Config struct {
 	LogLevel          slog.Level
 	// FullSyncInterval is how often a refresh reads the whole tenant instead of what changed.
 	FullSyncInterval time.Duration
+	// AlertRepeat is how often an alert that lasts is told again; 0 never.
+	AlertRepeat time.Duration
+	// AlertWebhook is a webhook URL that receives the alerts, in AlertWebhookFormat (a secret).
+	AlertWebhook       string
+	AlertWebhookFormat string
+	// AlertSMTP* and AlertEmail* give an email channel: the server, its security, the login
+	// (AlertSMTPPassword a secret), who sends and who receives.
+	AlertSMTPHost, AlertSMTPPort, AlertSMTPSecurity string
+	AlertSMTPUser, AlertSMTPPassword                string
+	AlertEmailFrom, AlertEmailTo                    string
 
 	// SessionRoleCheck is how often a session's roles are re-read by a silent sign-in.
 	SessionRoleCheck time.Duration
@@ -288,6 +299,26 @@ var vars = []setting{
 	},
 	duration("FULL_SYNC_INTERVAL", "full-sync-interval", "24h", "How often a refresh reads the whole tenant instead of what changed, catching what Graph's change tracking leaves out (e.g. 12h); at most 7 days, Graph's delta token lifetime.",
 		func(c *Config) *time.Duration { return &c.FullSyncInterval }),
+	secret("ALERT_WEBHOOK", "A webhook that receives the alerts (a Teams Workflows URL, a Slack incoming webhook, or any receiver of JSON), kept as the alert channel \"environment\" beside those added in the dashboard; https only (http only to this machine).", "",
+		func(c *Config) *string { return &c.AlertWebhook }),
+	str("ALERT_WEBHOOK_FORMAT", "alert-webhook-format", "teams", "What TENANTDESK_ALERT_WEBHOOK takes: teams (an Adaptive Card message), slack (Block Kit) or json (the alert as it is).", "",
+		func(c *Config) *string { return &c.AlertWebhookFormat }),
+	str("ALERT_SMTP_HOST", "alert-smtp-host", "", "An SMTP server that mails the alerts (e.g. a relay of your mail system), kept as the alert channel \"environment email\" beside those added in the dashboard; with TENANTDESK_ALERT_EMAIL_FROM and _TO.", "",
+		func(c *Config) *string { return &c.AlertSMTPHost }),
+	str("ALERT_SMTP_PORT", "alert-smtp-port", "", "Its port; empty means that of TENANTDESK_ALERT_SMTP_SECURITY (587, 465 or 25).", "",
+		func(c *Config) *string { return &c.AlertSMTPPort }),
+	str("ALERT_SMTP_SECURITY", "alert-smtp-security", "starttls", "starttls (STARTTLS required, never skipped), tls (TLS from the first byte) or none (a relay on this machine only).", "",
+		func(c *Config) *string { return &c.AlertSMTPSecurity }),
+	str("ALERT_SMTP_USER", "alert-smtp-user", "", "The user name the SMTP server takes; empty for a relay without a login.", "",
+		func(c *Config) *string { return &c.AlertSMTPUser }),
+	secret("ALERT_SMTP_PASSWORD", "The password of TENANTDESK_ALERT_SMTP_USER.", "",
+		func(c *Config) *string { return &c.AlertSMTPPassword }),
+	str("ALERT_EMAIL_FROM", "alert-email-from", "", "The address alert mails come from (one the SMTP user may send as).", "",
+		func(c *Config) *string { return &c.AlertEmailFrom }),
+	str("ALERT_EMAIL_TO", "alert-email-to", "", "Who gets alert mails: addresses separated by commas.", "",
+		func(c *Config) *string { return &c.AlertEmailTo }),
+	duration("ALERT_REPEAT", "alert-repeat", "24h", "How often an alert whose condition lasts is told again (a daily reminder by default; e.g. 4h); 0 tells it only when it starts and when it ends.",
+		func(c *Config) *time.Duration { return &c.AlertRepeat }),
 	{
 		Var: Var{Env: envPrefix + "LOG_LEVEL", Flag: "log-level", Default: "info",
 			Description: "Log level: debug, info, warn or error."},
@@ -548,6 +579,26 @@ func (c Config) Validate(mode Mode) error {
 	}
 	if c.SyncInterval < 0 || (c.SyncInterval > 0 && c.SyncInterval < time.Minute) {
 		add("TENANTDESK_SYNC_INTERVAL: %s is too short: use at least 1m, or 0 to turn the periodic sync off", c.SyncInterval)
+	}
+	switch c.AlertWebhookFormat {
+	case "teams", "slack", "json":
+	default:
+		add("TENANTDESK_ALERT_WEBHOOK_FORMAT: %q is not teams, slack or json", c.AlertWebhookFormat)
+	}
+	if c.AlertWebhook != "" {
+		if _, err := alerts.CheckWebhookURL(c.AlertWebhook); err != nil {
+			add("TENANTDESK_ALERT_WEBHOOK: %s", err)
+		}
+	}
+	if c.AlertSMTPHost != "" {
+		if _, err := alerts.CheckEmail(c.AlertEmailInput()); err != nil {
+			add("TENANTDESK_ALERT_%s: %s", envOfEmailField(err), err)
+		}
+	} else if c.AlertEmailTo != "" || c.AlertEmailFrom != "" || c.AlertSMTPUser != "" || c.AlertSMTPPassword != "" {
+		add("TENANTDESK_ALERT_SMTP_HOST is required for the alert email settings that are set")
+	}
+	if c.AlertRepeat != 0 && (c.AlertRepeat < time.Minute || c.AlertRepeat > 30*24*time.Hour) {
+		add("TENANTDESK_ALERT_REPEAT: %s is outside 1m to 30 days (0 never repeats)", formatDuration(c.AlertRepeat))
 	}
 	if c.FullSyncInterval < time.Minute || c.FullSyncInterval > 7*24*time.Hour {
 		add("TENANTDESK_FULL_SYNC_INTERVAL: %s is outside 1m to 7 days (Graph keeps a delta token for 7 days)", formatDuration(c.FullSyncInterval))
@@ -839,4 +890,26 @@ func formatDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// AlertEmailInput is the email channel the configuration gives, as the dashboard's form would
+// type it.
+func (c Config) AlertEmailInput() alerts.ChannelInput {
+	return alerts.ChannelInput{SMTPHost: c.AlertSMTPHost, SMTPPort: c.AlertSMTPPort, SMTPSecurity: c.AlertSMTPSecurity,
+		SMTPUser: c.AlertSMTPUser, SMTPPassword: c.AlertSMTPPassword, From: c.AlertEmailFrom, To: c.AlertEmailTo}
+}
+
+// envOfEmailField is the variable (after TENANTDESK_ALERT_) of the email form field err names.
+func envOfEmailField(err error) string {
+	var ie *model.InputError
+	if !errors.As(err, &ie) {
+		return "SMTP_HOST"
+	}
+	switch ie.Field {
+	case "from":
+		return "EMAIL_FROM"
+	case "to":
+		return "EMAIL_TO"
+	}
+	return strings.ToUpper(ie.Field)
 }

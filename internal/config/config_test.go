@@ -45,7 +45,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := Config{
 		Listen: "127.0.0.1:8080", DataDir: "data", Cloud: CloudGlobal,
-		LicenseCatalogURL: licensing.DefaultCatalogURL, SyncInterval: time.Hour, FullSyncInterval: 24 * time.Hour, LogLevel: slog.LevelInfo,
+		LicenseCatalogURL: licensing.DefaultCatalogURL, SyncInterval: time.Hour, FullSyncInterval: 24 * time.Hour, AlertRepeat: 24 * time.Hour, AlertWebhookFormat: "teams", AlertSMTPSecurity: "starttls", LogLevel: slog.LevelInfo,
 		IPRangeDownloads: true, SessionIdle: 8 * time.Hour, SessionMaxAge: 24 * time.Hour,
 		RoleReader: "Reader", RoleOperator: "Operator", RoleLicenseAdmin: "LicenseAdmin",
 		SSPRMaxBytes: 10 << 20, SSPRWindowBefore: 2 * time.Hour, SSPRWindowAfter: 15 * time.Minute,
@@ -279,6 +279,11 @@ func TestValidate(t *testing.T) {
 			c.PublicURL = "https://user:pw@desk.example.com"
 			c.SyncInterval = 10 * time.Second
 			c.FullSyncInterval = 8 * 24 * time.Hour
+			c.AlertRepeat = 30 * time.Second
+			c.AlertWebhook = "http://example.com/hook?sig=SECRET"
+			c.AlertWebhookFormat = "xml"
+			c.AlertSMTPHost, c.AlertSMTPUser, c.AlertSMTPPassword, c.AlertEmailFrom = "smtp.example.com", "u", "pw", "alerts@example.com"
+			c.AlertEmailTo = "helpdesk@example.com\r\nBcc: x@evil.example"
 			c.SessionKeys = []string{"short"}
 			c.RoleOperator = "Reader"
 			c.RoleLicenseAdmin = " "
@@ -294,6 +299,10 @@ func TestValidate(t *testing.T) {
 			"TENANTDESK_PUBLIC_URL: credentials in the URL are not allowed",
 			"TENANTDESK_SYNC_INTERVAL: 10s is too short",
 			"TENANTDESK_FULL_SYNC_INTERVAL: 192h is outside 1m to 7 days",
+			`TENANTDESK_ALERT_WEBHOOK_FORMAT: "xml" is not teams, slack or json`,
+			"TENANTDESK_ALERT_WEBHOOK: This webhook URL cannot be used: plain http is only for a relay on this machine; use https.",
+			`TENANTDESK_ALERT_EMAIL_TO: "Bcc: x@evil.example" is not an email address.`,
+			"TENANTDESK_ALERT_REPEAT: 30s is outside 1m to 30 days (0 never repeats)",
 			"TENANTDESK_SESSION_KEYS: key 1 has 5 characters",
 			`TENANTDESK_ROLE_READER and TENANTDESK_ROLE_OPERATOR are both "Reader"`,
 			"TENANTDESK_ROLE_LICENSE_ADMIN must not be empty",

@@ -141,6 +141,8 @@ func TestAccessibilityOfEveryPage(t *testing.T) {
 		{"IP lookup", "/ip", "#ip-sources"},
 		{"IP lookup with results", "/ip?q=52.112.0.1%0Aoutlook.office365.com%0A192.0.2.1", "#ip-results"},
 		{"password reset check", "/sspr", "#sspr-form"},
+		{"alerts", "/alerts", "#history"},
+		{"alerts, every open one", "/alerts?open=all", "#history"},
 		{"not found", "/nothing-here", "#error-message"},
 		{"group not found", "/groups/00000000-0000-0000-0000-000000000000", "#error-message"},
 		{"not allowed", "/activity", "#error-message"},
@@ -171,6 +173,7 @@ func TestAccessibilityOfEveryPage(t *testing.T) {
 	signIn(t, ctx, d, "licenseadmin")
 	check("activity log", "/activity", "#activity")
 	check("activity log, filtered", "/activity?action=reprocess", "#activity")
+	check("alerts, LicenseAdmin", "/alerts", "#add-webhook")
 
 	signIn(t, ctx, d, "norole")
 	checkA11y(t, ctx, script, "signed in without a role")

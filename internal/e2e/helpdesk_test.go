@@ -187,7 +187,7 @@ func TestIPFitsTheWindow(t *testing.T) {
 func TestHeaderIsOneLineForEveryRole(t *testing.T) {
 	ctx := newBrowser(t)
 	d := startDemo(t, tenantsim.Config{Seed: 1})
-	base := []string{"Overview", "Groups", "Licenses", "Health", "Users", "IP lookup", "Reset requests"}
+	base := []string{"Overview", "Groups", "Licenses", "Health", "Alerts", "Users", "IP lookup", "Reset requests"}
 	for _, tc := range []struct {
 		role string
 		nav  []string

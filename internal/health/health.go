@@ -48,6 +48,10 @@ type Options struct {
 	// HorizonDays: subscriptions that move on within this many days are listed (0 means
 	// DefaultHorizonDays).
 	HorizonDays int
+	// SkipUsers leaves out what needs every licensed user read (the findings about who holds
+	// licenses, and so most of the waste), which is most of a report's cost; those findings
+	// say they were not computed. The alerts' renewal and processing rules need none of it.
+	SkipUsers bool
 }
 
 func (o Options) withDefaults() Options {

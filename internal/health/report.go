@@ -138,7 +138,11 @@ func (s *Service) Report(ctx context.Context, opts Options) (Report, error) {
 		c.skus[model.NormalizeID(sm.ID)] = sm
 	}
 	c.start()
-	if err := s.st.EachLicensedUser(ctx, []string{}, func(u model.User) error {
+	if opts.SkipUsers {
+		for _, k := range userKinds {
+			c.f[k].Unavailable = "Not computed here: the licensed users were not read."
+		}
+	} else if err := s.st.EachLicensedUser(ctx, []string{}, func(u model.User) error {
 		c.user(u)
 		return nil
 	}); err != nil {
@@ -149,6 +153,9 @@ func (s *Service) Report(ctx context.Context, opts Options) (Report, error) {
 	c.templates(rows)
 	return c.finish(), nil
 }
+
+// userKinds are the findings computed from the licensed users (computation.user).
+var userKinds = []string{KindDisabled, KindInactive, KindNeverSignedIn, KindGuests, KindDirectAndGroup, KindNoUsageLoc, KindPlanUnion}
 
 // computation is one report being computed.
 type computation struct {

@@ -84,3 +84,45 @@ func TestStuckAndNewPlans(t *testing.T) {
 		t.Errorf("new plans after the template changed: %+v", f.Items)
 	}
 }
+
+// SkipUsers: the same stuck group and units, and every finding about who holds licenses says
+// it was not computed instead of counting none.
+func TestReportSkipUsers(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	now := time.Now().UTC()
+	svc, err := New(st, st, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []time.Time{now.Add(-30 * time.Hour), now.Add(-time.Hour)} {
+		s := snapshotAt(at, model.ProcessingInProgress, tPlanA)
+		s.Users[0].AccountEnabled = false
+		if err := st.SaveSnapshot(ctx, 0, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	full, err := svc.Report(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quick, err := svc.Report(ctx, Options{SkipUsers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, _ := full.Finding(KindDisabled); f.Count != 1 || f.Unavailable != "" {
+		t.Fatalf("full report, disabled: %+v", f)
+	}
+	for _, k := range userKinds {
+		if f, _ := quick.Finding(k); f.Count != 0 || f.Unavailable == "" {
+			t.Errorf("%s without users: %+v", k, f)
+		}
+	}
+	for _, k := range []string{KindStuck, KindUnassigned} {
+		a, _ := full.Finding(k)
+		b, _ := quick.Finding(k)
+		if a.Count != b.Count || b.Unavailable != "" {
+			t.Errorf("%s: %d with users, %d without (%q)", k, a.Count, b.Count, b.Unavailable)
+		}
+	}
+}

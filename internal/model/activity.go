@@ -33,6 +33,10 @@ const (
 	// ActionTemplateJob is a template apply, bulk change or split run as a background job: its
 	// start and its end (each write in it has its own template-change or group-create entry).
 	ActionTemplateJob = "template-job"
+	// Alerts: a channel added, a rule's on/off or thresholds set, a test sent to a channel.
+	ActionAlertChannel = "alert-channel"
+	ActionAlertRule    = "alert-rule"
+	ActionAlertTest    = "alert-test"
 )
 
 // ActivityActions are the actions in the order the activity filter offers them.
@@ -40,7 +44,8 @@ func ActivityActions() []string {
 	return []string{ActionSignIn, ActionSignOut, ActionRefused, ActionRefresh, ActionRefreshErrors,
 		ActionReprocess, ActionIPRefresh, ActionIPImport, ActionSSPRVerify,
 		ActionSignOutEverywhere, ActionSessionEnd, ActionRoleCheck, ActionActivityPrune, ActionBackup, ActionRestore, ActionJob,
-		ActionTemplateChange, ActionGroupCreate, ActionTemplateJob, ActionPriceSet, ActionLicenseCleanup}
+		ActionTemplateChange, ActionGroupCreate, ActionTemplateJob, ActionPriceSet, ActionLicenseCleanup,
+		ActionAlertChannel, ActionAlertRule, ActionAlertTest}
 }
 
 // Activity results.

@@ -179,6 +179,8 @@ func listOf(what string) (href, label string) {
 		return "/users", "Find a user"
 	case "license":
 		return "/licenses", "All licenses"
+	case "alert channel", "alert rule":
+		return "/alerts", "Alerts"
 	}
 	return "/", "Overview"
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/tenantdesk/tenantdesk/internal/alerts"
 	"github.com/tenantdesk/tenantdesk/internal/assign"
 	"github.com/tenantdesk/tenantdesk/internal/auth"
 	"github.com/tenantdesk/tenantdesk/internal/auth/authtest"
@@ -333,8 +334,22 @@ func testDepsGranted(t testing.TB, st Store, dir *graphtest.Graph, fetch permiss
 			t.Fatal(err)
 		}
 	}
+	var alertData AlertData = noAlerts{}
+	var alertConfig AlertConfig = noAlerts{}
+	if ast, ok := st.(*store.Store); ok { // the real engine and configurator over the real store
+		eng, err := alerts.New(ast, ast, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng.Now = now
+		if alertConfig, err = alerts.NewConfigurator(ast, act, eng); err != nil {
+			t.Fatal(err)
+		}
+		alertData = ast
+	}
 	deps := Deps{Store: st, Activity: act, Syncer: &fakeSyncer{}, Auth: authtest.SignedIn(auth.RoleLicenseAdmin),
-		Operations: ops, Templates: tpl, Live: lv, IP: ip, Licenses: report, Health: hs, SSPR: verifier, Now: now, Version: "test", Logger: slogText(io.Discard)}
+		Operations: ops, Templates: tpl, Live: lv, IP: ip, Licenses: report, Health: hs, SSPR: verifier,
+		AlertData: alertData, AlertConfig: alertConfig, Now: now, Version: "test", Logger: slogText(io.Discard)}
 	withJobs(t, &deps, st, kinds...)
 	return deps
 }
@@ -383,6 +398,33 @@ func waitJob(t testing.TB, h http.Handler, loc, role string) string {
 	}
 	t.Fatalf("job %s did not finish", loc)
 	return loc
+}
+
+// noAlerts are the alerts of servers over a fakeStore: none, and no changes.
+type noAlerts struct{}
+
+func (noAlerts) AlertChannels(context.Context) ([]model.AlertChannel, error) { return nil, nil }
+func (noAlerts) RemovedAlertChannel(context.Context, int64) (string, error) {
+	return "", &model.NotFoundError{What: "alert channel"}
+}
+func (noAlerts) AlertRuleSettings(context.Context) (map[string]model.AlertRuleSettings, error) {
+	return nil, nil
+}
+func (noAlerts) AlertHistory(context.Context, model.AlertHistoryQuery) (model.AlertHistoryPage, error) {
+	return model.AlertHistoryPage{}, nil
+}
+func (noAlerts) LastAlertTests(context.Context) (map[int64]model.AlertDeliveryRecord, error) {
+	return nil, nil
+}
+func (noAlerts) AddChannel(context.Context, alerts.ChannelInput) (model.AlertChannel, error) {
+	return model.AlertChannel{}, errNoOps
+}
+func (noAlerts) SetChannel(context.Context, alerts.ChannelChange) error     { return errNoOps }
+func (noAlerts) SetRule(context.Context, alerts.RuleChange) error           { return errNoOps }
+func (noAlerts) RemoveChannel(context.Context, int64, model.Activity) error { return errNoOps }
+func (noAlerts) ConfiguredBy(string) (string, bool)                         { return "", false }
+func (noAlerts) SendTest(context.Context, int64, model.Activity) (model.AlertDelivery, error) {
+	return model.AlertDelivery{}, errNoOps
 }
 
 // refusingHealth is license health for servers over a fakeStore: no data yet.

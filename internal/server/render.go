@@ -24,6 +24,7 @@ var navEntries = []navEntry{
 	{"groups", "Groups", "/groups"},
 	{"licenses", "Licenses", "/licenses"},
 	{"health", "Health", "/health"},
+	{"alerts", "Alerts", "/alerts"},
 	{"users", "Users", "/users"},
 	{"ip", "IP lookup", "/ip"},
 	{"sspr", "Reset requests", "/sspr"},

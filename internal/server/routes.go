@@ -94,6 +94,17 @@ func (s *Server) Handler() http.Handler {
 	r.With(s.require(auth.RoleLicenseAdmin)).Post(cleanupPath, s.handle(s.handleStartCleanup))
 	r.With(s.require(auth.RoleReader)).Get(healthPath+"/{file}", s.handle(s.handleHealthCSV))
 
+	// Alerts (alerts*.go): Readers look, LicenseAdmins change rules and channels and send tests.
+	r.With(s.require(auth.RoleReader)).Get(alertsPath, s.handle(s.handleAlerts))
+	r.With(s.require(auth.RoleLicenseAdmin)).Post(alertsPath+"/rules/{rule}", s.handle(s.handleSetAlertRule))
+	r.With(s.require(auth.RoleLicenseAdmin)).Post(alertsPath+"/channels", s.handle(s.handleAddAlertChannel))
+	r.With(s.require(auth.RoleLicenseAdmin)).Post(alertsPath+"/channels/{id}", s.handle(s.handleSetAlertChannel))
+	r.With(s.require(auth.RoleLicenseAdmin)).Post(alertsPath+"/channels/{id}/test", s.handle(s.handleSendAlertTest))
+	r.With(s.require(auth.RoleLicenseAdmin)).Post(alertsPath+"/channels/{id}/remove", s.handle(s.handleRemoveAlertChannel))
+	for _, p := range []string{"/rules/{rule}", "/channels", "/channels/{id}", "/channels/{id}/test", "/channels/{id}/remove"} {
+		r.With(s.require(auth.RoleReader)).Get(alertsPath+p, s.handleAlertsForm)
+	}
+
 	// IP lookup (ip.go): Readers look up, Operators download and import.
 	r.With(s.require(auth.RoleReader)).Get("/ip", s.handle(s.handleIP))
 	r.With(s.require(auth.RoleReader)).Get("/api/ip", s.handle(s.handleIPAPI))

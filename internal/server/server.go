@@ -105,6 +105,9 @@ type Deps struct {
 	Licenses   LicenseReport
 	Health     Health
 	SSPR       SSPRVerifier
+	// AlertData and AlertConfig are the alerts page's reads and changes.
+	AlertData   AlertData
+	AlertConfig AlertConfig
 	// SSPRSamples offers the simulated tenant's sample mails on the verifier's page (the demo);
 	// nil elsewhere.
 	SSPRSamples SSPRSamples
@@ -155,7 +158,10 @@ type Server struct {
 	health   Health
 	sspr     SSPRVerifier
 	samples  SSPRSamples
-	ipOnline bool
+
+	alertData   AlertData
+	alertConfig AlertConfig
+	ipOnline    bool
 
 	groupFacts *groupFactsCache // the group page's explained members, per data version
 
@@ -185,6 +191,7 @@ func New(deps Deps) (*Server, error) {
 		{"Store", deps.Store != nil}, {"Activity", deps.Activity != nil}, {"Syncer", deps.Syncer != nil},
 		{"Auth", deps.Auth != nil}, {"Operations", deps.Operations != nil}, {"Jobs", deps.Jobs != nil}, {"Templates", deps.Templates != nil}, {"Live", deps.Live != nil},
 		{"IP", deps.IP != nil}, {"Licenses", deps.Licenses != nil}, {"SSPR", deps.SSPR != nil}, {"Health", deps.Health != nil},
+		{"AlertData", deps.AlertData != nil}, {"AlertConfig", deps.AlertConfig != nil},
 	} {
 		if !d.ok {
 			missing = append(missing, d.name)
@@ -196,6 +203,7 @@ func New(deps Deps) (*Server, error) {
 	s := &Server{
 		store: deps.Store, activity: deps.Activity, syncer: deps.Syncer, authn: deps.Auth,
 		ops: deps.Operations, jobs: deps.Jobs, tpl: deps.Templates, live: deps.Live, ip: deps.IP, licenses: deps.Licenses, health: deps.Health, sspr: deps.SSPR, samples: deps.SSPRSamples, ipOnline: deps.IPDownloads,
+		alertData: deps.AlertData, alertConfig: deps.AlertConfig,
 
 		log: deps.Logger, now: deps.Now, version: deps.Version, bg: deps.Background,
 

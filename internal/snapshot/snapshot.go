@@ -95,6 +95,11 @@ type Syncer struct {
 	// FullEvery is how often a refresh in Auto mode reads the whole tenant rather than what
 	// changed (0 means DefaultFullEvery; negative never, unless an incremental one cannot run).
 	FullEvery time.Duration
+	// AfterRun, if set, is called with every finished run record (succeeded, failed or
+	// cancelled), after the store has it and the Syncer is free for the next sync, in the run's
+	// goroutine, with the run's context values but not its cancellation: RunMode returns after
+	// it; Wait does not wait for it. Alerts hook in here.
+	AfterRun func(ctx context.Context, run model.SyncRun)
 
 	mu         sync.Mutex
 	running    bool
@@ -233,6 +238,9 @@ func (s *Syncer) run(ctx context.Context, mode Mode) (model.SyncRun, error) {
 	s.log.Info("sync finished", "run", run.ID, "kind", run.Kind, "status", run.Status, "error", run.Error, "note", run.Note,
 		"users", run.Users, "groups", run.Groups, "skus", run.SKUs, "requests", run.Requests,
 		"duration", run.FinishedAt.Sub(run.StartedAt).Round(time.Millisecond))
+	if s.AfterRun != nil && finishErr == nil {
+		s.AfterRun(context.WithoutCancel(ctx), run) // the run's own context ends with it
+	}
 	if err != nil {
 		return run, fmt.Errorf("sync: %w", err)
 	}

@@ -512,3 +512,32 @@ func TestRunHeartbeats(t *testing.T) {
 		t.Errorf("heartbeat moved after the run ended: %v -> %v (%v)", last.HeartbeatAt, o.HeartbeatAt, err)
 	}
 }
+
+// AfterRun sees every finished run, succeeded or failed, once it is stored and the Syncer is
+// free: it can read the run from the store and start the next sync.
+func TestAfterRun(t *testing.T) {
+	st := openStore(t)
+	boom := errors.New("graph: 503 Service Unavailable after 3 retries")
+	var seen []model.SyncRun
+	for i, fail := range []bool{false, true} {
+		src := tenant(300, 5)
+		if fail {
+			src.failIn, src.failErr = PhaseUsers, boom
+		}
+		s := newSyncer(src, st)
+		s.AfterRun = func(ctx context.Context, run model.SyncRun) {
+			runs, err := st.RecentSyncRuns(ctx, 1)
+			if err != nil || len(runs) != 1 || runs[0].ID != run.ID || runs[0].Status != run.Status {
+				t.Errorf("run %d: the store has %+v, %v", i, runs, err)
+			}
+			if s.Progress().Running {
+				t.Errorf("run %d: the Syncer still runs in AfterRun", i)
+			}
+			seen = append(seen, run)
+		}
+		s.Run(context.Background())
+	}
+	if len(seen) != 2 || seen[0].Status != model.SyncSucceeded || seen[1].Status != model.SyncFailed || !strings.Contains(seen[1].Error, boom.Error()) {
+		t.Fatalf("AfterRun saw %+v", seen)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -25,42 +24,11 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
 
-// nodeMode is TENANTDESK_NODE_TESTS: "required" fails when Node.js or the script's
-// dependencies are missing (CI), "off" skips, anything else runs when they are present.
-func nodeMode() string { return os.Getenv("TENANTDESK_NODE_TESTS") }
-
 // findNode returns the node binary when it and the installed dependencies (npm ci here) can run
-// the script, and skips or fails the test otherwise.
+// the script, and skips or fails the test otherwise (testkit.Node).
 func findNode(t *testing.T) string {
 	t.Helper()
-	if nodeMode() == "off" {
-		t.Skip("Node.js tests switched off (TENANTDESK_NODE_TESTS=off)")
-	}
-	missing := func(why string) string {
-		if nodeMode() == "required" {
-			t.Fatalf("TENANTDESK_NODE_TESTS=required but %s", why)
-		}
-		t.Skipf("%s; set TENANTDESK_NODE_TESTS=required to make this a failure", why)
-		return ""
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		return missing("node is not installed (apt-get install nodejs npm)")
-	}
-	out, err := exec.Command(node, "--version").Output()
-	if err != nil {
-		return missing("node --version: " + err.Error())
-	}
-	major, _ := strconv.Atoi(strings.SplitN(strings.TrimPrefix(strings.TrimSpace(string(out)), "v"), ".", 2)[0])
-	if major < 20 {
-		return missing(fmt.Sprintf("node %s is too old: the pinned libraries need Node.js 20 or newer", strings.TrimSpace(string(out))))
-	}
-	for _, dep := range []string{"@azure/identity", "@microsoft/microsoft-graph-client"} {
-		if _, err := os.Stat(filepath.Join("node_modules", dep, "package.json")); err != nil {
-			return missing(dep + " is not installed: run `npm ci` in internal/tenantsim/conformance")
-		}
-	}
-	return node
+	return testkit.Node(t, ".", "@azure/identity", "@microsoft/microsoft-graph-client")
 }
 
 // result is what one run of the script said: the checks that passed and failed, by name.
