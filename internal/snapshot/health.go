@@ -49,7 +49,7 @@ func missingBecause(err error, what string) (string, bool) {
 		then := "then refresh"
 		if what == signInsWhat {
 			// Sign-ins are read by full syncs only (an incremental refresh keeps them).
-			then = "the next full sync reads it: the daily one, or at once `tenantdesk refresh -mode full`"
+			then = "the next full sync reads it: the daily one, or at once with tenantdesk refresh -mode full"
 		}
 		return "The app registration lacks " + ge.Permission + ", which Microsoft Graph needs to give " + what +
 			": an administrator must grant it (" + then + ").", true
