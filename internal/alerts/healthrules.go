@@ -37,7 +37,7 @@ func healthRules() []Rule {
 		{
 			Name: RuleStuck, Title: "Group stuck processing",
 			Description: "A licensing group whose processing has not completed for a number of hours: its members' licenses are not being updated.",
-			Thresholds:  []Threshold{{Key: "hours", Label: "Alert after this many hours (license health counts a group stuck after 24)", Default: 24, Min: 24, Max: 24 * 30}},
+			Thresholds:  []Threshold{{Key: "hours", Label: "Alert after this many hours", Default: 24, Min: 1, Max: 24 * 30}},
 			Snapshot:    true, Health: true, eval: stuckProcessing,
 		},
 		{

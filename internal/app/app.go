@@ -224,7 +224,8 @@ func (a *App) Close() error { return a.Store.Close() }
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	// The server's configuration decides the configured channels, switching off one whose
 	// setting is gone; a command run beside it (refresh, alerts) only adds or updates them.
-	if err := ConfigureAlertChannel(ctx, a.Config, a.Store, true); err != nil {
+	// (A quick write: not cut short by a shutdown that is already on its way.)
+	if err := ConfigureAlertChannel(context.WithoutCancel(ctx), a.Config, a.Store, true); err != nil {
 		return err
 	}
 	authn, err := NewAuthenticator(a.Config, ln, a.Store, a.Logger.With("component", "auth"))

@@ -52,6 +52,9 @@ type Options struct {
 	// licenses, and so most of the waste), which is most of a report's cost; those findings
 	// say they were not computed. The alerts' renewal and processing rules need none of it.
 	SkipUsers bool
+	// StuckAfter: a group processing this long counts as stuck (0 means StuckAfter); the
+	// alerts' rule asks for its own number of hours.
+	StuckAfter time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -60,6 +63,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.HorizonDays <= 0 {
 		o.HorizonDays = DefaultHorizonDays
+	}
+	if o.StuckAfter <= 0 {
+		o.StuckAfter = StuckAfter
 	}
 	return o
 }

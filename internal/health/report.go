@@ -192,7 +192,7 @@ func (c *computation) start() {
 		"Set the user's usage location (group-based licensing falls back to the tenant's country, which may forbid some services).", false)
 	add(KindPrerequisite, "Templates holding an add-on without its prerequisite", "groups",
 		"Add a license with the prerequisite plan to the same group's template, or remove the add-on.", false)
-	add(KindStuck, "Groups processing licenses for more than 24 hours", "groups",
+	add(KindStuck, fmt.Sprintf("Groups processing licenses for more than %.0f hours", c.opts.StuckAfter.Hours()), "groups",
 		"Open the group in the Entra admin center and reprocess it; if it stays stuck, check its members for errors and open a support case.", false)
 	add(KindNewPlans, "Templates whose disabled plans miss plans added to the license since", "groups",
 		"Review the new plans: disable those the group's members should not get in the template (new plans are on by default). tenantdesk knows when a plan appeared from its own snapshots only.", false)
@@ -542,7 +542,7 @@ func (c *computation) templates(rows []model.GroupReportRow) {
 		}
 		if r.ProcessingState != model.ProcessingComplete && r.ProcessingState != "" {
 			since, ok := c.data.ProcessingSince[r.ID]
-			if ok && c.now.Sub(since) > StuckAfter {
+			if ok && c.now.Sub(since) > c.opts.StuckAfter {
 				f := c.f[KindStuck]
 				f.Items = append(f.Items, Item{GroupID: r.ID, GroupName: r.DisplayName, Groups: []model.GroupRef{ref}, When: since,
 					Detail: fmt.Sprintf("%s since at least %s (%.0f hours).", r.ProcessingState, since.UTC().Format("2006-01-02 15:04 UTC"), c.now.Sub(since).Hours()),

@@ -126,3 +126,32 @@ func TestReportSkipUsers(t *testing.T) {
 		}
 	}
 }
+
+// StuckAfter: a group processing for 3 hours is stuck to a report asked with 2 hours, not to
+// the default's 24.
+func TestReportStuckAfter(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	now := time.Now().UTC()
+	svc, err := New(st, st, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []time.Time{now.Add(-3 * time.Hour), now.Add(-time.Hour)} {
+		if err := st.SaveSnapshot(ctx, 0, snapshotAt(at, model.ProcessingInProgress, tPlanA)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		after time.Duration
+		want  int
+	}{{0, 0}, {2 * time.Hour, 1}} {
+		r, err := svc.Report(ctx, Options{StuckAfter: c.after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, _ := r.Finding(KindStuck); f.Count != c.want {
+			t.Errorf("stuck after %s: %d groups (%s), want %d", c.after, f.Count, f.Title, c.want)
+		}
+	}
+}
