@@ -89,19 +89,7 @@ func TestStuckAndNewPlans(t *testing.T) {
 // it was not computed instead of counting none.
 func TestReportSkipUsers(t *testing.T) {
 	ctx := context.Background()
-	st := storetest.Open(t)
-	now := time.Now().UTC()
-	svc, err := New(st, st, func() time.Time { return now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, at := range []time.Time{now.Add(-30 * time.Hour), now.Add(-time.Hour)} {
-		s := snapshotAt(at, model.ProcessingInProgress, tPlanA)
-		s.Users[0].AccountEnabled = false
-		if err := st.SaveSnapshot(ctx, 0, s); err != nil {
-			t.Fatal(err)
-		}
-	}
+	svc := processingFor(t, 30*time.Hour, func(s *model.Snapshot) { s.Users[0].AccountEnabled = false })
 	full, err := svc.Report(ctx, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -131,17 +119,7 @@ func TestReportSkipUsers(t *testing.T) {
 // the default's 24.
 func TestReportStuckAfter(t *testing.T) {
 	ctx := context.Background()
-	st := storetest.Open(t)
-	now := time.Now().UTC()
-	svc, err := New(st, st, func() time.Time { return now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, at := range []time.Time{now.Add(-3 * time.Hour), now.Add(-time.Hour)} {
-		if err := st.SaveSnapshot(ctx, 0, snapshotAt(at, model.ProcessingInProgress, tPlanA)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	svc := processingFor(t, 3*time.Hour, nil)
 	for _, c := range []struct {
 		after time.Duration
 		want  int
@@ -154,4 +132,26 @@ func TestReportStuckAfter(t *testing.T) {
 			t.Errorf("stuck after %s: %d groups (%s), want %d", c.after, f.Count, f.Title, c.want)
 		}
 	}
+}
+
+// processingFor is a service over snapshots an hour old and ago old in which the group Busy is
+// processing, each changed by edit (nil: as they are).
+func processingFor(t *testing.T, ago time.Duration, edit func(*model.Snapshot)) *Service {
+	t.Helper()
+	st := storetest.Open(t)
+	now := time.Now().UTC()
+	svc, err := New(st, st, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range []time.Time{now.Add(-ago), now.Add(-time.Hour)} {
+		s := snapshotAt(at, model.ProcessingInProgress, tPlanA)
+		if edit != nil {
+			edit(&s)
+		}
+		if err := st.SaveSnapshot(context.Background(), 0, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return svc
 }

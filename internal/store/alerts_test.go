@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/store"
 	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
 )
 
@@ -93,12 +94,7 @@ func TestAlertsOutbox(t *testing.T) {
 // (its name free again), and what it was sent keeps its name in the history.
 func TestRemoveAlertChannel(t *testing.T) {
 	ctx := context.Background()
-	st := storetest.Open(t)
-	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	ch, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "Teams", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: "https://x/1", Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, ch, t0 := teamsChannel(t)
 	m := model.AlertMessage{Kind: model.AlertFired, Rule: "sku-low", Subject: "sku:a", Title: "A1 used up", Since: t0, At: t0}
 	if err := st.RecordAlerts(ctx, []model.AlertChange{{Message: m}}); err != nil {
 		t.Fatal(err)
@@ -157,12 +153,7 @@ func TestRemoveAlertChannel(t *testing.T) {
 // test is never due (SendTest sends it).
 func TestClaimDelivery(t *testing.T) {
 	ctx := context.Background()
-	st := storetest.Open(t)
-	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	ch, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "Teams", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: "https://x/1", Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, ch, t0 := teamsChannel(t)
 	if err := st.RecordAlerts(ctx, []model.AlertChange{{Message: model.AlertMessage{Kind: model.AlertFired, Rule: "r", Subject: "s", Title: "T", Since: t0, At: t0}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -199,20 +190,9 @@ func TestClaimDelivery(t *testing.T) {
 // its settings makes what waited (a backoff, quiet hours) due now.
 func TestSetAlertChannelQueue(t *testing.T) {
 	ctx := context.Background()
-	st := storetest.Open(t)
-	t0 := time.Date(2026, 3, 2, 23, 0, 0, 0, time.UTC)
+	st, ch, t0 := teamsChannel(t)
 	st.Now = func() time.Time { return t0 }
-	ch, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "Teams", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: "https://x/1", Enabled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fire := func(subject string) {
-		t.Helper()
-		if err := st.RecordAlerts(ctx, []model.AlertChange{{Message: model.AlertMessage{Kind: model.AlertFired, Rule: "r", Subject: subject, Title: subject, Since: t0, At: t0}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fire("a")
+	fireAlert(t, st, "a", t0)
 	if err := st.PostponeDeliveries(ctx, ch.ID, t0.Add(8*time.Hour)); err != nil { // quiet until 07:00
 		t.Fatal(err)
 	}
@@ -228,7 +208,7 @@ func TestSetAlertChannelQueue(t *testing.T) {
 	if err := st.SetAlertChannel(ctx, ch.ID, false, model.QuietHours{}); err != nil {
 		t.Fatal(err)
 	}
-	fire("b")
+	fireAlert(t, st, "b", t0)
 	if err := st.SetAlertChannel(ctx, ch.ID, true, model.QuietHours{}); err != nil {
 		t.Fatal(err)
 	}
@@ -240,27 +220,36 @@ func TestSetAlertChannelQueue(t *testing.T) {
 // A new notification to a channel in a backoff waits with what failed, not a fresh minute.
 func TestNewDeliveryKeepsTheBackoff(t *testing.T) {
 	ctx := context.Background()
-	st := storetest.Open(t)
-	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	if _, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "Teams", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: "https://x/1", Enabled: true}); err != nil {
-		t.Fatal(err)
-	}
-	fire := func(subject string, at time.Time) {
-		t.Helper()
-		if err := st.RecordAlerts(ctx, []model.AlertChange{{Message: model.AlertMessage{Kind: model.AlertFired, Rule: "r", Subject: subject, Title: subject, Since: at, At: at}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fire("a", t0)
+	st, _, t0 := teamsChannel(t)
+	fireAlert(t, st, "a", t0)
 	due, _ := st.DueDeliveries(ctx, t0, 10)
 	if err := st.RecordAttempt(ctx, due[0].ID, t0, 503, "down", t0.Add(8*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	fire("b", t0.Add(time.Minute))
+	fireAlert(t, st, "b", t0.Add(time.Minute))
 	if due, _ := st.DueDeliveries(ctx, t0.Add(7*time.Minute), 10); len(due) != 0 {
 		t.Fatalf("due within the backoff: %+v", due)
 	}
 	if due, _ := st.DueDeliveries(ctx, t0.Add(8*time.Minute), 10); len(due) != 2 {
 		t.Fatalf("after the backoff: %d due, want both", len(due))
+	}
+}
+
+// teamsChannel is a store with one webhook channel, Teams, and the time the tests start at.
+func teamsChannel(t *testing.T) (*store.Store, model.AlertChannel, time.Time) {
+	t.Helper()
+	st := storetest.Open(t)
+	ch, err := st.AddAlertChannel(context.Background(), model.AlertChannel{Name: "Teams", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: "https://x/1", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, ch, time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+}
+
+// fireAlert records an alert about subject starting at at, queued to every channel on.
+func fireAlert(t *testing.T, st *store.Store, subject string, at time.Time) {
+	t.Helper()
+	if err := st.RecordAlerts(context.Background(), []model.AlertChange{{Message: model.AlertMessage{Kind: model.AlertFired, Rule: "r", Subject: subject, Title: subject, Since: at, At: at}}}); err != nil {
+		t.Fatal(err)
 	}
 }
