@@ -369,6 +369,10 @@ func TestDeltaTokensExpire(t *testing.T) {
 		wantError(t, e.get(t, "/v1.0/users/delta?$deltatoken="+bad), 410, "resyncRequired", "")
 	}
 	wantError(t, e.get(t, "/v1.0/users/delta?$top=5"), 400, "Request_UnsupportedQuery", "")
+	// signInActivity is not carried by the delta, as Graph answers (and not by a latest round).
+	for _, q := range []string{"$select=id,signInActivity", "$select=displayName,SIGNINACTIVITY&$deltatoken=latest"} {
+		wantError(t, e.get(t, "/v1.0/users/delta?"+q), 400, "BadRequest", "signInActivity")
+	}
 }
 
 func TestApplyChanges(t *testing.T) {
