@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -111,24 +112,69 @@ type fetched[T any] struct {
 }
 
 // eachPage reads the collection at first, page by page, decoding each into T, and calls fn with
-// each page's items in order. The next page is fetched and decoded while fn handles the current
-// one, so a caller that stores pages overlaps its writes with Graph's latency. It returns the
-// last page's @odata.deltaLink ("" for a collection that is not a delta round). fn's error
-// stops the listing and is returned as it is.
+// each page's items in order. Three stages overlap: the next page is asked for as soon as the
+// current one's @odata.nextLink is known, which Graph writes before "value" (peekNextLink reads
+// it from the first bytes, so the round trip does not wait for the whole page to be decoded);
+// a second goroutine decodes the pages; fn handles them, so a caller that stores pages overlaps
+// its writes with Graph's latency and the decoding. Where the link is not found before
+// "value", the fetch waits for the page to be decoded. It returns the last page's
+// @odata.deltaLink ("" for a collection that is not a delta round). fn's error stops the
+// listing and is returned as it is.
 func eachPage[T any](ctx context.Context, c *Client, first string, headers map[string]string, fn func([]T) error) (string, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pages := make(chan fetched[T], 1)
+	type raw struct {
+		body []byte
+		path string
+		err  error
+		link chan<- string // if set, gets the page's nextLink once decoded
+	}
+	bodies := make(chan raw, 1)
 	go func() {
-		defer close(pages)
+		defer close(bodies)
 		next := first
 		for next != "" {
 			body, err := c.getJSON(ctx, next, headers)
-			var p jsonPage[T]
+			r := raw{body: body, path: pathOf(next), err: err}
+			link, known := "", false
+			var wait chan string
 			if err == nil {
-				if err = json.Unmarshal(body, &p); err != nil {
-					err = fmt.Errorf("decode %s: %w", pathOf(next), err)
+				if link, known = peekNextLink(body); !known {
+					wait = make(chan string, 1)
+					r.link = wait
 				}
+			}
+			select {
+			case bodies <- r:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			if !known {
+				select {
+				case link = <-wait:
+				case <-ctx.Done():
+					return
+				}
+			}
+			next = link
+		}
+	}()
+	pages := make(chan fetched[T], 1)
+	go func() {
+		defer close(pages)
+		for r := range bodies {
+			var p jsonPage[T]
+			err := r.err
+			if err == nil {
+				if err = json.Unmarshal(r.body, &p); err != nil {
+					err = fmt.Errorf("decode %s: %w", r.path, err)
+				}
+			}
+			if r.link != nil {
+				r.link <- p.NextLink // "" after a decoding error: the fetcher stops
 			}
 			select {
 			case pages <- fetched[T]{items: p.Value, deltaLink: p.DeltaLink, err: err}:
@@ -138,7 +184,6 @@ func eachPage[T any](ctx context.Context, c *Client, first string, headers map[s
 			if err != nil {
 				return
 			}
-			next = p.NextLink
 		}
 	}()
 	var deltaLink string
@@ -152,6 +197,36 @@ func eachPage[T any](ctx context.Context, c *Client, first string, headers map[s
 		deltaLink = p.deltaLink
 	}
 	return deltaLink, ctx.Err()
+}
+
+// peekNextLink reads a page's @odata.nextLink from the members of its top-level object before
+// "value" (where Graph writes it: "@odata.context", "@odata.nextLink", "value"). known is false
+// when "value" (or the end, or anything unreadable) comes first: then only decoding the whole
+// page tells. The members before "value" are short, so this reads a few hundred bytes.
+func peekNextLink(body []byte) (link string, known bool) {
+	d := json.NewDecoder(bytes.NewReader(body))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return "", false
+	}
+	for d.More() {
+		t, err := d.Token()
+		key, ok := t.(string)
+		if err != nil || !ok || key == "value" {
+			return "", false
+		}
+		if key == "@odata.nextLink" {
+			var v string
+			if err := d.Decode(&v); err != nil || v == "" {
+				return "", false
+			}
+			return v, true
+		}
+		var skip json.RawMessage
+		if err := d.Decode(&skip); err != nil {
+			return "", false
+		}
+	}
+	return "", false
 }
 
 // pathOf is target's path, for messages that must not carry skip tokens.

@@ -1,0 +1,87 @@
+package graph
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// TestPeekNextLink: the nextLink is taken from the members before "value" only, and anything
+// unexpected says "not known" (the page is then decoded whole before the next is asked for).
+func TestPeekNextLink(t *testing.T) {
+	for _, tc := range []struct {
+		name, doc string
+		link      string
+		known     bool
+	}{
+		{"graph's order", `{"@odata.context":"https://g/v1.0/$metadata#users","@odata.nextLink":"https://g/v1.0/users?$skiptoken=X","value":[{"id":"a"}]}`, "https://g/v1.0/users?$skiptoken=X", true},
+		{"link first", `{"@odata.nextLink":"n","value":[]}`, "n", true},
+		{"last page", `{"@odata.context":"c","value":[{"id":"a"}]}`, "", false},
+		{"delta end", `{"@odata.context":"c","@odata.deltaLink":"d","value":[]}`, "", false},
+		{"link after value", `{"value":[{"id":"a"}],"@odata.nextLink":"n"}`, "", false},
+		{"escaped key", `{"@odata.next\u004cink":"n","value":[]}`, "n", true},
+		{"object before", `{"@odata.context":{"a":[1,2,{"b":"value"}]},"@odata.nextLink":"n","value":[]}`, "n", true},
+		{"empty link", `{"@odata.nextLink":"","value":[]}`, "", false},
+		{"link not a string", `{"@odata.nextLink":12,"value":[]}`, "", false},
+		{"null link", `{"@odata.nextLink":null,"value":[]}`, "", false},
+		{"array", `[{"@odata.nextLink":"n"}]`, "", false},
+		{"truncated", `{"@odata.context":"c","@odata.nextLi`, "", false},
+		{"empty", ``, "", false},
+		{"garbage", `{"@odata.context" "c"}`, "", false},
+		{"no value", `{"@odata.context":"c"}`, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			link, known := peekNextLink([]byte(tc.doc))
+			if link != tc.link || known != tc.known {
+				t.Errorf("got %q, %v; want %q, %v", link, known, tc.link, tc.known)
+			}
+		})
+	}
+}
+
+// FuzzPeekNextLink: a nextLink peeked from a page that decodes is the one decoding gives (when
+// the page names it once), and no input panics.
+func FuzzPeekNextLink(f *testing.F) {
+	for _, s := range []string{`{"@odata.nextLink":"n","value":[]}`, `{"@odata.context":"c","@odata.nextLink":"https://x/?a=b","value":[{"id":"a"}]}`,
+		`{"value":[],"@odata.nextLink":"n"}`, `{"@odata.nextLink":"a","@odata.nextLink":"b","value":[]}`, `{"@odata.nextLink":"a","@ODATA.NEXTLINK":"b","value":[]}`, `{}`, `[]`, `nul`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		link, known := peekNextLink(b)
+		if !known {
+			return
+		}
+		var p jsonPage[json.RawMessage]
+		if json.Unmarshal(b, &p) != nil || topLevelKeys(b, "@odata.nextLink") != 1 {
+			return
+		}
+		if p.NextLink != link {
+			t.Errorf("peeked %q, decoded %q from %s", link, p.NextLink, b)
+		}
+	})
+}
+
+// topLevelKeys counts the members of the top-level object named key in any case (as
+// encoding/json matches them).
+func topLevelKeys(b []byte, key string) int {
+	d := json.NewDecoder(bytes.NewReader(b))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return 0
+	}
+	n := 0
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return 0
+		}
+		if k, ok := t.(string); ok && strings.EqualFold(k, key) {
+			n++
+		}
+		var skip json.RawMessage
+		if d.Decode(&skip) != nil {
+			return 0
+		}
+	}
+	return n
+}
