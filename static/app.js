@@ -216,6 +216,26 @@
     }
   }
 
+  // The navigation's "More" (a details element, which opens and closes without JS) closes as a
+  // menu would: on Escape, giving the focus back to "More", and on a click or a focus outside it.
+  function moreMenu() {
+    var more = document.getElementById("nav-more");
+    if (!more) return;
+    var summary = more.querySelector("summary");
+    more.addEventListener("keydown", function (e) {
+      if (e.key === "Escape" && more.open) {
+        more.open = false;
+        summary.focus();
+      }
+    });
+    document.addEventListener("click", function (e) {
+      if (more.open && !more.contains(e.target)) more.open = false;
+    });
+    document.addEventListener("focusin", function (e) {
+      if (more.open && !more.contains(e.target)) more.open = false;
+    });
+  }
+
   watchSync();
   localTimes();
   watchJob();
@@ -224,6 +244,7 @@
   copyButtons();
   autoSubmit();
   refreshButton();
+  moreMenu();
 })();
 
 // IP lookup (web/ip.templ): while a download started from the page runs, reload the page every

@@ -62,6 +62,9 @@ type NavItem struct {
 	Label  string
 	Href   string
 	Active bool
+	// More puts the entry, one of the least used, behind the "More" disclosure below 1280 px
+	// (see MoreNav); from 1280 px every entry is in the bar.
+	More bool
 }
 
 // SyncView is the state of refreshes as the page shows it.

@@ -68,11 +68,20 @@ func newBrowser(t *testing.T) context.Context {
 // screenshot saves a PNG of the page when TENANTDESK_SCREENSHOTS names a folder, for a person
 // to look at; tests never depend on it.
 func screenshot(t *testing.T, ctx context.Context, name string) {
+	saveShot(t, ctx, name, chromedp.FullScreenshot(100))
+}
+
+// screenshotView is screenshot of the window only (not the whole page), for a look at its top.
+func screenshotView(t *testing.T, ctx context.Context, name string) {
+	saveShot(t, ctx, name, chromedp.CaptureScreenshot())
+}
+
+func saveShot(t *testing.T, ctx context.Context, name string, shot chromedp.Action[[]byte]) {
 	dir := os.Getenv("TENANTDESK_SCREENSHOTS")
 	if dir == "" {
 		return
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(ctx, shot)
 	if err != nil {
 		t.Logf("screenshot %s: %v", name, err)
 		return

@@ -183,40 +183,6 @@ func TestIPFitsTheWindow(t *testing.T) {
 	screenshotWidths(t, ctx, "ip-results")
 }
 
-// The header is one line at 1280 px for every role, and the navigation holds what it should.
-func TestHeaderIsOneLineForEveryRole(t *testing.T) {
-	ctx := newBrowser(t)
-	d := startDemo(t, tenantsim.Config{Seed: 1})
-	base := []string{"Overview", "Groups", "Licenses", "Health", "Alerts", "Users", "IP lookup", "Reset requests"}
-	for _, tc := range []struct {
-		role string
-		nav  []string
-	}{
-		{"reader", base},
-		{"operator", append(append([]string{}, base...), "Jobs")},
-		{"licenseadmin", append(append([]string{}, base...), "Jobs", "Activity")},
-	} {
-		signIn(t, ctx, d, tc.role)
-		do(t, ctx, "1280 px", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(d.URL+"/errors"), chromedp.WaitVisible(chromedp.CSS("header.top")))
-		if got := eval[[]string](t, ctx, `[...document.querySelectorAll("header.top nav a")].map(a => a.textContent.trim())`); strings.Join(got, "|") != strings.Join(tc.nav, "|") {
-			t.Errorf("%s's navigation %q, want %q", tc.role, got, tc.nav)
-		}
-		// One line: every part of the header overlaps the first one vertically.
-		rows := eval[int](t, ctx, `(() => { const parts = [...document.querySelector("header.top").children].filter(e => e.offsetParent !== null);
-			const first = parts[0].getBoundingClientRect(); return parts.filter(e => e.getBoundingClientRect().top >= first.bottom).length })()`)
-		if rows != 0 {
-			t.Errorf("%s's header wraps at 1280 px: %d parts on a second line", tc.role, rows)
-		}
-		if h := eval[float64](t, ctx, `document.querySelector("header.top").getBoundingClientRect().height`); h > 56 {
-			t.Errorf("%s's header is %.0f px high at 1280 px", tc.role, h)
-		}
-		if tc.role == "licenseadmin" {
-			screenshotWidths(t, ctx, "header-licenseadmin")
-		}
-	}
-	do(t, ctx, "back", chromedp.EmulateViewport(1400, 1000))
-}
-
 // press sends keys to the focused element.
 func press(t *testing.T, ctx context.Context, keys string) {
 	t.Helper()

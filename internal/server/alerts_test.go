@@ -64,7 +64,7 @@ func TestAlertsPage(t *testing.T) {
 	if d.Find("#no-open-alerts").Length() != 1 || d.Find("#no-channels").Length() != 1 || d.Find("#no-history").Length() != 1 {
 		t.Error("an empty alerts page does not say so")
 	}
-	if got := d.Find("nav[aria-label=Main] a[aria-current=page]").Text(); got != "Alerts" {
+	if got := d.Find("nav[aria-label=Main] > ul > li > a[aria-current=page]").Text(); got != "Alerts" {
 		t.Errorf("active navigation entry %q", got)
 	}
 

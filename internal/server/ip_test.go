@@ -152,7 +152,7 @@ func TestIPPageLogLine(t *testing.T) {
 	if got := d.Find("textarea#q").Text(); got != line {
 		t.Errorf("the form does not keep the query (permalink): %q", got)
 	}
-	if got := d.Find(`nav a[aria-current="page"]`).Text(); got != "IP lookup" {
+	if got := d.Find(`nav > ul > li > a[aria-current="page"]`).Text(); got != "IP lookup" {
 		t.Errorf("active nav %q", got)
 	}
 

@@ -27,7 +27,7 @@ func TestHealthPages(t *testing.T) {
 	if d.Find("#prices-link").Length() != 0 || d.Find(".finding-cleanup").Length() != 0 {
 		t.Error("a Reader is offered prices or cleanup")
 	}
-	if d.Find(`nav a[aria-current="page"]`).Text() != "Health" {
+	if d.Find(`nav > ul > li > a[aria-current="page"]`).Text() != "Health" {
 		t.Error("Health is not the active navigation entry")
 	}
 	for target, status := range map[string]int{

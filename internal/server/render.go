@@ -32,6 +32,12 @@ var navEntries = []navEntry{
 	{"activity", "Activity", "/activity"},
 }
 
+// navMore are the least-used entries, behind "More" below 1280 px so that the header stays one
+// line at 1024 px for every role: the monitoring pages (the overview links to what needs a
+// look), the IP lookup, and the follow-ups of writes. The daily helpdesk work (overview, groups,
+// licenses, users, reset requests) stays in the bar at every width.
+var navMore = map[string]bool{"health": true, "alerts": true, "ip": true, "jobs": true, "activity": true}
+
 // layout builds the frame of a page: navigation with active marked, data age, sync state.
 // It never fails: a store error here only costs the data age, the page itself reports it.
 func (s *Server) layout(ctx context.Context, title, active string) web.Layout {
@@ -51,7 +57,7 @@ func (s *Server) layout(ctx context.Context, title, active string) web.Layout {
 		if !s.navAllowed(ctx, e.key) {
 			continue
 		}
-		l.Nav = append(l.Nav, web.NavItem{Label: e.label, Href: e.href, Active: e.key == active})
+		l.Nav = append(l.Nav, web.NavItem{Label: e.label, Href: e.href, Active: e.key == active, More: navMore[e.key]})
 	}
 	if info, err := s.store.CurrentSnapshot(ctx); err == nil {
 		l.DataAsOf, l.DataKind, l.DataFullAt = info.TakenAt, info.Kind, info.FullAt
