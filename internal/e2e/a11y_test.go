@@ -142,6 +142,7 @@ func TestAccessibilityOfEveryPage(t *testing.T) {
 		{"IP lookup with results", "/ip?q=52.112.0.1%0Aoutlook.office365.com%0A192.0.2.1", "#ip-results"},
 		{"password reset check", "/sspr", "#sspr-form"},
 		{"alerts", "/alerts", "#history"},
+		{"license health", "/health", "#health-findings"},
 		{"alerts, every open one", "/alerts?open=all", "#history"},
 		{"not found", "/nothing-here", "#error-message"},
 		{"group not found", "/groups/00000000-0000-0000-0000-000000000000", "#error-message"},
@@ -174,6 +175,9 @@ func TestAccessibilityOfEveryPage(t *testing.T) {
 	check("activity log", "/activity", "#activity")
 	check("activity log, filtered", "/activity?action=reprocess", "#activity")
 	check("alerts, LicenseAdmin", "/alerts", "#add-webhook")
+	check("license prices", "/health/prices", "#prices")
+	do(t, ctx, "license health", chromedp.Navigate(d.URL+"/health"), chromedp.WaitVisible(chromedp.CSS(".finding-cleanup")))
+	check("cleanup preview", eval[string](t, ctx, `document.querySelector(".finding-cleanup").getAttribute("href")`), "#cleanup-users")
 
 	signIn(t, ctx, d, "norole")
 	checkA11y(t, ctx, script, "signed in without a role")
