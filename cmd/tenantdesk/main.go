@@ -16,6 +16,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// The time zone database in the binary: alert channels' quiet hours name IANA zones, which
+	// a host or image without /usr/share/zoneinfo could not load.
+	_ "time/tzdata"
 )
 
 // env is how commands read the environment; tests replace it.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/tick"
 )
 
 // DefaultBackoff is the wait after n failed attempts: a minute, doubling, at most an hour. A
@@ -188,16 +189,9 @@ func (e *Engine) sender() *Sender {
 func (e *Engine) Run(ctx context.Context, every time.Duration) {
 	e.running.Add(1)
 	defer e.running.Done()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	tick.Every(ctx, every, func() {
 		if _, err := e.Deliver(ctx); err != nil && ctx.Err() == nil {
 			e.log.Error("alerts not delivered", "err", err)
 		}
-	}
+	})
 }

@@ -106,11 +106,12 @@ func Rules() []Rule {
 
 // RuleByName is the rule called name.
 func RuleByName(name string) (Rule, bool) {
-	i := slices.IndexFunc(Rules(), func(r Rule) bool { return r.Name == name })
+	rules := Rules()
+	i := slices.IndexFunc(rules, func(r Rule) bool { return r.Name == name })
 	if i < 0 {
 		return Rule{}, false
 	}
-	return Rules()[i], true
+	return rules[i], true
 }
 
 // Defaults are the rule's settings when none are stored: on (unless Off), every threshold at

@@ -32,6 +32,7 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/sspr"
 	"github.com/tenantdesk/tenantdesk/internal/store"
 	"github.com/tenantdesk/tenantdesk/internal/templates"
+	"github.com/tenantdesk/tenantdesk/internal/tick"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/app.Version=...".
@@ -330,14 +331,5 @@ func (a *App) background(ctx context.Context) {
 	if a.Config.SyncInterval <= 0 {
 		return
 	}
-	t := time.NewTicker(a.Config.SyncInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			a.Syncer.Start(ctx)
-		}
-	}
+	tick.Every(ctx, a.Config.SyncInterval, func() { a.Syncer.Start(ctx) })
 }

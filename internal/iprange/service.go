@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tenantdesk/tenantdesk/internal/tick"
 )
 
 // Service serves lookups from the current index and replaces it, atomically, after a refresh or
@@ -85,25 +87,11 @@ func (s *Service) ReloadIfChanged(ctx context.Context) (bool, error) {
 // Watch calls ReloadIfChanged every interval until ctx ends, so data another process stored
 // is served without a restart.
 func (s *Service) Watch(ctx context.Context, interval time.Duration) {
-	every(ctx, interval, func() {
+	tick.Every(ctx, interval, func() {
 		if _, err := s.ReloadIfChanged(ctx); err != nil && ctx.Err() == nil {
 			s.updater.logger().Warn("ip range sources: cannot check the store for new data", "err", err)
 		}
 	})
-}
-
-// every calls f every interval until ctx ends.
-func every(ctx context.Context, interval time.Duration, f func()) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			f()
-		}
-	}
 }
 
 // Index returns the current index (never nil after NewService).
@@ -216,7 +204,7 @@ func (s *Service) Run(ctx context.Context, interval time.Duration) {
 	if s.stale(interval) {
 		s.refreshLogged(ctx, log)
 	}
-	every(ctx, interval, func() { s.refreshLogged(ctx, log) })
+	tick.Every(ctx, interval, func() { s.refreshLogged(ctx, log) })
 }
 
 func (s *Service) stale(interval time.Duration) bool {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/tick"
 )
 
 // Store is what jobs need of the database. *store.Store implements it.
@@ -496,18 +497,11 @@ func (m *Manager) record(ctx context.Context, k Kind, j model.Job, result, detai
 }
 
 func (m *Manager) heartbeat(ctx context.Context) {
-	t := time.NewTicker(heartbeatEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := m.store.HeartbeatJobs(ctx); err != nil && ctx.Err() == nil {
-				m.log.Warn("job heartbeat", "err", err)
-			}
+	tick.Every(ctx, heartbeatEvery, func() {
+		if err := m.store.HeartbeatJobs(ctx); err != nil && ctx.Err() == nil {
+			m.log.Warn("job heartbeat", "err", err)
 		}
-	}
+	})
 }
 
 // Run takes up the jobs nobody runs (a previous process stopped or died with them: resumed, or
