@@ -361,13 +361,21 @@ func watchHeap() func() uint64 {
 	}
 }
 
-// LatencyFloor is the least wall time a full sync can take at latency: the chain of user pages
-// (each waits for the previous one's link) and, beside it, the licensed groups' member counts
-// in $batch requests of 20, four at a time.
+// LatencyFloor is the least wall time a full sync can take at latency, in round trips: one for
+// the subscribed SKUs, the licensed groups and the two deltaLinks from now (side by side); then
+// the chain of user pages (each waits for the previous one's link), 500 users a page as Graph
+// gives them with signInActivity (the simulated tenant has Entra ID P1 and the app
+// AuditLog.Read.All), and beside it the licensed groups' member counts in $batch requests of
+// 20, four at a time; last, one for the nested groups of the groups that have members other
+// than users (the simulated tenant always has some).
 func LatencyFloor(t Tenant) time.Duration {
-	userPages := int(math.Ceil(float64(max(t.Users, 1)) / 999))
+	userPages := int(math.Ceil(float64(max(t.Users, 1)) / 500))
 	batches := int(math.Ceil(float64(t.LicensedGroups) / 20))
-	return t.Latency * time.Duration(userPages+int(math.Ceil(float64(batches)/4)))
+	nested := 0
+	if t.LicensedGroups > 0 {
+		nested = 1
+	}
+	return t.Latency * time.Duration(1+max(userPages, int(math.Ceil(float64(batches)/4)))+nested)
 }
 
 func writeTable(out io.Writer, t Tenant, opts Options, rs []Result) {

@@ -63,6 +63,26 @@ func (c *Client) UsersDelta(ctx context.Context, link string, fn func(users []mo
 	return next, nil
 }
 
+// UsersDeltaFromNow asks for a users deltaLink from now ($deltatoken=latest: "sync from now",
+// which Graph offers for directory objects; the answer has a deltaLink and no users), with the
+// properties userSelect names, so that a full read of the users by another list (one that
+// carries signInActivity, which the delta cannot) still ends with a link the next incremental
+// refresh starts from. Asked before that read begins, the link may replay some changes the
+// read already saw (delta entries are whole objects as they are now, so applying one twice
+// does no harm) and misses none.
+func (c *Client) UsersDeltaFromNow(ctx context.Context) (string, error) {
+	const op = "start tracking user changes"
+	first := c.collectionURL("/users/delta", selectOption(userSelect), [2]string{"$deltatoken", "latest"})
+	next, err := eachPage(ctx, c, first, c.deltaHeaders(), func([]jsonUser) error { return nil })
+	if err != nil {
+		return "", classify(err, op, permissions.ReadUsers()[0])
+	}
+	if next == "" {
+		return "", &model.GraphError{Kind: model.GraphOther, Op: op, Message: "Graph answered without an @odata.deltaLink"}
+	}
+	return next, nil
+}
+
 // jsonGroupDelta is a group of a groups delta round with members selected.
 type jsonGroupDelta struct {
 	ID      string `json:"id"`

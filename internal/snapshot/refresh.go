@@ -43,6 +43,9 @@ type DeltaSource interface {
 	// with each page's users and removed ids; it returns the round's deltaLink, or an error
 	// matching model.ErrDeltaExpired when Graph no longer takes the link.
 	UsersDelta(ctx context.Context, link string, fn func(users []model.User, removed []string) error) (string, error)
+	// UsersDeltaFromNow is a users deltaLink from now, without reading any user: a full sync
+	// asks for it before it reads the users by another list.
+	UsersDeltaFromNow(ctx context.Context) (string, error)
 	// GroupsDelta reads the membership changes since link ("" asks for a link from now).
 	GroupsDelta(ctx context.Context, link string) (model.GroupDelta, string, error)
 	// GroupUserMembers reads a group's user members with their license states, a page at a time.
