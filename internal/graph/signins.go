@@ -46,19 +46,23 @@ func (c *Client) UsersWithSignIns(ctx context.Context, fn func(users []model.Use
 	sel := append(slices.Clip(userSelect), "signInActivity")
 	first := c.collectionURL("/users", selectOption(sel), topOption(min(c.pageSize, signInPageSize)))
 	_, err := eachPage(ctx, c, first, nil, func(p []jsonUser) error {
-		users := jsonUsers(p)
-		signIns := make([]model.SignIn, 0, len(p))
-		for i := range p {
-			if p[i].ID != "" && p[i].Removed == nil {
-				signIns = append(signIns, p[i].signIn())
-			}
-		}
-		if err := fn(users, signIns); err != nil {
+		if err := fn(jsonUsers(p), jsonSignIns(p)); err != nil {
 			return callerError{err}
 		}
 		return nil
 	})
 	return classifyUnlessCaller(err, op, permissions.ReadSignIns()[0])
+}
+
+// jsonSignIns are the sign-in activity of a page of users.
+func jsonSignIns(p []jsonUser) []model.SignIn {
+	signIns := make([]model.SignIn, 0, len(p))
+	for i := range p {
+		if p[i].ID != "" && p[i].Removed == nil {
+			signIns = append(signIns, p[i].signIn())
+		}
+	}
+	return signIns
 }
 
 // jsonSubscription is a companySubscription.

@@ -18,6 +18,11 @@ const nonPremiumCode = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 // readUsers.)
 func (s *Syncer) readSubscriptions(ctx context.Context, ex *model.SnapshotExtras) error {
 	subs, err := s.src.Subscriptions(ctx)
+	return s.keepSubscriptions(ex, subs, err)
+}
+
+// keepSubscriptions puts subs, read with err, into ex as readSubscriptions does.
+func (s *Syncer) keepSubscriptions(ex *model.SnapshotExtras, subs []model.Subscription, err error) error {
 	switch why, refused := missingBecause(err, subscriptionsWhat); {
 	case refused:
 		ex.SubscriptionsMissing = why

@@ -331,8 +331,11 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun, mode Mode) err
 	}
 	ds, _ := s.src.(DeltaSource)
 	s.setPhase(PhaseGroups, 0)
-	var links model.DeltaLinks
-	skus, groups, err := s.readGroupsAndSKUs(ctx, ds, &links)
+	var (
+		links  model.DeltaLinks
+		extras model.SnapshotExtras
+	)
+	skus, groups, subsRead, err := s.readGroupsAndSKUs(ctx, ds, &links, &extras)
 	if err != nil {
 		return errors.Join(err, w.Abort(context.WithoutCancel(ctx)))
 	}
@@ -344,7 +347,6 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun, mode Mode) err
 		users     int
 		read      usersRead
 		counts    map[string]model.MemberCounts
-		extras    model.SnapshotExtras
 		countsErr error
 		// Progress shows the users while they are read, then the member counts if those are
 		// still going.
@@ -361,13 +363,16 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun, mode Mode) err
 		cancel()
 	}
 	s.setPhase(PhaseUsers, 0)
-	wg.Add(3)
-	go func() {
-		defer wg.Done()
-		if subsErr = s.readSubscriptions(ctx, &extras); subsErr != nil {
-			fail(subsErr)
-		}
-	}()
+	if !subsRead {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if subsErr = s.readSubscriptions(ctx, &extras); subsErr != nil {
+				fail(subsErr)
+			}
+		}()
+	}
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		read, usersErr = s.readUsers(ctx, w, mode, func(n int) { users = n; s.setDone(n) })
@@ -403,7 +408,16 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun, mode Mode) err
 	if err := firstCause(cause, usersErr, countsErr, subsErr); err != nil {
 		return errors.Join(err, w.Abort(context.WithoutCancel(ctx)))
 	}
-	nested, err := s.nestedGroups(ctx, groups, counts, read.members)
+	var changedGroups []string
+	if ds != nil {
+		if changedGroups, err = s.settle(ctx, ds, w, links, &read, func(n int) { users += n }); err == nil {
+			err = s.recount(ctx, changedGroups, counts)
+		}
+		if err != nil {
+			return errors.Join(err, w.Abort(context.WithoutCancel(ctx)))
+		}
+	}
+	nested, err := s.nestedGroups(ctx, groups, counts, read.members, changedGroups)
 	if err != nil {
 		return errors.Join(err, w.Abort(context.WithoutCancel(ctx)))
 	}
@@ -416,13 +430,22 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun, mode Mode) err
 	return w.Commit(ctx, skus, groups, counts)
 }
 
-// readGroupsAndSKUs reads the subscriptions and the licensed groups side by side, and with ds
-// deltaLinks from now for users and groups into links.
-func (s *Syncer) readGroupsAndSKUs(ctx context.Context, ds DeltaSource, links *model.DeltaLinks) ([]model.SKU, []model.Group, error) {
-	var (
-		skus   []model.SKU
-		groups []model.Group
-	)
+// readGroupsAndSKUs reads the subscribed SKUs and the licensed groups and, with ds, deltaLinks
+// from now for users and groups into links: in one $batch with the subscriptions (into ex,
+// subsRead true) where ds is a ChangesSource, else side by side.
+func (s *Syncer) readGroupsAndSKUs(ctx context.Context, ds DeltaSource, links *model.DeltaLinks, ex *model.SnapshotExtras) (
+	skus []model.SKU, groups []model.Group, subsRead bool, err error) {
+	if cs, ok := ds.(ChangesSource); ok {
+		ch, err := cs.ChangesFromNow(ctx)
+		if err != nil {
+			return nil, nil, false, fmt.Errorf("read SKUs and licensed groups: %w", err)
+		}
+		links.Users, links.Groups = ch.UsersLink, ch.GroupsLink
+		if err := s.keepSubscriptions(ex, ch.Subscriptions, ch.SubscriptionsErr); err != nil {
+			return nil, nil, false, err
+		}
+		return ch.SKUs, ch.Groups, true, ctx.Err()
+	}
 	fns := []func(context.Context) error{
 		func(ctx context.Context) error {
 			var err error
@@ -455,9 +478,9 @@ func (s *Syncer) readGroupsAndSKUs(ctx context.Context, ds DeltaSource, links *m
 		})
 	}
 	if err := parallel(ctx, fns...); err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	return skus, groups, ctx.Err()
+	return skus, groups, false, ctx.Err()
 }
 
 // pagesAhead is how many pages of users may wait for the store while the next are fetched.
@@ -467,9 +490,28 @@ const pagesAhead = 8
 type usersRead struct {
 	// signInsMissing says why the sign-in activity was not read ("" when it was).
 	signInsMissing string
+	// ids are the users read (settle looks for the ones the pages missed).
+	ids map[string]bool
 	// members counts, for each group, the distinct users whose license states name it: a
 	// processed group's user members (nestedGroups).
 	members map[string]int
+}
+
+// add counts a page of users read; the store keeps the first of duplicates, and so does add.
+func (r *usersRead) add(page []model.User) {
+	for _, u := range page {
+		if r.ids[u.ID] {
+			continue
+		}
+		r.ids[u.ID] = true
+		var named []string
+		for _, st := range u.LicenseStates {
+			if g := st.AssignedByGroup; g != "" && !slices.Contains(named, g) {
+				named = append(named, g)
+				r.members[g]++
+			}
+		}
+	}
 }
 
 // readUsers streams every user into w, with their sign-in activity when askSignIns says to ask
@@ -479,23 +521,8 @@ func (s *Syncer) readUsers(ctx context.Context, w model.SnapshotWriter, mode Mod
 	s.mu.Lock()
 	started := s.progress.Started // on the Syncer's clock, as askSignIns compares
 	s.mu.Unlock()
-	out := usersRead{members: map[string]int{}}
-	counted := map[string]bool{}
-	count := func(page []model.User) {
-		for _, u := range page {
-			if counted[u.ID] {
-				continue // the store keeps the first of duplicates
-			}
-			counted[u.ID] = true
-			var named []string
-			for _, st := range u.LicenseStates {
-				if g := st.AssignedByGroup; g != "" && !slices.Contains(named, g) {
-					named = append(named, g)
-					out.members[g]++
-				}
-			}
-		}
-	}
+	out := usersRead{ids: map[string]bool{}, members: map[string]int{}}
+	count := out.add
 	ask, why := s.askSignIns(mode)
 	if ask {
 		pages, err := s.pipeUsers(ctx, w, written, count, func(send func([]model.User, []model.SignIn) error) error {
@@ -548,8 +575,9 @@ func (s *Syncer) pipeUsers(ctx context.Context, w model.SnapshotWriter, written 
 					if !ok {
 						break more
 					}
-					page.users = append(page.users, p.users...)
-					page.signIns = append(page.signIns, p.signIns...)
+					// Clip: the first page's array is the source's, not ours to append into.
+					page.users = append(slices.Clip(page.users), p.users...)
+					page.signIns = append(slices.Clip(page.signIns), p.signIns...)
 				default:
 					break more
 				}
@@ -595,10 +623,23 @@ func (s *Syncer) pipeUsers(ctx context.Context, w model.SnapshotWriter, written 
 // direct members (counts) are more than its user members, which Graph counted for a group
 // still processing and which are, for a processed one, the users whose license states name it
 // (members, from the users read). A group whose members are all users has no nested group,
-// so most groups cost no request.
-func (s *Syncer) nestedGroups(ctx context.Context, groups []model.Group, counts map[string]model.MemberCounts, members map[string]int) (map[string][]model.GroupRef, error) {
+// so most groups cost no request. The comparison holds only for a group whose membership did
+// not change between the two reads (a user who left meanwhile would hide a nested group), so
+// the groups in changed, whose membership changed since the sync began, are always asked.
+func (s *Syncer) nestedGroups(ctx context.Context, groups []model.Group, counts map[string]model.MemberCounts, members map[string]int,
+	changed []string) (map[string][]model.GroupRef, error) {
+	changedSet := make(map[string]bool, len(changed))
+	for _, id := range changed {
+		changedSet[id] = true
+	}
 	var ids []string
 	for _, g := range groups {
+		if changedSet[g.ID] {
+			if _, ok := counts[g.ID]; ok {
+				ids = append(ids, g.ID)
+			}
+			continue
+		}
 		c, ok := counts[g.ID]
 		if !ok {
 			continue // vanished meanwhile
