@@ -85,9 +85,11 @@ type jsonUserID struct {
 }
 
 // UserIDs reads the id of every user, a page at a time, as one round of the users delta with
-// only id selected: a round's objects are fixed when it starts, so, unlike paging GET /users
-// while users are deleted, it misses no one. Pages are small (an id each), so this is cheap
-// next to the users' full read.
+// only id selected. What a delta round promises (Graph's "Use delta query to track changes"),
+// unlike paging GET /users, about which Graph says nothing, is that the initial round and the
+// ones after it replicate the collection: a user who does not change while the round runs is in
+// it (the simulated tenant fixes a round's objects when it starts). Pages are small (an id
+// each), so this is cheap next to the users' full read.
 func (c *Client) UserIDs(ctx context.Context, fn func(ids []string) error) error {
 	const op = "list user ids"
 	link, err := eachPage(ctx, c, c.collectionURL("/users/delta", [2]string{"$select", "id"}), c.deltaHeaders(),
