@@ -94,7 +94,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
-	syncer := snapshot.New(gc, st, logger.With("component", "sync"))
+	var src interface {
+		snapshot.Source
+		snapshot.DeltaSource   // else every refresh would read the whole tenant
+		snapshot.ChangesSource // else each would cost several round trips
+	} = gc
+	syncer := snapshot.New(src, st, logger.With("component", "sync"))
 	syncer.Requests = func() int64 { return gc.Stats().Requests }
 	syncer.FullEvery = cfg.FullSyncInterval
 	perms, err := permissions.NewChecker(gc.GrantedPermissions, nil, logger.With("component", "permissions"))

@@ -53,51 +53,17 @@ func (c *Client) Changes(ctx context.Context, usersLink, groupsLink string, user
 	if err != nil {
 		return out, classify(err, op, permissions.ReadUsers()[0])
 	}
-	answer := func(id, what, perm string) (batchResponse, error) {
-		r := res[id]
-		switch {
-		case r.Status == 0:
-			return r, &model.GraphError{Kind: model.GraphThrottled, Op: what, Message: "no answer in $batch after retries"}
-		case r.Status < 200 || r.Status > 299:
-			return r, innerError(r, what, perm)
-		}
-		return r, nil
-	}
+	answer := func(id, what, perm string) (batchResponse, error) { return batchAnswer(res[id], what, perm) }
 
 	// The users delta first: its pages go to the caller as they come.
-	r, err := answer(idUsersDelta, "read users delta", permissions.ReadUsers()[0])
-	if err != nil {
-		return out, deltaError(err)
+	if out.UsersLink, err = c.usersDeltaAnswer(ctx, res[idUsersDelta], users); err != nil {
+		return out, err
 	}
-	if out.UsersLink, err = continueDelta(ctx, c, r.Body, "read users delta", func(p []jsonUser) error {
-		var removed []string
-		for i := range p {
-			if p[i].ID != "" && p[i].Removed != nil {
-				removed = append(removed, model.NormalizeID(p[i].ID))
-			}
-		}
-		if err := users(jsonUsers(p), removed); err != nil {
-			return callerError{err}
-		}
-		return nil
-	}); err != nil {
-		return out, deltaError(classifyUnlessCaller(err, "read users delta", permissions.ReadUsers()[0]))
+	if out.GroupDelta, out.GroupsLink, err = c.groupsDeltaAnswer(ctx, res[idGroupsDelta]); err != nil {
+		return out, err
 	}
 
-	r, err = answer(idGroupsDelta, "read groups delta", permissions.ReadGroups()[0])
-	if err != nil {
-		return out, deltaError(err)
-	}
-	var m groupDeltaMerge
-	if out.GroupsLink, err = continueDelta(ctx, c, r.Body, "read groups delta", func(p []jsonGroupDelta) error {
-		m.add(p)
-		return nil
-	}); err != nil {
-		return out, deltaError(classify(err, "read groups delta", permissions.ReadGroups()[0]))
-	}
-	out.GroupDelta = m.out
-
-	r, err = answer(idSKUs, "list subscribed SKUs", permissions.ReadSKUs()[0])
+	r, err := answer(idSKUs, "list subscribed SKUs", permissions.ReadSKUs()[0])
 	if err != nil {
 		return out, err
 	}
@@ -148,6 +114,51 @@ func (c *Client) Changes(ctx context.Context, usersLink, groupsLink string, user
 		return out, classify(err, "list licensed groups", permissions.ReadGroups()[0])
 	}
 	return out, nil
+}
+
+// batchAnswer is r, or the error it carries: Graph's own, or throttling when $batch gave it no
+// answer after its retries.
+func batchAnswer(r batchResponse, op, perm string) (batchResponse, error) {
+	switch {
+	case r.Status == 0:
+		return r, &model.GraphError{Kind: model.GraphThrottled, Op: op, Message: "no answer in $batch after retries"}
+	case r.Status < 200 || r.Status > 299:
+		return r, innerError(r, op, perm)
+	}
+	return r, nil
+}
+
+// usersDeltaAnswer reads a round of the users delta whose first page is r (a $batch answer),
+// following its nextLinks, calling fn per page as UsersDelta does; it returns the deltaLink.
+func (c *Client) usersDeltaAnswer(ctx context.Context, r batchResponse, fn func([]model.User, []string) error) (string, error) {
+	const op = "read users delta"
+	r, err := batchAnswer(r, op, permissions.ReadUsers()[0])
+	if err != nil {
+		return "", deltaError(err)
+	}
+	link, err := continueDelta(ctx, c, r.Body, op, usersDeltaPage(fn))
+	if err != nil {
+		return "", deltaError(classifyUnlessCaller(err, op, permissions.ReadUsers()[0]))
+	}
+	return link, nil
+}
+
+// groupsDeltaAnswer reads a round of the groups delta whose first page is r, as GroupsDelta does.
+func (c *Client) groupsDeltaAnswer(ctx context.Context, r batchResponse) (model.GroupDelta, string, error) {
+	const op = "read groups delta"
+	r, err := batchAnswer(r, op, permissions.ReadGroups()[0])
+	if err != nil {
+		return model.GroupDelta{}, "", deltaError(err)
+	}
+	var m groupDeltaMerge
+	link, err := continueDelta(ctx, c, r.Body, op, func(p []jsonGroupDelta) error {
+		m.add(p)
+		return nil
+	})
+	if err != nil {
+		return model.GroupDelta{}, "", deltaError(classify(err, op, permissions.ReadGroups()[0]))
+	}
+	return m.out, link, nil
 }
 
 // relativeLink is a stored link (below the Graph base) relative to the version root, as a

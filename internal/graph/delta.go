@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,7 +43,30 @@ func (c *Client) UsersDelta(ctx context.Context, link string, fn func(users []mo
 		}
 		first = link
 	}
-	next, err := eachPage(ctx, c, first, c.deltaHeaders(), func(p []jsonUser) error {
+	next, err := eachPage(ctx, c, first, c.deltaHeaders(), usersDeltaPage(fn))
+	if err != nil {
+		return "", deltaError(classifyUnlessCaller(err, op, permissions.ReadUsers()[0]))
+	}
+	if next == "" {
+		return "", &model.GraphError{Kind: model.GraphOther, Op: op, Message: "the round ended without an @odata.deltaLink"}
+	}
+	return next, nil
+}
+
+// usersDeltaFromNowURL asks for a users deltaLink from now, tracking the properties userSelect
+// names; groupsDeltaFromNowURL for a groups one tracking members.
+func (c *Client) usersDeltaFromNowURL() string {
+	return c.collectionURL("/users/delta", selectOption(userSelect), [2]string{"$deltatoken", "latest"})
+}
+
+func (c *Client) groupsDeltaFromNowURL() string {
+	return c.collectionURL("/groups/delta", [2]string{"$select", "members"}, [2]string{"$deltatoken", "latest"})
+}
+
+// usersDeltaPage hands fn a page of the users delta: its users, and the ids Graph reports
+// removed. fn's error is the caller's (callerError).
+func usersDeltaPage(fn func(users []model.User, removed []string) error) func([]jsonUser) error {
+	return func(p []jsonUser) error {
 		var removed []string
 		for i := range p {
 			if p[i].ID != "" && p[i].Removed != nil {
@@ -53,12 +77,25 @@ func (c *Client) UsersDelta(ctx context.Context, link string, fn func(users []mo
 			return callerError{err}
 		}
 		return nil
-	})
+	}
+}
+
+// UsersDeltaFromNow asks for a users deltaLink from now ($deltatoken=latest: "sync from now",
+// which Graph offers for directory objects; the answer has a deltaLink and no users), with the
+// properties userSelect names, so that a full read of the users by another list (one that
+// carries signInActivity, which the delta cannot) still ends with a link the next incremental
+// refresh starts from. Asked before that read begins, the link may replay some changes the
+// read already saw (delta entries are whole objects as they are now, so applying one twice
+// does no harm) and misses none.
+func (c *Client) UsersDeltaFromNow(ctx context.Context) (string, error) {
+	const op = "start tracking user changes"
+	first := c.usersDeltaFromNowURL()
+	next, err := eachPage(ctx, c, first, c.deltaHeaders(), func([]jsonUser) error { return nil })
 	if err != nil {
-		return "", deltaError(classifyUnlessCaller(err, op, permissions.ReadUsers()[0]))
+		return "", classify(err, op, permissions.ReadUsers()[0])
 	}
 	if next == "" {
-		return "", &model.GraphError{Kind: model.GraphOther, Op: op, Message: "the round ended without an @odata.deltaLink"}
+		return "", &model.GraphError{Kind: model.GraphOther, Op: op, Message: "Graph answered without an @odata.deltaLink"}
 	}
 	return next, nil
 }
@@ -86,7 +123,7 @@ type jsonGroupDelta struct {
 // model.ErrDeltaExpired.
 func (c *Client) GroupsDelta(ctx context.Context, link string) (model.GroupDelta, string, error) {
 	const op = "read groups delta"
-	first := c.collectionURL("/groups/delta", [2]string{"$select", "members"}, [2]string{"$deltatoken", "latest"})
+	first := c.groupsDeltaFromNowURL()
 	if link != "" {
 		if !c.ownLink(link) {
 			return model.GroupDelta{}, "", fmt.Errorf("%s: the stored delta link is not below %s: %w", op, c.baseURL, model.ErrDeltaExpired)
@@ -168,6 +205,19 @@ func (c *Client) GroupUserMembers(ctx context.Context, groupID string, fn func([
 // batch (calls never overlap); users that no longer exist are simply not among them. Ids that
 // cannot be object ids are an error.
 func (c *Client) UsersByID(ctx context.Context, ids []string, fn func([]model.User) error) error {
+	return c.usersByID(ctx, ids, userSelect, permissions.ReadUsers()[0], func(p []jsonUser) error { return fn(jsonUsers(p)) })
+}
+
+// UsersWithSignInsByID reads these users as UsersByID does with each one's signInActivity, as
+// UsersWithSignIns gives it.
+func (c *Client) UsersWithSignInsByID(ctx context.Context, ids []string, fn func([]model.User, []model.SignIn) error) error {
+	return c.usersByID(ctx, ids, append(slices.Clip(userSelect), "signInActivity"), permissions.ReadSignIns()[0],
+		func(p []jsonUser) error { return fn(jsonUsers(p), jsonSignIns(p)) })
+}
+
+// usersByID reads these users with the properties sel names, in the way UsersByID describes;
+// perm is the permission named when Graph refuses.
+func (c *Client) usersByID(ctx context.Context, ids []string, sel []string, perm string, fn func([]jsonUser) error) error {
 	const op = "read users by id"
 	for _, id := range ids {
 		if !validGUID(id) {
@@ -187,37 +237,34 @@ func (c *Client) UsersByID(ctx context.Context, ids []string, fn func([]model.Us
 				quoted[j] = "'" + id + "'"
 			}
 			reqs[i] = batchRequest{ID: strconv.Itoa(i), Method: "GET", URL: relativeURL("/users",
-				[2]string{"$filter", "id in (" + strings.Join(quoted, ",") + ")"}, selectOption(userSelect))}
+				[2]string{"$filter", "id in (" + strings.Join(quoted, ",") + ")"}, selectOption(sel))}
 		}
 		res, err := c.runBatch(ctx, reqs)
 		if err != nil {
-			return classify(err, op, permissions.ReadUsers()[0])
+			return classify(err, op, perm)
 		}
-		var users []model.User
+		var users []jsonUser
 		for i := range chunk {
-			r := res[strconv.Itoa(i)]
-			switch {
-			case r.Status == 0:
-				return &model.GraphError{Kind: model.GraphThrottled, Op: op, Message: "no answer in $batch after retries"}
-			case r.Status < 200 || r.Status > 299:
-				return innerError(r, op, permissions.ReadUsers()[0])
+			r, err := batchAnswer(res[strconv.Itoa(i)], op, perm)
+			if err != nil {
+				return err
 			}
 			var p jsonPage[jsonUser]
 			if err := json.Unmarshal(r.Body, &p); err != nil {
 				return &model.GraphError{Kind: model.GraphOther, Op: op, Message: "unreadable answer: " + err.Error(), Status: r.Status}
 			}
-			users = append(users, jsonUsers(p.Value)...)
+			users = append(users, p.Value...)
 			// 15 users fit any page; follow a nextLink all the same rather than lose users.
 			for next := p.NextLink; next != ""; {
 				body, err := c.getJSON(ctx, next, nil)
 				if err != nil {
-					return classify(err, op, permissions.ReadUsers()[0])
+					return classify(err, op, perm)
 				}
 				var more jsonPage[jsonUser]
 				if err := json.Unmarshal(body, &more); err != nil {
 					return &model.GraphError{Kind: model.GraphOther, Op: op, Message: "unreadable answer: " + err.Error()}
 				}
-				users = append(users, jsonUsers(more.Value)...)
+				users = append(users, more.Value...)
 				next = more.NextLink
 			}
 		}

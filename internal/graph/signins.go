@@ -2,22 +2,22 @@ package graph
 
 import (
 	"context"
+	"slices"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/permissions"
 )
 
-// jsonSignInUser is a user with signInActivity only (null for one who never signed in).
-type jsonSignInUser struct {
-	ID             string `json:"id"`
-	SignInActivity *struct {
-		LastSignIn         jsonTime `json:"lastSignInDateTime"`
-		LastNonInteractive jsonTime `json:"lastNonInteractiveSignInDateTime"`
-		LastSuccessful     jsonTime `json:"lastSuccessfulSignInDateTime"`
-	} `json:"signInActivity"`
+// jsonSignInActivity is a user's signInActivity (null for one who never signed in).
+type jsonSignInActivity struct {
+	LastSignIn         jsonTime `json:"lastSignInDateTime"`
+	LastNonInteractive jsonTime `json:"lastNonInteractiveSignInDateTime"`
+	LastSuccessful     jsonTime `json:"lastSuccessfulSignInDateTime"`
 }
 
-func (u *jsonSignInUser) model() model.SignIn {
+// signIn is the user's sign-in activity as tenantdesk keeps it; zero times for a user who never
+// signed in (signInActivity null or absent).
+func (u *jsonUser) signIn() model.SignIn {
 	out := model.SignIn{UserID: u.ID}
 	if a := u.SignInActivity; a != nil {
 		out.LastInteractive, out.LastNonInteractive, out.LastSuccessful = a.LastSignIn.time(), a.LastNonInteractive.time(), a.LastSuccessful.time()
@@ -29,27 +29,40 @@ func (u *jsonSignInUser) model() model.SignIn {
 // signInActivity is selected or filtered on, the maximum page size is 500", List users v1.0).
 const signInPageSize = 500
 
-// SignIns calls fn with every user's signInActivity, a page at a time. It is a read of its own
-// beside Users: Graph refuses a user read that selects signInActivity with 403 when the app
-// lacks AuditLog.Read.All or the tenant lacks Entra ID P1, and that must not cost the rest of
-// the users' data. A 403 comes back as a *model.GraphError of kind GraphForbidden naming
-// AuditLog.Read.All; fn's error is returned as it is.
-func (c *Client) SignIns(ctx context.Context, fn func(page []model.SignIn) error) error {
-	const op = "list users' sign-in activity"
-	first := c.collectionURL("/users", selectOption([]string{"id", "signInActivity"}), topOption(min(c.pageSize, signInPageSize)))
-	_, err := eachPage(ctx, c, first, nil, func(p []jsonSignInUser) error {
-		out := make([]model.SignIn, 0, len(p))
-		for i := range p {
-			if p[i].ID != "" {
-				out = append(out, p[i].model())
-			}
-		}
-		if err := fn(out); err != nil {
+// UsersWithSignIns reads every user as Users does, with their signInActivity in the same
+// pages: one chain of requests gives both, in pages of at most 500 (Graph's maximum when
+// signInActivity is selected), where Users and a read of the sign-ins beside it would take a
+// chain of 999-user pages and one of 500-user pages. fn gets each page's users and the sign-in
+// activity of each of them (zero times for one who never signed in).
+//
+// Graph refuses the whole read with 403 when the app lacks AuditLog.Read.All or the tenant has
+// no Entra ID P1 or P2: that comes back as a *model.GraphError of kind GraphForbidden naming
+// AuditLog.Read.All, and the caller reads the users without sign-ins instead. The users delta
+// cannot carry signInActivity (Graph answers 400 "$expand/$select is not supported for the
+// following properties: signInActivity"), which is why this is a plain list. fn's error is
+// returned as it is.
+func (c *Client) UsersWithSignIns(ctx context.Context, fn func(users []model.User, signIns []model.SignIn) error) error {
+	const op = "list users with their sign-in activity"
+	sel := append(slices.Clip(userSelect), "signInActivity")
+	first := c.collectionURL("/users", selectOption(sel), topOption(min(c.pageSize, signInPageSize)))
+	_, err := eachPage(ctx, c, first, nil, func(p []jsonUser) error {
+		if err := fn(jsonUsers(p), jsonSignIns(p)); err != nil {
 			return callerError{err}
 		}
 		return nil
 	})
 	return classifyUnlessCaller(err, op, permissions.ReadSignIns()[0])
+}
+
+// jsonSignIns are the sign-in activity of a page of users.
+func jsonSignIns(p []jsonUser) []model.SignIn {
+	signIns := make([]model.SignIn, 0, len(p))
+	for i := range p {
+		if p[i].ID != "" && p[i].Removed == nil {
+			signIns = append(signIns, p[i].signIn())
+		}
+	}
+	return signIns
 }
 
 // jsonSubscription is a companySubscription.

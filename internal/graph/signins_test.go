@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -32,16 +33,16 @@ func TestJSONSignIns(t *testing.T) {
 		{"garbage times", `{"id":"u","signInActivity":{"lastSignInDateTime":"yesterday","lastNonInteractiveSignInDateTime":12,"lastSuccessfulSignInDateTime":"0000-00-00T00:00:00Z"}}`, model.SignIn{UserID: "u"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var u jsonSignInUser
+			var u jsonUser
 			if err := json.Unmarshal([]byte(tc.doc), &u); err != nil {
 				t.Fatal(err)
 			}
-			if got := u.model(); got != tc.want {
+			if got := u.signIn(); got != tc.want {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})
 	}
-	var u jsonSignInUser
+	var u jsonUser
 	if err := json.Unmarshal([]byte(`{"id":"u","signInActivity":"yes"}`), &u); err == nil {
 		t.Error("a string for signInActivity decoded without error")
 	}
@@ -54,9 +55,10 @@ func FuzzJSONSignInPage(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var p jsonPage[jsonSignInUser]
+		var p jsonPage[jsonUser]
 		if json.Unmarshal(b, &p) == nil {
 			for i := range p.Value {
+				_ = p.Value[i].signIn()
 				_ = p.Value[i].model()
 			}
 		}
@@ -65,16 +67,41 @@ func FuzzJSONSignInPage(f *testing.F) {
 	})
 }
 
-// TestSimSignInsAndSubscriptions: the real client reads what the simulated tenant holds, and a
-// tenant without Entra ID P1 or an app without Organization.Read.All get a 403 that says so.
+// TestSimSignInsAndSubscriptions: the real client reads the users with their sign-in activity
+// in one chain of pages of 500 (what the simulated tenant holds: the same users as Users, each
+// with its sign-ins), and a tenant without Entra ID P1 or an app without Organization.Read.All
+// get a 403 that says so.
 func TestSimSignInsAndSubscriptions(t *testing.T) {
 	e := startSim(t, smallTenant())
 	ctx := context.Background()
 	c := e.client(t, e.config())
 	truth := e.srv.Tenant.SignInTruth()
-	n, signedIn := 0, 0
-	err := c.SignIns(ctx, func(page []model.SignIn) error {
-		for _, si := range page {
+	plain := map[string]model.User{}
+	if err := c.Users(ctx, func(page []model.User) error {
+		for _, u := range page {
+			plain[u.ID] = u
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	n, signedIn, users, pages := 0, 0, 0, 0
+	before := c.Stats().Requests
+	err := c.UsersWithSignIns(ctx, func(page []model.User, signIns []model.SignIn) error {
+		pages++
+		if len(page) > signInPageSize || len(signIns) != len(page) {
+			t.Errorf("a page of %d users and %d sign-ins", len(page), len(signIns))
+		}
+		for i, u := range page {
+			users++
+			if want, ok := plain[u.ID]; !ok || !reflect.DeepEqual(u, want) {
+				t.Errorf("user %s differs from Users' read:\n%+v\n%+v", u.ID, u, want)
+			}
+			if i < len(signIns) && signIns[i].UserID != u.ID {
+				t.Errorf("sign-in %d is of %s, the user %s", i, signIns[i].UserID, u.ID)
+			}
+		}
+		for _, si := range signIns {
 			n++
 			want := truth[si.UserID]
 			if want == nil {
@@ -90,9 +117,13 @@ func TestSimSignInsAndSubscriptions(t *testing.T) {
 		}
 		return nil
 	})
-	if err != nil || n != len(truth) || signedIn == 0 {
-		t.Fatalf("SignIns: %d users (%d signed in), %v; truth %d", n, signedIn, err, len(truth))
+	if err != nil || n != len(truth) || signedIn == 0 || users != len(plain) {
+		t.Fatalf("UsersWithSignIns: %d users of %d, %d sign-ins (%d signed in), %v; truth %d", users, len(plain), n, signedIn, err, len(truth))
 	}
+	if got, want := c.Stats().Requests-before, int64((len(plain)+signInPageSize-1)/signInPageSize); got != want || int64(pages) != want {
+		t.Errorf("%d requests and %d pages for %d users, want %d", got, pages, len(plain), want)
+	}
+	var ge *model.GraphError
 	subs, err := c.Subscriptions(ctx)
 	if err != nil || len(subs) != len(e.srv.Tenant.Subscriptions()) {
 		t.Fatalf("Subscriptions: %d, %v", len(subs), err)
@@ -101,13 +132,12 @@ func TestSimSignInsAndSubscriptions(t *testing.T) {
 	lo := e.config()
 	lo.ClientID, lo.ClientSecret = e.info.LicenseOnlyClientID, e.info.LicenseOnlyClientSecret
 	_, err = e.client(t, lo).Subscriptions(ctx)
-	var ge *model.GraphError
 	if !errors.As(err, &ge) || ge.Kind != model.GraphForbidden || ge.Permission != permissions.OrganizationRead {
 		t.Fatalf("license-only app: %v", err)
 	}
 
 	free := startSim(t, tenantsim.Config{Seed: 42, Users: 600, Groups: 60, LicensedGroups: 15, EntraIDFree: true})
-	err = free.client(t, free.config()).SignIns(ctx, func([]model.SignIn) error { return nil })
+	err = free.client(t, free.config()).UsersWithSignIns(ctx, func([]model.User, []model.SignIn) error { return nil })
 	if !errors.As(err, &ge) || ge.Kind != model.GraphForbidden || ge.Code != "Authentication_RequestFromNonPremiumTenantOrB2CTenant" {
 		t.Fatalf("tenant without P1: %v", err)
 	}

@@ -112,6 +112,13 @@ type Changes struct {
 	SubscriptionsErr error
 }
 
+// Changed is what changed in the directory since a pair of deltaLinks: the users created,
+// changed or removed, and the groups whose membership changed or that were deleted.
+type Changed struct {
+	Users  []string
+	Groups []string
+}
+
 // StoredGroup is a licensed group as the current snapshot has it: what an incremental refresh
 // compares Graph's list with.
 type StoredGroup struct {

@@ -43,6 +43,9 @@ type DeltaSource interface {
 	// with each page's users and removed ids; it returns the round's deltaLink, or an error
 	// matching model.ErrDeltaExpired when Graph no longer takes the link.
 	UsersDelta(ctx context.Context, link string, fn func(users []model.User, removed []string) error) (string, error)
+	// UsersDeltaFromNow is a users deltaLink from now, without reading any user: a full sync
+	// asks for it before it reads the users by another list.
+	UsersDeltaFromNow(ctx context.Context) (string, error)
 	// GroupsDelta reads the membership changes since link ("" asks for a link from now).
 	GroupsDelta(ctx context.Context, link string) (model.GroupDelta, string, error)
 	// GroupUserMembers reads a group's user members with their license states, a page at a time.
@@ -50,6 +53,15 @@ type DeltaSource interface {
 	// UsersByID reads these users with their license states; users that no longer exist are
 	// left out.
 	UsersByID(ctx context.Context, ids []string, fn func([]model.User) error) error
+	// UsersWithSignInsByID reads these users as UsersByID does with each one's sign-in
+	// activity (refused as Source.UsersWithSignIns is).
+	UsersWithSignInsByID(ctx context.Context, ids []string, fn func([]model.User, []model.SignIn) error) error
+	// ChangedSince says which users and groups changed since the two deltaLinks, without
+	// replacing them (a full sync asks after its reads, with the links it took before them).
+	ChangedSince(ctx context.Context, usersLink, groupsLink string) (model.Changed, error)
+	// UserIDs lists every user's id, a page at a time, in a read that misses no one however
+	// the directory changes meanwhile.
+	UserIDs(ctx context.Context, fn func(ids []string) error) error
 }
 
 // ChangesSource reads what a refresh starts with (subscriptions, licensed groups, both deltas)
@@ -57,6 +69,8 @@ type DeltaSource interface {
 // side by side. internal/graph implements it with one $batch.
 type ChangesSource interface {
 	Changes(ctx context.Context, usersLink, groupsLink string, users func([]model.User, []string) error) (model.Changes, error)
+	// ChangesFromNow reads the same with deltaLinks from now: what a full sync starts with.
+	ChangesFromNow(ctx context.Context) (model.Changes, error)
 }
 
 // Mode says which kind of refresh Run does.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
@@ -25,6 +26,7 @@ type SnapshotRefresh struct {
 	runID   int64
 	takenAt time.Time
 	baseSeq int64           // patch sequence at the start (patches.go)
+	mu      sync.Mutex      // guards removed: users are staged from several goroutines at once
 	removed map[string]bool // staged removals
 	done    bool
 }
@@ -170,8 +172,12 @@ func (r *SnapshotRefresh) PutUsers(ctx context.Context, users []model.User) erro
 			return fmt.Errorf("stage users: a user without id (%q)", u.DisplayName)
 		}
 		ids = append(ids, u.ID)
-		delete(r.removed, u.ID)
 	}
+	r.mu.Lock()
+	for _, id := range ids {
+		delete(r.removed, id)
+	}
+	r.mu.Unlock()
 	if len(list) == 0 {
 		return nil
 	}
@@ -195,9 +201,11 @@ func (r *SnapshotRefresh) RemoveUsers(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	r.mu.Lock()
 	for _, id := range ids {
 		r.removed[id] = true
 	}
+	r.mu.Unlock()
 	err := r.s.inTx(ctx, func(tx *sql.Tx) error { return deleteUserRows(ctx, tx, r.stage, ids) })
 	if err != nil {
 		return fmt.Errorf("stage removals: %w", err)
