@@ -46,10 +46,9 @@ func TestRefreshKilledMidwayKeepsThePreviousSnapshot(t *testing.T) {
 	first := currentSnapshot(t, dbPath)
 
 	// A slow second full sync in a child process, killed once it is reading users (a full
-	// sync reads them through the users delta, which ends with the link the next refresh
-	// starts from).
+	// sync pages through GET /users, with their sign-in activity).
 	sim.SetKnobs(tenantsim.Knobs{Latency: 150 * time.Millisecond})
-	killWhileReading(t, sim, vars, "GET /users/delta", "refresh", "-mode", "full")
+	killWhileReading(t, sim, vars, "GET /users", "refresh", "-mode", "full")
 
 	// "Restart": open the database again.
 	st, err := store.Open(ctx, dbPath)

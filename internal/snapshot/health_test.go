@@ -152,3 +152,30 @@ func TestSignInsRefusalRemembered(t *testing.T) {
 		t.Errorf("asked %d times", src.signInAsks)
 	}
 }
+
+// A 403 that the users without sign-ins meet too (the app lacks User.Read.All) was not about the
+// sign-ins: the sync fails, and the next one asks for the sign-ins again.
+func TestSignInsRefusalForgottenWhenUsersAreRefusedToo(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	src := tenant(50, 3)
+	denied := &model.GraphError{Kind: model.GraphForbidden, Status: 403, Code: "Authorization_RequestDenied", Permission: "AuditLog.Read.All"}
+	src.signInsErr = denied
+	src.failIn, src.failErr = PhaseUsers, &model.GraphError{Kind: model.GraphForbidden, Status: 403, Code: "Authorization_RequestDenied", Permission: "User.Read.All"}
+	s := newSyncer(src, st)
+	s.FullEvery = 24 * time.Hour
+	if _, err := s.Run(ctx); err == nil {
+		t.Fatal("the sync succeeded without users")
+	}
+	src.failIn, src.signInsErr = "", nil // User.Read.All granted; AuditLog.Read.All was there all along
+	src.signIns = []model.SignIn{{UserID: "user-00001", LastInteractive: time.Now()}}
+	if _, err := s.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if src.signInAsks != 2 {
+		t.Errorf("sign-ins asked for %d times, want 2 (again after the failed sync)", src.signInAsks)
+	}
+	if d, err := st.HealthData(ctx); err != nil || d.SignInsMissing != "" || len(d.SignIns) != 1 {
+		t.Fatalf("after the grant: %+v, %v", d, err)
+	}
+}

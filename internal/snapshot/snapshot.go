@@ -530,7 +530,6 @@ func (s *Syncer) readUsers(ctx context.Context, w model.SnapshotWriter, mode Mod
 		why, refused := missingBecause(err, signInsWhat)
 		switch {
 		case refused && pages == 0:
-			s.rememberSignIns(why, started)
 		case err != nil:
 			return out, err
 		default:
@@ -545,6 +544,11 @@ func (s *Syncer) readUsers(ctx context.Context, w model.SnapshotWriter, mode Mod
 	_, err := s.pipeUsers(ctx, w, written, count, func(send func([]model.User, []model.SignIn) error) error {
 		return s.src.Users(ctx, func(page []model.User) error { return send(page, nil) })
 	})
+	if err == nil && ask {
+		// Remembered only now: a 403 that the users without sign-ins meet as well was not about
+		// the sign-ins (the app may lack User.Read.All), and must not stop them being asked for.
+		s.rememberSignIns(out.signInsMissing, started)
+	}
 	return out, err
 }
 
