@@ -54,17 +54,6 @@ func (c *Client) UsersWithSignIns(ctx context.Context, fn func(users []model.Use
 	return classifyUnlessCaller(err, op, permissions.ReadSignIns()[0])
 }
 
-// jsonSignIns are the sign-in activity of a page of users.
-func jsonSignIns(p []jsonUser) []model.SignIn {
-	signIns := make([]model.SignIn, 0, len(p))
-	for i := range p {
-		if p[i].ID != "" && p[i].Removed == nil {
-			signIns = append(signIns, p[i].signIn())
-		}
-	}
-	return signIns
-}
-
 // jsonSubscription is a companySubscription.
 type jsonSubscription struct {
 	ID                     string   `json:"id"`

@@ -136,11 +136,18 @@ func normalizeIDs(in []string) []string {
 }
 
 // jsonUsers are the users of a page, as tenantdesk keeps them.
-func jsonUsers(page []jsonUser) []model.User {
-	out := make([]model.User, 0, len(page))
+func jsonUsers(page []jsonUser) []model.User { return present(page, (*jsonUser).model) }
+
+// jsonSignIns are the sign-in activity of a page of users.
+func jsonSignIns(page []jsonUser) []model.SignIn { return present(page, (*jsonUser).signIn) }
+
+// present is what of the page's users fn makes, leaving out entries without id and users a
+// delta reports removed.
+func present[T any](page []jsonUser, fn func(*jsonUser) T) []T {
+	out := make([]T, 0, len(page))
 	for i := range page {
 		if page[i].ID != "" && page[i].Removed == nil {
-			out = append(out, page[i].model())
+			out = append(out, fn(&page[i]))
 		}
 	}
 	return out
