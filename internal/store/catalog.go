@@ -78,6 +78,10 @@ func (s *Store) ReplaceProductCatalog(ctx context.Context, products []model.Prod
 			source, timeToDB(fetchedAt).Int64, timeToDB(s.Now()).Int64); err != nil {
 			return fmt.Errorf("catalog info: %w", err)
 		}
+		// Names changed: what pages kept of the data (DataVersion) names licenses in the old words.
+		if _, err := nextPatchSeq(ctx, tx); err != nil {
+			return err
+		}
 		// Names changed, so did the order of groups by license name.
 		snaps, err := snapshotIDs(ctx, tx)
 		if err != nil {

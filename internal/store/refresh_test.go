@@ -496,8 +496,8 @@ func TestRefreshKeepsNonUserMembers(t *testing.T) {
 }
 
 // DataVersion moves with every change of the current snapshot's data pages may have kept:
-// a new snapshot, a refresh in place, a reprocess's re-read users, a template change; and only
-// then.
+// a new snapshot, a refresh in place, a reprocess's re-read users, a template change, product
+// names imported; and only then.
 func TestDataVersionMovesWithTheData(t *testing.T) {
 	ctx := context.Background()
 	st := openTest(t)
@@ -542,6 +542,11 @@ func TestDataVersionMovesWithTheData(t *testing.T) {
 		t.Fatal(err)
 	}
 	step("template change")
+	if err := st.ReplaceProductCatalog(ctx, []model.Product{{SKUID: tenant.SKUs[0].ID, PartNumber: tenant.SKUs[0].PartNumber,
+		DisplayName: "Renamed in the catalog"}}, "test", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	step("product names imported")
 	ref, err := st.BeginRefresh(ctx, 0, time.Time{})
 	if err != nil {
 		t.Fatal(err)
