@@ -42,6 +42,19 @@ func TestConfigureAlertChannel(t *testing.T) {
 	if len(chs) != 1 || chs[0].ID != id || chs[0].Format != model.FormatTeams || chs[0].Secret != cfg.AlertWebhook {
 		t.Fatalf("after a change: %+v", chs)
 	}
+	// Switched off by a person, it stays off when the server starts again with the setting.
+	if err := st.SetAlertChannel(ctx, id, false, model.QuietHours{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.ConfigureAlertChannel(ctx, cfg, st, true); err != nil {
+		t.Fatal(err)
+	}
+	if chs, _ = st.AlertChannels(ctx); len(chs) != 1 || chs[0].Enabled {
+		t.Fatalf("a restart switched on a channel a person had switched off: %+v", chs)
+	}
+	if err := st.SetAlertChannel(ctx, id, true, model.QuietHours{}); err != nil {
+		t.Fatal(err)
+	}
 	cfg.AlertWebhook = ""
 	// A command run beside the server without the setting in its environment switches nothing off.
 	if err := app.ConfigureAlertChannel(ctx, cfg, st, false); err != nil {
@@ -56,6 +69,14 @@ func TestConfigureAlertChannel(t *testing.T) {
 	chs, _ = st.AlertChannels(ctx)
 	if len(chs) != 1 || chs[0].ID != id || chs[0].Enabled {
 		t.Fatalf("after the setting is gone: %+v", chs)
+	}
+	// Switched off because the setting was gone, it is on again when the setting is back.
+	cfg.AlertWebhook = "https://prod.logic.azure.com/workflows/x?sig=y"
+	if err := app.ConfigureAlertChannel(ctx, cfg, st, true); err != nil {
+		t.Fatal(err)
+	}
+	if chs, _ = st.AlertChannels(ctx); len(chs) != 1 || chs[0].ID != id || !chs[0].Enabled {
+		t.Fatalf("after the setting is back: %+v", chs)
 	}
 }
 

@@ -437,13 +437,15 @@ func (s *Store) AlertChannel(ctx context.Context, id int64) (model.AlertChannel,
 	})
 }
 
-// SetAlertChannel switches channel id on or off and sets its quiet hours; an
+// SetAlertChannel switches channel id on or off and sets its quiet hours (a person's choice,
+// which the configuration applied again at the next start keeps: PutAlertChannel); an
 // *model.NotFoundError when there is none. Switched off, what is queued for it is dropped (it
 // is told nothing of the time it is off, so never a start without its end); otherwise what is
 // queued is due now, the next round deciding by the new quiet hours.
 func (s *Store) SetAlertChannel(ctx context.Context, id int64, enabled bool, quiet model.QuietHours) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := updateOne(ctx, tx, `UPDATE alert_channels SET enabled = ?, quiet_start = ?, quiet_end = ?, quiet_zone = ? WHERE id = ? AND removed_at IS NULL`,
+		if err := updateOne(ctx, tx, `UPDATE alert_channels SET enabled = ?1, off_by_person = NOT ?1, quiet_start = ?2, quiet_end = ?3, quiet_zone = ?4
+				WHERE id = ?5 AND removed_at IS NULL`,
 			enabled, quiet.Start, quiet.End, quiet.Zone, id); err != nil {
 			return err
 		}
@@ -517,7 +519,8 @@ func (s *Store) PostponeDeliveries(ctx context.Context, channelID int64, until t
 }
 
 // PutAlertChannel makes the channel named c.Name what c says (kind, format, secret, on or off),
-// adding it when there is none: the channel the configuration gives. It returns it as stored.
+// adding it when there is none: the channel the configuration gives. One a person switched off
+// (SetAlertChannel) stays off. It returns it as stored.
 func (s *Store) PutAlertChannel(ctx context.Context, c model.AlertChannel) (model.AlertChannel, error) {
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = s.Now()
@@ -530,8 +533,8 @@ func (s *Store) PutAlertChannel(ctx context.Context, c model.AlertChannel) (mode
 		if err := tx.QueryRowContext(ctx, `INSERT INTO alert_channels (name, created_at, kind, format, secret, email, quiet_start, quiet_end, quiet_zone, enabled)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (name) WHERE removed_at IS NULL DO UPDATE SET kind = excluded.kind, format = excluded.format, secret = excluded.secret,
-			email = excluded.email, enabled = excluded.enabled
-			RETURNING id`, append([]any{c.Name, timeToDB(c.CreatedAt)}, row...)...).Scan(&c.ID); err != nil {
+			email = excluded.email, enabled = excluded.enabled AND NOT alert_channels.off_by_person
+			RETURNING id, enabled`, append([]any{c.Name, timeToDB(c.CreatedAt)}, row...)...).Scan(&c.ID, &c.Enabled); err != nil {
 			return err
 		}
 		if !c.Enabled {
