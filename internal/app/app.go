@@ -122,7 +122,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
-	hs.Graph = gc
+	hs.Graph, hs.Rereader = gc, ops
 	jm, err := jobs.New(st, st, logger.With("component", "jobs"), slices.Concat(ops.JobKinds(), tpl.JobKinds(), hs.JobKinds())...)
 	if err != nil {
 		st.Close()

@@ -14,7 +14,8 @@ import (
 
 // TestCleanupKnowsThePath: cleaning up disabled accounts and guests takes a disabled user whose
 // license comes from a group out of that group (the license goes once the group is processed)
-// and removes a guest's direct license from them; after a refresh the finding no longer lists them; running the same
+// and removes a guest's direct license from them, which the snapshot shows at once; after a
+// refresh the finding no longer lists them; running the same
 // cleanup again changes nothing more.
 func TestCleanupKnowsThePath(t *testing.T) {
 	ctx := context.Background()
@@ -75,6 +76,10 @@ func TestCleanupKnowsThePath(t *testing.T) {
 	du, _ := sim.LookupUser(direct.UserID)
 	if len(du.DirectLicenses) != 0 {
 		t.Fatalf("%s keeps direct licenses %+v", du.UserPrincipalName, du.DirectLicenses)
+	}
+	// The snapshot shows it at once, before any sync: the job read the users again.
+	if su, err := d.App.Store.User(ctx, direct.UserID); err != nil || len(su.AssignedLicenses) != 0 {
+		t.Fatalf("before a sync the snapshot still has %s with %+v (%v)", du.UserPrincipalName, su.AssignedLicenses, err)
 	}
 
 	if _, err := d.App.Syncer.Run(ctx); err != nil {

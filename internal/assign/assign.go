@@ -306,6 +306,31 @@ func (s *Service) refreshBatch(ctx context.Context, groupID string, ids []string
 	return res, nil
 }
 
+// Reread re-reads users from Graph into the current snapshot, and the subscriptions' counts:
+// after another writer (a license cleanup) changed them. problems say who or what could not be
+// re-read; an error is a failure to save.
+func (s *Service) Reread(ctx context.Context, ids []string) ([]string, error) {
+	fresh, err := s.rereadAndSave(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	var problems []string
+	failed, first := 0, error(nil)
+	for _, id := range ids {
+		if f, ok := fresh[model.NormalizeID(id)]; ok && f.err != nil {
+			if failed++; first == nil {
+				first = f.err
+			}
+		}
+	}
+	if failed > 0 {
+		problems = append(problems, fmt.Sprintf("%d of the users could not be re-read (%s); the next sync shows them as they are.",
+			failed, model.DescribeGraphError(first)))
+	}
+	more, err := s.rereadSKUs(ctx)
+	return append(problems, more...), err
+}
+
 // rereadAndSave re-reads users from Graph and writes them into the current snapshot. Users
 // that cannot be re-read are reported in their outcomes, not as an error.
 func (s *Service) rereadAndSave(ctx context.Context, ids []string) (map[string]reread, error) {

@@ -19,6 +19,12 @@ type Graph interface {
 	RemoveGroupMember(ctx context.Context, groupID, memberID string) error
 }
 
+// Rereader reads users again from Graph into the current snapshot, with the subscriptions'
+// counts; problems are what could not be re-read. *assign.Service implements it.
+type Rereader interface {
+	Reread(ctx context.Context, ids []string) (problems []string, err error)
+}
+
 // JobCleanup is the kind of the cleanup job.
 const JobCleanup = "license-cleanup"
 
@@ -272,13 +278,26 @@ func (s *Service) runCleanup(ctx context.Context, j model.Job, items []model.Job
 		return nil, nil, errors.New("license cleanup: no Graph client")
 	}
 	out := make([]model.JobItem, 0, len(items))
+	var changed []string
 	for _, it := range items {
 		if err := ctx.Err(); err != nil {
 			return out, nil, err
 		}
-		out = append(out, s.cleanUser(ctx, it, p.Steps[it.Key]))
+		o := s.cleanUser(ctx, it, p.Steps[it.Key])
+		if o.Status == CleanupDone || o.Status == CleanupPartly {
+			changed = append(changed, it.Key)
+		}
+		out = append(out, o)
 	}
-	return out, nil, nil
+	if len(changed) == 0 || s.Rereader == nil {
+		return out, nil, nil
+	}
+	// The pages show the users as they are now, not as the last sync saw them.
+	problems, err := s.Rereader.Reread(context.WithoutCancel(ctx), changed)
+	if err != nil {
+		problems = append(problems, "The cleaned-up users could not be saved as they are now (the next sync shows them): "+err.Error())
+	}
+	return out, problems, nil
 }
 
 // cleanUser does one user's steps and says how it went.

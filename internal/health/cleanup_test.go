@@ -2,7 +2,10 @@ package health
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
@@ -85,5 +88,45 @@ func TestParseCleanup(t *testing.T) {
 		if err == nil && (len(kinds) == 0 || groups == "") {
 			t.Errorf("ParseCleanup(%q, %q) = %q, %q", tc.kinds, tc.groups, kinds, groups)
 		}
+	}
+}
+
+// fakeRereader records the users it was asked to read again.
+type fakeRereader struct {
+	ids      []string
+	problems []string
+	err      error
+}
+
+func (f *fakeRereader) Reread(_ context.Context, ids []string) ([]string, error) {
+	f.ids = append(f.ids, ids...)
+	return f.problems, f.err
+}
+
+// TestCleanupRereadsChangedUsers: after a batch, the users a step changed are read again into
+// the snapshot (those nothing happened to are not), and a failure to is a problem of the job,
+// not a failed user.
+func TestCleanupRereadsChangedUsers(t *testing.T) {
+	lic := CleanupStep{Op: "license", SKUIDs: []string{"s"}, Name: "Office 365 E3"}
+	dyn := CleanupStep{Op: "leave", GroupID: "d", Name: "All", Dynamic: true}
+	params, err := json.Marshal(cleanupParams{Steps: map[string][]CleanupStep{"a": {lic}, "b": {lic}, "c": {dyn}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := []model.JobItem{{Seq: 1, Key: "a"}, {Seq: 2, Key: "b"}, {Seq: 3, Key: "c"}}
+	forbidden := &model.GraphError{Kind: model.GraphForbidden, Status: 403}
+	rr := &fakeRereader{}
+	s := &Service{Graph: &fakeGraph{errs: map[string]error{"license:b": forbidden}}, Rereader: rr}
+	out, problems, err := s.runCleanup(context.Background(), model.Job{Params: string(params)}, items)
+	if err != nil || len(out) != 3 || len(problems) != 0 {
+		t.Fatalf("outcomes %+v, problems %q, %v", out, problems, err)
+	}
+	if !slices.Equal(rr.ids, []string{"a"}) {
+		t.Errorf("re-read %q, want only the cleaned-up user a", rr.ids)
+	}
+	rr.ids, rr.err = nil, errors.New("disk full")
+	_, problems, err = s.runCleanup(context.Background(), model.Job{Params: string(params)}, items)
+	if err != nil || len(problems) != 1 || !strings.Contains(problems[0], "disk full") {
+		t.Errorf("a failed re-read: problems %q, %v", problems, err)
 	}
 }

@@ -99,6 +99,8 @@ type Service struct {
 	// Graph makes cleanup's writes; without it the report and prices still work, cleanup
 	// refuses to start.
 	Graph Graph
+	// Rereader, if set, reads the users a cleanup batch changed again into the snapshot.
+	Rereader Rereader
 }
 
 // New returns a Service over st, recording price changes in log; now nil means time.Now.
