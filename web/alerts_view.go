@@ -63,8 +63,10 @@ type AlertChannelView struct {
 	// RemoveAction removes the channel ("" for one the configuration gives: Configured names
 	// the setting that does).
 	RemoveAction, Configured string
-	Problem                  *FormProblem
-	Saved                    bool
+	// ConfiguredOff says why a channel the configuration gives is off ("" when on or not given).
+	ConfiguredOff string
+	Problem       *FormProblem
+	Saved         bool
 	// LastTest is the outcome of its latest test (nil: never tested); Tested says it was just
 	// sent from this page, so the outcome is announced.
 	LastTest *DeliveryView

@@ -307,28 +307,22 @@ func (s *Service) refreshBatch(ctx context.Context, groupID string, ids []string
 }
 
 // Reread re-reads users from Graph into the current snapshot, and the subscriptions' counts:
-// after another writer (a license cleanup) changed them. problems say who or what could not be
-// re-read; an error is a failure to save.
-func (s *Service) Reread(ctx context.Context, ids []string) ([]string, error) {
+// after another writer (a license cleanup) changed them. failed are the users that could not be
+// re-read, with why (a *model.GraphError of kind GraphNotFound for one gone from the
+// directory); problems what else could not be; an error is a failure to save.
+func (s *Service) Reread(ctx context.Context, ids []string) (failed map[string]error, problems []string, err error) {
 	fresh, err := s.rereadAndSave(ctx, ids)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var problems []string
-	failed, first := 0, error(nil)
+	failed = map[string]error{}
 	for _, id := range ids {
 		if f, ok := fresh[model.NormalizeID(id)]; ok && f.err != nil {
-			if failed++; first == nil {
-				first = f.err
-			}
+			failed[id] = f.err
 		}
 	}
-	if failed > 0 {
-		problems = append(problems, fmt.Sprintf("%d of the users could not be re-read (%s); the next sync shows them as they are.",
-			failed, model.DescribeGraphError(first)))
-	}
-	more, err := s.rereadSKUs(ctx)
-	return append(problems, more...), err
+	problems, err = s.rereadSKUs(ctx)
+	return failed, problems, err
 }
 
 // rereadAndSave re-reads users from Graph and writes them into the current snapshot. Users

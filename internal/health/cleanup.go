@@ -20,9 +20,10 @@ type Graph interface {
 }
 
 // Rereader reads users again from Graph into the current snapshot, with the subscriptions'
-// counts; problems are what could not be re-read. *assign.Service implements it.
+// counts: failed are the users it could not read (GraphNotFound: gone), problems what else it
+// could not. *assign.Service implements it.
 type Rereader interface {
-	Reread(ctx context.Context, ids []string) (problems []string, err error)
+	Reread(ctx context.Context, ids []string) (failed map[string]error, problems []string, err error)
 }
 
 // JobCleanup is the kind of the cleanup job.
@@ -279,6 +280,7 @@ func (s *Service) runCleanup(ctx context.Context, j model.Job, items []model.Job
 	}
 	out := make([]model.JobItem, 0, len(items))
 	var changed []string
+	names := map[string]string{}
 	for _, it := range items {
 		if err := ctx.Err(); err != nil {
 			return out, nil, err
@@ -286,6 +288,7 @@ func (s *Service) runCleanup(ctx context.Context, j model.Job, items []model.Job
 		o := s.cleanUser(ctx, it, p.Steps[it.Key])
 		if o.Status == CleanupDone || o.Status == CleanupPartly {
 			changed = append(changed, it.Key)
+			names[it.Key] = text.FirstNonEmpty(it.Name, it.Key)
 		}
 		out = append(out, o)
 	}
@@ -293,11 +296,41 @@ func (s *Service) runCleanup(ctx context.Context, j model.Job, items []model.Job
 		return out, nil, nil
 	}
 	// The pages show the users as they are now, not as the last sync saw them.
-	problems, err := s.Rereader.Reread(context.WithoutCancel(ctx), changed)
+	failed, problems, err := s.Rereader.Reread(context.WithoutCancel(ctx), changed)
 	if err != nil {
-		problems = append(problems, "The cleaned-up users could not be saved as they are now (the next sync shows them): "+err.Error())
+		problems = append(problems, "The cleanup's changes could not be written into the snapshot (the next sync shows them): "+err.Error())
 	}
-	return out, problems, nil
+	return out, append(problems, rereadProblems(changed, names, failed)...), nil
+}
+
+// rereadProblems says, by name, which cleaned-up users could not be read again.
+func rereadProblems(ids []string, names map[string]string, failed map[string]error) []string {
+	var gone, unread []string
+	var why error
+	for _, id := range ids {
+		err, ok := failed[id]
+		if !ok {
+			continue
+		}
+		var ge *model.GraphError
+		if errors.As(err, &ge) && ge.Kind == model.GraphNotFound {
+			gone = append(gone, names[id])
+			continue
+		}
+		unread = append(unread, names[id])
+		if why == nil {
+			why = err
+		}
+	}
+	var out []string
+	if len(gone) > 0 {
+		out = append(out, "Gone from the directory, still shown until the next sync: "+strings.Join(gone, ", ")+".")
+	}
+	if len(unread) > 0 {
+		out = append(out, "Could not be read again ("+model.DescribeGraphError(why)+"); the next sync shows them as they are: "+
+			strings.Join(unread, ", ")+".")
+	}
+	return out
 }
 
 // cleanUser does one user's steps and says how it went.

@@ -93,14 +93,14 @@ func TestParseCleanup(t *testing.T) {
 
 // fakeRereader records the users it was asked to read again.
 type fakeRereader struct {
-	ids      []string
-	problems []string
-	err      error
+	ids    []string
+	failed map[string]error
+	err    error
 }
 
-func (f *fakeRereader) Reread(_ context.Context, ids []string) ([]string, error) {
+func (f *fakeRereader) Reread(_ context.Context, ids []string) (map[string]error, []string, error) {
 	f.ids = append(f.ids, ids...)
-	return f.problems, f.err
+	return f.failed, nil, f.err
 }
 
 // TestCleanupRereadsChangedUsers: after a batch, the users a step changed are read again into
@@ -113,7 +113,7 @@ func TestCleanupRereadsChangedUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	items := []model.JobItem{{Seq: 1, Key: "a"}, {Seq: 2, Key: "b"}, {Seq: 3, Key: "c"}}
+	items := []model.JobItem{{Seq: 1, Key: "a", Name: "Ada Lovelace"}, {Seq: 2, Key: "b", Name: "Bob"}, {Seq: 3, Key: "c", Name: "Cy"}}
 	forbidden := &model.GraphError{Kind: model.GraphForbidden, Status: 403}
 	rr := &fakeRereader{}
 	s := &Service{Graph: &fakeGraph{errs: map[string]error{"license:b": forbidden}}, Rereader: rr}
@@ -127,6 +127,18 @@ func TestCleanupRereadsChangedUsers(t *testing.T) {
 	rr.ids, rr.err = nil, errors.New("disk full")
 	_, problems, err = s.runCleanup(context.Background(), model.Job{Params: string(params)}, items)
 	if err != nil || len(problems) != 1 || !strings.Contains(problems[0], "disk full") {
-		t.Errorf("a failed re-read: problems %q, %v", problems, err)
+		t.Errorf("a failed save: problems %q, %v", problems, err)
+	}
+	// Users Graph could not give are named, not by id: gone ones apart from the unread.
+	rr.err = nil
+	rr.failed = map[string]error{"a": &model.GraphError{Kind: model.GraphNotFound, Status: 404, Message: "Resource 'a' does not exist"}}
+	_, problems, _ = s.runCleanup(context.Background(), model.Job{Params: string(params)}, items)
+	if len(problems) != 1 || !strings.Contains(problems[0], "Gone from the directory") || !strings.Contains(problems[0], "Ada Lovelace") {
+		t.Errorf("a user gone: %q", problems)
+	}
+	rr.failed = map[string]error{"a": &model.GraphError{Kind: model.GraphTransient, Status: 503}}
+	_, problems, _ = s.runCleanup(context.Background(), model.Job{Params: string(params)}, items)
+	if len(problems) != 1 || !strings.Contains(problems[0], "Could not be read again") || !strings.Contains(problems[0], "Ada Lovelace") {
+		t.Errorf("a user not read: %q", problems)
 	}
 }

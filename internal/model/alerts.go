@@ -85,11 +85,14 @@ type AlertChannel struct {
 	Format string // a webhook's FormatTeams, FormatSlack or FormatJSON; "" for email
 	// Secret is the webhook URL, or the SMTP password ("" for a relay without authentication);
 	// never shown back in full.
-	Secret    string
-	Email     EmailSettings // ChannelEmail only
-	Quiet     QuietHours
-	Enabled   bool
-	CreatedAt time.Time
+	Secret  string
+	Email   EmailSettings // ChannelEmail only
+	Quiet   QuietHours
+	Enabled bool
+	// OffByPerson says a person switched the channel off (not its setting being unset): the
+	// configuration applied at the next start keeps it off.
+	OffByPerson bool
+	CreatedAt   time.Time
 }
 
 // SMTP connection security of an email channel.

@@ -73,3 +73,50 @@ func TestAlertsRemoveChannel(t *testing.T) {
 		t.Errorf("activity %q", results)
 	}
 }
+
+// A channel the configuration gives says why it is off: a person switched it off here (it stays
+// off after a restart), or its setting is not set.
+func TestAlertsConfiguredChannelSaysWhyOff(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t, nil)
+	deps := testDeps(t, st, nil)
+	deps.AlertConfig.(*alerts.Configurator).Configured = map[string]string{"environment": "TENANTDESK_ALERT_WEBHOOK"}
+	s, err := New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := s.Handler()
+	ch, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "environment", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: "https://hooks.example/e", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := func() string {
+		return do(t, h, "GET", "/alerts", nil).doc(t).Find("#channel-" + strconv.FormatInt(ch.ID, 10)).Text()
+	}
+	if got := row(); strings.Contains(got, "Off because") || strings.Contains(got, "Switched off here") {
+		t.Errorf("an enabled channel says it is off: %q", got)
+	}
+	if err := st.SetAlertChannel(ctx, ch.ID, false, model.QuietHours{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := row(); !strings.Contains(got, "Switched off here: it stays off when the server starts again") {
+		t.Errorf("switched off by a person: %q", got)
+	}
+	// Off because the setting is gone (the configuration switched it off), then saved again off
+	// (its quiet hours): still off because of the setting, not a person's choice.
+	if err := st.SetAlertChannel(ctx, ch.ID, true, model.QuietHours{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.PutAlertChannel(ctx, model.AlertChannel{Name: "environment", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: "https://hooks.example/e"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetAlertChannel(ctx, ch.ID, false, model.QuietHours{Start: 22 * 60, End: 7 * 60, Zone: "UTC"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := row(); !strings.Contains(got, "Off because TENANTDESK_ALERT_WEBHOOK is not set") {
+		t.Errorf("off for its setting: %q", got)
+	}
+	if c, err := st.PutAlertChannel(ctx, model.AlertChannel{Name: "environment", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: "https://hooks.example/e", Enabled: true}); err != nil || !c.Enabled {
+		t.Errorf("the setting is back: %+v, %v", c, err)
+	}
+}

@@ -73,6 +73,13 @@ func (s *Server) alertsView(r *http.Request) (web.AlertsView, error) {
 		cv := channelView(c)
 		if setting, ok := s.alertConfig.ConfiguredBy(c.Name); ok {
 			cv.RemoveAction, cv.Configured = "", setting
+			switch {
+			case c.Enabled:
+			case c.OffByPerson:
+				cv.ConfiguredOff = "Switched off here: it stays off when the server starts again, until switched on here."
+			default:
+				cv.ConfiguredOff = "Off because " + setting + " is not set; on again when it is."
+			}
 		}
 		cv.Saved = saved == "channel:"+cv.ID
 		cv.Tested = q.Get("tested") == cv.ID

@@ -160,7 +160,7 @@ func (s *Store) QueueTest(ctx context.Context, channelID int64, m model.AlertMes
 }
 
 // channelColumns are an alert channel's columns in the order channelTargets scans them.
-const channelColumns = `c.id, c.name, c.kind, c.format, c.secret, c.email, c.quiet_start, c.quiet_end, c.quiet_zone, c.enabled, c.created_at`
+const channelColumns = `c.id, c.name, c.kind, c.format, c.secret, c.email, c.quiet_start, c.quiet_end, c.quiet_zone, c.enabled, c.off_by_person, c.created_at`
 
 // channelScan holds what a channel's columns scan into until finish makes the channel.
 type channelScan struct {
@@ -171,7 +171,7 @@ type channelScan struct {
 
 func (cs *channelScan) targets() []any {
 	c := &cs.c
-	return []any{&c.ID, &c.Name, &c.Kind, &c.Format, &c.Secret, &cs.email, &c.Quiet.Start, &c.Quiet.End, &c.Quiet.Zone, &c.Enabled, &cs.created}
+	return []any{&c.ID, &c.Name, &c.Kind, &c.Format, &c.Secret, &cs.email, &c.Quiet.Start, &c.Quiet.End, &c.Quiet.Zone, &c.Enabled, &c.OffByPerson, &cs.created}
 }
 
 func (cs *channelScan) finish() (model.AlertChannel, error) {
@@ -437,14 +437,16 @@ func (s *Store) AlertChannel(ctx context.Context, id int64) (model.AlertChannel,
 	})
 }
 
-// SetAlertChannel switches channel id on or off and sets its quiet hours (a person's choice,
-// which the configuration applied again at the next start keeps: PutAlertChannel); an
+// SetAlertChannel switches channel id on or off and sets its quiet hours (a person's choice:
+// one they switch from on to off stays off when the configuration is applied again at the next
+// start, PutAlertChannel; saving a channel that was off already changes nothing of that); an
 // *model.NotFoundError when there is none. Switched off, what is queued for it is dropped (it
 // is told nothing of the time it is off, so never a start without its end); otherwise what is
 // queued is due now, the next round deciding by the new quiet hours.
 func (s *Store) SetAlertChannel(ctx context.Context, id int64, enabled bool, quiet model.QuietHours) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := updateOne(ctx, tx, `UPDATE alert_channels SET enabled = ?1, off_by_person = NOT ?1, quiet_start = ?2, quiet_end = ?3, quiet_zone = ?4
+		if err := updateOne(ctx, tx, `UPDATE alert_channels SET enabled = ?1,
+				off_by_person = CASE WHEN ?1 THEN 0 WHEN enabled THEN 1 ELSE off_by_person END, quiet_start = ?2, quiet_end = ?3, quiet_zone = ?4
 				WHERE id = ?5 AND removed_at IS NULL`,
 			enabled, quiet.Start, quiet.End, quiet.Zone, id); err != nil {
 			return err

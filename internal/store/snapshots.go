@@ -245,8 +245,8 @@ func hasErrors(u *model.User) bool {
 
 // DataVersion is a value that changes whenever the current snapshot's data does: another
 // snapshot becomes current, a refresh patches it in place (its run and save time change), or a
-// reprocess or template change patches it (the patch sequence moves). Pages keep what they
-// worked out from the data while it stays the same.
+// reprocess, cleanup or template change patches it, or product names are imported (the patch
+// sequence moves). Pages keep what they worked out from the data while it stays the same.
 func (s *Store) DataVersion(ctx context.Context) (string, error) {
 	var id, run, saved, seq int64
 	err := s.rdb.QueryRowContext(ctx, `
