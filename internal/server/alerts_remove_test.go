@@ -10,6 +10,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/alerts"
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/store"
 )
 
 // A LicenseAdmin removes a channel: it leaves the list, the page says so by the name the store
@@ -17,14 +18,7 @@ import (
 // configuration gives cannot be removed here and says which setting gives it; a Reader may not.
 func TestAlertsRemoveChannel(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t, nil)
-	deps := testDeps(t, st, nil)
-	deps.AlertConfig.(*alerts.Configurator).Configured = map[string]string{"environment": "TENANTDESK_ALERT_WEBHOOK"}
-	s, err := New(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := s.Handler()
+	st, h, deps := configuredChannelServer(t)
 	ast := st
 	var ids []string
 	for _, name := range []string{"Old Teams", "environment"} {
@@ -78,14 +72,7 @@ func TestAlertsRemoveChannel(t *testing.T) {
 // off after a restart), or its setting is not set.
 func TestAlertsConfiguredChannelSaysWhyOff(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t, nil)
-	deps := testDeps(t, st, nil)
-	deps.AlertConfig.(*alerts.Configurator).Configured = map[string]string{"environment": "TENANTDESK_ALERT_WEBHOOK"}
-	s, err := New(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := s.Handler()
+	st, h, _ := configuredChannelServer(t)
 	ch, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "environment", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: "https://hooks.example/e", Enabled: true})
 	if err != nil {
 		t.Fatal(err)
@@ -119,4 +106,17 @@ func TestAlertsConfiguredChannelSaysWhyOff(t *testing.T) {
 	if c, err := st.PutAlertChannel(ctx, model.AlertChannel{Name: "environment", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: "https://hooks.example/e", Enabled: true}); err != nil || !c.Enabled {
 		t.Errorf("the setting is back: %+v, %v", c, err)
 	}
+}
+
+// configuredChannelServer is a server whose configuration gives the channel "environment".
+func configuredChannelServer(t *testing.T) (*store.Store, http.Handler, Deps) {
+	t.Helper()
+	st := openStore(t, nil)
+	deps := testDeps(t, st, nil)
+	deps.AlertConfig.(*alerts.Configurator).Configured = map[string]string{"environment": "TENANTDESK_ALERT_WEBHOOK"}
+	s, err := New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, s.Handler(), deps
 }
