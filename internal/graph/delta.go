@@ -53,8 +53,13 @@ func (c *Client) UsersDelta(ctx context.Context, link string, fn func(users []mo
 	return next, nil
 }
 
-// usersDeltaFromNowURL asks for a users deltaLink from now, tracking the properties userSelect
-// names; groupsDeltaFromNowURL for a groups one tracking members.
+// usersDeltaFromNowURL asks for a users deltaLink from now ($deltatoken=latest: "sync from
+// now", which Graph offers for directory objects: no users, a deltaLink), tracking the
+// properties userSelect names, so that a full read of the users by another list (one that
+// carries signInActivity, which the delta cannot) still ends with a link the next refresh starts
+// from. Asked before that read, the link may replay changes the read already saw (delta entries
+// are whole objects as they are now, so applying one twice does no harm) and misses none.
+// groupsDeltaFromNowURL is the same for groups, tracking members.
 func (c *Client) usersDeltaFromNowURL() string {
 	return c.collectionURL("/users/delta", selectOption(userSelect), [2]string{"$deltatoken", "latest"})
 }
@@ -78,26 +83,6 @@ func usersDeltaPage(fn func(users []model.User, removed []string) error) func([]
 		}
 		return nil
 	}
-}
-
-// UsersDeltaFromNow asks for a users deltaLink from now ($deltatoken=latest: "sync from now",
-// which Graph offers for directory objects; the answer has a deltaLink and no users), with the
-// properties userSelect names, so that a full read of the users by another list (one that
-// carries signInActivity, which the delta cannot) still ends with a link the next incremental
-// refresh starts from. Asked before that read begins, the link may replay some changes the
-// read already saw (delta entries are whole objects as they are now, so applying one twice
-// does no harm) and misses none.
-func (c *Client) UsersDeltaFromNow(ctx context.Context) (string, error) {
-	const op = "start tracking user changes"
-	first := c.usersDeltaFromNowURL()
-	next, err := eachPage(ctx, c, first, c.deltaHeaders(), func([]jsonUser) error { return nil })
-	if err != nil {
-		return "", classify(err, op, permissions.ReadUsers()[0])
-	}
-	if next == "" {
-		return "", &model.GraphError{Kind: model.GraphOther, Op: op, Message: "Graph answered without an @odata.deltaLink"}
-	}
-	return next, nil
 }
 
 // jsonGroupDelta is a group of a groups delta round with members selected.

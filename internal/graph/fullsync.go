@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/permissions"
@@ -40,20 +41,11 @@ func (c *Client) ChangedSince(ctx context.Context, usersLink, groupsLink string)
 		return model.Changed{}, classify(err, op, permissions.ReadUsers()[0])
 	}
 	var out model.Changed
-	seen := map[string]bool{}
 	if _, err := c.usersDeltaAnswer(ctx, res["users"], func(users []model.User, removed []string) error {
 		for _, u := range users {
-			if !seen[u.ID] {
-				seen[u.ID] = true
-				out.Users = append(out.Users, u.ID)
-			}
+			out.Users = append(out.Users, u.ID)
 		}
-		for _, id := range removed {
-			if !seen[id] {
-				seen[id] = true
-				out.Users = append(out.Users, id)
-			}
-		}
+		out.Users = append(out.Users, removed...)
 		return nil
 	}); err != nil {
 		return model.Changed{}, err
@@ -62,19 +54,14 @@ func (c *Client) ChangedSince(ctx context.Context, usersLink, groupsLink string)
 	if err != nil {
 		return model.Changed{}, err
 	}
-	clear(seen)
 	for _, m := range gd.Members {
-		if !seen[m.GroupID] {
-			seen[m.GroupID] = true
-			out.Groups = append(out.Groups, m.GroupID)
-		}
+		out.Groups = append(out.Groups, m.GroupID)
 	}
-	for _, id := range gd.RemovedGroups {
-		if !seen[id] {
-			seen[id] = true
-			out.Groups = append(out.Groups, id)
-		}
-	}
+	out.Groups = append(out.Groups, gd.RemovedGroups...)
+	// A user or group Graph lists more than once (several pages, a large group split) once.
+	slices.Sort(out.Users)
+	slices.Sort(out.Groups)
+	out.Users, out.Groups = slices.Compact(out.Users), slices.Compact(out.Groups)
 	return out, nil
 }
 

@@ -62,13 +62,9 @@ func (c *Client) NestedGroups(ctx context.Context, groupIDs []string) (map[strin
 // groupPart says what the $batch answer r of a read about group id means: the group vanished
 // meanwhile (404), or a failure of op; neither for a success.
 func groupPart(r batchResponse, op, id string) (vanished bool, err error) {
-	switch {
-	case r.Status == 404:
+	if r.Status == 404 {
 		return true, nil
-	case r.Status == 0:
-		return false, &model.GraphError{Kind: model.GraphThrottled, Op: op + " of " + id, Message: "no answer in $batch after retries"}
-	case r.Status < 200 || r.Status > 299:
-		return false, innerError(r, op+" of "+id, permissions.ReadGroups()[0])
 	}
-	return false, nil
+	_, err = batchAnswer(r, op+" of "+id, permissions.ReadGroups()[0])
+	return false, err
 }

@@ -52,7 +52,8 @@ type jsonUser struct {
 	PasswordPolicies             string   `json:"passwordPolicies"`
 	PreferredDataLocation        string   `json:"preferredDataLocation"`
 
-	// SignInActivity is read only by UsersWithSignIns (signins.go); other reads do not select it.
+	// SignInActivity is read only by UsersWithSignIns and UsersWithSignInsByID; other reads do not
+	// select it.
 	SignInActivity *jsonSignInActivity `json:"signInActivity"`
 
 	// Removed is set on a delta entry for a user that was deleted or left the round's scope.

@@ -43,9 +43,9 @@ type DeltaSource interface {
 	// with each page's users and removed ids; it returns the round's deltaLink, or an error
 	// matching model.ErrDeltaExpired when Graph no longer takes the link.
 	UsersDelta(ctx context.Context, link string, fn func(users []model.User, removed []string) error) (string, error)
-	// UsersDeltaFromNow is a users deltaLink from now, without reading any user: a full sync
-	// asks for it before it reads the users by another list.
-	UsersDeltaFromNow(ctx context.Context) (string, error)
+	// ChangesFromNow reads what ChangesSource.Changes reads with deltaLinks from now instead of
+	// changes: what a full sync starts with, before it reads the users by another list.
+	ChangesFromNow(ctx context.Context) (model.Changes, error)
 	// GroupsDelta reads the membership changes since link ("" asks for a link from now).
 	GroupsDelta(ctx context.Context, link string) (model.GroupDelta, string, error)
 	// GroupUserMembers reads a group's user members with their license states, a page at a time.
@@ -69,8 +69,6 @@ type DeltaSource interface {
 // side by side. internal/graph implements it with one $batch.
 type ChangesSource interface {
 	Changes(ctx context.Context, usersLink, groupsLink string, users func([]model.User, []string) error) (model.Changes, error)
-	// ChangesFromNow reads the same with deltaLinks from now: what a full sync starts with.
-	ChangesFromNow(ctx context.Context) (model.Changes, error)
 }
 
 // Mode says which kind of refresh Run does.

@@ -429,13 +429,13 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun, mode Mode) err
 	return w.Commit(ctx, skus, groups, counts)
 }
 
-// readGroupsAndSKUs reads the subscribed SKUs and the licensed groups and, with ds, deltaLinks
-// from now for users and groups into links: in one $batch with the subscriptions (into ex,
-// subsRead true) where ds is a ChangesSource, else side by side.
+// readGroupsAndSKUs reads the subscribed SKUs and the licensed groups: from a DeltaSource in
+// one $batch with the subscriptions (into ex, subsRead true) and users and groups deltaLinks
+// from now (into links), else side by side.
 func (s *Syncer) readGroupsAndSKUs(ctx context.Context, ds DeltaSource, links *model.DeltaLinks, ex *model.SnapshotExtras) (
 	skus []model.SKU, groups []model.Group, subsRead bool, err error) {
-	if cs, ok := ds.(ChangesSource); ok {
-		ch, err := cs.ChangesFromNow(ctx)
+	if ds != nil {
+		ch, err := ds.ChangesFromNow(ctx)
 		if err != nil {
 			return nil, nil, false, fmt.Errorf("read SKUs and licensed groups: %w", err)
 		}
@@ -445,7 +445,7 @@ func (s *Syncer) readGroupsAndSKUs(ctx context.Context, ds DeltaSource, links *m
 		}
 		return ch.SKUs, ch.Groups, true, ctx.Err()
 	}
-	fns := []func(context.Context) error{
+	err = parallel(ctx,
 		func(ctx context.Context) error {
 			var err error
 			if skus, err = s.src.SubscribedSKUs(ctx); err != nil {
@@ -459,24 +459,8 @@ func (s *Syncer) readGroupsAndSKUs(ctx context.Context, ds DeltaSource, links *m
 				return fmt.Errorf("read licensed groups: %w", err)
 			}
 			return nil
-		},
-	}
-	if ds != nil {
-		fns = append(fns, func(ctx context.Context) error {
-			var err error
-			if _, links.Groups, err = ds.GroupsDelta(ctx, ""); err != nil {
-				return fmt.Errorf("start tracking group changes: %w", err)
-			}
-			return nil
-		}, func(ctx context.Context) error {
-			var err error
-			if links.Users, err = ds.UsersDeltaFromNow(ctx); err != nil {
-				return fmt.Errorf("start tracking user changes: %w", err)
-			}
-			return nil
 		})
-	}
-	if err := parallel(ctx, fns...); err != nil {
+	if err != nil {
 		return nil, nil, false, err
 	}
 	return skus, groups, false, ctx.Err()
@@ -521,10 +505,9 @@ func (s *Syncer) readUsers(ctx context.Context, w model.SnapshotWriter, mode Mod
 	started := s.progress.Started // on the Syncer's clock, as askSignIns compares
 	s.mu.Unlock()
 	out := usersRead{ids: map[string]bool{}, members: map[string]int{}}
-	count := out.add
 	ask, why := s.askSignIns(mode)
 	if ask {
-		pages, err := s.pipeUsers(ctx, w, written, count, func(send func([]model.User, []model.SignIn) error) error {
+		pages, err := s.pipeUsers(ctx, w, written, out.add, func(send func([]model.User, []model.SignIn) error) error {
 			return s.src.UsersWithSignIns(ctx, send)
 		})
 		why, refused := missingBecause(err, signInsWhat)
@@ -541,7 +524,7 @@ func (s *Syncer) readUsers(ctx context.Context, w model.SnapshotWriter, mode Mod
 		out.signInsMissing = why
 	}
 	s.log.Warn("sign-in activity not read", "why", out.signInsMissing, "asked", ask)
-	_, err := s.pipeUsers(ctx, w, written, count, func(send func([]model.User, []model.SignIn) error) error {
+	_, err := s.pipeUsers(ctx, w, written, out.add, func(send func([]model.User, []model.SignIn) error) error {
 		return s.src.Users(ctx, func(page []model.User) error { return send(page, nil) })
 	})
 	if err == nil && ask {
