@@ -134,6 +134,7 @@ func (w *SnapshotWriter) writePending(ctx context.Context, tx *sql.Tx) error {
 	w.pendingUsers, w.pendingSignIns = nil, nil
 	// Key order appends to the b-trees instead of splitting pages all over them.
 	slices.SortFunc(users, func(a, b *model.User) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortStableFunc(signIns, func(a, b model.SignIn) int { return strings.Compare(a.UserID, b.UserID) })
 	bg := context.WithoutCancel(ctx)
 	if err := insertUsers(ctx, bg, tx, w.id, users); err != nil {
 		return err
