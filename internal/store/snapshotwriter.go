@@ -41,9 +41,10 @@ type SnapshotWriter struct {
 // writeBatch is how many users the writer gathers before it writes them. A transaction's
 // commit writes every page it dirtied to the WAL, and the indexes keyed by search text, key or
 // user id are dirtied all over: in transactions of a Graph page (500 users) the commits cost
-// more than the inserts. 8,192 users (about 0.5 s of the write lock, ~15 MB held) wrote a
-// 100,000-user snapshot in ~45% of the time 500 took (BenchmarkSaveSnapshot).
-const writeBatch = 8192
+// more than the inserts. BenchmarkSaveSnapshot (100,000 users) took 15.9 s of CPU at 500 a
+// transaction, 9.3 s at 4,096, 8.2 s at 16,384; 4,096 (about 0.3 s of the write lock, a few MB
+// held) keeps a 100,000-user sync under 150 MB.
+const writeBatch = 4096
 
 // BeginSnapshot starts a snapshot taken at takenAt for sync run runID (0 for none), clearing
 // what syncs that died left half written.
