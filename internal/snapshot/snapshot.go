@@ -318,8 +318,8 @@ func (s *Syncer) heartbeat(ctx context.Context, id int64) (stop func()) {
 // subscribed SKUs, the licensed groups and (from a DeltaSource) deltaLinks from now for users
 // and groups are read side by side; then users stream into the store as Graph answers (in
 // batches of a few thousand; no whole-tenant slice in memory), with their sign-in activity in
-// the same pages when Graph gives it, while beside that chain of pages the subscriptions are read and the
-// groups' members counted; last, the groups that can have nested groups are asked for them.
+// the same pages when Graph gives it, while beside that chain of pages the subscriptions are
+// read and the groups' members counted; last, the groups that can have nested groups are asked for them.
 // The groups come first so that nothing the users show is older than the stored groups: a
 // template change after the list was read is told by the next incremental refresh comparing
 // templates; the users link comes first so that no change made while the users are read is
@@ -544,7 +544,8 @@ type userPage struct {
 // pipeUsers runs read, which sends Graph's pages one after another, while a second goroutine
 // writes them into w, taking every page that has arrived meanwhile in one call (the store
 // gathers them into transactions of its own size), so neither waits for the other. count sees
-// each page before it is written; written gets the running total of users written. It returns how many pages read sent.
+// each page before it is handed over; written gets the running total of users handed to w
+// (the last of them are written by Commit). It returns how many pages read sent.
 func (s *Syncer) pipeUsers(ctx context.Context, w model.SnapshotWriter, written func(int), count func([]model.User),
 	read func(send func([]model.User, []model.SignIn) error) error) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)

@@ -88,6 +88,36 @@ func TestSnapshotWriterBatches(t *testing.T) {
 			t.Fatalf("%d sign-ins saved, want %d (%v)", len(d.SignIns), len(snap.SignIns), err)
 		}
 	})
+	t.Run("the first of a user's sign-ins wins", func(t *testing.T) {
+		st := openTest(t)
+		w := begin(t, st)
+		w.writeBatch = 1000 // all in one batch, where the sort must keep their order
+		first := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		var page []model.SignIn
+		for n := range 10 {
+			for _, u := range snap.Users {
+				page = append(page, model.SignIn{UserID: u.ID, LastSuccessful: first.Add(time.Duration(n) * time.Hour)})
+			}
+		}
+		if err := w.AddUsers(ctx, snap.Users); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.AddSignIns(ctx, page); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Commit(ctx, snap.SKUs, snap.Groups, snap.MemberCounts); err != nil {
+			t.Fatal(err)
+		}
+		d, err := st.HealthData(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range snap.Users {
+			if got := d.SignIns[u.ID].LastSuccessful; !got.Equal(first) {
+				t.Fatalf("user %s kept the sign-in of %v, want the first (%v)", u.ID, got, first)
+			}
+		}
+	})
 	t.Run("a failed batch fails the commit", func(t *testing.T) {
 		st := openTest(t)
 		w := begin(t, st)
@@ -102,11 +132,13 @@ func TestSnapshotWriterBatches(t *testing.T) {
 		if err := w.Commit(ctx, snap.SKUs, snap.Groups, snap.MemberCounts); err == nil {
 			t.Fatal("committed a snapshot that lost a batch")
 		}
-		if err := w.Abort(ctx); err != nil {
-			t.Fatal(err)
-		}
 		if _, err := st.CurrentSnapshot(ctx); !errors.Is(err, model.ErrNotFound) {
 			t.Fatalf("a snapshot became current: %v", err)
+		}
+		// The refused commit deleted what the writer had written, as a failed commit does.
+		var left int
+		if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM snapshots`).Scan(&left); err != nil || left != 0 {
+			t.Fatalf("%d snapshots left behind (%v)", left, err)
 		}
 	})
 }

@@ -124,7 +124,7 @@ func (w *SnapshotWriter) writeFull(ctx context.Context) error {
 	err := w.s.inTx(ctx, func(tx *sql.Tx) error { return w.writePending(ctx, tx) })
 	if err != nil {
 		w.writeErr = err
-		return fmt.Errorf("save users: %w", err)
+		return fmt.Errorf("save users and sign-ins: %w", err)
 	}
 	return nil
 }
@@ -143,7 +143,7 @@ func (w *SnapshotWriter) writePending(ctx context.Context, tx *sql.Tx) error {
 	return insertSignIns(ctx, bg, tx, w.id, signIns)
 }
 
-// Users is how many distinct users were written.
+// Users is how many distinct users were added (the last of them are written by Commit).
 func (w *SnapshotWriter) Users() int { return len(w.seen) }
 
 // SetDeltaLinks keeps the delta links the snapshot's data is as new as; Commit saves them.
@@ -154,8 +154,11 @@ func (w *SnapshotWriter) SetDeltaLinks(l model.DeltaLinks) { w.links = l }
 // on any error (ctx cancelled included) the previous snapshot stays current and this one is
 // deleted.
 func (w *SnapshotWriter) Commit(ctx context.Context, skus []model.SKU, groups []model.Group, counts map[string]model.MemberCounts) error {
+	if w.done {
+		return errors.New("commit snapshot: the snapshot is finished")
+	}
 	if err := w.usable("commit snapshot"); err != nil {
-		return err
+		return errors.Join(err, w.Abort(context.WithoutCancel(ctx)))
 	}
 	unique := uniqueBy(groups, func(g model.Group) string { return g.ID })
 	err := w.s.inTx(ctx, func(tx *sql.Tx) error {
