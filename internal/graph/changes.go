@@ -188,7 +188,7 @@ func continueDelta[T any](ctx context.Context, c *Client, body json.RawMessage, 
 // the collection is a delta round's.
 func continuePages[T any](ctx context.Context, c *Client, body json.RawMessage, op string, headers map[string]string, fn func([]T) error) (string, error) {
 	var p jsonPage[T]
-	if err := json.Unmarshal(body, &p); err != nil {
+	if err := decodePage(body, &p); err != nil {
 		return "", &model.GraphError{Kind: model.GraphOther, Op: op, Message: "unreadable answer: " + err.Error()}
 	}
 	if err := fn(p.Value); err != nil {

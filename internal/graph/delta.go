@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -235,7 +234,7 @@ func (c *Client) usersByID(ctx context.Context, ids []string, sel []string, perm
 				return err
 			}
 			var p jsonPage[jsonUser]
-			if err := json.Unmarshal(r.Body, &p); err != nil {
+			if err := decodePage(r.Body, &p); err != nil {
 				return &model.GraphError{Kind: model.GraphOther, Op: op, Message: "unreadable answer: " + err.Error(), Status: r.Status}
 			}
 			users = append(users, p.Value...)
@@ -246,7 +245,7 @@ func (c *Client) usersByID(ctx context.Context, ids []string, sel []string, perm
 					return classify(err, op, perm)
 				}
 				var more jsonPage[jsonUser]
-				if err := json.Unmarshal(body, &more); err != nil {
+				if err := decodePage(body, &more); err != nil {
 					return &model.GraphError{Kind: model.GraphOther, Op: op, Message: "unreadable answer: " + err.Error()}
 				}
 				users = append(users, more.Value...)

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 	"net/url"
 	"strconv"
 	"sync"
@@ -42,7 +41,7 @@ func (c *Client) NestedGroups(ctx context.Context, groupIDs []string) (map[strin
 				ID          string `json:"id"`
 				DisplayName string `json:"displayName"`
 			}]
-			if err := json.Unmarshal(r.Body, &page); err != nil {
+			if err := decodePage(r.Body, &page); err != nil {
 				return &model.GraphError{Kind: model.GraphOther, Op: op + " of " + id, Message: err.Error(), Status: r.Status}
 			}
 			for _, g := range page.Value {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	abstractions "github.com/microsoft/kiota-abstractions-go"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
@@ -18,8 +20,8 @@ import (
 // The hot reads (every user, a group's members, delta rounds) skip the SDK's object model: the
 // request still goes through the SDK's adapter and its whole middleware (token, retry honouring
 // Retry-After, redirect, compression), but the body comes back as bytes and is decoded straight
-// into our own types with encoding/json. Building kiota objects for a 999-user page was most of
-// a sync's CPU time (BenchmarkDecodeUsersPage measures both).
+// into our own types with encoding/json/v2 (decodePage). Building kiota objects for a 999-user
+// page was most of a sync's CPU time (BenchmarkDecodeUsersPage measures all three).
 
 // getJSON sends GET target (an absolute URL below the Graph base) with headers through the
 // SDK's pipeline and returns the body. When Graph still throttles (or fails transiently) after
@@ -104,6 +106,18 @@ type jsonPage[T any] struct {
 	Value     []T    `json:"value"`
 }
 
+// pageOptions decode pages as leniently as encoding/json does where Graph could plausibly
+// differ from strict JSON: a string with invalid UTF-8 or a lone surrogate escape (a .NET
+// string may hold one, and a display name is whatever was typed) becomes U+FFFD instead of
+// failing the whole sync, and of a member given twice the last wins. Member names match
+// exactly, as Graph writes them.
+var pageOptions = jsonv2.JoinOptions(jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true))
+
+// decodePage decodes a page of a collection (or any of Graph's hot answers) into v. It is the
+// encoding/json/v2 implementation (go-json-experiment/json, which becomes the standard
+// library's): twice as fast as encoding/json on a page of users (BenchmarkDecodeUsersPage).
+func decodePage(body []byte, v any) error { return jsonv2.Unmarshal(body, v, pageOptions) }
+
 // fetched is one decoded page, or the error that ended the listing.
 type fetched[T any] struct {
 	items     []T
@@ -169,7 +183,7 @@ func eachPage[T any](ctx context.Context, c *Client, first string, headers map[s
 			var p jsonPage[T]
 			err := r.err
 			if err == nil {
-				if err = json.Unmarshal(r.body, &p); err != nil {
+				if err = decodePage(r.body, &p); err != nil {
 					err = fmt.Errorf("decode %s: %w", r.path, err)
 				}
 			}

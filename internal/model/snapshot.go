@@ -58,9 +58,12 @@ type GroupUpdate struct {
 }
 
 // SnapshotWriter writes a new snapshot as a sync reads it: pages of users as they come, then
-// the rest and the switch to it, all or nothing. The store implements it.
+// the rest and the switch to it, all or nothing (after an error the snapshot can only be
+// aborted). The store implements it.
 type SnapshotWriter interface {
-	// AddUsers writes a page of users; a user already written is left as it is.
+	// AddUsers adds a page of users, which the writer may keep and write later (by Commit at
+	// the latest): the caller must not change them afterwards. A user already added is left as
+	// it is.
 	AddUsers(ctx context.Context, users []User) error
 	// SetDeltaLinks keeps, with the snapshot, the delta links its data is as new as.
 	SetDeltaLinks(DeltaLinks)
@@ -69,7 +72,7 @@ type SnapshotWriter interface {
 	Commit(ctx context.Context, skus []SKU, groups []Group, counts map[string]MemberCounts) error
 	// Abort discards the unfinished snapshot.
 	Abort(ctx context.Context) error
-	// AddSignIns writes a page of users' signInActivity.
+	// AddSignIns adds a page of users' signInActivity, kept and written like AddUsers'.
 	AddSignIns(ctx context.Context, page []SignIn) error
 	// SetExtras keeps the subscriptions and what could not be read, for Commit to write.
 	SetExtras(extras SnapshotExtras)

@@ -316,10 +316,10 @@ func (s *Syncer) heartbeat(ctx context.Context, id int64) (stop func()) {
 
 // collect reads the whole tenant into a new snapshot, counting into run. First the
 // subscribed SKUs, the licensed groups and (from a DeltaSource) deltaLinks from now for users
-// and groups are read side by side; then users stream into the store page by page as Graph
-// answers (no whole-tenant slice in memory), with their sign-in activity in the same pages
-// when Graph gives it, while beside that chain of pages the subscriptions are read and the
-// groups' members counted; last, the groups that can have nested groups are asked for them.
+// and groups are read side by side; then users stream into the store as Graph answers (in
+// batches of a few thousand; no whole-tenant slice in memory), with their sign-in activity in
+// the same pages when Graph gives it, while beside that chain of pages the subscriptions are
+// read and the groups' members counted; last, the groups that can have nested groups are asked for them.
 // The groups come first so that nothing the users show is older than the stored groups: a
 // template change after the list was read is told by the next incremental refresh comparing
 // templates; the users link comes first so that no change made while the users are read is
@@ -467,7 +467,9 @@ func (s *Syncer) readGroupsAndSKUs(ctx context.Context, ds DeltaSource, links *m
 }
 
 // pagesAhead is how many pages of users may wait for the store while the next are fetched.
-const pagesAhead = 8
+// The store gathers pages into batches of its own, so few need wait here: 8 took a
+// 100,000-user sync to 152 MB peak RSS, 4 to 123 MB, in the same wall time.
+const pagesAhead = 4
 
 // usersRead is what reading the users found besides the users.
 type usersRead struct {
@@ -542,9 +544,10 @@ type userPage struct {
 }
 
 // pipeUsers runs read, which sends Graph's pages one after another, while a second goroutine
-// writes them into w, taking every page that has arrived meanwhile into one transaction, so
-// neither waits for the other. count sees each page before it is written; written gets the
-// running total of users written. It returns how many pages read sent.
+// writes them into w, taking every page that has arrived meanwhile in one call (the store
+// gathers them into transactions of its own size), so neither waits for the other. count sees
+// each page before it is handed over; written gets the running total of users handed to w
+// (the last of them are written by Commit). It returns how many pages read sent.
 func (s *Syncer) pipeUsers(ctx context.Context, w model.SnapshotWriter, written func(int), count func([]model.User),
 	read func(send func([]model.User, []model.SignIn) error) error) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -125,15 +126,34 @@ func deriveHolders(ctx context.Context, tx *sql.Tx, snapID int64, ids []string) 
 	return nil
 }
 
-// insertUserKeys writes what a search for u matches whole: its proxy addresses and employee id
+// userKeyRow is a row of snapshot_user_keys.
+type userKeyRow struct{ key, userID string }
+
+// appendUserKeys appends what a search for u matches whole: its proxy addresses and employee id
 // (see userKey).
-func insertUserKeys(ctx context.Context, keys *rowInserter, u *model.User) error {
+func appendUserKeys(rows []userKeyRow, u *model.User) []userKeyRow {
 	for _, k := range append(slices.Clone(u.ProxyAddresses), u.EmployeeID) {
-		if k = userKey(k); k == "" {
-			continue
+		if k = userKey(k); k != "" {
+			rows = append(rows, userKeyRow{k, u.ID})
 		}
-		if err := keys.add(ctx, k, u.ID); err != nil {
-			return fmt.Errorf("insert search key of user %q: %w", u.ID, err)
+	}
+	return rows
+}
+
+// insertUserKeys writes a batch's search keys in key order: the keys of users in id order fall
+// all over the index, and its pages are then read and dirtied once per key instead of once.
+func insertUserKeys(ctx, bg context.Context, keys *rowInserter, rows []userKeyRow) error {
+	slices.SortFunc(rows, func(a, b userKeyRow) int {
+		return cmp.Or(strings.Compare(a.key, b.key), strings.Compare(a.userID, b.userID))
+	})
+	for i, r := range rows {
+		if i%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if err := keys.add(bg, r.key, r.userID); err != nil {
+			return fmt.Errorf("insert search key of user %q: %w", r.userID, err)
 		}
 	}
 	return nil

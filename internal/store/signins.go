@@ -13,41 +13,41 @@ import (
 // notRead is why sign-ins or subscriptions of a snapshot saved without them are missing.
 const notRead = "Not read with this snapshot."
 
-// AddSignIns writes a page of users' signInActivity in its own transaction. Users who never
-// signed in need no row; a user given twice keeps the first.
+// AddSignIns adds a page of users' signInActivity, written with the users' next batch. Users
+// who never signed in need no row; a user given twice keeps the first.
 func (w *SnapshotWriter) AddSignIns(ctx context.Context, page []model.SignIn) error {
-	if w.done {
-		return errors.New("add sign-ins: the snapshot is finished")
+	if err := w.usable("add sign-ins"); err != nil {
+		return err
 	}
+	for _, si := range page {
+		if si.UserID != "" && !si.Never() {
+			w.pendingSignIns = append(w.pendingSignIns, si)
+		}
+	}
+	return w.writeFull(ctx)
+}
+
+// insertSignIns writes sign-in rows of snapshot snapID.
+func insertSignIns(ctx, bg context.Context, tx *sql.Tx, snapID int64, page []model.SignIn) error {
 	if len(page) == 0 {
 		return nil
 	}
-	err := w.s.inTx(ctx, func(tx *sql.Tx) error {
-		bg := context.WithoutCancel(ctx)
-		stmt, err := tx.PrepareContext(bg, `INSERT INTO snapshot_signins (snapshot_id, user_id, last_interactive,
-			last_noninteractive, last_successful) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for i, si := range page {
-			if i%checkEvery == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			if si.UserID == "" || si.Never() {
-				continue
-			}
-			if _, err := stmt.ExecContext(bg, w.id, si.UserID, timeToDB(si.LastInteractive),
-				timeToDB(si.LastNonInteractive), timeToDB(si.LastSuccessful)); err != nil {
+	stmt, err := tx.PrepareContext(bg, `INSERT INTO snapshot_signins (snapshot_id, user_id, last_interactive,
+		last_noninteractive, last_successful) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for i, si := range page {
+		if i%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("save sign-ins: %w", err)
+		if _, err := stmt.ExecContext(bg, snapID, si.UserID, timeToDB(si.LastInteractive),
+			timeToDB(si.LastNonInteractive), timeToDB(si.LastSuccessful)); err != nil {
+			return fmt.Errorf("save sign-ins: %w", err)
+		}
 	}
 	return nil
 }

@@ -147,6 +147,7 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 		}
 	}()
 	userRows, propRows, assignedRows, stateRows, keyRows := ins[0], ins[1], ins[2], ins[3], ins[4]
+	var keys []userKeyRow
 	for i, u := range users {
 		if i%checkEvery == 0 {
 			if err := ctx.Err(); err != nil {
@@ -168,9 +169,7 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 				return fmt.Errorf("insert user properties: %w", err)
 			}
 		}
-		if err := insertUserKeys(bg, keyRows, u); err != nil {
-			return err
-		}
+		keys = appendUserKeys(keys, u)
 		for _, l := range u.AssignedLicenses {
 			if err := assignedRows.add(bg, u.ID, model.NormalizeID(l.SKUID), guidList(l.DisabledPlans)); err != nil {
 				return fmt.Errorf("insert assigned licenses: %w", err)
@@ -183,7 +182,7 @@ func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*mod
 			}
 		}
 	}
-	return nil
+	return insertUserKeys(ctx, bg, keyRows, keys)
 }
 
 // userTables hold a snapshot's rows about each user (by user_id), besides snapshot_users.
