@@ -1,0 +1,226 @@
+package licensereport
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"testing"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/store"
+	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
+)
+
+// countingStore is the real store, counting how often the whole order of holders is read.
+type countingStore struct {
+	*store.Store
+	orders atomic.Int32
+}
+
+func (c *countingStore) SKUHolderOrder(ctx context.Context, q model.HolderQuery) (model.HolderOrder, error) {
+	c.orders.Add(1)
+	return c.Store.SKUHolderOrder(ctx, q)
+}
+
+// orderFixture is a report over 300 holders whose offices (30), departments (8) and usage
+// locations (3) tie a lot, and the SKU they hold.
+func orderFixture(t *testing.T) (*Report, *countingStore, Summary, model.Snapshot) {
+	t.Helper()
+	ctx := context.Background()
+	st := &countingStore{Store: storetest.Open(t)}
+	snap := storetest.HolderSnapshot(300)
+	if err := st.SaveSnapshot(ctx, 0, snap); err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, err := r.Summaries(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sku, err := Find(sums, snap.SKUs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, st, sku, snap
+}
+
+// pageThrough is every holder of view q, a page of size at a time, checking each page's total.
+func pageThrough(t *testing.T, r *Report, sku Summary, q model.HolderQuery, size int) []string {
+	t.Helper()
+	var ids []string
+	for p := 1; ; p++ {
+		q.Page, q.PageSize = p, size
+		page, err := r.Holders(context.Background(), sku, q)
+		if err != nil {
+			t.Fatalf("%+v: %v", q, err)
+		}
+		for _, row := range page.Rows {
+			ids = append(ids, row.Holder.User.ID)
+		}
+		if len(page.Rows) < size || len(ids) >= page.Total {
+			if len(ids) != page.Total {
+				t.Errorf("%+v: %d holders on the pages, total %d", q, len(ids), page.Total)
+			}
+			return ids
+		}
+	}
+}
+
+// Paging through a sorted or filtered view shows each holder once, in exactly the order (ties
+// by user id) that one query over every holder gives, the same on every pass.
+func TestSortedViewsPageEveryHolderOnce(t *testing.T) {
+	r, st, sku, _ := orderFixture(t)
+	ctx := context.Background()
+	for _, q := range []model.HolderQuery{
+		{Sort: "officeLocation"},
+		{Sort: "officeLocation", Desc: true},
+		{Sort: "department", Desc: true},
+		{Sort: "department", InError: true},
+		{Sort: "usageLocation", Department: "physics"},
+		{Sort: "accountEnabled", Source: model.SourceGroup},
+		{Sort: "licenseState", Desc: true, Account: model.AccountEnabled},
+		{Sort: "onPremisesSamAccountName", Desc: true}, // empty for half of them
+		{Sort: "createdDateTime", UsageLocation: "DE"},
+		{Sort: "displayName", Desc: true, Source: model.SourceDirect},
+		{InError: true},
+		{Department: "Physics", Account: model.AccountEnabled},
+		{Source: model.SourceBoth, Account: model.AccountBlocked},
+		{Desc: true}, // the plain view, read from the store's own order
+	} {
+		t.Run(fmt.Sprintf("%+v", q), func(t *testing.T) {
+			q.SKUID = sku.ID
+			all, err := st.SKUHolders(ctx, q) // PageSize 0: every holder, one query
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, h := range all.Rows {
+				want = append(want, h.User.ID)
+			}
+			if len(want) < 2 {
+				t.Fatalf("the view has %d holders: nothing to page", len(want))
+			}
+			for pass := range 2 {
+				if got := pageThrough(t, r, sku, q, 7); !slices.Equal(got, want) {
+					t.Errorf("pass %d: pages %v,\nwant %v", pass, got, want)
+				}
+			}
+		})
+	}
+}
+
+// A sorted view reads the whole order once per version of the data, whichever page and
+// direction is looked at, and again once the data changes: the next view shows the change.
+func TestSortedViewFollowsTheData(t *testing.T) {
+	r, st, sku, snap := orderFixture(t)
+	ctx := context.Background()
+	q := model.HolderQuery{Sort: "officeLocation", PageSize: 10}
+	for _, p := range []int{1, 2, 30, 1} {
+		for _, desc := range []bool{false, true} {
+			q.Page, q.Desc = p, desc
+			if _, err := r.Holders(ctx, sku, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if n := st.orders.Load(); n != 1 {
+		t.Errorf("8 views read the order %d times, want once", n)
+	}
+	q.Page, q.Desc = 1, false
+	before, err := r.Holders(ctx, sku, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last holder by office moves to the front; the first loses the license.
+	last := pageThrough(t, r, sku, model.HolderQuery{Sort: "officeLocation"}, 100)
+	moved, gone := userOf(snap, last[len(last)-1]), userOf(snap, before.Rows[0].Holder.User.ID)
+	moved.OfficeLocation = "Annex"
+	gone.LicenseStates, gone.AssignedLicenses = nil, nil
+	if err := st.UpdateUsers(ctx, []model.User{moved, gone}, nil); err != nil {
+		t.Fatal(err)
+	}
+	after, err := r.Holders(ctx, sku, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Total != before.Total-1 || after.Rows[0].Holder.User.ID != moved.ID || after.Rows[0].Holder.User.OfficeLocation != "Annex" ||
+		slices.ContainsFunc(after.Rows, func(row Row) bool { return row.Holder.User.ID == gone.ID }) {
+		t.Errorf("after the change: %d holders (was %d), first %+v", after.Total, before.Total, after.Rows[0].Holder.User)
+	}
+	if n := st.orders.Load(); n != 2 {
+		t.Errorf("the order was read %d times, want twice (once per version)", n)
+	}
+}
+
+func userOf(snap model.Snapshot, id string) model.User {
+	for _, u := range snap.Users {
+		if u.ID == id {
+			return u
+		}
+	}
+	panic("no user " + id)
+}
+
+func TestHolderOrderPages(t *testing.T) {
+	o := packOrder(model.HolderOrder{Version: "v", UserIDs: []string{"a", "bb", "c", "dddd", "e"}})
+	for _, tc := range []struct {
+		page, size int
+		desc       bool
+		want       []string
+	}{
+		{1, 2, false, []string{"a", "bb"}},
+		{2, 2, false, []string{"c", "dddd"}},
+		{3, 2, false, []string{"e"}},
+		{4, 2, false, []string{}},
+		{1, 2, true, []string{"e", "dddd"}},
+		{3, 2, true, []string{"a"}},
+		{0, 3, false, []string{"a", "bb", "c"}},
+		{1, 0, true, []string{"e", "dddd", "c", "bb", "a"}},
+	} {
+		if got := o.page(tc.page, tc.size, tc.desc); !slices.Equal(got, tc.want) {
+			t.Errorf("page %d of %d (desc %v): %v, want %v", tc.page, tc.size, tc.desc, got, tc.want)
+		}
+	}
+	if empty := packOrder(model.HolderOrder{}); empty.len() != 0 || len(empty.page(1, 10, true)) != 0 {
+		t.Errorf("empty order: %d", empty.len())
+	}
+}
+
+func TestOrderCacheBounds(t *testing.T) {
+	c := newOrderCache()
+	order := func(n int) *holderOrder {
+		ids := make([]string, n)
+		for i := range ids {
+			ids[i] = fmt.Sprint(i)
+		}
+		return packOrder(model.HolderOrder{UserIDs: ids})
+	}
+	key := func(i int) orderKey { return orderKey{sku: "s", sort: fmt.Sprint(i)} }
+	for i := range maxOrders + 3 {
+		c.put(key(i), order(10))
+		if i == maxOrders-1 {
+			c.get(key(0)) // used again: kept longer than the next ones
+		}
+	}
+	if len(c.entries) != maxOrders || c.ids != 10*maxOrders {
+		t.Errorf("%d orders of %d ids kept", len(c.entries), c.ids)
+	}
+	if _, ok := c.get(key(0)); !ok {
+		t.Error("the order used again was dropped")
+	}
+	if _, ok := c.get(key(1)); ok {
+		t.Error("the least recently used order was kept")
+	}
+	c.put(key(0), order(maxOrderIDs-20)) // replaces its own, and crowds out all but two others
+	if _, ok := c.get(key(0)); !ok || c.ids != maxOrderIDs || len(c.entries) != 3 {
+		t.Errorf("%d orders of %d ids kept, at most %d ids", len(c.entries), c.ids, maxOrderIDs)
+	}
+	c.put(key(99), order(maxOrderIDs+1))
+	if _, ok := c.get(key(99)); ok || c.ids > maxOrderIDs {
+		t.Errorf("an order over the bound was kept (%d ids)", c.ids)
+	}
+}
