@@ -68,6 +68,11 @@ func TestSKUHolderOrderIsTheQueryOrder(t *testing.T) {
 			if order.Version != version {
 				t.Fatalf("%+v: version %q, want %q", q, order.Version, version)
 			}
+			paged := q
+			paged.Page, paged.PageSize = 2, 3
+			if p, err := s.SKUHolders(ctx, paged); err != nil || p.Total != len(order.UserIDs) {
+				t.Errorf("%+v: a page says %d holders in all, the order has %d (%v)", paged, p.Total, len(order.UserIDs), err)
+			}
 			for _, desc := range []bool{false, true} {
 				q.Desc = desc
 				want, err := s.SKUHolders(ctx, q) // PageSize 0: every holder in one query
