@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/graphtest"
-	"github.com/tenantdesk/tenantdesk/internal/licensereport"
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
 	"github.com/tenantdesk/tenantdesk/web"
@@ -122,32 +120,7 @@ func BenchmarkSKUPage(b *testing.B) {
 	start := time.Now()
 	st := openStore(b, &snap)
 	b.Logf("snapshot of %d holders saved in %v", len(snap.Users), time.Since(start).Round(time.Millisecond))
-	sku := snap.SKUs[0].PartNumber
-	h := newServer(b, st, nil, nil).Handler()
-	for _, bc := range []struct{ name, query string }{
-		{"first-page", "size=100"},
-		{"page-250", "size=100&page=250"},
-		{"all-columns", "size=100&col=" + strings.Join(licensereport.ColumnNames(), ",")},
-		{"by-department-desc-page-100", "size=100&sort=department&dir=desc&page=100"},
-		{"by-office-page-100", "size=100&sort=officeLocation&page=100"},
-		{"errors-in-physics", "size=100&errors=1&dept=Physics"},
-		{"direct-only-blocked", "size=100&source=direct&account=blocked"},
-	} {
-		target := "/licenses/" + sku + "?" + bc.query
-		b.Run(bc.name, func(b *testing.B) {
-			var size int
-			for b.Loop() {
-				rec := httptest.NewRecorder()
-				h.ServeHTTP(rec, httptest.NewRequestWithContext(context.Background(), "GET", target, nil))
-				if rec.Code != 200 {
-					b.Fatalf("%s: %d %s", target, rec.Code, rec.Body.String()[:min(rec.Body.Len(), 300)])
-				}
-				size = rec.Body.Len()
-			}
-			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
-			b.ReportMetric(float64(size), "resp-bytes")
-		})
-	}
+	benchPages(b, newServer(b, st, nil, nil).Handler(), skuViews(snap.SKUs[0].PartNumber))
 }
 
 // BenchmarkGroupPage serves /groups/{id} for a group of 33,000 members, 1,000 of them in error,
