@@ -20,7 +20,9 @@ func skuViews(sku string) []benchPage {
 		{"first-page", "size=100"},
 		{"page-250", "size=100&page=250"},
 		{"all-columns", "size=100&col=" + strings.Join(licensereport.ColumnNames(), ",")},
+		{"by-department-page-1", "size=100&sort=department"},
 		{"by-department-desc-page-100", "size=100&sort=department&dir=desc&page=100"},
+		{"by-office-page-1", "size=100&sort=officeLocation"},
 		{"by-office-page-100", "size=100&sort=officeLocation&page=100"},
 		{"by-office-desc-page-250", "size=100&sort=officeLocation&dir=desc&page=250"},
 		{"errors-in-physics", "size=100&errors=1&dept=Physics"},
@@ -33,18 +35,25 @@ func skuViews(sku string) []benchPage {
 
 // BenchmarkSKUPageAfterChange serves the views of BenchmarkSKUPage each as the first view after
 // the data changed (one user patched before each view, not timed): a sorted or filtered view then
-// reads its whole order again, which every later view takes from what the report kept
-// (BenchmarkSKUPage's figures).
+// finds no order kept for the data, is served by the store's own query and has the order read
+// in the background, which the report keeps for the views that follow (BenchmarkSKUPage's
+// figures). The background read of one view ends before the next change (not timed).
 func BenchmarkSKUPageAfterChange(b *testing.B) {
 	snap := storetest.HolderSnapshot(50_000)
 	st := openStore(b, &snap)
-	h := newServer(b, st, nil, nil).Handler()
+	s := newServer(b, st, nil, nil)
+	settle := func() {}
+	if r, ok := s.licenses.(interface{ Settle() }); ok { // else nothing is read in the background
+		settle = r.Settle
+	}
+	h := s.Handler()
 	u := snap.Users[1]
 	for _, bc := range skuViews(snap.SKUs[0].PartNumber) {
 		b.Run(bc.name, func(b *testing.B) {
 			n := 0
 			for b.Loop() {
 				b.StopTimer()
+				settle()
 				n++
 				u.JobTitle = fmt.Sprintf("Lecturer %d", n)
 				if err := st.UpdateUsers(context.Background(), []model.User{u}, nil); err != nil {
