@@ -172,8 +172,11 @@ func (r *Report) keptHolders(ctx context.Context, q model.HolderQuery) (model.Ho
 			return model.HolderPage{Rows: rows, Total: o.len()}, nil
 		}
 	}
-	r.readOrder(ctx, key, q)
-	return r.st.SKUHolders(ctx, q)
+	page, err := r.st.SKUHolders(ctx, q)
+	if err == nil { // after this view's own query, so that the two do not compete for the CPU
+		r.readOrder(ctx, key, q)
+	}
+	return page, err
 }
 
 // readOrder reads the order of q's view in the background and keeps it, unless it is being read
