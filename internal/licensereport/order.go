@@ -28,6 +28,7 @@ const (
 	maxOrders        = 16          // orders kept, the least recently used dropped first
 	maxOrderIDs      = 500_000     // user ids kept across all of them, about 40 bytes each: 20 MB
 	orderReadTimeout = time.Minute // a background read of an order gives up after this
+	maxOrderReads    = 2           // background reads at once; a view finding them busy reads none
 )
 
 // orderKey is what decides an order: the SKU, the filters and the sort key (not the direction:
@@ -180,12 +181,14 @@ func (r *Report) keptHolders(ctx context.Context, q model.HolderQuery) (model.Ho
 }
 
 // readOrder reads the order of q's view in the background and keeps it, unless it is being read
-// already. A failed read keeps nothing: the next view tries again.
+// already or maxOrderReads are (views of many filters at once, a department typed in the
+// address each time, must not start a read each). A failed read keeps nothing: the next view
+// tries again.
 func (r *Report) readOrder(ctx context.Context, key orderKey, q model.HolderQuery) {
 	c := r.orders
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.reading[key] {
+	if c.reading[key] || len(c.reading) >= maxOrderReads {
 		return
 	}
 	c.reading[key] = true

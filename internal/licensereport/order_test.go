@@ -12,14 +12,23 @@ import (
 	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
 )
 
-// countingStore is the real store, counting how often the whole order of holders is read.
+// countingStore is the real store, counting how often the whole order of holders is read and
+// how many such reads run at once; with a gate, each read waits for it to open.
 type countingStore struct {
 	*store.Store
-	orders atomic.Int32
+	orders, running, most atomic.Int32
+	gate                  chan struct{}
 }
 
 func (c *countingStore) SKUHolderOrder(ctx context.Context, q model.HolderQuery) (model.HolderOrder, error) {
 	c.orders.Add(1)
+	n := c.running.Add(1)
+	defer c.running.Add(-1)
+	for m := c.most.Load(); n > m && !c.most.CompareAndSwap(m, n); m = c.most.Load() {
+	}
+	if c.gate != nil {
+		<-c.gate
+	}
 	return c.Store.SKUHolderOrder(ctx, q)
 }
 
@@ -168,6 +177,34 @@ func TestSortedViewFollowsTheData(t *testing.T) {
 	}
 	if n := st.orders.Load(); n != 2 {
 		t.Errorf("the order was read %d times, want twice (once per version)", n)
+	}
+}
+
+// Views of many filters at once start at most maxOrderReads background reads; each view is
+// served all the same, and a view after the reads ends starts its own.
+func TestOrderReadsAreBounded(t *testing.T) {
+	r, st, sku, _ := orderFixture(t)
+	ctx := context.Background()
+	st.gate = make(chan struct{})
+	depts := []string{"Admissions", "Finance", "IT", "Library", "History", "Physics"}
+	for _, d := range depts {
+		page, err := r.Holders(ctx, sku, model.HolderQuery{Department: d, Sort: "officeLocation", Page: 1, PageSize: 10})
+		if err != nil || page.Total == 0 {
+			t.Fatalf("%s: %d holders, %v", d, page.Total, err)
+		}
+	}
+	close(st.gate)
+	r.Settle()
+	if n, most := st.orders.Load(), st.most.Load(); n != maxOrderReads || most > maxOrderReads {
+		t.Errorf("%d views started %d reads, at most %d at once; want %d", len(depts), n, most, maxOrderReads)
+	}
+	q := model.HolderQuery{SKUID: sku.ID, Department: depts[len(depts)-1], Sort: "officeLocation", Page: 1, PageSize: 10}
+	if _, err := r.Holders(ctx, sku, q); err != nil {
+		t.Fatal(err)
+	}
+	r.Settle()
+	if _, kept := r.orders.get(keyOf(q)); !kept {
+		t.Error("a view after the reads ended read no order")
 	}
 }
 
