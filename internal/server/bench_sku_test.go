@@ -64,14 +64,14 @@ func BenchmarkSKUPageAfterChange(b *testing.B) {
 	}
 }
 
-// warmSKUViews serves each view once and waits for the orders they have the report read in the
+// warmSKUViews serves each view once and waits for the order it has the report read in the
 // background: what BenchmarkSKUPage times are the views that follow.
 func warmSKUViews(b *testing.B, s *Server, views []benchPage) {
-	h := s.Handler()
+	h, settle := s.Handler(), settler(s)
 	for _, v := range views {
 		serveOK(b, h, v.target)
+		settle()
 	}
-	settler(s)()
 }
 
 // settler is what waits for the report's background reads; a report without them has nothing to
