@@ -49,6 +49,9 @@ type holderOrder struct {
 	version string
 	ids     string
 	ends    []uint32 // where each id ends in ids
+	// tooLong marks a view whose order has more than maxOrderIDs ids at version: it is served
+	// by the store's own query and not read again while the data stays at that version.
+	tooLong bool
 }
 
 func packOrder(o model.HolderOrder) *holderOrder {
@@ -104,10 +107,29 @@ type orderCache struct {
 	ids     int
 	reading map[orderKey]bool // orders being read in the background
 	reads   sync.WaitGroup    // those reads
+	// base is the context of background reads: not a view's, which ends with its response;
+	// Close cancels it.
+	base   context.Context
+	cancel context.CancelFunc
+	closed bool
+	maxIDs int // maxOrderIDs; lower in tests
 }
 
 func newOrderCache() *orderCache {
-	return &orderCache{entries: map[orderKey]*holderOrder{}, reading: map[orderKey]bool{}}
+	base, cancel := context.WithCancel(context.Background())
+	return &orderCache{entries: map[orderKey]*holderOrder{}, reading: map[orderKey]bool{}, base: base, cancel: cancel,
+		maxIDs: maxOrderIDs}
+}
+
+// drop forgets k's order o (read at a version the data has left), unless another replaced it.
+func (c *orderCache) drop(k orderKey, o *holderOrder) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries[k] == o {
+		c.ids -= o.len()
+		delete(c.entries, k)
+		c.recent = slices.DeleteFunc(c.recent, func(x orderKey) bool { return x == k })
+	}
 }
 
 func (c *orderCache) get(k orderKey) (*holderOrder, bool) {
@@ -133,13 +155,13 @@ func (c *orderCache) putLocked(k orderKey, o *holderOrder) {
 		delete(c.entries, k)
 		c.recent = slices.DeleteFunc(c.recent, func(x orderKey) bool { return x == k })
 	}
-	if o.len() > maxOrderIDs {
-		return // read again on each view rather than crowding out every other order
+	if o.len() > c.maxIDs {
+		o = &holderOrder{version: o.version, tooLong: true} // kept as a mark, without its ids
 	}
 	c.entries[k] = o
 	c.recent = append(c.recent, k)
 	c.ids += o.len()
-	for len(c.recent) > maxOrders || c.ids > maxOrderIDs {
+	for len(c.recent) > maxOrders || c.ids > c.maxIDs {
 		c.ids -= c.entries[c.recent[0]].len()
 		delete(c.entries, c.recent[0])
 		c.recent = c.recent[1:]
@@ -164,18 +186,28 @@ func plain(q model.HolderQuery) bool {
 // the store's own query while the order is read again in the background.
 func (r *Report) keptHolders(ctx context.Context, q model.HolderQuery) (model.HolderPage, error) {
 	key := keyOf(q)
+	tooLong := false
 	if o, ok := r.orders.get(key); ok {
-		rows, version, err := r.st.SKUHoldersByID(ctx, q.SKUID, o.page(q.Page, q.PageSize, q.Desc), q.Properties)
+		var ids []string
+		if !o.tooLong {
+			ids = o.page(q.Page, q.PageSize, q.Desc)
+		}
+		rows, version, err := r.st.SKUHoldersByID(ctx, q.SKUID, ids, q.Properties)
 		if err != nil {
 			return model.HolderPage{}, err
 		}
-		if version == o.version {
+		switch {
+		case version != o.version:
+			r.orders.drop(key, o)
+		case o.tooLong:
+			tooLong = true
+		default:
 			return model.HolderPage{Rows: rows, Total: o.len()}, nil
 		}
 	}
 	page, err := r.st.SKUHolders(ctx, q)
-	if err == nil { // after this view's own query, so that the two do not compete for the CPU
-		r.readOrder(ctx, key, q)
+	if err == nil && !tooLong { // after this view's own query, so that the two do not compete for the CPU
+		r.readOrder(key, q)
 	}
 	return page, err
 }
@@ -184,29 +216,49 @@ func (r *Report) keptHolders(ctx context.Context, q model.HolderQuery) (model.Ho
 // already or maxOrderReads are (views of many filters at once, a department typed in the
 // address each time, must not start a read each). A failed read keeps nothing: the next view
 // tries again.
-func (r *Report) readOrder(ctx context.Context, key orderKey, q model.HolderQuery) {
+func (r *Report) readOrder(key orderKey, q model.HolderQuery) {
 	c := r.orders
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.reading[key] || len(c.reading) >= maxOrderReads {
+	if c.closed || c.reading[key] || len(c.reading) >= maxOrderReads {
 		return
 	}
 	c.reading[key] = true
 	c.reads.Add(1)
 	go func() {
 		defer c.reads.Done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), orderReadTimeout)
+		ctx, cancel := context.WithTimeout(c.base, orderReadTimeout)
 		defer cancel()
-		ord, err := r.st.SKUHolderOrder(ctx, q)
+		ord, err := r.st.SKUHolderOrder(ctx, q, c.maxIDs+1) // one more tells it is too long
+		if err != nil && c.base.Err() == nil && r.Log != nil {
+			r.Log.Warn("license report: reading a sorted view's order failed; its views use the slower query",
+				"sku", q.SKUID, "sort", q.Sort, "error", err)
+		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		delete(c.reading, key)
 		if err == nil {
-			c.putLocked(key, packOrder(ord))
+			o := &holderOrder{version: ord.Version, tooLong: true}
+			if len(ord.UserIDs) <= c.maxIDs {
+				o = packOrder(ord)
+			}
+			c.putLocked(key, o)
 		}
 	}()
 }
 
+// Close stops the orders being read in the background and waits for them; views after it read
+// none. A server closes the report before the store.
+func (r *Report) Close() {
+	c := r.orders
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.cancel()
+	c.reads.Wait()
+}
+
 // Settle waits until the orders being read in the background are kept: for tests and
-// benchmarks, which look at what a view finds kept (a server never needs to wait).
+// benchmarks, which look at what a view finds kept (a server never needs to wait). Call it
+// only while no view is being served.
 func (r *Report) Settle() { r.orders.reads.Wait() }

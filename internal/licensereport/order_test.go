@@ -2,10 +2,14 @@ package licensereport
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 	"github.com/tenantdesk/tenantdesk/internal/store"
@@ -18,18 +22,26 @@ type countingStore struct {
 	*store.Store
 	orders, running, most atomic.Int32
 	gate                  chan struct{}
+	fail                  error // every order read fails with it
 }
 
-func (c *countingStore) SKUHolderOrder(ctx context.Context, q model.HolderQuery) (model.HolderOrder, error) {
+func (c *countingStore) SKUHolderOrder(ctx context.Context, q model.HolderQuery, limit int) (model.HolderOrder, error) {
 	c.orders.Add(1)
 	n := c.running.Add(1)
 	defer c.running.Add(-1)
 	for m := c.most.Load(); n > m && !c.most.CompareAndSwap(m, n); m = c.most.Load() {
 	}
 	if c.gate != nil {
-		<-c.gate
+		select {
+		case <-c.gate:
+		case <-ctx.Done():
+			return model.HolderOrder{}, ctx.Err()
+		}
 	}
-	return c.Store.SKUHolderOrder(ctx, q)
+	if c.fail != nil {
+		return model.HolderOrder{}, c.fail
+	}
+	return c.Store.SKUHolderOrder(ctx, q, limit)
 }
 
 // orderFixture is a report over 300 holders whose offices (30), departments (8) and usage
@@ -276,7 +288,162 @@ func TestOrderCacheBounds(t *testing.T) {
 		t.Errorf("%d orders of %d ids kept, at most %d ids", len(c.entries), c.ids, maxOrderIDs)
 	}
 	c.put(key(99), order(maxOrderIDs+1))
-	if _, ok := c.get(key(99)); ok || c.ids > maxOrderIDs {
-		t.Errorf("an order over the bound was kept (%d ids)", c.ids)
+	if o, ok := c.get(key(99)); !ok || !o.tooLong || o.len() != 0 || c.ids > maxOrderIDs {
+		t.Errorf("an order over the bound was kept with its ids (%d ids kept), or not marked too long", c.ids)
 	}
+}
+
+// Each part of a view's key keeps an order of its own: two views differing in one filter, the
+// sort or the SKU, looked at in turn with their orders kept, each show their own holders.
+func TestKeptOrdersAreOfTheirOwnView(t *testing.T) {
+	ctx := context.Background()
+	st := &countingStore{Store: storetest.Open(t)}
+	snap := storetest.HolderSnapshot(300)
+	// A second SKU, held directly by every third user.
+	second := snap.SKUs[0]
+	second.ID, second.PartNumber = "0c0c0c0c-0000-4000-8000-000000000002", "SECOND_SKU"
+	snap.SKUs = append(snap.SKUs, second)
+	for i := range snap.Users {
+		if i%3 == 0 {
+			snap.Users[i].AssignedLicenses = append(snap.Users[i].AssignedLicenses, model.AssignedLicense{SKUID: second.ID})
+		}
+	}
+	if err := st.SaveSnapshot(ctx, 0, snap); err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, err := r.Summaries(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sku, err := Find(sums, snap.SKUs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := Find(sums, second.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := model.HolderQuery{Sort: "officeLocation", PageSize: 7, Page: 2}
+	with := func(f func(*model.HolderQuery)) model.HolderQuery { q := base; f(&q); return q }
+	pairs := []struct {
+		name string
+		a, b model.HolderQuery
+		skuB Summary
+	}{
+		{"sku", base, base, other},
+		{"account", with(func(q *model.HolderQuery) { q.Account = model.AccountEnabled }), with(func(q *model.HolderQuery) { q.Account = model.AccountBlocked }), sku},
+		{"source", with(func(q *model.HolderQuery) { q.Source = model.SourceGroup }), with(func(q *model.HolderQuery) { q.Source = model.SourceDirect }), sku},
+		{"department", with(func(q *model.HolderQuery) { q.Department = "Physics" }), with(func(q *model.HolderQuery) { q.Department = "Finance" }), sku},
+		{"location", with(func(q *model.HolderQuery) { q.UsageLocation = "US" }), with(func(q *model.HolderQuery) { q.UsageLocation = "GB" }), sku},
+		{"errors", base, with(func(q *model.HolderQuery) { q.InError = true }), sku},
+		{"sort", base, with(func(q *model.HolderQuery) { q.Sort = "department" }), sku},
+	}
+	for _, p := range pairs {
+		t.Run(p.name, func(t *testing.T) {
+			for round := range 3 { // the first views read the orders; the later ones page through them
+				for _, v := range []struct {
+					q   model.HolderQuery
+					sku Summary
+				}{{p.a, sku}, {p.b, p.skuB}} {
+					got, err := r.Holders(ctx, v.sku, v.q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					q := v.q
+					q.SKUID = v.sku.ID
+					want, err := st.SKUHolders(ctx, q)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got.Total != want.Total || len(got.Rows) != len(want.Rows) {
+						t.Fatalf("round %d, %+v: %d of %d holders, the store says %d of %d", round, q, len(got.Rows), got.Total, len(want.Rows), want.Total)
+					}
+					for i := range want.Rows {
+						if got.Rows[i].Holder.User.ID != want.Rows[i].User.ID {
+							t.Fatalf("round %d, %+v: row %d is %s, the store says %s", round, q, i, got.Rows[i].Holder.User.ID, want.Rows[i].User.ID)
+						}
+					}
+				}
+				r.Settle()
+			}
+		})
+	}
+}
+
+// A background read outlives the view that started it (whose context ends with its response),
+// a failed read keeps nothing and says why, and Close stops a read under way.
+func TestOrderReadLifetime(t *testing.T) {
+	q := model.HolderQuery{Sort: "department", Page: 1, PageSize: 10}
+	t.Run("outlives the view", func(t *testing.T) {
+		r, st, sku, _ := orderFixture(t)
+		viewCtx, cancel := context.WithCancel(context.Background())
+		st.gate = make(chan struct{})
+		if _, err := r.Holders(viewCtx, sku, q); err != nil {
+			t.Fatal(err)
+		}
+		cancel() // the response is written
+		close(st.gate)
+		r.Settle()
+		key := q
+		key.SKUID = sku.ID
+		if o, ok := r.orders.get(keyOf(key)); !ok || o.len() == 0 {
+			t.Fatal("the order read for a view that ended was not kept")
+		}
+	})
+	t.Run("a failed read", func(t *testing.T) {
+		r, st, sku, _ := orderFixture(t)
+		var logged strings.Builder
+		r.Log = slog.New(slog.NewTextHandler(&logged, nil))
+		st.fail = errors.New("disk on fire")
+		for range 2 {
+			if _, err := r.Holders(context.Background(), sku, q); err != nil {
+				t.Fatal(err)
+			}
+			r.Settle()
+		}
+		if n := st.orders.Load(); n != 2 {
+			t.Errorf("%d reads for 2 views after failures, want 2 (nothing kept)", n)
+		}
+		if !strings.Contains(logged.String(), "disk on fire") {
+			t.Errorf("the failure was not logged: %q", logged.String())
+		}
+	})
+	t.Run("too long to keep", func(t *testing.T) {
+		r, st, sku, _ := orderFixture(t)
+		r.orders.maxIDs = 50 // the fixture's SKU has 300 holders
+		for range 3 {
+			if _, err := r.Holders(context.Background(), sku, q); err != nil {
+				t.Fatal(err)
+			}
+			r.Settle()
+		}
+		if n := st.orders.Load(); n != 1 {
+			t.Errorf("%d reads of an order too long to keep, want 1 while the data stays the same", n)
+		}
+	})
+	t.Run("close", func(t *testing.T) {
+		r, st, sku, _ := orderFixture(t)
+		st.gate = make(chan struct{}) // never opens: the read waits until it is cancelled
+		if _, err := r.Holders(context.Background(), sku, q); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { r.Close(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Close did not stop the read under way")
+		}
+		if _, err := r.Holders(context.Background(), sku, q); err != nil {
+			t.Fatal(err)
+		}
+		r.Settle()
+		if n := st.orders.Load(); n != 1 {
+			t.Errorf("%d reads: a view after Close started one", n)
+		}
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -23,7 +24,7 @@ type Store interface {
 	licensing.ExplainerSource
 	LicenseSummaries(ctx context.Context) ([]model.SKUSummary, error)
 	SKUHolders(ctx context.Context, q model.HolderQuery) (model.HolderPage, error)
-	SKUHolderOrder(ctx context.Context, q model.HolderQuery) (model.HolderOrder, error)
+	SKUHolderOrder(ctx context.Context, q model.HolderQuery, limit int) (model.HolderOrder, error)
 	SKUHoldersByID(ctx context.Context, skuID string, ids, properties []string) ([]model.Holder, string, error)
 	EachSKUHolder(ctx context.Context, q model.HolderQuery, fn func(model.Holder) error) error
 	EachLicensedUser(ctx context.Context, properties []string, fn func(model.User) error) error
@@ -36,6 +37,8 @@ type Report struct {
 	st     Store
 	now    func() time.Time
 	orders *orderCache // sorted views of holders, while the data stays the same (order.go)
+	// Log gets what goes wrong in the background (reading a sorted view's order); nil: nothing.
+	Log *slog.Logger
 }
 
 // New returns a report over st; now nil means time.Now.

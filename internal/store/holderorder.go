@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
@@ -18,8 +19,10 @@ import (
 // SKUHolderOrder is every holder of q.SKUID in the current snapshot that q's filters select, in
 // q's sort ascending whatever q.Desc says (the user id breaks ties both ways, so descending is
 // the same list backwards), without paging, and the data version it is of: one view of the data.
-// ErrNotFound before the first sync; an unknown sort key, account or source is model.ErrInvalid.
-func (s *Store) SKUHolderOrder(ctx context.Context, q model.HolderQuery) (model.HolderOrder, error) {
+// At most limit ids are read (limit <= 0: all); a caller that keeps orders up to some size asks
+// for one more to learn that the order is longer. ErrNotFound before the first sync; an unknown
+// sort key, account or source is model.ErrInvalid.
+func (s *Store) SKUHolderOrder(ctx context.Context, q model.HolderQuery, limit int) (model.HolderOrder, error) {
 	order, ok := holderOrder(q.Sort)
 	if !ok {
 		return model.HolderOrder{}, fmt.Errorf("sort by %q: %w", q.Sort, model.ErrInvalid)
@@ -35,7 +38,10 @@ func (s *Store) SKUHolderOrder(ctx context.Context, q model.HolderQuery) (model.
 		}
 		out := model.HolderOrder{Version: version, UserIDs: []string{}}
 		all := append([]any{snapID, model.NormalizeID(q.SKUID)}, sel.args...)
-		err = eachRow(ctx, db, `SELECT h.user_id`+sel.from+`WHERE `+sel.where+` ORDER BY `+order+`, h.user_id`, all,
+		if limit <= 0 {
+			limit = -1 // SQLite: no limit
+		}
+		err = eachRow(ctx, db, `SELECT h.user_id`+sel.from+`WHERE `+sel.where+` ORDER BY `+order+`, h.user_id LIMIT `+strconv.Itoa(limit), all,
 			func(rows *sql.Rows) error {
 				var id string
 				if err := rows.Scan(&id); err != nil {

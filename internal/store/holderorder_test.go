@@ -61,7 +61,7 @@ func TestSKUHolderOrderIsTheQueryOrder(t *testing.T) {
 		for _, f := range filters {
 			q := f
 			q.SKUID, q.Sort = skuA1Students, sort
-			order, err := s.SKUHolderOrder(ctx, q)
+			order, err := s.SKUHolderOrder(ctx, q, 0)
 			if err != nil {
 				t.Fatalf("%+v: %v", q, err)
 			}
@@ -106,7 +106,7 @@ func TestSKUHolderOrderIsTheQueryOrder(t *testing.T) {
 func TestSKUHoldersByID(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()
-	if _, err := s.SKUHolderOrder(ctx, model.HolderQuery{SKUID: skuA1Students, Sort: "department"}); !errors.Is(err, model.ErrNotFound) {
+	if _, err := s.SKUHolderOrder(ctx, model.HolderQuery{SKUID: skuA1Students, Sort: "department"}, 0); !errors.Is(err, model.ErrNotFound) {
 		t.Errorf("before the first sync: %v, want ErrNotFound", err)
 	}
 	if _, _, err := s.SKUHoldersByID(ctx, skuA1Students, []string{"u1"}, nil); !errors.Is(err, model.ErrNotFound) {
@@ -118,7 +118,7 @@ func TestSKUHoldersByID(t *testing.T) {
 	}
 	for _, bad := range []model.HolderQuery{{Sort: "nope"}, {Sort: "props') --"}, {Sort: "businessPhones"}, {Account: "x"}, {Source: "x"}} {
 		bad.SKUID = skuA1Students
-		if _, err := s.SKUHolderOrder(ctx, bad); !errors.Is(err, model.ErrInvalid) {
+		if _, err := s.SKUHolderOrder(ctx, bad, 0); !errors.Is(err, model.ErrInvalid) {
 			t.Errorf("%+v: %v, want ErrInvalid", bad, err)
 		}
 	}
@@ -153,7 +153,7 @@ func TestSKUHoldersByID(t *testing.T) {
 	if err != nil || v2 == v1 || len(got) != 1 || got[0].User.OfficeLocation != "Z 9" {
 		t.Errorf("after a patch: version %q (was %q), %+v, %v", v2, v1, got, err)
 	}
-	if o, err := s.SKUHolderOrder(ctx, model.HolderQuery{SKUID: skuA1Students, Sort: "officeLocation"}); err != nil || o.Version != v2 ||
+	if o, err := s.SKUHolderOrder(ctx, model.HolderQuery{SKUID: skuA1Students, Sort: "officeLocation"}, 0); err != nil || o.Version != v2 ||
 		o.UserIDs[len(o.UserIDs)-1] != "u2" {
 		t.Errorf("order after a patch: %+v, %v", o, err)
 	}
