@@ -140,6 +140,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, err
 		st.Close()
 		return nil, err
 	}
+	report.Log = logger.With("component", "licensereport")
 	verifier, err := NewSSPRVerifier(cfg, st, gc, ipSvc, lv.Guard(), logger.With("component", "sspr"))
 	if err != nil {
 		st.Close()
@@ -221,8 +222,11 @@ func NewGraphClient(cfg config.Config, logger *slog.Logger) (*graph.Client, erro
 	return gc, nil
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.Store.Close() }
+// Close stops the license report's background reads and releases the database.
+func (a *App) Close() error {
+	a.Licenses.Close()
+	return a.Store.Close()
+}
 
 // Run serves the dashboard on ln until ctx ends, with the background jobs: the first snapshot
 // when there is none, the periodic sync and the weekly license-name catalog refresh. It shuts

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -23,6 +24,8 @@ type Store interface {
 	licensing.ExplainerSource
 	LicenseSummaries(ctx context.Context) ([]model.SKUSummary, error)
 	SKUHolders(ctx context.Context, q model.HolderQuery) (model.HolderPage, error)
+	SKUHolderOrder(ctx context.Context, q model.HolderQuery, limit int) (model.HolderOrder, error)
+	SKUHoldersByID(ctx context.Context, skuID string, ids, properties []string) ([]model.Holder, string, error)
 	EachSKUHolder(ctx context.Context, q model.HolderQuery, fn func(model.Holder) error) error
 	EachLicensedUser(ctx context.Context, properties []string, fn func(model.User) error) error
 	SKUHistory(ctx context.Context, since time.Time) (map[string][]model.SKUHistoryPoint, error)
@@ -31,8 +34,11 @@ type Store interface {
 
 // Report reads and writes the license report. It is safe for concurrent use.
 type Report struct {
-	st  Store
-	now func() time.Time
+	st     Store
+	now    func() time.Time
+	orders *orderCache // sorted views of holders, while the data stays the same (order.go)
+	// Log gets what goes wrong in the background (reading a sorted view's order); nil: nothing.
+	Log *slog.Logger
 }
 
 // New returns a report over st; now nil means time.Now.
@@ -43,7 +49,7 @@ func New(st Store, now func() time.Time) (*Report, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Report{st: st, now: now}, nil
+	return &Report{st: st, now: now, orders: newOrderCache()}, nil
 }
 
 // Summary is one subscribed SKU of the report.
@@ -201,7 +207,13 @@ type Page struct {
 // Holders is the page of sku's holders that q asks for (q.SKUID is set from sku).
 func (r *Report) Holders(ctx context.Context, sku Summary, q model.HolderQuery) (Page, error) {
 	q.SKUID = sku.ID
-	p, err := r.st.SKUHolders(ctx, q)
+	var p model.HolderPage
+	var err error
+	if plain(q) {
+		p, err = r.st.SKUHolders(ctx, q)
+	} else {
+		p, err = r.keptHolders(ctx, q)
+	}
 	if err != nil {
 		return Page{}, err
 	}

@@ -75,6 +75,14 @@ type Holder struct {
 	State     string // the worst of the user's states for the SKU
 }
 
+// HolderOrder is every holder of a SKU that a HolderQuery's filters select, as the users' ids
+// in the query's sort ascending, the user id breaking ties (so descending is the same list
+// backwards), and the data version (the store's DataVersion) the list is of.
+type HolderOrder struct {
+	Version string
+	UserIDs []string
+}
+
 // HolderPage is one page of holders and how many match in all.
 type HolderPage struct {
 	Rows  []Holder

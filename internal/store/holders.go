@@ -307,6 +307,7 @@ var propsNames, propsFields = func() (all, sortable map[string]string) {
 type holderSelect struct {
 	from, where string
 	args        []any
+	every       bool // no filter: every holder of the SKU
 }
 
 func holderQuery(q model.HolderQuery, order string) (holderSelect, error) {
@@ -343,6 +344,7 @@ func holderQuery(q model.HolderQuery, order string) (holderSelect, error) {
 		sel.args = append(sel.args, q.UsageLocation)
 		conds = append(conds, fmt.Sprintf("h.usage_location = ?%d COLLATE NOCASE", len(sel.args)+2))
 	}
+	sel.every = len(conds) == 2
 	sel.where = strings.Join(conds, " AND ")
 	sel.from = ` FROM snapshot_holders h `
 	if strings.HasPrefix(order, "u.") {
@@ -367,7 +369,11 @@ func (s *Store) SKUHolders(ctx context.Context, q model.HolderQuery) (model.Hold
 			return err
 		}
 		all := append([]any{info.ID, model.NormalizeID(q.SKUID)}, sel.args...)
-		if err := db.QueryRowContext(ctx, `SELECT count(*)`+sel.from+`WHERE `+sel.where, all...).Scan(&page.Total); err != nil {
+		count := `SELECT count(*)` + sel.from + `WHERE ` + sel.where
+		if sel.every { // counted when the holders were derived: one row rather than a scan of them all
+			count = `SELECT coalesce((SELECT holders FROM snapshot_sku_holders WHERE snapshot_id = ?1 AND sku_id = ?2), 0)`
+		}
+		if err := db.QueryRowContext(ctx, count, all...).Scan(&page.Total); err != nil {
 			return fmt.Errorf("count holders: %w", err)
 		}
 		page.Rows = []model.Holder{}

@@ -247,14 +247,21 @@ func hasErrors(u *model.User) bool {
 // reprocess, cleanup or template change patches it, or product names are imported (the patch
 // sequence moves). Pages keep what they worked out from the data while it stays the same.
 func (s *Store) DataVersion(ctx context.Context) (string, error) {
+	_, v, err := dataVersion(ctx, s.rdb)
+	return v, err
+}
+
+// dataVersion is the current snapshot's id and DataVersion as q sees the data: read in the
+// transaction of a read, it is the version of exactly what that read sees.
+func dataVersion(ctx context.Context, q querier) (int64, string, error) {
 	var id, run, saved, seq int64
-	err := s.rdb.QueryRowContext(ctx, `
+	err := q.QueryRowContext(ctx, `
 		SELECT s.id, coalesce(s.run_id, 0), s.saved_at, (SELECT value FROM patch_seq WHERE id = 1)
 		FROM current_snapshot c JOIN snapshots s ON s.id = c.snapshot_id`).Scan(&id, &run, &saved, &seq)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("data version: %w", model.ErrNotFound)
+		return 0, "", fmt.Errorf("data version: %w", model.ErrNotFound)
 	} else if err != nil {
-		return "", fmt.Errorf("data version: %w", err)
+		return 0, "", fmt.Errorf("data version: %w", err)
 	}
-	return fmt.Sprintf("%d.%d.%d.%d", id, run, saved, seq), nil
+	return id, fmt.Sprintf("%d.%d.%d.%d", id, run, saved, seq), nil
 }
