@@ -48,9 +48,14 @@ func (c *countingStore) SKUHolderOrder(ctx context.Context, q model.HolderQuery,
 // locations (3) tie a lot, and the SKU they hold.
 func orderFixture(t *testing.T) (*Report, *countingStore, Summary, model.Snapshot) {
 	t.Helper()
+	return orderFixtureOf(t, storetest.HolderSnapshot(300))
+}
+
+// orderFixtureOf is orderFixture over snap, with its first SKU.
+func orderFixtureOf(t *testing.T, snap model.Snapshot) (*Report, *countingStore, Summary, model.Snapshot) {
+	t.Helper()
 	ctx := context.Background()
 	st := &countingStore{Store: storetest.Open(t)}
-	snap := storetest.HolderSnapshot(300)
 	if err := st.SaveSnapshot(ctx, 0, snap); err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +302,6 @@ func TestOrderCacheBounds(t *testing.T) {
 // sort or the SKU, looked at in turn with their orders kept, each show their own holders.
 func TestKeptOrdersAreOfTheirOwnView(t *testing.T) {
 	ctx := context.Background()
-	st := &countingStore{Store: storetest.Open(t)}
 	snap := storetest.HolderSnapshot(300)
 	// A second SKU, held directly by every third user.
 	second := snap.SKUs[0]
@@ -308,18 +312,8 @@ func TestKeptOrdersAreOfTheirOwnView(t *testing.T) {
 			snap.Users[i].AssignedLicenses = append(snap.Users[i].AssignedLicenses, model.AssignedLicense{SKUID: second.ID})
 		}
 	}
-	if err := st.SaveSnapshot(ctx, 0, snap); err != nil {
-		t.Fatal(err)
-	}
-	r, err := New(st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, st, sku, _ := orderFixtureOf(t, snap)
 	sums, err := r.Summaries(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sku, err := Find(sums, snap.SKUs[0].ID)
 	if err != nil {
 		t.Fatal(err)
 	}
