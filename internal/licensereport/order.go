@@ -54,7 +54,11 @@ type holderOrder struct {
 	tooLong bool
 }
 
-func packOrder(o model.HolderOrder) *holderOrder {
+// packOrder packs o, or marks it too long when it has more than max ids.
+func packOrder(o model.HolderOrder, max int) *holderOrder {
+	if len(o.UserIDs) > max {
+		return &holderOrder{version: o.Version, tooLong: true}
+	}
 	var b strings.Builder
 	n := 0
 	for _, id := range o.UserIDs {
@@ -155,9 +159,6 @@ func (c *orderCache) putLocked(k orderKey, o *holderOrder) {
 		delete(c.entries, k)
 		c.recent = slices.DeleteFunc(c.recent, func(x orderKey) bool { return x == k })
 	}
-	if o.len() > c.maxIDs {
-		o = &holderOrder{version: o.version, tooLong: true} // kept as a mark, without its ids
-	}
 	c.entries[k] = o
 	c.recent = append(c.recent, k)
 	c.ids += o.len()
@@ -188,11 +189,14 @@ func (r *Report) keptHolders(ctx context.Context, q model.HolderQuery) (model.Ho
 	key := keyOf(q)
 	tooLong := false
 	if o, ok := r.orders.get(key); ok {
-		var ids []string
-		if !o.tooLong {
-			ids = o.page(q.Page, q.PageSize, q.Desc)
+		var rows []model.Holder
+		var version string
+		var err error
+		if o.tooLong {
+			version, err = r.st.DataVersion(ctx)
+		} else {
+			rows, version, err = r.st.SKUHoldersByID(ctx, q.SKUID, o.page(q.Page, q.PageSize, q.Desc), q.Properties)
 		}
-		rows, version, err := r.st.SKUHoldersByID(ctx, q.SKUID, ids, q.Properties)
 		if err != nil {
 			return model.HolderPage{}, err
 		}
@@ -238,11 +242,7 @@ func (r *Report) readOrder(key orderKey, q model.HolderQuery) {
 		defer c.mu.Unlock()
 		delete(c.reading, key)
 		if err == nil {
-			o := &holderOrder{version: ord.Version, tooLong: true}
-			if len(ord.UserIDs) <= c.maxIDs {
-				o = packOrder(ord)
-			}
-			c.putLocked(key, o)
+			c.putLocked(key, packOrder(ord, c.maxIDs))
 		}
 	}()
 }

@@ -239,7 +239,7 @@ func userOf(snap model.Snapshot, id string) model.User {
 }
 
 func TestHolderOrderPages(t *testing.T) {
-	o := packOrder(model.HolderOrder{Version: "v", UserIDs: []string{"a", "bb", "c", "dddd", "e"}})
+	o := packOrder(model.HolderOrder{Version: "v", UserIDs: []string{"a", "bb", "c", "dddd", "e"}}, maxOrderIDs)
 	for _, tc := range []struct {
 		page, size int
 		desc       bool
@@ -258,7 +258,7 @@ func TestHolderOrderPages(t *testing.T) {
 			t.Errorf("page %d of %d (desc %v): %v, want %v", tc.page, tc.size, tc.desc, got, tc.want)
 		}
 	}
-	if empty := packOrder(model.HolderOrder{}); empty.len() != 0 || len(empty.page(1, 10, true)) != 0 {
+	if empty := packOrder(model.HolderOrder{}, maxOrderIDs); empty.len() != 0 || len(empty.page(1, 10, true)) != 0 {
 		t.Errorf("empty order: %d", empty.len())
 	}
 }
@@ -270,7 +270,7 @@ func TestOrderCacheBounds(t *testing.T) {
 		for i := range ids {
 			ids[i] = fmt.Sprint(i)
 		}
-		return packOrder(model.HolderOrder{UserIDs: ids})
+		return packOrder(model.HolderOrder{UserIDs: ids}, maxOrderIDs)
 	}
 	key := func(i int) orderKey { return orderKey{sku: "s", sort: fmt.Sprint(i)} }
 	for i := range maxOrders + 3 {

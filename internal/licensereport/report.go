@@ -26,6 +26,7 @@ type Store interface {
 	SKUHolders(ctx context.Context, q model.HolderQuery) (model.HolderPage, error)
 	SKUHolderOrder(ctx context.Context, q model.HolderQuery, limit int) (model.HolderOrder, error)
 	SKUHoldersByID(ctx context.Context, skuID string, ids, properties []string) ([]model.Holder, string, error)
+	DataVersion(ctx context.Context) (string, error)
 	EachSKUHolder(ctx context.Context, q model.HolderQuery, fn func(model.Holder) error) error
 	EachLicensedUser(ctx context.Context, properties []string, fn func(model.User) error) error
 	SKUHistory(ctx context.Context, since time.Time) (map[string][]model.SKUHistoryPoint, error)

@@ -544,10 +544,9 @@ type userPage struct {
 }
 
 // pipeUsers runs read, which sends Graph's pages one after another, while a second goroutine
-// writes them into w, taking every page that has arrived meanwhile in one call (the store
-// gathers them into transactions of its own size), so neither waits for the other. count sees
-// each page before it is handed over; written gets the running total of users handed to w
-// (the last of them are written by Commit). It returns how many pages read sent.
+// hands them to w (which gathers them into transactions of its own size), so neither waits
+// for the other. count sees each page before it is handed over; written gets the running
+// total of users handed to w (the last of them are written by Commit). It returns how many pages read sent.
 func (s *Syncer) pipeUsers(ctx context.Context, w model.SnapshotWriter, written func(int), count func([]model.User),
 	read func(send func([]model.User, []model.SignIn) error) error) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
@@ -557,20 +556,6 @@ func (s *Syncer) pipeUsers(ctx context.Context, w model.SnapshotWriter, written 
 	go func() {
 		total := 0
 		for page := range pages {
-		more:
-			for {
-				select {
-				case p, ok := <-pages:
-					if !ok {
-						break more
-					}
-					// Clip: the first page's array is the source's, not ours to append into.
-					page.users = append(slices.Clip(page.users), p.users...)
-					page.signIns = append(slices.Clip(page.signIns), p.signIns...)
-				default:
-					break more
-				}
-			}
 			err := w.AddUsers(ctx, page.users)
 			if err == nil && len(page.signIns) > 0 {
 				err = w.AddSignIns(ctx, page.signIns)

@@ -312,6 +312,7 @@ type holderSelect struct {
 
 func holderQuery(q model.HolderQuery, order string) (holderSelect, error) {
 	conds := []string{"h.snapshot_id = ?1", "h.sku_id = ?2"}
+	unfiltered := len(conds)
 	var sel holderSelect
 	switch q.Account {
 	case "":
@@ -344,7 +345,7 @@ func holderQuery(q model.HolderQuery, order string) (holderSelect, error) {
 		sel.args = append(sel.args, q.UsageLocation)
 		conds = append(conds, fmt.Sprintf("h.usage_location = ?%d COLLATE NOCASE", len(sel.args)+2))
 	}
-	sel.every = len(conds) == 2
+	sel.every = len(conds) == unfiltered
 	sel.where = strings.Join(conds, " AND ")
 	sel.from = ` FROM snapshot_holders h `
 	if strings.HasPrefix(order, "u.") {

@@ -154,11 +154,8 @@ func (w *SnapshotWriter) SetDeltaLinks(l model.DeltaLinks) { w.links = l }
 // on any error (ctx cancelled included) the previous snapshot stays current and this one is
 // deleted.
 func (w *SnapshotWriter) Commit(ctx context.Context, skus []model.SKU, groups []model.Group, counts map[string]model.MemberCounts) error {
-	if w.done {
-		return errors.New("commit snapshot: the snapshot is finished")
-	}
 	if err := w.usable("commit snapshot"); err != nil {
-		return errors.Join(err, w.Abort(context.WithoutCancel(ctx)))
+		return errors.Join(err, w.Abort(context.WithoutCancel(ctx))) // Abort of a finished one does nothing
 	}
 	unique := uniqueBy(groups, func(g model.Group) string { return g.ID })
 	err := w.s.inTx(ctx, func(tx *sql.Tx) error {
