@@ -108,7 +108,7 @@ func Run(ctx context.Context, t Tenant, opts Options, out io.Writer) ([]Result, 
 	results = append(results, full)
 	chain, err := repeat(opts.Runs, "the chain of user pages alone", func() (string, error) {
 		pages, err := client.UserPageChain(ctx)
-		return fmt.Sprintf("%d pages fetched, neither decoded nor saved", pages), err
+		return fmt.Sprintf("%d pages, fetched for their links only", pages), err
 	}, client, t.WireBytes)
 	if err != nil {
 		return nil, fmt.Errorf("chain of user pages: %w", err)
@@ -431,11 +431,13 @@ func writeTable(out io.Writer, t Tenant, opts Options, rs []Result) {
 }
 
 // writeChain prints how the full sync compares with the chain of its user pages fetched alone
-// (r): what the simulator's latency and its own time to answer allow, which the latency floor
-// leaves out. What the sync takes beyond it is the client's work that did not overlap the chain.
+// (r, measured after the full syncs): what the simulator's latency and its own time to answer
+// allow, which the latency floor leaves out. The sync takes longer by its other round trips
+// (three in a row besides the chain), the simulator's other answers, and the client's work and
+// its contention for the cores that did not overlap the chain.
 func (r Result) writeChain(out io.Writer, full Result) {
-	fmt.Fprintf(out, "%s (%s): %v, %v CPU; the full sync takes %.2fx of it\n", r.Name, r.Note,
-		r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond), float64(full.Wall)/float64(max(r.Wall, 1)))
+	fmt.Fprintf(out, "%s (%s): %d requests, %v, %v CPU; the full sync takes %.2fx as long\n", r.Name, r.Note, r.Requests,
+		r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond), ratio(int64(full.Wall), int64(r.Wall)))
 }
 
 func ratio(a, b int64) float64 {

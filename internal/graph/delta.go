@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -195,7 +194,7 @@ func (c *Client) UsersByID(ctx context.Context, ids []string, fn func([]model.Us
 // UsersWithSignInsByID reads these users as UsersByID does with each one's signInActivity, as
 // UsersWithSignIns gives it.
 func (c *Client) UsersWithSignInsByID(ctx context.Context, ids []string, fn func([]model.User, []model.SignIn) error) error {
-	return c.usersByID(ctx, ids, append(slices.Clip(userSelect), "signInActivity"), permissions.ReadSignIns()[0],
+	return c.usersByID(ctx, ids, userSignInSelect(), permissions.ReadSignIns()[0],
 		func(p []jsonUser) error { return fn(jsonUsers(p), jsonSignIns(p)) })
 }
 

@@ -40,6 +40,30 @@ func TestPeekNextLink(t *testing.T) {
 	}
 }
 
+// nextLinkOf finds the link wherever the page has it, and fails on a page it cannot read.
+func TestNextLinkOf(t *testing.T) {
+	for _, tc := range []struct {
+		name, doc, link string
+		fails           bool
+	}{
+		{"graph's order", `{"@odata.context":"c","@odata.nextLink":"n","value":[{"id":"a"}]}`, "n", false},
+		{"link after value", `{"value":[{"id":"a"}],"@odata.nextLink":"n"}`, "n", false},
+		{"last page", `{"@odata.context":"c","value":[{"id":"a"}]}`, "", false},
+		{"null link after value", `{"value":[],"@odata.nextLink":null}`, "", false},
+		{"link not a string", `{"value":[],"@odata.nextLink":12}`, "", true},
+		{"truncated", `{"value":[{"id":"a"}],"@odata.next`, "", true},
+		{"array", `[{"@odata.nextLink":"n"}]`, "", true},
+		{"empty", ``, "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			link, err := nextLinkOf([]byte(tc.doc))
+			if (err != nil) != tc.fails || (err == nil && link != tc.link) {
+				t.Errorf("got %q, %v; want %q, failing %v", link, err, tc.link, tc.fails)
+			}
+		})
+	}
+}
+
 // FuzzPeekNextLink: a nextLink peeked from a page that decodes is the one decoding gives (when
 // the page names it once), and no input panics.
 func FuzzPeekNextLink(f *testing.F) {
@@ -48,6 +72,13 @@ func FuzzPeekNextLink(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// nextLinkOf (the benchmark's page chain) agrees with decoding the page whole.
+		if got, err := nextLinkOf(b); err == nil {
+			var p jsonPage[json.RawMessage]
+			if decodePage(b, &p) == nil && topLevelKeys(b, "@odata.nextLink") <= 1 && got != p.NextLink {
+				t.Errorf("nextLinkOf %q, decoded %q from %s", got, p.NextLink, b)
+			}
+		}
 		link, known := peekNextLink(b)
 		if !known {
 			return

@@ -29,11 +29,14 @@ func (u *jsonUser) signIn() model.SignIn {
 // signInActivity is selected or filtered on, the maximum page size is 500", List users v1.0).
 const signInPageSize = 500
 
-// usersWithSignInsURL is the first page of users with everything a full sync reads of them.
+// usersWithSignInsURL is the URL of the first page of users with everything a full sync reads
+// of them.
 func (c *Client) usersWithSignInsURL() string {
-	return c.collectionURL("/users", selectOption(append(slices.Clip(userSelect), "signInActivity")),
-		topOption(min(c.pageSize, signInPageSize)))
+	return c.collectionURL("/users", selectOption(userSignInSelect()), topOption(min(c.pageSize, signInPageSize)))
 }
+
+// userSignInSelect is userSelect with signInActivity.
+func userSignInSelect() []string { return append(slices.Clip(userSelect), "signInActivity") }
 
 // UsersWithSignIns reads every user as Users does, with their signInActivity in the same
 // pages: one chain of requests gives both, in pages of at most 500 (Graph's maximum when

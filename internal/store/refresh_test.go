@@ -334,7 +334,7 @@ func TestNoStaleOverwrite(t *testing.T) {
 		// What is derived from the patched user is derived from the patch.
 		var sku, sortName, state string
 		var n, via int
-		if err := st.DB().QueryRowContext(ctx, `SELECT count(*), max(sku_id), max(sort_name), max(via_groups), max(state)
+		if err := st.DB().QueryRowContext(ctx, `SELECT count(*), coalesce(max(sku_id), ''), coalesce(max(sort_name), ''), coalesce(max(via_groups), 0), coalesce(max(state), '')
 			FROM snapshot_holders WHERE snapshot_id = (SELECT snapshot_id FROM current_snapshot) AND user_id = ?`, stale.ID).
 			Scan(&n, &sku, &sortName, &via, &state); err != nil {
 			t.Fatal(err)
