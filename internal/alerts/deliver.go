@@ -2,7 +2,12 @@ package alerts
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
@@ -91,6 +96,7 @@ func (e *Engine) Deliver(ctx context.Context) (Delivered, error) {
 			if len(claimed) > 1 {
 				m = e.digest(claimed)
 			}
+			m.ID = notificationID(claimed)
 			code, sendErr := sender.Send(ctx, d.Channel, m)
 			at := e.Now()
 			// What was sent is recorded even if ctx ended meanwhile: else it goes again.
@@ -134,7 +140,9 @@ func (e *Engine) sendNow(ctx context.Context, id int64) (model.AlertDelivery, er
 	if ok, err := e.st.ClaimDelivery(ctx, id, e.Now(), e.Now().Add(claimFor(e.sender()))); err != nil || !ok {
 		return d, err
 	}
-	code, sendErr := e.sender().Send(ctx, d.Channel, d.Message)
+	m := d.Message
+	m.ID = notificationID([]model.AlertDelivery{d})
+	code, sendErr := e.sender().Send(ctx, d.Channel, m)
 	ctx = context.WithoutCancel(ctx)
 	why := ""
 	if sendErr != nil {
@@ -172,6 +180,25 @@ func (e *Engine) digest(ds []model.AlertDelivery) model.AlertMessage {
 		}
 	}
 	return m
+}
+
+// notificationID is the ID of the message that tells of the events of ds: the event's own for
+// one, for a digest one derived from the set of events (the same set sent again is the same
+// digest, a digest of other events another).
+func notificationID(ds []model.AlertDelivery) string {
+	if len(ds) == 1 {
+		return "event-" + strconv.FormatInt(ds[0].EventID, 10)
+	}
+	ids := make([]int64, len(ds))
+	for i, d := range ds {
+		ids[i] = d.EventID
+	}
+	slices.Sort(ids)
+	h := sha256.New()
+	for _, id := range ids {
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(id)))
+	}
+	return "digest-" + hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 // claimFor is how long a delivery is held while it is sent: well past the sender's timeout

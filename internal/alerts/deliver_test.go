@@ -2,9 +2,11 @@ package alerts_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -140,5 +142,70 @@ func TestDeliverDigest(t *testing.T) {
 	}
 	if strings.Contains(digest, "Group d") {
 		t.Error("the new alert is in the digest")
+	}
+	ids := map[string]bool{}
+	for _, b := range bodies {
+		var m model.AlertMessage
+		if err := json.Unmarshal([]byte(b), &m); err != nil {
+			t.Fatal(err)
+		}
+		want := "event-"
+		if m.Rule == "digest" {
+			want = "digest-"
+		}
+		if !strings.HasPrefix(m.ID, want) {
+			t.Errorf("%s %s: id %q, want %s…", m.Kind, m.Subject, m.ID, want)
+		}
+		ids[m.ID] = true
+	}
+	if len(ids) != len(bodies) {
+		t.Errorf("%d notifications, %d ids: %v", len(bodies), len(ids), ids)
+	}
+}
+
+// A notification sent again after a failed attempt has the id it had: the receiver can tell it
+// got it before (the answer may be what was lost).
+func TestDeliverSameIDOnRetry(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	clock := testkit.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	var ids []string
+	rx := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m model.AlertMessage
+		if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+			t.Error(err)
+		}
+		ids = append(ids, m.ID)
+		if len(ids) == 1 {
+			http.Error(w, "took it, then failed", http.StatusBadGateway)
+		}
+	}))
+	defer rx.Close()
+	if _, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "rx", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: rx.URL, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := alerts.New(st, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Now = clock.Now
+	fired := model.AlertChange{Message: model.AlertMessage{Kind: model.AlertFired, Rule: alerts.RuleGroupErrors, Subject: "a", Title: "Group a", Since: clock.Now(), At: clock.Now()}}
+	if err := st.RecordAlerts(ctx, []model.AlertChange{fired}); err != nil {
+		t.Fatal(err)
+	}
+	if done, err := e.Deliver(ctx); err != nil || done.Failed != 1 {
+		t.Fatalf("first attempt: %+v, %v", done, err)
+	}
+	clock.Add(2 * time.Minute)
+	if done, err := e.Deliver(ctx); err != nil || done.Sent != 1 {
+		t.Fatalf("after the backoff: %+v, %v", done, err)
+	}
+	hist, err := st.RecentDeliveries(ctx, 1)
+	if err != nil || len(hist) != 1 {
+		t.Fatalf("history %+v, %v", hist, err)
+	}
+	want := "event-" + strconv.FormatInt(hist[0].EventID, 10)
+	if len(ids) != 2 || ids[0] != want || ids[1] != want {
+		t.Fatalf("ids sent %q, want %q twice", ids, want)
 	}
 }

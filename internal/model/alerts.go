@@ -29,6 +29,10 @@ const (
 // AlertMessage is what a notification says: built by a rule when its condition starts or lasts,
 // kept with the event, and rendered per channel format.
 type AlertMessage struct {
+	// ID names the notification, the same on every attempt to send it, so a receiver that got
+	// it before (the answer was lost, and it went again) can tell: "event-N" for one alert
+	// event, "digest-…" for a digest of several. Set when it is sent.
+	ID      string    `json:"id,omitempty"`
 	Kind    string    `json:"kind"` // AlertFired, AlertRepeat, AlertResolved or AlertTest
 	Rule    string    `json:"rule"`
 	Subject string    `json:"subject"`
