@@ -3,11 +3,11 @@ package alerts
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
@@ -182,23 +182,30 @@ func (e *Engine) digest(ds []model.AlertDelivery) model.AlertMessage {
 	return m
 }
 
-// notificationID is the ID of the message that tells of the events of ds: the event's own for
-// one, for a digest one derived from the set of events (the same set sent again is the same
-// digest, a digest of other events another).
+// notificationID is the ID of the message that tells of the events of ds: for one event its
+// eventID, for a digest one derived from the set of its events (the same set sent again is the
+// same digest; one that gained or lost an event while it waited is another).
 func notificationID(ds []model.AlertDelivery) string {
 	if len(ds) == 1 {
-		return "event-" + strconv.FormatInt(ds[0].EventID, 10)
+		return eventID(ds[0])
 	}
-	ids := make([]int64, len(ds))
+	ids := make([]string, len(ds))
 	for i, d := range ds {
-		ids[i] = d.EventID
+		ids[i] = eventID(d)
 	}
 	slices.Sort(ids)
-	h := sha256.New()
-	for _, id := range ids {
-		h.Write(binary.BigEndian.AppendUint64(nil, uint64(id)))
-	}
-	return "digest-" + hex.EncodeToString(h.Sum(nil)[:12])
+	sum := sha256.Sum256([]byte(strings.Join(ids, "\n")))
+	return "digest-" + hex.EncodeToString(sum[:12])
+}
+
+// eventID names the event of d: its number, which the database never gives twice, and a hash
+// of what it says and when, which tells it from an event of the same number in another
+// database (one restored from an older backup, re-created, another install's).
+func eventID(d model.AlertDelivery) string {
+	m := d.Message
+	sum := sha256.Sum256([]byte(strings.Join([]string{strconv.FormatInt(d.EventID, 10), m.Kind, m.Rule, m.Subject,
+		strconv.FormatInt(m.At.UnixNano(), 10)}, "\n")))
+	return "event-" + strconv.FormatInt(d.EventID, 10) + "-" + hex.EncodeToString(sum[:6])
 }
 
 // claimFor is how long a delivery is held while it is sent: well past the sender's timeout

@@ -29,9 +29,10 @@ const (
 // AlertMessage is what a notification says: built by a rule when its condition starts or lasts,
 // kept with the event, and rendered per channel format.
 type AlertMessage struct {
-	// ID names the notification, the same on every attempt to send it, so a receiver that got
-	// it before (the answer was lost, and it went again) can tell: "event-N" for one alert
-	// event, "digest-…" for a digest of several. Set when it is sent.
+	// ID names the notification, the same on every attempt to send it and on every channel,
+	// so a receiver that got it before (the answer was lost, and it went again) can tell:
+	// "event-N-…" for one alert event, "digest-…" for a digest of several (named by its events:
+	// one that gained or lost an event while it waited is a new digest). Set when it is sent.
 	ID      string    `json:"id,omitempty"`
 	Kind    string    `json:"kind"` // AlertFired, AlertRepeat, AlertResolved or AlertTest
 	Rule    string    `json:"rule"`
