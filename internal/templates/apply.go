@@ -26,8 +26,9 @@ type Applied struct {
 // longer base, nothing is written and the error is a *model.TemplateChangedError with the
 // template now (preview again). When the template already is proposed, nothing is written
 // either (so running it again after a failure is safe). The write is recorded with its body;
-// the group's new template and processing state go into the snapshot. Without the Graph
-// permission it is a *model.PermissionError before anything is read.
+// the group's new template goes into the snapshot, not processed yet (unprocessedInSnapshot;
+// Settle stores it processed, with its members). Without the Graph permission it is a
+// *model.PermissionError before anything is read.
 func (s *Service) Apply(ctx context.Context, by Actor, groupID string, base, proposed []model.AssignedLicense) (Applied, error) {
 	if why := s.ApplyBlocked(ctx); why != "" {
 		return Applied{}, &model.PermissionError{Action: "Changing licenses", Why: why}
@@ -75,10 +76,27 @@ func (s *Service) apply(ctx context.Context, by Actor, t tenant, g model.Group, 
 		a.Group.AssignedLicenses, a.Group.ProcessingState = proposed, model.ProcessingQueued
 		s.log.WarnContext(ctx, "group not re-read after its template change", "group", g.ID, "err", err)
 	}
-	if err := s.store.SaveGroupTemplate(ctx, a.Group, nil); err != nil && !errors.Is(err, model.ErrNotFound) {
+	if err := s.store.SaveGroupTemplate(ctx, unprocessedInSnapshot(a.Group), nil); err != nil && !errors.Is(err, model.ErrNotFound) {
 		s.log.WarnContext(ctx, "new template not saved in the snapshot", "group", g.ID, "err", err)
 	}
 	return a, nil
+}
+
+// unprocessedInSnapshot is g, just re-read after a change of its template, as the snapshot
+// keeps it until its members are re-read (Settle): with the new template, but never as
+// ProcessingComplete. Graph may have processed the group by the time it is re-read (a small
+// group, or the simulated tenant without a processing delay), yet the snapshot's members still
+// have their states from before the change. An incremental refresh re-reads a group's members
+// only when its stored template or processing state differs from Graph's or either is not
+// complete (the users delta does not track licenseAssignmentStates): the new template stored
+// as complete would hide the change from it, and members whose licenses stayed the same while
+// their errors changed would keep their old states until the next full sync, and the next
+// preview would start from them.
+func unprocessedInSnapshot(g model.Group) model.Group {
+	if g.ProcessingState == model.ProcessingComplete {
+		g.ProcessingState = model.ProcessingQueued
+	}
+	return g
 }
 
 // Processing is where a group's license processing stands.

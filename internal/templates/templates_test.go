@@ -394,3 +394,47 @@ func TestMailNickname(t *testing.T) {
 		t.Error("different names share a nickname")
 	}
 }
+
+// processedAtOnce is Graph where a group is processed before Apply re-reads it.
+type processedAtOnce struct{ *graphtest.Templates }
+
+func (g processedAtOnce) AssignGroupLicenses(ctx context.Context, id string, add []model.AssignedLicense, remove []string) (model.Group, error) {
+	gr, err := g.Templates.AssignGroupLicenses(ctx, id, add, remove)
+	if err != nil {
+		return gr, err
+	}
+	g.Lock()
+	defer g.Unlock()
+	gr.ProcessingState = model.ProcessingComplete
+	g.Groups[model.NormalizeID(id)] = gr
+	return gr, nil
+}
+
+// A group Graph has processed by the time Apply re-reads it goes into the snapshot with its new
+// template but not processed: the snapshot's members are not re-read yet, and a refresh
+// re-reads them only for a group whose stored template or state differs from Graph's or is not
+// complete. Settle then stores it processed, with them.
+func TestApplyProcessedAtOnceLeavesTheSnapshotUnprocessed(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	svc, err := New(processedAtOnce{f.graph}, f.store, f.mem, f.store, &f.perms, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := []model.AssignedLicense{{SKUID: skuFaculty}, {SKUID: skuStudents}}
+	proposed := []model.AssignedLicense{{SKUID: skuStudents, DisabledPlans: []string{planYammer}}}
+	a, err := svc.Apply(ctx, actor, groupTAs, base, proposed)
+	if err != nil || a.Group.ProcessingState != model.ProcessingComplete {
+		t.Fatalf("apply: %+v, %v (Graph's group as re-read)", a.Group, err)
+	}
+	d, err := f.store.GroupDetail(ctx, groupTAs)
+	if err != nil || len(d.Template) != 1 || d.ProcessingState == model.ProcessingComplete {
+		t.Errorf("snapshot after apply: %s, template %+v, %v: its members' states are from before the change", d.ProcessingState, d.Template, err)
+	}
+	if _, err := svc.Settle(ctx, groupTAs); err != nil || !slices.Equal(f.mem.asked, []string{groupTAs}) {
+		t.Fatalf("settle: %v, members re-read of %v", err, f.mem.asked)
+	}
+	if d, err = f.store.GroupDetail(ctx, groupTAs); err != nil || d.ProcessingState != model.ProcessingComplete {
+		t.Errorf("snapshot after settle: %s, %v", d.ProcessingState, err)
+	}
+}
