@@ -14,6 +14,7 @@ import (
 
 	"github.com/tenantdesk/tenantdesk/internal/alerts"
 	"github.com/tenantdesk/tenantdesk/internal/model"
+	"github.com/tenantdesk/tenantdesk/internal/store"
 	"github.com/tenantdesk/tenantdesk/internal/store/storetest"
 	"github.com/tenantdesk/tenantdesk/internal/testkit"
 )
@@ -97,14 +98,7 @@ func TestDeliverDigest(t *testing.T) {
 		bodies = append(bodies, string(b))
 	}))
 	defer rx.Close()
-	if _, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "rx", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: rx.URL, Enabled: true}); err != nil {
-		t.Fatal(err)
-	}
-	e, err := alerts.New(st, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Now = clock.Now
+	e := jsonChannelEngine(t, st, rx.URL, clock)
 	var fired []model.AlertChange
 	for _, s := range []string{"a", "b", "c"} {
 		fired = append(fired, model.AlertChange{Message: model.AlertMessage{Kind: model.AlertFired, Rule: alerts.RuleGroupErrors, Subject: s, Title: "Group " + s, Since: clock.Now(), At: clock.Now()}})
@@ -181,14 +175,7 @@ func TestDeliverSameIDOnRetry(t *testing.T) {
 		}
 	}))
 	defer rx.Close()
-	if _, err := st.AddAlertChannel(ctx, model.AlertChannel{Name: "rx", Kind: model.ChannelWebhook, Format: model.FormatJSON, Secret: rx.URL, Enabled: true}); err != nil {
-		t.Fatal(err)
-	}
-	e, err := alerts.New(st, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Now = clock.Now
+	e := jsonChannelEngine(t, st, rx.URL, clock)
 	fired := model.AlertChange{Message: model.AlertMessage{Kind: model.AlertFired, Rule: alerts.RuleGroupErrors, Subject: "a", Title: "Group a", Since: clock.Now(), At: clock.Now()}}
 	if err := st.RecordAlerts(ctx, []model.AlertChange{fired}); err != nil {
 		t.Fatal(err)
@@ -208,4 +195,19 @@ func TestDeliverSameIDOnRetry(t *testing.T) {
 	if len(ids) != 2 || ids[0] != ids[1] || !strings.HasPrefix(ids[0], want) {
 		t.Fatalf("ids sent %q, want one id %s… twice", ids, want)
 	}
+}
+
+// jsonChannelEngine is an alert engine on clock whose one channel (in st) posts JSON to url.
+func jsonChannelEngine(t *testing.T, st *store.Store, url string, clock *testkit.Clock) *alerts.Engine {
+	t.Helper()
+	if _, err := st.AddAlertChannel(context.Background(), model.AlertChannel{Name: "rx", Kind: model.ChannelWebhook,
+		Format: model.FormatJSON, Secret: url, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	e, err := alerts.New(st, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Now = clock.Now
+	return e
 }
