@@ -145,10 +145,25 @@ func (s *Service) Settle(ctx context.Context, groupID string) (assign.Result, er
 			counts = &c
 		}
 	}
-	if err := s.store.SaveGroupTemplate(ctx, g, counts); err != nil && !errors.Is(err, model.ErrNotFound) {
-		return assign.Result{}, fmt.Errorf("save group %s: %w", g.ID, err)
+	// Processed only once the members are re-read: if that fails, the group stays unprocessed
+	// in the snapshot and the next refresh re-reads them (see unprocessedInSnapshot).
+	if err := s.saveGroup(ctx, unprocessedInSnapshot(g), counts); err != nil {
+		return assign.Result{}, err
 	}
-	return s.members.RefreshGroupMembers(ctx, g.ID)
+	res, err := s.members.RefreshGroupMembers(ctx, g.ID)
+	if err != nil || g.ProcessingState != model.ProcessingComplete {
+		return res, err
+	}
+	return res, s.saveGroup(ctx, g, counts)
+}
+
+// saveGroup stores g's template, processing state and counts (if any) in the snapshot; none
+// yet is no error.
+func (s *Service) saveGroup(ctx context.Context, g model.Group, counts *model.MemberCounts) error {
+	if err := s.store.SaveGroupTemplate(ctx, g, counts); err != nil && !errors.Is(err, model.ErrNotFound) {
+		return fmt.Errorf("save group %s: %w", g.ID, err)
+	}
+	return nil
 }
 
 // WaitProcessed polls the group's processing state every Poll until it is complete (progress,

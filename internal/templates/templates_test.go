@@ -34,10 +34,14 @@ func (p perms) Missing(_ context.Context, anyOf ...string) string { return p.mis
 type members struct {
 	asked    []string
 	outcomes []assign.Outcome // each member's, as the re-read found them
+	err      error            // what a re-read fails with, if set
 }
 
 func (m *members) RefreshGroupMembers(_ context.Context, id string) (assign.Result, error) {
 	m.asked = append(m.asked, id)
+	if m.err != nil {
+		return assign.Result{}, m.err
+	}
 	return assign.Result{GroupID: id, Total: 2, Licensed: 2, Outcomes: m.outcomes}, nil
 }
 
@@ -436,5 +440,28 @@ func TestApplyProcessedAtOnceLeavesTheSnapshotUnprocessed(t *testing.T) {
 	}
 	if d, err = f.store.GroupDetail(ctx, groupTAs); err != nil || d.ProcessingState != model.ProcessingComplete {
 		t.Errorf("snapshot after settle: %s, %v", d.ProcessingState, err)
+	}
+}
+
+// A settle whose re-read of the members fails leaves the group unprocessed in the snapshot (its
+// new template in), so the next refresh still re-reads them.
+func TestSettleWithoutMembersLeavesTheSnapshotUnprocessed(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	svc, err := New(processedAtOnce{f.graph}, f.store, f.mem, f.store, &f.perms, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proposed := []model.AssignedLicense{{SKUID: skuStudents, DisabledPlans: []string{planYammer}}}
+	if _, err := svc.Apply(ctx, actor, groupTAs, []model.AssignedLicense{{SKUID: skuFaculty}, {SKUID: skuStudents}}, proposed); err != nil {
+		t.Fatal(err)
+	}
+	f.mem.err = errors.New("graph unreachable")
+	if _, err := svc.Settle(ctx, groupTAs); !errors.Is(err, f.mem.err) {
+		t.Fatalf("settle: %v, want the re-read's error", err)
+	}
+	d, err := f.store.GroupDetail(ctx, groupTAs)
+	if err != nil || len(d.Template) != 1 || d.ProcessingState == model.ProcessingComplete {
+		t.Errorf("snapshot after a failed settle: %s, template %+v, %v: its members were not re-read", d.ProcessingState, d.Template, err)
 	}
 }
