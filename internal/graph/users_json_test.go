@@ -171,7 +171,7 @@ func TestDecodePageHostile(t *testing.T) {
 func TestDecodePageMatchesEncodingJSON(t *testing.T) {
 	e := startSim(t, tenantsim.Config{Seed: 5, Users: 1200, Groups: 60, LicensedGroups: 15})
 	c := e.client(t, e.config())
-	next := c.collectionURL("/users", selectOption(append(slices.Clip(userSelect), "signInActivity")), topOption(500))
+	next := c.usersWithSignInsURL()
 	pages := 0
 	for ; next != ""; pages++ {
 		body, err := c.getJSON(context.Background(), next, nil)

@@ -126,9 +126,9 @@ func insertGroups(ctx context.Context, tx *sql.Tx, snapID int64, groups []*model
 	return nil
 }
 
-// insertUsers writes users into snapshot snapID with their properties, licenses and states
-// (deriveHolders then derives their holdings), in multi-row statements; a user already there is left as it is. Statements run
-// with bg; ctx is checked between users.
+// insertUsers writes users into snapshot snapID with their properties, licenses, states and
+// search keys (deriveHolders then derives their holdings), a prepared statement per table; a
+// user already there is left as it is. Statements run with bg; ctx is checked between users.
 func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*model.User) error {
 	ins := []*rowInserter{
 		newRowInserter(tx, "snapshot_users", []string{"snapshot_id", "id", "display_name", "upn", "mail", "given_name",

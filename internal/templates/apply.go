@@ -76,7 +76,7 @@ func (s *Service) apply(ctx context.Context, by Actor, t tenant, g model.Group, 
 		a.Group.AssignedLicenses, a.Group.ProcessingState = proposed, model.ProcessingQueued
 		s.log.WarnContext(ctx, "group not re-read after its template change", "group", g.ID, "err", err)
 	}
-	if err := s.store.SaveGroupTemplate(ctx, unprocessedInSnapshot(a.Group), nil); err != nil && !errors.Is(err, model.ErrNotFound) {
+	if err := s.saveGroup(ctx, unprocessedInSnapshot(a.Group), nil); err != nil {
 		s.log.WarnContext(ctx, "new template not saved in the snapshot", "group", g.ID, "err", err)
 	}
 	return a, nil

@@ -248,7 +248,7 @@ func (s *Service) runPart(ctx context.Context, by Actor, t tenant, src model.Gro
 	st.Group = &a.Group
 	if mc, err := s.memberCounts(ctx, a.Group.ID); err == nil {
 		if c, ok := mc[a.Group.ID]; ok {
-			if err := s.store.SaveGroupTemplate(ctx, unprocessedInSnapshot(a.Group), &c); err != nil {
+			if err := s.saveGroup(ctx, unprocessedInSnapshot(a.Group), &c); err != nil {
 				s.log.WarnContext(ctx, "new group not saved in the snapshot", "group", a.Group.ID, "err", err)
 			}
 		}
