@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"time"
 
@@ -36,6 +37,7 @@ func runBench(ctx context.Context, e env, args []string) error {
 	runs := fs.Int("runs", 3, "repetitions of each strategy; medians are printed")
 	change := fs.Float64("change", 0.01, "share of users changed (through the simulator's POST /_sim/changes) before each measured incremental refresh; 0 measures only the refresh with nothing changed")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the client) to this file")
+	traceFile := fs.String("trace", "", "write an execution trace of this process to this file (`go tool trace`; Graph pages, their decoding and the snapshot's batch writes are regions)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -49,6 +51,17 @@ func runBench(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
 	}
 	if *runs < 1 || *users < 1 || *change < 0 || *change > 1 {
 		fmt.Fprintln(e.stderr, "tenantdesk bench: -runs and -users must be at least 1, -change between 0 and 1")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime/trace"
 	"strconv"
 	"strings"
 
@@ -148,7 +149,9 @@ func eachPage[T any](ctx context.Context, c *Client, first string, headers map[s
 		defer close(bodies)
 		next := first
 		for next != "" {
+			rg := trace.StartRegion(ctx, "graph page")
 			body, err := c.getJSON(ctx, next, headers)
+			rg.End()
 			r := raw{body: body, path: pathOf(next), err: err}
 			link, known := "", false
 			var wait chan string
@@ -183,7 +186,10 @@ func eachPage[T any](ctx context.Context, c *Client, first string, headers map[s
 			var p jsonPage[T]
 			err := r.err
 			if err == nil {
-				if err = decodePage(r.body, &p); err != nil {
+				rg := trace.StartRegion(ctx, "graph page decode")
+				err = decodePage(r.body, &p)
+				rg.End()
+				if err != nil {
 					err = fmt.Errorf("decode %s: %w", r.path, err)
 				}
 			}

@@ -129,7 +129,7 @@ const pruneBatch = 5000
 func (s *Store) PruneActivity(ctx context.Context, before time.Time) (int64, error) {
 	var total int64
 	for {
-		res, err := s.db.ExecContext(ctx, `DELETE FROM activity WHERE id IN (SELECT id FROM activity WHERE at < ? LIMIT ?)`,
+		res, err := s.exec(ctx, `DELETE FROM activity WHERE id IN (SELECT id FROM activity WHERE at < ? LIMIT ?)`,
 			before.UTC().UnixNano(), pruneBatch)
 		if err != nil {
 			return total, fmt.Errorf("prune activity: %w", err)

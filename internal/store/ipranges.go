@@ -87,7 +87,7 @@ func (s *Store) MarkIPSourceChecked(ctx context.Context, kind, instance string, 
 	if at.IsZero() {
 		return fmt.Errorf("mark ip source %s/%s checked: time is required", kind, instance)
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE ip_sources SET checked_at = ? WHERE kind = ? AND instance = ?`,
+	res, err := s.exec(ctx, `UPDATE ip_sources SET checked_at = ? WHERE kind = ? AND instance = ?`,
 		timeToDB(at), kind, instance)
 	if err != nil {
 		return fmt.Errorf("mark ip source %s/%s checked: %w", kind, instance, err)

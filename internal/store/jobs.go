@@ -295,7 +295,7 @@ func (s *Store) RecordJobItems(ctx context.Context, id int64, items []model.JobI
 // StartJob marks job id running (keeping its first start time) and owned by this process.
 func (s *Store) StartJob(ctx context.Context, id int64) error {
 	now := timeToDB(s.Now())
-	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, ?), heartbeat_at = ?,
+	_, err := s.exec(ctx, `UPDATE jobs SET state = 'running', started_at = COALESCE(started_at, ?), heartbeat_at = ?,
 		owner_host = ?, owner_pid = ?, owner_nonce = ? WHERE id = ? AND state IN ('queued', 'running')`,
 		now, now, s.owner.Host, s.owner.PID, s.owner.Nonce, id)
 	if err != nil {
@@ -310,7 +310,7 @@ func (s *Store) FinishJob(ctx context.Context, id int64, state model.JobState, s
 	if !state.Finished() {
 		return fmt.Errorf("finish job %d: %q is not a final state", id, state)
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET state = ?, summary = ?, error = ?, finished_at = ?, owner_nonce = ''
+	res, err := s.exec(ctx, `UPDATE jobs SET state = ?, summary = ?, error = ?, finished_at = ?, owner_nonce = ''
 		WHERE id = ? AND state IN ('queued', 'running')`,
 		state, text.Truncate(summary, maxJobText), text.Truncate(errText, maxJobText), timeToDB(s.Now()), id)
 	if err != nil {
@@ -368,7 +368,7 @@ func clipAll(xs []string) []string {
 
 // HeartbeatJobs records that this process still runs its unfinished jobs.
 func (s *Store) HeartbeatJobs(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET heartbeat_at = ? WHERE owner_nonce = ? AND state IN ('queued', 'running')`,
+	_, err := s.exec(ctx, `UPDATE jobs SET heartbeat_at = ? WHERE owner_nonce = ? AND state IN ('queued', 'running')`,
 		timeToDB(s.Now()), s.owner.Nonce)
 	if err != nil {
 		return fmt.Errorf("heartbeat of jobs: %w", err)
@@ -379,7 +379,7 @@ func (s *Store) HeartbeatJobs(ctx context.Context) error {
 // ReleaseJobs gives up this process's unfinished jobs (at shutdown), so the next process to
 // run jobs takes them up at once instead of waiting for their heartbeat to go stale.
 func (s *Store) ReleaseJobs(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET owner_nonce = '' WHERE owner_nonce = ? AND state IN ('queued', 'running')`, s.owner.Nonce)
+	_, err := s.exec(ctx, `UPDATE jobs SET owner_nonce = '' WHERE owner_nonce = ? AND state IN ('queued', 'running')`, s.owner.Nonce)
 	if err != nil {
 		return fmt.Errorf("release jobs: %w", err)
 	}
@@ -453,7 +453,7 @@ func (s *Store) OwnsJob(ctx context.Context, id int64) (bool, error) {
 
 // PruneJobs deletes the jobs that finished before before, with their items, and says how many.
 func (s *Store) PruneJobs(ctx context.Context, before time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM jobs WHERE state IN ('done', 'failed', 'interrupted') AND finished_at < ?`, timeToDB(before))
+	res, err := s.exec(ctx, `DELETE FROM jobs WHERE state IN ('done', 'failed', 'interrupted') AND finished_at < ?`, timeToDB(before))
 	if err != nil {
 		return 0, fmt.Errorf("prune jobs: %w", err)
 	}

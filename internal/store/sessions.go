@@ -24,7 +24,7 @@ func (s *Store) CreateSession(ctx context.Context, ses model.Session) error {
 	if ses.ID == "" || ses.Ref == "" || ses.ObjectID == "" {
 		return errors.New("create session: id, ref and object id are required")
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ses.ID, ses.Ref, ses.ObjectID, text.Truncate(ses.UPN, maxActivityField), text.Truncate(ses.Name, maxActivityField),
 		jsonList(ses.Roles), timeToDB(ses.CreatedAt), timeToDB(ses.SeenAt), timeToDB(ses.CheckedAt),
 		text.Truncate(ses.RemoteIP, maxActivityField), text.Truncate(ses.UserAgent, maxUserAgent))
@@ -58,7 +58,7 @@ func (s *Store) RecheckSession(ctx context.Context, id, name string, roles []str
 }
 
 func (s *Store) updateSession(ctx context.Context, what, query string, args ...any) error {
-	res, err := s.db.ExecContext(ctx, query, args...)
+	res, err := s.exec(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("%s session: %w", what, err)
 	}
@@ -72,7 +72,7 @@ func (s *Store) updateSession(ctx context.Context, what, query string, args ...a
 
 // DeleteSession ends session id; ending one that has ended already is no error.
 func (s *Store) DeleteSession(ctx context.Context, id string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM sessions WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("delete session: %w", err)
 	}
 	return nil
@@ -101,7 +101,7 @@ func (s *Store) DeleteSessionByRef(ctx context.Context, ref string) (model.Sessi
 
 // DeleteSessionsOf ends every session of the person with object id oid and says how many.
 func (s *Store) DeleteSessionsOf(ctx context.Context, oid string) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE oid = ?`, oid)
+	res, err := s.exec(ctx, `DELETE FROM sessions WHERE oid = ?`, oid)
 	if err != nil {
 		return 0, fmt.Errorf("delete sessions: %w", err)
 	}
@@ -143,7 +143,7 @@ func (s *Store) Sessions(ctx context.Context, oid string, activeSince time.Time)
 // PruneSessions deletes the sessions that ended by time: not used since idleBefore, or signed
 // in before createdBefore.
 func (s *Store) PruneSessions(ctx context.Context, idleBefore, createdBefore time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE seen_at < ? OR created_at < ?`,
+	res, err := s.exec(ctx, `DELETE FROM sessions WHERE seen_at < ? OR created_at < ?`,
 		timeToDB(idleBefore), timeToDB(createdBefore))
 	if err != nil {
 		return 0, fmt.Errorf("prune sessions: %w", err)

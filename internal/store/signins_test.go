@@ -153,4 +153,23 @@ func TestSnapshotWriterBatches(t *testing.T) {
 			t.Fatalf("%d snapshots left behind (%v)", left, err)
 		}
 	})
+	t.Run("a batch that fails while the next is gathered fails the commit", func(t *testing.T) {
+		st := openTest(t)
+		w := begin(t, st)
+		bad := slices.Clone(snap.Users[:7])
+		bad[3].AssignedLicenses = []model.AssignedLicense{{SKUID: ""}} // the table's CHECK refuses it
+		// The batch is written on another goroutine: AddUsers may return before it fails.
+		_ = w.AddUsers(ctx, bad)
+		_ = w.AddUsers(ctx, snap.Users[7:20])
+		if err := w.Commit(ctx, snap.SKUs, snap.Groups, snap.MemberCounts); err == nil {
+			t.Fatal("committed a snapshot that lost a batch")
+		}
+		if err := w.AddUsers(ctx, snap.Users[20:21]); err == nil {
+			t.Error("the writer took users after its commit failed")
+		}
+		var left int
+		if err := st.DB().QueryRowContext(ctx, `SELECT count(*) FROM snapshots`).Scan(&left); err != nil || left != 0 {
+			t.Fatalf("%d snapshots left behind (%v)", left, err)
+		}
+	})
 }

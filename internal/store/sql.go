@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -28,7 +29,14 @@ type scanner interface{ Scan(dest ...any) error }
 // inTx runs fn in a write transaction, committing if it returns nil. The writer pool begins
 // IMMEDIATE, so the write lock is taken at BEGIN and a transaction that reads before it writes
 // cannot fail half-way with SQLITE_BUSY.
+//
+// It waits for this process's turn to write first (see takeWriteTurn).
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	release, err := s.takeWriteTurn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -38,6 +46,42 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// exec runs one write statement outside a transaction, in its turn (see takeWriteTurn).
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	release, err := s.takeWriteTurn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return s.db.ExecContext(ctx, query, args...)
+}
+
+// writeTurnWait is how long a write waits for its turn: SQLite's busy timeout (see openPool),
+// the longest a write waited for the lock before there were turns.
+const writeTurnWait = 10 * time.Second
+
+// errWriteTurn is a write that did not get its turn in writeTurnWait.
+var errWriteTurn = errors.New("database busy: another write held it too long")
+
+// takeWriteTurn waits until no other write of this process runs, in the order writes asked:
+// SQLite lets a write that finds the lock taken retry after sleeps of up to 100 ms, so when a
+// sync writes its batches back to back (each a few tenths of a second, a few microseconds
+// apart) a session update or a reprocess patch could wait for the whole sync and then fail.
+// Taking turns, it waits for the write under way only. Writes from other processes (the CLI)
+// still meet SQLite's busy timeout. release must be called once the write is done.
+func (s *Store) takeWriteTurn(ctx context.Context) (release func(), err error) {
+	timer := time.NewTimer(writeTurnWait)
+	defer timer.Stop()
+	select {
+	case s.writeTurn <- struct{}{}: // blocked senders are let in first come, first served
+		return func() { <-s.writeTurn }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-timer.C:
+		return nil, errWriteTurn
+	}
 }
 
 // read runs fn in one read transaction on the read pool: however many queries fn makes, they

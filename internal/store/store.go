@@ -51,6 +51,8 @@ type Store struct {
 	owner  RunOwner
 	closed atomic.Bool
 	lock   *fileLock // shared: a restore waits for every open Store to close
+	// writeTurn is held by the write under way (see takeWriteTurn).
+	writeTurn chan struct{}
 }
 
 // Open opens (creating if needed) the database at path, with WAL, foreign keys and a busy
@@ -71,7 +73,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		lock.release()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{db: db, Now: time.Now, owner: newRunOwner(), lock: lock}
+	s := &Store{db: db, Now: time.Now, owner: newRunOwner(), lock: lock, writeTurn: make(chan struct{}, 1)}
 	fail := func(err error) (*Store, error) {
 		db.Close()
 		lock.release()

@@ -46,7 +46,7 @@ const syncRunColumns = `id, started_at, finished_at, status, error, user_count, 
 // StartSyncRun records a new run in status running, started now.
 func (s *Store) StartSyncRun(ctx context.Context) (model.SyncRun, error) {
 	run := model.SyncRun{StartedAt: s.Now().UTC(), Status: model.SyncRunning}
-	res, err := s.db.ExecContext(ctx, `
+	res, err := s.exec(ctx, `
 		INSERT INTO sync_runs (started_at, status, owner_host, owner_pid, owner_nonce, heartbeat_at)
 		VALUES (?, ?, ?, ?, ?, ?)`,
 		timeToDB(run.StartedAt), run.Status, s.owner.Host, s.owner.PID, s.owner.Nonce, timeToDB(run.StartedAt))
@@ -68,7 +68,7 @@ func (s *Store) FinishSyncRun(ctx context.Context, run model.SyncRun) error {
 	if run.Kind == "" {
 		run.Kind = model.SyncFull
 	}
-	res, err := s.db.ExecContext(ctx, `
+	res, err := s.exec(ctx, `
 		UPDATE sync_runs SET finished_at = ?, status = ?, error = ?,
 			user_count = ?, group_count = ?, sku_count = ?, request_count = ?, kind = ?, note = ?
 		WHERE id = ?`,
@@ -124,7 +124,7 @@ func (s *Store) RecentSyncRuns(ctx context.Context, limit int) ([]model.SyncRun,
 // seconds while it runs; a run that is no longer running (finished, or marked interrupted by
 // another process after a long stall) gives ErrNotFound.
 func (s *Store) HeartbeatSyncRun(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE sync_runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'`,
+	res, err := s.exec(ctx, `UPDATE sync_runs SET heartbeat_at = ? WHERE id = ? AND status = 'running'`,
 		timeToDB(s.Now()), id)
 	if err != nil {
 		return fmt.Errorf("heartbeat of sync run %d: %w", id, err)
@@ -199,7 +199,7 @@ func (s *Store) markOwnRunsInterrupted(ctx context.Context) error {
 
 func (s *Store) markInterrupted(ctx context.Context, where string, args ...any) error {
 	args = append([]any{model.SyncFailed, interruptedError, timeToDB(s.Now())}, args...)
-	_, err := s.db.ExecContext(ctx, `
+	_, err := s.exec(ctx, `
 		UPDATE sync_runs SET status = ?, error = ?, finished_at = ?
 		WHERE status = 'running' AND `+where, args...)
 	if err != nil {
