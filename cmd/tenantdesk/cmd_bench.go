@@ -41,28 +41,16 @@ func runBench(ctx context.Context, e env, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := recordTo(*cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)
+	if err != nil {
+		return err
 	}
-	if *traceFile != "" {
-		f, err := os.Create(*traceFile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := trace.Start(f); err != nil {
-			return err
-		}
-		defer trace.Stop()
+	defer stopProfile()
+	stopTrace, err := recordTo(*traceFile, trace.Start, trace.Stop)
+	if err != nil {
+		return err
 	}
+	defer stopTrace()
 	if *runs < 1 || *users < 1 || *change < 0 || *change > 1 {
 		fmt.Fprintln(e.stderr, "tenantdesk bench: -runs and -users must be at least 1, -change between 0 and 1")
 		return errUsage
@@ -86,6 +74,26 @@ func runBench(ctx context.Context, e env, args []string) error {
 	_, err = bench.Run(ctx, t, bench.Options{Runs: *runs, ChangeShare: *change,
 		Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}, e.stdout)
 	return err
+}
+
+// recordTo starts a recording of this process (a CPU profile, an execution trace) into the file
+// at path; the returned function stops it and closes the file. No path, no recording.
+func recordTo(path string, start func(io.Writer) error, stop func()) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		stop()
+		f.Close()
+	}, nil
 }
 
 // startSimProcess runs `tenantdesk sim` with args on a free loopback port and waits for the line

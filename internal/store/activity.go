@@ -26,7 +26,7 @@ func (s *Store) AddActivity(ctx context.Context, a model.Activity) error {
 	if err != nil {
 		return err
 	}
-	if err := insertActivity(ctx, s.db, a); err != nil {
+	if err := s.inTx(ctx, func(tx *sql.Tx) error { return insertActivity(ctx, tx, a) }); err != nil {
 		return fmt.Errorf("add activity %s: %w", a.Action, err)
 	}
 	return nil

@@ -158,11 +158,16 @@ func TestSnapshotWriterBatches(t *testing.T) {
 		w := begin(t, st)
 		bad := slices.Clone(snap.Users[:7])
 		bad[3].AssignedLicenses = []model.AssignedLicense{{SKUID: ""}} // the table's CHECK refuses it
-		// The batch is written on another goroutine: AddUsers may return before it fails.
-		_ = w.AddUsers(ctx, bad)
-		_ = w.AddUsers(ctx, snap.Users[7:20])
+		// One batch, written on another goroutine: AddUsers returns before it fails, and
+		// Commit must wait for it.
+		if err := w.AddUsers(ctx, bad); err != nil {
+			t.Fatal(err)
+		}
 		if err := w.Commit(ctx, snap.SKUs, snap.Groups, snap.MemberCounts); err == nil {
 			t.Fatal("committed a snapshot that lost a batch")
+		}
+		if _, err := st.CurrentSnapshot(ctx); !errors.Is(err, model.ErrNotFound) {
+			t.Fatalf("a snapshot became current: %v", err)
 		}
 		if err := w.AddUsers(ctx, snap.Users[20:21]); err == nil {
 			t.Error("the writer took users after its commit failed")

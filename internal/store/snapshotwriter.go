@@ -39,7 +39,9 @@ type SnapshotWriter struct {
 	writeErr       error
 	// writing gets the outcome of the batch being written, nil when none is: a batch is written
 	// while the next is gathered, so the sync goes on reading Graph's pages meanwhile.
-	writing chan error
+	// stopWriting cancels it (Abort: its rows are about to be deleted).
+	writing     chan error
+	stopWriting context.CancelFunc
 }
 
 // writeBatch is how many users the writer gathers before it writes them. A transaction's
@@ -47,9 +49,10 @@ type SnapshotWriter struct {
 // user id are dirtied all over (Graph's pages come in no key order): in transactions of a Graph
 // page (500 users) the commits cost more than the inserts. BenchmarkSaveSnapshot (100,000
 // users) took 15.9 s of CPU at 500 a transaction, 9.3 s at 4,096, 8.2 s at 16,384. With one
-// batch written while the next is gathered, two are held: 8,192 (about half a second of the
-// write lock each) took a 50,000-user sync from 5.6 s to 5.0 s against 4,096 (medians of 3,
-// turn about) and a 100,000-user one to 133 MB peak RSS, under its 150.
+// batch written while the next is gathered, two are held: 8,192 (half a second or more of the
+// write lock each) took a 50,000-user sync from 5.6 s to 5.0 s against 4,096, both so written
+// (medians of 3, turn about, on a busy machine), and a 100,000-user one to 133 MB peak RSS,
+// under its 150.
 const writeBatch = 8192
 
 // BeginSnapshot starts a snapshot taken at takenAt for sync run runID (0 for none), clearing
@@ -126,7 +129,7 @@ func (w *SnapshotWriter) usable(what string) error {
 // on another goroutine, after the batch before it is written; a failure is returned by the
 // call after it finished. One batch is written while the next is gathered: the sync's reading
 // (Graph's latency, decoding) then overlaps the SQLite writes instead of waiting for each
-// (measured at 50,000 users: see the README's Performance section).
+// (see writeBatch).
 func (w *SnapshotWriter) writeFull(ctx context.Context) error {
 	if err := w.written(false); err != nil {
 		return err
@@ -145,12 +148,13 @@ func (w *SnapshotWriter) writeFull(ctx context.Context) error {
 	done := make(chan error, 1)
 	w.writing = done
 	// Not cancelled with ctx: the caller's context may end as soon as its last page is added
-	// (pipeUsers' does). A batch once begun is written whole (a few tenths of a second); a sync
-	// that stops then aborts, and Abort waits for it before deleting the snapshot.
-	bg := context.WithoutCancel(ctx)
+	// (pipeUsers' does). A sync that stops aborts the snapshot, and Abort cancels the batch.
+	batchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	w.stopWriting = stop
 	go func() {
-		rg := trace.StartRegion(ctx, "snapshot batch write")
-		done <- w.s.inTx(bg, func(tx *sql.Tx) error { return w.writeUsers(bg, tx, users, signIns) })
+		defer stop()
+		rg := trace.StartRegion(batchCtx, "snapshot batch write")
+		done <- w.s.inTx(batchCtx, func(tx *sql.Tx) error { return w.writeUsers(batchCtx, tx, users, signIns) })
 		rg.End()
 	}()
 	return nil
@@ -285,7 +289,8 @@ func (w *SnapshotWriter) Abort(ctx context.Context) error {
 	}
 	w.done = true
 	w.pendingUsers, w.pendingSignIns = nil, nil
-	if w.writing != nil { // its rows must be written (or rolled back) before they are deleted
+	if w.writing != nil { // rolled back (or written) before its rows are deleted
+		w.stopWriting()
 		<-w.writing
 		w.writing = nil
 	}

@@ -30,7 +30,7 @@ type scanner interface{ Scan(dest ...any) error }
 // IMMEDIATE, so the write lock is taken at BEGIN and a transaction that reads before it writes
 // cannot fail half-way with SQLITE_BUSY.
 //
-// It waits for this process's turn to write first (see takeWriteTurn).
+// It waits for its turn to write first (see takeWriteTurn).
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	release, err := s.takeWriteTurn(ctx)
 	if err != nil {
@@ -65,17 +65,17 @@ const writeTurnWait = 10 * time.Second
 // errWriteTurn is a write that did not get its turn in writeTurnWait.
 var errWriteTurn = errors.New("database busy: another write held it too long")
 
-// takeWriteTurn waits until no other write of this process runs, in the order writes asked:
+// takeWriteTurn waits until no other write through this Store runs, in the order writes asked:
 // SQLite lets a write that finds the lock taken retry after sleeps of up to 100 ms, so when a
 // sync writes its batches back to back (each a few tenths of a second, a few microseconds
 // apart) a session update or a reprocess patch could wait for the whole sync and then fail.
-// Taking turns, it waits for the write under way only. Writes from other processes (the CLI)
-// still meet SQLite's busy timeout. release must be called once the write is done.
+// Taking turns, it waits for the write under way only. Writes through another Store on the
+// same file (another process: the CLI) still meet SQLite's busy timeout. release must be called once the write is done.
 func (s *Store) takeWriteTurn(ctx context.Context) (release func(), err error) {
 	timer := time.NewTimer(writeTurnWait)
 	defer timer.Stop()
 	select {
-	case s.writeTurn <- struct{}{}: // blocked senders are let in first come, first served
+	case s.writeTurn <- struct{}{}: // gc's runtime lets blocked senders in first come, first served
 		return func() { <-s.writeTurn }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()

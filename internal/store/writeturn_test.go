@@ -30,7 +30,9 @@ func TestWriteWaitsForOneTurnOnly(t *testing.T) {
 			default:
 			}
 			err := st.inTx(ctx, func(tx *sql.Tx) error {
-				time.Sleep(2 * time.Millisecond) // holding the lock, as a batch does
+				// Holding the lock, as a batch does, long enough that the test's own
+				// scheduling is small beside a turn.
+				time.Sleep(20 * time.Millisecond)
 				_, err := tx.ExecContext(ctx, `INSERT INTO turns (n) VALUES (1)`)
 				return err
 			})
