@@ -70,7 +70,8 @@ var errWriteTurn = errors.New("database busy: another write held it too long")
 // sync writes its batches back to back (each a few tenths of a second, a few microseconds
 // apart) a session update or a reprocess patch could wait for the whole sync and then fail.
 // Taking turns, it waits for the write under way only. Writes through another Store on the
-// same file (another process: the CLI) still meet SQLite's busy timeout. release must be called once the write is done.
+// same file (another process: the CLI) still meet SQLite's busy timeout. release must be
+// called once the write is done.
 func (s *Store) takeWriteTurn(ctx context.Context) (release func(), err error) {
 	timer := time.NewTimer(writeTurnWait)
 	defer timer.Stop()
