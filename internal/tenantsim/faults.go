@@ -1,6 +1,7 @@
 package tenantsim
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"math/rand/v2"
@@ -14,7 +15,9 @@ import (
 
 // Knobs are the fault settings of the simulated Graph; they can change while it serves.
 type Knobs struct {
-	// Latency delays every request before it is answered.
+	// Latency is how long every request takes to be answered. A read (GET, HEAD) is prepared
+	// while it runs, as Graph's own latency includes its server's work, so the simulator's CPU
+	// time does not come on top of it; a write takes effect only after it.
 	Latency time.Duration
 	// ThrottleRequests per ThrottleWindow per app are served; more get 429 with Retry-After.
 	// 0 disables throttling. ThrottleWindow defaults to one second.
@@ -226,17 +229,25 @@ func (c *countingWriter) Flush() {
 func (f *Faults) Middleware(next http.Handler, appOf func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tmpl := Route(r)
+		var held *heldResponse
 		if d := time.Duration(f.latency.Load()); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				held = &heldResponse{to: w, until: time.Now().Add(d)}
+				defer held.release(r.Context())
+				w = held
+			} else if !sleepUntil(r.Context(), time.Now().Add(d)) {
 				return
 			}
 		}
 		if f.roll(math.Float64frombits(f.dropRate.Load())) {
 			f.stats.record(tmpl, false, 0, 0)
+			if held != nil {
+				held.discard = true
+				w = held.to
+				if !sleepUntil(r.Context(), held.until) {
+					return
+				}
+			}
 			drop(w)
 			return
 		}
@@ -265,6 +276,61 @@ func (f *Faults) Middleware(next http.Handler, appOf func(*http.Request) string)
 		next.ServeHTTP(cw, r)
 		f.stats.record(tmpl, false, cw.status, cw.n)
 	})
+}
+
+// heldResponse keeps a read's answer until its latency has run, so the answer is prepared
+// while the latency runs rather than after it.
+type heldResponse struct {
+	to      http.ResponseWriter
+	until   time.Time
+	status  int
+	body    []byte
+	discard bool // nothing is to be sent (the connection is dropped instead)
+}
+
+// Header is the real response's: nothing is sent before release.
+func (h *heldResponse) Header() http.Header { return h.to.Header() }
+
+func (h *heldResponse) WriteHeader(status int) {
+	if h.status == 0 {
+		h.status = status
+	}
+}
+
+func (h *heldResponse) Write(b []byte) (int, error) {
+	if h.status == 0 {
+		h.status = http.StatusOK
+	}
+	h.body = append(h.body, b...)
+	return len(b), nil
+}
+
+// release sends the answer once the latency has run, unless the client has gone.
+func (h *heldResponse) release(ctx context.Context) {
+	if h.discard || !sleepUntil(ctx, h.until) {
+		return
+	}
+	if h.status == 0 {
+		h.status = http.StatusOK
+	}
+	h.to.WriteHeader(h.status)
+	_, _ = h.to.Write(h.body)
+}
+
+// sleepUntil waits until t; false if ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // drop closes the connection without an answer. HTTP/2 connections cannot be hijacked; there

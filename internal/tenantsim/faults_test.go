@@ -1,6 +1,7 @@
 package tenantsim
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -75,5 +76,48 @@ func TestFaultsDeterministic(t *testing.T) {
 	}
 	if hits == 0 || hits == len(a) {
 		t.Fatalf("%d of %d hits at rate 0.3", hits, len(a))
+	}
+}
+
+// TestLatencyHoldsReadsAndDelaysWrites: a read is prepared at once and its answer held until the
+// latency has run (Graph's latency includes its server's work); a write takes effect only after
+// the latency, so a client that gives up during it has changed nothing.
+func TestLatencyHoldsReadsAndDelaysWrites(t *testing.T) {
+	const latency = 300 * time.Millisecond
+	f := NewFaults(FaultOptions{Knobs: Knobs{Latency: latency}})
+	var start time.Time
+	var ranAfter time.Duration
+	h := f.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ranAfter = time.Since(start)
+		w.Header().Set("X-Kept", "yes")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte("part one, "))
+		_, _ = w.Write([]byte("part two"))
+	}), nil)
+	for _, tc := range []struct {
+		method    string
+		ranBefore bool // the handler ran before the latency was over
+	}{{"GET", true}, {"HEAD", true}, {"POST", false}, {"PATCH", false}} {
+		start = time.Now()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(tc.method, "/v1.0/users", nil))
+		took := time.Since(start)
+		if took < latency {
+			t.Errorf("%s answered after %v, before the latency of %v", tc.method, took, latency)
+		}
+		if got := ranAfter < latency; got != tc.ranBefore {
+			t.Errorf("%s: handler ran %v after arrival; want before the latency: %v", tc.method, ranAfter, tc.ranBefore)
+		}
+		if rec.Code != http.StatusCreated || rec.Header().Get("X-Kept") != "yes" || rec.Body.String() != "part one, part two" {
+			t.Errorf("%s answered %d %v %q", tc.method, rec.Code, rec.Header(), rec.Body)
+		}
+	}
+	// A client that leaves while its read is held gets nothing written.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1.0/users", nil).WithContext(ctx))
+	if rec.Body.Len() != 0 {
+		t.Errorf("answer written to a client that left: %q", rec.Body)
 	}
 }
