@@ -30,14 +30,20 @@ type scanner interface{ Scan(dest ...any) error }
 // IMMEDIATE, so the write lock is taken at BEGIN and a transaction that reads before it writes
 // cannot fail half-way with SQLITE_BUSY.
 //
-// It waits for its turn to write first (see takeWriteTurn).
+// It waits for its turn to write first (see takeWriteTurn), and for writes queued by other
+// processes (see queueForWrite).
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	release, err := s.takeWriteTurn(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
+	dequeue, err := s.lock.queueForWrite(ctx)
+	if err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
+	dequeue()
 	if err != nil {
 		return err
 	}
@@ -55,6 +61,11 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result
 		return nil, err
 	}
 	defer release()
+	dequeue, err := s.lock.queueForWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer dequeue()
 	return s.db.ExecContext(ctx, query, args...)
 }
 
@@ -70,8 +81,8 @@ var errWriteTurn = errors.New("database busy: another write held it too long")
 // sync writes its batches back to back (each a few tenths of a second, a few microseconds
 // apart) a session update or a reprocess patch could wait for the whole sync and then fail.
 // Taking turns, it waits for the write under way only. Writes through another Store on the
-// same file (another process: the CLI) still meet SQLite's busy timeout. release must be
-// called once the write is done.
+// same file (another process: the CLI) queue for the write lock instead (queueForWrite).
+// release must be called once the write is done.
 func (s *Store) takeWriteTurn(ctx context.Context) (release func(), err error) {
 	timer := time.NewTimer(writeTurnWait)
 	defer timer.Stop()

@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Writes from other processes on the same database (the CLI while the server syncs) share no
+// turns with this Store's, only the lock file. A process about to write holds a shared lock on
+// queuedByte of it from just before it asks SQLite for the write lock until it has it; before a
+// write of its own, a process waits while another holds that lock. So a writer taking
+// transactions back to back lets a write from elsewhere in between, which SQLite's busy
+// handler alone (retries after sleeps of up to 100 ms) almost never does.
+//
+// Open file description locks: owned by the Store's descriptor, so they conflict between
+// Stores, even in one process (the tests rely on that), and never among one Store's writes,
+// which its turns already order.
+const queuedByte = 1
+
+// queueForWrite waits, up to writeTurnWait or until ctx ends, while a write through another
+// Store is queued, then queues this one; dequeue must be called once SQLite's write lock is
+// held (or the write has failed). The caller holds its write turn, so a Store queues one write
+// at a time and two Stores never wait for each other's queue. Where the lock file cannot be
+// locked, writes go as they would without the queue.
+func (l *fileLock) queueForWrite(ctx context.Context) (dequeue func(), err error) {
+	if l == nil || l.f == nil {
+		return func() {}, nil
+	}
+	fd := int(l.f.Fd())
+	deadline := time.Now().Add(writeTurnWait)
+	for wait := 500 * time.Microsecond; othersQueued(fd) && time.Now().Before(deadline); wait = min(2*wait, 10*time.Millisecond) {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	if rangeLock(fd, unix.F_OFD_SETLK, unix.F_RDLCK) != nil {
+		return func() {}, nil
+	}
+	return func() { _ = rangeLock(fd, unix.F_OFD_SETLK, unix.F_UNLCK) }, nil
+}
+
+// othersQueued reports whether another Store holds the queued lock.
+func othersQueued(fd int) bool {
+	lk := queuedRange(unix.F_WRLCK)
+	if err := unix.FcntlFlock(uintptr(fd), unix.F_OFD_GETLK, &lk); err != nil {
+		return false
+	}
+	return lk.Type != unix.F_UNLCK
+}
+
+func rangeLock(fd, cmd int, typ int16) error {
+	lk := queuedRange(typ)
+	return unix.FcntlFlock(uintptr(fd), cmd, &lk)
+}
+
+func queuedRange(typ int16) unix.Flock_t {
+	return unix.Flock_t{Type: typ, Whence: 0, Start: queuedByte, Len: 1}
+}
