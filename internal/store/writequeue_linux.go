@@ -19,8 +19,13 @@ import (
 // which its turns already order.
 const queuedByte = 1
 
-// queueForWrite waits, up to writeTurnWait or until ctx ends, while a write through another
-// Store is queued, then queues this one; dequeue must be called once SQLite's write lock is
+// queueWait bounds how long a write gives way to a queued one: SQLite's busy handler lets the
+// queued write try again within 100 ms, so it is in by then unless it is stuck (a CLI
+// suspended with Ctrl-Z while it waits), and then this Store's writes must not wait for it.
+const queueWait = 250 * time.Millisecond
+
+// queueForWrite waits, up to queueWait or until ctx ends, while a write through another Store
+// is queued, then queues this one; dequeue must be called once SQLite's write lock is
 // held (or the write has failed). The caller holds its write turn, so a Store queues one write
 // at a time and two Stores never wait for each other's queue. Where the lock file cannot be
 // locked, writes go as they would without the queue.
@@ -29,7 +34,7 @@ func (l *fileLock) queueForWrite(ctx context.Context) (dequeue func(), err error
 		return func() {}, nil
 	}
 	fd := int(l.f.Fd())
-	deadline := time.Now().Add(writeTurnWait)
+	deadline := time.Now().Add(queueWait)
 	for wait := 500 * time.Microsecond; othersQueued(fd) && time.Now().Before(deadline); wait = min(2*wait, 10*time.Millisecond) {
 		select {
 		case <-ctx.Done():

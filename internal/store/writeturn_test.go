@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +22,9 @@ func TestWriteWaitsForOneTurnOnly(t *testing.T) {
 // The same for a write from another process (the CLI while the server syncs): a Store opened
 // apart shares no turns with the writer, only the lock file.
 func TestWriteFromAnotherProcessWaitsForOneTurnOnly(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("writes queue across processes on Linux only (open file description locks)")
+	}
 	path := filepath.Join(t.TempDir(), "test.db")
 	var stores [2]*Store
 	for i := range stores {
@@ -100,5 +104,39 @@ func TestWriteTurnHonoursContext(t *testing.T) {
 	defer cancel()
 	if _, err := st.exec(ctx, `UPDATE snapshots SET saved_at = saved_at`); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("write while another holds the turn: %v, want the context's deadline", err)
+	}
+}
+
+// A write queued by another process that never gets in (a CLI suspended while it waits) holds
+// this Store's writes up briefly, not for the busy timeout each.
+func TestStuckQueuedWriteHoldsOthersBriefly(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("writes queue across processes on Linux only (open file description locks)")
+	}
+	path := filepath.Join(t.TempDir(), "test.db")
+	stuck, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stuck.Close()
+	st, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	dequeue, err := stuck.lock.queueForWrite(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dequeue()
+	start := time.Now()
+	for range 3 {
+		if _, err := st.exec(context.Background(), `UPDATE snapshots SET saved_at = saved_at`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each waited queueWait (250 ms); without the bound each waited 10 s.
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("3 writes behind a stuck queued write took %v", took)
 	}
 }

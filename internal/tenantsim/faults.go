@@ -225,7 +225,8 @@ func (c *countingWriter) Flush() {
 }
 
 // Middleware wraps the Graph API: latency first, then a dropped connection, an injected 5xx or a
-// 429 (throttled per app, the app named by appOf; "" is not throttled), then the API itself.
+// 429 (throttled per app, the app named by appOf; "" is not throttled), then the API itself. A
+// request is counted once it is answered; a read whose client left during its latency is not.
 func (f *Faults) Middleware(next http.Handler, appOf func(*http.Request) string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tmpl := Route(r)
@@ -233,21 +234,22 @@ func (f *Faults) Middleware(next http.Handler, appOf func(*http.Request) string)
 		if d := time.Duration(f.latency.Load()); d > 0 {
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
 				held = &heldResponse{to: w, until: time.Now().Add(d)}
-				defer held.release(r.Context())
 				w = held
 			} else if !sleepUntil(r.Context(), time.Now().Add(d)) {
 				return
 			}
 		}
+		// answered sends a held answer when its latency has run and says whether the client
+		// got it; an answer not held has been sent already.
+		answered := func() bool { return held == nil || held.release(r.Context()) }
 		if f.roll(math.Float64frombits(f.dropRate.Load())) {
-			f.stats.record(tmpl, false, 0, 0)
 			if held != nil {
-				held.discard = true
 				w = held.to
 				if !sleepUntil(r.Context(), held.until) {
 					return
 				}
 			}
+			f.stats.record(tmpl, false, 0, 0)
 			drop(w)
 			return
 		}
@@ -259,7 +261,9 @@ func (f *Faults) Middleware(next http.Handler, appOf func(*http.Request) string)
 				hdr = http.Header{"Retry-After": {"1"}}
 			}
 			n := writeFaultError(w, r, status, code, "The service is temporarily unavailable (injected fault).", hdr, f.now())
-			f.stats.record(tmpl, false, status, n)
+			if answered() {
+				f.stats.record(tmpl, false, status, n)
+			}
 			return
 		}
 		if appOf != nil {
@@ -267,25 +271,28 @@ func (f *Faults) Middleware(next http.Handler, appOf func(*http.Request) string)
 				if wait, throttled := f.admit(app); throttled {
 					n := writeFaultError(w, r, 429, "TooManyRequests", "Please retry again later.",
 						http.Header{"Retry-After": {strconv.Itoa(wait)}}, f.now())
-					f.stats.record(tmpl, false, 429, n)
+					if answered() {
+						f.stats.record(tmpl, false, 429, n)
+					}
 					return
 				}
 			}
 		}
 		cw := &countingWriter{ResponseWriter: w}
 		next.ServeHTTP(cw, r)
-		f.stats.record(tmpl, false, cw.status, cw.n)
+		if answered() {
+			f.stats.record(tmpl, false, cw.status, cw.n)
+		}
 	})
 }
 
 // heldResponse keeps a read's answer until its latency has run, so the answer is prepared
 // while the latency runs rather than after it.
 type heldResponse struct {
-	to      http.ResponseWriter
-	until   time.Time
-	status  int
-	body    []byte
-	discard bool // nothing is to be sent (the connection is dropped instead)
+	to     http.ResponseWriter
+	until  time.Time
+	status int
+	body   []byte
 }
 
 // Header is the real response's: nothing is sent before release.
@@ -305,16 +312,17 @@ func (h *heldResponse) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// release sends the answer once the latency has run, unless the client has gone.
-func (h *heldResponse) release(ctx context.Context) {
-	if h.discard || !sleepUntil(ctx, h.until) {
-		return
+// release sends the answer once the latency has run, unless the client has gone (false).
+func (h *heldResponse) release(ctx context.Context) bool {
+	if !sleepUntil(ctx, h.until) {
+		return false
 	}
 	if h.status == 0 {
 		h.status = http.StatusOK
 	}
 	h.to.WriteHeader(h.status)
 	_, _ = h.to.Write(h.body)
+	return true
 }
 
 // sleepUntil waits until t; false if ctx ended first.

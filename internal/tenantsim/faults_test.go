@@ -112,12 +112,24 @@ func TestLatencyHoldsReadsAndDelaysWrites(t *testing.T) {
 			t.Errorf("%s answered %d %v %q", tc.method, rec.Code, rec.Header(), rec.Body)
 		}
 	}
-	// A client that leaves while its read is held gets nothing written.
+	// A client that leaves while its read is held gets nothing written, and the read is not
+	// counted as answered.
+	counted := func() int64 {
+		var n int64
+		for _, rs := range f.Stats().Snapshot().Routes {
+			n += rs.Requests
+		}
+		return n
+	}
+	before := counted()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1.0/users", nil).WithContext(ctx))
 	if rec.Body.Len() != 0 {
 		t.Errorf("answer written to a client that left: %q", rec.Body)
+	}
+	if after := counted(); after != before {
+		t.Errorf("a read whose client left was counted: %d requests, were %d", after, before)
 	}
 }
