@@ -6,12 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"syscall"
 )
 
 // fileLock is an advisory lock on a database's lock file, held by every open Store (shared) and
 // by a restore (exclusive), so a restore never replaces a database something is using.
-type fileLock struct{ f *os.File }
+type fileLock struct {
+	mu sync.RWMutex // guards f against a write queueing while the Store closes (queueForWrite)
+	f  *os.File
+}
 
 // lockFile locks path+".lock": shared, or exclusive without waiting (ErrInUse when held).
 func lockFile(path string, exclusive bool) (*fileLock, error) {
@@ -34,7 +38,12 @@ func lockFile(path string, exclusive bool) (*fileLock, error) {
 }
 
 func (l *fileLock) release() error {
-	if l == nil || l.f == nil {
+	if l == nil {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
 		return nil
 	}
 	err := l.f.Close() // closing the descriptor drops the lock

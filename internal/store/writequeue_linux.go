@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -30,36 +31,42 @@ const queueWait = 250 * time.Millisecond
 // at a time and two Stores never wait for each other's queue. Where the lock file cannot be
 // locked, writes go as they would without the queue.
 func (l *fileLock) queueForWrite(ctx context.Context) (dequeue func(), err error) {
-	if l == nil || l.f == nil {
+	if l == nil {
 		return func() {}, nil
 	}
-	fd := int(l.f.Fd())
 	deadline := time.Now().Add(queueWait)
-	for wait := 500 * time.Microsecond; othersQueued(fd) && time.Now().Before(deadline); wait = min(2*wait, 10*time.Millisecond) {
+	for wait := 500 * time.Microsecond; l.othersQueued() && time.Now().Before(deadline); wait = min(2*wait, 10*time.Millisecond) {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(wait):
 		}
 	}
-	if rangeLock(fd, unix.F_OFD_SETLK, unix.F_RDLCK) != nil {
+	lk := queuedRange(unix.F_RDLCK)
+	if l.fcntl(unix.F_OFD_SETLK, &lk) != nil {
 		return func() {}, nil
 	}
-	return func() { _ = rangeLock(fd, unix.F_OFD_SETLK, unix.F_UNLCK) }, nil
+	return func() {
+		lk := queuedRange(unix.F_UNLCK)
+		_ = l.fcntl(unix.F_OFD_SETLK, &lk)
+	}, nil
 }
 
 // othersQueued reports whether another Store holds the queued lock.
-func othersQueued(fd int) bool {
+func (l *fileLock) othersQueued() bool {
 	lk := queuedRange(unix.F_WRLCK)
-	if err := unix.FcntlFlock(uintptr(fd), unix.F_OFD_GETLK, &lk); err != nil {
-		return false
-	}
-	return lk.Type != unix.F_UNLCK
+	return l.fcntl(unix.F_OFD_GETLK, &lk) == nil && lk.Type != unix.F_UNLCK
 }
 
-func rangeLock(fd, cmd int, typ int16) error {
-	lk := queuedRange(typ)
-	return unix.FcntlFlock(uintptr(fd), cmd, &lk)
+// fcntl runs one lock command on the lock file, unless it has been released: a write racing
+// Store.Close must not lock or unlock whatever file its descriptor's number names next.
+func (l *fileLock) fcntl(cmd int, lk *unix.Flock_t) error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.f == nil {
+		return os.ErrClosed
+	}
+	return unix.FcntlFlock(l.f.Fd(), cmd, lk)
 }
 
 func queuedRange(typ int16) unix.Flock_t {
