@@ -291,6 +291,11 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	defer stopJobs()
 	jobsDone := make(chan struct{})
 	go func() { a.Jobs.Run(jobsCtx); close(jobsDone) }()
+	select { // unfinished jobs are taken up before the first page (see jobs.Manager.Claimed)
+	case <-a.Jobs.Claimed():
+	case <-jobsDone:
+	case <-ctx.Done():
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()

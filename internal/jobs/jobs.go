@@ -210,6 +210,9 @@ type Manager struct {
 	base    context.Context // set by Run: jobs started from the web run on it
 	cancels map[int64]context.CancelFunc
 	wg      sync.WaitGroup
+	// claimed is closed once Run has first taken up the jobs nobody runs (see Claimed).
+	claimed     chan struct{}
+	claimedOnce sync.Once
 }
 
 // New returns a Manager over st that records in act and runs jobs of kinds.
@@ -221,7 +224,7 @@ func New(st Store, act Activity, logger *slog.Logger, kinds ...Kind) (*Manager, 
 		logger = slog.New(slog.DiscardHandler)
 	}
 	m := &Manager{store: st, activity: act, log: logger, kinds: map[string]Kind{}, slots: make(chan struct{}, maxRunning),
-		cancels: map[int64]context.CancelFunc{}}
+		cancels: map[int64]context.CancelFunc{}, claimed: make(chan struct{})}
 	for _, k := range kinds {
 		if k.Name == "" || k.Action == "" || k.Run == nil {
 			return nil, fmt.Errorf("jobs: kind %q needs a name, an activity action and Run", k.Name)
@@ -516,6 +519,7 @@ func (m *Manager) Run(ctx context.Context) {
 	defer t.Stop()
 	for {
 		m.claim(ctx)
+		m.claimedOnce.Do(func() { close(m.claimed) })
 		select {
 		case <-ctx.Done():
 			m.mu.Lock()
@@ -532,6 +536,11 @@ func (m *Manager) Run(ctx context.Context) {
 		}
 	}
 }
+
+// Claimed is closed once Run has first taken up the unfinished jobs nobody runs (whether or
+// not that succeeded), so a server can serve its first page only after: a job page reloaded
+// after a restart then already says the job was taken up again.
+func (m *Manager) Claimed() <-chan struct{} { return m.claimed }
 
 // Running reports whether Run is running (Start works).
 func (m *Manager) Running() bool {
