@@ -49,7 +49,8 @@ func markPatched(ctx context.Context, tx *sql.Tx, table string, snapID, seq int6
 
 // patchedIDs are the users (or groups) of snapshot snapID patched after seq.
 func patchedIDs(ctx context.Context, tx *sql.Tx, table string, snapID, after int64) ([]string, error) {
-	ids, err := queryColumn[string](ctx, tx, `SELECT id FROM `+table+` WHERE snapshot_id = ? AND patched_seq > ?`, snapID, after)
+	ids, err := queryColumn[string](ctx, tx, `SELECT id FROM `+table+` WHERE snapshot_id = ? AND patched_seq > ?
+		AND patched_seq > 0 -- so that the partial index of snapshot_users serves`, snapID, after)
 	if err != nil {
 		return nil, fmt.Errorf("patched rows of %s: %w", table, err)
 	}
