@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -181,7 +182,7 @@ func TestSortedViewFollowsTheData(t *testing.T) {
 		t.Fatal(err)
 	}
 	q.Page, q.Desc = 1, false
-	for _, when := range []string{"right after the change", "from the order read again"} {
+	for _, when := range []string{"right after the change", "from the order carried across it"} {
 		after, err := r.Holders(ctx, sku, q)
 		if err != nil {
 			t.Fatal(err)
@@ -192,8 +193,76 @@ func TestSortedViewFollowsTheData(t *testing.T) {
 		}
 		r.Settle()
 	}
+	if n := st.orders.Load(); n != 1 {
+		t.Errorf("the order was read %d times, want once (carried across the change)", n)
+	}
+	// A new snapshot is another version no order is carried to: the order is read again.
+	if err := st.SaveSnapshot(ctx, 0, snap); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		after, err := r.Holders(ctx, sku, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Total != first.Total || !slices.EqualFunc(after.Rows, first.Rows, sameHolder) {
+			t.Errorf("after a new snapshot: %d holders, want %d as first read", after.Total, first.Total)
+		}
+		r.Settle()
+	}
 	if n := st.orders.Load(); n != 2 {
-		t.Errorf("the order was read %d times, want twice (once per version)", n)
+		t.Errorf("the order was read %d times, want twice (again for the new snapshot)", n)
+	}
+}
+
+// Sorted and filtered views carried across any run of reprocesses page exactly as the store's
+// own query over every holder does, in both directions, and are read only once each.
+func TestSortedViewsCarriedAcrossReprocesses(t *testing.T) {
+	r, st, sku, snap := orderFixture(t)
+	ctx := context.Background()
+	rnd := rand.New(rand.NewPCG(3, 14))
+	views := []model.HolderQuery{{Sort: "officeLocation"}, {Sort: "department", Desc: true}, {Sort: "accountEnabled"},
+		{Sort: "licenseState", InError: true}, {Department: "Physics"}, {Sort: "createdDateTime", Source: model.SourceDirect}}
+	offices := []string{"", "Annex", "annex", "Building 3", "ZZ top"}
+	for round := range 8 {
+		for _, q := range views {
+			got := pageThrough(t, r, sku, q, 37)
+			all := q
+			all.SKUID = sku.ID
+			want, err := st.SKUHolders(ctx, all)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wantIDs []string
+			for _, h := range want.Rows {
+				wantIDs = append(wantIDs, h.User.ID)
+			}
+			if !slices.Equal(got, wantIDs) {
+				t.Fatalf("round %d %+v: the pages list\n%v\nthe store's query\n%v", round, q, got, wantIDs)
+			}
+			r.Settle()
+		}
+		var put []model.User
+		for range 1 + rnd.IntN(4) {
+			u := snap.Users[rnd.IntN(len(snap.Users))]
+			switch rnd.IntN(4) {
+			case 0:
+				u.OfficeLocation = offices[rnd.IntN(len(offices))]
+			case 1:
+				u.Department = []string{"Physics", "physics", "Finance"}[rnd.IntN(3)]
+			case 2:
+				u.AccountEnabled = !u.AccountEnabled
+			case 3:
+				u.LicenseStates, u.AssignedLicenses = nil, nil
+			}
+			put = append(put, u)
+		}
+		if err := st.UpdateUsers(ctx, put, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := st.orders.Load(); int(n) != len(views) {
+		t.Errorf("%d views over 8 versions read their orders %d times, want once each", len(views), n)
 	}
 }
 
@@ -440,4 +509,28 @@ func TestOrderReadLifetime(t *testing.T) {
 			t.Errorf("%d reads: a view after Close started one", n)
 		}
 	})
+}
+
+// Carrying an order merges the changed users back at their places (ties by id), leaves out those
+// the view no longer selects, shares the lists when no user changed, and marks an order that
+// grew past the bound too long.
+func TestCarryOrder(t *testing.T) {
+	key := func(s string) model.SortKey { return model.SortKey{Class: model.SortText, Text: s} }
+	o := packOrder(model.HolderOrder{Version: "v1", UserIDs: []string{"a", "b", "c", "d"},
+		Keys: []model.SortKey{{}, key("x"), key("x"), key("y")}}, 10)
+	ch := model.HolderOrderChanges{Version: "v2", Changed: []string{"b", "d", "e", "z"},
+		Entries: []model.HolderOrderEntry{{UserID: "e", Key: key("x")}, {UserID: "b", Key: model.SortKey{Class: model.SortInt, Int: 3}}, {UserID: "z", Key: key("x")}}}
+	got := o.carry(ch, 10)
+	if got.version != "v2" || !slices.Equal(got.page(1, 0, false), []string{"a", "b", "c", "e", "z"}) {
+		t.Errorf("carried: %s %v", got.version, got.page(1, 0, false))
+	}
+	if !slices.Equal(got.page(1, 2, true), []string{"z", "e"}) {
+		t.Errorf("carried, backwards: %v", got.page(1, 2, true))
+	}
+	if same := o.carry(model.HolderOrderChanges{Version: "v3"}, 10); same.version != "v3" || same.ids != o.ids || same.len() != 4 {
+		t.Errorf("no change: %+v", same)
+	}
+	if long := o.carry(ch, 4); !long.tooLong || long.version != "v2" {
+		t.Errorf("five ids kept under a bound of four: %+v", long)
+	}
 }

@@ -25,6 +25,7 @@ type Store interface {
 	LicenseSummaries(ctx context.Context) ([]model.SKUSummary, error)
 	SKUHolders(ctx context.Context, q model.HolderQuery) (model.HolderPage, error)
 	SKUHolderOrder(ctx context.Context, q model.HolderQuery, limit int) (model.HolderOrder, error)
+	SKUHolderOrderChanges(ctx context.Context, q model.HolderQuery, since string, limit int) (model.HolderOrderChanges, bool, error)
 	SKUHoldersByID(ctx context.Context, skuID string, ids, properties []string) ([]model.Holder, string, error)
 	DataVersion(ctx context.Context) (string, error)
 	EachSKUHolder(ctx context.Context, q model.HolderQuery, fn func(model.Holder) error) error

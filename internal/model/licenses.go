@@ -1,6 +1,10 @@
 package model
 
-import "time"
+import (
+	"cmp"
+	"strings"
+	"time"
+)
 
 // SKUHistoryPoint is a subscribed SKU's units at one moment (one snapshot).
 type SKUHistoryPoint struct {
@@ -81,6 +85,80 @@ type Holder struct {
 type HolderOrder struct {
 	Version string
 	UserIDs []string
+	Keys    []SortKey // each user's value of the sort, parallel to UserIDs
+}
+
+// HolderOrderChanges are what became of a HolderOrder's view between the version it was read
+// at and Version: Changed are the users whose data changed (each leaves the order), Entries
+// those of them the view selects now, with their values of the sort (each goes back in at its
+// place). Applying them to the order gives the order of Version.
+type HolderOrderChanges struct {
+	Version string
+	Changed []string
+	Entries []HolderOrderEntry
+}
+
+// HolderOrderEntry is one user's place in a HolderOrder.
+type HolderOrderEntry struct {
+	UserID string
+	Key    SortKey
+}
+
+// SortKey is a value a view sorts by, as the store's database orders it (SQLite): NULL before
+// numbers before text, numbers by value, text by its bytes. A case-insensitive sort's text is
+// kept folded (ASCII letters lower-cased, as SQLite's NOCASE does), so it compares by bytes too.
+type SortKey struct {
+	Class SortClass
+	Int   int64
+	Real  float64 // a number that is not an integer
+	Text  string
+}
+
+// SortClass is what kind of value a SortKey is, in the order the classes sort.
+type SortClass uint8
+
+const (
+	SortNull SortClass = iota
+	SortInt
+	SortReal
+	SortText
+)
+
+// CompareSortKeys orders a and b as the database does: -1, 0 or +1.
+func CompareSortKeys(a, b SortKey) int {
+	ca, cb := a.Class, b.Class
+	if ca == SortReal || ca == SortInt {
+		ca = SortInt // numbers compare with numbers by value
+	}
+	if cb == SortReal || cb == SortInt {
+		cb = SortInt
+	}
+	switch {
+	case ca != cb:
+		return cmp.Compare(ca, cb)
+	case ca == SortNull:
+		return 0
+	case ca == SortText:
+		return strings.Compare(a.Text, b.Text)
+	case a.Class == SortInt && b.Class == SortInt:
+		return cmp.Compare(a.Int, b.Int)
+	}
+	return cmp.Compare(a.number(), b.number())
+}
+
+func (k SortKey) number() float64 {
+	if k.Class == SortInt {
+		return float64(k.Int)
+	}
+	return k.Real
+}
+
+// CompareOrderEntries orders entries as a HolderOrder lists them: by key, then by user id.
+func CompareOrderEntries(a, b HolderOrderEntry) int {
+	if c := CompareSortKeys(a.Key, b.Key); c != 0 {
+		return c
+	}
+	return strings.Compare(a.UserID, b.UserID)
 }
 
 // HolderPage is one page of holders and how many match in all.

@@ -306,6 +306,7 @@ var propsNames, propsFields = func() (all, sortable map[string]string) {
 // those two.
 type holderSelect struct {
 	from, where string
+	joins       string // the joins of from after the holders
 	args        []any
 	every       bool // no filter: every holder of the SKU
 }
@@ -347,11 +348,11 @@ func holderQuery(q model.HolderQuery, order string) (holderSelect, error) {
 	}
 	sel.every = len(conds) == unfiltered
 	sel.where = strings.Join(conds, " AND ")
-	sel.from = ` FROM snapshot_holders h `
 	if strings.HasPrefix(order, "u.") {
-		sel.from += `JOIN snapshot_users u ON u.snapshot_id = h.snapshot_id AND u.id = h.user_id `
+		sel.joins = `JOIN snapshot_users u ON u.snapshot_id = h.snapshot_id AND u.id = h.user_id `
 	}
-	sel.from += propsSortJoin(order)
+	sel.joins += propsSortJoin(order)
+	sel.from = ` FROM snapshot_holders h ` + sel.joins
 	return sel, nil
 }
 

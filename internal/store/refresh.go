@@ -297,14 +297,16 @@ func (r *SnapshotRefresh) Commit(ctx context.Context, skus []model.SKU, groups [
 			return err
 		}
 		// The data changed in place: the patch sequence moves so DataVersion does (no rows are
-		// stamped with it, so no other sync keeps anything for it).
-		if _, err := nextPatchSeq(bg, tx); err != nil {
+		// stamped with it, so no other sync keeps anything for it, and no sorted view is carried
+		// across it: unstamped_seq).
+		seq, err := nextPatchSeq(bg, tx)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(bg, `UPDATE snapshots SET taken_at = ?, saved_at = ?, run_id = ?, refreshed_kind = 'incremental',
-				users_delta_link = ?, groups_delta_link = ? WHERE id = ?`,
+				users_delta_link = ?, groups_delta_link = ?, unstamped_seq = ? WHERE id = ?`,
 			timeToDB(r.takenAt), timeToDB(r.s.Now()), sql.NullInt64{Int64: r.runID, Valid: r.runID != 0},
-			links.Users, links.Groups, snapID); err != nil {
+			links.Users, links.Groups, seq, snapID); err != nil {
 			return fmt.Errorf("record the refresh: %w", err)
 		}
 		return deleteSnapshots(bg, tx, []int64{r.stage})

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
@@ -254,14 +256,48 @@ func (s *Store) DataVersion(ctx context.Context) (string, error) {
 // dataVersion is the current snapshot's id and DataVersion as q sees the data: read in the
 // transaction of a read, it is the version of exactly what that read sees.
 func dataVersion(ctx context.Context, q querier) (int64, string, error) {
-	var id, run, saved, seq int64
-	err := q.QueryRowContext(ctx, `
-		SELECT s.id, coalesce(s.run_id, 0), s.saved_at, (SELECT value FROM patch_seq WHERE id = 1)
-		FROM current_snapshot c JOIN snapshots s ON s.id = c.snapshot_id`).Scan(&id, &run, &saved, &seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", fmt.Errorf("data version: %w", model.ErrNotFound)
-	} else if err != nil {
-		return 0, "", fmt.Errorf("data version: %w", err)
+	v, err := readVersion(ctx, q)
+	return v.snapshot, v.String(), err
+}
+
+// version is what a DataVersion is made of. unstamped is not part of it: the patch number at the
+// latest change of the snapshot's users in place that stamped none of them (an incremental
+// refresh; see holderorder.go).
+type version struct {
+	snapshot, run, saved, seq int64
+	unstamped                 int64
+}
+
+func (v version) String() string {
+	return fmt.Sprintf("%d.%d.%d.%d", v.snapshot, v.run, v.saved, v.seq)
+}
+
+// parseVersion reads a DataVersion back; false if s is not one.
+func parseVersion(s string) (version, bool) {
+	parts := strings.Split(s, ".")
+	if len(parts) != 4 {
+		return version{}, false
 	}
-	return id, fmt.Sprintf("%d.%d.%d.%d", id, run, saved, seq), nil
+	var n [4]int64
+	for i, p := range parts {
+		x, err := strconv.ParseInt(p, 10, 64)
+		if err != nil {
+			return version{}, false
+		}
+		n[i] = x
+	}
+	return version{snapshot: n[0], run: n[1], saved: n[2], seq: n[3]}, true
+}
+
+func readVersion(ctx context.Context, q querier) (version, error) {
+	var v version
+	err := q.QueryRowContext(ctx, `
+		SELECT s.id, coalesce(s.run_id, 0), s.saved_at, (SELECT value FROM patch_seq WHERE id = 1), s.unstamped_seq
+		FROM current_snapshot c JOIN snapshots s ON s.id = c.snapshot_id`).Scan(&v.snapshot, &v.run, &v.saved, &v.seq, &v.unstamped)
+	if errors.Is(err, sql.ErrNoRows) {
+		return version{}, fmt.Errorf("data version: %w", model.ErrNotFound)
+	} else if err != nil {
+		return version{}, fmt.Errorf("data version: %w", err)
+	}
+	return v, nil
 }
