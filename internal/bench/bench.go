@@ -123,6 +123,7 @@ func Run(ctx context.Context, t Tenant, opts Options, out io.Writer) ([]Result, 
 	}
 	writeTable(out, t, opts, results)
 	chain.writeChain(out, full)
+	check.floor = LatencyFloor(t)
 	check.write(out, opts, results)
 	return results, nil
 }
@@ -133,6 +134,11 @@ type incrementalCheck struct {
 	sizeAfterFull, sizeAfterRefreshes int64
 	refreshes                         int
 	differs                           []string // tables whose data differs from the full sync's
+	// daily: full syncs over the previous snapshot were measured (the last result); dailyDiffers
+	// are the tables where their snapshot differs from a fresh full sync's.
+	daily        bool
+	dailyDiffers []string
+	floor        time.Duration // the full sync's latency floor
 }
 
 // incremental measures, on one database holding a full sync, opts.Runs incremental refreshes
@@ -179,33 +185,74 @@ func incremental(ctx context.Context, t Tenant, opts Options, path string, clien
 		results = append(results, changed)
 	}
 	check.sizeAfterRefreshes = dbSize(path)
-	mine, err := st.SnapshotDigest(ctx)
-	if err != nil {
-		return nil, check, err
-	}
 	fresh, fsyncer, err := openSyncer(ctx, path+".full", client, opts.Logger)
 	if err != nil {
 		return nil, check, err
 	}
 	defer fresh.Close()
-	if _, err := fsyncer.RunMode(ctx, snapshot.Full); err != nil {
+	if check.differs, err = differsFromFullSync(ctx, st, fresh, fsyncer); err != nil {
 		return nil, check, err
 	}
-	theirs, err := fresh.SnapshotDigest(ctx)
+	if opts.ChangeShare == 0 {
+		return results, check, nil
+	}
+	// The daily full sync: over the snapshot the previous one left (here the fresh one just
+	// compared), after the same share of users changed.
+	seed, what := int64(1000), ""
+	daily, err := repeat(opts.Runs, fmt.Sprintf("full sync over the last, %g%% changed", opts.ChangeShare*100), func() (string, error) {
+		run, err := fsyncer.RunMode(ctx, snapshot.Full)
+		return fmt.Sprintf("%s; %d users", what, run.Users), err
+	}, client, t.WireBytes, func() error {
+		// A day apart, the last sync's pruning (in the background) is long over.
+		if err := fresh.WaitPruned(); err != nil {
+			return err
+		}
+		seed++
+		var err error
+		what, err = t.Change(ctx, opts.ChangeShare, seed)
+		return err
+	})
 	if err != nil {
 		return nil, check, err
 	}
+	check.daily = true
+	again, asyncer, err := openSyncer(ctx, path+".full2", client, opts.Logger)
+	if err != nil {
+		return nil, check, err
+	}
+	defer again.Close()
+	if check.dailyDiffers, err = differsFromFullSync(ctx, fresh, again, asyncer); err != nil {
+		return nil, check, err
+	}
+	return append(results, daily), check, nil
+}
+
+// differsFromFullSync runs a full sync into the empty store fresh and names the tables where
+// the current snapshot of st differs from it.
+func differsFromFullSync(ctx context.Context, st, fresh *store.Store, syncer *snapshot.Syncer) ([]string, error) {
+	mine, err := st.SnapshotDigest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := syncer.RunMode(ctx, snapshot.Full); err != nil {
+		return nil, err
+	}
+	theirs, err := fresh.SnapshotDigest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var differs []string
 	for _, table := range slices.Sorted(maps.Keys(mine)) {
 		if mine[table] != theirs[table] {
-			check.differs = append(check.differs, table)
+			differs = append(differs, table)
 		}
 	}
 	for table := range theirs {
 		if _, ok := mine[table]; !ok {
-			check.differs = append(check.differs, table)
+			differs = append(differs, table)
 		}
 	}
-	return results, check, nil
+	return differs, nil
 }
 
 // dbSize is the size of a SQLite database with its write-ahead log.
@@ -224,7 +271,11 @@ func (c incrementalCheck) write(out io.Writer, opts Options, rs []Result) {
 		return
 	}
 	full := rs[1]
-	for _, r := range rs[2:] {
+	incremental := rs[2:]
+	if c.daily {
+		incremental = rs[2 : len(rs)-1]
+	}
+	for _, r := range incremental {
 		fmt.Fprintf(out, "%s: %d requests, %.2f%% of the full sync's %d\n", r.Name, r.Requests,
 			100*float64(r.Requests)/float64(max(full.Requests, 1)), full.Requests)
 	}
@@ -234,6 +285,18 @@ func (c incrementalCheck) write(out io.Writer, opts Options, rs []Result) {
 		fmt.Fprintln(out, "the refreshed snapshot equals a fresh full sync's of the tenant")
 	} else {
 		fmt.Fprintf(out, "THE REFRESHED SNAPSHOT DIFFERS from a fresh full sync's in %s\n", strings.Join(c.differs, ", "))
+	}
+	if !c.daily {
+		return
+	}
+	daily := rs[len(rs)-1]
+	fmt.Fprintf(out, "%s vs reference: %.1fx fewer requests, %.1fx less wall time; %.2fx the latency floor; %.2fx the first full sync's wall time\n",
+		daily.Name, ratio(rs[0].Requests, daily.Requests), ratio(int64(rs[0].Wall), int64(daily.Wall)),
+		float64(daily.Wall)/float64(max(c.floor, 1)), float64(daily.Wall)/float64(max(full.Wall, 1)))
+	if len(c.dailyDiffers) == 0 {
+		fmt.Fprintln(out, "its snapshot equals a fresh full sync's of the tenant")
+	} else {
+		fmt.Fprintf(out, "ITS SNAPSHOT DIFFERS from a fresh full sync's in %s\n", strings.Join(c.dailyDiffers, ", "))
 	}
 }
 

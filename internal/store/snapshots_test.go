@@ -249,6 +249,10 @@ func TestSaveSnapshotReplacesAndPrunes(t *testing.T) {
 			t.Errorf("snapshot %d has %d users, want 200", info.ID, n)
 		}
 	}
+	// Old snapshots go after the new one is current, off the sync's path.
+	if err := st.WaitPruned(); err != nil {
+		t.Fatal(err)
+	}
 	for i, id := range ids {
 		kept := i >= len(ids)-1-keepPrevious
 		for _, table := range snapshotTables {

@@ -42,6 +42,13 @@ type SnapshotWriter struct {
 	// stopWriting cancels it (Abort: its rows are about to be deleted).
 	writing     chan error
 	stopWriting context.CancelFunc
+	// carried are the users copied from the current snapshot when the writer began, with their
+	// content hashes: a user read the same is not written again (see startCarry). kept counts
+	// the users so left.
+	carried   map[string]int64
+	kept      int
+	rewritten []string // users written although carried, or not carried
+	carrying  bool     // the batch being written is the carry
 }
 
 // writeBatch is how many users the writer gathers before it writes them. A transaction's
@@ -63,6 +70,7 @@ func (s *Store) BeginSnapshot(ctx context.Context, runID int64, takenAt time.Tim
 		takenAt = s.Now()
 	}
 	w := &SnapshotWriter{s: s, runID: runID, takenAt: takenAt, seen: map[string]bool{}, writeBatch: writeBatch}
+	var carryFrom int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := clearAbandoned(ctx, tx); err != nil {
 			return err
@@ -77,13 +85,99 @@ func (s *Store) BeginSnapshot(ctx context.Context, runID int64, takenAt time.Tim
 		if err != nil {
 			return fmt.Errorf("insert snapshot: %w", err)
 		}
-		w.id, err = res.LastInsertId()
+		if w.id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		carryFrom, err = carrySource(ctx, tx)
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("begin snapshot: %w", err)
 	}
+	if carryFrom != 0 {
+		w.startCarry(ctx, carryFrom)
+	}
 	return w, nil
+}
+
+// carrySource is the snapshot whose users a new one starts from: the current one, when it
+// knows the content of most of its users (0 when there is none, or it was saved before content
+// hashes were).
+func carrySource(ctx context.Context, tx *sql.Tx) (int64, error) {
+	cur, err := currentSnapshot(ctx, tx)
+	if errors.Is(err, model.ErrNotFound) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	var users, unknown int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(content_hash = 0), 0) FROM snapshot_users
+			WHERE snapshot_id = ?`, cur.ID).Scan(&users, &unknown); err != nil {
+		return 0, fmt.Errorf("users to carry: %w", err)
+	}
+	if users == 0 || unknown*2 > users {
+		return 0, nil
+	}
+	return cur.ID, nil
+}
+
+// startCarry copies, while the sync reads its first pages, every user of snapshot src into the
+// new one, each table in its own transaction, in key order: SQLite appends rows so copied at a
+// fraction of what the same rows cost written one by one in the order Graph sends them (all over
+// each b-tree). Batches then write only the users whose content changed, and Commit removes
+// those the sync did not read. The copy is the first batch: the next waits for it.
+func (w *SnapshotWriter) startCarry(ctx context.Context, src int64) {
+	done := make(chan error, 1)
+	w.writing, w.carrying = done, true
+	carryCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	w.stopWriting = stop
+	go func() {
+		defer stop()
+		rg := trace.StartRegion(carryCtx, "snapshot carry")
+		defer rg.End()
+		for _, t := range append(userRowTables[:len(userRowTables):len(userRowTables)], [2]string{"snapshot_holders"}) {
+			err := w.s.inTx(carryCtx, func(tx *sql.Tx) error { return copyUserTable(carryCtx, tx, t[0], src, w.id) })
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+		carried := map[string]int64{}
+		err := eachRow(carryCtx, w.s.db, `SELECT id, content_hash FROM snapshot_users WHERE snapshot_id = ?`, []any{w.id},
+			func(rows *sql.Rows) error {
+				var id string
+				var hash int64
+				if err := rows.Scan(&id, &hash); err != nil {
+					return err
+				}
+				carried[id] = hash
+				return nil
+			})
+		if err == nil {
+			w.carried = carried
+		}
+		done <- err
+	}()
+}
+
+// copyUserTable copies every row of table in snapshot src into snapshot dst, as a fresh sync
+// writes them (not patched).
+func copyUserTable(ctx context.Context, tx *sql.Tx, table string, src, dst int64) error {
+	cols, err := tableColumns(ctx, tx, table)
+	if err != nil {
+		return err
+	}
+	sel := slices.Clone(cols)
+	for i, c := range sel {
+		if c == "patched_seq" {
+			sel[i] = "0"
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (snapshot_id, `+strings.Join(cols, ", ")+`) SELECT ?1, `+
+		strings.Join(sel, ", ")+` FROM `+table+` WHERE snapshot_id = ?2`, dst, src); err != nil {
+		return fmt.Errorf("carry %s: %w", table, err)
+	}
+	return nil
 }
 
 // clearAbandoned deletes the incomplete snapshots whose sync no longer runs.
@@ -138,6 +232,12 @@ func (w *SnapshotWriter) writeFull(ctx context.Context) error {
 	if len(w.pendingUsers) < w.writeBatch && len(w.pendingSignIns) < w.writeBatch {
 		return nil
 	}
+	// While the users are being carried no batch is written: gather a second one meanwhile
+	// rather than hold up the sync's reading (the memory of the batch written otherwise).
+	if w.carrying && w.writing != nil && len(w.pendingUsers) < 2*w.writeBatch && len(w.pendingSignIns) < 2*w.writeBatch {
+		return nil
+	}
+	w.carrying = false
 	if err := w.written(true); err != nil {
 		return err
 	}
@@ -145,7 +245,7 @@ func (w *SnapshotWriter) writeFull(ctx context.Context) error {
 		w.writeErr = err
 		return fmt.Errorf("save users and sign-ins: %w", err)
 	}
-	users, signIns := w.takePending()
+	users, signIns := w.takeBatch()
 	done := make(chan error, 1)
 	w.writing = done
 	// Not cancelled with ctx: the caller's context may end as soon as its last page is added
@@ -185,6 +285,15 @@ func (w *SnapshotWriter) written(wait bool) error {
 	return nil
 }
 
+// takeBatch hands over a batch of what was added, leaving the rest (gathered while the users
+// were carried) for the next: a batch written while the next is gathered is never larger.
+func (w *SnapshotWriter) takeBatch() ([]*model.User, []model.SignIn) {
+	n, m := min(len(w.pendingUsers), w.writeBatch), min(len(w.pendingSignIns), w.writeBatch)
+	users, signIns := w.pendingUsers[:n:n], w.pendingSignIns[:m:m]
+	w.pendingUsers, w.pendingSignIns = slices.Clone(w.pendingUsers[n:]), slices.Clone(w.pendingSignIns[m:])
+	return users, signIns
+}
+
 // takePending hands over the users and sign-ins added since the last write.
 func (w *SnapshotWriter) takePending() ([]*model.User, []model.SignIn) {
 	users, signIns := w.pendingUsers, w.pendingSignIns
@@ -198,9 +307,12 @@ func (w *SnapshotWriter) writeUsers(ctx context.Context, tx *sql.Tx, users []*mo
 	slices.SortFunc(users, func(a, b *model.User) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortStableFunc(signIns, func(a, b model.SignIn) int { return strings.Compare(a.UserID, b.UserID) })
 	bg := context.WithoutCancel(ctx)
-	if err := insertUsers(ctx, bg, tx, w.id, users); err != nil {
+	kept, written, err := writeUsersOver(ctx, bg, tx, w.id, users, w.carried)
+	if err != nil {
 		return err
 	}
+	w.kept += kept
+	w.rewritten = append(w.rewritten, written...)
 	return insertSignIns(ctx, bg, tx, w.id, signIns)
 }
 
@@ -233,6 +345,9 @@ func (w *SnapshotWriter) Commit(ctx context.Context, skus []model.SKU, groups []
 		if err := w.writeUsers(ctx, tx, users, signIns); err != nil {
 			return err
 		}
+		if err := w.dropUnread(bg, tx); err != nil {
+			return err
+		}
 		if err := insertSKUs(bg, tx, w.id, skus); err != nil {
 			return err
 		}
@@ -244,14 +359,18 @@ func (w *SnapshotWriter) Commit(ctx context.Context, skus []model.SKU, groups []
 		}
 		// What a reprocess or template change patched into the current snapshot while this
 		// sync read the tenant is newer than what the sync read: it stays.
+		var patched []string
 		if cur, err := currentSnapshot(bg, tx); err == nil {
-			if _, err := carryPatched(bg, tx, cur.ID, w.id, w.baseSeq); err != nil {
+			if patched, err = carryPatched(bg, tx, cur.ID, w.id, w.baseSeq); err != nil {
 				return err
 			}
 		} else if !errors.Is(err, model.ErrNotFound) {
 			return err
 		}
 		if err := updateLicenseKeys(bg, tx, w.id); err != nil {
+			return err
+		}
+		if err := w.deriveHolders(bg, tx, patched); err != nil {
 			return err
 		}
 		if err := deriveUserFacts(bg, tx, w.id); err != nil {
@@ -273,14 +392,47 @@ func (w *SnapshotWriter) Commit(ctx context.Context, skus []model.SKU, groups []
 			ON CONFLICT (id) DO UPDATE SET snapshot_id = excluded.snapshot_id`, w.id); err != nil {
 			return fmt.Errorf("make snapshot %d current: %w", w.id, err)
 		}
-		return pruneSnapshots(bg, tx, w.id)
+		return nil
 	})
 	if err != nil {
 		abortErr := w.Abort(context.WithoutCancel(ctx))
 		return errors.Join(fmt.Errorf("save snapshot: %w", err), abortErr)
 	}
 	w.done = true
+	w.s.prune()
 	return nil
+}
+
+// deriveHolders derives the new snapshot's holders: of every user, or, when users were carried
+// (their holders with them), of those written again and those patched (whose carried holders go
+// first). A user's holders follow from its own rows alone.
+func (w *SnapshotWriter) deriveHolders(ctx context.Context, tx *sql.Tx, patched []string) error {
+	if w.carried == nil {
+		return deriveHolders(ctx, tx, w.id, nil)
+	}
+	stale := append(slices.Clip(w.rewritten), patched...)
+	if len(stale) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM snapshot_holders WHERE snapshot_id = ?1
+			AND user_id IN (SELECT value FROM json_each(?2))`, w.id, idsJSON(stale)); err != nil {
+		return fmt.Errorf("replace changed users' holders: %w", err)
+	}
+	return deriveHolders(ctx, tx, w.id, stale)
+}
+
+// dropUnread removes the carried users the sync did not read: gone from the tenant.
+func (w *SnapshotWriter) dropUnread(ctx context.Context, tx *sql.Tx) error {
+	var gone []string
+	for id := range w.carried {
+		if !w.seen[id] {
+			gone = append(gone, id)
+		}
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	return deleteUserRows(ctx, tx, w.id, gone)
 }
 
 // Abort deletes the unfinished snapshot.
@@ -303,12 +455,9 @@ func (w *SnapshotWriter) Abort(ctx context.Context) error {
 }
 
 // deriveUserFacts computes, for every user and group of snapshot snapID, what follows from the
-// users: holders and what the license report keeps of them, each group's error count and (where
-// Graph did not count them) user count, and the snapshot's totals.
+// users and their holders (derived first): what the license report keeps of the holders, each
+// group's error count and (where Graph did not count them) user count, and the snapshot's totals.
 func deriveUserFacts(ctx context.Context, tx *sql.Tx, snapID int64) error {
-	if err := deriveHolders(ctx, tx, snapID, nil); err != nil {
-		return err
-	}
 	if err := addHolderValues(ctx, tx, snapID, nil); err != nil {
 		return err
 	}

@@ -53,6 +53,7 @@ type Store struct {
 	lock   *fileLock // shared: a restore waits for every open Store to close
 	// writeTurn is held by the write under way (see takeWriteTurn).
 	writeTurn chan struct{}
+	pruner    pruner
 }
 
 // Open opens (creating if needed) the database at path, with WAL, foreign keys and a busy
@@ -74,6 +75,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	s := &Store{db: db, Now: time.Now, owner: newRunOwner(), lock: lock, writeTurn: make(chan struct{}, 1)}
+	s.pruner.ctx, s.pruner.stop = context.WithCancel(context.Background())
 	fail := func(err error) (*Store, error) {
 		db.Close()
 		lock.release()
@@ -176,6 +178,8 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return errors.Join(s.rdb.Close(), s.db.Close()) // closed already: a no-op, as for sql.DB
 	}
+	s.pruner.wg.Wait() // a second or two: a one-shot refresh must not leave the old snapshot behind
+	s.pruner.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	markErr := errors.Join(s.markOwnRunsInterrupted(ctx), s.ReleaseJobs(ctx))
