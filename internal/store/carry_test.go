@@ -68,7 +68,7 @@ func TestFullSyncOverPreviousEqualsFreshOne(t *testing.T) {
 	us[3].LicenseStates = us[3].LicenseStates[:0]   // states
 	us[4].AssignedLicenses = append(us[4].AssignedLicenses, model.AssignedLicense{SKUID: after.SKUs[3].ID})
 	us[5].LicenseStates[0].Error = model.ErrorCountViolation // has_errors, the error index
-	us[6].EmployeeID = "E-6"                                  // a column and a key
+	us[6].EmployeeID = "E-6"                                 // a column and a key
 	us[7].LicenseStates[0].LastUpdated = us[7].LicenseStates[0].LastUpdated.Add(time.Second)
 	const changed = 8
 	newcomers := genTenant(8, 30, 40).Users
