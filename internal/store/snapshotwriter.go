@@ -42,10 +42,10 @@ type SnapshotWriter struct {
 	// stopWriting cancels it (Abort: its rows are about to be deleted).
 	writing     chan error
 	stopWriting context.CancelFunc
-	// carried are the users copied from the current snapshot when the writer began, with their
-	// content hashes: a user read the same is not written again (see startCarry). kept counts
-	// the users so left.
-	carried   map[string]int64
+	// carried is set once the users of the current snapshot are copied into this one (see
+	// startCarry): a user read the same (by content hash) is not written again. kept counts the
+	// users so left.
+	carried   bool
 	kept      int
 	rewritten []string // users written although carried, or not carried
 }
@@ -142,21 +142,8 @@ func (w *SnapshotWriter) startCarry(ctx context.Context, src int64) {
 				return
 			}
 		}
-		carried := map[string]int64{}
-		err := eachRow(carryCtx, w.s.db, `SELECT id, content_hash FROM snapshot_users WHERE snapshot_id = ?`, []any{w.id},
-			func(rows *sql.Rows) error {
-				var id string
-				var hash int64
-				if err := rows.Scan(&id, &hash); err != nil {
-					return err
-				}
-				carried[id] = hash
-				return nil
-			})
-		if err == nil {
-			w.carried = carried
-		}
-		done <- err
+		w.carried = true
+		done <- nil
 	}()
 }
 
@@ -292,7 +279,15 @@ func (w *SnapshotWriter) writeUsers(ctx context.Context, tx *sql.Tx, users []*mo
 	slices.SortFunc(users, func(a, b *model.User) int { return strings.Compare(a.ID, b.ID) })
 	slices.SortStableFunc(signIns, func(a, b model.SignIn) int { return strings.Compare(a.UserID, b.UserID) })
 	bg := context.WithoutCancel(ctx)
-	kept, written, err := writeUsersOver(ctx, bg, tx, w.id, users, w.carried)
+	var carried map[string]int64
+	if w.carried {
+		// Asked per batch rather than held for the whole sync: 10 MB at 100,000 users.
+		var err error
+		if carried, err = carriedHashes(bg, tx, w.id, users); err != nil {
+			return err
+		}
+	}
+	kept, written, err := writeUsersOver(ctx, bg, tx, w.id, users, carried)
 	if err != nil {
 		return err
 	}
@@ -392,7 +387,7 @@ func (w *SnapshotWriter) Commit(ctx context.Context, skus []model.SKU, groups []
 // (their holders with them), of those written again and those patched (whose carried holders go
 // first). A user's holders follow from its own rows alone.
 func (w *SnapshotWriter) deriveHolders(ctx context.Context, tx *sql.Tx, patched []string) error {
-	if w.carried == nil {
+	if !w.carried {
 		return deriveHolders(ctx, tx, w.id, nil)
 	}
 	stale := append(slices.Clip(w.rewritten), patched...)
@@ -406,14 +401,39 @@ func (w *SnapshotWriter) deriveHolders(ctx context.Context, tx *sql.Tx, patched 
 	return deriveHolders(ctx, tx, w.id, stale)
 }
 
+// carriedHashes are the content hashes of the users among users that snapshot snapID holds.
+func carriedHashes(ctx context.Context, tx *sql.Tx, snapID int64, users []*model.User) (map[string]int64, error) {
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	hashes := make(map[string]int64, len(users))
+	err := eachRow(ctx, tx, `SELECT id, content_hash FROM snapshot_users WHERE snapshot_id = ?1
+			AND id IN (SELECT value FROM json_each(?2))`, []any{snapID, idsJSON(ids)}, func(rows *sql.Rows) error {
+		var id string
+		var hash int64
+		if err := rows.Scan(&id, &hash); err != nil {
+			return err
+		}
+		hashes[id] = hash
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("carried users: %w", err)
+	}
+	return hashes, nil
+}
+
 // dropUnread removes the carried users the sync did not read: gone from the tenant.
 func (w *SnapshotWriter) dropUnread(ctx context.Context, tx *sql.Tx) error {
-	var gone []string
-	for id := range w.carried {
-		if !w.seen[id] {
-			gone = append(gone, id)
-		}
+	if !w.carried {
+		return nil
 	}
+	ids, err := queryColumn[string](ctx, tx, `SELECT id FROM snapshot_users WHERE snapshot_id = ?`, w.id)
+	if err != nil {
+		return fmt.Errorf("carried users: %w", err)
+	}
+	gone := slices.DeleteFunc(ids, func(id string) bool { return w.seen[id] })
 	if len(gone) == 0 {
 		return nil
 	}
