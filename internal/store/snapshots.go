@@ -26,7 +26,7 @@ const checkEvery = 1024
 
 // SaveSnapshot writes snap under a new snapshot id and makes it current: on any error (ctx
 // cancelled included) nothing changes and the previous snapshot stays current. Snapshots older
-// than the previous one are deleted. Users and groups that appear twice are written once (the
+// than the previous one are deleted once it is current, in the background (WaitPruned). Users and groups that appear twice are written once (the
 // first wins), and so are duplicate license entries. A sync streams pages through a
 // SnapshotWriter instead; this is the same for a snapshot already in memory.
 func (s *Store) SaveSnapshot(ctx context.Context, runID int64, snap model.Snapshot) error {

@@ -127,23 +127,30 @@ func carrySource(ctx context.Context, tx *sql.Tx) (int64, error) {
 // those the sync did not read. The copy is the first batch: the next waits for it (gathering a
 // second batch meanwhile was no faster and peaked 10 MB higher at 50,000 users, one run each).
 func (w *SnapshotWriter) startCarry(ctx context.Context, src int64) {
-	done := make(chan error, 1)
-	w.writing = done
-	carryCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	w.stopWriting = stop
-	go func() {
-		defer stop()
-		rg := trace.StartRegion(carryCtx, "snapshot carry")
-		defer rg.End()
+	w.inBackground(ctx, "snapshot carry", func(ctx context.Context) error {
 		for _, t := range append(userRowTables[:len(userRowTables):len(userRowTables)], [2]string{"snapshot_holders"}) {
-			err := w.s.inTx(carryCtx, func(tx *sql.Tx) error { return copyUserTable(carryCtx, tx, t[0], src, w.id) })
-			if err != nil {
-				done <- err
-				return
+			if err := w.s.inTx(ctx, func(tx *sql.Tx) error { return copyUserTable(ctx, tx, t[0], src, w.id) }); err != nil {
+				return err
 			}
 		}
 		w.carried = true
-		done <- nil
+		return nil
+	})
+}
+
+// inBackground runs write on another goroutine as the batch being written (see written), under
+// a trace region. Not cancelled with ctx: the caller's context may end as soon as its last page
+// is added (pipeUsers' does). A sync that stops aborts the snapshot, and Abort cancels write.
+func (w *SnapshotWriter) inBackground(ctx context.Context, region string, write func(context.Context) error) {
+	done := make(chan error, 1)
+	w.writing = done
+	bgCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	w.stopWriting = stop
+	go func() {
+		defer stop()
+		rg := trace.StartRegion(bgCtx, region)
+		defer rg.End()
+		done <- write(bgCtx)
 	}()
 }
 
@@ -227,18 +234,9 @@ func (w *SnapshotWriter) writeFull(ctx context.Context) error {
 		return fmt.Errorf("save users and sign-ins: %w", err)
 	}
 	users, signIns := w.takePending()
-	done := make(chan error, 1)
-	w.writing = done
-	// Not cancelled with ctx: the caller's context may end as soon as its last page is added
-	// (pipeUsers' does). A sync that stops aborts the snapshot, and Abort cancels the batch.
-	batchCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	w.stopWriting = stop
-	go func() {
-		defer stop()
-		rg := trace.StartRegion(batchCtx, "snapshot batch write")
-		done <- w.s.inTx(batchCtx, func(tx *sql.Tx) error { return w.writeUsers(batchCtx, tx, users, signIns) })
-		rg.End()
-	}()
+	w.inBackground(ctx, "snapshot batch write", func(ctx context.Context) error {
+		return w.s.inTx(ctx, func(tx *sql.Tx) error { return w.writeUsers(ctx, tx, users, signIns) })
+	})
 	return nil
 }
 
