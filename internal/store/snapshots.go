@@ -26,9 +26,10 @@ const checkEvery = 1024
 
 // SaveSnapshot writes snap under a new snapshot id and makes it current: on any error (ctx
 // cancelled included) nothing changes and the previous snapshot stays current. Snapshots older
-// than the previous one are deleted once it is current, in the background (WaitPruned). Users and groups that appear twice are written once (the
-// first wins), and so are duplicate license entries. A sync streams pages through a
-// SnapshotWriter instead; this is the same for a snapshot already in memory.
+// than the previous one are deleted once it is current, in the background (WaitPruned). Users
+// and groups that appear twice are written once (the first wins), and so are duplicate license
+// entries. A sync streams pages through a SnapshotWriter instead; this is the same for a
+// snapshot already in memory.
 func (s *Store) SaveSnapshot(ctx context.Context, runID int64, snap model.Snapshot) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("save snapshot: %w", err)
@@ -394,19 +395,10 @@ func (s *Store) pruneSnapshots(ctx context.Context) error {
 		return fmt.Errorf("prune snapshots: %w", err)
 	}
 	for _, id := range old {
-		for _, table := range snapshotTables {
-			if err := s.inTx(ctx, func(tx *sql.Tx) error {
-				_, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE snapshot_id = ?`, id)
-				return err
-			}); err != nil {
-				return fmt.Errorf("prune snapshot %d from %s: %w", id, table, err)
-			}
-		}
-		if err := s.inTx(ctx, func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, `DELETE FROM snapshots WHERE id = ?`, id)
-			return err
+		if err := eachSnapshotDelete(ctx, id, func(del func(*sql.Tx) error) error {
+			return s.inTx(ctx, del)
 		}); err != nil {
-			return fmt.Errorf("prune snapshot %d: %w", id, err)
+			return fmt.Errorf("prune: %w", err)
 		}
 	}
 	return nil

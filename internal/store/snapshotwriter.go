@@ -521,13 +521,27 @@ func collectIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]i
 // deleteSnapshots deletes the snapshots of ids and every row of theirs.
 func deleteSnapshots(ctx context.Context, tx *sql.Tx, ids []int64) error {
 	for _, id := range ids {
-		for _, table := range snapshotTables {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE snapshot_id = ?`, id); err != nil {
-				return fmt.Errorf("delete snapshot %d from %s: %w", id, table, err)
-			}
+		if err := eachSnapshotDelete(ctx, id, func(del func(*sql.Tx) error) error { return del(tx) }); err != nil {
+			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM snapshots WHERE id = ?`, id); err != nil {
-			return fmt.Errorf("delete snapshot %d: %w", id, err)
+	}
+	return nil
+}
+
+// eachSnapshotDelete hands run, in turn, the deletes that remove snapshot id: a table at a time,
+// children first, then the snapshot itself. run says in which transaction each goes (one for
+// all, or one each as the pruner does).
+func eachSnapshotDelete(ctx context.Context, id int64, run func(del func(*sql.Tx) error) error) error {
+	for _, table := range append(snapshotTables[:len(snapshotTables):len(snapshotTables)], "snapshots") {
+		col := "snapshot_id"
+		if table == "snapshots" {
+			col = "id"
+		}
+		if err := run(func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE `+col+` = ?`, id)
+			return err
+		}); err != nil {
+			return fmt.Errorf("delete snapshot %d from %s: %w", id, table, err)
 		}
 	}
 	return nil
