@@ -375,6 +375,17 @@ func TestDeltaTokensExpire(t *testing.T) {
 	}
 }
 
+// Changes whose license processing is not due yet stay queued: only what is due runs with them.
+func TestApplyChangesLeavesProcessingNotDue(t *testing.T) {
+	a, _ := newTestTenant(t, Config{Seed: 9, Users: 2000, Groups: 60, LicensedGroups: 20, ProcessingDelay: time.Minute})
+	if _, err := a.ApplyChanges(0.05, 42); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.pending) == 0 {
+		t.Fatal("no group queued for processing after a template change, with a minute's processing delay")
+	}
+}
+
 func TestApplyChanges(t *testing.T) {
 	a, _ := newTestTenant(t, Config{Seed: 9, Users: 2000, Groups: 60, LicensedGroups: 20})
 	b, _ := newTestTenant(t, Config{Seed: 9, Users: 2000, Groups: 60, LicensedGroups: 20})
@@ -401,6 +412,9 @@ func TestApplyChanges(t *testing.T) {
 	if ca.Users != 100 || ca.AttributeEdits == 0 || ca.Joins+ca.Leaves == 0 || ca.Deletions == 0 ||
 		ca.LicensesAdded+ca.LicensesRemoved+ca.LicensesRefused == 0 || ca.TemplateGroup == "" || ca.UnitsBought == 0 {
 		t.Fatalf("change set lacks a kind of change: %+v", ca)
+	}
+	if len(a.pending) != 0 { // Config's ProcessingDelay is 0: due as the changes land
+		t.Fatalf("%d groups still queued after the changes: their processing was left for the next request", len(a.pending))
 	}
 	a.AdvanceProcessing()
 	checkConsumed(t, a)
