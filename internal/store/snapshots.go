@@ -136,15 +136,17 @@ func insertGroups(ctx context.Context, tx *sql.Tx, snapID int64, groups []*model
 // search keys (deriveHolders then derives their holdings), a prepared statement per table; a
 // user already there is left as it is. Statements run with bg; ctx is checked between users.
 func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*model.User) error {
-	_, _, err := writeUsersOver(ctx, bg, tx, snapID, users, nil)
+	_, _, err := writeUsersOver(ctx, bg, tx, snapID, users, nil, nil)
 	return err
 }
 
 // writeUsersOver is insertUsers into a snapshot that already holds the users of carried (their
 // content hashes, see userContent): a user whose content is the same is left as it is, one whose
-// content changed has its rows replaced. It returns how many users were left as they were and,
-// when carried is not nil, the ids of those it wrote.
-func writeUsersOver(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*model.User, carried map[string]int64) (kept int, written []string, err error) {
+// content changed has its rows replaced. hashed may hold users' content hashes computed already
+// (as they were added): a carried user found there the same is left without building its rows.
+// It returns how many users were left as they were and, when carried is not nil, the ids of
+// those it wrote.
+func writeUsersOver(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*model.User, carried, hashed map[string]int64) (kept int, written []string, err error) {
 	ins := []*rowInserter{
 		newRowInserter(tx, "snapshot_users", []string{"snapshot_id", "id", "display_name", "upn", "mail", "given_name",
 			"surname", "department", "job_title", "company_name", "employee_id", "city", "country", "usage_location",
@@ -187,10 +189,15 @@ func writeUsersOver(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*
 				return kept, written, err
 			}
 		}
+		old, isCarried := carried[u.ID]
+		if h, ok := hashed[u.ID]; ok && isCarried && h == old {
+			kept++
+			continue
+		}
 		if err := c.of(u); err != nil {
 			return kept, written, err
 		}
-		if old, ok := carried[u.ID]; ok {
+		if isCarried {
 			if old == c.hash {
 				kept++
 				continue
