@@ -39,6 +39,7 @@ type fakeGraph struct {
 	batchCalls      int
 	usersCalls      int
 	tokenCalls      int
+	answers         map[string]http.HandlerFunc // by path below /v1.0, before the routes above
 }
 
 const fakeTenant = "contoso.onmicrosoft.com"
@@ -94,6 +95,13 @@ func (f *fakeGraph) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 		graphErr(w, 401, "InvalidAuthenticationToken", "Access token is empty.")
+		return
+	}
+	f.mu.Lock()
+	answer := f.answers[strings.TrimPrefix(r.URL.Path, "/v1.0")]
+	f.mu.Unlock()
+	if answer != nil {
+		answer(w, r)
 		return
 	}
 	switch p := strings.TrimPrefix(r.URL.Path, "/v1.0"); {

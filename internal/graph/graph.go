@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -130,6 +131,9 @@ type Client struct {
 
 	graphCount, tokenCount counter
 	throttleGate           gate
+	// bodies are the buffers pages are read into (getJSONInto), given back once decoded: a
+	// sync reads hundreds of pages of up to a megabyte one after another.
+	bodies sync.Pool
 }
 
 // errorMapping makes the SDK parse every 4xx/5xx body as Graph's OData error.

@@ -2,9 +2,18 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+
+	"github.com/tenantdesk/tenantdesk/internal/model"
 )
 
 // TestPeekNextLink: the nextLink is taken from the members before "value" only, and anything
@@ -115,4 +124,104 @@ func topLevelKeys(b []byte, key string) int {
 		}
 	}
 	return n
+}
+
+// TestFailedResponseAsTheAdapter: a body read into our own buffer (readBodyInto) bypasses the
+// adapter's handling of failures, so failedResponse must make of each the error the adapter
+// makes: compared through classify, field by field, for the same answers.
+func TestFailedResponseAsTheAdapter(t *testing.T) {
+	f, c := newFakeClient(t)
+	answer := func(status int, contentType, body string, headers ...string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			for i := 0; i+1 < len(headers); i += 2 {
+				w.Header().Set(headers[i], headers[i+1])
+			}
+			if contentType != "" {
+				w.Header().Set("Content-Type", contentType)
+			}
+			w.WriteHeader(status)
+			io.WriteString(w, body)
+		}
+	}
+	odata := `{"error":{"code":"Request_ResourceNotFound","message":"Resource 'x' does not exist.","innerError":{"request-id":"rid-1","date":"2026-12-04T20:00:00"}}}`
+	cases := map[string]http.HandlerFunc{
+		"/not-found":       answer(404, "application/json", odata),
+		"/charset":         answer(404, "application/json; charset=utf-8", odata),
+		"/upper-type":      answer(404, "Application/JSON", odata),
+		"/resync":          answer(410, "application/json", `{"error":{"code":"syncStateNotFound","message":"resync required"}}`),
+		"/forbidden-bare":  answer(403, "application/json", `{"error":{"code":"Authorization_RequestDenied"}}`),
+		"/no-body":         answer(400, "application/json", ""),
+		"/no-type":         answer(400, "", odata),
+		"/html":            answer(400, "text/html", "<html><body>Bad gateway</body></html>"),
+		"/not-json":        answer(400, "application/json", "{not json"),
+		"/empty-object":    answer(400, "application/json", "{}"),
+		"/server":          answer(501, "application/json", `{"error":{"code":"NotImplemented","message":"boom"}}`),
+		"/headers":         answer(400, "application/json", odata, "Retry-After", "7", "request-id", "rid-header"),
+		"/header-only-rid": answer(400, "application/json", `{"error":{"code":"BadRequest","message":"m"}}`, "request-id", "rid-h"),
+	}
+	f.mu.Lock()
+	f.answers = cases
+	f.mu.Unlock()
+	ctx := context.Background()
+	for path := range cases {
+		t.Run(path, func(t *testing.T) {
+			target := c.collectionURL(path)
+			var buf bytes.Buffer
+			ours := c.getJSONOnce(ctx, target, nil, &buf)
+			u, _ := url.Parse(target)
+			ri := abstractions.NewRequestInformation()
+			ri.Method = abstractions.GET
+			ri.SetUri(*u)
+			_, theirs := c.adapter.SendPrimitive(ctx, ri, "[]byte", errorMapping)
+			if ours == nil || theirs == nil {
+				t.Fatalf("ours %v, the adapter's %v: both must fail", ours, theirs)
+			}
+			got, want := classify(ours, "read", ""), classify(theirs, "read", "")
+			var g, w *model.GraphError
+			if !errors.As(got, &g) || !errors.As(want, &w) {
+				if got.Error() != want.Error() {
+					t.Fatalf("ours %v, the adapter's %v", got, want)
+				}
+				return
+			}
+			if g.Kind != w.Kind || g.Status != w.Status || g.Code != w.Code || g.Message != w.Message ||
+				g.RequestID != w.RequestID || g.RetryAfter != w.RetryAfter {
+				t.Errorf("ours %+v\nthe adapter's %+v", *g, *w)
+			}
+			if buf.Len() != 0 {
+				t.Errorf("a failure's body was kept as the page: %q", buf.String())
+			}
+		})
+	}
+}
+
+// readBodyInto reuses the buffer it is given: a second page read into it replaces the first.
+func TestGetJSONIntoReusesTheBuffer(t *testing.T) {
+	f, c := newFakeClient(t)
+	big := `{"value":["` + strings.Repeat("a", 100_000) + `"]}`
+	f.mu.Lock()
+	f.answers = map[string]http.HandlerFunc{
+		"/big": func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, json.RawMessage(big)) },
+		"/small": func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, 200, map[string]any{"value": []string{"b"}})
+		},
+	}
+	f.mu.Unlock()
+	var buf bytes.Buffer
+	if err := c.getJSONInto(context.Background(), c.collectionURL("/big"), nil, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(buf.String()) != big {
+		t.Fatalf("big page read as %d bytes", buf.Len())
+	}
+	capacity := buf.Cap()
+	if err := c.getJSONInto(context.Background(), c.collectionURL("/small"), nil, &buf); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(buf.String()); got != `{"value":["b"]}` {
+		t.Fatalf("second page read as %q", got)
+	}
+	if buf.Cap() != capacity {
+		t.Errorf("the buffer was replaced: capacity %d, was %d", buf.Cap(), capacity)
+	}
 }

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -82,13 +83,13 @@ func (c *Client) UserPageChain(ctx context.Context) (int, error) {
 	const op = "fetch the pages of users"
 	next := c.usersWithSignInsURL()
 	pages := 0
+	var body bytes.Buffer // one for every page, as a sync reuses its own
 	for next != "" {
-		body, err := c.getJSON(ctx, next, nil)
-		if err != nil {
+		if err := c.getJSONInto(ctx, next, nil, &body); err != nil {
 			return pages, classify(err, op, permissions.ReadSignIns()[0])
 		}
 		pages++
-		link, err := nextLinkOf(body)
+		link, err := nextLinkOf(body.Bytes())
 		if err != nil {
 			return pages, classify(fmt.Errorf("decode %s: %w", pathOf(next), err), op, permissions.ReadSignIns()[0])
 		}
