@@ -65,6 +65,10 @@ type SnapshotWriter interface {
 	// the latest): the caller must not change them afterwards. A user already added is left as
 	// it is.
 	AddUsers(ctx context.Context, users []User) error
+	// Added reports whether a user with this id was added; Users is how many distinct users
+	// were. Neither may be called while an AddUsers runs.
+	Added(id string) bool
+	Users() int
 	// SetDeltaLinks keeps, with the snapshot, the delta links its data is as new as.
 	SetDeltaLinks(DeltaLinks)
 	// Commit adds the subscriptions, licensed groups and member counts and makes the snapshot

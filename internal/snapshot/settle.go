@@ -42,7 +42,7 @@ func (s *Syncer) settle(ctx context.Context, ds DeltaSource, w model.SnapshotWri
 	var missing []string
 	if err := ds.UserIDs(ctx, func(ids []string) error {
 		for _, id := range ids {
-			if !read.ids[id] {
+			if !w.Added(id) {
 				missing = append(missing, id)
 			}
 		}
@@ -57,12 +57,12 @@ func (s *Syncer) settle(ctx context.Context, ds DeltaSource, w model.SnapshotWri
 	put := func(users []model.User, signIns []model.SignIn) error {
 		var fresh []model.User
 		for _, u := range users {
-			if !read.ids[u.ID] {
+			if !w.Added(u.ID) {
 				fresh = append(fresh, u)
 			}
 		}
-		signIns = slices.DeleteFunc(signIns, func(si model.SignIn) bool { return read.ids[si.UserID] })
-		read.add(fresh)
+		signIns = slices.DeleteFunc(signIns, func(si model.SignIn) bool { return w.Added(si.UserID) })
+		read.add(w, fresh)
 		if err := w.AddUsers(ctx, fresh); err != nil {
 			return err
 		}

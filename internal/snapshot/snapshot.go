@@ -420,7 +420,7 @@ func (s *Syncer) collect(ctx context.Context, run *model.SyncRun, mode Mode) err
 	if err != nil {
 		return errors.Join(err, w.Abort(context.WithoutCancel(ctx)))
 	}
-	run.SKUs, run.Groups, run.Users = len(skus), len(groups), len(read.ids) // duplicates counted once, as stored
+	run.SKUs, run.Groups, run.Users = len(skus), len(groups), w.Users() // duplicates counted once, as stored
 	extras.NestedGroups = nested
 	extras.SignInsMissing = read.signInsMissing
 	w.SetExtras(extras)
@@ -477,20 +477,24 @@ const pagesAhead = 2
 type usersRead struct {
 	// signInsMissing says why the sign-in activity was not read ("" when it was).
 	signInsMissing string
-	// ids are the users read (settle looks for the ones the pages missed).
-	ids map[string]bool
 	// members counts, for each group, the distinct users whose license states name it: a
 	// processed group's user members (nestedGroups).
 	members map[string]int
+	inPage  map[string]bool // the ids of the page add counts, so a duplicate in it counts once
 }
 
-// add counts a page of users read; the store keeps the first of duplicates, and so does add.
-func (r *usersRead) add(page []model.User) {
+// add counts a page of users about to be added to w (which knows the users added before, and
+// keeps the first of duplicates, as add does).
+func (r *usersRead) add(w model.SnapshotWriter, page []model.User) {
+	if r.inPage == nil {
+		r.inPage = map[string]bool{}
+	}
+	clear(r.inPage)
 	for _, u := range page {
-		if r.ids[u.ID] {
+		if r.inPage[u.ID] || w.Added(u.ID) {
 			continue
 		}
-		r.ids[u.ID] = true
+		r.inPage[u.ID] = true
 		var named []string
 		for _, st := range u.LicenseStates {
 			if g := st.AssignedByGroup; g != "" && !slices.Contains(named, g) {
@@ -508,10 +512,10 @@ func (s *Syncer) readUsers(ctx context.Context, w model.SnapshotWriter, mode Mod
 	s.mu.Lock()
 	started := s.progress.Started // on the Syncer's clock, as askSignIns compares
 	s.mu.Unlock()
-	out := usersRead{ids: map[string]bool{}, members: map[string]int{}}
+	out := usersRead{members: map[string]int{}}
 	ask, why := s.askSignIns(mode)
 	if ask {
-		pages, err := s.pipeUsers(ctx, w, written, out.add, func(send func([]model.User, []model.SignIn) error) error {
+		pages, err := s.pipeUsers(ctx, w, written, func(page []model.User) { out.add(w, page) }, func(send func([]model.User, []model.SignIn) error) error {
 			return s.src.UsersWithSignIns(ctx, send)
 		})
 		why, refused := missingBecause(err, signInsWhat)
@@ -528,7 +532,7 @@ func (s *Syncer) readUsers(ctx context.Context, w model.SnapshotWriter, mode Mod
 		out.signInsMissing = why
 	}
 	s.log.Warn("sign-in activity not read", "why", out.signInsMissing, "asked", ask)
-	_, err := s.pipeUsers(ctx, w, written, out.add, func(send func([]model.User, []model.SignIn) error) error {
+	_, err := s.pipeUsers(ctx, w, written, func(page []model.User) { out.add(w, page) }, func(send func([]model.User, []model.SignIn) error) error {
 		return s.src.Users(ctx, func(page []model.User) error { return send(page, nil) })
 	})
 	if err == nil && ask {
@@ -547,7 +551,8 @@ type userPage struct {
 
 // pipeUsers runs read, which sends Graph's pages one after another, while a second goroutine
 // hands them to w (which gathers them into transactions of its own size), so neither waits
-// for the other. count sees each page before it is handed over; written gets the running
+// for the other. count sees each page just before it is handed over, on the goroutine that
+// hands them (so it may ask w what was added); written gets the running
 // total of users handed to w (the last of them are written by Commit). It returns how many pages read sent.
 func (s *Syncer) pipeUsers(ctx context.Context, w model.SnapshotWriter, written func(int), count func([]model.User),
 	read func(send func([]model.User, []model.SignIn) error) error) (int, error) {
@@ -558,6 +563,7 @@ func (s *Syncer) pipeUsers(ctx context.Context, w model.SnapshotWriter, written 
 	go func() {
 		total := 0
 		for page := range pages {
+			count(page.users)
 			err := w.AddUsers(ctx, page.users)
 			if err == nil && len(page.signIns) > 0 {
 				err = w.AddSignIns(ctx, page.signIns)
@@ -579,7 +585,6 @@ func (s *Syncer) pipeUsers(ctx context.Context, w model.SnapshotWriter, written 
 	}()
 	sent := 0
 	readErr := read(func(users []model.User, signIns []model.SignIn) error {
-		count(users)
 		select {
 		case pages <- userPage{users: users, signIns: signIns}:
 			sent++

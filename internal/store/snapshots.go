@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/tenantdesk/tenantdesk/internal/model"
 )
@@ -136,17 +138,23 @@ func insertGroups(ctx context.Context, tx *sql.Tx, snapID int64, groups []*model
 // search keys (deriveHolders then derives their holdings), a prepared statement per table; a
 // user already there is left as it is. Statements run with bg; ctx is checked between users.
 func insertUsers(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*model.User) error {
-	_, _, err := writeUsersOver(ctx, bg, tx, snapID, users, nil, nil)
+	encoded := make([]encodedUser, len(users))
+	var c userContent
+	for i, u := range users {
+		var err error
+		if encoded[i], err = c.encode(u); err != nil {
+			return err
+		}
+	}
+	_, _, err := writeUsersOver(ctx, bg, tx, snapID, encoded, nil)
 	return err
 }
 
-// writeUsersOver is insertUsers into a snapshot that already holds the users of carried (their
-// content hashes, see userContent): a user whose content is the same is left as it is, one whose
-// content changed has its rows replaced. hashed may hold users' content hashes computed already
-// (as they were added): a carried user found there the same is left without building its rows.
-// It returns how many users were left as they were and, when carried is not nil, the ids of
-// those it wrote.
-func writeUsersOver(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*model.User, carried, hashed map[string]int64) (kept int, written []string, err error) {
+// writeUsersOver is insertUsers of users already encoded into a snapshot that already holds
+// the users of carried (their content hashes, see userContent): a user whose content is the
+// same is left as it is, one whose content changed has its rows replaced. It returns how many
+// users were left as they were and, when carried is not nil, the ids of those it wrote.
+func writeUsersOver(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []encodedUser, carried map[string]int64) (kept int, written []string, err error) {
 	ins := []*rowInserter{
 		newRowInserter(tx, "snapshot_users", []string{"snapshot_id", "id", "display_name", "upn", "mail", "given_name",
 			"surname", "department", "job_title", "company_name", "employee_id", "city", "country", "usage_location",
@@ -182,54 +190,54 @@ func writeUsersOver(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*
 		}
 	}()
 	var keys []userKeyRow
-	var c userContent
 	for i, u := range users {
 		if i%checkEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return kept, written, err
 			}
 		}
-		old, isCarried := carried[u.ID]
-		if h, ok := hashed[u.ID]; ok && isCarried && h == old {
-			kept++
-			continue
-		}
-		if err := c.of(u); err != nil {
-			return kept, written, err
-		}
-		if isCarried {
-			if old == c.hash {
+		if old, isCarried := carried[u.id]; isCarried {
+			if old == u.hash {
 				kept++
 				continue
 			}
 			for _, r := range removers {
-				if err := r.add(bg, u.ID); err != nil {
-					return kept, written, fmt.Errorf("replace changed user %q: %w", u.ID, err)
+				if err := r.add(bg, u.id); err != nil {
+					return kept, written, fmt.Errorf("replace changed user %q: %w", u.id, err)
 				}
 			}
-			rekeyed = append(rekeyed, u.ID)
+			rekeyed = append(rekeyed, u.id)
 		}
 		if carried != nil {
-			written = append(written, u.ID)
+			written = append(written, u.id)
 		}
-		if err := userRows.add(bg, append(c.user, c.hash)...); err != nil {
-			return kept, written, fmt.Errorf("insert users: %w", err)
-		}
-		if c.props != "{}" {
-			if err := propRows.add(bg, u.ID, c.props); err != nil {
-				return kept, written, fmt.Errorf("insert user properties: %w", err)
+		err := u.eachRow(func(table byte, vals []any) error {
+			switch table {
+			case userRow:
+				if err := userRows.add(bg, append(vals, u.hash)...); err != nil {
+					return fmt.Errorf("insert users: %w", err)
+				}
+			case propsRow:
+				if vals[0] != "{}" {
+					if err := propRows.add(bg, u.id, vals[0]); err != nil {
+						return fmt.Errorf("insert user properties: %w", err)
+					}
+				}
+			case assignedRow:
+				if err := assignedRows.add(bg, vals...); err != nil {
+					return fmt.Errorf("insert assigned licenses: %w", err)
+				}
+			case stateRow:
+				if err := stateRows.add(bg, vals...); err != nil {
+					return fmt.Errorf("insert license states: %w", err)
+				}
+			case keyRow:
+				keys = append(keys, userKeyRow{vals[0].(string), u.id})
 			}
-		}
-		keys = append(keys, c.keys...)
-		for _, row := range c.assigned {
-			if err := assignedRows.add(bg, row...); err != nil {
-				return kept, written, fmt.Errorf("insert assigned licenses: %w", err)
-			}
-		}
-		for _, row := range c.states {
-			if err := stateRows.add(bg, row...); err != nil {
-				return kept, written, fmt.Errorf("insert license states: %w", err)
-			}
+			return nil
+		})
+		if err != nil {
+			return kept, written, err
 		}
 	}
 	if len(rekeyed) > 0 {
@@ -242,8 +250,9 @@ func writeUsersOver(ctx, bg context.Context, tx *sql.Tx, snapID int64, users []*
 }
 
 // userContentVersion is hashed into every user's content: change it when insertUsers writes a
-// user's rows differently, so that no sync carries rows written the old way.
-const userContentVersion = 1
+// user's rows differently, so that no sync carries rows written the old way. 2: every value
+// is of a type eachRow decodes (a license error was hashed as its Go type and value).
+const userContentVersion = 2
 
 // userContent is what insertUsers writes of one user, row by row, and a hash of all of it (never
 // 0, the hash of nothing known). Its slices are reused from one user to the next.
@@ -273,20 +282,20 @@ func (c *userContent) of(u *model.User) error {
 	c.states = c.states[:0]
 	for _, st := range u.LicenseStates {
 		c.states = append(c.states, []any{u.ID, model.NormalizeID(st.SKUID), st.AssignedByGroup, st.State,
-			st.Error, guidList(st.DisabledPlans), timeToDB(st.LastUpdated)})
+			string(st.Error), guidList(st.DisabledPlans), timeToDB(st.LastUpdated)})
 	}
 	c.keys = appendUserKeys(c.keys[:0], u)
 	b := binary.AppendUvarint(c.buf[:0], userContentVersion)
-	b = appendHashed(b, 'u', c.user...)
-	b = appendHashed(b, 'p', c.props)
+	b = appendHashed(b, userRow, c.user...)
+	b = appendHashed(b, propsRow, c.props)
 	for _, row := range c.assigned {
-		b = appendHashed(b, 'a', row...)
+		b = appendHashed(b, assignedRow, row...)
 	}
 	for _, row := range c.states {
-		b = appendHashed(b, 's', row...)
+		b = appendHashed(b, stateRow, row...)
 	}
 	for _, k := range c.keys {
-		b = appendHashed(b, 'k', k.key)
+		b = appendHashed(b, keyRow, k.key)
 	}
 	c.buf = b
 	sum := sha256.Sum256(b)
@@ -296,8 +305,106 @@ func (c *userContent) of(u *model.User) error {
 	return nil
 }
 
+// The rows of a user's content, as appendHashed marks them, and how many values each has.
+const (
+	userRow     = 'u' // snapshot_users but its snapshot and content hash
+	propsRow    = 'p' // the properties' JSON
+	assignedRow = 'a' // snapshot_user_assigned but its snapshot
+	stateRow    = 's' // snapshot_user_states but its snapshot
+	keyRow      = 'k' // a search key
+)
+
+var rowValues = map[byte]int{userRow: 21, propsRow: 1, assignedRow: 3, stateRow: 7, keyRow: 1}
+
+// encodedUser is a user as the snapshot writes it: its rows as userContent hashes them
+// (appendHashed's bytes) and that hash. A SnapshotWriter encodes each user as it is added,
+// beside the batch being written, and holds the encoding (about 1 KB a user of the
+// benchmark's tenant) instead of the page the user came in: the whole page (model.User is 704
+// bytes before its strings and licenses) then goes as soon as it is added, and a carried user
+// is hashed once, not again to be written.
+type encodedUser struct {
+	id   string
+	hash int64
+	rows []byte
+}
+
+// encode is u encoded (c is reused from one user to the next).
+func (c *userContent) encode(u *model.User) (encodedUser, error) {
+	if err := c.of(u); err != nil {
+		return encodedUser{}, err
+	}
+	return encodedUser{id: u.ID, hash: c.hash, rows: bytes.Clone(c.buf)}, nil
+}
+
+// eachRow calls fn with each of u's rows: which (userRow...) and its values, as userContent.of
+// built them. The strings share u.rows's memory (SQLite copies what it binds): they must not
+// outlive u, and vals is reused from one row to the next.
+func (u *encodedUser) eachRow(fn func(table byte, vals []any) error) error {
+	b := u.rows
+	version, n := binary.Uvarint(b)
+	if n <= 0 || version != userContentVersion {
+		return fmt.Errorf("user %q: encoded in an unknown form", u.id)
+	}
+	b = b[n:]
+	var vals []any
+	for len(b) > 0 {
+		table := b[0]
+		count, ok := rowValues[table]
+		if !ok {
+			return fmt.Errorf("user %q: unknown row %q", u.id, table)
+		}
+		b = b[1:]
+		vals = vals[:0]
+		for range count {
+			v, rest, err := decodeValue(b)
+			if err != nil {
+				return fmt.Errorf("user %q: row %q: %w", u.id, table, err)
+			}
+			vals, b = append(vals, v), rest
+		}
+		if err := fn(table, vals); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeValue reads one of appendHashed's values off the front of b.
+func decodeValue(b []byte) (any, []byte, error) {
+	if len(b) == 0 {
+		return nil, nil, errors.New("value missing")
+	}
+	switch tag, b := b[0], b[1:]; tag {
+	case 's':
+		n, k := binary.Uvarint(b)
+		if k <= 0 || n > uint64(len(b)-k) {
+			return nil, nil, errors.New("string cut short")
+		}
+		b = b[k:]
+		if n == 0 {
+			return "", b, nil
+		}
+		return unsafe.String(&b[0], int(n)), b[n:], nil
+	case 'b':
+		if len(b) < 1 {
+			return nil, nil, errors.New("bool cut short")
+		}
+		return b[0] == 1, b[1:], nil
+	case 'n':
+		return sql.NullInt64{}, b, nil
+	case 'i':
+		if len(b) < 8 {
+			return nil, nil, errors.New("integer cut short")
+		}
+		return sql.NullInt64{Int64: int64(binary.BigEndian.Uint64(b)), Valid: true}, b[8:], nil
+	default:
+		return nil, nil, fmt.Errorf("value of unknown type %q", tag)
+	}
+}
+
 // appendHashed appends a row's values to b, each with its type and length so that no two
-// different rows append the same bytes.
+// different rows append the same bytes. userContent.of gives it strings, bools and
+// sql.NullInt64s, which decodeValue reads back; anything else is marked so that it refuses it.
 func appendHashed(b []byte, row byte, vals ...any) []byte {
 	b = append(b, row)
 	for _, v := range vals {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -378,5 +380,71 @@ func TestReopen(t *testing.T) {
 	info, err := st.CurrentSnapshot(ctx)
 	if err != nil || info.RunID != done.ID {
 		t.Errorf("current snapshot after reopen = %+v, %v", info, err)
+	}
+}
+
+// An encoded user gives back, row by row, exactly the values userContent.of built, and an
+// encoding cut short or of an unknown form is refused, never read past its end.
+func TestEncodedUserRoundTrip(t *testing.T) {
+	at := time.Date(2026, 12, 4, 20, 0, 0, 0, time.UTC)
+	users := []model.User{
+		{ID: "u1"},
+		{ID: "u2", DisplayName: "Åsa Öberg", UserPrincipalName: "asa@contoso.com", Mail: "asa@contoso.com",
+			Department: "Finance", EmployeeID: "E-7", AccountEnabled: true, CreatedAt: at, OfficeLocation: "B2",
+			ProxyAddresses:   []string{"SMTP:asa@contoso.com", "smtp:a@contoso.com"},
+			AssignedLicenses: []model.AssignedLicense{{SKUID: "SKU-A", DisabledPlans: []string{"p1", "p2"}}, {SKUID: "sku-b"}},
+			LicenseStates: []model.LicenseState{
+				{SKUID: "sku-a", AssignedByGroup: "g1", State: model.StateError, Error: model.ErrorCountViolation, LastUpdated: at},
+				{SKUID: "sku-b", State: model.StateActive}},
+		},
+		{ID: "u3", DisplayName: strings.Repeat("x", 300) + "\x00\xff", JobTitle: "s", Surname: "k"},
+	}
+	for _, u := range users {
+		var c userContent
+		e, err := c.encode(&u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := [][]any{c.user, {c.props}}
+		for _, r := range c.assigned {
+			want = append(want, r)
+		}
+		for _, r := range c.states {
+			want = append(want, r)
+		}
+		for _, k := range c.keys {
+			want = append(want, []any{k.key})
+		}
+		var got [][]any
+		if err := e.eachRow(func(table byte, vals []any) error {
+			got = append(got, slices.Clone(vals))
+			return nil
+		}); err != nil {
+			t.Fatalf("%s: %v", u.ID, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: rows\n%v\nwant\n%v", u.ID, got, want)
+		}
+		if e.hash != c.hash || e.id != u.ID {
+			t.Errorf("%s: id %q hash %d, want %q %d", u.ID, e.id, e.hash, u.ID, c.hash)
+		}
+		for cut := range len(e.rows) {
+			short := encodedUser{id: e.id, rows: e.rows[:cut]}
+			var rows [][]any
+			err := short.eachRow(func(_ byte, vals []any) error {
+				rows = append(rows, slices.Clone(vals))
+				return nil
+			})
+			// Cut between rows, it reads whole rows: those of the encoding's start.
+			if err == nil && (cut == 0 || len(rows) > len(want) || (len(rows) > 0 && !reflect.DeepEqual(rows, want[:len(rows)]))) {
+				t.Errorf("%s cut at %d: read %v", u.ID, cut, rows)
+			}
+		}
+	}
+	var c userContent
+	e, _ := c.encode(&users[1])
+	e.rows = append([]byte{9}, e.rows[1:]...)
+	if err := e.eachRow(func(byte, []any) error { return nil }); err == nil {
+		t.Error("an encoding of an unknown version was read")
 	}
 }

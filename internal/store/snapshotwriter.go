@@ -33,17 +33,11 @@ type SnapshotWriter struct {
 	links   model.DeltaLinks
 	// Users and sign-ins added but not written yet, and the first write that failed (every
 	// later call returns it: what was added is lost, so the snapshot must not be committed).
-	pendingUsers   []*model.User
+	pendingUsers   []encodedUser
 	pendingSignIns []model.SignIn
-	// pendingHashes are the content hashes of pendingUsers, by id, when hashAhead: a full sync
-	// over a carried snapshot hashes each user as it is added, beside the batch being written,
-	// so that the writer only compares (hashing is about 20 µs a user; a batch of 8,192 left as
-	// it was then takes the writer the lookup of its hashes). hashing is reused for each.
-	pendingHashes map[string]int64
-	hashAhead     bool
-	hashing       userContent
-	writeBatch    int
-	writeErr      error
+	encoding       userContent // reused for each user added
+	writeBatch     int
+	writeErr       error
 	// writing gets the outcome of the batch being written, nil when none is: a batch is written
 	// while the next is gathered, so the sync goes on reading Graph's pages meanwhile.
 	// stopWriting cancels it (Abort: its rows are about to be deleted).
@@ -101,7 +95,6 @@ func (s *Store) BeginSnapshot(ctx context.Context, runID int64, takenAt time.Tim
 		return nil, fmt.Errorf("begin snapshot: %w", err)
 	}
 	if carryFrom != 0 {
-		w.hashAhead = true
 		w.startCarry(ctx, carryFrom)
 	}
 	return w, nil
@@ -193,7 +186,8 @@ func clearAbandoned(ctx context.Context, tx *sql.Tx) error {
 }
 
 // AddUsers adds a page of users, written with the batch it completes or at Commit; users
-// already added are skipped. The users must not change until then.
+// already added are skipped. Each is encoded as it is added (encodedUser), beside the batch
+// being written: the writer then only compares a carried user's hash and writes the rows.
 func (w *SnapshotWriter) AddUsers(ctx context.Context, users []model.User) error {
 	if err := w.usable("add users"); err != nil {
 		return err
@@ -205,16 +199,12 @@ func (w *SnapshotWriter) AddUsers(ctx context.Context, users []model.User) error
 		}
 		if !w.seen[id] {
 			w.seen[id] = true
-			w.pendingUsers = append(w.pendingUsers, &users[i])
-			if w.hashAhead {
-				if err := w.hashing.of(&users[i]); err != nil {
-					return fmt.Errorf("save users: %w", err)
-				}
-				if w.pendingHashes == nil {
-					w.pendingHashes = make(map[string]int64, w.writeBatch)
-				}
-				w.pendingHashes[id] = w.hashing.hash
+			e, err := w.encoding.encode(&users[i])
+			if err != nil { // the user counts as added: the snapshot must not be committed without it
+				w.writeErr = err
+				return fmt.Errorf("save users: %w", err)
 			}
+			w.pendingUsers = append(w.pendingUsers, e)
 		}
 	}
 	return w.writeFull(ctx)
@@ -281,18 +271,16 @@ func (w *SnapshotWriter) written(wait bool) error {
 	return nil
 }
 
-// pendingBatch is what was added since the last write: users, their content hashes when
-// hashed ahead, sign-ins.
+// pendingBatch is what was added since the last write.
 type pendingBatch struct {
-	users   []*model.User
-	hashes  map[string]int64
+	users   []encodedUser
 	signIns []model.SignIn
 }
 
 // takePending hands over what was added since the last write.
 func (w *SnapshotWriter) takePending() pendingBatch {
-	b := pendingBatch{users: w.pendingUsers, hashes: w.pendingHashes, signIns: w.pendingSignIns}
-	w.pendingUsers, w.pendingHashes, w.pendingSignIns = nil, nil, nil
+	b := pendingBatch{users: w.pendingUsers, signIns: w.pendingSignIns}
+	w.pendingUsers, w.pendingSignIns = nil, nil
 	return b
 }
 
@@ -300,7 +288,7 @@ func (w *SnapshotWriter) takePending() pendingBatch {
 func (w *SnapshotWriter) writeUsers(ctx context.Context, tx *sql.Tx, b pendingBatch) error {
 	users, signIns := b.users, b.signIns
 	// Key order appends to the b-trees instead of splitting pages all over them.
-	slices.SortFunc(users, func(a, b *model.User) int { return strings.Compare(a.ID, b.ID) })
+	slices.SortFunc(users, func(a, b encodedUser) int { return strings.Compare(a.id, b.id) })
 	slices.SortStableFunc(signIns, func(a, b model.SignIn) int { return strings.Compare(a.UserID, b.UserID) })
 	bg := context.WithoutCancel(ctx)
 	var carried map[string]int64
@@ -311,7 +299,7 @@ func (w *SnapshotWriter) writeUsers(ctx context.Context, tx *sql.Tx, b pendingBa
 			return err
 		}
 	}
-	kept, written, err := writeUsersOver(ctx, bg, tx, w.id, users, carried, b.hashes)
+	kept, written, err := writeUsersOver(ctx, bg, tx, w.id, users, carried)
 	if err != nil {
 		return err
 	}
@@ -322,6 +310,9 @@ func (w *SnapshotWriter) writeUsers(ctx context.Context, tx *sql.Tx, b pendingBa
 
 // Users is how many distinct users were added (the last of them are written by Commit).
 func (w *SnapshotWriter) Users() int { return len(w.seen) }
+
+// Added reports whether a user with this id was added.
+func (w *SnapshotWriter) Added(id string) bool { return w.seen[id] }
 
 // SetDeltaLinks keeps the delta links the snapshot's data is as new as; Commit saves them.
 func (w *SnapshotWriter) SetDeltaLinks(l model.DeltaLinks) { w.links = l }
@@ -426,10 +417,10 @@ func (w *SnapshotWriter) deriveHolders(ctx context.Context, tx *sql.Tx, patched 
 }
 
 // carriedHashes are the content hashes of the users among users that snapshot snapID holds.
-func carriedHashes(ctx context.Context, tx *sql.Tx, snapID int64, users []*model.User) (map[string]int64, error) {
+func carriedHashes(ctx context.Context, tx *sql.Tx, snapID int64, users []encodedUser) (map[string]int64, error) {
 	ids := make([]string, len(users))
 	for i, u := range users {
-		ids[i] = u.ID
+		ids[i] = u.id
 	}
 	hashes := make(map[string]int64, len(users))
 	err := eachRow(ctx, tx, `SELECT id, content_hash FROM snapshot_users WHERE snapshot_id = ?1
@@ -470,7 +461,7 @@ func (w *SnapshotWriter) Abort(ctx context.Context) error {
 		return nil
 	}
 	w.done = true
-	w.pendingUsers, w.pendingHashes, w.pendingSignIns = nil, nil, nil
+	w.pendingUsers, w.pendingSignIns = nil, nil
 	if w.writing != nil { // rolled back (or written) before its rows are deleted
 		w.stopWriting()
 		<-w.writing
