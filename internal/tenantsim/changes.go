@@ -33,8 +33,9 @@ var changeActor = Actor{AppID: "5c1f3e1a-8e2b-4d7e-9a55-0e3c6f1d2b7a", DisplayNa
 // tenant: each chosen user gets an attribute edit (some of them a new usage location), a direct
 // license added or removed, a group joined or left, or is deleted; and, when any user is
 // chosen, one licensed group's template changes (a license added, or removed when it has
-// several) and units of one subscription are bought. Changes Graph would refuse (a direct
-// license without units) are counted, not applied. The seeded scenarios' users and groups are
+// several; one Graph would refuse is not made, and another is tried) and units of one
+// subscription are bought. Direct licenses Graph would refuse (without units) are counted, not
+// applied. The seeded scenarios' users and groups are
 // left alone. share 0 changes nothing.
 func (t *Tenant) ApplyChanges(share float64, seed int64) (ChangeSet, error) {
 	if share < 0 || share > 1 || math.IsNaN(share) {
@@ -210,10 +211,22 @@ func (t *Tenant) changeMembership(rng *rand.Rand, u *User, static []*Group, cs *
 
 func (t *Tenant) changeTemplate(rng *rand.Rand, g *Group, cs *ChangeSet, now time.Time) error {
 	cs.TemplateGroup = g.ID
+	// A change Graph refuses (a license whose plans need a service the template lacks, or the
+	// removal of one another license's plans need) changes nothing: the next one is tried.
+	refused := func(err error) bool {
+		var te *Error
+		return errors.As(err, &te)
+	}
 	if len(g.Licenses) > 1 && rng.IntN(2) == 0 {
 		sku := g.Licenses[rng.IntN(len(g.Licenses))].SKUID
-		cs.TemplateChange = "removed " + t.skuByID[sku].PartNumber
-		return t.assignGroupLicenses(g, nil, []string{sku}, changeActor, now)
+		err := t.assignGroupLicenses(g, nil, []string{sku}, changeActor, now)
+		if err == nil {
+			cs.TemplateChange = "removed " + t.skuByID[sku].PartNumber
+			return nil
+		}
+		if !refused(err) {
+			return err
+		}
 	}
 	var options []*SKU
 	for _, s := range t.skus {
@@ -221,11 +234,17 @@ func (t *Tenant) changeTemplate(rng *rand.Rand, g *Group, cs *ChangeSet, now tim
 			options = append(options, s)
 		}
 	}
-	if len(options) == 0 {
-		cs.TemplateGroup = ""
-		return nil
+	rng.Shuffle(len(options), func(i, j int) { options[i], options[j] = options[j], options[i] })
+	for _, s := range options {
+		err := t.assignGroupLicenses(g, []License{{SKUID: s.ID}}, nil, changeActor, now)
+		if err == nil {
+			cs.TemplateChange = "added " + s.PartNumber
+			return nil
+		}
+		if !refused(err) {
+			return err
+		}
 	}
-	s := options[rng.IntN(len(options))]
-	cs.TemplateChange = "added " + s.PartNumber
-	return t.assignGroupLicenses(g, []License{{SKUID: s.ID}}, nil, changeActor, now)
+	cs.TemplateGroup = "" // every change was refused, or there is none to make
+	return nil
 }
