@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	// The time zone database in the binary: alert channels' quiet hours name IANA zones, which
 	// a host or image without /usr/share/zoneinfo could not load.
@@ -60,7 +61,17 @@ func commands() []command {
 // errUsage marks a mistake in the command line; its message has already been printed.
 var errUsage = errors.New("usage")
 
+// gcPercent is the collector's GOGC unless the environment sets GOGC. A sync makes over a
+// gigabyte of short-lived garbage per 100,000 users above a live heap of about 50 MB; at Go's
+// default of 100 the heap peaks near twice the live one. At 50 a 100,000-user sync peaked at
+// 131-133 MB RSS instead of 145-149 (bench, medians of 3, side by side), for the collector
+// time it took at 100 before pages and users stopped being held (1.2 s a sync).
+const gcPercent = 50
+
 func main() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	e := env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, lookupEnv: os.LookupEnv, readFile: os.ReadFile}
 	err := run(ctx, e, os.Args[1:])

@@ -58,9 +58,10 @@ type SnapshotWriter struct {
 // users) took 15.9 s of CPU at 500 a transaction, 9.3 s at 4,096, 8.2 s at 16,384. With one
 // batch written while the next is gathered, two are held: 8,192 (half a second or more of the
 // write lock each) took a 50,000-user sync from 5.6 s to 5.0 s against 4,096, both so written
-// (medians of 3, turn about, on a busy machine); a 100,000-user one peaked at 126-146 MB RSS
-// in three runs at 20 ms latency and 151 MB at 0 ms, where both batches stay full (its target
-// is 150 MB: memory is what bounds the batch).
+// (medians of 3, turn about, on a busy machine). Memory is what bounds the batch (a 100,000-user
+// sync's target is 150 MB): encoded, the two batches are about 17 MB of a 50 MB live heap; 4,096
+// took 12 MB off it but cost 2.5 s more CPU a sync, where GOGC=50 (cmd/tenantdesk) brought the
+// peak RSS from 145-149 MB to 131-133 MB for the same CPU.
 const writeBatch = 8192
 
 // BeginSnapshot starts a snapshot taken at takenAt for sync run runID (0 for none), clearing
