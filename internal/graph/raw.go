@@ -42,7 +42,7 @@ func (c *Client) getJSON(ctx context.Context, target string, headers map[string]
 }
 
 // getJSONInto is getJSON reading the body into buf (emptied first), so that a caller reading
-// page after page can reuse its buffers (bodyBuffers).
+// page after page can reuse its buffers (bodyBuffer, c.bodies).
 func (c *Client) getJSONInto(ctx context.Context, target string, headers map[string]string, buf *bytes.Buffer) error {
 	for attempt := 1; ; attempt++ {
 		if err := c.throttleGate.wait(ctx); err != nil {
@@ -98,12 +98,16 @@ func (c *Client) readBodyInto(buf *bytes.Buffer) abstractions.RequestHandlerOpti
 		if !ok || resp == nil {
 			return nil, errors.New("graph: the adapter handed over no response")
 		}
-		defer resp.Body.Close()
+		defer func() { // what is left of an error's body, so the connection can be kept
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
+			resp.Body.Close()
+		}()
 		if resp.StatusCode >= 400 {
 			return nil, c.failedResponse(resp, mappings)
 		}
 		if resp.ContentLength > 0 {
-			buf.Grow(int(min(resp.ContentLength, maxPresizedBody)))
+			// ReadFrom wants MinRead bytes free before each read, the last (which finds the end) too.
+			buf.Grow(int(min(resp.ContentLength, maxPresizedBody)) + bytes.MinRead)
 		}
 		_, err := buf.ReadFrom(resp.Body)
 		return nil, err
@@ -129,7 +133,10 @@ const maxErrorBody = 1 << 20
 // failedResponse is the error the SDK's adapter makes of a response with status 400 or more
 // (NetHttpRequestAdapter.throwIfFailedResponse, which a response handler bypasses): Graph's
 // OData error parsed from the body with the status and headers set, an ApiError when there is
-// no body or it holds no error, the parser's error when it cannot be read.
+// no body or it holds no error, the parser's error when it cannot be read. Two differences,
+// both deliberate: an empty body without a Content-Length (chunked, or HTTP/2) is an ApiError
+// with the status, where the adapter returns the parser's "content is empty" and loses the
+// status (so a 503 so answered would not be retried); and a body is read up to maxErrorBody.
 func (c *Client) failedResponse(resp *http.Response, mappings abstractions.ErrorMappings) error {
 	headers := abstractions.NewResponseHeaders()
 	for key, values := range resp.Header {
@@ -146,7 +153,7 @@ func (c *Client) failedResponse(resp *http.Response, mappings abstractions.Error
 	if ctor == nil && resp.StatusCode < 500 {
 		ctor = mappings["4XX"]
 	}
-	if ctor == nil && resp.StatusCode >= 500 {
+	if ctor == nil && resp.StatusCode >= 500 && resp.StatusCode < 600 {
 		ctor = mappings["5XX"]
 	}
 	if ctor == nil && resp.StatusCode < 600 {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -138,6 +139,8 @@ func TestFailedResponseAsTheAdapter(t *testing.T) {
 			}
 			if contentType != "" {
 				w.Header().Set("Content-Type", contentType)
+			} else {
+				w.Header()["Content-Type"] = nil // no sniffing: no type at all
 			}
 			w.WriteHeader(status)
 			io.WriteString(w, body)
@@ -159,10 +162,24 @@ func TestFailedResponseAsTheAdapter(t *testing.T) {
 		"/headers":         answer(400, "application/json", odata, "Retry-After", "7", "request-id", "rid-header"),
 		"/header-only-rid": answer(400, "application/json", `{"error":{"code":"BadRequest","message":"m"}}`, "request-id", "rid-h"),
 	}
+	// An empty body without a Content-Length: the adapter loses the status (the parser's "content
+	// is empty"); failedResponse keeps it, so a 503 so answered is retried.
+	chunkedEmpty := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(400)
+		w.(http.Flusher).Flush()
+	}
 	f.mu.Lock()
-	f.answers = cases
+	f.answers = maps.Clone(cases)
+	f.answers["/chunked-empty"] = chunkedEmpty
 	f.mu.Unlock()
 	ctx := context.Background()
+	var buf bytes.Buffer
+	err := c.getJSONOnce(ctx, c.collectionURL("/chunked-empty"), nil, &buf)
+	var ge *model.GraphError
+	if !errors.As(classify(err, "read", ""), &ge) || ge.Status != 400 || ge.Kind != model.GraphBadRequest {
+		t.Errorf("empty chunked 400: %v, want a GraphError with status 400", err)
+	}
 	for path := range cases {
 		t.Run(path, func(t *testing.T) {
 			target := c.collectionURL(path)

@@ -61,9 +61,9 @@ type GroupUpdate struct {
 // the rest and the switch to it, all or nothing (after an error the snapshot can only be
 // aborted). The store implements it.
 type SnapshotWriter interface {
-	// AddUsers adds a page of users, which the writer may keep and write later (by Commit at
-	// the latest): the caller must not change them afterwards. A user already added is left as
-	// it is.
+	// AddUsers adds a page of users, which the writer writes later (by Commit at the latest);
+	// the store's takes what it writes of them at once, but the caller must not count on it
+	// and must not change them afterwards. A user already added is left as it is.
 	AddUsers(ctx context.Context, users []User) error
 	// Added reports whether a user with this id was added; Users is how many distinct users
 	// were. Neither may be called while an AddUsers runs.

@@ -24,7 +24,7 @@ type SnapshotWriter struct {
 	id      int64
 	runID   int64
 	takenAt time.Time
-	seen    map[string]bool // user ids written: the first of duplicates wins
+	seen    map[string]bool // user ids added: the first of duplicates wins
 	done    bool
 	extras  *model.SnapshotExtras // SetExtras; written by Commit
 	// baseSeq is the patch sequence when the snapshot was begun: rows of the current snapshot
